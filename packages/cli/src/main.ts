@@ -1,0 +1,9 @@
+import { runCli } from "./program.js";
+
+// The composition root of the CLI: the only place that touches process streams and exit codes.
+const code = await runCli(process.argv.slice(2), {
+  out: (s) => process.stdout.write(s),
+  err: (s) => process.stderr.write(s),
+  color: process.stdout.isTTY === true && process.env.NO_COLOR === undefined,
+});
+process.exitCode = code;

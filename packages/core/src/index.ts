@@ -1,0 +1,12 @@
+export * from "./diagnostics/codes.js";
+export * from "./diagnostics/diagnostic.js";
+export * from "./diagnostics/did-you-mean.js";
+export * from "./language/env-prefix.js";
+export * from "./language/files.js";
+export * from "./language/load.js";
+export * from "./language/model.js";
+export * from "./language/schema.js";
+export { flattenScript } from "./language/normalise.js";
+export type { SourceFile } from "./language/yaml-source.js";
+export * from "./graph/graph.js";
+export * from "./graph/render.js";
