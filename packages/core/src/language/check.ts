@@ -1,7 +1,7 @@
 import type { z } from "zod";
 import { diagnostic, type Diagnostic, type DocPath } from "../diagnostics/diagnostic.js";
 import { didYouMean } from "../diagnostics/did-you-mean.js";
-import { rangeOf, toPlain, type PNode } from "./yaml-source.js";
+import type { SourceDoc } from "./source-doc.js";
 
 type Issue = z.core.$ZodIssue;
 
@@ -10,13 +10,13 @@ type Issue = z.core.$ZodIssue;
  * mean" hint) and are dropped; every other problem becomes a PIPELINE_SCHEMA error. Returns the
  * plain value without the unknown keys, and whether an error was found.
  */
-export function checkNode(
-  node: PNode,
+export function checkValue(
+  value: unknown,
   schema: z.ZodType,
   basePath: DocPath,
+  doc: SourceDoc,
   out: Diagnostic[],
 ): { value: unknown; ok: boolean } {
-  const value = toPlain(node);
   let result = schema.safeParse(value);
   if (result.success) return { value, ok: true };
   const unknown: { path: DocPath; key: string; known: readonly string[] }[] = [];
@@ -28,11 +28,10 @@ export function checkNode(
     } else rest.push(leaf);
   }
   for (const u of unknown) {
-    const keyNode = entryNodeAt(node, u.path, u.key);
     out.push(
       diagnostic(
         "PIPELINE_UNKNOWN_KEY",
-        rangeOf(keyNode ?? deepestNode(node, u.path)),
+        doc.locate([...basePath, ...u.path, u.key], true),
         [...basePath, ...u.path, u.key],
         `unknown key "${u.key}" is ignored`,
         didYouMean(u.key, u.known) ?? (u.known.length > 0 ? `known keys here: ${u.known.join(", ")}` : undefined),
@@ -48,13 +47,20 @@ export function checkNode(
   }
   for (const issue of rest) {
     const path = issue.path as DocPath;
-    const target = deepestNode(node, path);
     const last = path[path.length - 1];
     const code =
       issue.code === "invalid_format" && (last === "name" || last === "IN" || last === "OUT")
         ? "PIPELINE_INVALID_NAME"
         : "PIPELINE_SCHEMA";
-    out.push(diagnostic(code, rangeOf(target), [...basePath, ...path], describe(issue, path), hintFor(issue)));
+    out.push(
+      diagnostic(
+        code,
+        doc.locate([...basePath, ...path]),
+        [...basePath, ...path],
+        describe(issue, path),
+        hintFor(issue),
+      ),
+    );
   }
   return { value, ok: rest.length === 0 };
 }
@@ -92,28 +98,6 @@ function leaves(issues: readonly Issue[], prefix: readonly PropertyKey[] = []): 
     } else out.push({ ...issue, path });
   }
   return out;
-}
-
-function childNode(node: PNode | undefined, key: PropertyKey): PNode | undefined {
-  if (node === undefined) return undefined;
-  if (node.kind === "map") return node.entries.find((e) => e.key === String(key))?.value;
-  if (node.kind === "seq" && typeof key === "number") return node.items[key];
-  return undefined;
-}
-
-function deepestNode(node: PNode, path: DocPath): PNode {
-  let current = node;
-  for (const key of path) {
-    const next = childNode(current, key);
-    if (next === undefined) return current;
-    current = next;
-  }
-  return current;
-}
-
-function entryNodeAt(node: PNode, path: DocPath, key: string): PNode | undefined {
-  const parent = deepestNode(node, path);
-  return parent.kind === "map" ? parent.entries.find((e) => e.key === key)?.keyNode : undefined;
 }
 
 function deleteAt(value: unknown, path: DocPath, key: string): void {

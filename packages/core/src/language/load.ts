@@ -3,7 +3,8 @@ import { baseOf, fileRole, isSkippedDirectory, templatesFor } from "./files.js";
 import type { JobDef, Pipeline, ResourceDef } from "./model.js";
 import { normaliseFile, type Draft } from "./normalise.js";
 import { validateLine } from "./validate.js";
-import { parseSource, type SourceFile } from "./yaml-source.js";
+import { loadFile } from "./source-doc.js";
+import type { SourceFile } from "./yaml-source.js";
 
 /** Limits of the loader; every one has a safe default. */
 export interface LoadOptions {
@@ -87,14 +88,14 @@ export function loadPipeline(
       continue;
     }
     const templatesPath = role === "templates" ? undefined : templatesFor(file.path, templateNames);
-    const parsed = parseSource(file, templatesPath === undefined ? undefined : templates.get(templatesPath), limits);
+    const parsed = loadFile(file, templatesPath === undefined ? undefined : templates.get(templatesPath), limits);
     // A templates file's own diagnostics are reported once, by its own parse, not per user.
     diagnostics.push(
       ...(templatesPath === undefined
         ? parsed.diagnostics
         : parsed.diagnostics.filter((d) => d.file === file.path || d.code === "PIPELINE_YAML_ALIAS_LIMIT")),
     );
-    const defs = normaliseFile(parsed, role === "templates", diagnostics);
+    const defs = normaliseFile(parsed.docs, role === "templates", diagnostics);
     resources.push(...defs.resources);
     jobs.push(...defs.jobs);
   }

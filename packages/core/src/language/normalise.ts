@@ -1,6 +1,6 @@
-import { diagnostic, formatPath, type Diagnostic, type DocPath } from "../diagnostics/diagnostic.js";
+import { diagnostic, formatPath, type Diagnostic, type DocPath, type SourceRange } from "../diagnostics/diagnostic.js";
 import { didYouMean } from "../diagnostics/did-you-mean.js";
-import { checkNode } from "./check.js";
+import { checkValue } from "./check.js";
 import {
   DEFAULT_PRIORITY,
   DEFAULT_TIMEOUT_MINUTES,
@@ -38,7 +38,7 @@ import {
   TaskStepSchema,
   UNSUPPORTED_JOB_TYPES,
 } from "./schema.js";
-import { rangeOf, type PMap, type PNode, type ParsedFile } from "./yaml-source.js";
+import type { SourceDoc } from "./source-doc.js";
 
 /** A definition before cross-object checks decide whether it is consistent. */
 export type Draft<T> = Omit<T, "consistent"> & { bad: boolean };
@@ -58,48 +58,47 @@ const JOB_SHELL_SCHEMA = JobSchema.omit({ steps: true });
  * Turns the documents of one file into normalised definitions, appending diagnostics.
  * `isTemplates`: the file is a `shippable.templates.yml`, whose top-level keys only hold anchors.
  */
-export function normaliseFile(parsed: ParsedFile, isTemplates: boolean, out: Diagnostic[]): FileDefinitions {
+export function normaliseFile(docs: readonly SourceDoc[], isTemplates: boolean, out: Diagnostic[]): FileDefinitions {
   const defs: FileDefinitions = { resources: [], jobs: [] };
   if (isTemplates) return defs;
-  for (const doc of parsed.documents) {
-    if (doc.kind === "scalar" && doc.value === null) continue;
-    if (doc.kind !== "map") {
+  for (const doc of docs) {
+    if (doc.value === null || doc.value === undefined) continue;
+    if (!isMapping(doc.value)) {
       out.push(
         diagnostic(
           "PIPELINE_NOT_A_MAPPING",
-          rangeOf(doc),
+          doc.locate([]),
           [],
           "the top level of a pipeline file must be a mapping with resources: and jobs:",
         ),
       );
       continue;
     }
-    for (const e of doc.entries) {
-      const key = e.key;
+    for (const [key, value] of Object.entries(doc.value)) {
       if (key === "resources" || key === "triggers" || key === "jobs") {
-        if (e.value.kind === "scalar" && e.value.value === null) continue;
-        if (e.value.kind !== "seq") {
-          out.push(diagnostic("PIPELINE_SCHEMA", rangeOf(e.value), [key], `${key}: expected a list`));
+        if (value === null) continue;
+        if (!Array.isArray(value)) {
+          out.push(diagnostic("PIPELINE_SCHEMA", doc.locate([key]), [key], `${key}: expected a list`));
           continue;
         }
-        e.value.items.forEach((item, i) => {
-          if (key === "jobs") defs.jobs.push(normaliseJob(item, [key, i], out));
-          else defs.resources.push(normaliseResource(item, [key, i], key === "triggers", out));
+        value.forEach((item: unknown, i) => {
+          if (key === "jobs") defs.jobs.push(normaliseJob(item, [key, i], doc, out));
+          else defs.resources.push(normaliseResource(item, [key, i], key === "triggers", doc, out));
         });
       } else if ((CI_TOP_LEVEL_KEYS as readonly string[]).includes(key)) {
         out.push(
           diagnostic(
             "PIPELINE_CI_KEY_IGNORED",
-            rangeOf(e.keyNode),
+            doc.locate([key], true),
             [key],
             `"${key}" is a CI key; the assembly line ignores it`,
           ),
         );
-      } else if (!(e.value.kind !== "scalar" && e.value.anchored)) {
+      } else if (!(value !== null && typeof value === "object" && doc.anchored([key]))) {
         out.push(
           diagnostic(
             "PIPELINE_UNKNOWN_TOP_LEVEL_KEY",
-            rangeOf(e.keyNode),
+            doc.locate([key], true),
             [key],
             `unknown top-level key "${key}" is ignored`,
             didYouMean(key, TOP_LEVEL) ?? "a pipeline file has resources:, jobs: and (legacy) triggers:",
@@ -111,9 +110,22 @@ export function normaliseFile(parsed: ParsedFile, isTemplates: boolean, out: Dia
   return defs;
 }
 
-function origin(node: PNode, path: DocPath): Origin {
-  const range = rangeOf(node);
-  return { file: range.file, path: formatPath(path), range };
+// The range is computed on first use: on the fast path that is what triggers the
+// position-keeping parse, so a valid line never pays for it.
+function origin(doc: SourceDoc, path: DocPath): Origin {
+  let range: SourceRange | undefined;
+  return {
+    file: doc.file,
+    path: formatPath(path),
+    get range(): SourceRange {
+      range ??= doc.locate(path);
+      return range;
+    },
+  };
+}
+
+function isMapping(value: unknown): value is Record<string, unknown> {
+  return value !== null && typeof value === "object" && !Array.isArray(value);
 }
 
 function errorsSince(out: readonly Diagnostic[], from: number): boolean {
@@ -146,20 +158,25 @@ function resourceSupport(type: string): TypeSupport {
   return "unknown";
 }
 
-function normaliseResource(node: PNode, path: DocPath, legacyTrigger: boolean, out: Diagnostic[]): Draft<ResourceDef> {
+function normaliseResource(
+  item: unknown,
+  path: DocPath,
+  legacyTrigger: boolean,
+  doc: SourceDoc,
+  out: Diagnostic[],
+): Draft<ResourceDef> {
   const from = out.length;
-  const { value } = checkNode(node, ResourceSchema, path, out);
+  const { value } = checkValue(item, ResourceSchema, path, doc, out);
   const plain = asMapping(value);
   const name = asString(plain.name) ?? "";
   const type = asString(plain.type) ?? "";
   const support = resourceSupport(type);
-  const typeNode = node.kind === "map" ? node.entries.find((e) => e.key === "type")?.value : undefined;
-  if (type !== "" && typeNode !== undefined) typeDiagnostics(type, support, typeNode, [...path, "type"], name, out);
-  if (legacyTrigger && type !== "" && type !== "trigger" && typeNode !== undefined) {
+  if (type !== "") typeDiagnostics(type, support, doc, [...path, "type"], name, out);
+  if (legacyTrigger && type !== "" && type !== "trigger") {
     out.push(
       diagnostic(
         "PIPELINE_SCHEMA",
-        rangeOf(typeNode),
+        doc.locate([...path, "type"]),
         [...path, "type"],
         `an entry of triggers: must have type trigger, not ${type}`,
         "move it to resources:",
@@ -182,7 +199,7 @@ function normaliseResource(node: PNode, path: DocPath, legacyTrigger: boolean, o
     seed,
     version,
     legacyTrigger,
-    origin: origin(node, path),
+    origin: origin(doc, path),
     bad: errorsSince(out, from),
   };
 }
@@ -190,7 +207,7 @@ function normaliseResource(node: PNode, path: DocPath, legacyTrigger: boolean, o
 function typeDiagnostics(
   type: string,
   support: TypeSupport,
-  at: PNode,
+  doc: SourceDoc,
   path: DocPath,
   name: string,
   out: Diagnostic[],
@@ -199,7 +216,7 @@ function typeDiagnostics(
     out.push(
       diagnostic(
         "PIPELINE_PROVIDER_TYPE",
-        rangeOf(at),
+        doc.locate(path),
         path,
         `resource ${name} has provider-specific type ${type}: it is kept as versioned configuration with no managed behaviour`,
         "its values reach jobs as environment variables; deploy with a runSh job",
@@ -209,7 +226,7 @@ function typeDiagnostics(
     out.push(
       diagnostic(
         "PIPELINE_PROVIDER_TYPE",
-        rangeOf(at),
+        doc.locate(path),
         path,
         `resource ${name} has type ${type}, which Shippable created itself: it is kept as opaque configuration`,
       ),
@@ -218,7 +235,7 @@ function typeDiagnostics(
     out.push(
       diagnostic(
         "PIPELINE_UNKNOWN_RESOURCE_TYPE",
-        rangeOf(at),
+        doc.locate(path),
         path,
         `resource ${name} has unknown type ${type}: it is kept as opaque configuration`,
         didYouMean(type, RESOURCE_TYPES) ?? `known types: ${RESOURCE_TYPES.join(", ")}`,
@@ -233,21 +250,22 @@ function jobSupport(type: string): JobSupport {
   return "unknown";
 }
 
-function normaliseJob(node: PNode, path: DocPath, out: Diagnostic[]): Draft<JobDef> {
+function normaliseJob(item: unknown, path: DocPath, doc: SourceDoc, out: Diagnostic[]): Draft<JobDef> {
   const from = out.length;
-  const stepsNode = node.kind === "map" ? node.entries.find((e) => e.key === "steps")?.value : undefined;
-  const shell = node.kind === "map" ? withoutKeys(node, ["steps", ...IGNORED_JOB_KEYS]) : node;
-  const { value } = checkNode(shell, JOB_SHELL_SCHEMA, path, out);
+  const raw = isMapping(item) ? item : undefined;
+  const stepsValue = raw?.steps;
+  const shell = raw === undefined ? item : withoutKeys(raw, ["steps", ...IGNORED_JOB_KEYS]);
+  const { value } = checkValue(shell, JOB_SHELL_SCHEMA, path, doc, out);
   const plain = asMapping(value);
-  if (node.kind === "map") {
-    for (const e of node.entries) {
-      if ((IGNORED_JOB_KEYS as readonly string[]).includes(e.key)) {
+  if (raw !== undefined) {
+    for (const key of Object.keys(raw)) {
+      if ((IGNORED_JOB_KEYS as readonly string[]).includes(key)) {
         out.push(
           diagnostic(
             "PIPELINE_IGNORED_KEY",
-            rangeOf(e.keyNode),
-            [...path, e.key],
-            `"${e.key}" on a job is ignored, as Shippable ignored it`,
+            doc.locate([...path, key], true),
+            [...path, key],
+            `"${key}" on a job is ignored, as Shippable ignored it`,
           ),
         );
       }
@@ -256,13 +274,12 @@ function normaliseJob(node: PNode, path: DocPath, out: Diagnostic[]): Draft<JobD
   const name = asString(plain.name) ?? "";
   const type = asString(plain.type) ?? "";
   const support = jobSupport(type);
-  const typeNode = node.kind === "map" ? node.entries.find((e) => e.key === "type")?.value : undefined;
-  if (typeNode !== undefined && type !== "") {
+  if (type !== "") {
     if (support === "unsupported") {
       out.push(
         diagnostic(
           "PIPELINE_UNSUPPORTED_JOB_TYPE",
-          rangeOf(typeNode),
+          doc.locate([...path, "type"]),
           [...path, "type"],
           `job ${name} has type ${type}, which Causeway recognises but does not run yet; its runs end with status skipped`,
           "use a runSh job to script the same work",
@@ -272,7 +289,7 @@ function normaliseJob(node: PNode, path: DocPath, out: Diagnostic[]): Draft<JobD
       out.push(
         diagnostic(
           "PIPELINE_UNKNOWN_JOB_TYPE",
-          rangeOf(typeNode),
+          doc.locate([...path, "type"]),
           [...path, "type"],
           `job ${name} has unknown type ${type}`,
           didYouMean(type, JOB_TYPES) ?? `known types: ${JOB_TYPES.join(", ")}`,
@@ -282,7 +299,7 @@ function normaliseJob(node: PNode, path: DocPath, out: Diagnostic[]): Draft<JobD
       out.push(
         diagnostic(
           "PIPELINE_DEPRECATED",
-          rangeOf(typeNode),
+          doc.locate([...path, "type"]),
           [...path, "type"],
           "runCLI is a deprecated alias of runSh",
           "write type: runSh",
@@ -292,18 +309,18 @@ function normaliseJob(node: PNode, path: DocPath, out: Diagnostic[]): Draft<JobD
   }
   const steps: Step[] = [];
   const managedOptions: Record<string, unknown> = {};
-  if (stepsNode !== undefined && stepsNode.kind === "seq") {
-    stepsNode.items.forEach((stepNode, i) => {
-      const step = normaliseStep(stepNode, [...path, "steps", i], out);
+  if (Array.isArray(stepsValue)) {
+    stepsValue.forEach((stepValue: unknown, i) => {
+      const step = normaliseStep(stepValue, [...path, "steps", i], doc, out);
       if (step === undefined) return;
       steps.push(step);
       if (step.kind === "TASK" && step.managed) Object.assign(managedOptions, step.options);
     });
-  } else if (stepsNode !== undefined && !(stepsNode.kind === "scalar" && stepsNode.value === null)) {
+  } else if (stepsValue !== undefined && stepsValue !== null) {
     out.push(
       diagnostic(
         "PIPELINE_SCHEMA",
-        rangeOf(stepsNode),
+        doc.locate([...path, "steps"]),
         [...path, "steps"],
         "steps: expected a list of IN, OUT and TASK steps",
       ),
@@ -338,30 +355,32 @@ function normaliseJob(node: PNode, path: DocPath, out: Diagnostic[]): Draft<JobD
     coalesce: plain.coalesce === "latest" ? "latest" : undefined,
     params: normaliseParams(plain.params),
     options,
-    origin: origin(node, path),
+    origin: origin(doc, path),
     bad: errorsSince(out, from),
   };
 }
 
-function withoutKeys(node: PMap, keys: readonly string[]): PMap {
-  return { ...node, entries: node.entries.filter((e) => !keys.includes(e.key)) };
+function withoutKeys(value: Record<string, unknown>, keys: readonly string[]): Record<string, unknown> {
+  const copy = { ...value };
+  for (const key of keys) delete copy[key];
+  return copy;
 }
 
 const STEP_KINDS = ["IN", "OUT", "TASK"] as const;
 
-function normaliseStep(node: PNode, path: DocPath, out: Diagnostic[]): Step | undefined {
-  if (node.kind !== "map") {
-    out.push(diagnostic("PIPELINE_SCHEMA", rangeOf(node), path, "a step must be a mapping with IN, OUT or TASK"));
+function normaliseStep(node: unknown, path: DocPath, doc: SourceDoc, out: Diagnostic[]): Step | undefined {
+  if (!isMapping(node)) {
+    out.push(diagnostic("PIPELINE_SCHEMA", doc.locate(path), path, "a step must be a mapping with IN, OUT or TASK"));
     return undefined;
   }
-  const kinds = STEP_KINDS.filter((k) => node.entries.some((e) => e.key === k));
+  const kinds = STEP_KINDS.filter((k) => k in node);
   if (kinds.length !== 1) {
-    const keys = node.entries.map((e) => e.key);
+    const keys = Object.keys(node);
     const guess = keys.map((k) => didYouMean(k, STEP_KINDS)).find((h) => h !== undefined);
     out.push(
       diagnostic(
         "PIPELINE_SCHEMA",
-        rangeOf(node),
+        doc.locate(path),
         path,
         kinds.length === 0
           ? `a step needs one of IN, OUT or TASK (found ${keys.join(", ") || "nothing"})`
@@ -372,9 +391,9 @@ function normaliseStep(node: PNode, path: DocPath, out: Diagnostic[]): Step | un
     return undefined;
   }
   const kind = kinds[0];
-  const o = origin(node, path);
+  const o = origin(doc, path);
   if (kind === "IN") {
-    const { value } = checkNode(node, InStepSchema, path, out);
+    const { value } = checkValue(node, InStepSchema, path, doc, out);
     const p = asMapping(value);
     const { IN, switch: sw, versionName, versionNumber, dependencyMode, ...options } = p;
     const step: InStep = {
@@ -391,7 +410,7 @@ function normaliseStep(node: PNode, path: DocPath, out: Diagnostic[]): Step | un
       out.push(
         diagnostic(
           "PIPELINE_PIN_CONFLICT",
-          rangeOf(node),
+          doc.locate(path),
           path,
           `IN ${step.name} is pinned by both versionName and versionNumber`,
           "keep one of the two",
@@ -401,7 +420,7 @@ function normaliseStep(node: PNode, path: DocPath, out: Diagnostic[]): Step | un
     return step;
   }
   if (kind === "OUT") {
-    const { value } = checkNode(node, OutStepSchema, path, out);
+    const { value } = checkValue(node, OutStepSchema, path, doc, out);
     const p = asMapping(value);
     const step: OutStep = {
       kind: "OUT",
@@ -414,7 +433,7 @@ function normaliseStep(node: PNode, path: DocPath, out: Diagnostic[]): Step | un
     };
     return step;
   }
-  const { value } = checkNode(node, TaskStepSchema, path, out);
+  const { value } = checkValue(node, TaskStepSchema, path, doc, out);
   const p = asMapping(value);
   const { TASK, ...stepOptions } = p;
   return normaliseTask(TASK, stepOptions, o, path);

@@ -56,13 +56,13 @@ const dependencyMode = z
   .describe(
     "chrono: one run per event, in order; immediate: run on every event; strict: wait for every upstream job to finish.",
   );
-const onOff = z.union([z.boolean(), z.enum(["on", "off", "On", "Off", "ON", "OFF"])]);
+const onOff = z.union([z.enum(["on", "off", "On", "Off", "ON", "OFF"]), z.boolean()]);
 const scriptLine = z.union([z.string(), z.number(), z.boolean()]);
 type ScriptItem = string | number | boolean | ScriptItem[];
-const scriptItem: z.ZodType<ScriptItem> = z.lazy(() => z.union([scriptLine, z.array(scriptItem)]));
+const scriptItem: z.ZodType<ScriptItem> = z.lazy(() => z.union([z.array(scriptItem), scriptLine]));
 /** A script: one string or a list of lines; a list item may be a list (an anchor), flattened. */
 export const ScriptSchema = z
-  .union([scriptLine, z.array(scriptItem)])
+  .union([z.array(scriptItem), scriptLine])
   .describe("bash lines; each runs in order and the task stops at the first failing line");
 const notifyRefs = z.union([name, z.array(name)]).describe("notification resource(s) to send to");
 
@@ -142,7 +142,7 @@ export const LegacyTaskItemSchema = z.strictObject({ script: ScriptSchema });
 
 /** A `TASK` step: a mapping, the legacy list of `- script:` items, or `managed`. */
 export const TaskStepSchema = z.strictObject({
-  TASK: z.union([z.literal("managed"), TaskMappingSchema, z.array(LegacyTaskItemSchema)]),
+  TASK: z.union([TaskMappingSchema, z.literal("managed"), z.array(LegacyTaskItemSchema)]),
   bump: z.string().optional().describe("release (legacy managed form): how to bump the version."),
   deployMethod: z.string().optional().describe("deploy (legacy managed form): deployment method."),
   method: z.string().optional(),

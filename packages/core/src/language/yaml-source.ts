@@ -126,10 +126,10 @@ export interface ParseLimits {
   readonly maxAliasNodes: number;
 }
 
-/** The documents of one file: each a top-level node, or null for an empty document. */
+/** The documents of one file, in order; undefined for a document with a YAML error. */
 export interface ParsedFile {
   readonly path: string;
-  readonly documents: readonly PNode[];
+  readonly documents: readonly (PNode | undefined)[];
   readonly diagnostics: readonly Diagnostic[];
 }
 
@@ -143,7 +143,7 @@ export function parseSource(file: SourceFile, templates: SourceFile | undefined,
   const text = prefix + neutraliseLeadingDocumentMarker(file.text);
   const locator = new Locator(file.path, templates?.path, text, prefix.length);
   const diagnostics: Diagnostic[] = [];
-  const documents: PNode[] = [];
+  const documents: (PNode | undefined)[] = [];
   let docs: Document.Parsed[];
   try {
     docs = parseAllDocuments(text, { merge: true, uniqueKeys: false, prettyErrors: false }) as Document.Parsed[];
@@ -186,9 +186,11 @@ function withTrailingNewline(text: string): string {
   return text.endsWith("\n") ? text : `${text}\n`;
 }
 
-// A file starting with `---` would otherwise open a second document after the templates, and
-// aliases never cross documents. Spaces keep every offset (and so every position) unchanged.
-function neutraliseLeadingDocumentMarker(text: string): string {
+/**
+ * Blanks a leading `---`: after prepended templates it would open a second document, and
+ * aliases never cross documents. Spaces keep every offset (and so every position) unchanged.
+ */
+export function neutraliseLeadingDocumentMarker(text: string): string {
   const match = /^(\s*(#[^\n]*\n\s*)*)---(?=\s)/.exec(text);
   if (match === null) return text;
   const at = (match[1] ?? "").length;
