@@ -1,0 +1,75 @@
+import type { JobDef } from "../language/model.js";
+import type { Run } from "./model.js";
+
+/** A queued run with its job's definition. */
+export interface DispatchCandidate {
+  readonly run: Run;
+  readonly job: JobDef;
+}
+
+/** What is running now, as the dispatcher sees it. */
+export interface DispatchState {
+  readonly processingByJob: ReadonlyMap<string, number>;
+  readonly processingGroups: ReadonlySet<string>;
+  /** Jobs directly connected to `job` (IN jobs, producers of its IN resources, its consumers). */
+  neighbours(job: string): readonly string[];
+  readonly freeSlots: number;
+}
+
+/** Orders queued runs: priority (0 first), then creation order. */
+export function compareQueued(a: Run, b: Run): number {
+  return a.priority - b.priority || a.id - b.id;
+}
+
+/**
+ * Picks the queued runs to start now (design §3): at most `freeSlots`; `serial` jobs one run at
+ * a time and in order; `chrono` jobs only while no directly connected job is processing;
+ * one run per concurrency group. Returns the runs to start and, for the others, why they wait.
+ */
+export function selectRuns(
+  candidates: readonly DispatchCandidate[],
+  state: DispatchState,
+): { start: Run[]; blocked: Map<number, string> } {
+  const processing = new Map(state.processingByJob);
+  const groups = new Set(state.processingGroups);
+  const seenSerial = new Set<string>();
+  const start: Run[] = [];
+  const blocked = new Map<number, string>();
+  let slots = state.freeSlots;
+  for (const { run, job } of [...candidates].sort((a, b) => compareQueued(a.run, b.run))) {
+    const reason = blockReason(job, processing, groups, seenSerial, state, slots);
+    if (job.triggerMode === "serial") seenSerial.add(job.name);
+    if (reason !== undefined) {
+      blocked.set(run.id, reason);
+      continue;
+    }
+    start.push(run);
+    slots--;
+    processing.set(job.name, (processing.get(job.name) ?? 0) + 1);
+    if (job.concurrencyGroup !== undefined) groups.add(job.concurrencyGroup);
+  }
+  return { start, blocked };
+}
+
+function blockReason(
+  job: JobDef,
+  processing: ReadonlyMap<string, number>,
+  groups: ReadonlySet<string>,
+  seenSerial: ReadonlySet<string>,
+  state: DispatchState,
+  slots: number,
+): string | undefined {
+  if (job.triggerMode === "serial") {
+    if ((processing.get(job.name) ?? 0) > 0) return `waiting: a run of ${job.name} is processing (serial)`;
+    if (seenSerial.has(job.name)) return `waiting: an earlier run of ${job.name} is queued (serial)`;
+  }
+  if (job.concurrencyGroup !== undefined && groups.has(job.concurrencyGroup)) {
+    return `waiting: concurrency group ${job.concurrencyGroup} is busy`;
+  }
+  if (job.dependencyMode === "chrono") {
+    const busy = state.neighbours(job.name).find((n) => (processing.get(n) ?? 0) > 0);
+    if (busy !== undefined) return `waiting: connected job ${busy} is processing (chrono)`;
+  }
+  if (slots <= 0) return "waiting: every runner slot is busy";
+  return undefined;
+}

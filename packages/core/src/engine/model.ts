@@ -1,0 +1,129 @@
+/**
+ * The run-time domain of Causeway: versions, runs, triggers, explain records. Pure data,
+ * shared by the engine, the store, the runner and the protocol.
+ */
+
+/** Every status a run can have. `waiting`: strict mode waits for upstream jobs to settle. */
+export const RUN_STATUSES = [
+  "waiting",
+  "queued",
+  "waiting_approval",
+  "processing",
+  "success",
+  "failure",
+  "cancelled",
+  "timeout",
+  "lost",
+  "error",
+  "skipped",
+] as const;
+/** A run status. */
+export type RunStatus = (typeof RUN_STATUSES)[number];
+
+/** Statuses a run never leaves. */
+export const FINAL_STATUSES: readonly RunStatus[] = [
+  "success",
+  "failure",
+  "cancelled",
+  "timeout",
+  "lost",
+  "error",
+  "skipped",
+];
+
+/** True when a run with this status is finished. */
+export function isFinal(status: RunStatus): boolean {
+  return FINAL_STATUSES.includes(status);
+}
+
+/** Who or what created a version. */
+export type VersionSource = "yaml" | "run" | "api" | "manual";
+
+/**
+ * An immutable version of a resource or job. Invariants: `versionNumber` counts 1, 2, 3… per
+ * object; a job's versions are its runs' results (`runId` set).
+ */
+export interface Version {
+  readonly id: number;
+  readonly objectName: string;
+  readonly versionNumber: number;
+  readonly versionName: string;
+  readonly propertyBag: Readonly<Record<string, unknown>>;
+  readonly createdAt: string;
+  /** `yaml`, `api`, `manual`, or `run:<id>` for versions posted by a run. */
+  readonly createdBy: string;
+  /** The run that produced this version (job versions and OUT versions). */
+  readonly runId: number | null;
+  /** Content address of the files of this version (job state, state resources), if any. */
+  readonly stateSha: string | null;
+  readonly flowId: string | null;
+}
+
+/** What created a run. */
+export type TriggerKind = "manual" | "version" | "upstream" | "out" | "rerun" | "retry" | "yaml";
+
+/** The trigger of a run: its kind and the object/version or person behind it. */
+export interface RunTrigger {
+  readonly kind: TriggerKind;
+  /** Resource or job name (version, upstream, out), user (manual), run id (rerun, retry). */
+  readonly by: string;
+  readonly versionId?: number;
+  readonly runId?: number;
+}
+
+/** One input of a run, frozen at creation. A null version: the input had none yet. */
+export interface RunInput {
+  readonly name: string;
+  readonly kind: "resource" | "job";
+  readonly type: string;
+  readonly versionId: number | null;
+  readonly versionNumber: number | null;
+  readonly versionName: string | null;
+  /** The input was pinned (YAML or run time). */
+  readonly pinned: boolean;
+}
+
+/** A run (a build) of a job. */
+export interface Run {
+  readonly id: number;
+  readonly job: string;
+  readonly number: number;
+  readonly status: RunStatus;
+  /** Why the run has its status (a skip, a lost runner, a timeout...). */
+  readonly statusReason: string | null;
+  readonly trigger: RunTrigger;
+  readonly flow: string;
+  readonly inputs: readonly RunInput[];
+  /** Manual-run parameters, as given. */
+  readonly params: Readonly<Record<string, string>>;
+  readonly priority: number;
+  /** 1 for a first attempt, 2… for automatic retries. */
+  readonly attempt: number;
+  readonly rerunOf: number | null;
+  readonly exitCode: number | null;
+  readonly createdAt: string;
+  readonly startedAt: string | null;
+  readonly finishedAt: string | null;
+}
+
+/** The outcome of one trigger evaluation, for `causeway why`. */
+export type ExplainOutcome = "created" | "skipped" | "waiting" | "coalesced" | "released";
+
+/** A record of one trigger evaluation or dispatch decision. */
+export interface Explain {
+  readonly id: number;
+  readonly job: string;
+  readonly at: string;
+  readonly event: string;
+  readonly outcome: ExplainOutcome;
+  readonly runId: number | null;
+  readonly message: string;
+}
+
+/** An event of the engine, appended to the event log and streamed to clients. */
+export interface EngineEvent {
+  readonly id: number;
+  readonly at: string;
+  readonly type: "run" | "version" | "definition" | "explain";
+  readonly payload: Readonly<Record<string, unknown>>;
+}

@@ -1,0 +1,156 @@
+import type { Mapping } from "../language/model.js";
+import type { EngineEvent, Explain, ExplainOutcome, Run, RunInput, RunStatus, RunTrigger, Version } from "./model.js";
+
+/**
+ * The ports of the engine: what it needs from persistence, declared here so that the engine
+ * never sees a database type. The store package implements them for SQLite (and Postgres);
+ * one contract test suite runs against every implementation.
+ */
+
+/** A resource or job as stored: its normalised definition and its run-time switches. */
+export interface StoredObject {
+  readonly name: string;
+  readonly kind: "resource" | "job";
+  readonly type: string;
+  /** The normalised definition (a ResourceDef or JobDef of the language), as JSON. */
+  readonly definition: Mapping;
+  readonly consistent: boolean;
+  /** Jobs only: automatic triggers are off. */
+  readonly paused: boolean;
+  /** ISO time of the soft delete; null while defined. History is kept either way. */
+  readonly deletedAt: string | null;
+}
+
+/** A run-time pin: `job` uses `versionNumber` of `input` until unpinned. */
+export interface Pin {
+  readonly job: string;
+  readonly input: string;
+  readonly versionNumber: number;
+}
+
+/** A new version; the store assigns id, versionNumber and createdAt. */
+export interface NewVersion {
+  readonly objectName: string;
+  readonly versionName: string;
+  readonly propertyBag: Mapping;
+  readonly createdBy: string;
+  readonly runId: number | null;
+  readonly stateSha: string | null;
+  readonly flowId: string | null;
+}
+
+/** A new run; the store assigns id, number (per job) and createdAt. */
+export interface NewRun {
+  readonly job: string;
+  readonly status: RunStatus;
+  readonly statusReason: string | null;
+  readonly trigger: RunTrigger;
+  readonly flow: string;
+  readonly inputs: readonly RunInput[];
+  readonly params: Readonly<Record<string, string>>;
+  readonly priority: number;
+  readonly attempt: number;
+  readonly rerunOf: number | null;
+}
+
+/** Fields of a run that change over its life. */
+export interface RunPatch {
+  readonly status?: RunStatus;
+  readonly statusReason?: string | null;
+  readonly inputs?: readonly RunInput[];
+  readonly exitCode?: number | null;
+  readonly startedAt?: string | null;
+  readonly finishedAt?: string | null;
+}
+
+/** Filters of a run listing; newest first. */
+export interface RunQuery {
+  readonly job?: string;
+  readonly flow?: string;
+  readonly statuses?: readonly RunStatus[];
+  readonly limit?: number;
+}
+
+/** A new explain record. */
+export interface NewExplain {
+  readonly job: string;
+  readonly event: string;
+  readonly outcome: ExplainOutcome;
+  readonly runId: number | null;
+  readonly message: string;
+}
+
+/**
+ * Reads and writes of one transaction. Contract: every method sees the writes made before it
+ * in the same transaction; nothing is visible to others until the transaction commits; a
+ * thrown error rolls everything back. Times are ISO strings from the store's clock.
+ */
+export interface StoreTx {
+  listObjects(includeDeleted?: boolean): Promise<StoredObject[]>;
+  getObject(name: string): Promise<StoredObject | undefined>;
+  /** Inserts or replaces a definition; un-deletes a soft-deleted object of the same name. */
+  putObject(object: Omit<StoredObject, "paused" | "deletedAt">): Promise<void>;
+  softDeleteObject(name: string): Promise<void>;
+  setPaused(job: string, paused: boolean): Promise<void>;
+  listPins(job?: string): Promise<Pin[]>;
+  /** Sets (versionNumber) or clears (null) a run-time pin. */
+  setPin(job: string, input: string, versionNumber: number | null): Promise<void>;
+
+  insertVersion(version: NewVersion): Promise<Version>;
+  getVersion(id: number): Promise<Version | undefined>;
+  latestVersion(objectName: string): Promise<Version | undefined>;
+  versionByNumber(objectName: string, versionNumber: number): Promise<Version | undefined>;
+  /** The most recent version carrying this versionName. */
+  latestVersionNamed(objectName: string, versionName: string): Promise<Version | undefined>;
+  /** Versions of an object, newest first. */
+  listVersions(objectName: string, limit?: number): Promise<Version[]>;
+  /** The version a run produced for an object (its job version, or an OUT version). */
+  versionsOfRun(runId: number): Promise<Version[]>;
+
+  insertRun(run: NewRun): Promise<Run>;
+  updateRun(id: number, patch: RunPatch): Promise<Run>;
+  getRun(id: number): Promise<Run | undefined>;
+  listRuns(query?: RunQuery): Promise<Run[]>;
+
+  insertExplain(explain: NewExplain): Promise<Explain>;
+  /** Explain records of a job, newest first. */
+  listExplains(job: string, limit?: number): Promise<Explain[]>;
+
+  appendEvent(type: EngineEvent["type"], payload: Mapping): Promise<EngineEvent>;
+}
+
+/** The store: transactions plus reads outside of one. */
+export interface Store {
+  /** Runs `fn` in one transaction (serialisable with respect to other writers). */
+  transaction<T>(fn: (tx: StoreTx) => Promise<T>): Promise<T>;
+  /** Reads without a transaction (each call sees committed data). */
+  readonly read: StoreTx;
+  /** Events after `afterId`, oldest first. */
+  eventsSince(afterId: number, limit?: number): Promise<EngineEvent[]>;
+  close(): Promise<void>;
+}
+
+/**
+ * Content-addressed file storage for job state and state resources, kept out of the hot
+ * tables. Contract: `put` is idempotent (same bytes, same sha); `get` of an unknown sha
+ * returns undefined.
+ */
+export interface BlobStore {
+  put(bytes: Uint8Array): Promise<string>;
+  get(sha: string): Promise<Uint8Array | undefined>;
+}
+
+/**
+ * Run logs, append-only. Contract: `append` adds bytes at the end; `read` returns the bytes
+ * from `offset` (empty at the end) and never blocks.
+ */
+export interface LogStore {
+  append(runId: number, chunk: Uint8Array): Promise<void>;
+  read(runId: number, offset?: number): Promise<Uint8Array>;
+  size(runId: number): Promise<number>;
+}
+
+/** The clock of the engine: injected so tests control time. */
+export interface Clock {
+  now(): Date;
+}

@@ -1,0 +1,77 @@
+import type { JobDef, Mapping } from "../language/model.js";
+import type { Run } from "./model.js";
+
+/** A dependency of a run, resolved: what the runner materialises under IN/ or OUT/. */
+export interface DependencySpec {
+  readonly name: string;
+  readonly operation: "IN" | "OUT";
+  readonly kind: "resource" | "job";
+  /** Resource type, or the job type for a job dependency. */
+  readonly type: string;
+  readonly objectId: string;
+  /** The frozen input version (IN), or the OUT's current version; undefined when none. */
+  readonly version:
+    | {
+        readonly id: number;
+        readonly versionNumber: number;
+        readonly versionName: string;
+        readonly propertyBag: Mapping;
+        /** Files of the version (job state, state resource), content addressed. */
+        readonly stateSha: string | null;
+      }
+    | undefined;
+  readonly pointer: Mapping;
+  readonly seed: Mapping;
+  /** The resource's definition (versionTemplate or merged legacy parts). */
+  readonly template: Mapping;
+}
+
+/** Everything a runner needs to execute a run; serialisable (it travels to remote runners). */
+export interface RunSpec {
+  readonly run: Run;
+  readonly job: JobDef;
+  /** IN and OUT dependencies in step order. */
+  readonly dependencies: readonly DependencySpec[];
+  /** Job state of the previous run of this job (`$JOB_PREVIOUS_STATE`). */
+  readonly previousStateSha: string | null;
+  /** Manual-run parameters: exported as environment variables, never spliced into scripts. */
+  readonly params: Readonly<Record<string, string>>;
+  readonly buildUrl: string;
+}
+
+/** Final statuses a runner reports. */
+export type RunnerStatus = "success" | "failure" | "cancelled" | "timeout" | "error";
+
+/** What a finished run reports back. */
+export interface RunResult {
+  readonly status: RunnerStatus;
+  readonly reason: string | null;
+  readonly exitCode: number | null;
+  /** Saved `$JOB_STATE` (on failure: the previous state carried forward); null when empty. */
+  readonly stateSha: string | null;
+  /** `KEY=VALUE` lines written for each dependency or the job itself, by name. */
+  readonly outputs: Readonly<Record<string, readonly (readonly [string, string])[]>>;
+  /** Files placed in `OUT/<name>/state/` for state resources, by name. */
+  readonly outStateShas: Readonly<Record<string, string>>;
+}
+
+/** Callbacks of one execution. `onLog` receives console bytes as they are produced. */
+export interface RunObserver {
+  onStarted(): void;
+  onLog(chunk: Uint8Array): void;
+}
+
+/** A run being executed. `cancel` is idempotent: SIGTERM to the process group, then SIGKILL. */
+export interface Execution {
+  cancel(reason: string): void;
+  readonly done: Promise<RunResult>;
+}
+
+/**
+ * Executes runs. The embedded runner implements it in-process; remote runners implement it
+ * behind the runner protocol. Contract: `execute` never throws; every failure (workspace,
+ * git, spawn) ends as a RunResult with status `error` and a reason.
+ */
+export interface RunnerPort {
+  execute(spec: RunSpec, observer: RunObserver): Execution;
+}

@@ -1,0 +1,143 @@
+import type { DependencyMode, InStep, JobDef } from "../language/model.js";
+import type { RunStatus } from "./model.js";
+
+/** What happened that may trigger a job. */
+export type TriggerEventKind = "manual" | "version" | "upstream" | "out";
+
+/** An event presented to a job. `input` names the IN (resource or job) that moved. */
+export interface TriggerEvent {
+  readonly kind: TriggerEventKind;
+  readonly input?: string;
+  /** Human description for the explain record ("new version 4 of app_repo"). */
+  readonly description: string;
+}
+
+/** What the engine knows about an upstream job when it evaluates a trigger. */
+export interface UpstreamState {
+  readonly name: string;
+  /** Status of its latest run, undefined when it never ran. */
+  readonly latestStatus: RunStatus | undefined;
+  /** It has a run that is not final (waiting, queued, processing...). */
+  readonly active: boolean;
+  /** It has a successful run (so a version to consume). */
+  readonly hasSuccess: boolean;
+}
+
+/** The state of the job under evaluation. */
+export interface JobTriggerContext {
+  readonly job: JobDef;
+  readonly paused: boolean;
+  readonly deleted: boolean;
+  /** Run-time pins by input name (versionNumber). */
+  readonly pins: ReadonlyMap<string, number>;
+  /** Jobs that are IN of this job. */
+  readonly inJobs: readonly UpstreamState[];
+  /** Every upstream job for strict mode: IN jobs and the producers of IN resources. */
+  readonly strictUpstream: readonly UpstreamState[];
+  /** A run of this job that has not started (queued or waiting), newest. */
+  readonly pendingRunId: number | undefined;
+  /** A waiting (strict) run of this job. */
+  readonly waitingRunId: number | undefined;
+}
+
+/** The decision of a trigger evaluation; every outcome carries its explanation. */
+export type TriggerDecision =
+  | { readonly action: "create"; readonly status: "queued" | "waiting" | "skipped"; readonly message: string }
+  | { readonly action: "skip"; readonly message: string }
+  | { readonly action: "join"; readonly runId: number; readonly message: string }
+  | { readonly action: "coalesce"; readonly runId: number; readonly message: string };
+
+/** The IN step of a job for an input name. */
+export function inStep(job: JobDef, input: string): InStep | undefined {
+  for (const s of job.steps) if (s.kind === "IN" && s.name === input) return s;
+  return undefined;
+}
+
+/** The dependency mode that applies when `input` triggers `job` (per-input override first). */
+export function modeFor(job: JobDef, input: string | undefined): DependencyMode {
+  const step = input === undefined ? undefined : inStep(job, input);
+  return step?.dependencyMode ?? job.dependencyMode;
+}
+
+function upstreamBlock(upstream: readonly UpstreamState[]): string | undefined {
+  for (const u of upstream) {
+    if (!u.hasSuccess) return `upstream ${u.name} has no successful run`;
+    if (u.latestStatus !== undefined && u.latestStatus !== "success" && !u.active) {
+      return `upstream ${u.name}'s latest run ended ${u.latestStatus}`;
+    }
+  }
+  return undefined;
+}
+
+/**
+ * Decides whether an event creates a run of a job (design §3, shippable.md §6.1–6.2). Pure:
+ * the caller gathers the context and records the decision as an explain record.
+ */
+export function evaluateTrigger(ctx: JobTriggerContext, event: TriggerEvent): TriggerDecision {
+  const { job } = ctx;
+  if (ctx.deleted) return { action: "skip", message: `skipped: job ${job.name} is deleted` };
+  if (!job.consistent)
+    return { action: "skip", message: `skipped: job ${job.name} is inconsistent (see causeway validate)` };
+  if (job.support !== "runnable") {
+    return {
+      action: "create",
+      status: "skipped",
+      message: `run created as skipped: job type ${job.type} is not supported yet`,
+    };
+  }
+  if (event.kind === "manual") return { action: "create", status: "queued", message: "run created: manual run" };
+  if (ctx.paused) return { action: "skip", message: `skipped: job ${job.name} is paused` };
+  if (event.kind === "version" || event.kind === "upstream") {
+    const input = event.input ?? "";
+    const step = inStep(job, input);
+    if (step === undefined) return { action: "skip", message: `skipped: ${input} is not an IN of ${job.name}` };
+    if (step.switchOff) return { action: "skip", message: `skipped: input ${input} has switch: off` };
+    const pin = ctx.pins.get(input) ?? step.versionNumber;
+    if (pin !== undefined) return { action: "skip", message: `skipped: input ${input} is pinned to version ${pin}` };
+    if (step.versionName !== undefined) {
+      return { action: "skip", message: `skipped: input ${input} is pinned to versionName ${step.versionName}` };
+    }
+  }
+  const mode = modeFor(job, event.input);
+  if (mode === "chrono") {
+    const block = upstreamBlock(ctx.inJobs);
+    if (block !== undefined) return { action: "skip", message: `skipped: ${block} (chrono)` };
+  }
+  if (job.coalesce === "latest" && ctx.pendingRunId !== undefined) {
+    return {
+      action: "coalesce",
+      runId: ctx.pendingRunId,
+      message: `coalesced into pending run ${ctx.pendingRunId} (coalesce: latest)`,
+    };
+  }
+  if (mode === "strict") {
+    const busy = ctx.strictUpstream.filter((u) => u.active).map((u) => u.name);
+    if (busy.length > 0) {
+      if (ctx.waitingRunId !== undefined) {
+        return {
+          action: "join",
+          runId: ctx.waitingRunId,
+          message: `waiting: run ${ctx.waitingRunId} already waits for ${busy.join(", ")} (strict)`,
+        };
+      }
+      return {
+        action: "create",
+        status: "waiting",
+        message: `waiting: upstream ${busy.join(", ")} is running (strict)`,
+      };
+    }
+    if (ctx.waitingRunId !== undefined) {
+      return {
+        action: "join",
+        runId: ctx.waitingRunId,
+        message: `released waiting run ${ctx.waitingRunId}: every upstream job has settled (strict)`,
+      };
+    }
+  }
+  return { action: "create", status: "queued", message: `run created: ${event.description}` };
+}
+
+/** True when a strict job's waiting run may be released: no upstream job is active. */
+export function strictReady(upstream: readonly UpstreamState[]): boolean {
+  return upstream.every((u) => !u.active);
+}
