@@ -13,6 +13,7 @@ export const DIAGNOSTIC_CODES = {
   PIPELINE_FILE_TOO_LARGE: { severity: "error", title: "A pipeline file is larger than the size cap" },
   PIPELINE_DIR_TOO_LARGE: { severity: "error", title: "The pipeline files of a directory exceed the size cap" },
   PIPELINE_NO_FILES: { severity: "warning", title: "The directory holds no pipeline file" },
+  PIPELINE_TEMPLATES_OBJECTS: { severity: "error", title: "A templates file defines resources or jobs" },
   PIPELINE_NOT_A_MAPPING: { severity: "error", title: "A pipeline file's top level is not a mapping" },
   PIPELINE_CI_KEY_IGNORED: { severity: "info", title: "A CI-only top-level key is ignored" },
   PIPELINE_UNKNOWN_TOP_LEVEL_KEY: { severity: "warning", title: "An unknown top-level key is ignored" },

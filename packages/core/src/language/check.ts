@@ -47,17 +47,13 @@ export function checkValue(
   }
   for (const issue of rest) {
     const path = issue.path as DocPath;
-    const last = path[path.length - 1];
-    const code =
-      issue.code === "invalid_format" && (last === "name" || last === "IN" || last === "OUT")
-        ? "PIPELINE_INVALID_NAME"
-        : "PIPELINE_SCHEMA";
+    const code = issue.code === "invalid_format" && isNameSlot(path) ? "PIPELINE_INVALID_NAME" : "PIPELINE_SCHEMA";
     out.push(
       diagnostic(
         code,
         doc.locate([...basePath, ...path]),
         [...basePath, ...path],
-        describe(issue, path),
+        describe(issue, path, valueAt(value, path) === undefined),
         hintFor(issue),
       ),
     );
@@ -65,9 +61,28 @@ export function checkValue(
   return { value, ok: rest.length === 0 };
 }
 
-function describe(issue: Issue, path: DocPath): string {
+const NAME_SLOTS = new Set(["name", "IN", "OUT", "replicate", "NOTIFY"]);
+
+// A name-valued place: an object's name, a step's target, a replicate source, a NOTIFY target
+// (a list item of NOTIFY too).
+function isNameSlot(path: DocPath): boolean {
+  const last = path[path.length - 1];
+  const parent = path[path.length - 2];
+  return NAME_SLOTS.has(String(last)) || (typeof last === "number" && parent === "NOTIFY");
+}
+
+function valueAt(value: unknown, path: DocPath): unknown {
+  let current = value;
+  for (const key of path) {
+    if (current === null || typeof current !== "object") return undefined;
+    current = (current as Record<string | number, unknown>)[key];
+  }
+  return current;
+}
+
+function describe(issue: Issue, path: DocPath, missing: boolean): string {
   const where = path.length > 0 ? `${String(path[path.length - 1])}: ` : "";
-  if (issue.code === "invalid_type" && issue.input === undefined) return `${where}required key is missing`;
+  if (issue.code === "invalid_type" && missing) return `${where}required key is missing`;
   return `${where}${issue.message.replace(/^Invalid input: /, "")}`;
 }
 

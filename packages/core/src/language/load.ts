@@ -73,29 +73,56 @@ export function loadPipeline(
   const templateNames = new Set(templates.keys());
   const resources: Draft<ResourceDef>[] = [];
   const jobs: Draft<JobDef>[] = [];
+  // Templates files first: their own problems are reported once, and one that defines objects
+  // is flagged (its text is prepended to other files, where those objects must not load).
+  const objectTemplates = new Set<string>();
+  for (const t of templates.values()) {
+    if (utf8Length(t.text) > limits.maxFileBytes) continue;
+    const own = loadFile(t, undefined, limits);
+    diagnostics.push(...own.diagnostics);
+    for (const doc of own.docs) {
+      if (doc.value === null || typeof doc.value !== "object" || Array.isArray(doc.value)) continue;
+      for (const key of ["resources", "jobs", "triggers"]) {
+        if (!(key in doc.value)) continue;
+        objectTemplates.add(t.path);
+        diagnostics.push(
+          diagnostic(
+            "PIPELINE_TEMPLATES_OBJECTS",
+            doc.locate([key], true),
+            [key],
+            `${t.path} defines ${key}:, which is ignored: a templates file only provides anchors to other files`,
+            `move ${key}: into a *shippable.yml or *causeway.yml file`,
+          ),
+        );
+      }
+    }
+  }
   for (const file of sorted) {
     const role = fileRole(baseOf(file.path));
-    if (file.text.length > limits.maxFileBytes) {
+    const bytes = utf8Length(file.text);
+    if (bytes > limits.maxFileBytes) {
       diagnostics.push(
         diagnostic(
           "PIPELINE_FILE_TOO_LARGE",
           { file: file.path, ...AT_FILE_START },
           [],
-          `file is ${file.text.length} bytes, over the cap of ${limits.maxFileBytes}`,
+          `file is ${bytes} bytes, over the cap of ${limits.maxFileBytes}`,
           "split the line into several files",
         ),
       );
       continue;
     }
-    const templatesPath = role === "templates" ? undefined : templatesFor(file.path, templateNames);
+    if (role === "templates") continue;
+    const templatesPath = templatesFor(file.path, templateNames);
     const parsed = loadFile(file, templatesPath === undefined ? undefined : templates.get(templatesPath), limits);
-    // A templates file's own diagnostics are reported once, by its own parse, not per user.
+    // A templates file's own diagnostics were reported by its own parse, not once per user.
     diagnostics.push(
       ...(templatesPath === undefined
         ? parsed.diagnostics
         : parsed.diagnostics.filter((d) => d.file === file.path || d.code === "PIPELINE_YAML_ALIAS_LIMIT")),
     );
-    const defs = normaliseFile(parsed.docs, role === "templates", diagnostics);
+    const skipFrom = templatesPath !== undefined && objectTemplates.has(templatesPath) ? templatesPath : undefined;
+    const defs = normaliseFile(parsed.docs, skipFrom, diagnostics);
     resources.push(...defs.resources);
     jobs.push(...defs.jobs);
   }
@@ -123,9 +150,30 @@ function finish<T extends { bad: boolean }>(draft: T): Omit<T, "bad"> & { consis
   return { ...rest, consistent: !bad };
 }
 
+/** The UTF-8 size of a string, in bytes (core has no Buffer). */
+export function utf8Length(text: string): number {
+  let n = 0;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c < 0x80) n += 1;
+    else if (c < 0x800) n += 2;
+    else if (c >= 0xd800 && c <= 0xdbff && i + 1 < text.length) {
+      n += 4;
+      i++;
+    } else n += 3;
+  }
+  return n;
+}
+
+// Drops exact repeats, and a schema error at the very place of an unknown alias (the alias
+// became null, so the schema complains too: the alias diagnostic says it all).
 function dedupe(diagnostics: Diagnostic[]): Diagnostic[] {
   const seen = new Set<string>();
+  const aliases = new Set(
+    diagnostics.filter((d) => d.code === "PIPELINE_YAML_UNKNOWN_ALIAS").map((d) => `${d.file}:${d.line}:${d.col}`),
+  );
   return diagnostics.filter((d) => {
+    if (d.code === "PIPELINE_SCHEMA" && aliases.has(`${d.file}:${d.line}:${d.col}`)) return false;
     const key = `${d.code}\u0000${d.file}\u0000${d.line}\u0000${d.col}\u0000${d.path}\u0000${d.message}`;
     if (seen.has(key)) return false;
     seen.add(key);

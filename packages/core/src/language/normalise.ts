@@ -56,11 +56,14 @@ const JOB_SHELL_SCHEMA = JobSchema.omit({ steps: true });
 
 /**
  * Turns the documents of one file into normalised definitions, appending diagnostics.
- * `isTemplates`: the file is a `shippable.templates.yml`, whose top-level keys only hold anchors.
+ * `skipFrom`: a prepended templates file that wrongly defines objects; its lists are skipped.
  */
-export function normaliseFile(docs: readonly SourceDoc[], isTemplates: boolean, out: Diagnostic[]): FileDefinitions {
+export function normaliseFile(
+  docs: readonly SourceDoc[],
+  skipFrom: string | undefined,
+  out: Diagnostic[],
+): FileDefinitions {
   const defs: FileDefinitions = { resources: [], jobs: [] };
-  if (isTemplates) return defs;
   for (const doc of docs) {
     if (doc.value === null || doc.value === undefined) continue;
     if (!isMapping(doc.value)) {
@@ -77,6 +80,7 @@ export function normaliseFile(docs: readonly SourceDoc[], isTemplates: boolean, 
     for (const [key, value] of Object.entries(doc.value)) {
       if (key === "resources" || key === "triggers" || key === "jobs") {
         if (value === null) continue;
+        if (skipFrom !== undefined && doc.locate([key], true).file === skipFrom) continue;
         if (!Array.isArray(value)) {
           out.push(diagnostic("PIPELINE_SCHEMA", doc.locate([key]), [key], `${key}: expected a list`));
           continue;
@@ -187,6 +191,20 @@ function normaliseResource(
   const seed = asMapping(plain.seed);
   const version = asMapping(plain.version);
   const hasTemplate = plain.versionTemplate !== undefined;
+  if (hasTemplate) {
+    for (const legacy of ["pointer", "seed", "version"]) {
+      if (plain[legacy] === undefined) continue;
+      out.push(
+        diagnostic(
+          "PIPELINE_IGNORED_KEY",
+          doc.locate([...path, legacy], true),
+          [...path, legacy],
+          `"${legacy}" is ignored because versionTemplate is present`,
+          "move its keys into versionTemplate",
+        ),
+      );
+    }
+  }
   return {
     name,
     type,
@@ -311,7 +329,8 @@ function normaliseJob(item: unknown, path: DocPath, doc: SourceDoc, out: Diagnos
   const managedOptions: Record<string, unknown> = {};
   if (Array.isArray(stepsValue)) {
     stepsValue.forEach((stepValue: unknown, i) => {
-      const step = normaliseStep(stepValue, [...path, "steps", i], doc, out);
+      const ordinal = steps.filter((s) => s.kind === "TASK").length + 1;
+      const step = normaliseStep(stepValue, [...path, "steps", i], ordinal, doc, out);
       if (step === undefined) return;
       steps.push(step);
       if (step.kind === "TASK" && step.managed) Object.assign(managedOptions, step.options);
@@ -368,7 +387,13 @@ function withoutKeys(value: Record<string, unknown>, keys: readonly string[]): R
 
 const STEP_KINDS = ["IN", "OUT", "TASK"] as const;
 
-function normaliseStep(node: unknown, path: DocPath, doc: SourceDoc, out: Diagnostic[]): Step | undefined {
+function normaliseStep(
+  node: unknown,
+  path: DocPath,
+  taskOrdinal: number,
+  doc: SourceDoc,
+  out: Diagnostic[],
+): Step | undefined {
   if (!isMapping(node)) {
     out.push(diagnostic("PIPELINE_SCHEMA", doc.locate(path), path, "a step must be a mapping with IN, OUT or TASK"));
     return undefined;
@@ -376,7 +401,8 @@ function normaliseStep(node: unknown, path: DocPath, doc: SourceDoc, out: Diagno
   const kinds = STEP_KINDS.filter((k) => k in node);
   if (kinds.length !== 1) {
     const keys = Object.keys(node);
-    const guess = keys.map((k) => didYouMean(k, STEP_KINDS)).find((h) => h !== undefined);
+    const guess =
+      kinds.length === 0 ? keys.map((k) => didYouMean(k, STEP_KINDS)).find((h) => h !== undefined) : undefined;
     out.push(
       diagnostic(
         "PIPELINE_SCHEMA",
@@ -436,11 +462,11 @@ function normaliseStep(node: unknown, path: DocPath, doc: SourceDoc, out: Diagno
   const { value } = checkValue(node, TaskStepSchema, path, doc, out);
   const p = asMapping(value);
   const { TASK, ...stepOptions } = p;
-  return normaliseTask(TASK, stepOptions, o, path);
+  return normaliseTask(TASK, stepOptions, o, taskOrdinal);
 }
 
-function normaliseTask(task: unknown, stepOptions: Mapping, o: Origin, path: DocPath): TaskStep {
-  const index = typeof path[path.length - 1] === "number" ? (path[path.length - 1] as number) + 1 : 1;
+// Unnamed tasks are numbered among the job's tasks: "Task 1" is the first TASK step.
+function normaliseTask(task: unknown, stepOptions: Mapping, o: Origin, index: number): TaskStep {
   const base = {
     kind: "TASK" as const,
     options: stepOptions,

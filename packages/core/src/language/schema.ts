@@ -163,7 +163,7 @@ export const HookSchema = z.union([
 
 /** The approval gate of a job (a Causeway extension). */
 export const ApprovalSchema = z.union([
-  z.literal(true),
+  z.boolean(),
   z.strictObject({
     approvers: z.array(z.string()).optional().describe("People or groups who may approve; any operator when absent."),
     minApprovals: z.number().int().min(1).optional().describe("Approvals needed (default 1)."),

@@ -89,9 +89,12 @@ function checkJobReferences(
   out: Diagnostic[],
 ): void {
   const ins = new Map<string, string>();
+  // Every IN as written, defined or not: an undefined one is reported once, as unknown.
+  const written = new Set<string>();
   for (const step of job.steps) {
     if (step.kind === "TASK") continue;
     used.add(step.name);
+    if (step.kind === "IN") written.add(step.name);
     if (step.name === "") continue;
     const target = byName.get(step.name);
     if (target === undefined) {
@@ -130,7 +133,7 @@ function checkJobReferences(
         ),
       );
     }
-    if (step.replicate !== undefined && !ins.has(step.replicate)) {
+    if (step.replicate !== undefined && !written.has(step.replicate)) {
       job.bad = true;
       out.push(
         diagnostic(
