@@ -33,7 +33,9 @@ export function isEnvName(name: string): boolean {
 
 function str(value: unknown): string {
   if (value === undefined || value === null) return "";
-  return typeof value === "string" ? value : typeof value === "object" ? JSON.stringify(value) : String(value);
+  if (typeof value === "string") return value;
+  if (typeof value === "number" || typeof value === "boolean" || typeof value === "bigint") return String(value);
+  return JSON.stringify(value) ?? "";
 }
 
 /** Flattens nested objects and arrays into `<prefix>_<KEY>` / `<prefix>_<i>` variables. */
