@@ -28,15 +28,9 @@ export async function runCli(argv: readonly string[], io: Omit<Io, "exitCode">):
     await program.parseAsync([...argv], { from: "user" });
     return code;
   } catch (error) {
-    if (error instanceof CommanderError) {
-      if (
-        error.code === "commander.helpDisplayed" ||
-        error.code === "commander.version" ||
-        error.code === "commander.help"
-      )
-        return EXIT.ok;
-      return EXIT.usage;
-    }
+    // Commander's own exit code says whether help was asked for (--help, help, --version: 0)
+    // or shown because of a mistake (no command given: 1); every mistake is a usage problem.
+    if (error instanceof CommanderError) return error.exitCode === 0 ? EXIT.ok : EXIT.usage;
     if (error instanceof UsageError) {
       io.err(`error: ${error.message}\n`);
       return EXIT.usage;

@@ -234,6 +234,8 @@ export const JobSchema = z
     stabilityDuration: z.number().optional(),
     workflow: z.string().optional(),
     bump: z.string().optional().describe("release: major, minor, patch, alpha, beta, rc or final."),
+    versionTemplate: z.unknown().optional().describe("Ignored on a job (Shippable ignored it too)."),
+    notify: z.unknown().optional().describe("Ignored: use NOTIFY in a hook."),
   })
   .describe("An executable unit with ordered steps.");
 
@@ -271,8 +273,8 @@ export const CI_TOP_LEVEL_KEYS = [
 /** A pipeline file. Other top-level keys are CI keys or template holders and are ignored. */
 export const PipelineFileSchema = z
   .looseObject({
-    resources: z.array(ResourceSchema).optional(),
-    jobs: z.array(JobSchema).optional(),
-    triggers: z.array(ResourceSchema).optional().describe("Legacy: a list of `trigger` resources."),
+    resources: z.array(ResourceSchema).nullable().optional(),
+    jobs: z.array(JobSchema).nullable().optional(),
+    triggers: z.array(ResourceSchema).nullable().optional().describe("Legacy: a list of `trigger` resources."),
   })
   .describe("A Causeway / Shippable assembly-line file.");
