@@ -31,16 +31,21 @@ export interface Graph {
   children(name: string): readonly string[];
 }
 
-/** Builds the graph; steps naming undefined objects are left out. */
+/**
+ * Builds the graph; steps naming undefined objects are left out, and so are objects without a
+ * name (a schema error): nothing can refer to them, and node names stay unique.
+ */
 export function buildGraph(pipeline: Pipeline): Graph {
   const nodes: GraphNode[] = [];
   const byName = new Map<string, GraphNode>();
   for (const r of pipeline.resources) {
+    if (r.name === "") continue;
     const n = { name: r.name, kind: "resource" as const, type: r.type, flags: r.flags, consistent: r.consistent };
     nodes.push(n);
     byName.set(r.name, n);
   }
   for (const j of pipeline.jobs) {
+    if (j.name === "") continue;
     const n = { name: j.name, kind: "job" as const, type: j.type, flags: j.flags, consistent: j.consistent };
     nodes.push(n);
     byName.set(j.name, n);
@@ -53,6 +58,7 @@ export function buildGraph(pipeline: Pipeline): Graph {
     push(parents, to, from);
   };
   for (const j of pipeline.jobs) {
+    if (j.name === "") continue;
     for (const step of j.steps) {
       if (step.kind === "TASK" || !byName.has(step.name)) continue;
       if (step.kind === "IN") {
