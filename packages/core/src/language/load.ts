@@ -97,9 +97,23 @@ export function loadPipeline(
       }
     }
   }
+  let total = 0;
   for (const file of sorted) {
     const role = fileRole(baseOf(file.path));
     const bytes = utf8Length(file.text);
+    total += bytes;
+    if (total > limits.maxTotalBytes) {
+      diagnostics.push(
+        diagnostic(
+          "PIPELINE_DIR_TOO_LARGE",
+          { file: file.path, ...AT_FILE_START },
+          [],
+          `pipeline files exceed ${limits.maxTotalBytes} bytes in all; this file and the rest are not read`,
+          "split the line across directories",
+        ),
+      );
+      break;
+    }
     if (bytes > limits.maxFileBytes) {
       diagnostics.push(
         diagnostic(

@@ -89,6 +89,12 @@ export function normaliseFile(
           if (key === "jobs") defs.jobs.push(normaliseJob(item, [key, i], doc, out));
           else defs.resources.push(normaliseResource(item, [key, i], key === "triggers", doc, out));
         });
+      } else if (doc.anchored([key])) {
+        // A template holder (`name: &anchor ...`): it exists for its anchor.
+        continue;
+      } else if (doc.locate([key], true).file !== doc.file) {
+        // A key of a prepended templates file: reported, if at all, with that file.
+        continue;
       } else if ((CI_TOP_LEVEL_KEYS as readonly string[]).includes(key)) {
         out.push(
           diagnostic(
@@ -98,7 +104,7 @@ export function normaliseFile(
             `"${key}" is a CI key; the assembly line ignores it`,
           ),
         );
-      } else if (!(value !== null && typeof value === "object" && doc.anchored([key]))) {
+      } else {
         out.push(
           diagnostic(
             "PIPELINE_UNKNOWN_TOP_LEVEL_KEY",

@@ -2,6 +2,7 @@ import jsYaml from "js-yaml";
 import type { Diagnostic, DocPath, SourceRange } from "../diagnostics/diagnostic.js";
 import {
   neutraliseLeadingDocumentMarker,
+  templatesPrefix,
   parseSource,
   rangeOf,
   toPlain,
@@ -43,7 +44,7 @@ const SCHEMA = jsYaml.CORE_SCHEMA.extend({
  * reports each problem with its position.
  */
 export function loadFile(file: SourceFile, templates: SourceFile | undefined, limits: ParseLimits): LoadedFile {
-  const prefix = templates === undefined ? "" : templates.text.endsWith("\n") ? templates.text : `${templates.text}\n`;
+  const prefix = templates === undefined ? "" : templatesPrefix(templates.text);
   let values: unknown[] | undefined;
   try {
     values = jsYaml.loadAll(prefix + neutraliseLeadingDocumentMarker(file.text), undefined, {
@@ -55,7 +56,7 @@ export function loadFile(file: SourceFile, templates: SourceFile | undefined, li
   }
   if (
     values !== undefined &&
-    values.every((v) => withinBudget(v, file.text.length + prefix.length + limits.maxAliasNodes))
+    values.every((v) => withinBudget(v, limits.maxAliasNodes))
   ) {
     let slow: readonly (PNode | undefined)[] | undefined;
     const nodes = (): readonly (PNode | undefined)[] => (slow ??= parseSource(file, templates, limits).documents);
@@ -67,22 +68,26 @@ export function loadFile(file: SourceFile, templates: SourceFile | undefined, li
   return { docs, diagnostics: parsed.diagnostics };
 }
 
-// Counts nodes, following shared references as often as they occur (that is what an expansion
-// costs); false on a cycle or past the budget.
+// Counts the nodes that alias expansion adds: an object met a second time is a shared
+// reference (an alias), and its whole subtree counts each time it is met again. False on a
+// cycle or past the budget.
 function withinBudget(value: unknown, budget: number): boolean {
   let count = 0;
+  const seen = new Set<object>();
   const active = new Set<object>();
-  const visit = (v: unknown): boolean => {
-    if (++count > budget) return false;
+  const visit = (v: unknown, expanded: boolean): boolean => {
+    if (expanded && ++count > budget) return false;
     if (v === null || typeof v !== "object") return true;
     if (active.has(v)) return false;
+    const again = expanded || seen.has(v);
+    seen.add(v);
     active.add(v);
-    const children = Array.isArray(v) ? v : Object.values(v);
-    for (const child of children) if (!visit(child)) return false;
+    const children = Array.isArray(v) ? (v as unknown[]) : Object.values(v);
+    for (const child of children) if (!visit(child, again)) return false;
     active.delete(v);
     return true;
   };
-  return visit(value);
+  return visit(value, false);
 }
 
 const NOWHERE = (file: string): SourceRange => ({ file, line: 1, col: 1, endLine: 1, endCol: 1 });

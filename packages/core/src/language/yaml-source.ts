@@ -139,7 +139,7 @@ export interface ParsedFile {
  * a document with a YAML error yields no node.
  */
 export function parseSource(file: SourceFile, templates: SourceFile | undefined, limits: ParseLimits): ParsedFile {
-  const prefix = templates === undefined ? "" : withTrailingNewline(templates.text);
+  const prefix = templates === undefined ? "" : templatesPrefix(templates.text);
   const text = prefix + neutraliseLeadingDocumentMarker(file.text);
   const locator = new Locator(file.path, templates?.path, text, prefix.length);
   const diagnostics: Diagnostic[] = [];
@@ -182,8 +182,13 @@ export function parseSource(file: SourceFile, templates: SourceFile | undefined,
   return { path: file.path, documents, diagnostics };
 }
 
-function withTrailingNewline(text: string): string {
-  return text.endsWith("\n") ? text : `${text}\n`;
+/**
+ * The text of a templates file as a prefix of another file: document markers (`---`, `...`)
+ * are blanked, as they would split the anchors from the file, and it ends with a newline.
+ */
+export function templatesPrefix(text: string): string {
+  const blanked = text.replace(/^(---|\.\.\.)(?=[ \t]*(\r?\n|$))/gm, "   ");
+  return blanked.endsWith("\n") ? blanked : `${blanked}\n`;
 }
 
 /**
@@ -204,6 +209,7 @@ function firstLine(message: string): string {
 
 class Converter {
   #aliasNodes = 0;
+  #aliasRoot: { at: Spanned; path: (string | number)[] } | undefined;
   #aborted = false;
   readonly #active = new Set<YamlNode>();
   #anchors: string[] | undefined;
@@ -230,12 +236,12 @@ class Converter {
     if (this.#aborted) return undefined;
     if (inAlias && ++this.#aliasNodes > this.limits.maxAliasNodes) {
       this.#aborted = true;
-      const where = at ?? this.span(node);
+      const root = this.#aliasRoot;
       this.diagnostics.push(
         diagnostic(
           "PIPELINE_YAML_ALIAS_LIMIT",
-          rangeOf(where),
-          path,
+          rangeOf(root?.at ?? at ?? this.span(node)),
+          root?.path ?? path,
           `aliases expand to more than ${this.limits.maxAliasNodes} nodes; the document is not loaded`,
           'an alias that refers to anchors which themselves repeat aliases grows exponentially (an "alias bomb"); inline the content instead',
         ),
@@ -265,9 +271,11 @@ class Converter {
         const keyNode = pair.key as YamlNode | null;
         const keyValue =
           keyNode !== null && isScalar(keyNode) ? keyNode.value : keyNode === null ? null : String(keyNode);
-        const key = String(keyValue);
         const keySpan = keyNode === null ? span : this.span(keyNode);
-        if (key === "<<" && keyNode !== null && isScalar(keyNode) && keyNode.source === "<<") {
+        // With merge keys on, the yaml library gives `<<` as a symbol.
+        const isMerge = keyNode !== null && isScalar(keyNode) && (typeof keyValue === "symbol" || keyNode.source === "<<");
+        const key = isMerge ? "<<" : String(keyValue);
+        if (isMerge) {
           this.merge(pair.value as YamlNode, [...path, key], merged, keySpan);
           continue;
         }
@@ -279,7 +287,12 @@ class Converter {
         if (value === undefined) continue;
         const previous = seen.get(key);
         const e: PEntry = { key, keyNode: { kind: "scalar", value: keyValue, ...keySpan }, value };
-        if (previous !== undefined) {
+        const clash = previous === undefined ? undefined : entries[previous];
+        // A key of the prepended templates repeated by the file itself is not the user's
+        // duplicate: the file's own key wins (PIPELINE_TEMPLATES_OBJECTS reports the rest).
+        if (previous !== undefined && clash !== undefined && rangeOf(clash.keyNode).file !== rangeOf(keySpan).file) {
+          entries[previous] = e;
+        } else if (previous !== undefined) {
           this.diagnostics.push(
             diagnostic(
               "PIPELINE_YAML_DUPLICATE_KEY",
@@ -362,7 +375,11 @@ class Converter {
       return undefined;
     }
     this.#active.add(target);
+    // The outermost alias is where an expansion starts: the place to report a bomb.
+    const outermost = this.#aliasRoot === undefined;
+    if (outermost) this.#aliasRoot = { at: span, path: [...path] };
     const result = this.convert(target, path, true, at ?? span);
+    if (outermost) this.#aliasRoot = undefined;
     this.#active.delete(target);
     return result;
   }
