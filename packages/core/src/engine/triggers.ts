@@ -45,6 +45,7 @@ export type TriggerDecision =
   | { readonly action: "create"; readonly status: "queued" | "waiting" | "skipped"; readonly message: string }
   | { readonly action: "skip"; readonly message: string }
   | { readonly action: "join"; readonly runId: number; readonly message: string }
+  | { readonly action: "release"; readonly runId: number; readonly message: string }
   | { readonly action: "coalesce"; readonly runId: number; readonly message: string };
 
 /** The IN step of a job for an input name. */
@@ -128,7 +129,7 @@ export function evaluateTrigger(ctx: JobTriggerContext, event: TriggerEvent): Tr
     }
     if (ctx.waitingRunId !== undefined) {
       return {
-        action: "join",
+        action: "release",
         runId: ctx.waitingRunId,
         message: `released waiting run ${ctx.waitingRunId}: every upstream job has settled (strict)`,
       };

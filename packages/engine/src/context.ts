@@ -1,0 +1,51 @@
+import type { BlobStore, Clock, EngineEvent, LogStore, RunnerPort, Store, StoreTx } from "@causeway/core";
+import type { ReadModel } from "./read-model.js";
+
+/** Options of the engine; `compileEngineOptions` applies defaults. */
+export interface EngineOptions {
+  /** Runs executed at once by the embedded runner (default 2). */
+  readonly slots?: number;
+  /** URL of a run's page, for `$BUILD_URL` (default: a path). */
+  readonly buildUrl?: (runId: number) => string;
+  /** Creates flow ids (default: random UUIDs). */
+  readonly newFlowId?: () => string;
+}
+
+/** Engine options with defaults applied. */
+export interface CompiledEngineOptions {
+  readonly slots: number;
+  readonly buildUrl: (runId: number) => string;
+  readonly newFlowId: () => string;
+}
+
+/** Applies defaults and rejects nonsense. */
+export function compileEngineOptions(options: EngineOptions, randomId: () => string): CompiledEngineOptions {
+  const slots = options.slots ?? 2;
+  if (!Number.isInteger(slots) || slots < 1)
+    throw new RangeError(`engine slots must be a positive integer, got ${slots}`);
+  return Object.freeze({
+    slots,
+    buildUrl: options.buildUrl ?? ((id: number) => `/runs/${id}`),
+    newFlowId: options.newFlowId ?? randomId,
+  });
+}
+
+/** What the engine's parts share. */
+export interface EngineContext {
+  readonly store: Store;
+  readonly blobs: BlobStore;
+  readonly logs: LogStore;
+  readonly runner: RunnerPort;
+  readonly clock: Clock;
+  readonly model: ReadModel;
+  readonly options: CompiledEngineOptions;
+}
+
+/** Events appended in a transaction, published to listeners after it commits. */
+export class EventBuffer {
+  readonly events: EngineEvent[] = [];
+
+  async append(tx: StoreTx, type: EngineEvent["type"], payload: Record<string, unknown>): Promise<void> {
+    this.events.push(await tx.appendEvent(type, payload));
+  }
+}

@@ -1,0 +1,98 @@
+import { selectRuns, type DependencySpec, type Run, type RunSpec, type StoreTx, type Version } from "@causeway/core";
+import type { EngineContext, EventBuffer } from "./context.js";
+import { recordRun } from "./triggering.js";
+
+/**
+ * Marks the queued runs that may start now as processing, in the caller's transaction (so
+ * finishing a run and starting the next one cost one commit). Returns them; the caller
+ * launches them after the commit. Why the others wait is kept in `blocked`.
+ */
+export async function dispatchWithin(
+  ctx: EngineContext,
+  tx: StoreTx,
+  events: EventBuffer,
+  blocked: Map<number, string>,
+): Promise<Run[]> {
+  const { model } = ctx;
+  const candidates = [];
+  const processingByJob = new Map<string, number>();
+  const groups = new Set<string>();
+  let processing = 0;
+  for (const run of model.active.values()) {
+    const job = model.job(run.job);
+    if (run.status === "processing") {
+      processing++;
+      processingByJob.set(run.job, (processingByJob.get(run.job) ?? 0) + 1);
+      if (job?.concurrencyGroup !== undefined) groups.add(job.concurrencyGroup);
+    } else if (run.status === "queued" && job !== undefined) candidates.push({ run, job });
+  }
+  if (candidates.length === 0) return [];
+  const { start, blocked: why } = selectRuns(candidates, {
+    processingByJob,
+    processingGroups: groups,
+    neighbours: (j) => model.neighbours(j),
+    freeSlots: ctx.options.slots - processing,
+  });
+  blocked.clear();
+  for (const [id, reason] of why) blocked.set(id, reason);
+  const now = ctx.clock.now().toISOString();
+  const started: Run[] = [];
+  for (const run of start) {
+    const updated = await tx.updateRun(run.id, { status: "processing", startedAt: now, statusReason: null });
+    await recordRun(ctx, tx, events, updated);
+    started.push(updated);
+  }
+  return started;
+}
+
+/** Builds what the runner needs for a run: its dependencies with their frozen versions. */
+export async function buildRunSpec(ctx: EngineContext, run: Run): Promise<RunSpec | undefined> {
+  const { model, store } = ctx;
+  const job = model.job(run.job);
+  if (job === undefined) return undefined;
+  const deps: DependencySpec[] = [];
+  for (const step of job.steps) {
+    if (step.kind === "TASK") continue;
+    const entry = model.objects.get(step.name);
+    let version: Version | undefined;
+    if (step.kind === "IN") {
+      const input = run.inputs.find((i) => i.name === step.name);
+      const id = input?.versionId ?? null;
+      if (id !== null) {
+        const cached = model.latest.get(step.name);
+        version = cached?.id === id ? cached : await store.read.getVersion(id);
+      }
+    } else version = model.latest.get(step.name);
+    const def = entry?.kind === "resource" ? entry.def : undefined;
+    deps.push({
+      name: step.name,
+      operation: step.kind,
+      kind: entry?.kind ?? "resource",
+      type: entry === undefined ? "" : entry.def.type,
+      objectId: step.name,
+      version:
+        version === undefined
+          ? undefined
+          : {
+              id: version.id,
+              versionNumber: version.versionNumber,
+              versionName: version.versionName,
+              propertyBag: version.propertyBag,
+              stateSha: version.stateSha,
+            },
+      pointer: def?.pointer ?? {},
+      seed: def?.seed ?? {},
+      template: def?.template ?? {},
+    });
+  }
+  // The job's latest version before this run holds the state to hand over.
+  const previous = model.latest.get(job.name);
+  return {
+    run,
+    job,
+    dependencies: deps,
+    previousStateSha: previous?.stateSha ?? null,
+    params: run.params,
+    buildUrl: ctx.options.buildUrl(run.id),
+  };
+}

@@ -1,0 +1,188 @@
+import {
+  isFinal,
+  type JobDef,
+  type Pin,
+  type ResourceDef,
+  type Run,
+  type Store,
+  type StoredObject,
+  type UpstreamState,
+  type Version,
+} from "@causeway/core";
+
+/** A stored object with its parsed definition. */
+export type Entry =
+  | { readonly kind: "resource"; readonly stored: StoredObject; readonly def: ResourceDef }
+  | { readonly kind: "job"; readonly stored: StoredObject; readonly def: JobDef };
+
+const NON_FINAL = ["waiting", "queued", "waiting_approval", "processing"] as const;
+
+/**
+ * The engine's in-memory view of the store: definitions, graph relations, latest versions and
+ * active runs. A write-through cache: every change is written to the store first, in the same
+ * transaction, and the model is reloaded from the store when a transaction fails. Nothing here
+ * exists only in memory.
+ */
+export class ReadModel {
+  readonly objects = new Map<string, Entry>();
+  /** name -> jobs that take it as IN. */
+  readonly consumers = new Map<string, string[]>();
+  /** resource -> jobs that OUT to it. */
+  readonly producers = new Map<string, string[]>();
+  readonly pins = new Map<string, Map<string, number>>();
+  readonly latest = new Map<string, Version>();
+  /** job -> version of its latest successful run. */
+  readonly lastSuccess = new Map<string, Version>();
+  /** job -> its latest run. */
+  readonly latestRun = new Map<string, Run>();
+  readonly active = new Map<number, Run>();
+  readonly #activeByJob = new Map<string, Set<number>>();
+
+  /** Loads everything from the store. */
+  async load(store: Store): Promise<void> {
+    this.objects.clear();
+    this.pins.clear();
+    this.latest.clear();
+    this.lastSuccess.clear();
+    this.latestRun.clear();
+    this.active.clear();
+    this.#activeByJob.clear();
+    const read = store.read;
+    for (const stored of await read.listObjects(false)) this.setObject(stored);
+    for (const pin of await read.listPins()) this.setPin(pin);
+    for (const name of this.objects.keys()) {
+      const v = await read.latestVersion(name);
+      if (v !== undefined) this.latest.set(name, v);
+    }
+    for (const [name, entry] of this.objects) {
+      if (entry.kind !== "job") continue;
+      const [last] = await read.listRuns({ job: name, limit: 1 });
+      if (last !== undefined) this.latestRun.set(name, last);
+      const [ok] = await read.listRuns({ job: name, statuses: ["success"], limit: 1 });
+      if (ok !== undefined) {
+        const v = (await read.versionsOfRun(ok.id)).find((x) => x.objectName === name);
+        if (v !== undefined) this.lastSuccess.set(name, v);
+      }
+    }
+    for (const run of await read.listRuns({ statuses: [...NON_FINAL] })) this.trackRun(run);
+    this.relink();
+  }
+
+  setObject(stored: StoredObject): void {
+    if (stored.deletedAt !== null) {
+      this.objects.delete(stored.name);
+      return;
+    }
+    if (stored.kind === "job")
+      this.objects.set(stored.name, { kind: "job", stored, def: stored.definition as unknown as JobDef });
+    else this.objects.set(stored.name, { kind: "resource", stored, def: stored.definition as unknown as ResourceDef });
+  }
+
+  setPin(pin: Pin): void {
+    let m = this.pins.get(pin.job);
+    if (m === undefined) this.pins.set(pin.job, (m = new Map<string, number>()));
+    m.set(pin.input, pin.versionNumber);
+  }
+
+  clearPin(job: string, input: string): void {
+    this.pins.get(job)?.delete(input);
+  }
+
+  /** Recomputes consumers and producers from the job definitions. */
+  relink(): void {
+    this.consumers.clear();
+    this.producers.clear();
+    for (const [name, entry] of this.objects) {
+      if (entry.kind !== "job") continue;
+      for (const step of entry.def.steps) {
+        if (step.kind === "IN") push(this.consumers, step.name, name);
+        else if (step.kind === "OUT") push(this.producers, step.name, name);
+      }
+    }
+  }
+
+  job(name: string): JobDef | undefined {
+    const e = this.objects.get(name);
+    return e?.kind === "job" ? e.def : undefined;
+  }
+
+  resource(name: string): ResourceDef | undefined {
+    const e = this.objects.get(name);
+    return e?.kind === "resource" ? e.def : undefined;
+  }
+
+  isJob(name: string): boolean {
+    return this.objects.get(name)?.kind === "job";
+  }
+
+  /** Records a run's new state: latest run of its job, and the active set. */
+  trackRun(run: Run): void {
+    const prev = this.latestRun.get(run.job);
+    if (prev === undefined || prev.id <= run.id) this.latestRun.set(run.job, run);
+    let set = this.#activeByJob.get(run.job);
+    if (isFinal(run.status)) {
+      this.active.delete(run.id);
+      set?.delete(run.id);
+    } else {
+      this.active.set(run.id, run);
+      if (set === undefined) this.#activeByJob.set(run.job, (set = new Set<number>()));
+      set.add(run.id);
+    }
+  }
+
+  activeRuns(job: string): Run[] {
+    const ids = this.#activeByJob.get(job);
+    if (ids === undefined) return [];
+    const out: Run[] = [];
+    for (const id of ids) {
+      const r = this.active.get(id);
+      if (r !== undefined) out.push(r);
+    }
+    return out;
+  }
+
+  upstreamState(job: string): UpstreamState {
+    return {
+      name: job,
+      latestStatus: this.latestRun.get(job)?.status,
+      active: this.activeRuns(job).length > 0,
+      hasSuccess: this.lastSuccess.has(job),
+    };
+  }
+
+  /** Jobs that are IN of `job`. */
+  inJobs(job: JobDef): string[] {
+    return job.steps.filter((s) => s.kind === "IN" && this.isJob(s.name)).map((s) => s.name);
+  }
+
+  /** Strict mode's upstream: IN jobs and the producers of IN resources (never the job itself). */
+  strictUpstream(job: JobDef): string[] {
+    const out = new Set<string>();
+    for (const step of job.steps) {
+      if (step.kind !== "IN") continue;
+      if (this.isJob(step.name)) out.add(step.name);
+      else for (const p of this.producers.get(step.name) ?? []) out.add(p);
+    }
+    out.delete(job.name);
+    return [...out];
+  }
+
+  /** Jobs directly connected to `job`, for chrono dispatch. */
+  neighbours(jobName: string): string[] {
+    const job = this.job(jobName);
+    if (job === undefined) return [];
+    const out = new Set(this.strictUpstream(job));
+    for (const c of this.consumers.get(jobName) ?? []) out.add(c);
+    for (const step of job.steps) {
+      if (step.kind === "OUT") for (const c of this.consumers.get(step.name) ?? []) out.add(c);
+    }
+    out.delete(jobName);
+    return [...out];
+  }
+}
+
+function push(map: Map<string, string[]>, key: string, value: string): void {
+  const list = map.get(key);
+  if (list === undefined) map.set(key, [value]);
+  else if (!list.includes(value)) list.push(value);
+}

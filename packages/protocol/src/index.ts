@@ -1,0 +1,217 @@
+import { z } from "zod";
+
+// The public wire contract of the HTTP API (under /api/v1) and of the CLI's --json output.
+// Shapes here are documented in docs/cli.md and docs/api.md; change them only compatibly.
+
+/** Every run status. */
+export const RunStatusSchema = z.enum([
+  "waiting",
+  "queued",
+  "waiting_approval",
+  "processing",
+  "success",
+  "failure",
+  "cancelled",
+  "timeout",
+  "lost",
+  "error",
+  "skipped",
+]);
+
+/** What created a run. */
+export const RunTriggerSchema = z.object({
+  kind: z.enum(["manual", "version", "upstream", "out", "rerun", "retry", "yaml"]),
+  by: z.string(),
+  versionId: z.number().int().optional(),
+  runId: z.number().int().optional(),
+});
+
+/** One frozen input of a run. */
+export const RunInputSchema = z.object({
+  name: z.string(),
+  kind: z.enum(["resource", "job"]),
+  type: z.string(),
+  versionId: z.number().int().nullable(),
+  versionNumber: z.number().int().nullable(),
+  versionName: z.string().nullable(),
+  pinned: z.boolean(),
+});
+
+/** A run, as `causeway runs --json` and `GET /api/v1/runs` give it. */
+export const RunSchema = z.object({
+  id: z.number().int(),
+  job: z.string(),
+  number: z.number().int(),
+  status: RunStatusSchema,
+  statusReason: z.string().nullable(),
+  trigger: RunTriggerSchema,
+  flow: z.string(),
+  inputs: z.array(RunInputSchema),
+  params: z.record(z.string(), z.string()),
+  priority: z.number().int(),
+  attempt: z.number().int(),
+  rerunOf: z.number().int().nullable(),
+  exitCode: z.number().int().nullable(),
+  createdAt: z.string(),
+  startedAt: z.string().nullable(),
+  finishedAt: z.string().nullable(),
+});
+/** A run on the wire. */
+export type RunJson = z.infer<typeof RunSchema>;
+
+/** A version, as `causeway versions RESOURCE --json` gives it. */
+export const VersionSchema = z.object({
+  id: z.number().int(),
+  versionNumber: z.number().int(),
+  versionName: z.string(),
+  propertyBag: z.record(z.string(), z.unknown()),
+  createdAt: z.string(),
+  createdBy: z.string(),
+  runId: z.number().int().nullable(),
+  flow: z.string().nullable(),
+  stateSha: z.string().nullable(),
+});
+/** A version on the wire. */
+export type VersionJson = z.infer<typeof VersionSchema>;
+
+/** `POST /api/v1/jobs/:job/runs`: a manual run. */
+export const TriggerBodySchema = z.strictObject({
+  params: z.record(z.string(), z.string()).optional(),
+  pins: z.record(z.string(), z.number().int().positive()).optional(),
+  user: z.string().min(1).max(200).optional(),
+});
+/** The body of a manual run request. */
+export type TriggerBody = z.infer<typeof TriggerBodySchema>;
+
+/** `POST /api/v1/resources/:name/versions`: a version from outside. */
+export const PutVersionBodySchema = z.strictObject({
+  versionName: z.string().max(1000).optional(),
+  propertyBag: z.record(z.string(), z.unknown()).optional(),
+});
+/** The body of a put-version request. */
+export type PutVersionBody = z.infer<typeof PutVersionBodySchema>;
+
+/** `PUT /api/v1/jobs/:job/pins/:input`. */
+export const PinBodySchema = z.strictObject({ versionNumber: z.number().int().positive() });
+
+/** `POST /api/v1/apply`: the files of a pipeline directory (paths relative, `/`-separated). */
+export const ApplyBodySchema = z.strictObject({
+  files: z.array(z.strictObject({ path: z.string().min(1).max(1000), text: z.string() })).max(5000),
+});
+/** The body of an apply request. */
+export type ApplyBody = z.infer<typeof ApplyBodySchema>;
+
+/** The answer to an apply. */
+export const ApplyResultSchema = z.object({
+  ok: z.boolean(),
+  applied: z.boolean(),
+  added: z.array(z.string()),
+  changed: z.array(z.string()),
+  removed: z.array(z.string()),
+  versioned: z.array(z.string()),
+  diagnostics: z.array(
+    z.object({
+      code: z.string(),
+      severity: z.string(),
+      file: z.string(),
+      line: z.number(),
+      col: z.number(),
+      message: z.string(),
+      hint: z.string().optional(),
+    }),
+  ),
+});
+/** The answer to an apply. */
+export type ApplyResult = z.infer<typeof ApplyResultSchema>;
+
+/** An explain record. */
+export const ExplainSchema = z.object({
+  id: z.number().int(),
+  job: z.string(),
+  at: z.string(),
+  event: z.string(),
+  outcome: z.enum(["created", "skipped", "waiting", "coalesced", "released"]),
+  runId: z.number().int().nullable(),
+  message: z.string(),
+});
+
+/** `GET /api/v1/jobs/:job/why`. */
+export const WhySchema = z.object({
+  job: z.string(),
+  paused: z.boolean(),
+  consistent: z.boolean(),
+  pins: z.record(z.string(), z.number()),
+  pending: z.array(z.object({ run: RunSchema, reason: z.string().nullable() })),
+  explains: z.array(ExplainSchema),
+});
+/** The answer to "why did / didn't this job run". */
+export type WhyJson = z.infer<typeof WhySchema>;
+
+/** `GET /api/v1/resources/:name/trace`. */
+export const TraceSchema = z.object({
+  version: VersionSchema,
+  entries: z.array(
+    z.object({
+      depth: z.number().int(),
+      name: z.string(),
+      versionNumber: z.number().int(),
+      versionName: z.string(),
+      createdBy: z.string(),
+      createdAt: z.string(),
+      runId: z.number().int().nullable(),
+      flow: z.string().nullable(),
+    }),
+  ),
+});
+/** A version's trace. */
+export type TraceJson = z.infer<typeof TraceSchema>;
+
+/** `GET /api/v1/jobs/:job/state`: the files of the job's latest state. */
+export const StateSchema = z.object({
+  job: z.string(),
+  runId: z.number().int().nullable(),
+  stateSha: z.string().nullable(),
+  files: z.array(z.object({ path: z.string(), size: z.number().int(), mode: z.number().int(), sha: z.string() })),
+});
+/** A job's state. */
+export type StateJson = z.infer<typeof StateSchema>;
+
+/** An engine event on the SSE stream (`GET /api/v1/events`), `id` usable as Last-Event-ID. */
+export const EventSchema = z.object({
+  id: z.number().int(),
+  at: z.string(),
+  type: z.enum(["run", "version", "definition", "explain"]),
+  payload: z.record(z.string(), z.unknown()),
+});
+/** An engine event on the wire. */
+export type EventJson = z.infer<typeof EventSchema>;
+
+/** Every error response: a catalog code, a message, the request id; never a stack. */
+export const ErrorBodySchema = z.object({
+  error: z.object({
+    code: z.string(),
+    message: z.string(),
+    requestId: z.string(),
+    details: z.unknown().optional(),
+  }),
+});
+/** An error response. */
+export type ErrorBody = z.infer<typeof ErrorBodySchema>;
+
+/** `GET /api/v1/jobs` and `/resources`: what the server holds. */
+export const ObjectSummarySchema = z.object({
+  name: z.string(),
+  kind: z.enum(["resource", "job"]),
+  type: z.string(),
+  consistent: z.boolean(),
+  paused: z.boolean(),
+  latestVersion: z.number().int().nullable(),
+  latestRun: z.object({ id: z.number().int(), number: z.number().int(), status: RunStatusSchema }).nullable(),
+});
+/** An object summary. */
+export type ObjectSummaryJson = z.infer<typeof ObjectSummarySchema>;
+
+/** `<data>/server.json`: how other commands find a running server. */
+export const ServerInfoSchema = z.object({ url: z.string(), token: z.string(), pid: z.number().int() });
+/** The server's discovery file. */
+export type ServerInfo = z.infer<typeof ServerInfoSchema>;
