@@ -1,0 +1,8 @@
+export { openSqliteStore, compileSqliteStoreOptions, DATABASE_FILE } from "./sqlite-store.js";
+export type { SqliteStoreOptions, CompiledSqliteStoreOptions, SqliteStores } from "./sqlite-store.js";
+export { acquireDataDirLock, LOCK_FILE } from "./data-dir-lock.js";
+export type { DataDirLock } from "./data-dir-lock.js";
+export { FileBlobStore } from "./blob-store.js";
+export { FileLogStore } from "./log-store.js";
+export { StoreError, STORE_ERROR_CODES } from "./errors.js";
+export type { StoreErrorCode, StoreErrorKind } from "./errors.js";

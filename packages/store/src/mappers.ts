@@ -1,0 +1,90 @@
+import type {
+  EngineEvent,
+  Explain,
+  ExplainOutcome,
+  Mapping,
+  Pin,
+  Run,
+  RunInput,
+  RunStatus,
+  RunTrigger,
+  StoredObject,
+  Version,
+} from "@causeway/core";
+import type { EventRow, ExplainRow, ObjectRow, PinRow, RunRow, VersionRow } from "./schema.js";
+
+// Row -> domain. JSON columns are parsed on every read, so callers never share objects with
+// the store or with each other.
+
+export function toObject(row: ObjectRow): StoredObject {
+  return {
+    name: row.name,
+    kind: row.kind,
+    type: row.type,
+    definition: JSON.parse(row.definition) as Mapping,
+    consistent: Boolean(row.consistent),
+    paused: Boolean(row.paused),
+    deletedAt: row.deleted_at,
+  };
+}
+
+export function toPin(row: PinRow): Pin {
+  return { job: row.job, input: row.input, versionNumber: row.version_number };
+}
+
+export function toVersion(row: VersionRow): Version {
+  return {
+    id: row.id,
+    objectName: row.object_name,
+    versionNumber: row.version_number,
+    versionName: row.version_name,
+    propertyBag: JSON.parse(row.property_bag) as Mapping,
+    createdAt: row.created_at,
+    createdBy: row.created_by,
+    runId: row.run_id,
+    stateSha: row.state_sha,
+    flowId: row.flow_id,
+  };
+}
+
+export function toRun(row: RunRow): Run {
+  return {
+    id: row.id,
+    job: row.job,
+    number: row.number,
+    status: row.status as RunStatus,
+    statusReason: row.status_reason,
+    trigger: JSON.parse(row.trigger) as RunTrigger,
+    flow: row.flow,
+    inputs: JSON.parse(row.inputs) as RunInput[],
+    params: JSON.parse(row.params) as Record<string, string>,
+    priority: row.priority,
+    attempt: row.attempt,
+    rerunOf: row.rerun_of,
+    exitCode: row.exit_code,
+    createdAt: row.created_at,
+    startedAt: row.started_at,
+    finishedAt: row.finished_at,
+  };
+}
+
+export function toExplain(row: ExplainRow): Explain {
+  return {
+    id: row.id,
+    job: row.job,
+    at: row.at,
+    event: row.event,
+    outcome: row.outcome as ExplainOutcome,
+    runId: row.run_id,
+    message: row.message,
+  };
+}
+
+export function toEvent(row: EventRow): EngineEvent {
+  return {
+    id: row.id,
+    at: row.at,
+    type: row.type as EngineEvent["type"],
+    payload: JSON.parse(row.payload) as Mapping,
+  };
+}

@@ -1,0 +1,29 @@
+import { Migrator, type Kysely, type Migration } from "kysely";
+import { StoreError } from "../errors.js";
+import { initial } from "./0001-initial.js";
+
+/**
+ * Every migration, in order. To change the schema, add `NNNN-what.ts` exporting a `Migration`
+ * and list it here under its file name; never edit a migration that has shipped.
+ */
+export const MIGRATIONS: Readonly<Record<string, Migration>> = {
+  "0001-initial": initial,
+};
+
+/**
+ * Brings `db` to the latest schema. Kysely records applied migrations in `kysely_migration`;
+ * a database that holds a migration this build does not know (a newer Causeway) is refused.
+ */
+export async function migrateToLatest(db: Kysely<unknown>): Promise<string[]> {
+  const migrator = new Migrator({ db, provider: { getMigrations: () => Promise.resolve({ ...MIGRATIONS }) } });
+  const { error, results } = await migrator.migrateToLatest();
+  if (error !== undefined) {
+    const failed = results?.find((r) => r.status === "Error")?.migrationName;
+    throw new StoreError(
+      "STORE_MIGRATION_FAILED",
+      `migrating the store failed${failed === undefined ? "" : ` at ${failed}`}: ${error instanceof Error ? error.message : JSON.stringify(error)}`,
+      { cause: error },
+    );
+  }
+  return (results ?? []).filter((r) => r.status === "Success").map((r) => r.migrationName);
+}

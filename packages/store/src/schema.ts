@@ -1,0 +1,97 @@
+import type { Generated, Selectable } from "kysely";
+
+/**
+ * The tables of the store as Kysely sees them (SQLite flavour: JSON columns are TEXT, booleans
+ * are INTEGER 0/1, times are ISO-8601 strings with milliseconds from the store's clock).
+ * These row types never leave the store package: repositories map them to the domain types of
+ * `@causeway/core`.
+ */
+export interface CausewayDatabase {
+  objects: ObjectsTable;
+  pins: PinsTable;
+  versions: VersionsTable;
+  runs: RunsTable;
+  explains: ExplainsTable;
+  events: EventsTable;
+}
+
+export interface ObjectsTable {
+  id: Generated<number>;
+  name: string;
+  kind: "resource" | "job";
+  type: string;
+  /** JSON text of the normalised definition. */
+  definition: string;
+  consistent: number;
+  paused: number;
+  deleted_at: string | null;
+  created_at: string;
+  updated_at: string;
+}
+
+export interface PinsTable {
+  job: string;
+  input: string;
+  version_number: number;
+}
+
+export interface VersionsTable {
+  id: Generated<number>;
+  object_name: string;
+  version_number: number;
+  version_name: string;
+  /** JSON text. */
+  property_bag: string;
+  created_at: string;
+  created_by: string;
+  run_id: number | null;
+  state_sha: string | null;
+  flow_id: string | null;
+}
+
+export interface RunsTable {
+  id: Generated<number>;
+  job: string;
+  number: number;
+  status: string;
+  status_reason: string | null;
+  /** JSON text of a RunTrigger. */
+  trigger: string;
+  flow: string;
+  /** JSON text of RunInput[]. */
+  inputs: string;
+  /** JSON text of the manual-run parameters. */
+  params: string;
+  priority: number;
+  attempt: number;
+  rerun_of: number | null;
+  exit_code: number | null;
+  created_at: string;
+  started_at: string | null;
+  finished_at: string | null;
+}
+
+export interface ExplainsTable {
+  id: Generated<number>;
+  job: string;
+  at: string;
+  event: string;
+  outcome: string;
+  run_id: number | null;
+  message: string;
+}
+
+export interface EventsTable {
+  id: Generated<number>;
+  at: string;
+  type: string;
+  /** JSON text. */
+  payload: string;
+}
+
+export type ObjectRow = Selectable<ObjectsTable>;
+export type PinRow = Selectable<PinsTable>;
+export type VersionRow = Selectable<VersionsTable>;
+export type RunRow = Selectable<RunsTable>;
+export type ExplainRow = Selectable<ExplainsTable>;
+export type EventRow = Selectable<EventsTable>;

@@ -1,0 +1,245 @@
+import type { BlobStore, Clock, EngineEvent, LogStore, Store, StoreTx } from "@causeway/core";
+import BetterSqlite3 from "better-sqlite3";
+import { Kysely, SqliteAdapter, SqliteDialect, type DialectAdapter } from "kysely";
+import { AsyncLocalStorage } from "node:async_hooks";
+import { statfsSync } from "node:fs";
+import { join, resolve } from "node:path";
+import { FileBlobStore } from "./blob-store.js";
+import { acquireDataDirLock, type DataDirLock } from "./data-dir-lock.js";
+import { StoreError } from "./errors.js";
+import { FileLogStore } from "./log-store.js";
+import { migrateToLatest } from "./migrations/index.js";
+import type { CausewayDatabase } from "./schema.js";
+import { SerialQueue } from "./serial-queue.js";
+import { SqliteRepo } from "./sqlite-repo.js";
+import { wrapStoreTx } from "./tx-views.js";
+
+/** Options of the embedded SQLite store. */
+export interface SqliteStoreOptions {
+  /** The data directory (created if missing). Default `./.causeway/`. */
+  readonly dataDir?: string;
+  /** The source of every stored time. Default: the system clock. */
+  readonly clock?: Clock;
+  /** How long a statement waits for a lock held by another connection. Default 5000 ms. */
+  readonly busyTimeoutMs?: number;
+  /**
+   * Reject `store.transaction`/`store.read`/`store.close` called from inside a transaction of
+   * the same store (STORE_NESTED_TRANSACTION) instead of waiting for it forever. Default true.
+   * It needs an AsyncLocalStorage, which on Node 20 makes every promise of the process about
+   * 90 ns dearer; a server that has proven it never nests may turn it off.
+   */
+  readonly detectNestedCalls?: boolean;
+}
+
+/** SqliteStoreOptions with defaults applied. */
+export interface CompiledSqliteStoreOptions {
+  readonly dataDir: string;
+  readonly clock: Clock;
+  readonly busyTimeoutMs: number;
+  readonly detectNestedCalls: boolean;
+}
+
+/** Applies the defaults of SqliteStoreOptions and rejects bad values. */
+export function compileSqliteStoreOptions(options: SqliteStoreOptions = {}): CompiledSqliteStoreOptions {
+  const busyTimeoutMs = options.busyTimeoutMs ?? 5000;
+  if (!Number.isSafeInteger(busyTimeoutMs) || busyTimeoutMs < 0) {
+    throw new StoreError("STORE_BAD_ARGUMENT", `busyTimeoutMs must be a non-negative integer, not ${busyTimeoutMs}`);
+  }
+  return Object.freeze({
+    dataDir: resolve(options.dataDir ?? ".causeway"),
+    clock: options.clock ?? systemClock,
+    busyTimeoutMs,
+    detectNestedCalls: options.detectNestedCalls ?? true,
+  });
+}
+
+const systemClock: Clock = { now: () => new Date() };
+
+/** The stores of one data directory. `store.close()` closes them all and frees the directory. */
+export interface SqliteStores {
+  readonly store: Store;
+  readonly blobs: BlobStore;
+  readonly logs: LogStore;
+  /** The absolute data directory. */
+  readonly dataDir: string;
+}
+
+/** The database file inside a data directory. */
+export const DATABASE_FILE = "causeway.db";
+
+/**
+ * Opens the embedded store of `dataDir`: takes the directory's exclusive lock (one server
+ * process per directory), opens `causeway.db` in WAL mode with `synchronous=FULL`, and migrates
+ * it to the latest schema. Blobs live in `blobs/`, run logs in `logs/`.
+ */
+export async function openSqliteStore(options: SqliteStoreOptions = {}): Promise<SqliteStores> {
+  const config = compileSqliteStoreOptions(options);
+  const lock = acquireDataDirLock(config.dataDir);
+  let sqlite: BetterSqlite3.Database | undefined;
+  try {
+    refuseNetworkFilesystem(config.dataDir);
+    sqlite = new BetterSqlite3(join(config.dataDir, DATABASE_FILE));
+    sqlite.pragma(`busy_timeout = ${config.busyTimeoutMs}`);
+    const mode = sqlite.pragma("journal_mode = WAL", { simple: true });
+    if (mode !== "wal") {
+      throw new StoreError(
+        "STORE_UNSUITABLE_FILESYSTEM",
+        `SQLite refused WAL mode in ${config.dataDir} (got ${String(mode)})`,
+      );
+    }
+    sqlite.pragma("synchronous = FULL");
+    sqlite.pragma("foreign_keys = ON");
+    const db = new Kysely<CausewayDatabase>({ dialect: new StoreSqliteDialect({ database: sqlite }) });
+    await migrateToLatest(db as unknown as Kysely<unknown>);
+    const logs = new FileLogStore(join(config.dataDir, "logs"));
+    const store = new SqliteStore(sqlite, db, config, lock, logs);
+    return { store, blobs: new FileBlobStore(join(config.dataDir, "blobs")), logs, dataDir: config.dataDir };
+  } catch (error) {
+    sqlite?.close();
+    lock.release();
+    throw error;
+  }
+}
+
+// statfs(2) magic numbers of network file systems, where SQLite's WAL (shared memory, POSIX
+// locks) is not safe: NFS, SMB, CIFS, SMB2, AFS, Ceph, Lustre.
+const NETWORK_FS_TYPES = new Set([0x6969, 0x517b, 0xff534d42, 0xfe534d42, 0x5346414f, 0x00c36400, 0x0bd00bd0]);
+
+/** True when a statfs(2) type is a network file system. */
+export function isNetworkFilesystemType(type: number | bigint): boolean {
+  return NETWORK_FS_TYPES.has(Number(type));
+}
+
+function refuseNetworkFilesystem(dataDir: string): void {
+  let type: number | bigint;
+  try {
+    type = statfsSync(dataDir).type;
+  } catch {
+    return; // statfs is not available everywhere; WAL mode is still checked below.
+  }
+  if (isNetworkFilesystemType(type)) {
+    throw new StoreError(
+      "STORE_UNSUITABLE_FILESYSTEM",
+      `${dataDir} is on a network file system (statfs type 0x${type.toString(16)}); SQLite's WAL needs a local disk`,
+    );
+  }
+}
+
+/** SQLite runs DDL in transactions; Kysely's adapter says it does not, which would leave a
+ * migration half-applied after a crash. */
+class TransactionalDdlSqliteAdapter extends SqliteAdapter {
+  override get supportsTransactionalDdl(): boolean {
+    return true;
+  }
+}
+
+class StoreSqliteDialect extends SqliteDialect {
+  override createAdapter(): DialectAdapter {
+    return new TransactionalDdlSqliteAdapter();
+  }
+}
+
+interface TxScope {
+  open: boolean;
+}
+
+/**
+ * The Store on one better-sqlite3 connection. Every use of the connection (a whole transaction,
+ * or one `read` call) goes through one queue, so transactions never interleave and a read never
+ * sees another flow's uncommitted writes. Transactions are BEGIN IMMEDIATE ... COMMIT; a throw
+ * rolls back.
+ */
+class SqliteStore implements Store {
+  readonly read: StoreTx;
+  readonly #sqlite: BetterSqlite3.Database;
+  readonly #db: Kysely<CausewayDatabase>;
+  readonly #repo: SqliteRepo;
+  readonly #lock: DataDirLock;
+  readonly #logs: FileLogStore;
+  readonly #queue = new SerialQueue();
+  // Which transaction (if any) the current async flow is in: a nested call would wait for
+  // itself forever, so it fails fast instead.
+  readonly #scope: AsyncLocalStorage<TxScope> | undefined;
+  readonly #begin: BetterSqlite3.Statement;
+  readonly #commit: BetterSqlite3.Statement;
+  readonly #rollback: BetterSqlite3.Statement;
+  #closing: Promise<void> | undefined;
+
+  constructor(
+    sqlite: BetterSqlite3.Database,
+    db: Kysely<CausewayDatabase>,
+    config: CompiledSqliteStoreOptions,
+    lock: DataDirLock,
+    logs: FileLogStore,
+  ) {
+    this.#scope = config.detectNestedCalls ? new AsyncLocalStorage<TxScope>() : undefined;
+    this.#sqlite = sqlite;
+    this.#db = db;
+    this.#lock = lock;
+    this.#logs = logs;
+    this.#repo = new SqliteRepo(db, sqlite, config.clock);
+    this.#begin = sqlite.prepare("BEGIN IMMEDIATE");
+    this.#commit = sqlite.prepare("COMMIT");
+    this.#rollback = sqlite.prepare("ROLLBACK");
+    this.read = wrapStoreTx(this.#repo, (call) => this.#enqueue("store.read", call));
+  }
+
+  transaction<T>(fn: (tx: StoreTx) => Promise<T>): Promise<T> {
+    return this.#enqueue("store.transaction", async () => {
+      const scope: TxScope = { open: true };
+      const tx = wrapStoreTx(this.#repo, (call) =>
+        scope.open ? call() : Promise.reject(new StoreError("STORE_TX_FINISHED", "this transaction has ended")),
+      );
+      this.#begin.run();
+      try {
+        const result = await (this.#scope === undefined ? fn(tx) : this.#scope.run(scope, () => fn(tx)));
+        this.#commit.run();
+        return result;
+      } catch (error) {
+        if (this.#sqlite.inTransaction) {
+          try {
+            this.#rollback.run();
+          } catch {
+            // The caller's error is the one to report; SQLite has rolled back on its own when a
+            // ROLLBACK fails.
+          }
+        }
+        throw error;
+      } finally {
+        scope.open = false;
+      }
+    });
+  }
+
+  eventsSince(afterId: number, limit?: number): Promise<EngineEvent[]> {
+    return this.#enqueue("store.eventsSince", () => this.#repo.eventsSince(afterId, limit));
+  }
+
+  close(): Promise<void> {
+    if (this.#scope?.getStore()?.open === true) {
+      return Promise.reject(new StoreError("STORE_NESTED_TRANSACTION", "store.close() inside a transaction"));
+    }
+    this.#closing ??= (async () => {
+      try {
+        await this.#queue.drain();
+        await this.#logs.flush();
+        // Refreshes the planner's statistics where they went stale (SQLite's advice at close).
+        this.#sqlite.pragma("optimize");
+        await this.#db.destroy();
+      } finally {
+        this.#lock.release();
+      }
+    })();
+    return this.#closing;
+  }
+
+  #enqueue<T>(what: string, task: () => Promise<T>): Promise<T> {
+    if (this.#closing !== undefined) return Promise.reject(new StoreError("STORE_CLOSED", `${what} after close()`));
+    if (this.#scope?.getStore()?.open === true) {
+      return Promise.reject(
+        new StoreError("STORE_NESTED_TRANSACTION", `${what} inside a transaction: use the transaction's tx instead`),
+      );
+    }
+    return this.#queue.run(task);
+  }
+}

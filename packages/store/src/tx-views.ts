@@ -1,0 +1,46 @@
+import type { StoreTx } from "@causeway/core";
+
+/** Every method of StoreTx (a compile-time check below keeps the list complete). */
+export const STORE_TX_METHODS = [
+  "listObjects",
+  "getObject",
+  "putObject",
+  "softDeleteObject",
+  "setPaused",
+  "listPins",
+  "setPin",
+  "insertVersion",
+  "getVersion",
+  "latestVersion",
+  "versionByNumber",
+  "latestVersionNamed",
+  "listVersions",
+  "versionsOfRun",
+  "insertRun",
+  "updateRun",
+  "getRun",
+  "listRuns",
+  "insertExplain",
+  "listExplains",
+  "appendEvent",
+] as const satisfies readonly (keyof StoreTx)[];
+
+type Missing = Exclude<keyof StoreTx, (typeof STORE_TX_METHODS)[number]>;
+const complete: [Missing] extends [never] ? true : Missing = true;
+void complete;
+
+/** Wraps every call of a StoreTx: `around` decides when (and whether) the call runs. */
+export type CallWrapper = <T>(call: () => Promise<T>) => Promise<T>;
+
+/**
+ * A StoreTx whose every method runs `target`'s through `around`: a queue for `store.read`, a
+ * liveness guard for a transaction's object.
+ */
+export function wrapStoreTx(target: StoreTx, around: CallWrapper): StoreTx {
+  const view: Partial<Record<keyof StoreTx, unknown>> = {};
+  for (const method of STORE_TX_METHODS) {
+    const fn = target[method].bind(target) as (...args: unknown[]) => Promise<unknown>;
+    view[method] = (...args: unknown[]) => around(() => fn(...args));
+  }
+  return view as StoreTx;
+}

@@ -1,0 +1,189 @@
+import type { Store } from "@causeway/core";
+import {
+  acquireDataDirLock,
+  compileSqliteStoreOptions,
+  FileBlobStore,
+  FileLogStore,
+  openSqliteStore,
+  type SqliteStores,
+} from "@causeway/store";
+import BetterSqlite3 from "better-sqlite3";
+import { existsSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
+import { mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join, resolve } from "node:path";
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { isNetworkFilesystemType } from "../src/sqlite-store.js";
+import {
+  describeBlobStoreContract,
+  describeLogStoreContract,
+  describeStoreContract,
+  FakeClock,
+  type MakeStore,
+} from "./store-contract.js";
+
+const temps: string[] = [];
+async function tempDir(): Promise<string> {
+  const dir = await mkdtemp(join(tmpdir(), "causeway-store-"));
+  temps.push(dir);
+  return dir;
+}
+afterEach(async () => {
+  await Promise.all(temps.splice(0).map((dir) => rm(dir, { recursive: true, force: true })));
+});
+
+function sqliteHarness(options: { detectNestedCalls: boolean }): MakeStore {
+  return async ({ clock }) => {
+    const dataDir = await tempDir();
+    const open = async () => (await openSqliteStore({ dataDir, clock, ...options })).store;
+    let current: Store = await open();
+    return {
+      get store() {
+        return current;
+      },
+      async reopen() {
+        await current.close();
+        current = await open();
+        return current;
+      },
+      async close() {
+        await current.close();
+      },
+    };
+  };
+}
+
+describeStoreContract("sqlite", sqliteHarness({ detectNestedCalls: true }));
+describeStoreContract("sqlite without nesting detection", sqliteHarness({ detectNestedCalls: false }));
+
+describeBlobStoreContract("files", async () => new FileBlobStore(join(await tempDir(), "blobs")));
+describeLogStoreContract("files", async () => new FileLogStore(join(await tempDir(), "logs")));
+
+describe("the SQLite data directory", () => {
+  let dataDir: string;
+  let opened: SqliteStores | undefined;
+  beforeEach(async () => {
+    dataDir = join(await tempDir(), "data");
+  });
+  afterEach(async () => {
+    await opened?.store.close();
+    opened = undefined;
+  });
+
+  it("creates the directory, the database in WAL mode, and records the migrations", async () => {
+    opened = await openSqliteStore({ dataDir });
+    expect(opened.dataDir).toBe(resolve(dataDir));
+    expect(existsSync(join(dataDir, "causeway.db"))).toBe(true);
+    const peek = new BetterSqlite3(join(dataDir, "causeway.db"), { readonly: true });
+    try {
+      expect(peek.pragma("journal_mode", { simple: true })).toBe("wal");
+      expect(peek.prepare("SELECT name FROM kysely_migration ORDER BY name").pluck().all()).toEqual(["0001-initial"]);
+      const tables = peek.prepare("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name").pluck().all();
+      expect(tables).toEqual(expect.arrayContaining(["events", "explains", "objects", "pins", "runs", "versions"]));
+    } finally {
+      peek.close();
+    }
+  });
+
+  it("defaults to ./.causeway", () => {
+    expect(compileSqliteStoreOptions().dataDir).toBe(resolve(".causeway"));
+    expect(() => compileSqliteStoreOptions({ busyTimeoutMs: -1 })).toThrow(
+      expect.objectContaining({ code: "STORE_BAD_ARGUMENT" }),
+    );
+  });
+
+  it("refuses a second open of the same directory until the first is closed", async () => {
+    opened = await openSqliteStore({ dataDir });
+    await expect(openSqliteStore({ dataDir })).rejects.toEqual(expect.objectContaining({ code: "DATA_DIR_LOCKED" }));
+    expect(() => acquireDataDirLock(dataDir)).toThrow(expect.objectContaining({ code: "DATA_DIR_LOCKED" }));
+    const lock = JSON.parse(readFileSync(join(dataDir, "server.lock"), "utf8")) as { pid: number };
+    expect(lock.pid).toBe(process.pid);
+    await opened.store.close();
+    expect(existsSync(join(dataDir, "server.lock"))).toBe(false);
+    opened = await openSqliteStore({ dataDir });
+    expect(await opened.store.read.listObjects()).toEqual([]);
+  });
+
+  it("refuses a lock held by another live process", () => {
+    const lockFile = join(acquireAndRelease(dataDir), "server.lock");
+    writeFileSync(lockFile, JSON.stringify({ pid: process.ppid, token: "theirs", acquiredAt: "x" }));
+    expect(() => acquireDataDirLock(dataDir)).toThrow(
+      expect.objectContaining({ code: "DATA_DIR_LOCKED", kind: "operational" }),
+    );
+  });
+
+  it.each([
+    ["a dead process", () => JSON.stringify({ pid: 2_147_483_646, token: "t", acquiredAt: "x" })],
+    [
+      "this PID, not held here (a restarted container)",
+      () => JSON.stringify({ pid: process.pid, token: "old", acquiredAt: "x" }),
+    ],
+    ["garbage", () => "not json"],
+  ])("takes over a stale lock of %s", (_, content) => {
+    const lockFile = join(acquireAndRelease(dataDir), "server.lock");
+    writeFileSync(lockFile, content());
+    const lock = acquireDataDirLock(dataDir);
+    expect(JSON.parse(readFileSync(lockFile, "utf8"))).toMatchObject({ pid: process.pid });
+    lock.release();
+    lock.release();
+    expect(existsSync(lockFile)).toBe(false);
+    expect(readdirSync(dataDir)).toEqual([]);
+  });
+
+  it("fails fast instead of deadlocking on a nested transaction or read", async () => {
+    opened = await openSqliteStore({ dataDir });
+    const { store } = opened;
+    await expect(store.transaction(() => store.transaction(() => Promise.resolve(1)))).rejects.toEqual(
+      expect.objectContaining({ code: "STORE_NESTED_TRANSACTION" }),
+    );
+    await expect(store.transaction(() => store.read.listObjects())).rejects.toEqual(
+      expect.objectContaining({ code: "STORE_NESTED_TRANSACTION" }),
+    );
+    // A flow started inside a transaction may use the store once the transaction is over.
+    let later: Promise<unknown> | undefined;
+    await store.transaction((tx) => {
+      later = Promise.resolve().then(async () => {
+        await new Promise((resolve) => setImmediate(resolve));
+        return store.read.listObjects();
+      });
+      return tx.listObjects();
+    });
+    await expect(later).resolves.toEqual([]);
+  });
+
+  it("refuses a database migrated by a newer build, and leaves the directory unlocked", async () => {
+    await (await openSqliteStore({ dataDir })).store.close();
+    const db = new BetterSqlite3(join(dataDir, "causeway.db"));
+    db.prepare("INSERT INTO kysely_migration (name, timestamp) VALUES ('9999-future', 'x')").run();
+    db.close();
+    await expect(openSqliteStore({ dataDir })).rejects.toEqual(
+      expect.objectContaining({ code: "STORE_MIGRATION_FAILED" }),
+    );
+    expect(existsSync(join(dataDir, "server.lock"))).toBe(false);
+  });
+
+  it("knows network file systems by their statfs type", () => {
+    expect(isNetworkFilesystemType(0x6969)).toBe(true); // NFS
+    expect(isNetworkFilesystemType(0xff534d42)).toBe(true); // CIFS
+    expect(isNetworkFilesystemType(0xef53)).toBe(false); // ext4
+    expect(isNetworkFilesystemType(0x01021994)).toBe(false); // tmpfs
+  });
+
+  it("keeps blobs and logs in the data directory", async () => {
+    opened = await openSqliteStore({ dataDir, clock: new FakeClock() });
+    const sha = await opened.blobs.put(new TextEncoder().encode("state"));
+    expect(readdirSync(join(dataDir, "blobs", sha.slice(0, 2)))).toEqual([sha]);
+    await opened.logs.append(7, new TextEncoder().encode("log line\n"));
+    expect(readFileSync(join(dataDir, "logs", "7.log"), "utf8")).toBe("log line\n");
+    await expect(opened.logs.append(0, new Uint8Array(1))).rejects.toEqual(
+      expect.objectContaining({ code: "STORE_BAD_ARGUMENT" }),
+    );
+    await expect(opened.logs.read(7, -1)).rejects.toEqual(expect.objectContaining({ code: "STORE_BAD_ARGUMENT" }));
+  });
+});
+
+/** Creates the data directory the way a store does, leaving no lock behind. */
+function acquireAndRelease(dataDir: string): string {
+  acquireDataDirLock(dataDir).release();
+  return dataDir;
+}

@@ -1,0 +1,673 @@
+import type { BlobStore, Clock, LogStore, NewRun, NewVersion, Store, StoreTx } from "@causeway/core";
+import { createHash } from "node:crypto";
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
+
+/**
+ * The contract of the store ports (`Store`, `StoreTx`, `BlobStore`, `LogStore` of core), written
+ * once and run against every implementation: SQLite now, Postgres later.
+ */
+
+/** A store under test, with what the contract needs around it. */
+export interface StoreHarness {
+  /** The store as opened last (by the factory or by `reopen`). */
+  readonly store: Store;
+  /** Closes the current store and opens a new one on the same data (durability cases). */
+  reopen(): Promise<Store>;
+  /** Closes the current store (if still open) and removes everything the harness created. */
+  close(): Promise<void>;
+}
+
+/** Opens a fresh, empty store whose times come from `clock`. */
+export type MakeStore = (options: { clock: Clock }) => Promise<StoreHarness>;
+
+/** A clock the test moves by hand. */
+export class FakeClock implements Clock {
+  #ms: number;
+  constructor(iso = "2026-01-01T00:00:00.000Z") {
+    this.#ms = Date.parse(iso);
+  }
+  now(): Date {
+    return new Date(this.#ms);
+  }
+  advance(ms: number): string {
+    this.#ms += ms;
+    return this.iso();
+  }
+  iso(): string {
+    return new Date(this.#ms).toISOString();
+  }
+}
+
+const T0 = "2026-01-01T00:00:00.000Z";
+
+function newVersion(objectName: string, versionName: string, extra: Partial<NewVersion> = {}): NewVersion {
+  return {
+    objectName,
+    versionName,
+    propertyBag: {},
+    createdBy: "api",
+    runId: null,
+    stateSha: null,
+    flowId: null,
+    ...extra,
+  };
+}
+
+function newRun(job: string, extra: Partial<NewRun> = {}): NewRun {
+  return {
+    job,
+    status: "queued",
+    statusReason: null,
+    trigger: { kind: "manual", by: "alice" },
+    flow: "flow-1",
+    inputs: [],
+    params: {},
+    priority: 9999,
+    attempt: 1,
+    rerunOf: null,
+    ...extra,
+  };
+}
+
+const jobDef = (name: string, extra: Record<string, unknown> = {}) => ({
+  name,
+  kind: "job" as const,
+  type: "runSh",
+  definition: { name, type: "runSh", steps: [{ TASK: { script: ["echo hi"] } }], ...extra },
+  consistent: true,
+});
+
+/** Code of a rejection, for `expect(...).rejects`. */
+const withCode = (code: string): unknown => expect.objectContaining({ code });
+
+/** Gives other async flows many chances to run (never waits on real time). */
+async function yieldMany(times = 5): Promise<void> {
+  for (let i = 0; i < times; i++) await new Promise<void>((resolve) => setImmediate(resolve));
+}
+
+/** Registers the contract cases of `Store` and `StoreTx` for one implementation. */
+export function describeStoreContract(name: string, makeStore: MakeStore): void {
+  describe(`Store contract: ${name}`, () => {
+    let clock: FakeClock;
+    let harness: StoreHarness;
+    let store: Store;
+    const tx = <T>(fn: (tx: StoreTx) => Promise<T>) => store.transaction(fn);
+
+    beforeEach(async () => {
+      clock = new FakeClock(T0);
+      harness = await makeStore({ clock });
+      store = harness.store;
+    });
+    afterEach(async () => {
+      await harness.close();
+    });
+
+    describe("objects and pins", () => {
+      it("puts, gets and lists objects by name, with their switches", async () => {
+        await tx(async (t) => {
+          await t.putObject(jobDef("web"));
+          await t.putObject({
+            name: "app_repo",
+            kind: "resource",
+            type: "gitRepo",
+            definition: { x: 1 },
+            consistent: false,
+          });
+        });
+        expect(await store.read.getObject("web")).toEqual({ ...jobDef("web"), paused: false, deletedAt: null });
+        expect(await store.read.getObject("app_repo")).toMatchObject({ kind: "resource", consistent: false });
+        expect(await store.read.getObject("nope")).toBeUndefined();
+        expect((await store.read.listObjects()).map((o) => o.name)).toEqual(["app_repo", "web"]);
+      });
+
+      it("replaces a definition and keeps the paused switch", async () => {
+        await store.read.putObject(jobDef("web"));
+        await store.read.setPaused("web", true);
+        await store.read.putObject({ ...jobDef("web", { priority: 5 }), consistent: false });
+        const web = await store.read.getObject("web");
+        expect(web).toMatchObject({ paused: true, consistent: false, definition: { priority: 5 } });
+        await store.read.setPaused("web", false);
+        expect((await store.read.getObject("web"))?.paused).toBe(false);
+      });
+
+      it("refuses to pause an object that was never defined", async () => {
+        await expect(store.read.setPaused("ghost", true)).rejects.toEqual(withCode("JOB_NOT_FOUND"));
+      });
+
+      it("soft-deletes an object, keeps its history, and un-deletes it on put", async () => {
+        await tx(async (t) => {
+          await t.putObject(jobDef("web"));
+          await t.putObject(jobDef("api"));
+          await t.insertVersion(newVersion("web", "v1"));
+        });
+        const deletedAt = clock.advance(60_000);
+        await store.read.softDeleteObject("web");
+        clock.advance(1000);
+        await store.read.softDeleteObject("web"); // idempotent: keeps the first time
+        await store.read.softDeleteObject("never-defined");
+        expect((await store.read.listObjects()).map((o) => o.name)).toEqual(["api"]);
+        expect((await store.read.listObjects(true)).map((o) => o.name)).toEqual(["api", "web"]);
+        expect((await store.read.getObject("web"))?.deletedAt).toBe(deletedAt);
+        expect(await store.read.listVersions("web")).toHaveLength(1);
+
+        await store.read.putObject(jobDef("web"));
+        expect((await store.read.getObject("web"))?.deletedAt).toBeNull();
+        expect((await store.read.listObjects()).map((o) => o.name)).toEqual(["api", "web"]);
+        expect((await store.read.insertVersion(newVersion("web", "v2"))).versionNumber).toBe(2);
+      });
+
+      it("sets, replaces and clears run-time pins", async () => {
+        await tx(async (t) => {
+          await t.setPin("deploy", "image", 3);
+          await t.setPin("deploy", "config", 1);
+          await t.setPin("build", "repo", 7);
+        });
+        expect(await store.read.listPins("deploy")).toEqual([
+          { job: "deploy", input: "config", versionNumber: 1 },
+          { job: "deploy", input: "image", versionNumber: 3 },
+        ]);
+        await store.read.setPin("deploy", "image", 4);
+        await store.read.setPin("deploy", "config", null);
+        await store.read.setPin("deploy", "never-pinned", null);
+        expect(await store.read.listPins()).toEqual([
+          { job: "build", input: "repo", versionNumber: 7 },
+          { job: "deploy", input: "image", versionNumber: 4 },
+        ]);
+        expect(await store.read.listPins("nobody")).toEqual([]);
+      });
+    });
+
+    describe("versions", () => {
+      it("numbers versions 1, 2, 3 per object, independently", async () => {
+        const created = await tx(async (t) => [
+          await t.insertVersion(newVersion("a", "x")),
+          await t.insertVersion(newVersion("b", "x")),
+          await t.insertVersion(newVersion("a", "y")),
+        ]);
+        created.push(await store.read.insertVersion(newVersion("a", "z")));
+        created.push(await store.read.insertVersion(newVersion("b", "y")));
+        expect(created.map((v) => `${v.objectName}${v.versionNumber}`)).toEqual(["a1", "b1", "a2", "a3", "b2"]);
+        const ids = created.map((v) => v.id);
+        expect([...ids].sort((p, q) => p - q)).toEqual(ids);
+        expect(new Set(ids).size).toBe(ids.length);
+      });
+
+      it("stores every field and stamps createdAt from the clock", async () => {
+        const at = clock.advance(1234);
+        const run = await store.read.insertRun(newRun("build"));
+        const bag = { sha: "abc123", nested: { list: [1, "two", null, true] }, unicode: "é✓" };
+        const version = await store.read.insertVersion(
+          newVersion("repo", "abc123", {
+            propertyBag: bag,
+            createdBy: `run:${run.id}`,
+            runId: run.id,
+            stateSha: "f".repeat(64),
+            flowId: "flow-9",
+          }),
+        );
+        expect(version).toEqual({
+          id: version.id,
+          objectName: "repo",
+          versionNumber: 1,
+          versionName: "abc123",
+          propertyBag: bag,
+          createdAt: at,
+          createdBy: `run:${run.id}`,
+          runId: run.id,
+          stateSha: "f".repeat(64),
+          flowId: "flow-9",
+        });
+        expect(await store.read.getVersion(version.id)).toEqual(version);
+        expect(await store.read.getVersion(version.id + 1000)).toBeUndefined();
+      });
+
+      it("finds the latest version and a version by number", async () => {
+        expect(await store.read.latestVersion("a")).toBeUndefined();
+        for (const name of ["v1", "v2", "v3"]) await store.read.insertVersion(newVersion("a", name));
+        await store.read.insertVersion(newVersion("b", "other"));
+        expect((await store.read.latestVersion("a"))?.versionName).toBe("v3");
+        expect((await store.read.versionByNumber("a", 2))?.versionName).toBe("v2");
+        expect(await store.read.versionByNumber("a", 4)).toBeUndefined();
+        expect(await store.read.versionByNumber("c", 1)).toBeUndefined();
+      });
+
+      it("latestVersionNamed picks the most recent version carrying the name", async () => {
+        await store.read.insertVersion(newVersion("img", "1.0", { propertyBag: { n: 1 } }));
+        await store.read.insertVersion(newVersion("img", "2.0", { propertyBag: { n: 2 } }));
+        await store.read.insertVersion(newVersion("img", "1.0", { propertyBag: { n: 3 } }));
+        await store.read.insertVersion(newVersion("other", "1.0", { propertyBag: { n: 4 } }));
+        const found = await store.read.latestVersionNamed("img", "1.0");
+        expect(found).toMatchObject({ versionNumber: 3, propertyBag: { n: 3 } });
+        expect(await store.read.latestVersionNamed("img", "9.9")).toBeUndefined();
+      });
+
+      it("lists versions newest first, with a limit", async () => {
+        for (let i = 1; i <= 5; i++) await store.read.insertVersion(newVersion("a", `v${i}`));
+        await store.read.insertVersion(newVersion("b", "b1"));
+        expect((await store.read.listVersions("a")).map((v) => v.versionNumber)).toEqual([5, 4, 3, 2, 1]);
+        expect((await store.read.listVersions("a", 2)).map((v) => v.versionName)).toEqual(["v5", "v4"]);
+        expect(await store.read.listVersions("a", 0)).toEqual([]);
+        expect(await store.read.listVersions("none")).toEqual([]);
+        await expect(store.read.listVersions("a", -1)).rejects.toEqual(withCode("STORE_BAD_ARGUMENT"));
+      });
+
+      it("lists the versions a run produced", async () => {
+        const [r1, r2] = await tx(async (t) => [
+          await t.insertRun(newRun("build")),
+          await t.insertRun(newRun("build")),
+        ]);
+        const byRun = (run: number, object: string) => newVersion(object, "x", { runId: run, createdBy: `run:${run}` });
+        await tx(async (t) => {
+          await t.insertVersion(byRun(r1.id, "build"));
+          await t.insertVersion(byRun(r1.id, "image"));
+          await t.insertVersion(byRun(r2.id, "build"));
+          await t.insertVersion(newVersion("image", "manual"));
+        });
+        expect((await store.read.versionsOfRun(r1.id)).map((v) => `${v.objectName}${v.versionNumber}`)).toEqual([
+          "build1",
+          "image1",
+        ]);
+        expect((await store.read.versionsOfRun(r2.id)).map((v) => v.objectName)).toEqual(["build"]);
+        expect(await store.read.versionsOfRun(r2.id + 100)).toEqual([]);
+      });
+    });
+
+    describe("runs", () => {
+      it("numbers runs per job and stores every field", async () => {
+        const at = clock.advance(500);
+        const inputs = [
+          {
+            name: "repo",
+            kind: "resource" as const,
+            type: "gitRepo",
+            versionId: 1,
+            versionNumber: 1,
+            versionName: "abc",
+            pinned: false,
+          },
+        ];
+        const run = await store.read.insertRun(
+          newRun("build", {
+            status: "waiting",
+            statusReason: "strict: upstream running",
+            trigger: { kind: "version", by: "repo", versionId: 1 },
+            flow: "flow-7",
+            inputs,
+            params: { ENV: "prod" },
+            priority: 5,
+            attempt: 2,
+          }),
+        );
+        expect(run).toEqual({
+          id: run.id,
+          job: "build",
+          number: 1,
+          status: "waiting",
+          statusReason: "strict: upstream running",
+          trigger: { kind: "version", by: "repo", versionId: 1 },
+          flow: "flow-7",
+          inputs,
+          params: { ENV: "prod" },
+          priority: 5,
+          attempt: 2,
+          rerunOf: null,
+          exitCode: null,
+          createdAt: at,
+          startedAt: null,
+          finishedAt: null,
+        });
+        const numbers = [];
+        for (const job of ["build", "test", "build", "build", "test"]) {
+          numbers.push(`${job}${(await store.read.insertRun(newRun(job))).number}`);
+        }
+        expect(numbers).toEqual(["build2", "test1", "build3", "build4", "test2"]);
+        const rerun = await store.read.insertRun(
+          newRun("build", { rerunOf: run.id, trigger: { kind: "rerun", by: "bob", runId: run.id } }),
+        );
+        expect(rerun).toMatchObject({ number: 5, rerunOf: run.id });
+        expect(await store.read.getRun(rerun.id)).toEqual(rerun);
+        expect(await store.read.getRun(rerun.id + 100)).toBeUndefined();
+      });
+
+      it("updateRun patches only the given fields, and null clears", async () => {
+        const run = await store.read.insertRun(newRun("build", { statusReason: "queued behind deploy" }));
+        const started = clock.advance(1000);
+        const processing = await store.read.updateRun(run.id, { status: "processing", startedAt: started });
+        expect(processing).toEqual({ ...run, status: "processing", startedAt: started });
+        const finished = clock.advance(1000);
+        const inputs = [
+          {
+            name: "repo",
+            kind: "resource" as const,
+            type: "gitRepo",
+            versionId: 3,
+            versionNumber: 3,
+            versionName: "x",
+            pinned: true,
+          },
+        ];
+        const done = await store.read.updateRun(run.id, {
+          status: "failure",
+          statusReason: null,
+          exitCode: 2,
+          finishedAt: finished,
+          inputs,
+        });
+        expect(done).toEqual({
+          ...run,
+          status: "failure",
+          statusReason: null,
+          exitCode: 2,
+          startedAt: started,
+          finishedAt: finished,
+          inputs,
+        });
+        expect(await store.read.updateRun(run.id, {})).toEqual(done);
+        expect(await store.read.getRun(run.id)).toEqual(done);
+        await expect(store.read.updateRun(run.id + 100, { status: "success" })).rejects.toEqual(
+          withCode("RUN_NOT_FOUND"),
+        );
+      });
+
+      it("lists runs newest first, filtered by job, flow and statuses, with a limit", async () => {
+        const made = await tx(async (t) => {
+          const runs = [];
+          for (const [job, flow, status] of [
+            ["build", "f1", "success"],
+            ["test", "f1", "failure"],
+            ["build", "f2", "queued"],
+            ["deploy", "f1", "processing"],
+            ["build", "f3", "processing"],
+          ] as const) {
+            runs.push(await t.insertRun(newRun(job, { flow, status })));
+          }
+          return runs;
+        });
+        const ids = (runs: { id: number }[]) => runs.map((r) => made.findIndex((m) => m.id === r.id));
+        expect(ids(await store.read.listRuns())).toEqual([4, 3, 2, 1, 0]);
+        expect(ids(await store.read.listRuns({ job: "build" }))).toEqual([4, 2, 0]);
+        expect(ids(await store.read.listRuns({ flow: "f1" }))).toEqual([3, 1, 0]);
+        expect(ids(await store.read.listRuns({ statuses: ["processing", "queued"] }))).toEqual([4, 3, 2]);
+        expect(ids(await store.read.listRuns({ job: "build", statuses: ["processing", "success"] }))).toEqual([4, 0]);
+        expect(ids(await store.read.listRuns({ job: "build", flow: "f2" }))).toEqual([2]);
+        expect(ids(await store.read.listRuns({ limit: 2 }))).toEqual([4, 3]);
+        expect(await store.read.listRuns({ statuses: [] })).toEqual([]);
+        expect(await store.read.listRuns({ job: "nobody" })).toEqual([]);
+      });
+    });
+
+    describe("explains and events", () => {
+      it("records explains and lists a job's newest first", async () => {
+        const run = await store.read.insertRun(newRun("deploy"));
+        const at = clock.advance(10);
+        const first = await store.read.insertExplain({
+          job: "deploy",
+          event: "version image#3",
+          outcome: "created",
+          runId: run.id,
+          message: "run 1 created",
+        });
+        expect(first).toEqual({
+          id: first.id,
+          job: "deploy",
+          at,
+          event: "version image#3",
+          outcome: "created",
+          runId: run.id,
+          message: "run 1 created",
+        });
+        await store.read.insertExplain({ job: "other", event: "e", outcome: "skipped", runId: null, message: "m" });
+        await store.read.insertExplain({
+          job: "deploy",
+          event: "version cfg#2",
+          outcome: "skipped",
+          runId: null,
+          message: "switch: off",
+        });
+        await store.read.insertExplain({
+          job: "deploy",
+          event: "upstream build#4",
+          outcome: "waiting",
+          runId: null,
+          message: "strict",
+        });
+        expect((await store.read.listExplains("deploy")).map((e) => e.outcome)).toEqual([
+          "waiting",
+          "skipped",
+          "created",
+        ]);
+        expect((await store.read.listExplains("deploy", 1)).map((e) => e.message)).toEqual(["strict"]);
+        expect(await store.read.listExplains("nobody")).toEqual([]);
+      });
+
+      it("appends events with increasing ids and reads them back since an id", async () => {
+        const events = [];
+        for (let i = 0; i < 5; i++) {
+          clock.advance(1);
+          events.push(await store.read.appendEvent(i % 2 === 0 ? "run" : "version", { i, nested: { ok: true } }));
+        }
+        expect(events[0]).toEqual({
+          id: events[0]!.id,
+          at: "2026-01-01T00:00:00.001Z",
+          type: "run",
+          payload: { i: 0, nested: { ok: true } },
+        });
+        for (let i = 1; i < events.length; i++) expect(events[i]!.id).toBeGreaterThan(events[i - 1]!.id);
+        expect(await store.eventsSince(0)).toEqual(events);
+        expect(await store.eventsSince(events[2]!.id)).toEqual(events.slice(3));
+        expect(await store.eventsSince(events[0]!.id, 2)).toEqual(events.slice(1, 3));
+        expect(await store.eventsSince(events[4]!.id)).toEqual([]);
+      });
+    });
+
+    describe("transactions", () => {
+      it("sees its own writes, returns the function's value, and commits", async () => {
+        const result = await tx(async (t) => {
+          const run = await t.insertRun(newRun("build"));
+          await t.updateRun(run.id, { status: "processing" });
+          expect((await t.getRun(run.id))?.status).toBe("processing");
+          expect((await t.listRuns({ statuses: ["processing"] })).map((r) => r.id)).toEqual([run.id]);
+          await t.insertVersion(newVersion("build", "1", { runId: run.id }));
+          expect((await t.latestVersion("build"))?.runId).toBe(run.id);
+          return run.id;
+        });
+        expect((await store.read.getRun(result))?.status).toBe("processing");
+      });
+
+      it("rolls everything back when the function throws, and rethrows its error", async () => {
+        await store.read.putObject(jobDef("kept"));
+        const boom = new Error("boom");
+        await expect(
+          tx(async (t) => {
+            await t.putObject(jobDef("web"));
+            await t.setPaused("kept", true);
+            await t.setPin("web", "repo", 1);
+            const run = await t.insertRun(newRun("web"));
+            await t.insertVersion(newVersion("repo", "x", { runId: run.id }));
+            await t.insertExplain({ job: "web", event: "e", outcome: "created", runId: run.id, message: "m" });
+            await t.appendEvent("run", { id: run.id });
+            throw boom;
+          }),
+        ).rejects.toBe(boom);
+        expect(await store.read.getObject("web")).toBeUndefined();
+        expect((await store.read.getObject("kept"))?.paused).toBe(false);
+        expect(await store.read.listPins()).toEqual([]);
+        expect(await store.read.listRuns()).toEqual([]);
+        expect(await store.read.latestVersion("repo")).toBeUndefined();
+        expect(await store.read.listExplains("web")).toEqual([]);
+        expect(await store.eventsSince(0)).toEqual([]);
+        // Sequences restart where the committed data left them.
+        expect((await store.read.insertVersion(newVersion("repo", "y"))).versionNumber).toBe(1);
+        expect((await store.read.insertRun(newRun("web"))).number).toBe(1);
+      });
+
+      it("rolls back when a store call fails and the error propagates", async () => {
+        await expect(
+          tx(async (t) => {
+            await t.insertVersion(newVersion("a", "x"));
+            await t.updateRun(424242, { status: "success" });
+          }),
+        ).rejects.toEqual(withCode("RUN_NOT_FOUND"));
+        expect(await store.read.latestVersion("a")).toBeUndefined();
+      });
+
+      it("serialises concurrent read-modify-write transactions: no lost update", async () => {
+        const increments = 20;
+        await Promise.all(
+          Array.from({ length: increments }, () =>
+            tx(async (t) => {
+              const latest = await t.latestVersion("counter");
+              const n = typeof latest?.propertyBag.n === "number" ? latest.propertyBag.n : 0;
+              await yieldMany();
+              await t.insertVersion(newVersion("counter", String(n + 1), { propertyBag: { n: n + 1 } }));
+            }),
+          ),
+        );
+        const versions = await store.read.listVersions("counter");
+        expect(versions).toHaveLength(increments);
+        expect(versions.map((v) => v.propertyBag.n)).toEqual(versions.map((v) => v.versionNumber));
+        expect(versions[0]?.versionName).toBe(String(increments));
+      });
+
+      it("never shows a transaction's uncommitted writes to a concurrent read", async () => {
+        let release!: () => void;
+        const gate = new Promise<void>((resolve) => (release = resolve));
+        let inserted!: () => void;
+        const didInsert = new Promise<void>((resolve) => (inserted = resolve));
+        const failing = tx(async (t) => {
+          await t.insertVersion(newVersion("a", "uncommitted"));
+          inserted();
+          await gate;
+          throw new Error("roll back");
+        });
+        await didInsert;
+        const read = store.read.latestVersion("a");
+        await yieldMany();
+        release();
+        await expect(failing).rejects.toThrow("roll back");
+        expect(await read).toBeUndefined();
+        expect(await store.read.latestVersion("a")).toBeUndefined();
+      });
+
+      it("refuses calls on a transaction's object after it ended", async () => {
+        let leaked: StoreTx | undefined;
+        await tx((t) => {
+          leaked = t;
+          return Promise.resolve();
+        });
+        await expect(leaked!.insertVersion(newVersion("a", "late"))).rejects.toEqual(withCode("STORE_TX_FINISHED"));
+        expect(await store.read.latestVersion("a")).toBeUndefined();
+      });
+    });
+
+    describe("durability", () => {
+      it("keeps committed data across close and reopen, and sequences continue", async () => {
+        const { run, version, event } = await tx(async (t) => {
+          await t.putObject(jobDef("build"));
+          await t.setPaused("build", true);
+          await t.setPin("build", "repo", 1);
+          const run = await t.insertRun(newRun("build"));
+          const version = await t.insertVersion(newVersion("build", "1", { runId: run.id }));
+          await t.insertExplain({ job: "build", event: "manual", outcome: "created", runId: run.id, message: "run 1" });
+          const event = await t.appendEvent("run", { runId: run.id });
+          return { run, version, event };
+        });
+        store = await harness.reopen();
+        expect(await store.read.getObject("build")).toMatchObject({ paused: true });
+        expect(await store.read.listPins("build")).toEqual([{ job: "build", input: "repo", versionNumber: 1 }]);
+        expect(await store.read.getRun(run.id)).toEqual(run);
+        expect(await store.read.getVersion(version.id)).toEqual(version);
+        expect(await store.read.listExplains("build")).toHaveLength(1);
+        expect(await store.eventsSince(0)).toEqual([event]);
+        expect((await store.read.insertRun(newRun("build"))).number).toBe(2);
+        expect((await store.read.insertVersion(newVersion("build", "2"))).versionNumber).toBe(2);
+        expect((await store.read.appendEvent("run", {})).id).toBeGreaterThan(event.id);
+      });
+
+      it("refuses calls after close", async () => {
+        await store.close();
+        await store.close(); // idempotent
+        await expect(store.read.getRun(1)).rejects.toEqual(withCode("STORE_CLOSED"));
+        await expect(store.transaction(() => Promise.resolve())).rejects.toEqual(withCode("STORE_CLOSED"));
+        await expect(store.eventsSince(0)).rejects.toEqual(withCode("STORE_CLOSED"));
+      });
+    });
+  });
+}
+
+/** Registers the contract cases of `BlobStore`. */
+export function describeBlobStoreContract(name: string, makeBlobs: () => Promise<BlobStore>): void {
+  describe(`BlobStore contract: ${name}`, () => {
+    let blobs: BlobStore;
+    beforeEach(async () => {
+      blobs = await makeBlobs();
+    });
+
+    it("addresses content by its sha256 and is idempotent", async () => {
+      const bytes = new TextEncoder().encode("state files\n");
+      const sha = await blobs.put(bytes);
+      expect(sha).toBe(createHash("sha256").update(bytes).digest("hex"));
+      expect(await blobs.put(new Uint8Array(bytes))).toBe(sha);
+      expect(await blobs.get(sha)).toEqual(bytes);
+      const [a, b] = await Promise.all([blobs.put(new Uint8Array([1, 2, 3])), blobs.put(new Uint8Array([1, 2, 3]))]);
+      expect(a).toBe(b);
+      expect(await blobs.get(a)).toEqual(new Uint8Array([1, 2, 3]));
+    });
+
+    it("stores empty and binary blobs", async () => {
+      const empty = await blobs.put(new Uint8Array(0));
+      expect(await blobs.get(empty)).toEqual(new Uint8Array(0));
+      const binary = Uint8Array.from({ length: 70_000 }, (_, i) => (i * 7) % 256);
+      expect(await blobs.get(await blobs.put(binary))).toEqual(binary);
+    });
+
+    it("returns undefined for an unknown or malformed sha", async () => {
+      expect(await blobs.get("0".repeat(64))).toBeUndefined();
+      expect(await blobs.get("../../etc/passwd")).toBeUndefined();
+      expect(await blobs.get("")).toBeUndefined();
+    });
+  });
+}
+
+/** Registers the contract cases of `LogStore`. */
+export function describeLogStoreContract(name: string, makeLogs: () => Promise<LogStore>): void {
+  describe(`LogStore contract: ${name}`, () => {
+    let logs: LogStore;
+    const text = (bytes: Uint8Array) => new TextDecoder().decode(bytes);
+    const bytes = (s: string) => new TextEncoder().encode(s);
+    beforeEach(async () => {
+      logs = await makeLogs();
+    });
+
+    it("reads nothing for a run without a log", async () => {
+      expect(await logs.read(99)).toEqual(new Uint8Array(0));
+      expect(await logs.read(99, 10)).toEqual(new Uint8Array(0));
+      expect(await logs.size(99)).toBe(0);
+    });
+
+    it("appends in call order, even without waiting between calls", async () => {
+      const chunks = Array.from({ length: 200 }, (_, i) => `line ${i} ${"x".repeat(i % 37)}\n`);
+      await Promise.all(chunks.map((chunk) => logs.append(1, bytes(chunk))));
+      expect(text(await logs.read(1))).toBe(chunks.join(""));
+      expect(await logs.size(1)).toBe(bytes(chunks.join("")).byteLength);
+    });
+
+    it("reads from a byte offset", async () => {
+      await logs.append(2, bytes("hello "));
+      await logs.append(2, bytes("world"));
+      await logs.append(2, new Uint8Array(0));
+      expect(text(await logs.read(2, 6))).toBe("world");
+      expect(text(await logs.read(2, 0))).toBe("hello world");
+      expect(await logs.read(2, 11)).toEqual(new Uint8Array(0));
+      expect(await logs.read(2, 500)).toEqual(new Uint8Array(0));
+      expect(await logs.size(2)).toBe(11);
+    });
+
+    it("keeps runs apart and sees an append made just before a read", async () => {
+      void logs.append(3, bytes("three"));
+      void logs.append(4, bytes("four"));
+      expect(text(await logs.read(3))).toBe("three");
+      expect(text(await logs.read(4))).toBe("four");
+    });
+  });
+}
