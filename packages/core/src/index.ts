@@ -19,3 +19,4 @@ export * from "./engine/dispatch.js";
 export * from "./engine/semver.js";
 export * from "./engine/env.js";
 export * from "./engine/runner-port.js";
+export * from "./errors.js";

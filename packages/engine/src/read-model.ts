@@ -37,6 +37,8 @@ export class ReadModel {
   readonly latestRun = new Map<string, Run>();
   readonly active = new Map<number, Run>();
   readonly #activeByJob = new Map<string, Set<number>>();
+  /** job -> its transitive upstream jobs; computed on first use after each relink. */
+  #ancestors = new Map<string, ReadonlySet<string>>();
 
   /** Loads everything from the store. */
   async load(store: Store): Promise<void> {
@@ -92,6 +94,7 @@ export class ReadModel {
   relink(): void {
     this.consumers.clear();
     this.producers.clear();
+    this.#ancestors = new Map();
     for (const [name, entry] of this.objects) {
       if (entry.kind !== "job") continue;
       for (const step of entry.def.steps) {
@@ -155,8 +158,8 @@ export class ReadModel {
     return job.steps.filter((s) => s.kind === "IN" && this.isJob(s.name)).map((s) => s.name);
   }
 
-  /** Strict mode's upstream: IN jobs and the producers of IN resources (never the job itself). */
-  strictUpstream(job: JobDef): string[] {
+  /** Direct upstream jobs: IN jobs and the producers of IN resources (never the job itself). */
+  directUpstream(job: JobDef): string[] {
     const out = new Set<string>();
     for (const step of job.steps) {
       if (step.kind !== "IN") continue;
@@ -167,11 +170,56 @@ export class ReadModel {
     return [...out];
   }
 
+  /**
+   * Every job upstream of `job`, transitively, through IN jobs and producers of IN resources.
+   * State resources never trigger, so they carry no dependency here.
+   */
+  ancestors(jobName: string): ReadonlySet<string> {
+    const cached = this.#ancestors.get(jobName);
+    if (cached !== undefined) return cached;
+    const out = new Set<string>();
+    const stack = [jobName];
+    while (stack.length > 0) {
+      const name = stack.pop() ?? "";
+      const job = this.job(name);
+      if (job === undefined) continue;
+      for (const step of job.steps) {
+        if (step.kind !== "IN") continue;
+        const parents = this.isJob(step.name)
+          ? [step.name]
+          : this.resource(step.name)?.type === "state"
+            ? []
+            : (this.producers.get(step.name) ?? []);
+        for (const p of parents) {
+          if (out.has(p) || p === jobName) continue;
+          out.add(p);
+          const known = this.#ancestors.get(p);
+          if (known === undefined) stack.push(p);
+          else for (const a of known) if (a !== jobName) out.add(a);
+        }
+      }
+    }
+    this.#ancestors.set(jobName, out);
+    return out;
+  }
+
+  /** Upstream jobs of `job` (transitively) that have an active run: what a strict job waits for. */
+  busyAncestors(jobName: string): string[] {
+    const ancestors = this.ancestors(jobName);
+    const busy: string[] = [];
+    if (this.#activeByJob.size < ancestors.size) {
+      for (const [job, ids] of this.#activeByJob) if (ids.size > 0 && ancestors.has(job)) busy.push(job);
+    } else {
+      for (const job of ancestors) if ((this.#activeByJob.get(job)?.size ?? 0) > 0) busy.push(job);
+    }
+    return busy.sort();
+  }
+
   /** Jobs directly connected to `job`, for chrono dispatch. */
   neighbours(jobName: string): string[] {
     const job = this.job(jobName);
     if (job === undefined) return [];
-    const out = new Set(this.strictUpstream(job));
+    const out = new Set(this.directUpstream(job));
     for (const c of this.consumers.get(jobName) ?? []) out.add(c);
     for (const step of job.steps) {
       if (step.kind === "OUT") for (const c of this.consumers.get(step.name) ?? []) out.add(c);

@@ -57,7 +57,7 @@ export async function offer(
     deleted: false,
     pins: model.pins.get(jobName) ?? new Map(),
     inJobs: model.inJobs(job).map((n) => model.upstreamState(n)),
-    strictUpstream: model.strictUpstream(job).map((n) => model.upstreamState(n)),
+    strictBusy: job.dependencyMode === "strict" || job.steps.some((st) => st.kind === "IN" && st.dependencyMode === "strict") ? model.busyAncestors(jobName) : [],
     pendingRunId: pending.length > 0 ? Math.max(...pending.map((r) => r.id)) : undefined,
     waitingRunId: waiting?.id,
   };
@@ -149,9 +149,8 @@ export async function releaseStrictWaiters(
     if (run.status !== "waiting") continue;
     const job = model.job(run.job);
     if (job === undefined) continue;
-    const upstream = model.strictUpstream(job);
-    if (!upstream.includes(settled)) continue;
-    if (upstream.some((u) => model.activeRuns(u).length > 0)) continue;
+    if (!model.ancestors(job.name).has(settled)) continue;
+    if (model.busyAncestors(job.name).length > 0) continue;
     await release(ctx, tx, events, job, run.id);
     const explain = await tx.insertExplain({
       job: job.name,

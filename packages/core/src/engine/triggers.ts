@@ -32,8 +32,11 @@ export interface JobTriggerContext {
   readonly pins: ReadonlyMap<string, number>;
   /** Jobs that are IN of this job. */
   readonly inJobs: readonly UpstreamState[];
-  /** Every upstream job for strict mode: IN jobs and the producers of IN resources. */
-  readonly strictUpstream: readonly UpstreamState[];
+  /**
+   * Strict mode: the upstream jobs that are still active (not final), transitively: IN jobs,
+   * producers of IN resources, and their own upstream, so a fan-in runs once per wave.
+   */
+  readonly strictBusy: readonly string[];
   /** A run of this job that has not started (queued or waiting), newest. */
   readonly pendingRunId: number | undefined;
   /** A waiting (strict) run of this job. */
@@ -112,7 +115,7 @@ export function evaluateTrigger(ctx: JobTriggerContext, event: TriggerEvent): Tr
     };
   }
   if (mode === "strict") {
-    const busy = ctx.strictUpstream.filter((u) => u.active).map((u) => u.name);
+    const busy = ctx.strictBusy;
     if (busy.length > 0) {
       if (ctx.waitingRunId !== undefined) {
         return {
@@ -136,9 +139,4 @@ export function evaluateTrigger(ctx: JobTriggerContext, event: TriggerEvent): Tr
     }
   }
   return { action: "create", status: "queued", message: `run created: ${event.description}` };
-}
-
-/** True when a strict job's waiting run may be released: no upstream job is active. */
-export function strictReady(upstream: readonly UpstreamState[]): boolean {
-  return upstream.every((u) => !u.active);
 }

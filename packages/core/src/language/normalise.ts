@@ -121,17 +121,19 @@ export function normaliseFile(
 }
 
 // The range is computed on first use: on the fast path that is what triggers the
-// position-keeping parse, so a valid line never pays for it.
+// position-keeping parse, so a valid line never pays for it. It is not enumerable, so storing
+// or copying a definition (JSON, spread) never computes it.
 function origin(doc: SourceDoc, path: DocPath): Origin {
   let range: SourceRange | undefined;
-  return {
-    file: doc.file,
-    path: formatPath(path),
-    get range(): SourceRange {
+  const o = { file: doc.file, path: formatPath(path) } as Origin;
+  Object.defineProperty(o, "range", {
+    enumerable: false,
+    get(): SourceRange {
       range ??= doc.locate(path);
       return range;
     },
-  };
+  });
+  return o;
 }
 
 function isMapping(value: unknown): value is Record<string, unknown> {
