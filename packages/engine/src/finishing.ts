@@ -38,9 +38,10 @@ export async function finishRun(
   await recordRun(ctx, tx, events, run);
   if (job === undefined) return run;
 
+  // The job's own version: outputVersion.json first, then `<JOB_NAME>.env` lines (later wins).
   const own = result.outputs[job.name] ?? [];
-  let versionName = "";
-  const bag: Record<string, unknown> = {};
+  let versionName = result.jobVersion?.versionName ?? "";
+  const bag: Record<string, unknown> = { ...(result.jobVersion?.propertyBag ?? {}) };
   for (const [k, v] of own) {
     if (k === "versionName") versionName = v;
     else bag[k] = v;
@@ -121,13 +122,20 @@ async function postOutputs(
     const resource = model.resource(step.name);
     if (resource === undefined) continue;
     const current = model.latest.get(step.name);
+    // The run's OUT/<name>/version.json is the base (shipctl replicate may have rewritten it);
+    // the stored current version is what the result is compared with.
+    const written = result.outVersions?.[step.name];
+    const base =
+      written === undefined
+        ? current
+        : { versionName: written.versionName ?? current?.versionName ?? "", propertyBag: written.propertyBag };
     let replicateFrom: Version | undefined;
     if (step.replicate !== undefined) {
       const input = run.inputs.find((i) => i.name === step.replicate);
       if (input?.versionId != null) replicateFrom = await tx.getVersion(input.versionId);
     }
     const next = computeOutVersion({
-      current,
+      current: base,
       resourceType: resource.type,
       overwrite: step.overwrite,
       replicateFrom,

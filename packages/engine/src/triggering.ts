@@ -57,7 +57,10 @@ export async function offer(
     deleted: false,
     pins: model.pins.get(jobName) ?? new Map(),
     inJobs: model.inJobs(job).map((n) => model.upstreamState(n)),
-    strictBusy: job.dependencyMode === "strict" || job.steps.some((st) => st.kind === "IN" && st.dependencyMode === "strict") ? model.busyAncestors(jobName) : [],
+    strictBusy:
+      job.dependencyMode === "strict" || job.steps.some((st) => st.kind === "IN" && st.dependencyMode === "strict")
+        ? model.busyAncestors(jobName)
+        : [],
     pendingRunId: pending.length > 0 ? Math.max(...pending.map((r) => r.id)) : undefined,
     waitingRunId: waiting?.id,
   };

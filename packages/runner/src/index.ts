@@ -1,4 +1,31 @@
-import { fileURLToPath } from "node:url";
-
-/** The directory holding the `shipctl` script; the runner puts it first on a job's PATH. */
-export const SHIPCTL_DIR = fileURLToPath(new URL("../shipctl", import.meta.url));
+export { SHIPCTL_DIR } from "./paths.js";
+export { createEmbeddedRunner, type EmbeddedExecution, type EmbeddedRunner } from "./embedded-runner.js";
+export type { EmbeddedRunResult, JobVersionData, NotificationRequest, OutVersionBase } from "./run-results.js";
+export {
+  compileRunnerOptions,
+  passthroughEnv,
+  DEFAULT_CANCEL_GRACE_MS,
+  DEFAULT_PATH,
+  PASSTHROUGH_NAMES,
+  type CompiledRunnerOptions,
+  type EmbeddedRunnerOptions,
+} from "./options.js";
+export { RUNNER_ERROR_CODES, RunnerError, type RunnerErrorCode, type RunnerErrorKind } from "./errors.js";
+export {
+  carriedEntries,
+  encodeManifest,
+  loadManifest,
+  readTree,
+  restoreArchive,
+  restoreManifest,
+  safeJoin,
+  saveArchive,
+  unsafePathReason,
+  type ArchiveEntry,
+  type ArchiveManifest,
+  type Tree,
+  type TreeFile,
+} from "./state-archive.js";
+export { MARKERS, markerText } from "./console.js";
+export { UNSUPPORTED_REPOSITORY } from "./git.js";
+export { NO_CONTAINER_ENGINE } from "./container.js";

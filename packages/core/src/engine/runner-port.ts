@@ -39,6 +39,26 @@ export interface RunSpec {
   readonly buildUrl: string;
 }
 
+/** A notification queued by `shipctl notify` (`$JOB_STATE/notify/*.json`), delivered later. */
+export interface NotificationRequest {
+  readonly resource: string;
+  readonly options: Readonly<Record<string, string>>;
+  readonly payload?: unknown;
+  readonly createdAt: string;
+}
+
+/** An OUT's `version.json` as the run left it (`shipctl replicate` rewrites it): its base. */
+export interface OutVersionBase {
+  readonly versionName: string | null;
+  readonly propertyBag: Mapping;
+}
+
+/** `$JOB_STATE/outputVersion.json`: extra data for the job's own version. */
+export interface JobVersionData {
+  readonly versionName?: string;
+  readonly propertyBag?: Mapping;
+}
+
 /** Final statuses a runner reports. */
 export type RunnerStatus = "success" | "failure" | "cancelled" | "timeout" | "error";
 
@@ -53,6 +73,12 @@ export interface RunResult {
   readonly outputs: Readonly<Record<string, readonly (readonly [string, string])[]>>;
   /** Files placed in `OUT/<name>/state/` for state resources, by name. */
   readonly outStateShas: Readonly<Record<string, string>>;
+  /** Every OUT's `version.json`, re-read after the tasks, by name (absent: use the stored one). */
+  readonly outVersions?: Readonly<Record<string, OutVersionBase>>;
+  /** `$JOB_STATE/outputVersion.json`, or null. */
+  readonly jobVersion?: JobVersionData | null;
+  /** `$JOB_STATE/notify/*.json`, in file-name order. */
+  readonly notifications?: readonly NotificationRequest[];
 }
 
 /** Callbacks of one execution. `onLog` receives console bytes as they are produced. */

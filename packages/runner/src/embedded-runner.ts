@@ -1,0 +1,389 @@
+import { performance } from "node:perf_hooks";
+import { constants as osConstants } from "node:os";
+import {
+  type DependencySpec,
+  type Execution,
+  type RunObserver,
+  type RunSpec,
+  type RunnerPort,
+  type RunnerStatus,
+  type TaskStep,
+} from "@causeway/core";
+import { RunnerGroup } from "./console.js";
+import { hasContainerEngine, NO_CONTAINER_ENGINE } from "./container.js";
+import { describeError } from "./errors.js";
+import { checkoutRepository, localRepositoryPath } from "./git.js";
+import { compileRunnerOptions, type CompiledRunnerOptions, type EmbeddedRunnerOptions } from "./options.js";
+import { SHIPCTL_DIR } from "./paths.js";
+import { GroupProcess } from "./process.js";
+import { runEnvironment, taskEnvironment } from "./run-env.js";
+import { collectResults, type EmbeddedRunResult } from "./run-results.js";
+import { taskScript } from "./script.js";
+import { restoreArchive, type ArchiveManifest } from "./state-archive.js";
+import {
+  checkDirName,
+  createWorkspace,
+  dependencyPaths,
+  workspacePaths,
+  WorkspaceRemover,
+  type WorkspacePaths,
+} from "./workspace.js";
+
+/**
+ * The embedded runner: executes runs on this host, in bash, one process group per task
+ * (design §3, §4; shippable.md §5.4, §6.3, §8, §10.4). `execute` never throws: every failure
+ * (workspace, git, blob store, spawn) ends as status `error` with a reason. Console format:
+ * docs/console-format.md.
+ */
+export function createEmbeddedRunner(options: EmbeddedRunnerOptions): EmbeddedRunner {
+  const compiled = compileRunnerOptions(options);
+  const remover = new WorkspaceRemover();
+  return {
+    execute: (spec, observer) => new RunExecution(compiled, remover, spec, observer),
+    idle: () => remover.idle(),
+  };
+}
+
+/** An execution of the embedded runner: its result carries the fields of EmbeddedRunResult. */
+export interface EmbeddedExecution extends Execution {
+  readonly done: Promise<EmbeddedRunResult>;
+}
+
+/** The embedded runner: a RunnerPort whose executions report an EmbeddedRunResult. */
+export interface EmbeddedRunner extends RunnerPort {
+  execute(spec: RunSpec, observer: RunObserver): EmbeddedExecution;
+  /**
+   * Resolves when the workspaces of finished runs are deleted (they are renamed away when a
+   * run ends and deleted in the background); for shutdown and tests.
+   */
+  idle(): Promise<void>;
+}
+
+/** A task as the runner executes it. */
+interface PlannedTask {
+  readonly name: string;
+  readonly step: TaskStep | undefined;
+  readonly lines: readonly string[];
+}
+
+interface Prepared {
+  readonly paths: WorkspacePaths;
+  readonly tasks: readonly {
+    readonly task: PlannedTask;
+    readonly env: Record<string, string>;
+  }[];
+  readonly previous: ArchiveManifest | undefined;
+}
+
+/** How the tasks ended, before state is saved. */
+interface Outcome {
+  readonly status: RunnerStatus;
+  readonly reason: string | null;
+  readonly exitCode: number | null;
+  /** A task process was started: the state directory is the run's to save. */
+  readonly ranTasks: boolean;
+}
+
+type Stop = { readonly status: "cancelled" | "timeout"; readonly reason: string };
+
+const MAX_TIMER_MS = 2_147_483_647;
+
+const HOOKS_WITH_SCRIPTS = ["on_start", "on_success", "on_failure", "always"] as const;
+
+class RunExecution implements EmbeddedExecution {
+  readonly done: Promise<EmbeddedRunResult>;
+  readonly #opts: CompiledRunnerOptions;
+  readonly #remover: WorkspaceRemover;
+  readonly #spec: RunSpec;
+  readonly #observer: RunObserver;
+  readonly #abort = new AbortController();
+  #stop: Stop | undefined;
+  #current: GroupProcess | undefined;
+  #tasksOver = false;
+  #root: string | undefined;
+
+  constructor(opts: CompiledRunnerOptions, remover: WorkspaceRemover, spec: RunSpec, observer: RunObserver) {
+    this.#opts = opts;
+    this.#remover = remover;
+    this.#spec = spec;
+    this.#observer = observer;
+    this.done = this.#execute().catch((error: unknown) => ({
+      status: "error" as const,
+      reason: `internal error of the runner: ${describeError(error)}`,
+      exitCode: null,
+      stateSha: spec.previousStateSha,
+      outputs: {},
+      outStateShas: {},
+      outVersions: {},
+      jobVersion: null,
+      notifications: [],
+    }));
+  }
+
+  cancel(reason: string): void {
+    this.#halt({ status: "cancelled", reason: reason === "" ? "cancelled" : reason });
+  }
+
+  #halt(stop: Stop): void {
+    if (this.#tasksOver || this.#stop !== undefined) return;
+    this.#stop = stop;
+    this.#abort.abort();
+    this.#current?.terminate();
+  }
+
+  #emit(text: string | Uint8Array): void {
+    try {
+      this.#observer.onLog(typeof text === "string" ? Buffer.from(text) : text);
+    } catch {
+      // An observer that throws must not take the run (or the process) down.
+    }
+  }
+
+  async #execute(): Promise<EmbeddedRunResult> {
+    // onStarted is reported after execute() returned, so the caller holds the Execution first.
+    await Promise.resolve();
+    try {
+      this.#observer.onStarted();
+    } catch {
+      // see #emit
+    }
+    const minutes = this.#spec.job.runtime.timeoutMinutes;
+    const timer =
+      Number.isFinite(minutes) && minutes > 0
+        ? setTimeout(
+            () => this.#halt({ status: "timeout", reason: `timed out after ${minutes} minutes` }),
+            // setTimeout turns anything above 2^31-1 ms into 1 ms: cap at ~24.8 days.
+            Math.min(minutes * 60_000, MAX_TIMER_MS),
+          )
+        : undefined;
+    let outcome: Outcome = { status: "error", reason: "the run was not prepared", exitCode: null, ranTasks: false };
+    let previous: ArchiveManifest | undefined;
+    try {
+      const setup = new RunnerGroup((t) => this.#emit(t), "setup", "Setup", Date.now);
+      let prepared: Prepared | undefined;
+      try {
+        prepared = await this.#prepare(setup);
+        previous = prepared.previous;
+        setup.end(0, Date.now());
+      } catch (error) {
+        setup.line(`error: ${describeError(error)}`);
+        setup.end(1, Date.now());
+        outcome = { status: "error", reason: describeError(error), exitCode: null, ranTasks: false };
+      }
+      if (prepared !== undefined) outcome = await this.#runTasks(prepared);
+    } finally {
+      this.#tasksOver = true;
+      clearTimeout(timer);
+    }
+    const stop = this.#stop;
+    if (stop !== undefined) outcome = { ...outcome, status: stop.status, reason: stop.reason };
+    return this.#finish(outcome, previous);
+  }
+
+  /** Checks the spec, creates the workspace, materialises dependencies and previous state. */
+  async #prepare(setup: RunnerGroup): Promise<Prepared> {
+    const spec = this.#spec;
+    const { job } = spec;
+    if (job.support !== "runnable") throw new Error(`job type ${JSON.stringify(job.type)} is not supported yet`);
+    const steps = job.steps.filter((s): s is TaskStep => s.kind === "TASK");
+    if (steps.some((s) => s.managed)) {
+      throw new Error(`TASK: managed (job type ${JSON.stringify(job.type)}) is not supported by the embedded runner`);
+    }
+    for (const dep of spec.dependencies) {
+      checkDirName("dependency name", dep.name);
+      checkDirName(`type of ${dep.name}`, dep.type);
+    }
+    if (steps.some((s) => (s.container ?? job.runtime.container) === true)) {
+      const engine = await hasContainerEngine(this.#opts.env, this.#opts.cancelGraceMs);
+      throw new Error(
+        engine
+          ? "runtime.container is true but the embedded runner does not run tasks in containers yet"
+          : NO_CONTAINER_ENGINE,
+      );
+    }
+    const tasks: PlannedTask[] = steps.map((step) => ({ name: step.name, step, lines: step.script }));
+    if (tasks.length === 0 && HOOKS_WITH_SCRIPTS.some((h) => job.hooks[h].script.length > 0)) {
+      tasks.push({ name: "hooks", step: undefined, lines: [] });
+    }
+
+    const scripts = tasks.map((task, i) =>
+      taskScript({
+        index: i + 1,
+        name: task.name,
+        lines: i === 0 ? [...job.hooks.on_start.script, ...task.lines] : task.lines,
+        onFailure: job.hooks.on_failure.script,
+        always: job.hooks.always.script,
+        onSuccess: i === tasks.length - 1 ? job.hooks.on_success.script : undefined,
+      }),
+    );
+    if (this.#stop !== undefined) throw new Error(this.#stop.reason);
+    const root = createWorkspace(this.#opts.workDir, spec, scripts);
+    this.#root = root;
+    const paths = workspacePaths(root);
+    setup.line(`workspace: ${root}`);
+    const runEnv = runEnvironment(spec, root, this.#opts.env, SHIPCTL_DIR);
+    const planned = tasks.map((task) => ({
+      task,
+      env: task.step === undefined ? { ...runEnv, TASK_NAME: task.name } : taskEnvironment(runEnv, task.step),
+    }));
+
+    // Data: git checkouts and state archives, concurrently.
+    const gitDeps = spec.dependencies.filter((d) => d.operation === "IN" && d.type === "gitRepo");
+    if (gitDeps.length > 0) {
+      for (const d of gitDeps) setup.line(`IN ${d.name}: cloning...`);
+      setup.flush();
+    }
+    let previous: ArchiveManifest | undefined;
+    const work = spec.dependencies.map((dep) => this.#materialise(root, dep));
+    const previousSha = spec.previousStateSha;
+    if (previousSha !== null) {
+      const t0 = performance.now();
+      work.push(
+        restoreArchive(this.#opts.blobs, previousSha, paths.previousState).then((m) => {
+          previous = m;
+          return `previous state: ${m.files.length} file${m.files.length === 1 ? "" : "s"} (${ms(t0)})`;
+        }),
+      );
+    }
+    if (work.length > 0) {
+      // Wait for everything (nothing may still write into a workspace being removed), then
+      // report in step order; the first failure in that order is the reason.
+      const settled = await Promise.allSettled(work);
+      const failed = settled.find((s): s is PromiseRejectedResult => s.status === "rejected");
+      for (const s of settled) if (s.status === "fulfilled") setup.line(s.value);
+      if (failed !== undefined) throw failed.reason;
+    }
+    return { paths, tasks: planned, previous };
+  }
+
+  /** Fills a dependency's data dir (created with the workspace) and describes it. */
+  async #materialise(root: string, dep: DependencySpec): Promise<string> {
+    const t0 = performance.now();
+    const v = dep.version;
+    const version =
+      v === undefined
+        ? "no version"
+        : `version ${v.versionNumber}${v.versionName === "" ? "" : ` (${JSON.stringify(v.versionName)})`}`;
+    const done = await this.#fill(dep, dependencyPaths(root, dep).dataDir);
+    return `${dep.operation} ${dep.name} (${dep.type}): ${version}${done === "" ? "" : `, ${done} (${ms(t0)})`}`;
+  }
+
+  async #fill(dep: DependencySpec, dataDir: string): Promise<string> {
+    if (dep.operation !== "IN") return "";
+    if (dep.type === "gitRepo") {
+      const source = localRepositoryPath(dep.pointer.sourceName ?? dep.template.sourceName);
+      const shaData = dep.version?.propertyBag.shaData as Record<string, unknown> | undefined;
+      const commit = typeof shaData?.commitSha === "string" && shaData.commitSha !== "" ? shaData.commitSha : undefined;
+      const ref = commit ?? (dep.version?.versionName || undefined);
+      await checkoutRepository(source, dataDir, ref, {
+        env: this.#opts.env,
+        graceMs: this.#opts.cancelGraceMs,
+        signal: this.#abort.signal,
+      });
+      return `checked out ${ref ?? "HEAD"} from ${source}`;
+    }
+    const sha = dep.version?.stateSha ?? null;
+    if (sha === null) return "";
+    const m = await restoreArchive(this.#opts.blobs, sha, dataDir);
+    return `${m.files.length} file${m.files.length === 1 ? "" : "s"} restored`;
+  }
+
+  async #runTasks(prepared: Prepared): Promise<Outcome> {
+    let exitCode: number | null = null;
+    let ranTasks = false;
+    for (const [i, { task, env }] of prepared.tasks.entries()) {
+      if (this.#stop !== undefined) break;
+      let proc: GroupProcess;
+      try {
+        proc = new GroupProcess(this.#opts.shell, [`${prepared.paths.scripts}/task-${i + 1}.sh`], {
+          cwd: prepared.paths.root,
+          env,
+          graceMs: this.#opts.cancelGraceMs,
+          onData: (chunk) => this.#emit(chunk),
+        });
+      } catch (error) {
+        return {
+          status: "error",
+          reason: `cannot start task ${JSON.stringify(task.name)}: ${describeError(error)}`,
+          exitCode,
+          ranTasks,
+        };
+      }
+      ranTasks = true;
+      this.#current = proc;
+      const exit = await proc.done;
+      this.#current = undefined;
+      if (exit.error !== undefined) {
+        return {
+          status: "error",
+          reason: `cannot start task ${JSON.stringify(task.name)}: ${exit.error.message}`,
+          exitCode,
+          ranTasks,
+        };
+      }
+      exitCode = exit.code ?? 128 + (exit.signal === null ? 0 : (osConstants.signals[exit.signal] ?? 0));
+      if (this.#stop !== undefined) break;
+      if (exitCode !== 0) {
+        return {
+          status: "failure",
+          reason: `task ${JSON.stringify(task.name)} failed with exit code ${exitCode}`,
+          exitCode,
+          ranTasks,
+        };
+      }
+    }
+    return { status: "success", reason: null, exitCode, ranTasks };
+  }
+
+  /** Reads outputs, saves state, removes the workspace; reports in the "Cleanup" group. */
+  async #finish(outcome: Outcome, previous: ArchiveManifest | undefined): Promise<EmbeddedRunResult> {
+    const spec = this.#spec;
+    const cleanup = new RunnerGroup((t) => this.#emit(t), "cleanup", "Cleanup", Date.now);
+    let result: EmbeddedRunResult = {
+      status: outcome.status,
+      reason: outcome.reason,
+      exitCode: outcome.exitCode,
+      stateSha: spec.previousStateSha,
+      outputs: {},
+      outStateShas: {},
+      outVersions: {},
+      jobVersion: null,
+      notifications: [],
+    };
+    let failed = false;
+    const root = this.#root;
+    if (root !== undefined && outcome.ranTasks) {
+      try {
+        const collected = await collectResults({
+          root,
+          spec,
+          failed: outcome.status !== "success",
+          previous,
+          blobs: this.#opts.blobs,
+          log: (line) => cleanup.line(line),
+        });
+        result = { ...result, ...collected };
+      } catch (error) {
+        failed = true;
+        cleanup.line(`error: ${describeError(error)}`);
+        result = { ...result, status: "error", reason: `saving the run's state failed: ${describeError(error)}` };
+      }
+    } else if (spec.previousStateSha !== null) {
+      cleanup.line("state: the previous state is carried forward (no task ran)");
+    }
+    if (root !== undefined) {
+      if (this.#opts.keepWorkspaces) cleanup.line(`workspace kept: ${root}`);
+      else {
+        this.#remover.remove(root);
+        cleanup.line("workspace removed");
+      }
+    }
+    cleanup.line(`status: ${result.status}${result.reason === null ? "" : ` (${result.reason})`}`);
+    cleanup.end(failed ? 1 : 0, Date.now());
+    return result;
+  }
+}
+
+function ms(t0: number): string {
+  return `${Math.round(performance.now() - t0)} ms`;
+}

@@ -1,0 +1,90 @@
+import { resolve } from "node:path";
+import type { BlobStore } from "@causeway/core";
+import { RunnerError } from "./errors.js";
+
+/** Options of `createEmbeddedRunner`. */
+export interface EmbeddedRunnerOptions {
+  /** Where workspaces are created (`<workDir>/<runId>-<attempt>/`); created when missing. */
+  readonly workDir: string;
+  /** Where job state and state-resource files are saved and read. */
+  readonly blobs: BlobStore;
+  /** The shell of task scripts; only bash (5 or later) is supported. */
+  readonly shell?: "bash";
+  /** Time between SIGTERM and SIGKILL on cancel, timeout and leftover processes (default 10 s). */
+  readonly cancelGraceMs?: number;
+  /** Keep workspaces after the run (debugging); default false. */
+  readonly keepWorkspaces?: boolean;
+  /**
+   * The base environment of every task and of the runner's own git commands, used as given.
+   * The composition root passes `passthroughEnv(process.env)`; without it tasks get only a
+   * default PATH. This module never reads `process.env` itself.
+   */
+  readonly env?: Readonly<Record<string, string | undefined>>;
+}
+
+/** Options after defaults and checks; frozen. */
+export interface CompiledRunnerOptions {
+  readonly workDir: string;
+  readonly blobs: BlobStore;
+  readonly shell: "bash";
+  readonly cancelGraceMs: number;
+  readonly keepWorkspaces: boolean;
+  readonly env: Readonly<Record<string, string>>;
+}
+
+/** The PATH of tasks when no base environment is given. */
+export const DEFAULT_PATH = "/usr/local/bin:/usr/bin:/bin";
+/** Default grace between SIGTERM and SIGKILL. */
+export const DEFAULT_CANCEL_GRACE_MS = 10_000;
+/** The variables `passthroughEnv` keeps. */
+export const PASSTHROUGH_NAMES = ["PATH", "HOME", "LANG", "TMPDIR"] as const;
+
+/** The minimal base environment taken from a process environment: PATH, HOME, LANG, TMPDIR. */
+export function passthroughEnv(processEnv: Readonly<Record<string, string | undefined>>): Record<string, string> {
+  const env: Record<string, string> = {};
+  for (const name of PASSTHROUGH_NAMES) {
+    const value = processEnv[name];
+    if (value !== undefined) env[name] = value;
+  }
+  return env;
+}
+
+/**
+ * Applies defaults and checks the options, listing every problem at once
+ * (`RUNNER_BAD_OPTIONS`); returns a frozen copy.
+ */
+export function compileRunnerOptions(options: EmbeddedRunnerOptions): CompiledRunnerOptions {
+  const problems: string[] = [];
+  if (typeof options.workDir !== "string" || options.workDir === "") problems.push("workDir must be a non-empty path");
+  else if (options.workDir.includes("\0")) problems.push("workDir must not contain NUL");
+  const blobs = options.blobs as Partial<BlobStore> | undefined;
+  if (typeof blobs?.put !== "function" || typeof blobs.get !== "function") {
+    problems.push("blobs must be a BlobStore (put and get)");
+  }
+  const shell = options.shell ?? "bash";
+  if (shell !== "bash") problems.push(`shell must be "bash" (got ${JSON.stringify(shell)})`);
+  const grace = options.cancelGraceMs ?? DEFAULT_CANCEL_GRACE_MS;
+  if (typeof grace !== "number" || !Number.isFinite(grace) || grace < 0) {
+    problems.push("cancelGraceMs must be a finite number of milliseconds, 0 or more");
+  }
+  const env: Record<string, string> = {};
+  for (const [name, value] of Object.entries(options.env ?? { PATH: DEFAULT_PATH })) {
+    if (value === undefined) continue;
+    if (name === "" || name.includes("=") || name.includes("\0")) {
+      problems.push(`env: invalid variable name ${JSON.stringify(name)}`);
+    } else if (typeof value !== "string" || value.includes("\0")) {
+      problems.push(`env: ${name} must be a string without NUL`);
+    } else env[name] = value;
+  }
+  if (problems.length > 0) {
+    throw new RunnerError("RUNNER_BAD_OPTIONS", `invalid runner options:\n- ${problems.join("\n- ")}`);
+  }
+  return Object.freeze({
+    workDir: resolve(options.workDir),
+    blobs: options.blobs,
+    shell,
+    cancelGraceMs: grace,
+    keepWorkspaces: options.keepWorkspaces ?? false,
+    env: Object.freeze(env),
+  });
+}

@@ -1,0 +1,4 @@
+import { fileURLToPath } from "node:url";
+
+/** The directory holding the `shipctl` script; the runner puts it first on a job's PATH. */
+export const SHIPCTL_DIR = fileURLToPath(new URL("../shipctl", import.meta.url));

@@ -1,0 +1,73 @@
+import { dependencyEnv, isEnvName, jobEnv, type RunSpec, type TaskStep } from "@causeway/core";
+import { RunnerError } from "./errors.js";
+import { dependencyPaths } from "./workspace.js";
+
+/**
+ * The environment of a run (shippable.md §8.3), built from core's single definition of the
+ * variables: base environment, then every dependency's user part (bare params keys), then every
+ * dependency's platform variables (platform wins over user data), then the job variables (so a
+ * dependency named `build` cannot replace BUILD_ID), then
+ * `PATH = <shipctl dir>:<base PATH>`, then the manual-run parameters. Values travel in the
+ * environment only, never in script text. Throws `WORKSPACE_INVALID` for a parameter whose
+ * name is not a valid variable name.
+ */
+export function runEnvironment(
+  spec: RunSpec,
+  jobPath: string,
+  base: Readonly<Record<string, string>>,
+  shipctlDir: string,
+): Record<string, string> {
+  const env: Record<string, string> = { ...base };
+  const platform: Record<string, string>[] = [];
+  const inNames = new Set(spec.dependencies.filter((d) => d.operation === "IN").map((d) => d.name));
+  for (const dep of spec.dependencies) {
+    // A state resource both IN and OUT of a job has one set of variables: the IN's (shipctl
+    // reaches the OUT side through $JOB_PATH/OUT/<name>/).
+    if (dep.operation === "OUT" && inNames.has(dep.name)) continue;
+    const { path, dataDir } = dependencyPaths(jobPath, dep);
+    const vars = dependencyEnv({ ...dep, path, stateDir: dataDir });
+    Object.assign(env, vars.user);
+    platform.push(vars.platform);
+  }
+  for (const vars of platform) Object.assign(env, vars);
+  const { run } = spec;
+  // Job variables come after the dependencies': a dependency named `build` or `job` must not
+  // replace BUILD_ID or JOB_NAME.
+  Object.assign(
+    env,
+    jobEnv({
+      jobName: spec.job.name,
+      jobType: spec.job.type,
+      runId: run.id,
+      runNumber: run.number,
+      jobPath,
+      triggeredBy: run.trigger.by,
+      triggeredById: String(run.trigger.versionId ?? run.trigger.runId ?? ""),
+      triggeredByUser: run.trigger.kind === "manual" ? run.trigger.by : "",
+      buildUrl: spec.buildUrl,
+    }),
+  );
+  env.PATH = base.PATH === undefined || base.PATH === "" ? shipctlDir : `${shipctlDir}:${base.PATH}`;
+  const bad = Object.keys(spec.params).filter((name) => !isEnvName(name));
+  if (bad.length > 0) {
+    throw new RunnerError(
+      "WORKSPACE_INVALID",
+      `invalid manual parameter name${bad.length > 1 ? "s" : ""} ${bad.map((n) => JSON.stringify(n)).join(", ")}: ` +
+        "a parameter becomes an environment variable, so its name must match [A-Za-z_][A-Za-z0-9_]*",
+    );
+  }
+  Object.assign(env, spec.params);
+  return env;
+}
+
+/** The environment of one task: the run's, plus TASK_NAME, plus the task's `env` (last). */
+export function taskEnvironment(runEnv: Readonly<Record<string, string>>, task: TaskStep): Record<string, string> {
+  const bad = Object.keys(task.env).filter((name) => !isEnvName(name));
+  if (bad.length > 0) {
+    throw new RunnerError(
+      "WORKSPACE_INVALID",
+      `task ${JSON.stringify(task.name)}: invalid environment variable name ${bad.map((n) => JSON.stringify(n)).join(", ")}`,
+    );
+  }
+  return { ...runEnv, TASK_NAME: task.name, TASK_IN_CONTAINER: "false", ...task.env };
+}

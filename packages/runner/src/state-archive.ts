@@ -1,0 +1,274 @@
+import { constants } from "node:fs";
+import { lstat, mkdir, open, readdir } from "node:fs/promises";
+import { resolve, sep } from "node:path";
+import type { BlobStore } from "@causeway/core";
+import { FILE_CONCURRENCY, mapLimit } from "./concurrency.js";
+import { RunnerError } from "./errors.js";
+
+/**
+ * State archives: a set of files (job state, a state resource) saved in a BlobStore. Each
+ * file's bytes are one blob; a JSON manifest `{version: 1, files: [{path, mode, sha, size}]}`
+ * sorted by path is one more blob, and its sha is the archive's sha. Same files, same modes:
+ * same sha. Only regular files are kept (no directories, symlinks or devices); modes keep the
+ * permission bits (0o777).
+ */
+
+/** One file of an archive. `path` is relative, `/`-separated, checked by `checkArchivePath`. */
+export interface ArchiveEntry {
+  readonly path: string;
+  readonly mode: number;
+  readonly sha: string;
+  readonly size: number;
+}
+
+/** The manifest of an archive. */
+export interface ArchiveManifest {
+  readonly version: 1;
+  readonly files: readonly ArchiveEntry[];
+}
+
+/** A file read from a directory, ready to be archived. */
+export interface TreeFile {
+  readonly path: string;
+  readonly mode: number;
+  readonly bytes: Uint8Array;
+}
+
+/** What `readTree` found: the regular files, and the entries it left out (with why). */
+export interface Tree {
+  readonly files: readonly TreeFile[];
+  readonly skipped: readonly string[];
+}
+
+const EMPTY_MANIFEST: ArchiveManifest = { version: 1, files: [] };
+
+/** Why a relative archive path is unsafe, or undefined when it is safe. */
+export function unsafePathReason(path: string): string | undefined {
+  if (typeof path !== "string" || path === "") return "empty path";
+  if (path.includes("\0")) return "NUL in path";
+  if (path.includes("\\")) return "backslash in path";
+  if (path.startsWith("/")) return "absolute path";
+  for (const part of path.split("/")) {
+    if (part === "..") return "'..' in path";
+    if (part === "" || part === ".") return "empty or '.' path component";
+  }
+  return undefined;
+}
+
+/**
+ * The absolute path of `rel` under `base`; throws `ARCHIVE_UNSAFE_PATH` when `rel` is
+ * absolute, climbs out (`..`), holds NUL or a backslash, or does not resolve under `base`.
+ */
+export function safeJoin(base: string, rel: string): string {
+  const reason = unsafePathReason(rel);
+  const root = resolve(base);
+  const prefix = root.endsWith(sep) ? root : root + sep;
+  const full = reason === undefined ? resolve(root, rel) : "";
+  if (reason !== undefined || !full.startsWith(prefix)) {
+    throw new RunnerError(
+      "ARCHIVE_UNSAFE_PATH",
+      `unsafe file name ${JSON.stringify(rel)} in a state archive: ${reason ?? "outside the directory"}`,
+    );
+  }
+  return full;
+}
+
+function byPath(a: { path: string }, b: { path: string }): number {
+  return a.path < b.path ? -1 : a.path > b.path ? 1 : 0;
+}
+
+/**
+ * Reads every regular file under `dir` (recursively), with its permission bits. Symlinks,
+ * devices, sockets and names an archive could not restore are skipped and listed. A missing
+ * `dir` reads as empty; a `dir` that is a symlink is not followed.
+ */
+export async function readTree(dir: string): Promise<Tree> {
+  const files: TreeFile[] = [];
+  const skipped: string[] = [];
+  const walk = async (abs: string, rel: string): Promise<void> => {
+    const entries = await readdir(abs, { withFileTypes: true });
+    await mapLimit(entries, FILE_CONCURRENCY, async (entry) => {
+      const path = rel === "" ? entry.name : `${rel}/${entry.name}`;
+      const full = `${abs}/${entry.name}`;
+      if (entry.isDirectory()) return walk(full, path);
+      const reason = unsafePathReason(path);
+      if (!entry.isFile()) skipped.push(`${path} (not a regular file)`);
+      else if (reason !== undefined) skipped.push(`${path} (${reason})`);
+      else files.push(await readRegularFile(full, path));
+    });
+  };
+  // The directory itself may have been replaced by the job: never follow a symlink out of it.
+  let root;
+  try {
+    root = await lstat(dir);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === "ENOENT") return { files, skipped };
+    throw error;
+  }
+  if (!root.isDirectory()) return { files, skipped: [". (not a directory)"] };
+  await walk(dir, "");
+  files.sort(byPath);
+  return { files, skipped: skipped.sort() };
+}
+
+async function readRegularFile(full: string, path: string): Promise<TreeFile> {
+  // O_NOFOLLOW and O_NONBLOCK: a file swapped for a symlink or a FIFO is never followed or waited on.
+  const fh = await open(full, constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK);
+  try {
+    const stat = await fh.stat();
+    const bytes = await fh.readFile();
+    return { path, mode: stat.mode & 0o777, bytes };
+  } finally {
+    await fh.close();
+  }
+}
+
+/** The manifest's bytes: fixed key order, sorted files, so equal sets give equal bytes. */
+export function encodeManifest(files: readonly ArchiveEntry[]): Uint8Array {
+  const sorted = [...files].sort(byPath).map((f) => ({ path: f.path, mode: f.mode, sha: f.sha, size: f.size }));
+  return new TextEncoder().encode(JSON.stringify({ version: 1, files: sorted }));
+}
+
+/**
+ * Saves files (plus entries already stored, e.g. carried over from a previous archive) as an
+ * archive; returns its sha, or null when there is no file at all.
+ */
+export async function saveArchive(
+  blobs: BlobStore,
+  files: readonly TreeFile[],
+  carried: readonly ArchiveEntry[] = [],
+): Promise<string | null> {
+  if (files.length === 0 && carried.length === 0) return null;
+  const entries = await mapLimit(files, FILE_CONCURRENCY, async (f) => ({
+    path: f.path,
+    mode: f.mode,
+    sha: await blobs.put(f.bytes),
+    size: f.bytes.byteLength,
+  }));
+  return blobs.put(encodeManifest([...entries, ...carried]));
+}
+
+/** Reads and checks the manifest of an archive (`ARCHIVE_NOT_FOUND`, `ARCHIVE_CORRUPT`, `ARCHIVE_UNSAFE_PATH`). */
+export async function loadManifest(blobs: BlobStore, sha: string): Promise<ArchiveManifest> {
+  const bytes = await blobs.get(sha);
+  if (bytes === undefined) throw new RunnerError("ARCHIVE_NOT_FOUND", `state archive ${sha} is not in the blob store`);
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(new TextDecoder("utf-8", { fatal: true }).decode(bytes));
+  } catch (error) {
+    throw new RunnerError("ARCHIVE_CORRUPT", `state archive ${sha}: the manifest is not JSON`, { cause: error });
+  }
+  return checkManifest(parsed, sha);
+}
+
+function checkManifest(value: unknown, sha: string): ArchiveManifest {
+  const corrupt = (why: string): RunnerError => new RunnerError("ARCHIVE_CORRUPT", `state archive ${sha}: ${why}`);
+  const m = value as { version?: unknown; files?: unknown } | null;
+  if (m === null || typeof m !== "object" || m.version !== 1 || !Array.isArray(m.files)) {
+    throw corrupt("the manifest is not {version: 1, files: [...]}");
+  }
+  const seen = new Set<string>();
+  const files: ArchiveEntry[] = [];
+  for (const raw of m.files as unknown[]) {
+    const f = raw as Partial<Record<keyof ArchiveEntry, unknown>> | null;
+    if (f === null || typeof f !== "object" || typeof f.path !== "string") throw corrupt("a file entry has no path");
+    const unsafe = unsafePathReason(f.path);
+    if (unsafe !== undefined) {
+      throw new RunnerError(
+        "ARCHIVE_UNSAFE_PATH",
+        `state archive ${sha}: unsafe file name ${JSON.stringify(f.path)}: ${unsafe}`,
+      );
+    }
+    if (!Number.isInteger(f.mode) || (f.mode as number) < 0 || (f.mode as number) > 0o777) {
+      throw corrupt(`${f.path}: bad mode`);
+    }
+    if (typeof f.sha !== "string" || f.sha === "") throw corrupt(`${f.path}: bad sha`);
+    if (!Number.isInteger(f.size) || (f.size as number) < 0) throw corrupt(`${f.path}: bad size`);
+    if (seen.has(f.path)) throw corrupt(`${f.path} is listed twice`);
+    seen.add(f.path);
+    files.push({ path: f.path, mode: f.mode as number, sha: f.sha, size: f.size as number });
+  }
+  return { version: 1, files };
+}
+
+/**
+ * Writes the files of a manifest under `dir` (which must exist): every directory created once,
+ * parents first; files created exclusively (never through an existing entry) with their modes.
+ * Returns the number of files written.
+ */
+export async function restoreManifest(blobs: BlobStore, manifest: ArchiveManifest, dir: string): Promise<number> {
+  const root = resolve(dir);
+  const targets = manifest.files.map((f) => ({ entry: f, full: safeJoin(root, f.path) }));
+  const dirs = new Set<string>();
+  for (const { entry } of targets) {
+    const parts = entry.path.split("/");
+    for (let i = 1; i < parts.length; i++) dirs.add(parts.slice(0, i).join("/"));
+  }
+  const byDepth = new Map<number, string[]>();
+  for (const d of dirs) {
+    const depth = d.split("/").length;
+    byDepth.set(depth, [...(byDepth.get(depth) ?? []), d]);
+  }
+  for (const depth of [...byDepth.keys()].sort((a, b) => a - b)) {
+    await mapLimit(byDepth.get(depth) ?? [], FILE_CONCURRENCY, (d) => mkdir(safeJoin(root, d)));
+  }
+  await mapLimit(targets, FILE_CONCURRENCY, async ({ entry, full }) => {
+    const bytes = await blobs.get(entry.sha);
+    if (bytes === undefined) {
+      throw new RunnerError(
+        "ARCHIVE_NOT_FOUND",
+        `file ${entry.path} (${entry.sha}) of a state archive is not in the blob store`,
+      );
+    }
+    if (bytes.byteLength !== entry.size) {
+      throw new RunnerError(
+        "ARCHIVE_CORRUPT",
+        `file ${entry.path}: ${bytes.byteLength} bytes, the manifest says ${entry.size}`,
+      );
+    }
+    const fh = await open(
+      full,
+      constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW,
+      entry.mode,
+    );
+    try {
+      await fh.writeFile(bytes);
+      // open's mode is filtered by the umask: set the recorded bits exactly.
+      await fh.chmod(entry.mode);
+    } finally {
+      await fh.close();
+    }
+  });
+  return targets.length;
+}
+
+/** Restores the archive `sha` under `dir`; returns its manifest. */
+export async function restoreArchive(blobs: BlobStore, sha: string, dir: string): Promise<ArchiveManifest> {
+  const manifest = await loadManifest(blobs, sha);
+  await restoreManifest(blobs, manifest, dir);
+  return manifest;
+}
+
+/**
+ * The entries of `previous` a failed run carries forward: those whose path the run did not
+ * write, and that neither sit under a file the run wrote nor hold one (no file/directory clash).
+ */
+export function carriedEntries(previous: ArchiveManifest, written: readonly TreeFile[]): ArchiveEntry[] {
+  const files = new Set(written.map((f) => f.path));
+  const dirs = new Set<string>();
+  for (const f of written) {
+    const parts = f.path.split("/");
+    for (let i = 1; i < parts.length; i++) dirs.add(parts.slice(0, i).join("/"));
+  }
+  return previous.files.filter((e) => {
+    if (files.has(e.path) || dirs.has(e.path)) return false;
+    const parts = e.path.split("/");
+    for (let i = 1; i < parts.length; i++) if (files.has(parts.slice(0, i).join("/"))) return false;
+    return true;
+  });
+}
+
+/** An empty manifest (no previous state). */
+export function emptyManifest(): ArchiveManifest {
+  return EMPTY_MANIFEST;
+}

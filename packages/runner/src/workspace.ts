@@ -1,0 +1,162 @@
+import { mkdirSync, renameSync, writeFileSync } from "node:fs";
+import { rm } from "node:fs/promises";
+import { randomBytes } from "node:crypto";
+import type { DependencySpec, RunSpec } from "@causeway/core";
+import { RunnerError } from "./errors.js";
+
+/**
+ * The workspace of a run (`$JOB_PATH`, design §4, shippable.md §8.1):
+ * `IN/<name>/`, `OUT/<name>/` (each with `version.json` and the data dir `<type>/`), `state/`,
+ * `previousState/`, `shared/`, `integrations/` (when the job has integrations), `scripts/`
+ * (generated task scripts) and `message.json` (the RunSpec without secret parameter values).
+ */
+
+/** The directories of a workspace, by role. */
+export interface WorkspacePaths {
+  readonly root: string;
+  readonly state: string;
+  readonly previousState: string;
+  readonly shared: string;
+  readonly integrations: string;
+  readonly scripts: string;
+  readonly message: string;
+}
+
+/** The paths of the workspace rooted at `root` (an absolute path without trailing slash). */
+export function workspacePaths(root: string): WorkspacePaths {
+  return {
+    root,
+    state: `${root}/state`,
+    previousState: `${root}/previousState`,
+    shared: `${root}/shared`,
+    integrations: `${root}/integrations`,
+    scripts: `${root}/scripts`,
+    message: `${root}/message.json`,
+  };
+}
+
+/**
+ * The sub-directories created in every workspace. `IN/` and `OUT/` are created when the run
+ * has such dependencies, `integrations/` when the job lists integrations: every directory
+ * costs a metadata write, on the path to the run's first script line.
+ */
+export const LAYOUT_DIRS = ["state", "previousState", "shared", "scripts"] as const;
+
+/** `<root>/<IN|OUT>/<name>` and its data dir `<root>/<IN|OUT>/<name>/<type>`. */
+export function dependencyPaths(
+  root: string,
+  dep: Pick<DependencySpec, "name" | "operation" | "type">,
+): { path: string; dataDir: string } {
+  const path = `${root}/${dep.operation}/${dep.name}`;
+  return { path, dataDir: `${path}/${dep.type}` };
+}
+
+/** Throws `WORKSPACE_INVALID` unless `name` can be one directory name. */
+export function checkDirName(what: string, name: string): void {
+  if (typeof name !== "string" || name === "" || name === "." || name === ".." || /[/\\\0\n\r]/.test(name)) {
+    throw new RunnerError(
+      "WORKSPACE_INVALID",
+      `${what} ${JSON.stringify(name)} cannot be a directory name in the workspace`,
+    );
+  }
+}
+
+/**
+ * Creates the skeleton of a run's workspace, synchronously: the root
+ * `<workDir>/<runId>-<attempt>` (or `<runId>-<attempt>-<random>` when that exists: a second
+ * execution of an attempt never reuses a workspace; `workDir` is created when missing), the
+ * layout directories, `message.json`, the task scripts, and each dependency's directory, data
+ * dir and `version.json`. These are a few dozen metadata calls on small files: done
+ * synchronously they cost far less than as many thread-pool round trips, which dominated the
+ * time to a run's first script line. Data (git clones, state archives) is written
+ * asynchronously afterwards. Returns the root.
+ */
+export function createWorkspace(workDir: string, spec: RunSpec, scripts: readonly string[]): string {
+  const root = createRoot(workDir, spec.run.id, spec.run.attempt);
+  for (const d of LAYOUT_DIRS) mkdirSync(`${root}/${d}`);
+  for (const op of ["IN", "OUT"] as const) {
+    if (spec.dependencies.some((dep) => dep.operation === op)) mkdirSync(`${root}/${op}`);
+  }
+  if (spec.job.integrations.length > 0) mkdirSync(`${root}/integrations`);
+  writeFileSync(`${root}/message.json`, runMessage(spec));
+  scripts.forEach((text, i) => writeFileSync(`${root}/scripts/task-${i + 1}.sh`, text));
+  for (const dep of spec.dependencies) {
+    const { path, dataDir } = dependencyPaths(root, dep);
+    mkdirSync(path);
+    mkdirSync(dataDir);
+    writeFileSync(`${path}/version.json`, versionJson(dep));
+  }
+  return root;
+}
+
+function createRoot(workDir: string, runId: number, attempt: number): string {
+  const first = `${workDir}/${runId}-${attempt}`;
+  for (let tries = 0; ; tries++) {
+    const root = tries === 0 ? first : `${first}-${randomBytes(4).toString("hex")}`;
+    try {
+      mkdirSync(root);
+      return root;
+    } catch (error) {
+      const code = (error as NodeJS.ErrnoException).code;
+      if (code === "ENOENT" && tries < 3) mkdirSync(workDir, { recursive: true });
+      else if (code !== "EEXIST" || tries >= 5) throw error;
+    }
+  }
+}
+
+/**
+ * Removes workspaces off the critical path: a workspace is renamed away at once (one call, so
+ * the run's result never waits for a large checkout to be deleted) and deleted in the
+ * background. `idle` resolves when every removal started so far is over.
+ */
+export class WorkspaceRemover {
+  readonly #pending = new Set<Promise<void>>();
+
+  /** Renames `root` to `<parent>/.<name>.removing-<random>` and deletes it in the background. */
+  remove(root: string): void {
+    const at = root.lastIndexOf("/");
+    const trash = `${root.slice(0, at)}/.${root.slice(at + 1)}.removing-${randomBytes(4).toString("hex")}`;
+    let target = root;
+    try {
+      renameSync(root, trash);
+      target = trash;
+    } catch {
+      // delete in place
+    }
+    const done = rm(target, { recursive: true, force: true, maxRetries: 2 }).then(
+      () => undefined,
+      () => undefined,
+    );
+    this.#pending.add(done);
+    void done.then(() => this.#pending.delete(done));
+  }
+
+  /** Resolves when the removals started so far are over. */
+  async idle(): Promise<void> {
+    while (this.#pending.size > 0) await Promise.all([...this.#pending]);
+  }
+}
+
+/** The `version.json` of a dependency (shippable.md §8.1). */
+export function versionJson(dep: DependencySpec): string {
+  const v = dep.version;
+  return JSON.stringify({
+    resourceName: dep.name,
+    resourceType: dep.type,
+    operation: dep.operation,
+    resourceId: dep.objectId,
+    versionId: v?.id ?? null,
+    versionNumber: v?.versionNumber ?? null,
+    versionName: v?.versionName ?? null,
+    propertyBag: v?.propertyBag ?? {},
+    pointer: dep.pointer,
+    seed: dep.seed,
+  });
+}
+
+/** `message.json`: the RunSpec with the values of `secret` parameters left out. */
+export function runMessage(spec: RunSpec): string {
+  const secret = new Set(spec.job.params.filter((p) => p.type === "secret").map((p) => p.name));
+  const params = Object.fromEntries(Object.entries(spec.params).filter(([name]) => !secret.has(name)));
+  return JSON.stringify({ ...spec, params });
+}

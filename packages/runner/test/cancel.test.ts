@@ -1,0 +1,139 @@
+import { readFileSync } from "node:fs";
+import { readdir, readFile } from "node:fs/promises";
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import type { JobDef } from "@causeway/core";
+import type { EmbeddedExecution, EmbeddedRunner } from "../src/index.js";
+import { Recorder, makeSpec, scriptJob, tempDir, testRunner, waitFor } from "./helpers.js";
+
+let dir: string;
+let cleanup: () => Promise<void>;
+beforeEach(async () => {
+  ({ path: dir, cleanup } = await tempDir());
+});
+afterEach(() => cleanup());
+
+/** True while `pid` is a live process (a zombie waiting for its reaper counts as dead). */
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+  } catch {
+    return false;
+  }
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+    return stat.slice(stat.lastIndexOf(")") + 2)[0] !== "Z";
+  } catch {
+    return false;
+  }
+}
+
+function withTimeout(job: JobDef, minutes: number): JobDef {
+  return { ...job, runtime: { ...job.runtime, timeoutMinutes: minutes } };
+}
+
+const HOOKS = "    on_failure:\n      script: echo hook-ran\n    always:\n      script: echo hook-ran\n";
+
+/** Starts a job that leaves a background `sleep 30` and waits; returns the background pid. */
+async function startSleeper(
+  lines: readonly string[],
+  graceMs: number,
+): Promise<{
+  rec: Recorder;
+  runner: EmbeddedRunner;
+  execution: EmbeddedExecution;
+  bgPid: number;
+}> {
+  const { runner } = testRunner(dir, { cancelGraceMs: graceMs });
+  const rec = new Recorder();
+  const execution = runner.execute(makeSpec(scriptJob(lines, HOOKS)), rec);
+  await waitFor(() => /^ready (\S+)$/m.test(rec.text), 10_000, "the job to be ready");
+  const pidFile = /^ready (\S+)$/m.exec(rec.text)?.[1] as string;
+  const bgPid = Number((await readFile(pidFile, "utf8")).trim());
+  expect(alive(bgPid)).toBe(true);
+  return { rec, runner, execution, bgPid };
+}
+
+describe("cancel and timeout", () => {
+  it("cancel kills the whole process group, runs no hook and reports cancelled", async () => {
+    const { rec, runner, execution, bgPid } = await startSleeper(
+      // `wait` is a builtin: no fork is in flight when SIGTERM arrives (a command that is being
+      // started at that very moment may miss it and only die at the SIGKILL, after the grace).
+      ['sleep 30 & echo $! > "$SHARED_DIR/bg.pid"', 'echo "ready $SHARED_DIR/bg.pid"', "wait"],
+      10_000,
+    );
+    const t0 = Date.now();
+    execution.cancel("stopped by alice");
+    execution.cancel("again");
+    const result = await execution.done;
+    expect(Date.now() - t0).toBeLessThan(5_000);
+    expect(result).toMatchObject({ status: "cancelled", reason: "stopped by alice", exitCode: 143 });
+    expect(rec.text).toMatch(/^__SH__CMD__END__\|[^|]*"exitcode":"143"[^|]*\|wait$/m);
+    await waitFor(() => !alive(bgPid), 5_000, "the background sleep to die");
+    expect(rec.text).not.toMatch(/^hook-ran$/m);
+    await runner.idle();
+    expect(await readdir(dir)).toEqual([]);
+  });
+
+  it("sends SIGKILL after the grace period when SIGTERM is trapped", async () => {
+    const { rec, execution, bgPid } = await startSleeper(
+      [
+        "trap 'echo got-term' TERM",
+        "(trap '' TERM; exec sleep 30) & echo $! > \"$SHARED_DIR/bg.pid\"",
+        'echo "ready $SHARED_DIR/bg.pid"',
+        "while :; do sleep 0.05; done",
+      ],
+      300,
+    );
+    const t0 = Date.now();
+    execution.cancel("stop");
+    const result = await execution.done;
+    const elapsed = Date.now() - t0;
+    expect(result.status).toBe("cancelled");
+    expect(elapsed).toBeGreaterThanOrEqual(250);
+    expect(elapsed).toBeLessThan(5_000);
+    expect(rec.text).toMatch(/^got-term$/m);
+    await waitFor(() => !alive(bgPid), 5_000, "the TERM-immune sleep to die");
+    expect(rec.text).not.toMatch(/^hook-ran$/m);
+  });
+
+  it("ends a run that exceeds runtime.timeoutMinutes with status timeout", async () => {
+    const { run } = testRunner(dir, { cancelGraceMs: 500 });
+    const t0 = Date.now();
+    const { result, rec } = await run(makeSpec(withTimeout(scriptJob(["echo started", "sleep 30"], HOOKS), 0.002)));
+    expect(result.status).toBe("timeout");
+    expect(result.reason).toContain("timed out");
+    expect(Date.now() - t0).toBeLessThan(5_000);
+    expect(rec.outputLines).toContain("started");
+    expect(rec.text).not.toMatch(/^hook-ran$/m);
+  });
+
+  it("cancelling before the first task runs no task at all", async () => {
+    const { runner } = testRunner(dir);
+    const rec = new Recorder();
+    const execution = runner.execute(makeSpec(scriptJob(["echo should-not-run"])), rec);
+    execution.cancel("changed my mind");
+    const result = await execution.done;
+    expect(result).toMatchObject({ status: "cancelled", reason: "changed my mind", exitCode: null });
+    expect(rec.text).not.toMatch(/^should-not-run$/m);
+  });
+
+  it("ignores cancel once the run is done", async () => {
+    const { runner } = testRunner(dir);
+    const execution = runner.execute(makeSpec(scriptJob(["true"])), new Recorder());
+    const result = await execution.done;
+    execution.cancel("late");
+    expect(result.status).toBe("success");
+    expect(await execution.done).toBe(result);
+  });
+
+  it("kills processes a task leaves behind when it ends", async () => {
+    const { run } = testRunner(dir, { cancelGraceMs: 200, keepWorkspaces: true });
+    const spec = makeSpec(scriptJob(['sleep 30 & echo $! > "$SHARED_DIR/bg.pid"']));
+    const t0 = Date.now();
+    const { result } = await run(spec);
+    expect(result.status).toBe("success");
+    expect(Date.now() - t0).toBeLessThan(5_000);
+    const bgPid = Number((await readFile(`${dir}/${spec.run.id}-1/shared/bg.pid`, "utf8")).trim());
+    await waitFor(() => !alive(bgPid), 5_000, "the leftover sleep to die");
+  });
+});

@@ -1,0 +1,281 @@
+import { readFile, stat } from "node:fs/promises";
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { SHIPCTL_DIR } from "../src/index.js";
+import { makeDep, makeSpec, scriptJob, tempDir, testRunner } from "./helpers.js";
+
+let dir: string;
+let cleanup: () => Promise<void>;
+beforeEach(async () => {
+  ({ path: dir, cleanup } = await tempDir());
+});
+afterEach(() => cleanup());
+
+const DUMP_ENV = 'env -0 > "$JOB_PATH/env.bin"';
+
+async function envOf(root: string): Promise<Record<string, string>> {
+  const raw = await readFile(`${root}/env.bin`, "utf8");
+  const env: Record<string, string> = {};
+  for (const entry of raw.split("\0")) {
+    const at = entry.indexOf("=");
+    if (at > 0) env[entry.slice(0, at)] = entry.slice(at + 1);
+  }
+  return env;
+}
+
+const cfg = makeDep("cfg", "params", {
+  version: {
+    id: 11,
+    versionNumber: 3,
+    versionName: "v3",
+    propertyBag: { params: { FOO: "bar", "my-key": "dash", JOB_NAME: "user-loses", secure: "encrypted" } },
+  },
+});
+const build = makeDep("build", "runSh", {
+  kind: "job",
+  objectId: "build-job",
+  version: { id: 21, versionNumber: 7, versionName: "7", propertyBag: { image: "app:7" } },
+});
+const img = makeDep("web.img", "image", {
+  operation: "OUT",
+  pointer: { sourceName: "acme/web", nested: { deep: { key: 1 } }, list: ["p", "q"] },
+  seed: { versionName: "latest" },
+  version: { id: 31, versionNumber: 2, versionName: "1.0.0", propertyBag: {} },
+});
+const repo = makeDep("app-repo", "gitRepo", {
+  operation: "OUT",
+  pointer: { sourceName: "acme/app", branch: "main" },
+  version: {
+    id: 41,
+    versionNumber: 5,
+    versionName: "abc123",
+    propertyBag: {
+      shaData: {
+        commitSha: "abc123",
+        branchName: "feature",
+        isGitTag: true,
+        gitTagName: "v1",
+        commitMessage: "fix it",
+      },
+    },
+  },
+});
+const tf = makeDep("tf", "state", { operation: "OUT" });
+
+describe("workspace", () => {
+  it("lays out IN/, OUT/, state dirs, scripts and version.json files, then removes everything", async () => {
+    const { run } = testRunner(dir, { keepWorkspaces: true });
+    const job = scriptJob(["true"]);
+    const spec = makeSpec(
+      {
+        ...job,
+        params: [
+          { name: "TOKEN", type: "secret", default: undefined, choices: [], required: false, description: undefined },
+        ],
+      },
+      { dependencies: [cfg, build, img, tf], params: { TOKEN: "s3cret", MODE: "fast" } },
+    );
+    const { result } = await run(spec);
+    expect(result.status).toBe("success");
+    const root = `${dir}/${spec.run.id}-1`;
+    for (const d of [
+      "IN/cfg/params",
+      "IN/build/runSh",
+      "OUT/web.img/image",
+      "OUT/tf/state",
+      "state",
+      "previousState",
+      "shared",
+    ]) {
+      expect((await stat(`${root}/${d}`)).isDirectory(), d).toBe(true);
+    }
+    expect((await stat(`${root}/scripts/task-1.sh`)).isFile()).toBe(true);
+    expect(JSON.parse(await readFile(`${root}/IN/build/version.json`, "utf8"))).toEqual({
+      resourceName: "build",
+      resourceType: "runSh",
+      operation: "IN",
+      resourceId: "build-job",
+      versionId: 21,
+      versionNumber: 7,
+      versionName: "7",
+      propertyBag: { image: "app:7" },
+      pointer: {},
+      seed: {},
+    });
+    expect(JSON.parse(await readFile(`${root}/OUT/web.img/version.json`, "utf8"))).toMatchObject({
+      resourceName: "web.img",
+      operation: "OUT",
+      pointer: img.pointer,
+      seed: { versionName: "latest" },
+    });
+    expect(JSON.parse(await readFile(`${root}/OUT/tf/version.json`, "utf8"))).toMatchObject({
+      versionId: null,
+      versionNumber: null,
+      versionName: null,
+      propertyBag: {},
+    });
+    const message = await readFile(`${root}/message.json`, "utf8");
+    expect(JSON.parse(message)).toMatchObject({ run: { id: spec.run.id }, params: { MODE: "fast" } });
+    expect(message).not.toContain("s3cret");
+
+    const { run: runAndRemove } = testRunner(dir);
+    const other = makeSpec(job, { dependencies: [cfg] });
+    expect((await runAndRemove(other)).result.status).toBe("success");
+    await expect(stat(`${dir}/${other.run.id}-1`)).rejects.toThrow();
+  });
+
+  it("creates IN/, OUT/ and integrations/ only when the run has something to put there", async () => {
+    const { run } = testRunner(dir, { keepWorkspaces: true });
+    const bare = makeSpec(scriptJob(["true"]));
+    await run(bare);
+    for (const d of ["IN", "OUT", "integrations"]) await expect(stat(`${dir}/${bare.run.id}-1/${d}`)).rejects.toThrow();
+    const job = scriptJob(["true"]);
+    const full = makeSpec({ ...job, integrations: ["aws_keys"] }, { dependencies: [cfg, img] });
+    await run(full);
+    for (const d of ["IN", "OUT", "integrations"]) {
+      expect((await stat(`${dir}/${full.run.id}-1/${d}`)).isDirectory()).toBe(true);
+    }
+  });
+
+  it("uses a fresh directory when the attempt's workspace already exists", async () => {
+    const { run } = testRunner(dir, { keepWorkspaces: true });
+    const spec = makeSpec(scriptJob(['echo "root=$JOB_PATH"']));
+    const first = await run(spec);
+    const second = await run(spec);
+    const rootOf = (lines: string[]): string | undefined => lines.find((l) => l.startsWith("root="))?.slice(5);
+    expect(rootOf(first.rec.outputLines)).toBe(`${dir}/${spec.run.id}-1`);
+    expect(rootOf(second.rec.outputLines)).toMatch(new RegExp(`^${dir}/${spec.run.id}-1-[0-9a-f]{8}$`));
+  });
+
+  it("creates the work dir when it is missing", async () => {
+    const { run } = testRunner(`${dir}/not/yet`);
+    expect((await run(makeSpec(scriptJob(["true"])))).result.status).toBe("success");
+  });
+
+  it("rejects a dependency name that is not a directory name", async () => {
+    const { run } = testRunner(dir);
+    const { result } = await run(makeSpec(scriptJob(["true"]), { dependencies: [makeDep("../evil", "params")] }));
+    expect(result.status).toBe("error");
+    expect(result.reason).toContain("cannot be a directory name");
+  });
+});
+
+describe("environment", () => {
+  it("gives job, dependency, params and gitRepo variables; platform values win over params keys, job values over all", async () => {
+    const { run } = testRunner(dir, {
+      keepWorkspaces: true,
+      env: { PATH: "/usr/bin:/bin", HOME: "/home/ci", LANG: "C.UTF-8" },
+    });
+    const spec = makeSpec(scriptJob([DUMP_ENV]), { dependencies: [cfg, build, img, repo] });
+    const { result } = await run(spec);
+    expect(result.status).toBe("success");
+    const root = `${dir}/${spec.run.id}-1`;
+    const env = await envOf(root);
+    expect(env).toMatchObject({
+      JOB_NAME: "job",
+      JOB_TYPE: "runSh",
+      BUILD_ID: String(spec.run.id),
+      BUILD_NUMBER: String(spec.run.number),
+      JOB_PATH: root,
+      JOB_STATE: `${root}/state`,
+      JOB_PREVIOUS_STATE: `${root}/previousState`,
+      SHARED_DIR: `${root}/shared`,
+      JOB_MESSAGE: `${root}/message.json`,
+      JOB_TRIGGERED_BY_NAME: "alice",
+      JOB_TRIGGERED_BY_USER: "alice",
+      BUILD_URL: "http://127.0.0.1:7000/runs/1",
+      TASK_NAME: "Task 1",
+      HOME: "/home/ci",
+      PATH: `${SHIPCTL_DIR}:/usr/bin:/bin`,
+      // params: bare keys (user) and _PARAMS_ (platform); a platform name wins over a key.
+      FOO: "bar",
+      mykey: "dash",
+      CFG_PARAMS_FOO: "bar",
+      CFG_PARAMS_MYKEY: "dash",
+      CFG_NAME: "cfg",
+      CFG_TYPE: "params",
+      CFG_OPERATION: "IN",
+      CFG_PATH: `${root}/IN/cfg`,
+      CFG_META: `${root}/IN/cfg`,
+      CFG_STATE: `${root}/IN/cfg/params`,
+      CFG_VERSIONNAME: "v3",
+      CFG_VERSIONNUMBER: "3",
+      CFG_VERSIONID: "11",
+      // a job IN
+      BUILD_STATE: `${root}/IN/build/runSh`,
+      BUILD_TYPE: "runSh",
+      BUILD_VERSIONNUMBER: "7",
+      // pointer and seed flattening
+      WEBIMG_OPERATION: "OUT",
+      WEBIMG_PATH: `${root}/OUT/web.img`,
+      WEBIMG_SOURCENAME: "acme/web",
+      WEBIMG_POINTER_SOURCENAME: "acme/web",
+      WEBIMG_POINTER_NESTED_DEEP_KEY: "1",
+      WEBIMG_POINTER_LIST_0: "p",
+      WEBIMG_POINTER_LIST_1: "q",
+      WEBIMG_SEED_VERSIONNAME: "latest",
+      // gitRepo
+      APPREPO_COMMIT: "abc123",
+      APPREPO_BRANCH: "feature",
+      APPREPO_IS_GIT_TAG: "true",
+      APPREPO_GIT_TAG_NAME: "v1",
+      APPREPO_COMMIT_MESSAGE: "fix it",
+      APPREPO_IS_PULL_REQUEST: "false",
+      APPREPO_POINTER_BRANCH: "main",
+    });
+    expect(env.JOB_NAME).toBe("job");
+    expect(env.secure).toBeUndefined();
+    expect(env.VITEST).toBeUndefined();
+  });
+
+  it("passes only the given base environment", async () => {
+    const { run } = testRunner(dir, { keepWorkspaces: true, env: { PATH: "/usr/bin:/bin", ONLY_THIS: "1" } });
+    const spec = makeSpec(scriptJob([DUMP_ENV]));
+    await run(spec);
+    const env = await envOf(`${dir}/${spec.run.id}-1`);
+    expect(env.ONLY_THIS).toBe("1");
+    expect(env.HOME).toBeUndefined();
+  });
+
+  it("puts shipctl first on PATH", async () => {
+    const { run } = testRunner(dir);
+    const { result, rec } = await run(makeSpec(scriptJob(["command -v shipctl"])));
+    expect(result.status).toBe("success");
+    expect(rec.outputLines).toContain(`${SHIPCTL_DIR}/shipctl`);
+  });
+
+  it("exports manual parameters verbatim, never as script text; the task env comes last", async () => {
+    const { run } = testRunner(dir, { keepWorkspaces: true });
+    const job = scriptJob([DUMP_ENV], "");
+    const tricky = `it's "$(touch pwned)" \`id\` $HOME\nline2`;
+    const withEnv = {
+      ...job,
+      steps: job.steps.map((s) => (s.kind === "TASK" ? { ...s, env: { STAGE: "test", MODE: "task-wins" } } : s)),
+    };
+    const spec = makeSpec(withEnv, { params: { TRICKY: tricky, MODE: "param", JOB_NAME: "param-wins" } });
+    const { result } = await run(spec);
+    expect(result.status).toBe("success");
+    const root = `${dir}/${spec.run.id}-1`;
+    const env = await envOf(root);
+    expect(env).toMatchObject({ TRICKY: tricky, STAGE: "test", MODE: "task-wins", JOB_NAME: "param-wins" });
+    await expect(stat(`${root}/pwned`)).rejects.toThrow();
+    expect(await readFile(`${root}/scripts/task-1.sh`, "utf8")).not.toContain("touch pwned");
+  });
+
+  it.each([["bad-name"], ["1ST"], ["A B"], ["X=Y"], [""]])("rejects the manual parameter name %j", async (name) => {
+    const { run } = testRunner(dir);
+    const { result, rec } = await run(makeSpec(scriptJob(["echo should-not-run"]), { params: { [name]: "v" } }));
+    expect(result.status).toBe("error");
+    expect(result.reason).toContain("invalid manual parameter name");
+    expect(result.reason).toContain(JSON.stringify(name));
+    expect(rec.outputLines).toEqual([]);
+  });
+
+  it("rejects a task env name that is not a variable name", async () => {
+    const { run } = testRunner(dir);
+    const job = scriptJob(["true"]);
+    const bad = { ...job, steps: job.steps.map((s) => (s.kind === "TASK" ? { ...s, env: { "NOT-OK": "1" } } : s)) };
+    const { result } = await run(makeSpec(bad));
+    expect(result.status).toBe("error");
+    expect(result.reason).toContain("invalid environment variable name");
+  });
+});
