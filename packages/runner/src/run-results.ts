@@ -3,7 +3,6 @@ import {
   parseEnvLines,
   type BlobStore,
   type JobVersionData,
-  type Mapping,
   type NotificationRequest,
   type OutVersionBase,
   type RunResult,
