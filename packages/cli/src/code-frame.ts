@@ -3,6 +3,7 @@ import type { Diagnostic } from "@causeway/core";
 /** Terminal styling; identity functions when colour is off. */
 export interface Style {
   readonly red: (s: string) => string;
+  readonly green: (s: string) => string;
   readonly yellow: (s: string) => string;
   readonly blue: (s: string) => string;
   readonly dim: (s: string) => string;
@@ -12,7 +13,14 @@ export interface Style {
 /** ANSI styling when `enabled`, plain text otherwise. */
 export function makeStyle(enabled: boolean): Style {
   const wrap = (open: number, close: number) => (s: string) => (enabled ? `\u001b[${open}m${s}\u001b[${close}m` : s);
-  return { red: wrap(31, 39), yellow: wrap(33, 39), blue: wrap(34, 39), dim: wrap(2, 22), bold: wrap(1, 22) };
+  return {
+    red: wrap(31, 39),
+    green: wrap(32, 39),
+    yellow: wrap(33, 39),
+    blue: wrap(34, 39),
+    dim: wrap(2, 22),
+    bold: wrap(1, 22),
+  };
 }
 
 /**

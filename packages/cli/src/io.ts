@@ -4,4 +4,13 @@ export interface Io {
   err(text: string): void;
   exitCode(code: number): void;
   readonly color: boolean;
+  /** The environment (`CAUSEWAY_SERVER`, `CAUSEWAY_TOKEN`...): only main.ts reads process.env. */
+  readonly env: Readonly<Record<string, string | undefined>>;
+  /** Standard output is a terminal: live progress is redrawn in place instead of printed line by line. */
+  readonly isTTY: boolean;
+  /** The current time (durations, ages, spinner frames). */
+  now(): Date;
 }
+
+/** What `runCli` needs from its caller; the optional fields default to a quiet, empty environment. */
+export type IoOptions = Omit<Io, "exitCode" | "env" | "isTTY" | "now"> & Partial<Pick<Io, "env" | "isTTY" | "now">>;

@@ -1,9 +1,13 @@
 import { runCli } from "./program.js";
 
-// The composition root of the CLI: the only place that touches process streams and exit codes.
+// The composition root of the CLI: the only place that touches process streams, the
+// environment and exit codes.
 const code = await runCli(process.argv.slice(2), {
   out: (s) => process.stdout.write(s),
   err: (s) => process.stderr.write(s),
   color: process.stdout.isTTY === true && process.env.NO_COLOR === undefined,
+  env: { ...process.env },
+  isTTY: process.stdout.isTTY === true,
+  now: () => new Date(),
 });
 process.exitCode = code;

@@ -1,14 +1,32 @@
 import { stat } from "node:fs/promises";
 import { relative, resolve } from "node:path";
-import { loadPipelineDirectory, type LoadResult } from "@causeway/core";
+import { loadPipelineDirectory, type LoadResult, type PipelineFs } from "@causeway/core";
 import { nodePipelineFs } from "./node-fs.js";
 import { UsageError } from "./usage-error.js";
 
+/** A loaded pipeline directory: the load result and the text of every file read. */
+export interface LoadedDir {
+  readonly root: string;
+  readonly result: LoadResult;
+  /** The files the loader read (within the size caps), by `/`-separated relative path. */
+  readonly texts: ReadonlyMap<string, string>;
+}
+
 /** Loads the pipeline directory `dir` (default: the current directory). */
-export async function loadDir(dir: string | undefined): Promise<{ root: string; result: LoadResult }> {
+export async function loadDir(dir: string | undefined): Promise<LoadedDir> {
   const root = resolve(dir ?? ".");
   const info = await stat(root).catch(() => undefined);
   if (info === undefined) throw new UsageError(`directory not found: ${relative(process.cwd(), root) || root}`);
   if (!info.isDirectory()) throw new UsageError(`not a directory: ${root}`);
-  return { root, result: await loadPipelineDirectory(nodePipelineFs(root)) };
+  const texts = new Map<string, string>();
+  const disk = nodePipelineFs(root);
+  const fs: PipelineFs = {
+    list: (d) => disk.list(d),
+    read: async (path) => {
+      const text = await disk.read(path);
+      texts.set(path, text);
+      return text;
+    },
+  };
+  return { root, result: await loadPipelineDirectory(fs), texts };
 }

@@ -1,7 +1,26 @@
 import { Command, CommanderError } from "commander";
+import { CliError } from "./cli-error.js";
+import { makeStyle } from "./code-frame.js";
+import { registerApply } from "./commands/apply.js";
+import { registerCancel } from "./commands/cancel.js";
 import { registerGraph } from "./commands/graph.js";
+import { registerLogs } from "./commands/logs.js";
+import { registerPause } from "./commands/pause.js";
+import { registerPin } from "./commands/pin.js";
+import { registerPutVersion } from "./commands/put-version.js";
+import { registerRerun } from "./commands/rerun.js";
+import { registerResume } from "./commands/resume.js";
+import { registerRun } from "./commands/run.js";
+import { registerRuns } from "./commands/runs.js";
+import { registerState } from "./commands/state.js";
+import { registerTrace } from "./commands/trace.js";
+import { registerTrigger } from "./commands/trigger.js";
+import { registerUnpin } from "./commands/unpin.js";
+import { registerUp } from "./commands/up.js";
 import { registerValidate } from "./commands/validate.js";
-import type { Io } from "./io.js";
+import { registerVersions } from "./commands/versions.js";
+import { registerWhy } from "./commands/why.js";
+import type { Io, IoOptions } from "./io.js";
 import { UsageError } from "./usage-error.js";
 
 /** Exit codes of every command: 0 success, 1 failure of what was asked, 2 usage problem. */
@@ -16,14 +35,38 @@ export function buildProgram(io: Io): Command {
     .configureOutput({ writeOut: (s) => io.out(s), writeErr: (s) => io.err(s) });
   registerValidate(program, io);
   registerGraph(program, io);
+  registerUp(program, io);
+  registerApply(program, io);
+  registerTrigger(program, io);
+  registerRuns(program, io);
+  registerRun(program, io);
+  registerLogs(program, io);
+  registerCancel(program, io);
+  registerRerun(program, io);
+  registerPause(program, io);
+  registerResume(program, io);
+  registerPin(program, io);
+  registerUnpin(program, io);
+  registerVersions(program, io);
+  registerPutVersion(program, io);
+  registerState(program, io);
+  registerTrace(program, io);
+  registerWhy(program, io);
   for (const c of program.commands) c.exitOverride();
   return program;
 }
 
 /** Runs the CLI with `argv` (without node and script), returning the exit code. */
-export async function runCli(argv: readonly string[], io: Omit<Io, "exitCode">): Promise<number> {
+export async function runCli(argv: readonly string[], options: IoOptions): Promise<number> {
   let code: number = EXIT.ok;
-  const program = buildProgram({ ...io, exitCode: (c) => (code = c) });
+  const io: Io = {
+    ...options,
+    env: options.env ?? {},
+    isTTY: options.isTTY ?? false,
+    now: options.now ?? (() => new Date()),
+    exitCode: (c) => (code = c),
+  };
+  const program = buildProgram(io);
   try {
     await program.parseAsync([...argv], { from: "user" });
     return code;
@@ -35,7 +78,19 @@ export async function runCli(argv: readonly string[], io: Omit<Io, "exitCode">):
       io.err(`error: ${error.message}\n`);
       return EXIT.usage;
     }
+    if (error instanceof CliError) {
+      io.err(cliErrorText(error, makeStyle(io.color)));
+      return EXIT.failed;
+    }
     io.err(`internal error: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
     return EXIT.failed;
   }
+}
+
+/** `error CODE: message`, then the hint and the request id when there are. */
+export function cliErrorText(error: CliError, style: ReturnType<typeof makeStyle>): string {
+  const lines = [`${style.red(`error ${error.code}`)}: ${error.message}`];
+  if (error.hint !== undefined) lines.push(`  ${style.bold("hint")}: ${error.hint}`);
+  if (error.requestId !== undefined) lines.push(style.dim(`  request id: ${error.requestId}`));
+  return `${lines.join("\n")}\n`;
 }

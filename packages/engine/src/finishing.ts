@@ -46,13 +46,16 @@ export async function finishRun(
     if (k === "versionName") versionName = v;
     else bag[k] = v;
   }
+  // A run that did not succeed and saved nothing (lost, error) keeps the job's state.
+  const previousState = model.latest.get(job.name)?.stateSha ?? null;
+  const stateSha = result.stateSha ?? (run.status === "success" ? null : previousState);
   const jobVersion = await insertVersion(ctx, tx, events, {
     objectName: job.name,
     versionName,
     propertyBag: bag,
     createdBy: `run:${run.id}`,
     runId: run.id,
-    stateSha: result.stateSha,
+    stateSha,
     flowId: run.flow,
   });
   if (run.status === "success") model.lastSuccess.set(job.name, jobVersion);

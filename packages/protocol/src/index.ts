@@ -83,7 +83,7 @@ export const TriggerBodySchema = z.strictObject({
 /** The body of a manual run request. */
 export type TriggerBody = z.infer<typeof TriggerBodySchema>;
 
-/** `POST /api/v1/resources/:name/versions`: a version from outside. */
+/** `POST /api/v1/objects/:name/versions`: a version from outside. */
 export const PutVersionBodySchema = z.strictObject({
   versionName: z.string().max(1000).optional(),
   propertyBag: z.record(z.string(), z.unknown()).optional(),
@@ -147,7 +147,7 @@ export const WhySchema = z.object({
 /** The answer to "why did / didn't this job run". */
 export type WhyJson = z.infer<typeof WhySchema>;
 
-/** `GET /api/v1/resources/:name/trace`. */
+/** `GET /api/v1/objects/:name/trace`. */
 export const TraceSchema = z.object({
   version: VersionSchema,
   entries: z.array(

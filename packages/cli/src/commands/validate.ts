@@ -85,7 +85,8 @@ async function renderText(root: string, result: LoadResult, style: Style): Promi
   return `${blocks.join("\n\n")}\n`;
 }
 
-function renderDiagnostic(d: Diagnostic, text: string | undefined, style: Style): string {
+/** One diagnostic: severity and code, message, location, code frame and hint. */
+export function renderDiagnostic(d: Diagnostic, text: string | undefined, style: Style): string {
   const colour = d.severity === "error" ? style.red : d.severity === "warning" ? style.yellow : style.blue;
   const head = `${colour(`${LABEL[d.severity]} ${d.code}`)}: ${d.message}`;
   const where = style.dim(`  at ${d.file}:${d.line}:${d.col}${d.path === "" ? "" : `  (${d.path})`}`);

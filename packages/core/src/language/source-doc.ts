@@ -54,10 +54,7 @@ export function loadFile(file: SourceFile, templates: SourceFile | undefined, li
   } catch {
     values = undefined;
   }
-  if (
-    values !== undefined &&
-    values.every((v) => withinBudget(v, limits.maxAliasNodes))
-  ) {
+  if (values !== undefined && values.every((v) => withinBudget(v, limits.maxAliasNodes))) {
     let slow: readonly (PNode | undefined)[] | undefined;
     const nodes = (): readonly (PNode | undefined)[] => (slow ??= parseSource(file, templates, limits).documents);
     return { docs: values.map((value, i) => lazyDoc(file.path, value, () => nodes()[i])), diagnostics: [] };

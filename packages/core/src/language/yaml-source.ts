@@ -273,7 +273,8 @@ class Converter {
           keyNode !== null && isScalar(keyNode) ? keyNode.value : keyNode === null ? null : String(keyNode);
         const keySpan = keyNode === null ? span : this.span(keyNode);
         // With merge keys on, the yaml library gives `<<` as a symbol.
-        const isMerge = keyNode !== null && isScalar(keyNode) && (typeof keyValue === "symbol" || keyNode.source === "<<");
+        const isMerge =
+          keyNode !== null && isScalar(keyNode) && (typeof keyValue === "symbol" || keyNode.source === "<<");
         const key = isMerge ? "<<" : String(keyValue);
         if (isMerge) {
           this.merge(pair.value as YamlNode, [...path, key], merged, keySpan);

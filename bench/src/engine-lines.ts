@@ -1,0 +1,80 @@
+/** A chain of `n` jobs: job_i takes job_{i-1} as IN; each writes timestamps to `timesFile`. */
+export function chainLine(n: number, timesFile: string): string {
+  const out = [
+    "resources:",
+    "  - name: src",
+    "    type: params",
+    "    versionTemplate: { params: { A: '1' } }",
+    "jobs:",
+  ];
+  for (let i = 0; i < n; i++) {
+    out.push(
+      `  - name: job_${i}`,
+      "    type: runSh",
+      "    steps:",
+      `      - IN: ${i === 0 ? "src" : `job_${i - 1}`}`,
+      "      - TASK:",
+      "          script:",
+      `            - echo "s ${i} $EPOCHREALTIME" >> ${timesFile}`,
+      `            - echo "e ${i} $EPOCHREALTIME" >> ${timesFile}`,
+    );
+  }
+  return `${out.join("\n")}\n`;
+}
+
+/** A deterministic PRNG (mulberry32). */
+export function prng(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+/** A random DAG of `n` nodes: node i has up to 3 parents among nodes before it (fixed seed). */
+export function randomDag(n: number, seed: number): number[][] {
+  const random = prng(seed);
+  const parents: number[][] = [];
+  for (let i = 0; i < n; i++) {
+    const count = i === 0 ? 0 : Math.floor(random() * 4);
+    const set = new Set<number>();
+    for (let k = 0; k < count; k++) set.add(Math.floor(random() * i));
+    parents.push([...set].sort((a, b) => a - b));
+  }
+  return parents;
+}
+
+/**
+ * The DAG as an assembly line of trivial jobs (script `true`). Jobs without parents take the
+ * resource `src`; every job is `strict`, so each runs once per wave, after all its upstream.
+ */
+export function dagLine(n: number, seed: number): { yaml: string; parents: number[][] } {
+  const parents = randomDag(n, seed);
+  const out = [
+    "resources:",
+    "  - name: src",
+    "    type: params",
+    "    versionTemplate: { params: { A: '1' } }",
+    "jobs:",
+  ];
+  parents.forEach((ps, i) => {
+    out.push(`  - name: j${i}`, "    type: runSh", "    dependencyMode: strict", "    steps:");
+    if (ps.length === 0) out.push("      - IN: src");
+    for (const p of ps) out.push(`      - IN: j${p}`);
+    out.push("      - TASK:", "          script:", "            - true");
+  });
+  return { yaml: `${out.join("\n")}\n`, parents };
+}
+
+/** The same DAG as a Makefile of phony targets running the same script. */
+export function dagMakefile(parents: number[][]): string {
+  const names = parents.map((_, i) => `j${i}`);
+  const lines = [`.PHONY: all ${names.join(" ")}`, `all: ${names.join(" ")}`];
+  parents.forEach((ps, i) => {
+    lines.push(`j${i}:${ps.map((p) => ` j${p}`).join("")}`, "\t@bash -c true");
+  });
+  return `${lines.join("\n")}\n`;
+}

@@ -1,0 +1,331 @@
+import {
+  ApplyResultSchema,
+  ErrorBodySchema,
+  EventSchema,
+  ObjectSummarySchema,
+  RunSchema,
+  RunStatusSchema,
+  StateSchema,
+  TraceSchema,
+  VersionSchema,
+  WhySchema,
+  type ApplyBody,
+  type ApplyResult,
+  type EventJson,
+  type ObjectSummaryJson,
+  type PutVersionBody,
+  type RunJson,
+  type StateJson,
+  type TraceJson,
+  type TriggerBody,
+  type VersionJson,
+  type WhyJson,
+} from "@causeway/protocol";
+import { z } from "zod";
+import { CliError } from "./cli-error.js";
+import { readSse } from "./sse.js";
+
+/** Where the server is and how to authenticate (from server-location.ts). */
+export interface ServerTarget {
+  /** The server's base URL, without `/api/v1`. */
+  readonly url: string;
+  readonly token: string | undefined;
+}
+
+/** The filters of `GET /runs`. */
+export interface RunQuery {
+  readonly job?: string;
+  readonly flow?: string;
+  readonly status?: readonly string[];
+  readonly limit?: number;
+}
+
+/** A page of a run's log. */
+export interface LogPage {
+  readonly text: string;
+  /** The byte offset to ask for next. */
+  readonly nextOffset: number;
+  /** The run's status when the page was read. */
+  readonly status: RunJson["status"] | undefined;
+}
+
+/** One message of a run's log stream. */
+export type LogStreamMessage =
+  | { readonly kind: "log"; readonly offset: number; readonly text: string }
+  | { readonly kind: "end"; readonly run: RunJson };
+
+/** An open stream of engine events; `lastEventId` is where to resume after a disconnect. */
+export interface EventStream extends AsyncIterable<EventJson> {
+  readonly lastEventId: () => string;
+}
+
+const HINT_START = "start it with `causeway up` (or pass --server URL / set CAUSEWAY_SERVER)";
+const REQUEST_TIMEOUT_MS = 30_000;
+
+const OkSchema = z.object({ ok: z.boolean() });
+const PutVersionResultSchema = z.object({ version: VersionSchema, runs: z.array(RunSchema) });
+const LogChunkSchema = z.object({ offset: z.number().int(), text: z.string() });
+const EVENT_TYPES = EventSchema.shape.type.options;
+const HealthSchema = z.object({}).passthrough();
+
+/** The result of `put-version`: the version created and the runs it triggered. */
+export type PutVersionResult = z.infer<typeof PutVersionResultSchema>;
+
+interface RequestOptions<T> {
+  readonly query?: Record<string, string | number | undefined>;
+  readonly body?: unknown;
+  readonly schema: z.ZodType<T>;
+}
+
+/**
+ * A typed client of the HTTP API over `fetch`. Every answer is parsed with its protocol schema;
+ * error bodies become a `CliError` with their catalog code; a server that cannot be reached
+ * becomes `SERVER_UNREACHABLE`. Stateless: one instance may serve many calls at once.
+ */
+export class ApiClient {
+  readonly #base: string;
+
+  constructor(readonly target: ServerTarget) {
+    const url = target.url.replace(/\/+$/, "");
+    this.#base = url.endsWith("/api/v1") ? url : `${url}/api/v1`;
+  }
+
+  health(): Promise<Record<string, unknown>> {
+    return this.#json("GET", "/health", { schema: HealthSchema });
+  }
+
+  apply(body: ApplyBody): Promise<ApplyResult> {
+    return this.#json("POST", "/apply", { body, schema: ApplyResultSchema });
+  }
+
+  jobs(): Promise<ObjectSummaryJson[]> {
+    return this.#json("GET", "/jobs", { schema: z.array(ObjectSummarySchema) });
+  }
+
+  resources(): Promise<ObjectSummaryJson[]> {
+    return this.#json("GET", "/resources", { schema: z.array(ObjectSummarySchema) });
+  }
+
+  trigger(job: string, body: TriggerBody): Promise<RunJson> {
+    return this.#json("POST", `/jobs/${enc(job)}/runs`, { body, schema: RunSchema });
+  }
+
+  runs(query: RunQuery = {}): Promise<RunJson[]> {
+    return this.#json("GET", "/runs", {
+      query: {
+        job: query.job,
+        flow: query.flow,
+        status: query.status === undefined || query.status.length === 0 ? undefined : query.status.join(","),
+        limit: query.limit,
+      },
+      schema: z.array(RunSchema),
+    });
+  }
+
+  run(id: number): Promise<RunJson> {
+    return this.#json("GET", `/runs/${id}`, { schema: RunSchema });
+  }
+
+  cancel(id: number): Promise<RunJson> {
+    return this.#json("POST", `/runs/${id}/cancel`, { schema: RunSchema });
+  }
+
+  rerun(id: number): Promise<RunJson> {
+    return this.#json("POST", `/runs/${id}/rerun`, { schema: RunSchema });
+  }
+
+  pause(job: string): Promise<{ ok: boolean }> {
+    return this.#json("POST", `/jobs/${enc(job)}/pause`, { schema: OkSchema });
+  }
+
+  resume(job: string): Promise<{ ok: boolean }> {
+    return this.#json("POST", `/jobs/${enc(job)}/resume`, { schema: OkSchema });
+  }
+
+  pin(job: string, input: string, versionNumber: number): Promise<{ ok: boolean }> {
+    return this.#json("PUT", `/jobs/${enc(job)}/pins/${enc(input)}`, { body: { versionNumber }, schema: OkSchema });
+  }
+
+  unpin(job: string, input: string): Promise<{ ok: boolean }> {
+    return this.#json("DELETE", `/jobs/${enc(job)}/pins/${enc(input)}`, { schema: OkSchema });
+  }
+
+  versions(name: string, limit?: number): Promise<VersionJson[]> {
+    return this.#json("GET", `/objects/${enc(name)}/versions`, { query: { limit }, schema: z.array(VersionSchema) });
+  }
+
+  putVersion(name: string, body: PutVersionBody): Promise<PutVersionResult> {
+    return this.#json("POST", `/objects/${enc(name)}/versions`, { body, schema: PutVersionResultSchema });
+  }
+
+  trace(name: string, versionNumber?: number): Promise<TraceJson> {
+    return this.#json("GET", `/objects/${enc(name)}/trace`, { query: { versionNumber }, schema: TraceSchema });
+  }
+
+  why(job: string): Promise<WhyJson> {
+    return this.#json("GET", `/jobs/${enc(job)}/why`, { schema: WhySchema });
+  }
+
+  state(job: string): Promise<StateJson> {
+    return this.#json("GET", `/jobs/${enc(job)}/state`, { schema: StateSchema });
+  }
+
+  /** A page of a run's log from byte `offset` to what has been written so far. */
+  async logs(id: number, offset = 0): Promise<LogPage> {
+    const res = await this.#fetch("GET", `/runs/${id}/logs`, { offset }, undefined, timeoutSignal());
+    const text = await res.text();
+    const next = Number(res.headers.get("x-next-offset"));
+    const status = RunStatusSchema.safeParse(res.headers.get("x-run-status"));
+    return {
+      text,
+      nextOffset: Number.isInteger(next) && next >= 0 ? next : offset + Buffer.byteLength(text),
+      status: status.success ? status.data : undefined,
+    };
+  }
+
+  /** Streams a run's log from byte `offset` until the server sends the final run. */
+  async *streamLogs(id: number, offset: number, signal?: AbortSignal): AsyncGenerator<LogStreamMessage> {
+    const res = await this.#fetch("GET", `/runs/${id}/logs/stream`, { offset }, undefined, signal, "text/event-stream");
+    for await (const m of readSse(bodyOf(res))) {
+      if (m.event === "log") yield { kind: "log", ...this.#parse(LogChunkSchema, parseJson(m.data), "a log event") };
+      else if (m.event === "end") {
+        yield { kind: "end", run: this.#parse(RunSchema, parseJson(m.data), "the end of a log stream") };
+        return;
+      }
+    }
+  }
+
+  /**
+   * Opens the engine event stream. Resolves once the server has answered (so every event after
+   * this moment is delivered); `lastEventId` resumes a previous stream.
+   */
+  async events(lastEventId: string | undefined, signal?: AbortSignal): Promise<EventStream> {
+    const headers: Record<string, string> =
+      lastEventId === undefined || lastEventId === "" ? {} : { "last-event-id": lastEventId };
+    const res = await this.#fetch("GET", "/events", {}, undefined, signal, "text/event-stream", headers);
+    let last = lastEventId ?? "";
+    const parse = (data: string): EventJson => this.#parse(EventSchema, parseJson(data), "an engine event");
+    const body = bodyOf(res);
+    return {
+      lastEventId: () => last,
+      async *[Symbol.asyncIterator]() {
+        for await (const m of readSse(body, last)) {
+          last = m.lastEventId;
+          // Named events other than the engine's own (a heartbeat, say) are not engine events.
+          if (m.event === "message" || (EVENT_TYPES as readonly string[]).includes(m.event)) yield parse(m.data);
+        }
+      },
+    };
+  }
+
+  async #json<T>(method: string, path: string, options: RequestOptions<T>): Promise<T> {
+    const res = await this.#fetch(method, path, options.query ?? {}, options.body, timeoutSignal());
+    const text = await res.text();
+    return this.#parse(options.schema, parseJson(text), `${method} ${path}`);
+  }
+
+  #parse<T>(schema: z.ZodType<T>, value: unknown, what: string): T {
+    const parsed = schema.safeParse(value);
+    if (parsed.success) return parsed.data;
+    const issue = parsed.error.issues[0];
+    throw new CliError(
+      "INTERNAL",
+      `unexpected answer from the server to ${what}: ${issue === undefined ? "invalid" : `${issue.path.join(".") || "(root)"}: ${issue.message}`}`,
+      { hint: "the CLI and the server may be of different versions" },
+    );
+  }
+
+  async #fetch(
+    method: string,
+    path: string,
+    query: Record<string, string | number | undefined>,
+    body: unknown,
+    signal: AbortSignal | undefined,
+    accept = "application/json",
+    extraHeaders: Record<string, string> = {},
+  ): Promise<Response> {
+    const params = new URLSearchParams();
+    for (const [k, v] of Object.entries(query)) if (v !== undefined) params.set(k, String(v));
+    const qs = params.toString();
+    const url = `${this.#base}${path}${qs === "" ? "" : `?${qs}`}`;
+    const headers: Record<string, string> = { accept, ...extraHeaders };
+    if (this.target.token !== undefined) headers.authorization = `Bearer ${this.target.token}`;
+    if (body !== undefined) headers["content-type"] = "application/json";
+    let res: Response;
+    try {
+      res = await fetch(url, {
+        method,
+        headers,
+        ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+        ...(signal === undefined ? {} : { signal }),
+      });
+    } catch (error) {
+      if (signal?.aborted === true && !isTimeout(signal)) throw error;
+      const reason = isTimeout(signal) ? "no answer in time" : networkReason(error);
+      throw new CliError("SERVER_UNREACHABLE", `cannot reach the server at ${this.target.url} (${reason})`, {
+        hint: HINT_START,
+        cause: error,
+      });
+    }
+    if (res.ok) return res;
+    const text = await res.text().catch(() => "");
+    const parsed = ErrorBodySchema.safeParse(safeJson(text));
+    if (parsed.success) {
+      const e = parsed.data.error;
+      throw new CliError(e.code, e.message, {
+        requestId: e.requestId,
+        details: e.details,
+        ...(e.code === "UNAUTHORIZED" ? { hint: "pass --token or set CAUSEWAY_TOKEN (see <data>/server.json)" } : {}),
+      });
+    }
+    throw new CliError(
+      res.status === 401 ? "UNAUTHORIZED" : res.status === 404 ? "NOT_FOUND" : "INTERNAL",
+      `the server answered ${method} ${path} with HTTP ${res.status}${text === "" ? "" : `: ${text.slice(0, 200)}`}`,
+    );
+  }
+}
+
+function enc(segment: string): string {
+  return encodeURIComponent(segment);
+}
+
+function bodyOf(res: Response): ReadableStream<Uint8Array> {
+  if (res.body === null) throw new CliError("INTERNAL", "the server sent an empty event stream");
+  return res.body;
+}
+
+function parseJson(text: string): unknown {
+  try {
+    return JSON.parse(text) as unknown;
+  } catch {
+    throw new CliError("INTERNAL", `the server answered with something that is not JSON: ${text.slice(0, 200)}`);
+  }
+}
+
+function safeJson(text: string): unknown {
+  try {
+    return JSON.parse(text) as unknown;
+  } catch {
+    return undefined;
+  }
+}
+
+const TIMEOUTS = new WeakSet<AbortSignal>();
+
+function timeoutSignal(): AbortSignal {
+  const signal = AbortSignal.timeout(REQUEST_TIMEOUT_MS);
+  TIMEOUTS.add(signal);
+  return signal;
+}
+
+function isTimeout(signal: AbortSignal | undefined): boolean {
+  return signal !== undefined && TIMEOUTS.has(signal) && signal.aborted;
+}
+
+// fetch hides the socket error in `cause` (ECONNREFUSED, ENOTFOUND...).
+function networkReason(error: unknown): string {
+  const cause = error instanceof Error ? (error.cause as { code?: unknown; message?: unknown } | undefined) : undefined;
+  if (cause !== undefined && typeof cause.code === "string") return cause.code;
+  if (cause !== undefined && typeof cause.message === "string") return cause.message;
+  return error instanceof Error ? error.message : String(error);
+}

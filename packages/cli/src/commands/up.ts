@@ -1,0 +1,116 @@
+import { spawn } from "node:child_process";
+import { existsSync } from "node:fs";
+import { constants } from "node:os";
+import { fileURLToPath } from "node:url";
+import type { Command } from "commander";
+import { CliError } from "../cli-error.js";
+import type { Io } from "../io.js";
+import { UsageError } from "../usage-error.js";
+
+const SERVER_MAIN = "@causeway/server/main";
+const FORWARDED_SIGNALS = [
+  ["SIGINT", "SIGINT"],
+  ["SIGTERM", "SIGTERM"],
+  ["SIGHUP", "SIGTERM"],
+] as const satisfies readonly (readonly [NodeJS.Signals, NodeJS.Signals])[];
+
+interface UpOptions {
+  readonly port?: string;
+  readonly data?: string;
+  readonly host?: string;
+}
+
+/** The arguments passed on to the server's main: the same as `up` was given. */
+export function serverArgs(dir: string | undefined, opts: UpOptions): string[] {
+  const args = dir === undefined ? [] : [dir];
+  if (opts.port !== undefined) {
+    if (!/^[0-9]+$/.test(opts.port) || Number(opts.port) > 65_535)
+      throw new UsageError(`--port must be a port number (0 to 65535), got ${JSON.stringify(opts.port)}`);
+    args.push("--port", opts.port);
+  }
+  if (opts.data !== undefined) args.push("--data", opts.data);
+  if (opts.host !== undefined) args.push("--host", opts.host);
+  return args;
+}
+
+/**
+ * The file of the server's entry point. The CLI never imports server code: it starts the
+ * server as a process of its own, found through the package's `./main` export.
+ */
+export function resolveServerMain(resolve: (specifier: string) => string = (s) => import.meta.resolve(s)): string {
+  let url: string;
+  try {
+    url = resolve(SERVER_MAIN);
+  } catch (error) {
+    throw new CliError(
+      "INTERNAL",
+      `cannot find the server (${SERVER_MAIN}): is the @causeway/server package installed?`,
+      {
+        hint: "run `npm ci` at the root of the Causeway checkout",
+        cause: error,
+      },
+    );
+  }
+  const file = url.startsWith("file:") ? fileURLToPath(url) : url;
+  if (!existsSync(file))
+    throw new CliError("INTERNAL", `the server is not built: ${file} does not exist`, {
+      hint: "run `npm run build` at the root of the Causeway checkout",
+    });
+  return file;
+}
+
+/** Registers `causeway up [DIR] [--port N] [--data DIR] [--host H]`. */
+export function registerUp(program: Command, io: Io): void {
+  program
+    .command("up")
+    .description("start the server with the embedded runner; apply DIR and re-apply it when its files change")
+    .argument("[dir]", "pipeline directory to apply and watch")
+    .option("--port <n>", "port to listen on (0: any free port)")
+    .option("--data <dir>", "data directory: database, logs, state, server.json (default: ./.causeway)")
+    .option("--host <host>", "address to bind (default: 127.0.0.1)")
+    .action(async (dir: string | undefined, opts: UpOptions) => {
+      const args = serverArgs(dir, opts);
+      const main = resolveServerMain();
+      io.exitCode(await runServer(main, args, io.env));
+    });
+}
+
+// A signal repeated within this window is one signal delivered twice (the terminal sends
+// Ctrl+C to every process of the foreground group, and `npm start` forwards it again); a
+// second Ctrl+C after it means "stop now", which the server honours by exiting at once.
+const DUPLICATE_SIGNAL_MS = 300;
+
+/**
+ * Runs the server's main with inherited stdio until it exits and returns its exit code
+ * (128 + n for signal n). The server runs in a process group of its own, so a Ctrl+C reaches
+ * it once, forwarded from here: SIGINT and SIGTERM as they are, SIGHUP as SIGTERM.
+ */
+function runServer(main: string, args: readonly string[], env: Io["env"]): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [main, ...args], {
+      stdio: "inherit",
+      env: { ...env },
+      detached: process.platform !== "win32",
+    });
+    const last = new Map<NodeJS.Signals, number>();
+    const forward = (signal: NodeJS.Signals, as: NodeJS.Signals) => (): void => {
+      const now = Date.now();
+      if (now - (last.get(signal) ?? -Infinity) < DUPLICATE_SIGNAL_MS) return;
+      last.set(signal, now);
+      if (child.exitCode === null && child.signalCode === null) child.kill(as);
+    };
+    const handlers = FORWARDED_SIGNALS.map(([s, as]) => [s, forward(s, as)] as const);
+    for (const [s, h] of handlers) process.on(s, h);
+    const cleanup = (): void => {
+      for (const [s, h] of handlers) process.off(s, h);
+    };
+    child.once("error", (error) => {
+      cleanup();
+      reject(new CliError("INTERNAL", `cannot start the server: ${error.message}`, { cause: error }));
+    });
+    child.once("exit", (code, signal) => {
+      cleanup();
+      resolve(code ?? 128 + (signal === null ? 0 : (constants.signals[signal] ?? 0)));
+    });
+  });
+}

@@ -1,0 +1,49 @@
+import type { Command } from "commander";
+import type { WhyJson } from "@causeway/protocol";
+import type { Style } from "../code-frame.js";
+import { connect, serverCommand, type ServerCommandOptions } from "../command-kit.js";
+import { dateTime, jsonText, runLabel, statusText } from "../format.js";
+import type { Io } from "../io.js";
+
+/** Why a job did or did not run: its switches, its pending runs and its explain records, newest first. */
+export function whyText(why: WhyJson, style: Style): string {
+  const flags = [
+    why.paused ? style.yellow("paused") : "active",
+    why.consistent ? "consistent" : style.red("inconsistent"),
+  ];
+  const pins = Object.entries(why.pins).map(([k, v]) => `${k}@${v}`);
+  if (pins.length > 0) flags.push(`pins: ${pins.join(" ")}`);
+  const lines = [`${style.bold(why.job)}: ${flags.join(", ")}`];
+  if (why.pending.length === 0) lines.push("no pending run");
+  else {
+    lines.push("pending:");
+    for (const p of why.pending)
+      lines.push(
+        `  ${runLabel(p.run)} (run ${p.run.id}) ${statusText(p.run.status, style)}${p.reason === null ? "" : `: ${p.reason}`}`,
+      );
+  }
+  if (why.explains.length === 0) lines.push("no trigger evaluation recorded");
+  else {
+    lines.push("explains (newest first):");
+    const explains = [...why.explains].sort((a, b) => (a.at < b.at ? 1 : a.at > b.at ? -1 : b.id - a.id));
+    const width = Math.max(...explains.map((e) => e.outcome.length));
+    for (const e of explains) {
+      // Most messages name their run already.
+      const run = e.runId === null || e.message.includes(`run ${e.runId}`) ? "" : style.dim(` (run ${e.runId})`);
+      lines.push(`  ${style.dim(dateTime(e.at))}  ${e.outcome.padEnd(width)}  ${e.message}${run}`);
+    }
+  }
+  return `${lines.join("\n")}\n`;
+}
+
+/** Registers `causeway why JOB`. */
+export function registerWhy(program: Command, io: Io): void {
+  serverCommand(program, "why", "explain why a job did or did not run")
+    .argument("<job>", "the job")
+    .action(async (job: string, opts: ServerCommandOptions) => {
+      const ctx = await connect(io, opts);
+      const why = await ctx.client.why(job);
+      io.out(ctx.json ? jsonText(why) : whyText(why, ctx.style));
+      io.exitCode(0);
+    });
+}

@@ -1,0 +1,234 @@
+import { createHash, randomUUID, timingSafeEqual } from "node:crypto";
+import { CausewayError, loadPipeline, RUN_STATUSES, type RunStatus, type SourceFile } from "@causeway/core";
+import {
+  ApplyBodySchema,
+  PinBodySchema,
+  PutVersionBodySchema,
+  TriggerBodySchema,
+  type ApplyResult,
+  type StateJson,
+} from "@causeway/protocol";
+import { loadManifest } from "@causeway/runner";
+import { Hono } from "hono";
+import type { AppDeps } from "./deps.js";
+import { errorResponse, type AppEnv } from "./http-errors.js";
+import { silentLogger } from "./logger.js";
+import { objectSummaries, toDiagnosticJson, toRunJson, toTraceJson, toVersionJson, toWhyJson } from "./mapping.js";
+import { BODY_LIMITS, intParam, readBody, runIdParam } from "./request.js";
+import { currentRun, eventsRoute, logStreamRoute } from "./streams.js";
+
+/** The prefix of every route. */
+export const API_PREFIX = "/api/v1";
+
+const LIST_LIMIT = { min: 1, max: 1000, fallback: 50 } as const;
+
+/**
+ * Builds the HTTP API (JSON under /api/v1, see docs/api.md) without listening, so tests call
+ * it in-process with `app.request()`. Errors follow the catalog of core/errors.ts; a stack
+ * never leaves the server.
+ */
+export function buildApp(deps: AppDeps): Hono<AppEnv> {
+  const { engine, store } = deps;
+  const logger = deps.logger ?? silentLogger;
+  const load = deps.loadFiles ?? ((files: readonly SourceFile[]) => loadPipeline(files));
+  const app = new Hono<AppEnv>();
+  const api = new Hono<AppEnv>();
+
+  app.use("*", async (c, next) => {
+    const requestId = randomUUID();
+    c.set("requestId", requestId);
+    await next();
+    c.header("X-Request-Id", requestId);
+  });
+  app.onError((error, c) => errorResponse(c, error, logger));
+  app.notFound((c) =>
+    errorResponse(c, new CausewayError("NOT_FOUND", `no route ${c.req.method} ${c.req.path}`), logger),
+  );
+
+  api.get("/health", (c) => c.json({ ok: true as const, version: deps.version }));
+
+  const expected = digest(deps.token);
+  api.use("*", async (c, next) => {
+    const header = c.req.header("authorization") ?? "";
+    const match = /^Bearer\s+(\S+)\s*$/i.exec(header);
+    // Compared as digests of equal length, in constant time.
+    if (match?.[1] === undefined || !timingSafeEqual(digest(match[1]), expected)) {
+      throw new CausewayError("UNAUTHORIZED", "a valid API token is required: Authorization: Bearer <token>");
+    }
+    await next();
+  });
+
+  api.post("/apply", async (c) => {
+    const body = await readBody(c, ApplyBodySchema, BODY_LIMITS.apply);
+    if (body.files.length === 0) {
+      // Applying no file at all would remove every object: refused, never applied.
+      throw new CausewayError("BAD_REQUEST", "no files to apply: send the pipeline files of a directory");
+    }
+    const result = load(body.files);
+    // Inconsistent objects are applied as such: one broken object does not take the line down.
+    const report = await engine.apply(result.pipeline);
+    const answer: ApplyResult = {
+      ok: result.ok,
+      applied: true,
+      added: report.added,
+      changed: report.changed,
+      removed: report.removed,
+      versioned: report.versioned,
+      diagnostics: result.diagnostics.map(toDiagnosticJson),
+    };
+    return c.json(answer);
+  });
+
+  api.get("/jobs", (c) => c.json(objectSummaries(engine, "job")));
+  api.get("/resources", (c) => c.json(objectSummaries(engine, "resource")));
+
+  api.post("/jobs/:job/runs", async (c) => {
+    const body = await readBody(c, TriggerBodySchema, BODY_LIMITS.default);
+    const run = await engine.trigger(c.req.param("job"), {
+      ...(body.params === undefined ? {} : { params: body.params }),
+      ...(body.pins === undefined ? {} : { pins: body.pins }),
+      user: body.user ?? "api",
+    });
+    return c.json(toRunJson(run), 201);
+  });
+
+  api.get("/runs", async (c) => {
+    const statuses = parseStatuses(c.req.query("status"));
+    const job = c.req.query("job");
+    const flow = c.req.query("flow");
+    const runs = await store.read.listRuns({
+      ...(job === undefined || job === "" ? {} : { job }),
+      ...(flow === undefined || flow === "" ? {} : { flow }),
+      ...(statuses === undefined ? {} : { statuses }),
+      limit: intParam(c.req.query("limit"), "limit", LIST_LIMIT) as number,
+    });
+    return c.json(runs.map(toRunJson));
+  });
+
+  api.get("/runs/:id", async (c) => c.json(toRunJson(await currentRun(deps, runIdParam(c)))));
+
+  api.get("/runs/:id/logs", async (c) => {
+    const id = runIdParam(c);
+    const offset = intParam(c.req.query("offset"), "offset", {
+      min: 0,
+      max: Number.MAX_SAFE_INTEGER,
+      fallback: 0,
+    }) as number;
+    // The status before the bytes: a final status means the bytes read next are the whole rest.
+    const run = await currentRun(deps, id);
+    const bytes = await deps.logs.read(id, offset);
+    return c.body(bytes as Uint8Array<ArrayBuffer>, 200, {
+      "Content-Type": "text/plain; charset=utf-8",
+      "X-Next-Offset": String(offset + bytes.byteLength),
+      "X-Run-Status": run.status,
+    });
+  });
+
+  api.get("/runs/:id/logs/stream", (c) => logStreamRoute(c, deps, runIdParam(c)));
+
+  api.post("/runs/:id/cancel", async (c) => c.json(toRunJson(await engine.cancel(runIdParam(c)))));
+  api.post("/runs/:id/rerun", async (c) => c.json(toRunJson(await engine.rerun(runIdParam(c), "api")), 201));
+
+  api.post("/jobs/:job/pause", async (c) => {
+    await engine.setPaused(c.req.param("job"), true);
+    return c.json({ ok: true as const });
+  });
+  api.post("/jobs/:job/resume", async (c) => {
+    await engine.setPaused(c.req.param("job"), false);
+    return c.json({ ok: true as const });
+  });
+  api.put("/jobs/:job/pins/:input", async (c) => {
+    const body = await readBody(c, PinBodySchema, BODY_LIMITS.small);
+    await engine.setPin(c.req.param("job"), c.req.param("input"), body.versionNumber);
+    return c.json({ ok: true as const });
+  });
+  api.delete("/jobs/:job/pins/:input", async (c) => {
+    await engine.setPin(c.req.param("job"), c.req.param("input"), null);
+    return c.json({ ok: true as const });
+  });
+
+  api.get("/objects/:name/versions", async (c) => {
+    const name = await knownObject(deps, c.req.param("name"));
+    const limit = intParam(c.req.query("limit"), "limit", LIST_LIMIT) as number;
+    return c.json((await store.read.listVersions(name, limit)).map(toVersionJson));
+  });
+  api.post("/objects/:name/versions", async (c) => {
+    const body = await readBody(c, PutVersionBodySchema, BODY_LIMITS.default);
+    const { version, runs } = await engine.putVersion(
+      c.req.param("name"),
+      {
+        ...(body.versionName === undefined ? {} : { versionName: body.versionName }),
+        ...(body.propertyBag === undefined ? {} : { propertyBag: body.propertyBag }),
+      },
+      "api",
+    );
+    return c.json({ version: toVersionJson(version), runs: runs.map(toRunJson) }, 201);
+  });
+  api.get("/objects/:name/trace", async (c) => {
+    const name = await knownObject(deps, c.req.param("name"));
+    const n = intParam(c.req.query("versionNumber"), "versionNumber", { min: 1, max: Number.MAX_SAFE_INTEGER });
+    return c.json(toTraceJson(await engine.trace(name, n)));
+  });
+
+  api.get("/jobs/:job/why", async (c) => c.json(toWhyJson(await engine.why(c.req.param("job")))));
+
+  api.get("/jobs/:job/state", async (c) => c.json(await jobState(deps, c.req.param("job"))));
+  api.get("/jobs/:job/state/files/:path{.+}", async (c) => {
+    const job = c.req.param("job");
+    const path = c.req.param("path");
+    const state = await jobState(deps, job);
+    const file = state.files.find((f) => f.path === path);
+    const bytes = file === undefined ? undefined : await deps.blobs.get(file.sha);
+    if (bytes === undefined) throw new CausewayError("NOT_FOUND", `the state of ${job} has no file ${path}`);
+    return c.body(bytes as Uint8Array<ArrayBuffer>, 200, {
+      "Content-Type": "application/octet-stream",
+      "Content-Length": String(bytes.byteLength),
+    });
+  });
+
+  api.get("/events", (c) => eventsRoute(c, deps));
+
+  app.route(API_PREFIX, api);
+  return app;
+}
+
+function digest(text: string): Buffer {
+  return createHash("sha256").update(text, "utf8").digest();
+}
+
+function parseStatuses(value: string | undefined): RunStatus[] | undefined {
+  if (value === undefined || value.trim() === "") return undefined;
+  const statuses = value.split(",").map((s) => s.trim());
+  for (const s of statuses) {
+    if (!(RUN_STATUSES as readonly string[]).includes(s)) {
+      throw new CausewayError(
+        "BAD_REQUEST",
+        `unknown run status ${JSON.stringify(s)}; one of ${RUN_STATUSES.join(", ")}`,
+      );
+    }
+  }
+  return statuses as RunStatus[];
+}
+
+/** The name of a resource or job that is defined, or was (versions outlive a removal). */
+async function knownObject(deps: AppDeps, name: string): Promise<string> {
+  if (deps.engine.model.objects.has(name) || (await deps.store.read.getObject(name)) !== undefined) return name;
+  throw new CausewayError("RESOURCE_NOT_FOUND", `no resource or job named ${name}`);
+}
+
+const STATE_SEARCH_LIMIT = 1000;
+
+/** The files of a job's latest state: the manifest of its latest version that has a stateSha. */
+async function jobState(deps: AppDeps, job: string): Promise<StateJson> {
+  if (deps.engine.model.job(job) === undefined) throw new CausewayError("JOB_NOT_FOUND", `no job named ${job}`);
+  const versions = await deps.store.read.listVersions(job, STATE_SEARCH_LIMIT);
+  const version = versions.find((v) => v.stateSha !== null);
+  if (version?.stateSha == null) return { job, runId: null, stateSha: null, files: [] };
+  const manifest = await loadManifest(deps.blobs, version.stateSha);
+  return {
+    job,
+    runId: version.runId,
+    stateSha: version.stateSha,
+    files: manifest.files.map((f) => ({ path: f.path, size: f.size, mode: f.mode, sha: f.sha })),
+  };
+}

@@ -1,0 +1,24 @@
+import type { BlobStore, LoadResult, LogStore, SourceFile, Store } from "@causeway/core";
+import type { Engine } from "@causeway/engine";
+import type { Logger } from "./logger.js";
+
+/** What the HTTP app is built from; the composition root (startServer) passes real ones. */
+export interface AppDeps {
+  readonly engine: Engine;
+  /** The engine's store (reads). */
+  readonly store: Store;
+  /** Run logs; a LogFeed (see log-feed.ts) wakes log streams on every append. */
+  readonly logs: LogStore;
+  readonly blobs: BlobStore;
+  /** The API token every route but `GET /health` requires as `Authorization: Bearer`. */
+  readonly token: string;
+  /** The loader of `POST /apply` (default: core's loadPipeline). */
+  readonly loadFiles?: (files: readonly SourceFile[]) => LoadResult;
+  /** The server's version, reported by `GET /health`. */
+  readonly version: string;
+  readonly logger?: Logger;
+  /** Ends every open SSE stream when aborted (server shutdown). */
+  readonly signal?: AbortSignal;
+  /** Time between SSE heartbeat comments (default 15 s). */
+  readonly heartbeatMs?: number;
+}

@@ -1,0 +1,15 @@
+export { buildApp, API_PREFIX } from "./app.js";
+export type { AppDeps } from "./deps.js";
+export type { AppEnv } from "./http-errors.js";
+export { logFeed, type LogFeed } from "./log-feed.js";
+export { consoleLogger, silentLogger, type Logger } from "./logger.js";
+export { nodePipelineFs } from "./node-fs.js";
+export {
+  compileServerOptions,
+  DEFAULT_HOST,
+  DEFAULT_PORT,
+  ServerOptionsError,
+  type CompiledServerOptions,
+  type ServerOptions,
+} from "./options.js";
+export { startServer, SERVER_INFO_FILE, SERVER_VERSION, type RunningServer } from "./server.js";

@@ -1,0 +1,143 @@
+import type { Diagnostic, EngineEvent, Explain, Run, Version } from "@causeway/core";
+import type {
+  ApplyResult,
+  EventJson,
+  ObjectSummaryJson,
+  RunJson,
+  TraceJson,
+  VersionJson,
+  WhyJson,
+} from "@causeway/protocol";
+import type { Engine, TraceEntry, WhyReport } from "@causeway/engine";
+
+// Explicit mappings from the engine's and store's objects to the wire shapes of
+// @causeway/protocol: a field added inside the engine never leaks onto the wire by accident.
+
+/** A run on the wire. */
+export function toRunJson(run: Run): RunJson {
+  return {
+    id: run.id,
+    job: run.job,
+    number: run.number,
+    status: run.status,
+    statusReason: run.statusReason,
+    trigger: {
+      kind: run.trigger.kind,
+      by: run.trigger.by,
+      ...(run.trigger.versionId === undefined ? {} : { versionId: run.trigger.versionId }),
+      ...(run.trigger.runId === undefined ? {} : { runId: run.trigger.runId }),
+    },
+    flow: run.flow,
+    inputs: run.inputs.map((i) => ({
+      name: i.name,
+      kind: i.kind,
+      type: i.type,
+      versionId: i.versionId,
+      versionNumber: i.versionNumber,
+      versionName: i.versionName,
+      pinned: i.pinned,
+    })),
+    params: { ...run.params },
+    priority: run.priority,
+    attempt: run.attempt,
+    rerunOf: run.rerunOf,
+    exitCode: run.exitCode,
+    createdAt: run.createdAt,
+    startedAt: run.startedAt,
+    finishedAt: run.finishedAt,
+  };
+}
+
+/** A version on the wire (`flow` is the version's flow id). */
+export function toVersionJson(version: Version): VersionJson {
+  return {
+    id: version.id,
+    versionNumber: version.versionNumber,
+    versionName: version.versionName,
+    propertyBag: { ...version.propertyBag },
+    createdAt: version.createdAt,
+    createdBy: version.createdBy,
+    runId: version.runId,
+    flow: version.flowId,
+    stateSha: version.stateSha,
+  };
+}
+
+/** An engine event on the wire. */
+export function toEventJson(event: EngineEvent): EventJson {
+  return { id: event.id, at: event.at, type: event.type, payload: { ...event.payload } };
+}
+
+function toExplainJson(explain: Explain): WhyJson["explains"][number] {
+  return {
+    id: explain.id,
+    job: explain.job,
+    at: explain.at,
+    event: explain.event,
+    outcome: explain.outcome,
+    runId: explain.runId,
+    message: explain.message,
+  };
+}
+
+/** The answer to "why did / didn't this job run". */
+export function toWhyJson(why: WhyReport): WhyJson {
+  return {
+    job: why.job,
+    paused: why.paused,
+    consistent: why.consistent,
+    pins: { ...why.pins },
+    pending: why.pending.map((p) => ({ run: toRunJson(p.run), reason: p.reason })),
+    explains: why.explains.map(toExplainJson),
+  };
+}
+
+/** A version's trace on the wire. */
+export function toTraceJson(trace: { version: Version; entries: TraceEntry[] }): TraceJson {
+  return {
+    version: toVersionJson(trace.version),
+    entries: trace.entries.map((e) => ({
+      depth: e.depth,
+      name: e.name,
+      versionNumber: e.versionNumber,
+      versionName: e.versionName,
+      createdBy: e.createdBy,
+      createdAt: e.createdAt,
+      runId: e.runId,
+      flow: e.flow,
+    })),
+  };
+}
+
+/** A diagnostic of the loader, as an apply reports it. */
+export function toDiagnosticJson(d: Diagnostic): ApplyResult["diagnostics"][number] {
+  return {
+    code: d.code,
+    severity: d.severity,
+    file: d.file,
+    line: d.line,
+    col: d.col,
+    message: d.message,
+    ...(d.hint === undefined ? {} : { hint: d.hint }),
+  };
+}
+
+/** The objects of one kind the engine holds, sorted by name. */
+export function objectSummaries(engine: Engine, kind: "resource" | "job"): ObjectSummaryJson[] {
+  const out: ObjectSummaryJson[] = [];
+  for (const [name, entry] of engine.model.objects) {
+    if (entry.kind !== kind) continue;
+    const latestRun = kind === "job" ? engine.model.latestRun.get(name) : undefined;
+    out.push({
+      name,
+      kind,
+      type: entry.stored.type,
+      consistent: entry.stored.consistent,
+      paused: entry.stored.paused,
+      latestVersion: engine.model.latest.get(name)?.versionNumber ?? null,
+      latestRun:
+        latestRun === undefined ? null : { id: latestRun.id, number: latestRun.number, status: latestRun.status },
+    });
+  }
+  return out.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+}

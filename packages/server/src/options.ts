@@ -1,0 +1,93 @@
+import { resolve } from "node:path";
+import { z } from "zod";
+import { consoleLogger, type Logger } from "./logger.js";
+
+/** The default port of the server. */
+export const DEFAULT_PORT = 4810;
+/** The default bind address: the embedded server is local unless asked otherwise (design §6). */
+export const DEFAULT_HOST = "127.0.0.1";
+
+const isLogger = (value: unknown): value is Logger =>
+  typeof value === "object" &&
+  value !== null &&
+  typeof (value as Logger).info === "function" &&
+  typeof (value as Logger).error === "function";
+
+const ServerOptionsSchema = z.strictObject({
+  /** The pipeline directory applied at start and re-applied when its files change. */
+  dir: z.string().min(1).optional(),
+  /** 0 picks a free port. */
+  port: z.number().int().min(0).max(65535).default(DEFAULT_PORT),
+  host: z.string().min(1).default(DEFAULT_HOST),
+  /** Default `<cwd>/.causeway`. */
+  dataDir: z.string().min(1).optional(),
+  /** Base of relative paths (default: the process's working directory). */
+  cwd: z.string().min(1).optional(),
+  /** Runs executed at once by the embedded runner (engine default 2). */
+  slots: z.number().int().min(1).max(1024).optional(),
+  /** How often local gitRepo resources are polled for new commits. */
+  pollIntervalMs: z.number().int().min(10).default(2000),
+  /** Re-apply `dir` when its files change. */
+  watch: z.boolean().default(true),
+  watchDebounceMs: z.number().int().min(0).max(60_000).default(200),
+  /** The base environment of jobs (and of git); default: a PATH only. */
+  env: z.record(z.string(), z.string()).optional(),
+  /** SSE heartbeat period. */
+  heartbeatMs: z.number().int().min(10).default(15_000),
+  /** Time between SIGTERM and SIGKILL when a run is cancelled (runner default 10 s). */
+  cancelGraceMs: z.number().int().min(0).optional(),
+  logger: z.custom<Logger>(isLogger, "must be a Logger ({info, error})").default(consoleLogger),
+});
+
+/** Options of `startServer`. */
+export type ServerOptions = z.input<typeof ServerOptionsSchema>;
+
+/** Server options with defaults applied, paths absolute; frozen. */
+export interface CompiledServerOptions {
+  readonly dir: string | undefined;
+  readonly port: number;
+  readonly host: string;
+  readonly dataDir: string;
+  readonly slots: number | undefined;
+  readonly pollIntervalMs: number;
+  readonly watch: boolean;
+  readonly watchDebounceMs: number;
+  readonly env: Readonly<Record<string, string>> | undefined;
+  readonly heartbeatMs: number;
+  readonly cancelGraceMs: number | undefined;
+  readonly logger: Logger;
+}
+
+/** Options that cannot be used; `problems` lists every one of them. */
+export class ServerOptionsError extends Error {
+  override readonly name = "ServerOptionsError";
+  constructor(readonly problems: readonly string[]) {
+    super(`invalid server options:\n- ${problems.join("\n- ")}`);
+  }
+}
+
+/** Applies defaults and checks the options, listing every problem at once; returns a frozen copy. */
+export function compileServerOptions(options: ServerOptions = {}): CompiledServerOptions {
+  const parsed = ServerOptionsSchema.safeParse(options);
+  if (!parsed.success) {
+    throw new ServerOptionsError(
+      parsed.error.issues.map((i) => `${i.path.map(String).join(".") || "(options)"}: ${i.message}`),
+    );
+  }
+  const o = parsed.data;
+  const cwd = resolve(o.cwd ?? ".");
+  return Object.freeze({
+    dir: o.dir === undefined ? undefined : resolve(cwd, o.dir),
+    port: o.port,
+    host: o.host,
+    dataDir: resolve(cwd, o.dataDir ?? ".causeway"),
+    slots: o.slots,
+    pollIntervalMs: o.pollIntervalMs,
+    watch: o.watch,
+    watchDebounceMs: o.watchDebounceMs,
+    env: o.env === undefined ? undefined : Object.freeze({ ...o.env }),
+    heartbeatMs: o.heartbeatMs,
+    cancelGraceMs: o.cancelGraceMs,
+    logger: o.logger,
+  });
+}

@@ -1,0 +1,98 @@
+import { CausewayError } from "@causeway/core";
+import type { Context } from "hono";
+import type { z } from "zod";
+
+/** Largest bodies, by route: a whole pipeline directory for apply, small JSON elsewhere. */
+export const BODY_LIMITS = {
+  apply: 32 * 1024 * 1024,
+  default: 1024 * 1024,
+  small: 64 * 1024,
+} as const;
+
+/**
+ * Reads a JSON body of at most `limit` bytes and validates it with a protocol schema. An
+ * empty body reads as `{}` (so `POST /jobs/J/runs` needs none). Failures are `BAD_REQUEST`,
+ * with the zod issues in `details` when the JSON has the wrong shape.
+ */
+export async function readBody<T>(c: Context, schema: z.ZodType<T>, limit: number): Promise<T> {
+  const declared = c.req.header("content-length");
+  if (declared !== undefined && Number(declared) > limit) throw tooLarge(limit);
+  const text = await readText(c.req.raw, limit);
+  let value: unknown = {};
+  if (text.trim() !== "") {
+    try {
+      value = JSON.parse(text);
+    } catch (error) {
+      throw new CausewayError("BAD_REQUEST", `the body is not valid JSON: ${(error as Error).message}`);
+    }
+  }
+  const parsed = schema.safeParse(value);
+  if (!parsed.success) {
+    throw new CausewayError("BAD_REQUEST", `the body is invalid: ${describeIssue(parsed.error.issues[0])}`, {
+      details: { issues: parsed.error.issues },
+    });
+  }
+  return parsed.data;
+}
+
+function describeIssue(issue: z.core.$ZodIssue | undefined): string {
+  if (issue === undefined) return "invalid";
+  const path = issue.path.map(String).join(".");
+  return path === "" ? issue.message : `${path}: ${issue.message}`;
+}
+
+function tooLarge(limit: number): CausewayError {
+  return new CausewayError("BAD_REQUEST", `the body is larger than ${limit} bytes`, { details: { limit } });
+}
+
+// Reads the body without ever holding more than `limit` bytes: a missing or lying
+// Content-Length does not get around the limit.
+async function readText(request: Request, limit: number): Promise<string> {
+  if (request.body === null) return "";
+  const reader = (request.body as ReadableStream<Uint8Array>).getReader();
+  const chunks: Uint8Array[] = [];
+  let size = 0;
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    size += value.byteLength;
+    if (size > limit) {
+      await reader.cancel().catch(() => undefined);
+      throw tooLarge(limit);
+    }
+    chunks.push(value);
+  }
+  return new TextDecoder().decode(concat(chunks, size));
+}
+
+function concat(chunks: readonly Uint8Array[], size: number): Uint8Array {
+  if (chunks.length === 1 && chunks[0] !== undefined) return chunks[0];
+  const out = new Uint8Array(size);
+  let at = 0;
+  for (const chunk of chunks) {
+    out.set(chunk, at);
+    at += chunk.byteLength;
+  }
+  return out;
+}
+
+/** A query or path integer in [min, max], or `fallback` when absent; `BAD_REQUEST` otherwise. */
+export function intParam(
+  value: string | undefined,
+  name: string,
+  range: { min: number; max: number; fallback?: number },
+): number | undefined {
+  if (value === undefined || value === "") return range.fallback;
+  if (!/^\d+$/.test(value))
+    throw new CausewayError("BAD_REQUEST", `${name} must be an integer, got ${JSON.stringify(value)}`);
+  const n = Number(value);
+  if (!Number.isSafeInteger(n) || n < range.min || n > range.max) {
+    throw new CausewayError("BAD_REQUEST", `${name} must be between ${range.min} and ${range.max}, got ${value}`);
+  }
+  return n;
+}
+
+/** A run id from the path. */
+export function runIdParam(c: Context): number {
+  return intParam(c.req.param("id"), "run id", { min: 1, max: Number.MAX_SAFE_INTEGER }) as number;
+}

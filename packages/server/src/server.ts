@@ -1,0 +1,295 @@
+import { randomBytes } from "node:crypto";
+import { readFileSync } from "node:fs";
+import { readFile, rename, stat, unlink, writeFile } from "node:fs/promises";
+import type { Server } from "node:http";
+import { join } from "node:path";
+import { createAdaptorServer } from "@hono/node-server";
+import { CausewayError, loadPipelineDirectory, type Diagnostic, type LoadResult } from "@causeway/core";
+import { Engine } from "@causeway/engine";
+import { ServerInfoSchema, type ServerInfo } from "@causeway/protocol";
+import { createEmbeddedRunner, DEFAULT_PATH } from "@causeway/runner";
+import { openSqliteStore, type SqliteStores } from "@causeway/store";
+import { API_PREFIX, buildApp } from "./app.js";
+import { startGitPoller, type GitPoller } from "./git-poller.js";
+import { logFeed } from "./log-feed.js";
+import { nodePipelineFs } from "./node-fs.js";
+import { compileServerOptions, ServerOptionsError, type CompiledServerOptions, type ServerOptions } from "./options.js";
+import { watchPipelineDirectory, type PipelineWatcher } from "./pipeline-watcher.js";
+
+/** The discovery file of a running server, inside its data directory. */
+export const SERVER_INFO_FILE = "server.json";
+
+/** A running server. `stop` is idempotent. */
+export interface RunningServer {
+  /** The base URL (`http://127.0.0.1:4810`); routes are under `/api/v1`. */
+  readonly url: string;
+  readonly token: string;
+  readonly dataDir: string;
+  readonly engine: Engine;
+  stop(): Promise<void>;
+}
+
+/** The version of this package. */
+export const SERVER_VERSION: string = (
+  JSON.parse(readFileSync(new URL("../package.json", import.meta.url), "utf8")) as { version: string }
+).version;
+
+/**
+ * Starts the whole system on the embedded store (design §5, `causeway up`): takes the data
+ * directory (refusing with DATA_DIR_LOCKED while another server holds it), opens SQLite,
+ * builds the embedded runner and the engine, recovers from a crash (runs that were processing
+ * are marked lost), applies the pipeline directory and keeps it applied as its files change,
+ * polls local git repositories, and serves the API. Writes `<data>/server.json`
+ * `{url, token, pid}` (mode 0600) for the CLI; `stop` undoes all of it in reverse order.
+ */
+export async function startServer(options: ServerOptions = {}): Promise<RunningServer> {
+  const opts = compileServerOptions(options);
+  const { logger } = opts;
+  if (opts.dir !== undefined) await checkDirectory(opts.dir);
+
+  const cleanups: (() => Promise<void> | void)[] = [];
+  const cleanup = async (): Promise<void> => {
+    for (const step of cleanups.reverse()) {
+      try {
+        await step();
+      } catch (error) {
+        logger.error("error while stopping", error);
+      }
+    }
+  };
+  try {
+    const stores = await openStores(opts.dataDir);
+    cleanups.push(() => stores.store.close());
+    const logs = logFeed(stores.logs);
+    const runner = createEmbeddedRunner({
+      workDir: join(stores.dataDir, "workspaces"),
+      blobs: stores.blobs,
+      ...(opts.env === undefined ? {} : { env: opts.env }),
+      ...(opts.cancelGraceMs === undefined ? {} : { cancelGraceMs: opts.cancelGraceMs }),
+    });
+    let url = "";
+    const engine = new Engine({
+      store: stores.store,
+      blobs: stores.blobs,
+      logs,
+      runner,
+      options: {
+        ...(opts.slots === undefined ? {} : { slots: opts.slots }),
+        buildUrl: (id) => `${url}${API_PREFIX}/runs/${id}`,
+      },
+    });
+    const { lost } = await engine.start();
+    cleanups.push(() => engine.stop());
+    for (const run of lost)
+      logger.info(`run ${run.id} (${run.job} #${run.number}) was processing when the server stopped: marked lost`);
+
+    const applier = opts.dir === undefined ? undefined : pipelineApplier(engine, opts.dir, opts);
+    await applier?.apply();
+
+    const shutdown = new AbortController();
+    const token = randomBytes(32).toString("base64url");
+    const app = buildApp({
+      engine,
+      store: stores.store,
+      logs,
+      blobs: stores.blobs,
+      token,
+      version: SERVER_VERSION,
+      logger,
+      signal: shutdown.signal,
+      heartbeatMs: opts.heartbeatMs,
+    });
+    const http = await listen(app.fetch, opts.port, opts.host);
+    cleanups.push(() => closeHttp(http));
+    // Run before closeHttp (cleanups run in reverse): ends the SSE streams that would hold it.
+    cleanups.push(() => shutdown.abort());
+    url = baseUrl(http, opts.host);
+
+    const infoPath = join(stores.dataDir, SERVER_INFO_FILE);
+    await writeServerInfo(infoPath, { url, token, pid: process.pid });
+    cleanups.push(() => removeServerInfo(infoPath, token));
+
+    if (applier !== undefined && opts.watch && opts.dir !== undefined) {
+      const watcher: PipelineWatcher = watchPipelineDirectory(opts.dir, () => void applier.apply(), {
+        debounceMs: opts.watchDebounceMs,
+        onError: (error) => logger.error(`cannot watch ${opts.dir}`, error),
+      });
+      cleanups.push(() => watcher.close());
+      cleanups.push(() => applier.stop());
+    }
+    const poller: GitPoller = startGitPoller({
+      engine,
+      intervalMs: opts.pollIntervalMs,
+      env: opts.env ?? { PATH: DEFAULT_PATH },
+      logger,
+    });
+    cleanups.push(() => poller.stop());
+
+    let stopping: Promise<void> | undefined;
+    return {
+      url,
+      token,
+      dataDir: stores.dataDir,
+      engine,
+      stop: () => (stopping ??= cleanup()),
+    };
+  } catch (error) {
+    await cleanup();
+    throw error;
+  }
+}
+
+async function checkDirectory(dir: string): Promise<void> {
+  const info = await stat(dir).catch(() => undefined);
+  if (info === undefined) throw new ServerOptionsError([`dir: the pipeline directory ${dir} does not exist`]);
+  if (!info.isDirectory()) throw new ServerOptionsError([`dir: ${dir} is not a directory`]);
+}
+
+async function openStores(dataDir: string): Promise<SqliteStores> {
+  try {
+    return await openSqliteStore({ dataDir });
+  } catch (error) {
+    if (error instanceof Error && "code" in error && error.code === "DATA_DIR_LOCKED") {
+      throw new CausewayError("DATA_DIR_LOCKED", error.message, { cause: error });
+    }
+    throw error;
+  }
+}
+
+interface PipelineApplier {
+  /** Loads and applies the directory; calls during an apply are merged into one more. Never throws. */
+  apply(): Promise<void>;
+  stop(): Promise<void>;
+}
+
+/**
+ * Applies a pipeline directory, one apply at a time. A directory with no pipeline file is not
+ * applied (it would remove every object: most likely an editor's save in progress). Objects
+ * with errors are applied as inconsistent, as with `POST /apply`.
+ */
+function pipelineApplier(engine: Engine, dir: string, opts: CompiledServerOptions): PipelineApplier {
+  const { logger } = opts;
+  let running: Promise<void> | undefined;
+  let again = false;
+  let stopped = false;
+  let lastDiagnostics = "";
+
+  const once = async (): Promise<void> => {
+    const result = await loadPipelineDirectory(nodePipelineFs(dir));
+    if (result.files.length === 0) {
+      logger.error(`${dir}: no pipeline file found; nothing applied (name files *causeway.yml or *shippable.yml)`);
+      return;
+    }
+    if (stopped) return;
+    const report = await engine.apply(result.pipeline);
+    const diagnostics = JSON.stringify(result.diagnostics);
+    const changed = report.added.length + report.changed.length + report.removed.length > 0;
+    if (!changed && diagnostics === lastDiagnostics) return;
+    lastDiagnostics = diagnostics;
+    logger.info(summary(dir, result, report));
+    for (const d of result.diagnostics.filter((x) => x.severity === "error").slice(0, 10))
+      logger.info(`  ${describe(d)}`);
+  };
+
+  return {
+    apply() {
+      if (running !== undefined) {
+        again = true;
+        return running;
+      }
+      running = (async () => {
+        do {
+          again = false;
+          try {
+            await once();
+          } catch (error) {
+            logger.error(`cannot apply ${dir}`, error);
+          }
+        } while (again && !stopped);
+      })().finally(() => {
+        running = undefined;
+      });
+      return running;
+    },
+    async stop() {
+      stopped = true;
+      await running;
+    },
+  };
+}
+
+function summary(
+  dir: string,
+  result: LoadResult,
+  report: { added: string[]; changed: string[]; removed: string[] },
+): string {
+  const count = (severity: string): number => result.diagnostics.filter((d) => d.severity === severity).length;
+  const plural = (n: number, word: string): string => `${n} ${word}${n === 1 ? "" : "s"}`;
+  return (
+    `applied ${dir}: ${plural(result.summary.resources, "resource")}, ${plural(result.summary.jobs, "job")}` +
+    ` (${report.added.length} added, ${report.changed.length} changed, ${report.removed.length} removed);` +
+    ` ${plural(count("error"), "error")}, ${plural(count("warning"), "warning")}`
+  );
+}
+
+function describe(d: Diagnostic): string {
+  return `${d.file}:${d.line}:${d.col} ${d.code} ${d.message}`;
+}
+
+function listen(
+  fetch: (request: Request) => Response | Promise<Response>,
+  port: number,
+  host: string,
+): Promise<Server> {
+  const server = createAdaptorServer({ fetch, hostname: host }) as Server;
+  return new Promise((resolve, reject) => {
+    const onError = (error: NodeJS.ErrnoException): void => {
+      server.close();
+      if (error.code === "EADDRINUSE") {
+        reject(
+          new Error(
+            `port ${port} on ${host} is already in use (is another server running?); choose another with --port`,
+          ),
+        );
+      } else if (error.code === "EADDRNOTAVAIL" || error.code === "ENOTFOUND") {
+        reject(new Error(`cannot listen on ${host}: no such local address`));
+      } else reject(error);
+    };
+    server.once("error", onError);
+    server.listen(port, host, () => {
+      server.off("error", onError);
+      resolve(server);
+    });
+  });
+}
+
+function baseUrl(server: Server, host: string): string {
+  const address = server.address();
+  const port = typeof address === "object" && address !== null ? address.port : 0;
+  // A wildcard bind is reached locally through the loopback address.
+  const reach = host === "0.0.0.0" ? "127.0.0.1" : host === "::" ? "::1" : host;
+  return `http://${reach.includes(":") ? `[${reach}]` : reach}:${port}`;
+}
+
+function closeHttp(server: Server): Promise<void> {
+  return new Promise((resolve) => {
+    server.close(() => resolve());
+    // SSE streams were ended by the shutdown signal; idle keep-alive sockets would hold close().
+    server.closeIdleConnections();
+    setTimeout(() => server.closeAllConnections(), 1000).unref();
+  });
+}
+
+async function writeServerInfo(path: string, info: ServerInfo): Promise<void> {
+  const temp = `${path}.${process.pid}.tmp`;
+  await writeFile(temp, `${JSON.stringify(ServerInfoSchema.parse(info), null, 2)}\n`, { mode: 0o600 });
+  await rename(temp, path);
+}
+
+async function removeServerInfo(path: string, token: string): Promise<void> {
+  // Only our own file: another server may have taken the directory over since.
+  const text = await readFile(path, "utf8").catch(() => undefined);
+  if (text === undefined) return;
+  const parsed = ServerInfoSchema.safeParse(JSON.parse(text));
+  if (parsed.success && parsed.data.token === token) await unlink(path).catch(() => undefined);
+}

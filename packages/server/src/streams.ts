@@ -1,0 +1,154 @@
+import { CausewayError, isFinal, type EngineEvent, type Run } from "@causeway/core";
+import type { Context } from "hono";
+import { streamSSE, type SSEStreamingApi } from "hono/streaming";
+import type { AppDeps } from "./deps.js";
+import type { AppEnv } from "./http-errors.js";
+import { isLogFeed } from "./log-feed.js";
+import { toEventJson, toRunJson } from "./mapping.js";
+import { intParam } from "./request.js";
+import { Wakeup } from "./wakeup.js";
+
+const EVENT_PAGE = 500;
+// Log streams are woken by appends and run events; this re-check is only a safety net (and
+// the pace of a log store that cannot wake anyone). It is off the scheduling path.
+const LOG_RECHECK_MS = { woken: 5000, polled: 250 } as const;
+
+/** The run, from the engine's read model while it is active, else from the store. */
+export async function currentRun(deps: AppDeps, id: number): Promise<Run> {
+  const run = deps.engine.model.active.get(id) ?? (await deps.store.read.getRun(id));
+  if (run === undefined) throw new CausewayError("RUN_NOT_FOUND", `no run ${id}`);
+  return run;
+}
+
+function resumePoint(c: Context<AppEnv>, queryName: string): number | undefined {
+  const header = c.req.header("last-event-id");
+  if (header !== undefined && header !== "")
+    return intParam(header, "Last-Event-ID", { min: 0, max: Number.MAX_SAFE_INTEGER });
+  return intParam(c.req.query(queryName), queryName, { min: 0, max: Number.MAX_SAFE_INTEGER });
+}
+
+/** Ends `stream` when the server shuts down; returns the cleanup. */
+function endOnShutdown(deps: AppDeps, stream: SSEStreamingApi, wake: Wakeup): () => void {
+  const onAbort = (): void => {
+    wake.wake();
+    void stream.close();
+  };
+  stream.onAbort(() => wake.wake());
+  if (deps.signal === undefined) return () => undefined;
+  if (deps.signal.aborted) onAbort();
+  deps.signal.addEventListener("abort", onAbort);
+  return () => deps.signal?.removeEventListener("abort", onAbort);
+}
+
+function open(stream: SSEStreamingApi): boolean {
+  return !stream.aborted && !stream.closed;
+}
+
+/**
+ * `GET /events`: engine events as SSE, `id:` the event id, `data:` the EventJson. With
+ * `Last-Event-ID` (or `?after=`), events after that id are replayed from the event log first;
+ * live events follow without a gap or a repeat (the subscription starts before the replay and
+ * events are delivered in id order). A comment line is sent every `heartbeatMs`.
+ */
+export function eventsRoute(c: Context<AppEnv>, deps: AppDeps): Response {
+  const after = resumePoint(c, "after");
+  return streamSSE(c, async (stream) => {
+    const queue: EngineEvent[] = [];
+    const wake = new Wakeup();
+    const unsubscribe = deps.engine.subscribe((event) => {
+      queue.push(event);
+      wake.wake();
+    });
+    const stopShutdown = endOnShutdown(deps, stream, wake);
+    const heartbeat = setInterval(() => void stream.write(": heartbeat\n\n"), deps.heartbeatMs ?? 15_000);
+    try {
+      // Sent at once, so a client knows its subscription is live when the headers arrive.
+      await stream.write(": connected\n\n");
+      let last = after;
+      if (after !== undefined) {
+        for (;;) {
+          const page = await deps.store.eventsSince(last ?? 0, EVENT_PAGE);
+          for (const event of page) {
+            if (!open(stream)) return;
+            await send(stream, event);
+            last = event.id;
+          }
+          if (page.length < EVENT_PAGE) break;
+        }
+      }
+      while (open(stream)) {
+        let event: EngineEvent | undefined;
+        while ((event = queue.shift()) !== undefined && open(stream)) {
+          if (last !== undefined && event.id <= last) continue;
+          await send(stream, event);
+          last = event.id;
+        }
+        await wake.wait(60_000);
+      }
+    } finally {
+      clearInterval(heartbeat);
+      unsubscribe();
+      stopShutdown();
+    }
+  });
+}
+
+function send(stream: SSEStreamingApi, event: EngineEvent): Promise<void> {
+  return stream.writeSSE({ id: String(event.id), data: JSON.stringify(toEventJson(event)) });
+}
+
+/**
+ * `GET /runs/:id/logs/stream`: a run's log as SSE from byte `?offset=` (or `Last-Event-ID`).
+ * `event: log`, `data: {"offset": <byte offset of text>, "text": ...}`, `id:` the next offset;
+ * text is cut at UTF-8 character boundaries only. When the run is final (and so its log is
+ * complete), `event: end`, `data:` the RunJson, and the stream ends.
+ */
+export async function logStreamRoute(c: Context<AppEnv>, deps: AppDeps, id: number): Promise<Response> {
+  let offset = resumePoint(c, "offset") ?? 0;
+  await currentRun(deps, id);
+  return streamSSE(c, async (stream) => {
+    const wake = new Wakeup();
+    const unwatch = isLogFeed(deps.logs) ? deps.logs.watch(id, () => wake.wake()) : () => undefined;
+    const unsubscribe = deps.engine.subscribe((e) => {
+      if (e.type === "run" && e.payload.id === id) wake.wake();
+    });
+    const stopShutdown = endOnShutdown(deps, stream, wake);
+    const recheck = isLogFeed(deps.logs) ? LOG_RECHECK_MS.woken : LOG_RECHECK_MS.polled;
+    try {
+      while (open(stream)) {
+        // The status first: the engine writes every log byte before it records the end of a
+        // run, so once the run is final, the read below returns the rest of the log.
+        const run = await currentRun(deps, id);
+        const final = isFinal(run.status);
+        const bytes = await deps.logs.read(id, offset);
+        const cut = final ? bytes.byteLength : completeUtf8Length(bytes);
+        if (cut > 0) {
+          const text = new TextDecoder().decode(bytes.subarray(0, cut));
+          await stream.writeSSE({ event: "log", id: String(offset + cut), data: JSON.stringify({ offset, text }) });
+          offset += cut;
+        }
+        if (final) {
+          await stream.writeSSE({ event: "end", data: JSON.stringify(toRunJson(run)) });
+          return;
+        }
+        await wake.wait(recheck);
+      }
+    } finally {
+      unwatch();
+      unsubscribe();
+      stopShutdown();
+    }
+  });
+}
+
+/** The length of the longest prefix of `bytes` that ends on a UTF-8 character boundary. */
+export function completeUtf8Length(bytes: Uint8Array): number {
+  const n = bytes.byteLength;
+  for (let back = 1; back <= Math.min(4, n); back++) {
+    const b = bytes[n - back] as number;
+    if ((b & 0xc0) === 0x80) continue; // a continuation byte: look further back
+    const need = b >= 0xf0 ? 4 : b >= 0xe0 ? 3 : b >= 0xc0 ? 2 : 1;
+    return need > back ? n - back : n;
+  }
+  return n;
+}

@@ -1,0 +1,181 @@
+import { mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { Engine } from "@causeway/engine";
+import { createEmbeddedRunner, passthroughEnv } from "@causeway/runner";
+import { openSqliteStore } from "@causeway/store";
+import type { LoadResult, SourceFile } from "@causeway/core";
+import { buildApp, logFeed, type Logger } from "../src/index.js";
+
+/** A temp directory, removed by `cleanup`. */
+export async function tempDir(prefix: string): Promise<string> {
+  return mkdtemp(join(tmpdir(), `causeway-server-${prefix}-`));
+}
+
+/** Polls `check` until it returns a value other than undefined/false, or fails at the deadline. */
+export async function waitFor<T>(
+  what: string,
+  check: () => Promise<T | undefined | false> | T | undefined | false,
+  timeoutMs = 20_000,
+): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  let delay = 5;
+  for (;;) {
+    const value = await check();
+    if (value !== undefined && value !== false) return value;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, delay));
+    delay = Math.min(delay * 2, 100);
+  }
+}
+
+/** A logger that keeps every line (and error) it is given. */
+export function collectingLogger(): Logger & { lines: string[]; errors: { line: string; error: unknown }[] } {
+  const lines: string[] = [];
+  const errors: { line: string; error: unknown }[] = [];
+  return {
+    lines,
+    errors,
+    info: (line) => lines.push(line),
+    error: (line, error) => {
+      lines.push(line);
+      errors.push({ line, error });
+    },
+  };
+}
+
+export const TOKEN = "test-token-0123456789";
+
+/** The app on a real SQLite store, a real embedded runner and a real engine, in a temp dir. */
+export async function testApp(
+  options: { loadFiles?: (files: readonly SourceFile[]) => LoadResult; heartbeatMs?: number } = {},
+) {
+  const dir = await tempDir("app");
+  const stores = await openSqliteStore({ dataDir: join(dir, "data") });
+  const logs = logFeed(stores.logs);
+  const runner = createEmbeddedRunner({
+    workDir: join(dir, "data", "workspaces"),
+    blobs: stores.blobs,
+    env: passthroughEnv(process.env),
+    cancelGraceMs: 500,
+  });
+  const engine = new Engine({ store: stores.store, blobs: stores.blobs, logs, runner, options: { slots: 4 } });
+  await engine.start();
+  const logger = collectingLogger();
+  const shutdown = new AbortController();
+  const app = buildApp({
+    engine,
+    store: stores.store,
+    logs,
+    blobs: stores.blobs,
+    token: TOKEN,
+    version: "9.9.9-test",
+    logger,
+    signal: shutdown.signal,
+    ...options,
+  });
+  const call = (method: string, path: string, body?: unknown, headers: Record<string, string> = {}) =>
+    app.request(`/api/v1${path}`, {
+      method,
+      headers: {
+        authorization: `Bearer ${TOKEN}`,
+        ...(body === undefined ? {} : { "content-type": "application/json" }),
+        ...headers,
+      },
+      ...(body === undefined ? {} : { body: typeof body === "string" ? body : JSON.stringify(body) }),
+    });
+  const json = async <T = unknown>(
+    method: string,
+    path: string,
+    body?: unknown,
+  ): Promise<{ status: number; body: T }> => {
+    const res = await call(method, path, body);
+    return { status: res.status, body: (await res.json()) as T };
+  };
+  return {
+    dir,
+    app,
+    engine,
+    stores,
+    logger,
+    call,
+    json,
+    async close() {
+      shutdown.abort();
+      await engine.stop();
+      await stores.store.close();
+      await rm(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+/** One SSE message. */
+export interface SseMessage {
+  event: string;
+  data: string;
+  id: string | undefined;
+}
+
+/**
+ * Reads SSE messages from a response until `done` says enough (or the stream ends), then
+ * cancels the stream. Comment lines are counted in `comments`.
+ */
+export async function readSse(
+  res: Response,
+  done: (messages: SseMessage[]) => boolean,
+  timeoutMs = 20_000,
+): Promise<{ messages: SseMessage[]; comments: string[]; ended: boolean }> {
+  const reader = (res.body as ReadableStream<Uint8Array>).getReader();
+  const decoder = new TextDecoder();
+  const messages: SseMessage[] = [];
+  const comments: string[] = [];
+  let buffer = "";
+  let ended = false;
+  let timedOut = false;
+  const timer = setTimeout(() => {
+    timedOut = true;
+    void reader.cancel();
+  }, timeoutMs);
+  try {
+    while (!done(messages)) {
+      const { done: end, value } = await reader.read();
+      if (end) {
+        ended = !timedOut;
+        break;
+      }
+      buffer += decoder.decode(value, { stream: true });
+      let at: number;
+      while ((at = buffer.indexOf("\n\n")) >= 0) {
+        const block = buffer.slice(0, at);
+        buffer = buffer.slice(at + 2);
+        const data: string[] = [];
+        let event = "message";
+        let id: string | undefined;
+        for (const line of block.split("\n")) {
+          if (line.startsWith(":")) comments.push(line.slice(1).trim());
+          else if (line.startsWith("data:")) data.push(line.slice(5).replace(/^ /, ""));
+          else if (line.startsWith("event:")) event = line.slice(6).trim();
+          else if (line.startsWith("id:")) id = line.slice(3).trim();
+        }
+        if (data.length > 0) messages.push({ event, data: data.join("\n"), id });
+      }
+    }
+  } finally {
+    clearTimeout(timer);
+    if (!ended && !timedOut) await reader.cancel().catch(() => undefined);
+  }
+  if (timedOut) throw new Error(`SSE: timed out with ${messages.length} messages`);
+  return { messages, comments, ended };
+}
+
+/** Strips the common indentation of a template literal (YAML in tests). */
+export function yaml(strings: TemplateStringsArray, ...values: unknown[]): string {
+  const raw = strings.reduce((acc, s, i) => acc + s + (i < values.length ? String(values[i]) : ""), "");
+  const lines = raw
+    .replace(/^\n/, "")
+    .replace(/\n[ ]*$/, "\n")
+    .split("\n");
+  const indents = lines.filter((l) => l.trim() !== "").map((l) => /^ */.exec(l)?.[0].length ?? 0);
+  const cut = indents.length === 0 ? 0 : Math.min(...indents);
+  return lines.map((l) => l.slice(cut)).join("\n");
+}

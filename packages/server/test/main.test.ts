@@ -1,0 +1,124 @@
+import { mkdir, readFile, rm, writeFile } from "node:fs/promises";
+import { join } from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { ensureBuilt, infoOf, killed, spawnServer, type ServerProcess } from "./built.js";
+import { tempDir, waitFor, yaml } from "./helpers.js";
+
+const HELLO = yaml`
+  jobs:
+    - name: hello
+      type: runSh
+      steps:
+        - TASK:
+            script:
+              - echo hi
+`;
+
+async function exited(proc: ServerProcess): Promise<number | null> {
+  await killed(proc);
+  return proc.child.exitCode;
+}
+
+describe("main.ts (the server process)", () => {
+  let root: string;
+  let dir: string;
+  const procs: ServerProcess[] = [];
+  const pidFiles: string[] = [];
+
+  beforeAll(async () => {
+    ensureBuilt();
+    root = await tempDir("main");
+    dir = join(root, "line");
+    await mkdir(dir);
+    await writeFile(join(dir, "causeway.yml"), HELLO);
+  }, 180_000);
+
+  afterAll(async () => {
+    for (const p of procs) {
+      if (p.child.exitCode === null && p.child.signalCode === null) p.child.kill("SIGKILL");
+      await killed(p);
+    }
+    for (const file of pidFiles) {
+      const pid = Number((await readFile(file, "utf8").catch(() => "")).trim());
+      try {
+        if (pid > 0) process.kill(-pid, "SIGKILL");
+      } catch {
+        // already gone
+      }
+    }
+    await rm(root, { recursive: true, force: true });
+  });
+
+  const spawn = (...args: string[]): ServerProcess => {
+    const proc = spawnServer(args);
+    procs.push(proc);
+    return proc;
+  };
+
+  it.each([
+    ["a bad port", ["--port", "x"]],
+    ["an unknown option", ["--frobnicate"]],
+    ["two directories", ["a", "b"]],
+    ["a directory that does not exist", ["/no/such/dir", "--port", "0"]],
+  ])("exits 2 with the usage on %s", async (_what, args) => {
+    const proc = spawn(...args);
+    expect(await exited(proc)).toBe(2);
+    expect(proc.output).toContain("usage: causeway-server");
+  });
+
+  it("prints where it runs, and exits 1 with a clear message when the data directory or port is taken", async () => {
+    const data = join(root, "data-a");
+    const a = spawn(dir, "--port", "0", "--data", data);
+    const info = await infoOf(a, data);
+    await waitFor("the banner", () => a.output.includes("Press Ctrl+C"));
+    expect(a.output).toContain(`Causeway is running at ${info.url}`);
+    expect(a.output).toContain(data);
+
+    const locked = spawn(dir, "--port", "0", "--data", data);
+    expect(await exited(locked)).toBe(1);
+    expect(locked.output).toContain("DATA_DIR_LOCKED");
+    expect(locked.output).toContain(`process ${a.child.pid}`);
+    expect(locked.output).not.toMatch(/\n\s+at /);
+
+    const port = new URL(info.url).port;
+    const busy = spawn(dir, "--port", port, "--data", join(root, "data-b"));
+    expect(await exited(busy)).toBe(1);
+    expect(busy.output).toContain(`port ${port} on 127.0.0.1 is already in use`);
+
+    a.child.kill("SIGINT");
+    expect(await exited(a)).toBe(0);
+  });
+
+  it("stops gracefully on the first signal and at once on the second", async () => {
+    const data = join(root, "data-c");
+    const pidFile = join(root, "stubborn.pid");
+    pidFiles.push(pidFile);
+    // A job that ignores SIGTERM: a graceful stop waits for the runner's grace period.
+    await writeFile(
+      join(dir, "stubborn.causeway.yml"),
+      yaml`
+        jobs:
+          - name: stubborn
+            type: runSh
+            steps:
+              - TASK:
+                  script:
+                    - trap '' TERM; echo $$ > "${pidFile}"; while true; do sleep 0.1; done
+      `,
+    );
+    const proc = spawn(dir, "--port", "0", "--data", data);
+    const info = await infoOf(proc, data);
+    const res = await fetch(`${info.url}/api/v1/jobs/stubborn/runs`, {
+      method: "POST",
+      headers: { authorization: `Bearer ${info.token}` },
+    });
+    expect(res.status).toBe(201);
+    await waitFor("the job to run", async () => (await readFile(pidFile, "utf8").catch(() => "")).trim() !== "");
+    proc.child.kill("SIGINT");
+    await waitFor("the stopping line", () => proc.output.includes("stopping"));
+    proc.child.kill("SIGINT");
+    expect(await exited(proc)).toBe(130);
+    expect(proc.output).toContain("again: exiting now");
+    await rm(join(dir, "stubborn.causeway.yml"));
+  });
+});

@@ -1,0 +1,287 @@
+import { execFileSync } from "node:child_process";
+import { existsSync } from "node:fs";
+import { mkdir, readFile, rm, stat, writeFile } from "node:fs/promises";
+import { join } from "node:path";
+import { pathToFileURL } from "node:url";
+import { CausewayError } from "@causeway/core";
+import { ObjectSummarySchema, RunSchema, ServerInfoSchema, VersionSchema, type RunJson } from "@causeway/protocol";
+import { passthroughEnv } from "@causeway/runner";
+import { afterEach, describe, expect, it } from "vitest";
+import { z } from "zod";
+import { startServer, type RunningServer } from "../src/index.js";
+import { collectingLogger, tempDir, waitFor, yaml } from "./helpers.js";
+
+const FINAL = ["success", "failure", "cancelled", "error", "timeout", "lost", "skipped"];
+
+const HELLO = yaml`
+  jobs:
+    - name: hello
+      type: runSh
+      steps:
+        - TASK:
+            script:
+              - echo hi
+`;
+
+const cleanups: (() => Promise<void>)[] = [];
+afterEach(async () => {
+  for (const c of cleanups.splice(0).reverse()) await c();
+});
+
+async function setup(files: Record<string, string>) {
+  const root = await tempDir("up");
+  cleanups.push(() => rm(root, { recursive: true, force: true }));
+  const dir = join(root, "line");
+  await mkdir(dir, { recursive: true });
+  for (const [path, text] of Object.entries(files)) {
+    await mkdir(join(dir, path, ".."), { recursive: true });
+    await writeFile(join(dir, path), text);
+  }
+  return { root, dir, dataDir: join(root, "data") };
+}
+
+async function start(
+  options: Parameters<typeof startServer>[0],
+): Promise<RunningServer & { logger: ReturnType<typeof collectingLogger> }> {
+  const logger = collectingLogger();
+  const server = await startServer({
+    port: 0,
+    env: passthroughEnv(process.env),
+    logger,
+    cancelGraceMs: 500,
+    ...options,
+  });
+  cleanups.push(() => server.stop());
+  return Object.assign(server, { logger });
+}
+
+function client(server: { url: string; token: string }) {
+  return async <T = unknown>(
+    method: string,
+    path: string,
+    body?: unknown,
+  ): Promise<{ status: number; body: T; res: Response }> => {
+    const res = await fetch(`${server.url}/api/v1${path}`, {
+      method,
+      headers: {
+        authorization: `Bearer ${server.token}`,
+        ...(body === undefined ? {} : { "content-type": "application/json" }),
+      },
+      ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+    });
+    const text = await res.text();
+    let parsed: unknown = text;
+    try {
+      parsed = JSON.parse(text);
+    } catch {
+      // text/plain
+    }
+    return { status: res.status, body: parsed as T, res };
+  };
+}
+
+async function finished(api: ReturnType<typeof client>, id: number): Promise<RunJson> {
+  return waitFor(`run ${id} to finish`, async () => {
+    const { body } = await api<RunJson>("GET", `/runs/${id}`);
+    return FINAL.includes(body.status) ? body : undefined;
+  });
+}
+
+describe("startServer", () => {
+  it("serves a pipeline directory on 127.0.0.1: a run triggered over HTTP runs, its log is readable", async () => {
+    const { dir, dataDir } = await setup({ "causeway.yml": HELLO });
+    const server = await start({ dir, dataDir });
+    expect(server.url).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
+    expect(server.logger.lines.some((l) => l.startsWith(`applied ${dir}: 0 resources, 1 job (1 added`))).toBe(true);
+    const api = client(server);
+    const health = await fetch(`${server.url}/api/v1/health`);
+    expect(await health.json()).toEqual({ ok: true, version: expect.any(String) });
+    const created = await api("POST", "/jobs/hello/runs", {});
+    expect(created.status).toBe(201);
+    const run = await finished(api, RunSchema.parse(created.body).id);
+    expect(run.status).toBe("success");
+    const logs = await api<string>("GET", `/runs/${run.id}/logs`);
+    expect(logs.body).toContain("\nhi\n");
+    expect(logs.res.headers.get("x-run-status")).toBe("success");
+  });
+
+  it("writes <data>/server.json (mode 0600) and removes it on stop", async () => {
+    const { dir, dataDir } = await setup({ "causeway.yml": HELLO });
+    const server = await start({ dir, dataDir });
+    const path = join(dataDir, "server.json");
+    const info = ServerInfoSchema.parse(JSON.parse(await readFile(path, "utf8")));
+    expect(info).toEqual({ url: server.url, token: server.token, pid: process.pid });
+    expect(server.token).toMatch(/^[A-Za-z0-9_-]{43}$/);
+    expect((await stat(path)).mode & 0o777).toBe(0o600);
+    await server.stop();
+    expect(existsSync(path)).toBe(false);
+    await expect(fetch(`${server.url}/api/v1/health`)).rejects.toThrow();
+    // The lock is released: the directory can be used again.
+    const again = await start({ dir, dataDir });
+    expect((await client(again)("GET", "/jobs")).body).toHaveLength(1);
+  });
+
+  it("ends open SSE streams on stop, so stopping never hangs on a client", async () => {
+    const { dir, dataDir } = await setup({ "causeway.yml": HELLO });
+    const server = await start({ dir, dataDir });
+    const headers = { authorization: `Bearer ${server.token}` };
+    const events = await fetch(`${server.url}/api/v1/events?after=0`, { headers });
+    const run = RunSchema.parse(
+      await (await fetch(`${server.url}/api/v1/jobs/hello/runs`, { method: "POST", headers })).json(),
+    );
+    await server.engine.waitForRun(run.id);
+    const logs = await fetch(`${server.url}/api/v1/runs/${run.id}/logs/stream`, { headers });
+    expect(await logs.text()).toContain("event: end");
+    const reading = events.text();
+    await server.stop();
+    // Ended by the server, not cut: a cut connection (the fallback of a close that hangs)
+    // would reject here with "other side closed".
+    expect(await reading).toContain('"type":"definition"');
+  });
+
+  it("refuses a second server on the same data directory with DATA_DIR_LOCKED naming the owner", async () => {
+    const { dir, dataDir } = await setup({ "causeway.yml": HELLO });
+    const first = await start({ dir, dataDir });
+    const error = await start({ dir, dataDir }).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(CausewayError);
+    expect((error as CausewayError).code).toBe("DATA_DIR_LOCKED");
+    expect((error as CausewayError).message).toContain(String(process.pid));
+    // The first one is untouched.
+    expect((await client(first)("GET", "/jobs")).status).toBe(200);
+    expect(existsSync(join(dataDir, "server.json"))).toBe(true);
+  });
+
+  it("refuses bad options, listing every problem", async () => {
+    const error = await startServer({ port: -1, slots: 0, host: "" }).catch((e: unknown) => e);
+    expect((error as Error).name).toBe("ServerOptionsError");
+    expect((error as { problems: string[] }).problems).toHaveLength(3);
+    const missing = await startServer({ dir: "/no/such/dir/anywhere" }).catch((e: unknown) => e);
+    expect((missing as Error).message).toContain("does not exist");
+  });
+
+  it("re-applies the directory when a file changes, and survives a broken file", async () => {
+    const { dir, dataDir } = await setup({ "causeway.yml": HELLO });
+    const server = await start({ dir, dataDir, watchDebounceMs: 50 });
+    const api = client(server);
+    const names = async () =>
+      z
+        .array(ObjectSummarySchema)
+        .parse((await api("GET", "/jobs")).body)
+        .map((j) => j.name);
+
+    await mkdir(join(dir, "sub"));
+    await writeFile(
+      join(dir, "sub", "more.causeway.yml"),
+      yaml`
+        jobs:
+          - name: more
+            type: runSh
+            steps:
+              - TASK:
+                  script:
+                    - echo more
+      `,
+    );
+    await waitFor("the new job", async () => (await names()).includes("more"));
+
+    // A YAML syntax error: the server logs the diagnostics and keeps serving.
+    await writeFile(join(dir, "causeway.yml"), "jobs: [\n");
+    await waitFor("the summary of the broken file", () =>
+      server.logger.lines.some((l) => /\d+ errors?,/.test(l) && !l.includes(" 0 errors")),
+    );
+    expect((await fetch(`${server.url}/api/v1/health`)).status).toBe(200);
+
+    await writeFile(join(dir, "causeway.yml"), HELLO.replace("echo hi", "echo hello again"));
+    await waitFor("the fixed file", async () => {
+      const jobs = await names();
+      return jobs.includes("hello") && jobs.includes("more");
+    });
+    const run = await finished(api, RunSchema.parse((await api("POST", "/jobs/hello/runs", {})).body).id);
+    expect((await api<string>("GET", `/runs/${run.id}/logs`)).body).toContain("hello again");
+
+    // Files the loader ignores do not cause an apply.
+    const applies = server.logger.lines.filter((l) => l.startsWith("applied")).length;
+    await writeFile(join(dir, "notes.txt"), "not a pipeline file");
+    await new Promise((r) => setTimeout(r, 300));
+    expect(server.logger.lines.filter((l) => l.startsWith("applied")).length).toBe(applies);
+  });
+
+  it("polls a local git repository: a commit creates a version that triggers its job", async () => {
+    const { root, dir, dataDir } = await setup({});
+    const repo = join(root, "repo");
+    await mkdir(repo);
+    const git = (...args: string[]) =>
+      execFileSync("git", ["-C", repo, "-c", "user.name=Tess Ter", "-c", "user.email=tess@example.com", ...args], {
+        encoding: "utf8",
+        env: { ...process.env, GIT_CONFIG_GLOBAL: "/dev/null", GIT_CONFIG_NOSYSTEM: "1" },
+      }).trim();
+    git("init", "--quiet", "--initial-branch=main");
+    await writeFile(join(repo, "app.txt"), "v1\n");
+    git("add", "app.txt");
+    git("commit", "--quiet", "-m", "first");
+    const first = git("rev-parse", "HEAD");
+    await writeFile(
+      join(dir, "causeway.yml"),
+      yaml`
+        resources:
+          - name: app_repo
+            type: gitRepo
+            versionTemplate:
+              sourceName: ${pathToFileURL(repo).href}
+              branch: main
+        jobs:
+          - name: app_build
+            type: runSh
+            steps:
+              - IN: app_repo
+              - TASK:
+                  script:
+                    - cat "$APP_REPO_STATE/app.txt"
+      `,
+    );
+    const server = await start({ dir, dataDir, pollIntervalMs: 50 });
+    const api = client(server);
+    const versions = async () => z.array(VersionSchema).parse((await api("GET", "/objects/app_repo/versions")).body);
+
+    const v2 = await waitFor("the version of the first commit", async () =>
+      (await versions()).find((v) => v.versionName === first),
+    );
+    expect(v2).toMatchObject({ versionNumber: 2, createdBy: "git" });
+    expect(v2.propertyBag.shaData).toEqual({
+      commitSha: first,
+      beforeCommitSha: "",
+      branchName: "main",
+      commitMessage: "first",
+      committer: "Tess Ter <tess@example.com>",
+      isPullRequest: false,
+      isGitTag: false,
+      isRelease: false,
+    });
+
+    await writeFile(join(repo, "app.txt"), "v2\n");
+    git("commit", "--quiet", "-am", "second");
+    const second = git("rev-parse", "HEAD");
+    const v3 = await waitFor("the version of the second commit", async () =>
+      (await versions()).find((v) => v.versionName === second),
+    );
+    expect(v3.propertyBag.shaData).toMatchObject({
+      commitSha: second,
+      beforeCommitSha: first,
+      commitMessage: "second",
+    });
+
+    const run = await waitFor("the run of the second commit", async () => {
+      const runs = z.array(RunSchema).parse((await api("GET", "/runs?job=app_build")).body);
+      return runs.find((r) => r.inputs.some((i) => i.name === "app_repo" && i.versionName === second));
+    });
+    expect(run.trigger).toMatchObject({ kind: "version", by: "app_repo", versionId: v3.id });
+    expect(run.flow).toBe(v3.flow);
+    const done = await finished(api, run.id);
+    expect(done.status).toBe("success");
+    expect((await api<string>("GET", `/runs/${run.id}/logs`)).body).toContain("\nv2\n");
+    // No new commit, no new version.
+    const count = (await versions()).length;
+    await new Promise((r) => setTimeout(r, 300));
+    expect((await versions()).length).toBe(count);
+  });
+});
