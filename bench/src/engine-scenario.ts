@@ -4,6 +4,7 @@ import { join } from "node:path";
 import { loadPipeline } from "@causeway/core";
 import { Engine } from "@causeway/engine";
 import { createEmbeddedRunner, passthroughEnv } from "@causeway/runner";
+import { defaultWorkDir } from "@causeway/server";
 import { openSqliteStore } from "@causeway/store";
 import { dagLine, chainLine } from "./engine-lines.js";
 
@@ -16,9 +17,10 @@ const dir = await mkdtemp(join(tmpdir(), "causeway-bench-engine-"));
 const timesFile = join(dir, "times");
 await writeFile(timesFile, "");
 try {
-  const stores = await openSqliteStore({ dataDir: join(dir, "data") });
+  // The server's defaults: no nesting detection, workspaces on tmpfs when available.
+  const stores = await openSqliteStore({ dataDir: join(dir, "data"), detectNestedCalls: false });
   const runner = createEmbeddedRunner({
-    workDir: join(dir, "work"),
+    workDir: process.env.BENCH_WORK_DIR ?? defaultWorkDir(join(dir, "data")),
     blobs: stores.blobs,
     env: passthroughEnv(process.env),
   });
@@ -35,6 +37,8 @@ try {
   const runs = await stores.store.read.listRuns({ limit: count * 4 });
   const ok = runs.filter((r) => r.status === "success").length;
   await engine.stop();
+  runner.close();
+  await runner.idle();
   await stores.store.close();
   const result: Record<string, unknown> = {
     wall_s: wall,

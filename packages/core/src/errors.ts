@@ -12,6 +12,7 @@ export const ERROR_CODES = {
   JOB_NOT_FOUND: { kind: "user", status: 404, title: "No job has this name" },
   RESOURCE_NOT_FOUND: { kind: "user", status: 404, title: "No resource has this name" },
   RUN_NOT_FOUND: { kind: "user", status: 404, title: "No run has this id" },
+  JOB_INCONSISTENT: { kind: "user", status: 409, title: "The job has an error in its definition and cannot run" },
   VERSION_NOT_FOUND: { kind: "user", status: 404, title: "The object has no such version" },
   NOT_AN_INPUT: { kind: "user", status: 400, title: "The name is not an IN of the job" },
   INVALID_PARAM: { kind: "user", status: 400, title: "A manual-run parameter is invalid" },

@@ -170,11 +170,11 @@ export class Engine {
   }
 
   /** A manual run: always allowed (even when paused), with typed parameters and one-off pins. */
-  trigger(
+  async trigger(
     jobName: string,
     options: { params?: Record<string, string>; pins?: Record<string, number>; user?: string } = {},
   ): Promise<Run> {
-    return this.#mutate(async (tx, events) => {
+    const made = await this.#mutate(async (tx, events) => {
       const job = this.model.job(jobName);
       if (job === undefined) throw new CausewayError("JOB_NOT_FOUND", `no job named ${jobName}`);
       const params = checkParams(job.params, options.params ?? {});
@@ -197,9 +197,17 @@ export class Engine {
         params,
         pins,
       });
-      if (run === undefined) throw new CausewayError("JOB_NOT_FOUND", `job ${jobName} cannot run (deleted)`);
+      // No run: the job is inconsistent. The explain record is kept (this transaction
+      // commits); the caller gets the error.
       return run;
     });
+    if (made === undefined) {
+      throw new CausewayError(
+        "JOB_INCONSISTENT",
+        `job ${jobName} is inconsistent and cannot run: run causeway validate`,
+      );
+    }
+    return made;
   }
 
   /** Runs a finished run again with exactly the same input versions and parameters. */
@@ -428,6 +436,7 @@ export class Engine {
   async #execute(run: Run): Promise<void> {
     let result: RunResult;
     let logChain: Promise<void> = Promise.resolve();
+    const pending: Uint8Array[] = [];
     try {
       const spec = await buildRunSpec(this.#ctx, run);
       if (spec === undefined) throw new Error(`job ${run.job} no longer exists`);
@@ -444,7 +453,17 @@ export class Engine {
         const execution = this.#ctx.runner.execute(spec, {
           onStarted: () => undefined,
           onLog: (chunk) => {
-            logChain = logChain.then(() => this.#ctx.logs.append(run.id, chunk)).catch(() => undefined);
+            // Chunks that arrive while an append is in flight go out together in the next one:
+            // a run's console is a handful of appends, not one per line.
+            pending.push(chunk);
+            if (pending.length === 1) {
+              logChain = logChain
+                .then(() => {
+                  const batch = Buffer.concat(pending.splice(0));
+                  return this.#ctx.logs.append(run.id, batch);
+                })
+                .catch(() => undefined);
+            }
           },
         });
         this.#executions.set(run.id, execution);

@@ -340,3 +340,20 @@ jobs:
     expect(versions[0]?.stateSha).toBe(versions[0]?.versionName);
   });
 });
+
+describe("inconsistent jobs", () => {
+  it("a manual run of an inconsistent job is refused with JOB_INCONSISTENT and explained", async () => {
+    const { loadPipeline } = await import("@causeway/core");
+    const loaded = loadPipeline([
+      {
+        path: "causeway.yml",
+        text: "jobs:\n  - name: broken\n    type: runSh\n    steps:\n      - IN: ghost\n      - TASK: { script: [ 'true' ] }\n",
+      },
+    ]);
+    await h.engine.apply(loaded.pipeline);
+    await expect(h.engine.trigger("broken")).rejects.toMatchObject({ code: "JOB_INCONSISTENT" });
+    const why = await h.engine.why("broken");
+    expect(why.consistent).toBe(false);
+    expect(why.explains[0]?.message).toBe("skipped: job broken is inconsistent (see causeway validate)");
+  });
+});

@@ -15,6 +15,7 @@ import { describeError } from "./errors.js";
 import { checkoutRepository, localRepositoryPath } from "./git.js";
 import { compileRunnerOptions, type CompiledRunnerOptions, type EmbeddedRunnerOptions } from "./options.js";
 import { SHIPCTL_DIR } from "./paths.js";
+import { TaskLauncher, type TaskProcess } from "./launcher.js";
 import { GroupProcess } from "./process.js";
 import { runEnvironment, taskEnvironment } from "./run-env.js";
 import { collectResults, type EmbeddedRunResult } from "./run-results.js";
@@ -38,9 +39,11 @@ import {
 export function createEmbeddedRunner(options: EmbeddedRunnerOptions): EmbeddedRunner {
   const compiled = compileRunnerOptions(options);
   const remover = new WorkspaceRemover();
+  const launcher = compiled.launcher ? new TaskLauncher() : undefined;
   return {
-    execute: (spec, observer) => new RunExecution(compiled, remover, spec, observer),
+    execute: (spec, observer) => new RunExecution(compiled, remover, launcher, spec, observer),
     idle: () => remover.idle(),
+    close: () => launcher?.close(),
   };
 }
 
@@ -57,6 +60,8 @@ export interface EmbeddedRunner extends RunnerPort {
    * run ends and deleted in the background); for shutdown and tests.
    */
   idle(): Promise<void>;
+  /** Ends the task launcher (running tasks go on). */
+  close(): void;
 }
 
 /** A task as the runner executes it. */
@@ -94,17 +99,25 @@ class RunExecution implements EmbeddedExecution {
   readonly done: Promise<EmbeddedRunResult>;
   readonly #opts: CompiledRunnerOptions;
   readonly #remover: WorkspaceRemover;
+  readonly #launcher: TaskLauncher | undefined;
   readonly #spec: RunSpec;
   readonly #observer: RunObserver;
   readonly #abort = new AbortController();
   #stop: Stop | undefined;
-  #current: GroupProcess | undefined;
+  #current: TaskProcess | undefined;
   #tasksOver = false;
   #root: string | undefined;
 
-  constructor(opts: CompiledRunnerOptions, remover: WorkspaceRemover, spec: RunSpec, observer: RunObserver) {
+  constructor(
+    opts: CompiledRunnerOptions,
+    remover: WorkspaceRemover,
+    launcher: TaskLauncher | undefined,
+    spec: RunSpec,
+    observer: RunObserver,
+  ) {
     this.#opts = opts;
     this.#remover = remover;
+    this.#launcher = launcher;
     this.#spec = spec;
     this.#observer = observer;
     this.done = this.#execute().catch((error: unknown) => ({
@@ -217,7 +230,7 @@ class RunExecution implements EmbeddedExecution {
       }),
     );
     if (this.#stop !== undefined) throw new Error(this.#stop.reason);
-    const root = createWorkspace(this.#opts.workDir, spec, scripts);
+    const root = await createWorkspace(this.#opts.workDir, spec, scripts);
     this.#root = root;
     const paths = workspacePaths(root);
     setup.line(`workspace: ${root}`);
@@ -293,14 +306,25 @@ class RunExecution implements EmbeddedExecution {
     let ranTasks = false;
     for (const [i, { task, env }] of prepared.tasks.entries()) {
       if (this.#stop !== undefined) break;
-      let proc: GroupProcess;
+      let proc: TaskProcess;
+      const script = `${prepared.paths.scripts}/task-${i + 1}.sh`;
       try {
-        proc = new GroupProcess(this.#opts.shell, [`${prepared.paths.scripts}/task-${i + 1}.sh`], {
+        const common = {
           cwd: prepared.paths.root,
           env,
           graceMs: this.#opts.cancelGraceMs,
-          onData: (chunk) => this.#emit(chunk),
-        });
+          onData: (chunk: Buffer) => this.#emit(chunk),
+        };
+        proc =
+          this.#launcher === undefined
+            ? new GroupProcess(this.#opts.shell, [script], common)
+            : this.#launcher.launch({
+                ...common,
+                envFile: `${prepared.paths.scripts}/task-${i + 1}.env`,
+                outFile: `${prepared.paths.scripts}/task-${i + 1}.out`,
+                file: this.#opts.shell,
+                args: [script],
+              });
       } catch (error) {
         return {
           status: "error",

@@ -20,6 +20,11 @@ export interface EmbeddedRunnerOptions {
    * default PATH. This module never reads `process.env` itself.
    */
   readonly env?: Readonly<Record<string, string | undefined>>;
+  /**
+   * Start tasks through the task launcher, a small long-lived bash process (default true), so
+   * this process never forks; false spawns each task directly from Node.
+   */
+  readonly launcher?: boolean;
 }
 
 /** Options after defaults and checks; frozen. */
@@ -30,6 +35,7 @@ export interface CompiledRunnerOptions {
   readonly cancelGraceMs: number;
   readonly keepWorkspaces: boolean;
   readonly env: Readonly<Record<string, string>>;
+  readonly launcher: boolean;
 }
 
 /** The PATH of tasks when no base environment is given. */
@@ -85,6 +91,7 @@ export function compileRunnerOptions(options: EmbeddedRunnerOptions): CompiledRu
     shell,
     cancelGraceMs: grace,
     keepWorkspaces: options.keepWorkspaces ?? false,
+    launcher: options.launcher ?? true,
     env: Object.freeze(env),
   });
 }

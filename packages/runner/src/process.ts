@@ -1,4 +1,5 @@
 import { spawn, type ChildProcess } from "node:child_process";
+import type { TaskProcess } from "./launcher.js";
 
 /** How a process ended. `error` is set when it could not be started. */
 export interface ProcessExit {
@@ -38,7 +39,7 @@ export function signalGroup(pgid: number, signal: NodeJS.Signals): boolean {
  * group get SIGTERM, then SIGKILL after the grace (nothing outlives its task). `terminate` is
  * idempotent: SIGTERM to the group now, SIGKILL after the grace.
  */
-export class GroupProcess {
+export class GroupProcess implements TaskProcess {
   readonly done: Promise<ProcessExit>;
   readonly #child: ChildProcess;
   readonly #graceMs: number;

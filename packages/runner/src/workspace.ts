@@ -1,4 +1,5 @@
-import { mkdirSync, renameSync, writeFileSync } from "node:fs";
+import { mkdirSync, renameSync } from "node:fs";
+import { mkdir, writeFile } from "node:fs/promises";
 import { rm } from "node:fs/promises";
 import { randomBytes } from "node:crypto";
 import type { DependencySpec, RunSpec } from "@causeway/core";
@@ -62,30 +63,30 @@ export function checkDirName(what: string, name: string): void {
 }
 
 /**
- * Creates the skeleton of a run's workspace, synchronously: the root
- * `<workDir>/<runId>-<attempt>` (or `<runId>-<attempt>-<random>` when that exists: a second
- * execution of an attempt never reuses a workspace; `workDir` is created when missing), the
- * layout directories, `message.json`, the task scripts, and each dependency's directory, data
- * dir and `version.json`. These are a few dozen metadata calls on small files: done
- * synchronously they cost far less than as many thread-pool round trips, which dominated the
- * time to a run's first script line. Data (git clones, state archives) is written
- * asynchronously afterwards. Returns the root.
+ * Creates the skeleton of a run's workspace: the root `<workDir>/<runId>-<attempt>` (or
+ * `<runId>-<attempt>-<random>` when that exists: a second execution of an attempt never reuses
+ * a workspace; `workDir` is created when missing), the layout directories, `message.json`, the
+ * task scripts, and each dependency's directory, data dir and `version.json`. The calls of
+ * each level run concurrently on the thread pool: synchronous calls were faster for one run
+ * alone, but on a busy disk they blocked the event loop for milliseconds per run, which every
+ * other run then waited for. Returns the root.
  */
-export function createWorkspace(workDir: string, spec: RunSpec, scripts: readonly string[]): string {
+export async function createWorkspace(workDir: string, spec: RunSpec, scripts: readonly string[]): Promise<string> {
   const root = createRoot(workDir, spec.run.id, spec.run.attempt);
-  for (const d of LAYOUT_DIRS) mkdirSync(`${root}/${d}`);
+  const dirs: string[] = LAYOUT_DIRS.map((d) => `${root}/${d}`);
   for (const op of ["IN", "OUT"] as const) {
-    if (spec.dependencies.some((dep) => dep.operation === op)) mkdirSync(`${root}/${op}`);
+    if (spec.dependencies.some((dep) => dep.operation === op)) dirs.push(`${root}/${op}`);
   }
-  if (spec.job.integrations.length > 0) mkdirSync(`${root}/integrations`);
-  writeFileSync(`${root}/message.json`, runMessage(spec));
-  scripts.forEach((text, i) => writeFileSync(`${root}/scripts/task-${i + 1}.sh`, text));
-  for (const dep of spec.dependencies) {
-    const { path, dataDir } = dependencyPaths(root, dep);
-    mkdirSync(path);
-    mkdirSync(dataDir);
-    writeFileSync(`${path}/version.json`, versionJson(dep));
-  }
+  if (spec.job.integrations.length > 0) dirs.push(`${root}/integrations`);
+  await Promise.all([...dirs.map((d) => mkdir(d)), writeFile(`${root}/message.json`, runMessage(spec))]);
+  await Promise.all([
+    ...scripts.map((text, i) => writeFile(`${root}/scripts/task-${i + 1}.sh`, text)),
+    ...spec.dependencies.map(async (dep) => {
+      const { path, dataDir } = dependencyPaths(root, dep);
+      await mkdir(path);
+      await Promise.all([mkdir(dataDir), writeFile(`${path}/version.json`, versionJson(dep))]);
+    }),
+  ]);
   return root;
 }
 
@@ -111,6 +112,7 @@ function createRoot(workDir: string, runId: number, attempt: number): string {
  */
 export class WorkspaceRemover {
   readonly #pending = new Set<Promise<void>>();
+  #last: Promise<void> = Promise.resolve();
 
   /** Renames `root` to `<parent>/.<name>.removing-<random>` and deletes it in the background. */
   remove(root: string): void {
@@ -123,10 +125,15 @@ export class WorkspaceRemover {
     } catch {
       // delete in place
     }
-    const done = rm(target, { recursive: true, force: true, maxRetries: 2 }).then(
-      () => undefined,
-      () => undefined,
+    // One removal at a time: deletes are background work and must not crowd the thread pool
+    // that runs' own file operations use.
+    const done = this.#last.then(() =>
+      rm(target, { recursive: true, force: true, maxRetries: 2 }).then(
+        () => undefined,
+        () => undefined,
+      ),
     );
+    this.#last = done;
     this.#pending.add(done);
     void done.then(() => this.#pending.delete(done));
   }

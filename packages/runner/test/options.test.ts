@@ -20,6 +20,7 @@ describe("runner options", () => {
       shell: "bash",
       cancelGraceMs: DEFAULT_CANCEL_GRACE_MS,
       keepWorkspaces: false,
+      launcher: true,
       env: { PATH: DEFAULT_PATH },
     });
     expect(Object.isFrozen(compiled)).toBe(true);

@@ -1,4 +1,5 @@
 import { createHash, randomUUID, timingSafeEqual } from "node:crypto";
+import { isAbsolute } from "node:path";
 import { CausewayError, loadPipeline, RUN_STATUSES, type RunStatus, type SourceFile } from "@causeway/core";
 import {
   ApplyBodySchema,
@@ -14,6 +15,7 @@ import type { AppDeps } from "./deps.js";
 import { errorResponse, type AppEnv } from "./http-errors.js";
 import { silentLogger } from "./logger.js";
 import { objectSummaries, toDiagnosticJson, toRunJson, toTraceJson, toVersionJson, toWhyJson } from "./mapping.js";
+import { resolveRelativeSources } from "./relative-sources.js";
 import { BODY_LIMITS, intParam, readBody, runIdParam } from "./request.js";
 import { currentRun, eventsRoute, logStreamRoute } from "./streams.js";
 
@@ -64,9 +66,14 @@ export function buildApp(deps: AppDeps): Hono<AppEnv> {
       // Applying no file at all would remove every object: refused, never applied.
       throw new CausewayError("BAD_REQUEST", "no files to apply: send the pipeline files of a directory");
     }
+    if (body.baseDir !== undefined && !isAbsolute(body.baseDir)) {
+      throw new CausewayError("BAD_REQUEST", `baseDir must be an absolute path, got ${JSON.stringify(body.baseDir)}`);
+    }
     const result = load(body.files);
+    const pipeline =
+      body.baseDir === undefined ? result.pipeline : resolveRelativeSources(result.pipeline, body.baseDir);
     // Inconsistent objects are applied as such: one broken object does not take the line down.
-    const report = await engine.apply(result.pipeline);
+    const report = await engine.apply(pipeline);
     const answer: ApplyResult = {
       ok: result.ok,
       applied: true,

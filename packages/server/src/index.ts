@@ -13,3 +13,4 @@ export {
   type ServerOptions,
 } from "./options.js";
 export { startServer, SERVER_INFO_FILE, SERVER_VERSION, type RunningServer } from "./server.js";
+export { defaultWorkDir } from "./options.js";

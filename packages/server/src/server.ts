@@ -15,6 +15,7 @@ import { logFeed } from "./log-feed.js";
 import { nodePipelineFs } from "./node-fs.js";
 import { compileServerOptions, ServerOptionsError, type CompiledServerOptions, type ServerOptions } from "./options.js";
 import { watchPipelineDirectory, type PipelineWatcher } from "./pipeline-watcher.js";
+import { resolveRelativeSources } from "./relative-sources.js";
 
 /** The discovery file of a running server, inside its data directory. */
 export const SERVER_INFO_FILE = "server.json";
@@ -62,11 +63,12 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
     cleanups.push(() => stores.store.close());
     const logs = logFeed(stores.logs);
     const runner = createEmbeddedRunner({
-      workDir: join(stores.dataDir, "workspaces"),
+      workDir: opts.workDir,
       blobs: stores.blobs,
       ...(opts.env === undefined ? {} : { env: opts.env }),
       ...(opts.cancelGraceMs === undefined ? {} : { cancelGraceMs: opts.cancelGraceMs }),
     });
+    cleanups.push(() => runner.close());
     let url = "";
     const engine = new Engine({
       store: stores.store,
@@ -147,7 +149,9 @@ async function checkDirectory(dir: string): Promise<void> {
 
 async function openStores(dataDir: string): Promise<SqliteStores> {
   try {
-    return await openSqliteStore({ dataDir });
+    // No nesting detection: the engine never calls the store from inside a transaction, and
+    // the detection slows every promise of the process (AsyncLocalStorage on Node 20).
+    return await openSqliteStore({ dataDir, detectNestedCalls: false });
   } catch (error) {
     if (error instanceof Error && "code" in error && error.code === "DATA_DIR_LOCKED") {
       throw new CausewayError("DATA_DIR_LOCKED", error.message, { cause: error });
@@ -165,7 +169,8 @@ interface PipelineApplier {
 /**
  * Applies a pipeline directory, one apply at a time. A directory with no pipeline file is not
  * applied (it would remove every object: most likely an editor's save in progress). Objects
- * with errors are applied as inconsistent, as with `POST /apply`.
+ * with errors are applied as inconsistent, as with `POST /apply`. Relative `gitRepo` sources
+ * are resolved against `dir` (the stored definition holds the absolute path).
  */
 function pipelineApplier(engine: Engine, dir: string, opts: CompiledServerOptions): PipelineApplier {
   const { logger } = opts;
@@ -181,7 +186,7 @@ function pipelineApplier(engine: Engine, dir: string, opts: CompiledServerOption
       return;
     }
     if (stopped) return;
-    const report = await engine.apply(result.pipeline);
+    const report = await engine.apply(resolveRelativeSources(result.pipeline, dir));
     const diagnostics = JSON.stringify(result.diagnostics);
     const changed = report.added.length + report.changed.length + report.removed.length > 0;
     if (!changed && diagnostics === lastDiagnostics) return;

@@ -187,6 +187,31 @@ describe("HTTP API (in-process)", () => {
       expect(removed.removed).toEqual(["extra"]);
     });
 
+    it("resolves relative gitRepo sources against baseDir, an absolute path", async () => {
+      const repo = yaml`
+        resources:
+          - name: local_repo
+            type: gitRepo
+            versionTemplate:
+              sourceName: ./app-repo
+              branch: main
+      `;
+      const files = [
+        { path: "causeway.yml", text: LINE },
+        { path: "repo.causeway.yml", text: repo },
+      ];
+      await expectError(await h.call("POST", "/apply", { files, baseDir: "line" }), 400, "BAD_REQUEST");
+      const added = ApplyResultSchema.parse((await h.json("POST", "/apply", { files, baseDir: "/srv/line" })).body);
+      expect(added.added).toEqual(["local_repo"]);
+      // The stored definition, and the version made from it, hold the absolute path.
+      const versions = z.array(VersionSchema).parse((await h.json("GET", "/objects/local_repo/versions")).body);
+      expect(versions.map((v) => v.propertyBag)).toEqual([{ sourceName: "/srv/line/app-repo", branch: "main" }]);
+      const removed = ApplyResultSchema.parse(
+        (await h.json("POST", "/apply", { files: [{ path: "causeway.yml", text: LINE }] })).body,
+      );
+      expect(removed.removed).toEqual(["local_repo"]);
+    });
+
     it.each([
       ["not JSON", "{nope", undefined],
       ["a missing files key", {}, ["files"]],

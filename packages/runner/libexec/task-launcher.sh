@@ -1,0 +1,28 @@
+#!/usr/bin/env bash
+# Causeway's task launcher. The runner lives in a large Node process, and fork() costs grow
+# with the parent's memory and block its event loop; this small bash process does the forking
+# instead. One request per line on stdin, tab-separated:
+#   RUN <id> <cwd> <envfile> <outfile> <file> [args...]
+# The task runs in its own process group (job control), with exactly the environment of
+# <envfile> (NUL-separated NAME=value entries), stdin from /dev/null and stdout+stderr to
+# <outfile>. Replies on stdout: "S <id> <pid>" when started (pid = process group id) and
+# "E <id> <status>" when it ended (128+N for signal N). End of stdin ends the launcher; running
+# tasks are not waited for.
+set -u
+while IFS=$'\t' read -r -a req; do
+  [ "${req[0]:-}" = RUN ] && [ "${#req[@]}" -ge 6 ] || continue
+  (
+    set -m
+    (
+      cd -- "${req[2]}" || exit 127
+      for name in $(compgen -e); do unset "$name"; done
+      mapfile -d '' -t entries < "${req[3]}" || exit 126
+      if [ "${#entries[@]}" -gt 0 ]; then export -- "${entries[@]}" || exit 126; fi
+      exec "${req[@]:5}" < /dev/null >> "${req[4]}" 2>&1
+    ) &
+    pid=$!
+    printf 'S %s %s\n' "${req[1]}" "$pid"
+    wait "$pid"
+    printf 'E %s %s\n' "${req[1]}" "$?"
+  ) &
+done
