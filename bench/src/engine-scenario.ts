@@ -45,6 +45,8 @@ try {
     runs: runs.length,
     success: ok,
     max_rss_mb: process.resourceUsage().maxRSS / 1024,
+    cpu_user_s: process.resourceUsage().userCPUTime / 1e6,
+    cpu_sys_s: process.resourceUsage().systemCPUTime / 1e6,
   };
   if (kind === "chain") result.edges_ms = edges(await readFile(timesFile, "utf8"), count);
   process.stdout.write(`${JSON.stringify(result)}\n`);

@@ -3,6 +3,7 @@
 # with the parent's memory and block its event loop; this small bash process does the forking
 # instead. One request per line on stdin, tab-separated:
 #   RUN <id> <cwd> <envfile> <outfile> <file> [args...]
+#   RM <id> <absolute path>      (deletes a tree with rm -rf, replies "E <id> <status>")
 # The task runs in its own process group (job control), with exactly the environment of
 # <envfile> (NUL-separated NAME=value entries), stdin from /dev/null and stdout+stderr to
 # <outfile>. Replies on stdout: "S <id> <pid>" when started (pid = process group id) and
@@ -10,6 +11,10 @@
 # tasks are not waited for.
 set -u
 while IFS=$'\t' read -r -a req; do
+  if [ "${req[0]:-}" = RM ] && [ "${#req[@]}" -eq 3 ] && [ "${req[2]:0:1}" = / ]; then
+    ( rm -rf -- "${req[2]}"; printf 'E %s %s\n' "${req[1]}" "$?" ) &
+    continue
+  fi
   [ "${req[0]:-}" = RUN ] && [ "${#req[@]}" -ge 6 ] || continue
   (
     set -m

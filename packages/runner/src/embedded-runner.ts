@@ -38,8 +38,8 @@ import {
  */
 export function createEmbeddedRunner(options: EmbeddedRunnerOptions): EmbeddedRunner {
   const compiled = compileRunnerOptions(options);
-  const remover = new WorkspaceRemover();
   const launcher = compiled.launcher ? new TaskLauncher() : undefined;
+  const remover = new WorkspaceRemover(launcher === undefined ? undefined : (dir) => launcher.deleteTree(dir));
   return {
     execute: (spec, observer) => new RunExecution(compiled, remover, launcher, spec, observer),
     idle: () => remover.idle(),

@@ -76,6 +76,25 @@ export class TaskLauncher {
     return task;
   }
 
+  /** Deletes a directory tree with `rm -rf` in the launcher; resolves when done, never rejects. */
+  deleteTree(dir: string): Promise<void> {
+    if (!FIELD_OK.test(dir) || !dir.startsWith("/")) return Promise.resolve();
+    const id = String(++this.#next);
+    return new Promise((resolve) => {
+      this.#pending.set(id, {
+        started: () => undefined,
+        ended: () => {
+          this.#pending.delete(id);
+          this.#refresh();
+          resolve();
+        },
+      });
+      const child = this.#ensure();
+      this.#refresh();
+      child.stdin?.write(`RM\t${id}\t${dir}\n`);
+    });
+  }
+
   /** Ends the launcher (running tasks go on); pending tasks end as not started. */
   close(): void {
     this.#child?.stdin?.end();

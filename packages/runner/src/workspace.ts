@@ -105,42 +105,75 @@ function createRoot(workDir: string, runId: number, attempt: number): string {
   }
 }
 
+/** Deletes a directory tree; resolves when it is gone (never rejects). */
+export type TreeDeleter = (dir: string) => Promise<void>;
+
+const BATCH_SIZE = 64;
+const BATCH_MS = 500;
+
 /**
- * Removes workspaces off the critical path: a workspace is renamed away at once (one call, so
- * the run's result never waits for a large checkout to be deleted) and deleted in the
- * background. `idle` resolves when every removal started so far is over.
+ * Removes workspaces off the critical path: a workspace is renamed into the current trash
+ * batch at once (one call, so a run's result never waits for a large checkout to be deleted),
+ * and a batch is deleted as a whole when it holds 64 workspaces or is half a second old. With
+ * a `deleter` (the task launcher's `rm -rf`), deleting costs this process nothing; without
+ * one, Node deletes it, one batch at a time. `idle` resolves when every removal started so far
+ * is over.
  */
 export class WorkspaceRemover {
   readonly #pending = new Set<Promise<void>>();
+  readonly #deleter: TreeDeleter;
   #last: Promise<void> = Promise.resolve();
+  #batch: { dir: string; count: number; timer: NodeJS.Timeout } | undefined;
 
-  /** Renames `root` to `<parent>/.<name>.removing-<random>` and deletes it in the background. */
+  constructor(deleter?: TreeDeleter) {
+    this.#deleter =
+      deleter ??
+      ((dir) =>
+        rm(dir, { recursive: true, force: true, maxRetries: 2 }).then(
+          () => undefined,
+          () => undefined,
+        ));
+  }
+
+  /** Moves `root` into the trash batch; deletes it in place when it cannot be moved. */
   remove(root: string): void {
     const at = root.lastIndexOf("/");
-    const trash = `${root.slice(0, at)}/.${root.slice(at + 1)}.removing-${randomBytes(4).toString("hex")}`;
-    let target = root;
+    const parent = root.slice(0, at);
+    let batch = this.#batch;
     try {
-      renameSync(root, trash);
-      target = trash;
+      if (batch === undefined) {
+        const dir = `${parent}/.trash-${process.pid}-${randomBytes(4).toString("hex")}`;
+        mkdirSync(dir);
+        batch = { dir, count: 0, timer: setTimeout(() => this.#seal(), BATCH_MS).unref() };
+        this.#batch = batch;
+      }
+      renameSync(root, `${batch.dir}/${root.slice(at + 1)}`);
+      if (++batch.count >= BATCH_SIZE) this.#seal();
     } catch {
-      // delete in place
+      this.#delete(root);
     }
-    // One removal at a time: deletes are background work and must not crowd the thread pool
-    // that runs' own file operations use.
-    const done = this.#last.then(() =>
-      rm(target, { recursive: true, force: true, maxRetries: 2 }).then(
-        () => undefined,
-        () => undefined,
-      ),
-    );
-    this.#last = done;
-    this.#pending.add(done);
-    void done.then(() => this.#pending.delete(done));
   }
 
   /** Resolves when the removals started so far are over. */
   async idle(): Promise<void> {
+    this.#seal();
     while (this.#pending.size > 0) await Promise.all([...this.#pending]);
+  }
+
+  #seal(): void {
+    const batch = this.#batch;
+    if (batch === undefined) return;
+    this.#batch = undefined;
+    clearTimeout(batch.timer);
+    this.#delete(batch.dir);
+  }
+
+  // One deletion at a time: deletes are background work and must not crowd the file system.
+  #delete(dir: string): void {
+    const done = this.#last.then(() => this.#deleter(dir));
+    this.#last = done;
+    this.#pending.add(done);
+    void done.then(() => this.#pending.delete(done));
   }
 }
 
