@@ -1,7 +1,7 @@
 import { canonical, type Mapping, type Pipeline, type StoreTx } from "@causeway/core";
 import type { EngineContext, EventBuffer } from "./context.js";
 import { insertVersion } from "./finishing.js";
-import { offer } from "./triggering.js";
+import { offer, recordRun } from "./triggering.js";
 
 /** What applying a line changed. */
 export interface ApplyReport {
@@ -67,6 +67,17 @@ export async function applyPipeline(
   for (const [name, object] of stored) {
     if (object.deletedAt !== null || seen.has(name)) continue;
     await tx.softDeleteObject(name);
+    // Runs of a removed job that have not started never will: end them now.
+    for (const run of model.activeRuns(name)) {
+      if (run.status === "processing") continue;
+      const now = ctx.clock.now().toISOString();
+      const ended = await tx.updateRun(run.id, {
+        status: "cancelled",
+        statusReason: "the job was removed from the line",
+        finishedAt: now,
+      });
+      await recordRun(ctx, tx, events, ended);
+    }
     model.objects.delete(name);
     report.removed.push(name);
     await events.append(tx, "definition", { name, kind: object.kind, change: "removed" });

@@ -24,7 +24,7 @@ import { finishRun, insertVersion } from "./finishing.js";
 import { ReadModel } from "./read-model.js";
 import { runRelease } from "./release.js";
 import { SerialQueue } from "./serial-queue.js";
-import { offer, recordRun } from "./triggering.js";
+import { offer, recordRun, releaseStrictWaiters } from "./triggering.js";
 
 /** What the engine is built from: the composition root passes real implementations. */
 export interface EngineDeps {
@@ -74,6 +74,7 @@ export class Engine {
   readonly #executions = new Map<number, Execution>();
   readonly #launching = new Set<Promise<void>>();
   readonly #blocked = new Map<number, string>();
+  readonly #cancelRequests = new Map<number, string>();
   #stopping = false;
 
   constructor(deps: EngineDeps) {
@@ -109,7 +110,7 @@ export class Engine {
           stateSha: null,
           outputs: {},
           outStateShas: {},
-        } as unknown as RunResult;
+        };
         const done = await finishRun(this.#ctx, tx, events, run.id, result);
         if (done !== undefined) lost.push(done);
       }
@@ -145,7 +146,7 @@ export class Engine {
       const version = await insertVersion(this.#ctx, tx, events, {
         objectName: name,
         versionName: data.versionName ?? current?.versionName ?? "",
-        propertyBag: { ...(current?.propertyBag ?? {}), ...(data.propertyBag ?? {}) },
+        propertyBag: mergeBag(resource.type, current?.propertyBag ?? {}, data.propertyBag ?? {}),
         createdBy,
         runId: null,
         stateSha: null,
@@ -218,6 +219,12 @@ export class Engine {
       if (!isFinal(original.status)) throw new CausewayError("RUN_NOT_FINISHED", `run ${runId} is ${original.status}`);
       const job = this.model.job(original.job);
       if (job === undefined) throw new CausewayError("JOB_NOT_FOUND", `job ${original.job} no longer exists`);
+      if (!job.consistent) {
+        throw new CausewayError(
+          "JOB_INCONSISTENT",
+          `job ${job.name} is inconsistent and cannot run: run causeway validate`,
+        );
+      }
       const run = await tx.insertRun({
         job: original.job,
         status: job.support === "runnable" ? "queued" : "skipped",
@@ -250,12 +257,16 @@ export class Engine {
       if (run === undefined) throw new CausewayError("RUN_NOT_FOUND", `no run ${runId}`);
       if (isFinal(run.status)) throw new CausewayError("RUN_FINISHED", `run ${runId} already ended ${run.status}`);
       if (run.status === "processing") {
-        this.#executions.get(runId)?.cancel(reason);
+        const execution = this.#executions.get(runId);
+        // Not registered yet (its spec is being built): the launch checks this before starting.
+        if (execution === undefined) this.#cancelRequests.set(runId, reason);
+        else execution.cancel(reason);
         return run;
       }
       const now = this.#ctx.clock.now().toISOString();
       const updated = await tx.updateRun(runId, { status: "cancelled", statusReason: reason, finishedAt: now });
       await recordRun(this.#ctx, tx, events, updated);
+      await releaseStrictWaiters(this.#ctx, tx, events, updated.job);
       return updated;
     });
   }
@@ -440,7 +451,10 @@ export class Engine {
     try {
       const spec = await buildRunSpec(this.#ctx, run);
       if (spec === undefined) throw new Error(`job ${run.job} no longer exists`);
-      if (spec.job.type === "release") {
+      const early = this.#cancelRequests.get(run.id);
+      if (early !== undefined) {
+        result = { status: "cancelled", reason: early, exitCode: null, stateSha: null, outputs: {}, outStateShas: {} };
+      } else if (spec.job.type === "release") {
         const own = this.model.latest.get(spec.job.name);
         result = runRelease(
           spec,
@@ -467,6 +481,8 @@ export class Engine {
           },
         });
         this.#executions.set(run.id, execution);
+        const requested = this.#cancelRequests.get(run.id);
+        if (requested !== undefined) execution.cancel(requested);
         result = await execution.done;
       }
     } catch (error) {
@@ -480,9 +496,25 @@ export class Engine {
       };
     } finally {
       this.#executions.delete(run.id);
+      this.#cancelRequests.delete(run.id);
     }
     await logChain;
-    await this.#mutate((tx, events) => finishRun(this.#ctx, tx, events, run.id, result)).catch(() => undefined);
+    try {
+      await this.#mutate((tx, events) => finishRun(this.#ctx, tx, events, run.id, result));
+    } catch (error) {
+      // Recording the result failed (the transaction rolled back): record the run as an error
+      // rather than leave it processing until the next restart.
+      const reason = `could not record the run's result: ${error instanceof Error ? error.message : String(error)}`;
+      const fallback: RunResult = {
+        status: "error",
+        reason,
+        exitCode: result.exitCode,
+        stateSha: null,
+        outputs: {},
+        outStateShas: {},
+      };
+      await this.#mutate((tx, events) => finishRun(this.#ctx, tx, events, run.id, fallback)).catch(() => undefined);
+    }
   }
 }
 
@@ -523,4 +555,21 @@ function checkParams(
     }
   }
   return out;
+}
+
+/**
+ * A version posted from outside merges into the current one. For a params resource, keys
+ * other than `params` are parameters (as OUT processing puts them), so they land in `params`.
+ */
+function mergeBag(
+  type: string,
+  current: Readonly<Record<string, unknown>>,
+  given: Readonly<Record<string, unknown>>,
+): Record<string, unknown> {
+  if (type !== "params") return { ...current, ...given };
+  const { params, ...rest } = given;
+  const base =
+    current.params !== null && typeof current.params === "object" ? (current.params as Record<string, unknown>) : {};
+  const extra = params !== null && typeof params === "object" ? (params as Record<string, unknown>) : {};
+  return { ...current, params: { ...base, ...extra, ...rest } };
 }

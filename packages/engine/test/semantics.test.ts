@@ -357,3 +357,87 @@ describe("inconsistent jobs", () => {
     expect(why.explains[0]?.message).toBe("skipped: job broken is inconsistent (see causeway validate)");
   });
 });
+
+describe("review fixes", () => {
+  it("removing a job ends its runs that have not started", async () => {
+    await h.apply(`
+jobs:
+  - name: busy
+    type: runSh
+    steps:
+      - TASK: { script: [ "while [ ! -e ${h.dir}/go ]; do sleep 0.02; done" ] }
+  - name: later
+    type: runSh
+    concurrencyGroup: g
+    steps:
+      - TASK: { script: [ "true" ] }
+  - name: blocker
+    type: runSh
+    concurrencyGroup: g
+    steps:
+      - TASK: { script: [ "while [ ! -e ${h.dir}/go ]; do sleep 0.02; done" ] }
+`);
+    await h.engine.trigger("blocker");
+    const queued = await h.engine.trigger("later");
+    expect(queued.status).toBe("queued");
+    await h.apply(`
+jobs:
+  - name: blocker
+    type: runSh
+    concurrencyGroup: g
+    steps:
+      - TASK: { script: [ "while [ ! -e ${h.dir}/go ]; do sleep 0.02; done" ] }
+`);
+    const ended = await h.stores.store.read.getRun(queued.id);
+    expect(ended).toMatchObject({ status: "cancelled", statusReason: "the job was removed from the line" });
+    await import("node:fs/promises").then((fs) => fs.writeFile(`${h.dir}/go`, ""));
+    await h.engine.idle();
+  });
+
+  it("a version put from outside on a params resource lands in params (as $KEY for jobs)", async () => {
+    await h.apply(CHAIN);
+    const { version, runs } = await h.engine.putVersion("src", { propertyBag: { GREETING: "salut" } });
+    expect(version.propertyBag).toEqual({ params: { GREETING: "salut" } });
+    await h.engine.waitForRun(runs[0]?.id ?? 0);
+    expect(await h.log(runs[0]?.id ?? 0)).toContain("building salut");
+  });
+
+  it("cancelling a queued upstream run releases a strict job waiting for it", async () => {
+    await h.apply(`
+jobs:
+  - name: up1
+    type: runSh
+    steps:
+      - TASK: { script: [ "true" ] }
+  - name: up2
+    type: runSh
+    concurrencyGroup: g
+    steps:
+      - TASK: { script: [ "true" ] }
+  - name: hold
+    type: runSh
+    concurrencyGroup: g
+    steps:
+      - TASK: { script: [ "while [ ! -e ${h.dir}/go2 ]; do sleep 0.02; done" ] }
+  - name: fan
+    type: runSh
+    dependencyMode: strict
+    steps:
+      - IN: up1
+      - IN: up2
+      - TASK: { script: [ "true" ] }
+`);
+    await h.engine.trigger("hold");
+    const blocked = await h.engine.trigger("up2");
+    await h.engine.waitForRun((await h.engine.trigger("up1")).id);
+    const waiting = await eventually(async () => (await h.runs("fan")).find((r) => r.status === "waiting"));
+    await h.engine.cancel(blocked.id);
+    const released = await eventually(async () => {
+      const r = await h.stores.store.read.getRun(waiting.id);
+      return r?.status === "waiting" ? undefined : r;
+    });
+    expect(["queued", "processing", "success"]).toContain(released.status);
+    await import("node:fs/promises").then((fs) => fs.writeFile(`${h.dir}/go2`, ""));
+    await h.engine.idle();
+  });
+});

@@ -252,10 +252,17 @@ class RunExecution implements EmbeddedExecution {
     if (previousSha !== null) {
       const t0 = performance.now();
       work.push(
-        restoreArchive(this.#opts.blobs, previousSha, paths.previousState).then((m) => {
-          previous = m;
-          return `previous state: ${m.files.length} file${m.files.length === 1 ? "" : "s"} (${ms(t0)})`;
-        }),
+        restoreArchive(this.#opts.blobs, previousSha, paths.previousState).then(
+          (m) => {
+            previous = m;
+            return `previous state: ${m.files.length} file${m.files.length === 1 ? "" : "s"} (${ms(t0)})`;
+          },
+          (error: unknown) => {
+            // A lost previous state must not break the job for ever: start from an empty one.
+            if ((error as { code?: unknown }).code !== "ARCHIVE_NOT_FOUND") throw error;
+            return `warning: previous state ${previousSha} is missing from the blob store: starting with an empty previous state`;
+          },
+        ),
       );
     }
     if (work.length > 0) {

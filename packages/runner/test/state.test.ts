@@ -170,11 +170,16 @@ describe("job state", () => {
     expect(broken.result).toMatchObject({ status: "error", stateSha: previous });
   });
 
-  it("ends with status error when the previous state is missing from the blob store", async () => {
+  it("starts from an empty previous state, with a warning, when the previous state is missing from the blob store", async () => {
     const { run } = testRunner(dir);
-    const { result } = await run(makeSpec(scriptJob(["echo should-not-run"]), { previousStateSha: "missing" }));
-    expect(result.status).toBe("error");
-    expect(result.reason).toContain("not in the blob store");
+    const { result, rec } = await run(
+      makeSpec(scriptJob(['ls -A "$JOB_PREVIOUS_STATE" | wc -l', 'echo kept > "$JOB_STATE/f"']), {
+        previousStateSha: "missing",
+      }),
+    );
+    expect(result.status).toBe("success");
+    expect(rec.text).toContain("previous state missing is missing from the blob store");
+    expect(result.stateSha).not.toBeNull();
   });
 });
 

@@ -59,8 +59,8 @@ export interface JobVersionData {
   readonly propertyBag?: Mapping;
 }
 
-/** Final statuses a runner reports. */
-export type RunnerStatus = "success" | "failure" | "cancelled" | "timeout" | "error";
+/** Final statuses a run gets from its execution; `lost` is set by the engine, never a runner. */
+export type RunnerStatus = "success" | "failure" | "cancelled" | "timeout" | "error" | "lost";
 
 /** What a finished run reports back. */
 export interface RunResult {

@@ -82,14 +82,16 @@ export function evaluateTrigger(ctx: JobTriggerContext, event: TriggerEvent): Tr
   if (ctx.deleted) return { action: "skip", message: `skipped: job ${job.name} is deleted` };
   if (!job.consistent)
     return { action: "skip", message: `skipped: job ${job.name} is inconsistent (see causeway validate)` };
-  if (job.support !== "runnable") {
-    return {
-      action: "create",
-      status: "skipped",
-      message: `run created as skipped: job type ${job.type} is not supported yet`,
-    };
+  const unsupported = {
+    action: "create",
+    status: "skipped",
+    message: `run created as skipped: job type ${job.type} is not supported yet`,
+  } as const;
+  if (event.kind === "manual") {
+    return job.support === "runnable"
+      ? { action: "create", status: "queued", message: "run created: manual run" }
+      : unsupported;
   }
-  if (event.kind === "manual") return { action: "create", status: "queued", message: "run created: manual run" };
   if (ctx.paused) return { action: "skip", message: `skipped: job ${job.name} is paused` };
   if (event.kind === "version" || event.kind === "upstream") {
     const input = event.input ?? "";
@@ -102,6 +104,7 @@ export function evaluateTrigger(ctx: JobTriggerContext, event: TriggerEvent): Tr
       return { action: "skip", message: `skipped: input ${input} is pinned to versionName ${step.versionName}` };
     }
   }
+  if (job.support !== "runnable") return unsupported;
   const mode = modeFor(job, event.input);
   if (mode === "chrono") {
     const block = upstreamBlock(ctx.inJobs);
