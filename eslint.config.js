@@ -4,6 +4,7 @@ import importX from "eslint-plugin-import-x";
 import globals from "globals";
 
 // Package boundaries of design §5: each package lists what it must never import.
+const pkg = (names, message) => ({ group: names.map((n) => `@causeway/${n}`), message });
 const boundaries = {
   core: {
     patterns: [
@@ -15,18 +16,32 @@ const boundaries = {
       message: "core is pure: no Node built-ins.",
     })),
   },
-  cli: {
+  protocol: {
     patterns: [
-      {
-        group: ["@causeway/server", "@causeway/store", "@causeway/engine"],
-        message: "cli talks to the server only through protocol.",
-      },
+      { group: ["node:*"], message: "protocol is wire schemas only." },
+      { group: ["@causeway/*"], message: "protocol imports nothing internal." },
     ],
+  },
+  store: { patterns: [pkg(["engine", "runner", "server", "cli", "protocol"], "store depends on core only.")] },
+  engine: {
+    patterns: [
+      pkg(
+        ["store", "runner", "server", "cli", "protocol"],
+        "engine uses the store and runner through core's ports only; composition roots wire them.",
+      ),
+    ],
+  },
+  runner: {
+    patterns: [pkg(["store", "engine", "server", "cli"], "runner, cli and web never import server or store code.")],
+  },
+  server: { patterns: [pkg(["cli"], "the server never imports the CLI.")] },
+  cli: {
+    patterns: [pkg(["server", "store", "engine", "runner"], "cli talks to the server only through protocol.")],
   },
 };
 
 export default tseslint.config(
-  { ignores: ["**/dist/**", "**/node_modules/**", "coverage/**", "bench/results/**", "**/*.d.ts"] },
+  { ignores: ["**/dist/**", "**/node_modules/**", "coverage/**", "bench/results/**", "**/*.d.ts", "**/*.d.mts"] },
   js.configs.recommended,
   ...tseslint.configs.recommendedTypeChecked,
   {
@@ -49,8 +64,10 @@ export default tseslint.config(
     },
   },
   { files: ["eslint.config.js"], ...tseslint.configs.disableTypeChecked },
-  { files: ["packages/core/src/**/*.ts"], rules: { "no-restricted-imports": ["error", boundaries.core] } },
-  { files: ["packages/cli/src/**/*.ts"], rules: { "no-restricted-imports": ["error", boundaries.cli] } },
+  ...Object.entries(boundaries).map(([name, rule]) => ({
+    files: [`packages/${name}/src/**/*.ts`],
+    rules: { "no-restricted-imports": ["error", rule] },
+  })),
   {
     files: ["**/*.test.ts", "bench/**/*.ts", "scripts/**/*.ts"],
     rules: {
