@@ -6,7 +6,7 @@ import { promisify } from "node:util";
 import { buildGraph, loadPipelineDirectory, topologicalOrder } from "@causeway/core";
 import type { GeneratedLine } from "./generate-line.js";
 import type { Benchmark } from "./harness.js";
-import { nodePipelineFs } from "./node-fs.js";
+import { nodePipelineFs } from "@causeway/server";
 
 const run = promisify(execFile);
 

@@ -2,7 +2,7 @@ import { buildGraph, loadPipeline, loadPipelineDirectory, topologicalOrder } fro
 import { describe, expect, it } from "vitest";
 import { generateLine } from "../src/generate-line.js";
 import { writeLine } from "../src/validate10k.js";
-import { nodePipelineFs } from "../src/node-fs.js";
+import { nodePipelineFs } from "@causeway/server";
 
 describe("generateLine", () => {
   it.each([
