@@ -469,6 +469,7 @@ jobs:
           text: "jobs:\n  - name: other\n    type: runSh\n    steps:\n      - IN: nope\n",
         },
       ],
+      baseDir: dir,
     });
     expect(run.code).toBe(1);
     expect(run.out).toContain("error PIPELINE_UNKNOWN_REFERENCE: IN nope of job other is not defined");

@@ -201,7 +201,12 @@ describe("the CLI against the real server", () => {
     expect(put.code).toBe(0);
     expect(put.out).toMatch(/^created ext #\d+ "v7"\ntriggered c #1 \(run \d+\)\n$/);
     const [latest] = await json(z.array(VersionSchema), "versions", "ext");
-    expect(latest).toMatchObject({ versionName: "v7", propertyBag: { url: "http://x/y" }, createdBy: "api" });
+    // A params resource keeps the keys put from outside under `params`, as its definition does.
+    expect(latest).toMatchObject({
+      versionName: "v7",
+      propertyBag: { params: { url: "http://x/y" } },
+      createdBy: "api",
+    });
     await finished("c", 1);
   });
 
@@ -243,9 +248,11 @@ describe("the CLI against the real server", () => {
 
   it("cancel: a processing run ends cancelled", async () => {
     const started = await json(RunSchema, "trigger", "slow");
-    await until("slow to start", async () => {
-      const run = await json(RunSchema, "run", String(started.id));
-      return run.status === "processing" ? run : undefined;
+    // Processing starts before the script does: wait for its first line, so the cancel stops
+    // a running script (a cancel before that ends the run before any line runs).
+    await until("slow to print", async () => {
+      const logs = await cli("logs", String(started.id));
+      return logs.out.includes("sleeping") ? true : undefined;
     });
     const cancel = await cli("cancel", String(started.id));
     expect(cancel.code).toBe(0);

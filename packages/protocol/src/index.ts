@@ -94,9 +94,14 @@ export type PutVersionBody = z.infer<typeof PutVersionBodySchema>;
 /** `PUT /api/v1/jobs/:job/pins/:input`. */
 export const PinBodySchema = z.strictObject({ versionNumber: z.number().int().positive() });
 
-/** `POST /api/v1/apply`: the files of a pipeline directory (paths relative, `/`-separated). */
+/**
+ * `POST /api/v1/apply`: the files of a pipeline directory (paths relative, `/`-separated), and
+ * optionally the directory's absolute path on the server's machine, against which relative
+ * `gitRepo` sources (`sourceName: ./app-repo`) are resolved.
+ */
 export const ApplyBodySchema = z.strictObject({
   files: z.array(z.strictObject({ path: z.string().min(1).max(1000), text: z.string() })).max(5000),
+  baseDir: z.string().optional(),
 });
 /** The body of an apply request. */
 export type ApplyBody = z.infer<typeof ApplyBodySchema>;

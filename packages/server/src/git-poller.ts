@@ -130,7 +130,10 @@ export function startGitPoller(options: GitPollerOptions): GitPoller {
   };
 }
 
-/** The local path of a repository source: an absolute path or a file:// URL; else undefined. */
+/**
+ * The local path of a repository source: an absolute path or a file:// URL; else undefined.
+ * (A relative `./path` was made absolute when its line was applied: see relative-sources.ts.)
+ */
 export function localRepository(sourceName: unknown): string | undefined {
   if (typeof sourceName !== "string" || sourceName === "" || sourceName.includes("\0")) return undefined;
   if (sourceName.startsWith("file://")) {

@@ -30,14 +30,16 @@ export function registerApply(program: Command, io: Io): void {
     .action(async (dir: string, opts: ServerCommandOptions) => {
       // Loaded here first: the same file rules and size caps as `validate`, and code frames
       // for the diagnostics from the texts actually sent.
-      const { result: local, texts } = await loadDir(dir);
+      const { root, result: local, texts } = await loadDir(dir);
       if (texts.size === 0)
         throw new CliError("PIPELINE_NO_FILES", `no pipeline file in ${dir}: nothing applied`, {
           hint: "name files *causeway.yml, *shippable.yml or shippable.{resources,jobs,triggers}.yml",
         });
       const ctx = await connect(io, opts);
       const files = [...texts].map(([path, text]) => ({ path, text }));
-      const result = await ctx.client.apply({ files });
+      // The directory's absolute path: the server resolves relative gitRepo sources against
+      // it (meaningful when the server shares this filesystem, as with `causeway up`).
+      const result = await ctx.client.apply({ files, baseDir: root });
       const failed =
         !result.ok ||
         local.diagnostics.some((d) => d.severity === "error") ||
