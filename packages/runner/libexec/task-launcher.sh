@@ -19,7 +19,10 @@ while IFS=$'\t' read -r -a req; do
   (
     set -m
     (
-      cd -- "${req[2]}" || exit 127
+      # The task's shell: no nounset (an unreadable file must end the task, not print errors).
+      set +u
+      cd -- "${req[2]}" 2>/dev/null || exit 127
+      [ -r "${req[3]}" ] || exit 126
       for name in $(compgen -e); do unset "$name"; done
       mapfile -d '' -t entries < "${req[3]}" || exit 126
       if [ "${#entries[@]}" -gt 0 ]; then export -- "${entries[@]}" || exit 126; fi
