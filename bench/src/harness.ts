@@ -64,9 +64,9 @@ export function summarise(
  * Runs a benchmark once to warm up (not recorded), then `runs` times. Errors are caught and
  * returned, so one broken benchmark does not hide the others.
  */
-export async function runBenchmark(bench: Benchmark, runs: number): Promise<BenchmarkResult> {
+export async function runBenchmark(bench: Benchmark, runs: number, warmUp = true): Promise<BenchmarkResult> {
   try {
-    await bench.run();
+    if (warmUp) await bench.run();
     const figures: Figures[] = [];
     for (let i = 0; i < runs; i++) figures.push(await bench.run());
     return { name: bench.name, ok: true, figures: summarise(figures, bench.targets) };

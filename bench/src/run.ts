@@ -3,6 +3,7 @@ import { cpus, totalmem } from "node:os";
 import { fileURLToPath } from "node:url";
 import { generateLine } from "./generate-line.js";
 import { allPassed, formatTable, runBenchmark, type BenchmarkResult } from "./harness.js";
+import { dagBenchmark, edgeBenchmark } from "./engine-bench.js";
 import { validateCli, validateInProcess, writeLine } from "./validate10k.js";
 
 // The composition root of the benchmarks: `npm run bench [-- --quick]`.
@@ -20,6 +21,12 @@ try {
   );
   const benchmarks = [validateInProcess(line, "validate10k"), validateCli(line, "validate10k_cli", repoRoot)];
   for (const bench of benchmarks) results.push(await runBenchmark(bench, runs));
+  // The engine scenarios run in their own processes (the built packages: the CLI benchmark
+  // above built them). --quick keeps the whole run under a minute: fewer runs, no warm-up.
+  const engineRuns = quick ? 1 : 5;
+  process.stdout.write(`engine: 200-job chain and 1,000-job DAG, median of ${engineRuns} runs\n`);
+  results.push(await runBenchmark(edgeBenchmark(repoRoot), quick ? 2 : engineRuns, !quick));
+  results.push(await runBenchmark(dagBenchmark(repoRoot), engineRuns, !quick));
   process.stdout.write(`${formatTable(results)}\n`);
   for (const r of results) if (!r.ok) process.stdout.write(`\n${r.name}: ${r.error}\n`);
 } finally {
