@@ -121,19 +121,31 @@ export function normaliseFile(
 }
 
 // The range is computed on first use: on the fast path that is what triggers the
-// position-keeping parse, so a valid line never pays for it. It is not enumerable, so storing
-// or copying a definition (JSON, spread) never computes it.
+// position-keeping parse, so a valid line never pays for it. A prototype getter over private
+// fields: storing or copying a definition (JSON, spread) never computes it.
+class LazyOrigin implements Origin {
+  readonly #doc: SourceDoc;
+  readonly #at: DocPath;
+  #range: SourceRange | undefined;
+
+  constructor(
+    readonly file: string,
+    readonly path: string,
+    doc: SourceDoc,
+    at: DocPath,
+  ) {
+    this.#doc = doc;
+    this.#at = at;
+  }
+
+  get range(): SourceRange {
+    this.#range ??= this.#doc.locate(this.#at);
+    return this.#range;
+  }
+}
+
 function origin(doc: SourceDoc, path: DocPath): Origin {
-  let range: SourceRange | undefined;
-  const o = { file: doc.file, path: formatPath(path) } as Origin;
-  Object.defineProperty(o, "range", {
-    enumerable: false,
-    get(): SourceRange {
-      range ??= doc.locate(path);
-      return range;
-    },
-  });
-  return o;
+  return new LazyOrigin(doc.file, formatPath(path), doc, path);
 }
 
 function isMapping(value: unknown): value is Record<string, unknown> {

@@ -33,6 +33,9 @@ export interface LoadedFile {
 
 // YAML 1.2 core types plus merge keys, as the `yaml` path parses them (no timestamps: a
 // versionName of 2024-01-01 stays a string). `types` is exported at run time but not typed.
+// An anchor (`&name`) where YAML allows one: after a space, a line start, `[`, `{` or `,`.
+const ANCHOR = /(^|[\s[{,])&[^\s[\]{},&]/m;
+
 const SCHEMA = jsYaml.CORE_SCHEMA.extend({
   implicit: [(jsYaml as unknown as { types: { merge: jsYaml.Type } }).types.merge],
 });
@@ -54,7 +57,9 @@ export function loadFile(file: SourceFile, templates: SourceFile | undefined, li
   } catch {
     values = undefined;
   }
-  if (values !== undefined && values.every((v) => withinBudget(v, limits.maxAliasNodes))) {
+  // Aliases need anchors: a text with no anchor cannot expand, so it needs no budget walk.
+  const mayAlias = ANCHOR.test(prefix) || ANCHOR.test(file.text);
+  if (values !== undefined && (!mayAlias || values.every((v) => withinBudget(v, limits.maxAliasNodes)))) {
     let slow: readonly (PNode | undefined)[] | undefined;
     const nodes = (): readonly (PNode | undefined)[] => (slow ??= parseSource(file, templates, limits).documents);
     return { docs: values.map((value, i) => lazyDoc(file.path, value, () => nodes()[i])), diagnostics: [] };
