@@ -23,10 +23,9 @@ while IFS=$'\t' read -r -a req; do
       set +u
       cd -- "${req[2]}" 2>/dev/null || exit 127
       [ -r "${req[3]}" ] || exit 126
-      for name in $(compgen -e); do unset "$name"; done
       mapfile -d '' -t entries < "${req[3]}" || exit 126
-      if [ "${#entries[@]}" -gt 0 ]; then export -- "${entries[@]}" || exit 126; fi
-      exec "${req[@]:5}" < /dev/null >> "${req[4]}" 2>&1
+      # env -i: exactly the given environment, with no fork (a $(compgen -e) cleanup forked).
+      exec env -i "${entries[@]}" "${req[@]:5}" < /dev/null >> "${req[4]}" 2>&1
     ) &
     pid=$!
     printf 'S %s %s\n' "${req[1]}" "$pid"
