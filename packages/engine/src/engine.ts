@@ -460,6 +460,11 @@ export class Engine {
           spec,
           own === undefined ? undefined : { versionName: own.versionName, propertyBag: { ...own.propertyBag } },
         );
+        // A release runs no script: its console says what it did.
+        const lines = (result.outputs[spec.job.name] ?? []).map(([k, v]) => `${k}=${v}`);
+        const text =
+          result.status === "success" ? `release: ${lines.join(" ")}\n` : `release: ${result.reason ?? "failed"}\n`;
+        await this.#ctx.logs.append(run.id, new TextEncoder().encode(text)).catch(() => undefined);
       } else {
         for (const [name] of Object.entries(spec.params)) {
           if (!isEnvName(name)) throw new Error(`parameter ${name} is not a valid environment variable name`);

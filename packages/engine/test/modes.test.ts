@@ -333,6 +333,7 @@ jobs:
       const run = await h.engine.trigger("rel");
       expect((await h.engine.waitForRun(run.id)).status).toBe("success");
       expect((await h.stores.store.read.latestVersion("rel"))?.versionName).toBe(expected);
+      expect(await h.log(run.id)).toContain(`release: versionName=${expected}`);
     }
   });
 

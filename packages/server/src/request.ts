@@ -2,9 +2,12 @@ import { CausewayError } from "@causeway/core";
 import type { Context } from "hono";
 import type { z } from "zod";
 
-/** Largest bodies, by route: a whole pipeline directory for apply, small JSON elsewhere. */
+/**
+ * Largest bodies, by route: a whole pipeline directory for apply (the loader's 64 MiB cap on a
+ * directory's files, plus room for JSON escaping), small JSON elsewhere.
+ */
 export const BODY_LIMITS = {
-  apply: 32 * 1024 * 1024,
+  apply: 96 * 1024 * 1024,
   default: 1024 * 1024,
   small: 64 * 1024,
 } as const;

@@ -232,7 +232,7 @@ describe("HTTP API (in-process)", () => {
     });
 
     it("refuses a body over the route's limit", async () => {
-      const big = "x".repeat(33 * 1024 * 1024);
+      const big = "x".repeat(97 * 1024 * 1024);
       const res = await h.call("POST", "/apply", { files: [{ path: "causeway.yml", text: big }] });
       await expectError(res, 400, "BAD_REQUEST");
       const pin = await h.call("PUT", "/jobs/deploy/pins/ext", { versionNumber: 1, pad: "y".repeat(70_000) });
