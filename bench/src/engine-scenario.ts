@@ -30,6 +30,7 @@ try {
   const loaded = loadPipeline([{ path: "causeway.yml", text: yaml }]);
   if (!loaded.ok) throw new Error(`scenario line has errors: ${JSON.stringify(loaded.diagnostics.slice(0, 3))}`);
   await engine.apply(loaded.pipeline);
+  const elu0 = performance.eventLoopUtilization();
   const start = performance.now();
   await engine.putVersion("src", { versionName: "go" });
   await engine.idle();
@@ -47,6 +48,7 @@ try {
     max_rss_mb: process.resourceUsage().maxRSS / 1024,
     cpu_user_s: process.resourceUsage().userCPUTime / 1e6,
     cpu_sys_s: process.resourceUsage().systemCPUTime / 1e6,
+    event_loop_utilization: performance.eventLoopUtilization(elu0).utilization,
   };
   if (kind === "chain") result.edges_ms = edges(await readFile(timesFile, "utf8"), count);
   process.stdout.write(`${JSON.stringify(result)}\n`);

@@ -230,7 +230,7 @@ class RunExecution implements EmbeddedExecution {
       }),
     );
     if (this.#stop !== undefined) throw new Error(this.#stop.reason);
-    const root = await createWorkspace(this.#opts.workDir, spec, scripts);
+    const root = createWorkspace(this.#opts.workDir, spec, scripts);
     this.#root = root;
     const paths = workspacePaths(root);
     setup.line(`workspace: ${root}`);
