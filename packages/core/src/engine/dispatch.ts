@@ -1,4 +1,5 @@
-import type { JobDef } from "../language/model.js";
+import type { DependencyMode, JobDef } from "../language/model.js";
+import { modeFor } from "./triggers.js";
 import type { Run } from "./model.js";
 
 /** A queued run with its job's definition. */
@@ -37,7 +38,9 @@ export function selectRuns(
   const blocked = new Map<number, string>();
   let slots = state.freeSlots;
   for (const { run, job } of [...candidates].sort((a, b) => compareQueued(a.run, b.run))) {
-    const reason = blockReason(job, processing, groups, seenSerial, state, slots);
+    // The mode that created the run: a per-input dependencyMode of its triggering input wins.
+    const input = run.trigger.kind === "version" || run.trigger.kind === "upstream" ? run.trigger.by : undefined;
+    const reason = blockReason(job, modeFor(job, input), processing, groups, seenSerial, state, slots);
     if (job.triggerMode === "serial") seenSerial.add(job.name);
     if (reason !== undefined) {
       blocked.set(run.id, reason);
@@ -53,6 +56,7 @@ export function selectRuns(
 
 function blockReason(
   job: JobDef,
+  mode: DependencyMode,
   processing: ReadonlyMap<string, number>,
   groups: ReadonlySet<string>,
   seenSerial: ReadonlySet<string>,
@@ -66,7 +70,7 @@ function blockReason(
   if (job.concurrencyGroup !== undefined && groups.has(job.concurrencyGroup)) {
     return `waiting: concurrency group ${job.concurrencyGroup} is busy`;
   }
-  if (job.dependencyMode === "chrono") {
+  if (mode === "chrono") {
     const busy = state.neighbours(job.name).find((n) => (processing.get(n) ?? 0) > 0);
     if (busy !== undefined) return `waiting: connected job ${busy} is processing (chrono)`;
   }
