@@ -1,6 +1,6 @@
 import { createHash, randomUUID, timingSafeEqual } from "node:crypto";
 import { isAbsolute } from "node:path";
-import { CausewayError, loadPipeline, RUN_STATUSES, type RunStatus, type SourceFile } from "@causeway/core";
+import { CausewayError, loadPipeline, RUN_STATUSES, type Run, type RunStatus, type SourceFile } from "@causeway/core";
 import {
   ApplyBodySchema,
   PinBodySchema,
@@ -8,13 +8,22 @@ import {
   TriggerBodySchema,
   type ApplyResult,
   type StateJson,
+  type RunJson,
 } from "@causeway/protocol";
 import { loadManifest } from "@causeway/runner";
 import { Hono } from "hono";
 import type { AppDeps } from "./deps.js";
 import { errorResponse, type AppEnv } from "./http-errors.js";
 import { silentLogger } from "./logger.js";
-import { objectSummaries, toDiagnosticJson, toRunJson, toTraceJson, toVersionJson, toWhyJson } from "./mapping.js";
+import {
+  objectSummaries,
+  secretParams,
+  toDiagnosticJson,
+  toRunJson,
+  toTraceJson,
+  toVersionJson,
+  toWhyJson,
+} from "./mapping.js";
 import { resolveRelativeSources } from "./relative-sources.js";
 import { BODY_LIMITS, intParam, readBody, runIdParam } from "./request.js";
 import { currentRun, eventsRoute, logStreamRoute } from "./streams.js";
@@ -31,6 +40,8 @@ const LIST_LIMIT = { min: 1, max: 1000, fallback: 50 } as const;
  */
 export function buildApp(deps: AppDeps): Hono<AppEnv> {
   const { engine, store } = deps;
+  // Every run leaves through here: values of `secret` parameters never do.
+  const runJson = (run: Run): RunJson => toRunJson(run, secretParams(engine, run.job));
   const logger = deps.logger ?? silentLogger;
   const load = deps.loadFiles ?? ((files: readonly SourceFile[]) => loadPipeline(files));
   const app = new Hono<AppEnv>();
@@ -96,7 +107,7 @@ export function buildApp(deps: AppDeps): Hono<AppEnv> {
       ...(body.pins === undefined ? {} : { pins: body.pins }),
       user: body.user ?? "api",
     });
-    return c.json(toRunJson(run), 201);
+    return c.json(runJson(run), 201);
   });
 
   api.get("/runs", async (c) => {
@@ -109,10 +120,10 @@ export function buildApp(deps: AppDeps): Hono<AppEnv> {
       ...(statuses === undefined ? {} : { statuses }),
       limit: intParam(c.req.query("limit"), "limit", LIST_LIMIT) as number,
     });
-    return c.json(runs.map(toRunJson));
+    return c.json(runs.map(runJson));
   });
 
-  api.get("/runs/:id", async (c) => c.json(toRunJson(await currentRun(deps, runIdParam(c)))));
+  api.get("/runs/:id", async (c) => c.json(runJson(await currentRun(deps, runIdParam(c)))));
 
   api.get("/runs/:id/logs", async (c) => {
     const id = runIdParam(c);
@@ -133,8 +144,8 @@ export function buildApp(deps: AppDeps): Hono<AppEnv> {
 
   api.get("/runs/:id/logs/stream", (c) => logStreamRoute(c, deps, runIdParam(c)));
 
-  api.post("/runs/:id/cancel", async (c) => c.json(toRunJson(await engine.cancel(runIdParam(c)))));
-  api.post("/runs/:id/rerun", async (c) => c.json(toRunJson(await engine.rerun(runIdParam(c), "api")), 201));
+  api.post("/runs/:id/cancel", async (c) => c.json(runJson(await engine.cancel(runIdParam(c)))));
+  api.post("/runs/:id/rerun", async (c) => c.json(runJson(await engine.rerun(runIdParam(c), "api")), 201));
 
   api.post("/jobs/:job/pause", async (c) => {
     await engine.setPaused(c.req.param("job"), true);
@@ -169,7 +180,7 @@ export function buildApp(deps: AppDeps): Hono<AppEnv> {
       },
       "api",
     );
-    return c.json({ version: toVersionJson(version), runs: runs.map(toRunJson) }, 201);
+    return c.json({ version: toVersionJson(version), runs: runs.map(runJson) }, 201);
   });
   api.get("/objects/:name/trace", async (c) => {
     const name = await knownObject(deps, c.req.param("name"));
@@ -177,7 +188,9 @@ export function buildApp(deps: AppDeps): Hono<AppEnv> {
     return c.json(toTraceJson(await engine.trace(name, n)));
   });
 
-  api.get("/jobs/:job/why", async (c) => c.json(toWhyJson(await engine.why(c.req.param("job")))));
+  api.get("/jobs/:job/why", async (c) =>
+    c.json(toWhyJson(await engine.why(c.req.param("job")), secretParams(engine, c.req.param("job")))),
+  );
 
   api.get("/jobs/:job/state", async (c) => c.json(await jobState(deps, c.req.param("job"))));
   api.get("/jobs/:job/state/files/:path{.+}", async (c) => {

@@ -13,8 +13,16 @@ import type { Engine, TraceEntry, WhyReport } from "@causeway/engine";
 // Explicit mappings from the engine's and store's objects to the wire shapes of
 // @causeway/protocol: a field added inside the engine never leaks onto the wire by accident.
 
-/** A run on the wire. */
-export function toRunJson(run: Run): RunJson {
+/** The value shown instead of a secret manual-run parameter. */
+export const REDACTED = "********";
+
+/** The names of a job's parameters of type `secret` (their values never leave the server). */
+export function secretParams(engine: Engine, job: string): ReadonlySet<string> {
+  return new Set((engine.model.job(job)?.params ?? []).filter((p) => p.type === "secret").map((p) => p.name));
+}
+
+/** A run on the wire; values of `secret` parameters are replaced by REDACTED. */
+export function toRunJson(run: Run, secrets: ReadonlySet<string> = new Set()): RunJson {
   return {
     id: run.id,
     job: run.job,
@@ -37,7 +45,7 @@ export function toRunJson(run: Run): RunJson {
       versionName: i.versionName,
       pinned: i.pinned,
     })),
-    params: { ...run.params },
+    params: Object.fromEntries(Object.entries(run.params).map(([k, v]) => [k, secrets.has(k) ? REDACTED : v])),
     priority: run.priority,
     attempt: run.attempt,
     rerunOf: run.rerunOf,
@@ -81,13 +89,13 @@ function toExplainJson(explain: Explain): WhyJson["explains"][number] {
 }
 
 /** The answer to "why did / didn't this job run". */
-export function toWhyJson(why: WhyReport): WhyJson {
+export function toWhyJson(why: WhyReport, secrets: ReadonlySet<string> = new Set()): WhyJson {
   return {
     job: why.job,
     paused: why.paused,
     consistent: why.consistent,
     pins: { ...why.pins },
-    pending: why.pending.map((p) => ({ run: toRunJson(p.run), reason: p.reason })),
+    pending: why.pending.map((p) => ({ run: toRunJson(p.run, secrets), reason: p.reason })),
     explains: why.explains.map(toExplainJson),
   };
 }

@@ -4,7 +4,7 @@ import { streamSSE, type SSEStreamingApi } from "hono/streaming";
 import type { AppDeps } from "./deps.js";
 import type { AppEnv } from "./http-errors.js";
 import { isLogFeed } from "./log-feed.js";
-import { toEventJson, toRunJson } from "./mapping.js";
+import { secretParams, toEventJson, toRunJson } from "./mapping.js";
 import { intParam } from "./request.js";
 import { Wakeup } from "./wakeup.js";
 
@@ -128,7 +128,10 @@ export async function logStreamRoute(c: Context<AppEnv>, deps: AppDeps, id: numb
           offset += cut;
         }
         if (final) {
-          await stream.writeSSE({ event: "end", data: JSON.stringify(toRunJson(run)) });
+          await stream.writeSSE({
+            event: "end",
+            data: JSON.stringify(toRunJson(run, secretParams(deps.engine, run.job))),
+          });
           return;
         }
         await wake.wait(recheck);
