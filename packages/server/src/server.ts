@@ -1,6 +1,6 @@
 import { randomBytes } from "node:crypto";
 import { readFileSync } from "node:fs";
-import { readFile, rename, stat, unlink, writeFile } from "node:fs/promises";
+import { readdir, readFile, rename, rm, rmdir, stat, unlink, writeFile } from "node:fs/promises";
 import type { Server } from "node:http";
 import { join } from "node:path";
 import { createAdaptorServer } from "@hono/node-server";
@@ -62,13 +62,22 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
     const stores = await openStores(opts.dataDir);
     cleanups.push(() => stores.store.close());
     const logs = logFeed(stores.logs);
+    // Workspaces left by a previous process of this data directory (killed while runs were
+    // processing) belong to no run any more: the lock makes this server their only owner.
+    await removeContents(opts.workDir);
     const runner = createEmbeddedRunner({
       workDir: opts.workDir,
       blobs: stores.blobs,
       ...(opts.env === undefined ? {} : { env: opts.env }),
       ...(opts.cancelGraceMs === undefined ? {} : { cancelGraceMs: opts.cancelGraceMs }),
     });
-    cleanups.push(() => runner.close());
+    cleanups.push(async () => {
+      // Wait for the workspace deletes, end the launcher, and leave no empty work directory
+      // behind (on tmpfs it would outlive the data directory).
+      await runner.idle();
+      runner.close();
+      await rmdir(opts.workDir).catch(() => undefined);
+    });
     let url = "";
     const engine = new Engine({
       store: stores.store,
@@ -297,4 +306,10 @@ async function removeServerInfo(path: string, token: string): Promise<void> {
   if (text === undefined) return;
   const parsed = ServerInfoSchema.safeParse(JSON.parse(text));
   if (parsed.success && parsed.data.token === token) await unlink(path).catch(() => undefined);
+}
+
+/** Deletes everything inside `dir` (which may not exist). */
+async function removeContents(dir: string): Promise<void> {
+  const entries = await readdir(dir).catch(() => [] as string[]);
+  await Promise.all(entries.map((e) => rm(join(dir, e), { recursive: true, force: true }).catch(() => undefined)));
 }
