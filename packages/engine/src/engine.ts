@@ -23,7 +23,9 @@ import { buildRunSpec, dispatchWithin } from "./dispatching.js";
 import { finishRun, insertVersion } from "./finishing.js";
 import { ReadModel } from "./read-model.js";
 import { runRelease } from "./release.js";
+import { checkParams, mergeBag } from "./params.js";
 import { SerialQueue } from "./serial-queue.js";
+import { traceVersion, type TraceEntry } from "./trace.js";
 import { offer, recordRun, releaseStrictWaiters } from "./triggering.js";
 
 /** What the engine is built from: the composition root passes real implementations. */
@@ -45,18 +47,6 @@ export interface WhyReport {
   /** Runs not finished yet, with what holds them. */
   readonly pending: { run: Run; reason: string | null }[];
   readonly explains: Explain[];
-}
-
-/** One entry of a version's trace: an input version that led to it, transitively. */
-export interface TraceEntry {
-  readonly depth: number;
-  readonly name: string;
-  readonly versionNumber: number;
-  readonly versionName: string;
-  readonly createdBy: string;
-  readonly createdAt: string;
-  readonly runId: number | null;
-  readonly flow: string | null;
 }
 
 const SYSTEM_CLOCK: Clock = { now: () => new Date() };
@@ -325,41 +315,7 @@ export class Engine {
 
   /** The trace of a version: every input version that produced it, transitively. */
   async trace(name: string, versionNumber?: number): Promise<{ version: Version; entries: TraceEntry[] }> {
-    const read = this.#ctx.store.read;
-    const version =
-      versionNumber === undefined ? await read.latestVersion(name) : await read.versionByNumber(name, versionNumber);
-    if (version === undefined) {
-      throw new CausewayError(
-        "VERSION_NOT_FOUND",
-        versionNumber === undefined ? `${name} has no version` : `${name} has no version ${versionNumber}`,
-      );
-    }
-    const entries: TraceEntry[] = [];
-    const seen = new Set<number>([version.id]);
-    const walk = async (v: Version, depth: number): Promise<void> => {
-      if (v.runId === null) return;
-      const run = await read.getRun(v.runId);
-      if (run === undefined) return;
-      for (const input of run.inputs) {
-        if (input.versionId === null || seen.has(input.versionId)) continue;
-        seen.add(input.versionId);
-        const iv = await read.getVersion(input.versionId);
-        if (iv === undefined) continue;
-        entries.push({
-          depth,
-          name: iv.objectName,
-          versionNumber: iv.versionNumber,
-          versionName: iv.versionName,
-          createdBy: iv.createdBy,
-          createdAt: iv.createdAt,
-          runId: iv.runId,
-          flow: iv.flowId,
-        });
-        await walk(iv, depth + 1);
-      }
-    };
-    await walk(version, 1);
-    return { version, entries };
+    return traceVersion(this.#ctx.store.read, name, versionNumber);
   }
 
   /** Resolves with the run once it is final. */
@@ -521,60 +477,4 @@ export class Engine {
       await this.#mutate((tx, events) => finishRun(this.#ctx, tx, events, run.id, fallback)).catch(() => undefined);
     }
   }
-}
-
-function checkParams(
-  specs: readonly {
-    name: string;
-    type: string;
-    default: string | number | boolean | undefined;
-    choices: readonly (string | number)[];
-    required: boolean;
-  }[],
-  given: Record<string, string>,
-): Record<string, string> {
-  const out: Record<string, string> = {};
-  for (const [name, value] of Object.entries(given)) {
-    if (!isEnvName(name))
-      throw new CausewayError("INVALID_PARAM", `parameter name ${name} is not a valid environment variable name`);
-    out[name] = value;
-  }
-  for (const spec of specs) {
-    const value = out[spec.name];
-    if (value === undefined) {
-      if (spec.default !== undefined) out[spec.name] = String(spec.default);
-      else if (spec.required) throw new CausewayError("INVALID_PARAM", `parameter ${spec.name} is required`);
-      continue;
-    }
-    if (spec.type === "number" && !Number.isFinite(Number(value))) {
-      throw new CausewayError("INVALID_PARAM", `parameter ${spec.name} must be a number, got ${value}`);
-    }
-    if (spec.type === "boolean" && value !== "true" && value !== "false") {
-      throw new CausewayError("INVALID_PARAM", `parameter ${spec.name} must be true or false, got ${value}`);
-    }
-    if (spec.type === "choice" && !spec.choices.map(String).includes(value)) {
-      throw new CausewayError(
-        "INVALID_PARAM",
-        `parameter ${spec.name} must be one of ${spec.choices.join(", ")}, got ${value}`,
-      );
-    }
-  }
-  return out;
-}
-
-/**
- * A version posted from outside merges into the current one. For a params resource, keys
- * other than `params` are parameters (as OUT processing puts them), so they land in `params`.
- */
-function mergeBag(
-  type: string,
-  current: Readonly<Record<string, unknown>>,
-  given: Readonly<Record<string, unknown>>,
-): Record<string, unknown> {
-  if (type !== "params") return { ...current, ...given };
-  const { params, ...rest } = given;
-  const base =
-    current.params !== null && typeof current.params === "object" ? (current.params as Record<string, unknown>) : {};
-  const extra = params !== null && typeof params === "object" ? (params as Record<string, unknown>) : {};
-  return { ...current, params: { ...base, ...extra, ...rest } };
 }

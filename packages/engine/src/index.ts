@@ -1,3 +1,4 @@
-export { Engine, type EngineDeps, type TraceEntry, type WhyReport } from "./engine.js";
+export { Engine, type EngineDeps, type WhyReport } from "./engine.js";
+export type { TraceEntry } from "./trace.js";
 export type { ApplyReport } from "./applying.js";
 export type { EngineOptions } from "./context.js";
