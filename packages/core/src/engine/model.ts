@@ -36,9 +36,6 @@ export function isFinal(status: RunStatus): boolean {
   return FINAL_STATUSES.includes(status);
 }
 
-/** Who or what created a version. */
-export type VersionSource = "yaml" | "run" | "api" | "manual";
-
 /**
  * An immutable version of a resource or job. Invariants: `versionNumber` counts 1, 2, 3… per
  * object; a job's versions are its runs' results (`runId` set).
@@ -50,7 +47,7 @@ export interface Version {
   readonly versionName: string;
   readonly propertyBag: Readonly<Record<string, unknown>>;
   readonly createdAt: string;
-  /** `yaml`, `api`, `manual`, or `run:<id>` for versions posted by a run. */
+  /** `yaml` (a definition), `api` (put-version), `git` (the git poller), or `run:<id>` (a run). */
   readonly createdBy: string;
   /** The run that produced this version (job versions and OUT versions). */
   readonly runId: number | null;
