@@ -314,7 +314,7 @@ class RunExecution implements EmbeddedExecution {
     for (const [i, { task, env }] of prepared.tasks.entries()) {
       if (this.#stop !== undefined) break;
       let proc: TaskProcess;
-      const script = `${prepared.paths.scripts}/task-${i + 1}.sh`;
+      const prefix = `${prepared.paths.scripts}/task-${i + 1}`;
       try {
         const common = {
           cwd: prepared.paths.root,
@@ -324,14 +324,8 @@ class RunExecution implements EmbeddedExecution {
         };
         proc =
           this.#launcher === undefined
-            ? new GroupProcess(this.#opts.shell, [script], common)
-            : this.#launcher.launch({
-                ...common,
-                envFile: `${prepared.paths.scripts}/task-${i + 1}.env`,
-                outFile: `${prepared.paths.scripts}/task-${i + 1}.out`,
-                file: this.#opts.shell,
-                args: [script],
-              });
+            ? new GroupProcess(this.#opts.shell, [`${prefix}.sh`], common)
+            : this.#launcher.launch({ ...common, prefix });
       } catch (error) {
         return {
           status: "error",

@@ -1,10 +1,8 @@
 import { spawn, type ChildProcess } from "node:child_process";
-import { watch, type FSWatcher } from "node:fs";
-import { open, type FileHandle } from "node:fs/promises";
-import { writeFileSync } from "node:fs";
+import { closeSync, openSync, readSync, watch, writeFileSync, type FSWatcher } from "node:fs";
 import { createInterface } from "node:readline";
 import { signalGroup, type ProcessExit } from "./process.js";
-import { TASK_LAUNCHER } from "./paths.js";
+import { TASK_WORKER } from "./paths.js";
 
 /** A task process: the interface shared by direct spawns and launched tasks. */
 export interface TaskProcess {
@@ -13,45 +11,52 @@ export interface TaskProcess {
   terminate(): void;
 }
 
-/** What to run: `file args…` in `cwd`, with exactly `env`, output to `outFile`. */
+/**
+ * What to run: the bash script `<prefix>.sh` (sourced by a task worker's subshell) in `cwd`,
+ * with exactly `env` (written to `<prefix>.env`), output to `<prefix>.out`.
+ */
 export interface LaunchRequest {
   readonly cwd: string;
   readonly env: Readonly<Record<string, string>>;
-  /** Where the environment is written for the launcher (NUL-separated entries). */
-  readonly envFile: string;
-  /** Where stdout and stderr go; read back as it grows and streamed to `onData`. */
-  readonly outFile: string;
-  readonly file: string;
-  readonly args: readonly string[];
+  readonly prefix: string;
   readonly graceMs: number;
   readonly onData: (chunk: Buffer) => void;
 }
 
+/**
+ * Listens to one worker request: `started` once a task runs, `ended` when it is over (`left`:
+ * the task left processes in its group, which were sent SIGTERM).
+ */
 interface Pending {
-  pid?: number;
-  started: (pid: number) => void;
-  ended: (status: number) => void;
+  readonly started: (pid: number) => void;
+  readonly ended: (status: number, left: boolean) => void;
 }
 
 const FIELD_OK = /^[^\t\n]*$/;
+/** Idle workers kept for the next tasks; more are ended when they finish. */
+const MAX_IDLE_WORKERS = 8;
+/** Status of a task whose worker died before it started (as bash's "not found"). */
+const NOT_STARTED = 127;
+/** Status of a task whose worker died while it ran (as a SIGKILL). */
+const LOST = 137;
 
 /**
- * Runs tasks through one small long-lived bash process (libexec/task-launcher.sh), so the
- * runner's own process never forks: fork() of a large Node process costs milliseconds and
- * blocks the event loop. Output goes to a file that is read back as it grows (inotify via
- * fs.watch, no polling) and once more when the task ends.
+ * Runs tasks through a pool of task workers (libexec/task-worker.sh): small long-lived bash
+ * processes, each running one task at a time as a forked subshell, so the runner's own
+ * process never forks and no task costs an exec. Workers are started when every one is busy
+ * and kept for later tasks. Output goes to a file read back as it grows (inotify via fs.watch,
+ * no polling) and once more when the task ends; on tmpfs these reads are microseconds, so they
+ * are synchronous (a thread-pool round trip costs more).
  */
 export class TaskLauncher {
-  #child: ChildProcess | undefined;
-  readonly #pending = new Map<string, Pending>();
+  readonly #idle: Worker[] = [];
+  readonly #all = new Set<Worker>();
   #next = 0;
 
-  /** Starts a task. Throws when the request cannot be expressed (a tab or newline in a field). */
+  /** Starts a task. Throws when the request cannot be expressed (a tab or newline in a path). */
   launch(request: LaunchRequest): TaskProcess {
-    const fields = [request.cwd, request.envFile, request.outFile, request.file, ...request.args];
-    for (const f of fields) {
-      if (!FIELD_OK.test(f))
-        throw new Error(`task launcher: a path or argument contains a tab or newline: ${JSON.stringify(f)}`);
+    for (const f of [request.cwd, request.prefix]) {
+      if (!FIELD_OK.test(f)) throw new Error(`task launcher: a path contains a tab or newline: ${JSON.stringify(f)}`);
     }
     let envText = "";
     for (const [k, v] of Object.entries(request.env)) {
@@ -59,121 +64,150 @@ export class TaskLauncher {
         throw new Error(`invalid environment entry ${JSON.stringify(k)}`);
       envText += `${k}=${v}\0`;
     }
-    // Small writes, done synchronously: cheaper here than two thread-pool round trips.
-    writeFileSync(request.envFile, envText, { mode: 0o600 });
-    writeFileSync(request.outFile, "");
-    const id = String(++this.#next);
-    const task = new LaunchedTask(request, () => this.#send(id, fields));
-    this.#pending.set(id, {
-      started: (pid) => task.started(pid),
-      ended: (status) => {
-        this.#pending.delete(id);
-        this.#refresh();
-        task.ended(status);
-      },
-    });
-    task.begin();
+    writeFileSync(`${request.prefix}.env`, envText, { mode: 0o600 });
+    const task = new LaunchedTask(request);
+    const id = this.#id();
+    this.#take().send(`T\t${id}\t${request.cwd}\t${request.prefix}`, id, task);
     return task;
   }
 
-  /** Deletes a directory tree with `rm -rf` in the launcher; resolves when done, never rejects. */
+  /** Deletes a directory tree with `rm -rf` in a worker; resolves when done, never rejects. */
   deleteTree(dir: string): Promise<void> {
     if (!FIELD_OK.test(dir) || !dir.startsWith("/")) return Promise.resolve();
-    const id = String(++this.#next);
     return new Promise((resolve) => {
-      this.#pending.set(id, {
-        started: () => undefined,
-        ended: () => {
-          this.#pending.delete(id);
-          this.#refresh();
-          resolve();
-        },
-      });
-      const child = this.#ensure();
-      this.#refresh();
-      child.stdin?.write(`RM\t${id}\t${dir}\n`);
+      const id = this.#id();
+      this.#take().send(`D\t${id}\t${dir}`, id, { started: () => undefined, ended: () => resolve() });
     });
   }
 
-  /** Ends the launcher (running tasks go on); pending tasks end as not started. */
+  /** Ends the workers once their current request is over (running tasks go on). */
   close(): void {
-    this.#child?.stdin?.end();
-    this.#child = undefined;
+    for (const worker of this.#all) worker.end();
+    this.#all.clear();
+    this.#idle.length = 0;
   }
 
-  #send(id: string, fields: readonly string[]): void {
-    const child = this.#ensure();
-    this.#refresh();
-    child.stdin?.write(`RUN\t${id}\t${fields.join("\t")}\n`);
+  #id(): string {
+    return (++this.#next).toString(36);
   }
 
-  #ensure(): ChildProcess {
-    if (this.#child !== undefined && this.#child.exitCode === null && this.#child.signalCode === null)
-      return this.#child;
-    const child = spawn("bash", [TASK_LAUNCHER], { stdio: ["pipe", "pipe", "inherit"], env: {} });
+  #take(): Worker {
+    return this.#idle.pop() ?? this.#start();
+  }
+
+  #start(): Worker {
+    const worker = new Worker(
+      (w) => {
+        if (!this.#all.has(w)) return;
+        if (this.#idle.length < MAX_IDLE_WORKERS) this.#idle.push(w);
+        else {
+          this.#all.delete(w);
+          w.end();
+        }
+      },
+      (w) => {
+        this.#all.delete(w);
+        const at = this.#idle.indexOf(w);
+        if (at >= 0) this.#idle.splice(at, 1);
+      },
+    );
+    this.#all.add(worker);
+    return worker;
+  }
+}
+
+/** One task worker process; it serves one request at a time. */
+class Worker {
+  readonly #child: ChildProcess;
+  #current: { id: string; pending: Pending; pid?: number } | undefined;
+
+  constructor(onIdle: (w: Worker) => void, onExit: (w: Worker) => void) {
+    // stderr is ignored: job control reports a task killed by a signal there ("Terminated").
+    const child = spawn("bash", [TASK_WORKER], { stdio: ["pipe", "pipe", "ignore"], env: {} });
     this.#child = child;
-    createInterface({ input: child.stdout }).on("line", (line) => {
-      const [kind, id = "", value = ""] = line.split(" ");
-      const p = this.#pending.get(id);
-      if (p === undefined) return;
-      if (kind === "S") p.started(Number(value));
-      else if (kind === "E") p.ended(Number(value));
+    createInterface({ input: child.stdout as NodeJS.ReadableStream }).on("line", (line) => {
+      const [kind, id, value = "", left] = line.split(" ");
+      const current = this.#current;
+      if (current === undefined || id !== current.id) return;
+      if (kind === "S") {
+        current.pid = Number(value);
+        current.pending.started(current.pid);
+      } else if (kind === "E") {
+        this.#current = undefined;
+        this.#refresh();
+        onIdle(this);
+        current.pending.ended(Number(value), left === "1");
+      }
     });
     child.once("exit", () => {
-      if (this.#child === child) this.#child = undefined;
-      // Tasks whose end the launcher can no longer report: end them as failed to start.
-      for (const [, p] of [...this.#pending]) p.ended(p.pid === undefined ? 127 : 137);
+      onExit(this);
+      const current = this.#current;
+      this.#current = undefined;
+      // A request the worker can no longer report on: not started, or lost while running.
+      current?.pending.ended(current.pid === undefined ? NOT_STARTED : LOST, current.pid !== undefined);
     });
+    child.on("error", () => undefined);
     child.stdin?.on("error", () => undefined);
-    return child;
   }
 
-  // Keep the event loop alive only while tasks are pending.
+  send(line: string, id: string, pending: Pending): void {
+    this.#current = { id, pending };
+    this.#refresh();
+    this.#child.stdin?.write(`${line}\n`);
+  }
+
+  end(): void {
+    this.#child.stdin?.end();
+  }
+
+  // Keep the event loop alive only while a request is pending.
   #refresh(): void {
+    const busy = this.#current !== undefined;
     const child = this.#child;
-    if (child === undefined) return;
-    const stdout = child.stdout as unknown as { ref?: () => void; unref?: () => void } | null;
-    const stdin = child.stdin as unknown as { ref?: () => void; unref?: () => void } | null;
-    if (this.#pending.size > 0) {
-      child.ref();
-      stdout?.ref?.();
-      stdin?.ref?.();
-    } else {
-      child.unref();
-      stdout?.unref?.();
-      stdin?.unref?.();
+    for (const handle of [child, child.stdout, child.stdin] as unknown as { ref?(): void; unref?(): void }[]) {
+      if (busy) handle?.ref?.();
+      else handle?.unref?.();
     }
   }
 }
 
-class LaunchedTask implements TaskProcess {
+const READ_SIZE = 64 * 1024;
+let scratch: Buffer | undefined;
+/**
+ * Output is streamed (inotify) once a task has run this long; a shorter task's output is read
+ * once, when it ends: most tasks of a busy line take milliseconds, and a watch plus one read
+ * per line they print would cost more than the task.
+ */
+const STREAM_AFTER_MS = 100;
+
+class LaunchedTask implements TaskProcess, Pending {
   readonly done: Promise<ProcessExit>;
+  readonly #request: LaunchRequest;
   #resolve!: (exit: ProcessExit) => void;
   #pid: number | undefined;
   #terminating = false;
   #ended = false;
   readonly #timers: NodeJS.Timeout[] = [];
+  readonly #stream: NodeJS.Timeout;
   #watcher: FSWatcher | undefined;
-  #handle: Promise<FileHandle | undefined> | undefined;
+  #fd: number | undefined;
   #offset = 0;
-  #reading: Promise<void> = Promise.resolve();
 
-  constructor(
-    private readonly request: LaunchRequest,
-    private readonly send: () => void,
-  ) {
+  constructor(request: LaunchRequest) {
+    this.#request = request;
     this.done = new Promise((resolve) => (this.#resolve = resolve));
-  }
-
-  begin(): void {
-    this.#handle = open(this.request.outFile, "r").catch(() => undefined);
-    try {
-      this.#watcher = watch(this.request.outFile, () => this.#pump());
-      this.#watcher.on("error", () => undefined);
-    } catch {
-      this.#watcher = undefined;
-    }
-    this.send();
+    const out = `${request.prefix}.out`;
+    // Created (empty) here and read through this handle; the task appends.
+    this.#fd = openSync(out, "w+");
+    this.#stream = setTimeout(() => {
+      try {
+        this.#watcher = watch(out, () => this.#pump());
+        this.#watcher.on("error", () => undefined);
+      } catch {
+        this.#watcher = undefined;
+      }
+      this.#pump();
+    }, STREAM_AFTER_MS).unref();
   }
 
   started(pid: number): void {
@@ -181,26 +215,24 @@ class LaunchedTask implements TaskProcess {
     if (this.#terminating) this.#signal();
   }
 
-  ended(status: number): void {
+  ended(status: number, left: boolean): void {
     if (this.#ended) return;
     this.#ended = true;
-    // Processes the task left behind in its group: SIGTERM now, SIGKILL after the grace.
+    // Processes the task left behind in its group had SIGTERM: SIGKILL after the grace.
     const pid = this.#pid;
-    if (pid !== undefined && !this.#terminating && signalGroup(pid, "SIGTERM")) {
-      this.#timers.push(setTimeout(() => signalGroup(pid, "SIGKILL"), this.request.graceMs).unref());
+    if (pid !== undefined && left && !this.#terminating) {
+      this.#timers.push(setTimeout(() => signalGroup(pid, "SIGKILL"), this.#request.graceMs).unref());
     }
+    clearTimeout(this.#stream);
     this.#watcher?.close();
     this.#pump();
-    void this.#reading.then(async () => {
-      const handle = await this.#handle;
-      await handle?.close().catch(() => undefined);
-      // bash reports a signal death as 128+N, which is also the run's exit code convention.
-      this.#resolve({
-        code: status,
-        signal: null,
-        error:
-          pid === undefined ? new Error(`the task launcher could not start the task (status ${status})`) : undefined,
-      });
+    if (this.#fd !== undefined) closeSync(this.#fd);
+    this.#fd = undefined;
+    // bash reports a signal death as 128+N, which is also the run's exit code convention.
+    this.#resolve({
+      code: status,
+      signal: null,
+      error: pid === undefined ? new Error(`the task worker could not start the task (status ${status})`) : undefined,
     });
   }
 
@@ -213,21 +245,24 @@ class LaunchedTask implements TaskProcess {
   #signal(): void {
     const pid = this.#pid as number;
     if (signalGroup(pid, "SIGTERM"))
-      this.#timers.push(setTimeout(() => signalGroup(pid, "SIGKILL"), this.request.graceMs).unref());
+      this.#timers.push(setTimeout(() => signalGroup(pid, "SIGKILL"), this.#request.graceMs).unref());
   }
 
-  // Reads what the task appended since the last read; reads are chained, never concurrent.
+  // Reads what the task appended since the last read.
   #pump(): void {
-    this.#reading = this.#reading.then(async () => {
-      const handle = await this.#handle;
-      if (handle === undefined) return;
-      for (;;) {
-        const buffer = Buffer.allocUnsafe(64 * 1024);
-        const { bytesRead } = await handle.read(buffer, 0, buffer.length, this.#offset).catch(() => ({ bytesRead: 0 }));
-        if (bytesRead === 0) return;
-        this.#offset += bytesRead;
-        this.request.onData(buffer.subarray(0, bytesRead));
+    const fd = this.#fd;
+    if (fd === undefined) return;
+    scratch ??= Buffer.allocUnsafe(READ_SIZE);
+    for (;;) {
+      let n: number;
+      try {
+        n = readSync(fd, scratch, 0, READ_SIZE, this.#offset);
+      } catch {
+        return;
       }
-    });
+      if (n === 0) return;
+      this.#offset += n;
+      this.#request.onData(Buffer.from(scratch.subarray(0, n)));
+    }
   }
 }

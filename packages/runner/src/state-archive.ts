@@ -1,5 +1,5 @@
-import { constants } from "node:fs";
-import { lstat, mkdir, open, readdir } from "node:fs/promises";
+import { constants, lstatSync, readdirSync } from "node:fs";
+import { mkdir, open } from "node:fs/promises";
 import { resolve, sep } from "node:path";
 import type { BlobStore } from "@causeway/core";
 import { FILE_CONCURRENCY, mapLimit } from "./concurrency.js";
@@ -80,33 +80,30 @@ function byPath(a: { path: string }, b: { path: string }): number {
 /**
  * Reads every regular file under `dir` (recursively), with its permission bits. Symlinks,
  * devices, sockets and names an archive could not restore are skipped and listed. A missing
- * `dir` reads as empty; a `dir` that is a symlink is not followed.
+ * `dir` reads as empty; a `dir` that is a symlink is not followed. Directories are listed
+ * synchronously (workspaces are on tmpfs, where a listing costs less than a thread-pool round
+ * trip, and most state directories are empty); file contents are read asynchronously.
  */
 export async function readTree(dir: string): Promise<Tree> {
-  const files: TreeFile[] = [];
+  const found: { full: string; path: string }[] = [];
   const skipped: string[] = [];
-  const walk = async (abs: string, rel: string): Promise<void> => {
-    const entries = await readdir(abs, { withFileTypes: true });
-    await mapLimit(entries, FILE_CONCURRENCY, async (entry) => {
+  const walk = (abs: string, rel: string): void => {
+    for (const entry of readdirSync(abs, { withFileTypes: true })) {
       const path = rel === "" ? entry.name : `${rel}/${entry.name}`;
       const full = `${abs}/${entry.name}`;
-      if (entry.isDirectory()) return walk(full, path);
       const reason = unsafePathReason(path);
-      if (!entry.isFile()) skipped.push(`${path} (not a regular file)`);
+      if (entry.isDirectory()) walk(full, path);
+      else if (!entry.isFile()) skipped.push(`${path} (not a regular file)`);
       else if (reason !== undefined) skipped.push(`${path} (${reason})`);
-      else files.push(await readRegularFile(full, path));
-    });
+      else found.push({ full, path });
+    }
   };
   // The directory itself may have been replaced by the job: never follow a symlink out of it.
-  let root;
-  try {
-    root = await lstat(dir);
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === "ENOENT") return { files, skipped };
-    throw error;
-  }
-  if (!root.isDirectory()) return { files, skipped: [". (not a directory)"] };
-  await walk(dir, "");
+  const root = lstatSync(dir, { throwIfNoEntry: false });
+  if (root === undefined) return { files: [], skipped };
+  if (!root.isDirectory()) return { files: [], skipped: [". (not a directory)"] };
+  walk(dir, "");
+  const files = await mapLimit(found, FILE_CONCURRENCY, (f) => readRegularFile(f.full, f.path));
   files.sort(byPath);
   return { files, skipped: skipped.sort() };
 }

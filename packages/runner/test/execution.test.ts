@@ -184,6 +184,22 @@ describe("task execution", () => {
     expect(chunks.join("")).toMatch(/^second$/m);
   });
 
+  it("runs concurrent runs at the same time, each in its own task worker", async () => {
+    const { runner } = testRunner(dir);
+    const silent = { onStarted: () => undefined, onLog: () => undefined };
+    // Each run signals, then waits for the other's signal: only concurrent runs both finish.
+    const a = runner.execute(
+      makeSpec(scriptJob([`touch ${dir}/a`, `while [ ! -e ${dir}/b ]; do sleep 0.01; done`])),
+      silent,
+    );
+    const b = runner.execute(
+      makeSpec(scriptJob([`touch ${dir}/b`, `while [ ! -e ${dir}/a ]; do sleep 0.01; done`])),
+      silent,
+    );
+    const [ra, rb] = await Promise.all([a.done, b.done]);
+    expect([ra.status, rb.status]).toEqual(["success", "success"]);
+  });
+
   it("reports onStarted once, after execute returned", async () => {
     const { runner } = testRunner(dir);
     let started = 0;

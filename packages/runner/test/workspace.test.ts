@@ -236,6 +236,51 @@ describe("environment", () => {
     expect(env.HOME).toBeUndefined();
   });
 
+  it("gives the task's shell exactly the given environment, nothing of the worker's", async () => {
+    const base = { PATH: "/usr/bin:/bin", LANG: "C.UTF-8" };
+    const { run } = testRunner(dir, { keepWorkspaces: true, env: base });
+    const spec = makeSpec(
+      scriptJob([
+        DUMP_ENV,
+        // Every shell variable and function, exported or not, and the script's name.
+        'declare -p > "$JOB_PATH/vars.txt"; declare -F > "$JOB_PATH/funcs.txt"; echo "$0" > "$JOB_PATH/zero.txt"',
+      ]),
+    );
+    const { result } = await run(spec);
+    expect(result.status).toBe("success");
+    const root = `${dir}/${spec.run.id}-1`;
+    const env = await envOf(root);
+    // What bash itself exports into any script's environment: PWD, SHLVL, OLDPWD and `_`.
+    const own = new Set(["PWD", "SHLVL", "OLDPWD", "_"]);
+    const given = Object.keys(env).filter((name) => !own.has(name));
+    expect(given.every((name) => !name.startsWith("__cw"))).toBe(true);
+    expect(env.PATH).toBe(`${SHIPCTL_DIR}:/usr/bin:/bin`);
+    expect(env.LANG).toBe("C.UTF-8");
+    expect(env.PWD).toBe(root);
+    // Only the task script's own variables and functions use the __cw_ prefix: the worker's
+    // request variables (__cw_k, __cw_i, __cw_a, __cw_b, __cw_v...) are gone.
+    const vars = await readFile(`${root}/vars.txt`, "utf8");
+    for (const name of ["__cw_k", "__cw_i", "__cw_a", "__cw_b", "__cw_v", "__cw_s", "__cw_l"]) {
+      expect(vars).not.toMatch(new RegExp(`^declare -\\S+ ${name}=`, "m"));
+    }
+    const funcs = (await readFile(`${root}/funcs.txt`, "utf8")).trim().split("\n");
+    expect(funcs.every((f) => f.startsWith("declare -f __cw_"))).toBe(true);
+    expect((await readFile(`${root}/zero.txt`, "utf8")).trim()).toBe(`${root}/scripts/task-1.sh`);
+  });
+
+  it("runs tasks in their own process, a child of a reused task worker", async () => {
+    const { run } = testRunner(dir, { keepWorkspaces: true });
+    const roots: string[] = [];
+    for (let i = 0; i < 3; i++) {
+      const spec = makeSpec(scriptJob(['echo "$BASHPID $PPID" > "$JOB_PATH/pids.txt"']));
+      expect((await run(spec)).result.status).toBe("success");
+      roots.push(`${dir}/${spec.run.id}-1`);
+    }
+    const pids = await Promise.all(roots.map(async (r) => (await readFile(`${r}/pids.txt`, "utf8")).trim().split(" ")));
+    expect(new Set(pids.map(([own]) => own)).size).toBe(3);
+    expect(new Set(pids.map(([, parent]) => parent)).size).toBe(1);
+  });
+
   it("puts shipctl first on PATH", async () => {
     const { run } = testRunner(dir);
     const { result, rec } = await run(makeSpec(scriptJob(["command -v shipctl"])));

@@ -1,33 +1,46 @@
 import type { LogStore } from "@causeway/core";
-import { appendFile, mkdir, open } from "node:fs/promises";
+import { closeSync, mkdirSync, openSync, writeSync } from "node:fs";
+import { open } from "node:fs/promises";
 import { join } from "node:path";
 import { StoreError } from "./errors.js";
 
+/** Append handles kept open, least recently used closed first. */
+const OPEN_FILES = 32;
+
 /**
- * Run logs on disk: `<root>/<runId>.log`, append-only. Calls for one run (appends, reads,
- * sizes) run one after another in the order they were made, so appends keep their order and a
- * read never sees half a chunk; different runs proceed in parallel. Appends are not fsynced: they
- * survive a crash of the process, and a runner re-sends what the server no longer has after a
- * crash of the machine (uploads are by byte offset).
+ * Run logs on disk: `<root>/<runId>.log`, append-only. Appends are synchronous writes through
+ * a handle kept open while the run logs (the least recently used of 32 is closed): a page-cache
+ * write costs microseconds, while each asynchronous call is a thread-pool round trip that costs
+ * more than the write (measured on the 1,000-job DAG, where a run's console is a few appends).
+ * A chunk is one write, so a read never sees half of it. Reads and sizes of one run run one
+ * after another in the order they were made. Appends are not fsynced: they survive a crash of
+ * the process, and a runner re-sends what the server no longer has after a crash of the
+ * machine (uploads are by byte offset).
  */
 export class FileLogStore implements LogStore {
   readonly #root: string;
   readonly #tails = new Map<number, Promise<unknown>>();
-  #rootReady: Promise<unknown> | undefined;
+  readonly #open = new Map<number, number>();
+  #rootReady = false;
 
   constructor(root: string) {
     this.#root = root;
   }
 
   append(runId: number, chunk: Uint8Array): Promise<void> {
-    return this.#serial(runId, async () => {
-      this.#rootReady ??= mkdir(this.#root, { recursive: true }).catch((error: unknown) => {
-        this.#rootReady = undefined;
-        throw error;
-      });
-      await this.#rootReady;
-      if (chunk.byteLength > 0) await appendFile(this.#path(runId), chunk);
-    });
+    try {
+      const bad = checkRunId(runId);
+      if (bad !== undefined) throw bad;
+      if (chunk.byteLength > 0) {
+        const fd = this.#handle(runId);
+        let done = 0;
+        while (done < chunk.byteLength) done += writeSync(fd, chunk, done);
+      }
+      return Promise.resolve();
+    } catch (error) {
+      this.#close(runId);
+      return Promise.reject(error instanceof Error ? error : new Error(String(error)));
+    }
   }
 
   read(runId: number, offset = 0): Promise<Uint8Array> {
@@ -66,9 +79,42 @@ export class FileLogStore implements LogStore {
     });
   }
 
-  /** Resolves once every call made so far has settled. */
+  /** Resolves once every call made so far has settled; closes the append handles. */
   async flush(): Promise<void> {
     await Promise.allSettled([...this.#tails.values()]);
+    for (const runId of [...this.#open.keys()]) this.#close(runId);
+  }
+
+  #handle(runId: number): number {
+    const fd = this.#open.get(runId);
+    if (fd !== undefined) {
+      // Most recently used last.
+      this.#open.delete(runId);
+      this.#open.set(runId, fd);
+      return fd;
+    }
+    if (!this.#rootReady) {
+      mkdirSync(this.#root, { recursive: true });
+      this.#rootReady = true;
+    }
+    const opened = openSync(this.#path(runId), "a");
+    this.#open.set(runId, opened);
+    if (this.#open.size > OPEN_FILES) {
+      const [oldest] = this.#open.keys();
+      if (oldest !== undefined) this.#close(oldest);
+    }
+    return opened;
+  }
+
+  #close(runId: number): void {
+    const fd = this.#open.get(runId);
+    if (fd === undefined) return;
+    this.#open.delete(runId);
+    try {
+      closeSync(fd);
+    } catch {
+      // Nothing was buffered: a failed close loses nothing.
+    }
   }
 
   #path(runId: number): string {
@@ -76,9 +122,8 @@ export class FileLogStore implements LogStore {
   }
 
   #serial<T>(runId: number, task: () => Promise<T>): Promise<T> {
-    if (!Number.isSafeInteger(runId) || runId <= 0) {
-      return Promise.reject(new StoreError("STORE_BAD_ARGUMENT", `a run id must be a positive integer, not ${runId}`));
-    }
+    const bad = checkRunId(runId);
+    if (bad !== undefined) return Promise.reject(bad);
     const previous = this.#tails.get(runId) ?? Promise.resolve();
     const result = previous.then(task);
     const tail = result.then(
@@ -92,6 +137,12 @@ export class FileLogStore implements LogStore {
     });
     return result;
   }
+}
+
+function checkRunId(runId: number): StoreError | undefined {
+  return Number.isSafeInteger(runId) && runId > 0
+    ? undefined
+    : new StoreError("STORE_BAD_ARGUMENT", `a run id must be a positive integer, not ${runId}`);
 }
 
 async function openIfExists(path: string) {

@@ -1,0 +1,47 @@
+#!/usr/bin/env bash
+# Causeway's task worker: a small long-lived bash process that runs one task at a time, so the
+# runner's large Node process never forks (its fork() costs grow with its memory and block the
+# event loop). A task is a subshell forked from this shell that sources the task script: no
+# exec of env or of a new bash, which on a virtual machine cost more than the task itself.
+# The worker is started with an empty environment and defines no functions, so the task's
+# shell holds nothing but what the task is given.
+#
+# Requests on stdin, one per line, tab-separated (paths hold no tab or newline):
+#   T <id> <cwd> <prefix>   run <prefix>.sh in <cwd> with exactly the environment of
+#                           <prefix>.env (NUL-separated NAME=value entries), stdin /dev/null,
+#                           stdout and stderr appended to <prefix>.out, in its own process group
+#   D <id> <path>           delete the tree <path> (rm -rf)
+# Replies on stdout: "S <id> <pid>" once a task started (pid = its process group id) and
+# "E <id> <status> [<left>]" when a request is over (128+N for a task killed by signal N;
+# <left> is 1 when processes the task left in its group were sent SIGTERM). End of stdin ends
+# the worker; a running task is not waited for.
+set -m
+while IFS=$'\t' read -r __cw_k __cw_i __cw_a __cw_b; do
+  case $__cw_k in
+    T)
+      (
+        # The task's shell: no job control (its background jobs stay in its process group).
+        set +m
+        cd -- "$__cw_a" 2>/dev/null || exit 127
+        mapfile -d '' -t __cw_v <"$__cw_b.env" || exit 126
+        # A name the shell refuses (readonly, invalid) is left out, as bash drops it at startup.
+        for __cw_k in "${__cw_v[@]}"; do export -- "$__cw_k" 2>/dev/null; done
+        BASH_ARGV0=$__cw_b.sh
+        unset __cw_k __cw_i __cw_a __cw_b __cw_v __cw_p __cw_s __cw_l
+        . "$0"
+      ) </dev/null >>"$__cw_b.out" 2>&1 &
+      __cw_p=$!
+      printf 'S %s %s\n' "$__cw_i" "$__cw_p"
+      wait "$__cw_p"
+      __cw_s=$?
+      # Processes the task left behind in its group get SIGTERM now; "1" asks the runner to
+      # SIGKILL the group after its grace period.
+      if kill -TERM -- "-$__cw_p" 2>/dev/null; then __cw_l=1; else __cw_l=0; fi
+      printf 'E %s %s %s\n' "$__cw_i" "$__cw_s" "$__cw_l"
+      ;;
+    D)
+      [ "${__cw_a:0:1}" = / ] && rm -rf -- "$__cw_a"
+      printf 'E %s %s\n' "$__cw_i" "$?"
+      ;;
+  esac
+done
