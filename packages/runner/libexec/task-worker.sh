@@ -7,9 +7,9 @@
 # shell holds nothing but what the task is given.
 #
 # Requests on stdin, one per line, tab-separated (paths hold no tab or newline):
-#   T <id> <cwd> <prefix>   run <prefix>.sh in <cwd> with exactly the environment of
-#                           <prefix>.env (NUL-separated NAME=value entries), stdin /dev/null,
-#                           stdout and stderr appended to <prefix>.out, in its own process group
+#   T <id> <cwd> <prefix>   run <prefix>.sh in <cwd> (the script exports the task's environment
+#                           first), stdin /dev/null, stdout and stderr appended to <prefix>.out,
+#                           in its own process group
 #   D <id> <path>           delete the tree <path> (rm -rf)
 # Replies on stdout: "S <id> <pid>" once a task started (pid = its process group id) and
 # "E <id> <status> [<left>]" when a request is over (128+N for a task killed by signal N;
@@ -23,11 +23,8 @@ while IFS=$'\t' read -r __cw_k __cw_i __cw_a __cw_b; do
         # The task's shell: no job control (its background jobs stay in its process group).
         set +m
         cd -- "$__cw_a" 2>/dev/null || exit 127
-        mapfile -d '' -t __cw_v <"$__cw_b.env" || exit 126
-        # A name the shell refuses (readonly, invalid) is left out, as bash drops it at startup.
-        for __cw_k in "${__cw_v[@]}"; do export -- "$__cw_k" 2>/dev/null; done
         BASH_ARGV0=$__cw_b.sh
-        unset __cw_k __cw_i __cw_a __cw_b __cw_v __cw_p __cw_s __cw_l
+        unset __cw_k __cw_i __cw_a __cw_b __cw_p __cw_s __cw_l
         . "$0"
       ) </dev/null >>"$__cw_b.out" 2>&1 &
       __cw_p=$!

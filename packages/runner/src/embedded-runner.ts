@@ -219,26 +219,29 @@ class RunExecution implements EmbeddedExecution {
       tasks.push({ name: "hooks", step: undefined, lines: [] });
     }
 
-    const scripts = tasks.map((task, i) =>
-      taskScript({
-        index: i + 1,
-        name: task.name,
-        lines: i === 0 ? [...job.hooks.on_start.script, ...task.lines] : task.lines,
-        onFailure: job.hooks.on_failure.script,
-        always: job.hooks.always.script,
-        onSuccess: i === tasks.length - 1 ? job.hooks.on_success.script : undefined,
-      }),
-    );
     if (this.#stop !== undefined) throw new Error(this.#stop.reason);
-    const root = createWorkspace(this.#opts.workDir, spec, scripts);
+    let planned: Prepared["tasks"] = [];
+    const root = createWorkspace(this.#opts.workDir, spec, (at) => {
+      const runEnv = runEnvironment(spec, at, this.#opts.env, SHIPCTL_DIR);
+      planned = tasks.map((task) => ({
+        task,
+        env: task.step === undefined ? { ...runEnv, TASK_NAME: task.name } : taskEnvironment(runEnv, task.step),
+      }));
+      return planned.map(({ task, env }, i) =>
+        taskScript({
+          index: i + 1,
+          name: task.name,
+          lines: i === 0 ? [...job.hooks.on_start.script, ...task.lines] : task.lines,
+          onFailure: job.hooks.on_failure.script,
+          always: job.hooks.always.script,
+          onSuccess: i === tasks.length - 1 ? job.hooks.on_success.script : undefined,
+          env,
+        }),
+      );
+    });
     this.#root = root;
     const paths = workspacePaths(root);
     setup.line(`workspace: ${root}`);
-    const runEnv = runEnvironment(spec, root, this.#opts.env, SHIPCTL_DIR);
-    const planned = tasks.map((task) => ({
-      task,
-      env: task.step === undefined ? { ...runEnv, TASK_NAME: task.name } : taskEnvironment(runEnv, task.step),
-    }));
 
     // Data: git checkouts and state archives, concurrently.
     const gitDeps = spec.dependencies.filter((d) => d.operation === "IN" && d.type === "gitRepo");
@@ -318,13 +321,14 @@ class RunExecution implements EmbeddedExecution {
       try {
         const common = {
           cwd: prepared.paths.root,
-          env,
           graceMs: this.#opts.cancelGraceMs,
           onData: (chunk: Buffer) => this.#emit(chunk),
         };
+        // A task worker's subshell takes the environment from the script; a direct spawn also
+        // gets it as the process environment, exactly.
         proc =
           this.#launcher === undefined
-            ? new GroupProcess(this.#opts.shell, [`${prefix}.sh`], common)
+            ? new GroupProcess(this.#opts.shell, [`${prefix}.sh`], { ...common, env })
             : this.#launcher.launch({ ...common, prefix });
       } catch (error) {
         return {

@@ -1,5 +1,5 @@
 import { spawn, type ChildProcess } from "node:child_process";
-import { closeSync, openSync, readSync, watch, writeFileSync, type FSWatcher } from "node:fs";
+import { closeSync, openSync, readSync, watch, type FSWatcher } from "node:fs";
 import { createInterface } from "node:readline";
 import { signalGroup, type ProcessExit } from "./process.js";
 import { TASK_WORKER } from "./paths.js";
@@ -12,12 +12,11 @@ export interface TaskProcess {
 }
 
 /**
- * What to run: the bash script `<prefix>.sh` (sourced by a task worker's subshell) in `cwd`,
- * with exactly `env` (written to `<prefix>.env`), output to `<prefix>.out`.
+ * What to run: the bash script `<prefix>.sh` (sourced by a task worker's subshell; it sets its
+ * own environment, see script.ts) in `cwd`, output to `<prefix>.out`.
  */
 export interface LaunchRequest {
   readonly cwd: string;
-  readonly env: Readonly<Record<string, string>>;
   readonly prefix: string;
   readonly graceMs: number;
   readonly onData: (chunk: Buffer) => void;
@@ -58,13 +57,6 @@ export class TaskLauncher {
     for (const f of [request.cwd, request.prefix]) {
       if (!FIELD_OK.test(f)) throw new Error(`task launcher: a path contains a tab or newline: ${JSON.stringify(f)}`);
     }
-    let envText = "";
-    for (const [k, v] of Object.entries(request.env)) {
-      if (k.includes("=") || k.includes("\0") || v.includes("\0"))
-        throw new Error(`invalid environment entry ${JSON.stringify(k)}`);
-      envText += `${k}=${v}\0`;
-    }
-    writeFileSync(`${request.prefix}.env`, envText, { mode: 0o600 });
     const task = new LaunchedTask(request);
     const id = this.#id();
     this.#take().send(`T\t${id}\t${request.cwd}\t${request.prefix}`, id, task);

@@ -1,3 +1,4 @@
+import { isEnvName } from "@causeway/core";
 import { markerText } from "./console.js";
 
 /**
@@ -14,6 +15,10 @@ import { markerText } from "./console.js";
  *   fails the job (a failing `on_success` still runs `always`).
  * An `exit` in a task line ends the task with that status (hooks run as above); a SIGTERM
  * (cancel, timeout) ends the script without running any hook.
+ *
+ * The task's environment opens the script as one `export` of single-quoted literals (values are
+ * never evaluated): a task worker's subshell sources the script, and this costs less than
+ * reading an environment file into it (measured on the 1,000-job DAG).
  */
 
 /** What one task script runs. */
@@ -27,6 +32,8 @@ export interface TaskScriptInput {
   readonly always: readonly string[];
   /** Set for the last task only: its `on_success` lines (possibly none). */
   readonly onSuccess: readonly string[] | undefined;
+  /** The task's environment (see `envExport`). */
+  readonly env: Readonly<Record<string, string>>;
 }
 
 /** A bash single-quoted literal of `text` (no expansion of any kind). */
@@ -62,6 +69,40 @@ function commands(lines: readonly string[], nextId: () => string, onFail: string
   return out;
 }
 
+/**
+ * Variables bash keeps for itself (readonly, or never taken from its environment): an export of
+ * them would fail, as bash ignores them at startup.
+ */
+const SHELL_OWNED = new Set([
+  "BASHOPTS",
+  "BASHPID",
+  "BASH_ARGC",
+  "BASH_ARGV",
+  "BASH_LINENO",
+  "BASH_SOURCE",
+  "BASH_VERSINFO",
+  "EUID",
+  "FUNCNAME",
+  "GROUPS",
+  "PPID",
+  "SHELLOPTS",
+  "UID",
+]);
+
+/**
+ * One `export` command setting `env` (single-quoted literals, one variable a line), or "" for
+ * an empty environment. Names that cannot be shell variables are left out, as bash leaves
+ * them out of its variables at startup. Throws for a value holding NUL (no environment can).
+ */
+export function envExport(env: Readonly<Record<string, string>>): string {
+  const parts: string[] = [];
+  for (const [name, value] of Object.entries(env)) {
+    if (value.includes("\0")) throw new Error(`environment variable ${name} holds a NUL character`);
+    if (isEnvName(name) && !SHELL_OWNED.has(name)) parts.push(`${name}=${shellQuote(value)}`);
+  }
+  return parts.length === 0 ? "" : `export \\\n  ${parts.join(" \\\n  ")}\n`;
+}
+
 /** The bash script of one task (see the module comment for its semantics). */
 export function taskScript(input: TaskScriptInput): string {
   let n = 0;
@@ -85,6 +126,7 @@ export function taskScript(input: TaskScriptInput): string {
   }
   return (
     `# Causeway task script (generated): task ${input.index}\n` +
+    envExport(input.env) +
     PRELUDE +
     `__cw_fail() { local r=$__cw_r; __cw_p=hooks; ${fail.map((c) => `${c}; `).join("")}__cw_end "$r"; }\n` +
     ok +

@@ -1,4 +1,4 @@
-import { mkdirSync, renameSync, writeFileSync } from "node:fs";
+import { mkdirSync, renameSync, rmSync, writeFileSync } from "node:fs";
 import { rm } from "node:fs/promises";
 import { randomBytes } from "node:crypto";
 import type { DependencySpec, RunSpec } from "@causeway/core";
@@ -65,26 +65,39 @@ export function checkDirName(what: string, name: string): void {
  * Creates the skeleton of a run's workspace: the root `<workDir>/<runId>-<attempt>` (or
  * `<runId>-<attempt>-<random>` when that exists: a second execution of an attempt never reuses
  * a workspace; `workDir` is created when missing), the layout directories, `message.json`, the
- * task scripts, and each dependency's directory, data dir and `version.json`. These are a
+ * task scripts (`scriptsFor(root)`: they hold paths under the root), and each dependency's
+ * directory, data dir and `version.json`. These are a
  * dozen metadata calls on tiny files, made synchronously: workspaces live on tmpfs by default,
  * where a call costs microseconds, less than a promise and thread-pool round trip (measured on
  * the 1,000-job DAG: the async version cost more event-loop time). On a disk work directory
- * they block longer. Returns the root.
+ * they block longer. Returns the root; a workspace whose creation failed is removed.
  */
-export function createWorkspace(workDir: string, spec: RunSpec, scripts: readonly string[]): string {
+export function createWorkspace(
+  workDir: string,
+  spec: RunSpec,
+  scriptsFor: (root: string) => readonly string[],
+): string {
   const root = createRoot(workDir, spec.run.id, spec.run.attempt);
-  for (const d of LAYOUT_DIRS) mkdirSync(`${root}/${d}`);
-  for (const op of ["IN", "OUT"] as const) {
-    if (spec.dependencies.some((dep) => dep.operation === op)) mkdirSync(`${root}/${op}`);
-  }
-  if (spec.job.integrations.length > 0) mkdirSync(`${root}/integrations`);
-  writeFileSync(`${root}/message.json`, runMessage(spec));
-  scripts.forEach((text, i) => writeFileSync(`${root}/scripts/task-${i + 1}.sh`, text));
-  for (const dep of spec.dependencies) {
-    const { path, dataDir } = dependencyPaths(root, dep);
-    mkdirSync(path);
-    mkdirSync(dataDir);
-    writeFileSync(`${path}/version.json`, versionJson(dep));
+  try {
+    const scripts = scriptsFor(root);
+    for (const d of LAYOUT_DIRS) mkdirSync(`${root}/${d}`);
+    for (const op of ["IN", "OUT"] as const) {
+      if (spec.dependencies.some((dep) => dep.operation === op)) mkdirSync(`${root}/${op}`);
+    }
+    if (spec.job.integrations.length > 0) mkdirSync(`${root}/integrations`);
+    writeFileSync(`${root}/message.json`, runMessage(spec));
+    // The scripts hold the tasks' environment (secret parameters included): owner-only.
+    scripts.forEach((text, i) => writeFileSync(`${root}/scripts/task-${i + 1}.sh`, text, { mode: 0o600 }));
+    for (const dep of spec.dependencies) {
+      const { path, dataDir } = dependencyPaths(root, dep);
+      mkdirSync(path);
+      mkdirSync(dataDir);
+      writeFileSync(`${path}/version.json`, versionJson(dep));
+    }
+  } catch (error) {
+    // A half-made workspace is nobody's: remove it before reporting.
+    rmSync(root, { recursive: true, force: true });
+    throw error;
   }
   return root;
 }

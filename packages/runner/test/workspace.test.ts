@@ -1,6 +1,7 @@
 import { readFile, stat } from "node:fs/promises";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { SHIPCTL_DIR } from "../src/index.js";
+import { shellQuote } from "../src/script.js";
 import { makeDep, makeSpec, scriptJob, tempDir, testRunner } from "./helpers.js";
 
 let dir: string;
@@ -288,7 +289,7 @@ describe("environment", () => {
     expect(rec.outputLines).toContain(`${SHIPCTL_DIR}/shipctl`);
   });
 
-  it("exports manual parameters verbatim, never as script text; the task env comes last", async () => {
+  it("exports manual parameters verbatim, as quoted literals never evaluated; the task env comes last", async () => {
     const { run } = testRunner(dir, { keepWorkspaces: true });
     const job = scriptJob([DUMP_ENV], "");
     const tricky = `it's "$(touch pwned)" \`id\` $HOME\nline2`;
@@ -303,7 +304,11 @@ describe("environment", () => {
     const env = await envOf(root);
     expect(env).toMatchObject({ TRICKY: tricky, STAGE: "test", MODE: "task-wins", JOB_NAME: "param-wins" });
     await expect(stat(`${root}/pwned`)).rejects.toThrow();
-    expect(await readFile(`${root}/scripts/task-1.sh`, "utf8")).not.toContain("touch pwned");
+    // The value is in the script only as one single-quoted literal of its opening `export`.
+    const script = await readFile(`${root}/scripts/task-1.sh`, "utf8");
+    expect(script).toContain(`  TRICKY=${shellQuote(tricky)} \\\n`);
+    expect(script.split("touch pwned")).toHaveLength(2);
+    expect((await stat(`${root}/scripts/task-1.sh`)).mode & 0o777).toBe(0o600);
   });
 
   it.each([["bad-name"], ["1ST"], ["A B"], ["X=Y"], [""]])("rejects the manual parameter name %j", async (name) => {
