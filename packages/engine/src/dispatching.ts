@@ -19,6 +19,8 @@ export async function dispatchWithin(
   const groups = new Set<string>();
   let processing = 0;
   for (const run of model.active.values()) {
+    // Waiting runs (often most of the active ones in a strict line) take no part.
+    if (run.status === "waiting") continue;
     const job = model.job(run.job);
     if (run.status === "processing") {
       processing++;

@@ -215,6 +215,17 @@ export class ReadModel {
     return busy.sort();
   }
 
+  /** Whether some upstream job of `job` (transitively) has an active run; stops at the first. */
+  hasBusyAncestor(jobName: string): boolean {
+    const ancestors = this.ancestors(jobName);
+    if (this.#activeByJob.size < ancestors.size) {
+      for (const [job, ids] of this.#activeByJob) if (ids.size > 0 && ancestors.has(job)) return true;
+    } else {
+      for (const job of ancestors) if ((this.#activeByJob.get(job)?.size ?? 0) > 0) return true;
+    }
+    return false;
+  }
+
   /** Jobs directly connected to `job`, for chrono dispatch. */
   neighbours(jobName: string): string[] {
     const job = this.job(jobName);

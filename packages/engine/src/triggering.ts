@@ -148,12 +148,16 @@ export async function releaseStrictWaiters(
   settled: string,
 ): Promise<void> {
   const { model } = ctx;
-  for (const run of [...model.active.values()]) {
+  // Collected first (releasing changes the active runs). A waiting run keeps its job busy, so a
+  // release never changes whether another waiting run may go.
+  const ready = [];
+  for (const run of model.active.values()) {
     if (run.status !== "waiting") continue;
     const job = model.job(run.job);
-    if (job === undefined) continue;
-    if (!model.ancestors(job.name).has(settled)) continue;
-    if (model.busyAncestors(job.name).length > 0) continue;
+    if (job === undefined || !model.ancestors(job.name).has(settled) || model.hasBusyAncestor(job.name)) continue;
+    ready.push({ run, job });
+  }
+  for (const { run, job } of ready) {
     await release(ctx, tx, events, job, run.id);
     const explain = await tx.insertExplain({
       job: job.name,

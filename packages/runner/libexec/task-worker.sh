@@ -10,30 +10,43 @@
 #   T <id> <cwd> <prefix>   run <prefix>.sh in <cwd> (the script exports the task's environment
 #                           first), stdin /dev/null, stdout and stderr appended to <prefix>.out,
 #                           in its own process group
+#   X <id> <cwd> <prefix>   the same, the script run by a fresh bash (exec) instead of sourced
 #   D <id> <path>           delete the tree <path> (rm -rf)
 # Replies on stdout: "S <id> <pid>" once a task started (pid = its process group id) and
 # "E <id> <status> [<left>]" when a request is over (128+N for a task killed by signal N;
 # <left> is 1 when processes the task left in its group were sent SIGTERM). End of stdin ends
 # the worker; a running task is not waited for.
 set -m
+# In a sourced task, $$ is this worker's pid (a subshell keeps its parent's $$; $BASHPID is the
+# task's own); the runner sends tasks whose script text uses $$ as X. A task that signals $$ to
+# end itself (from a file it sources, say) reaches the worker: the signal is passed on to the
+# task's process group. A handled signal is reset to its default in the task.
+__cw_p=
+for __cw_k in TERM INT HUP QUIT; do
+  trap "__cw_t=1; [ -z \"\$__cw_p\" ] || kill -$__cw_k -- \"-\$__cw_p\" 2>/dev/null" "$__cw_k"
+done
 while IFS=$'\t' read -r __cw_k __cw_i __cw_a __cw_b; do
   case $__cw_k in
-    T)
+    T | X)
       (
         # The task's shell: no job control (its background jobs stay in its process group).
         set +m
         cd -- "$__cw_a" 2>/dev/null || exit 127
+        # X: a fresh bash, for a script that uses $$ (the environment comes from the script).
+        [ "$__cw_k" = T ] || { unset SHLVL OLDPWD; exec "$BASH" -- "$__cw_b.sh"; }
         BASH_ARGV0=$__cw_b.sh
-        unset __cw_k __cw_i __cw_a __cw_b __cw_p __cw_s __cw_l
+        unset __cw_k __cw_i __cw_a __cw_b __cw_p __cw_s __cw_l __cw_t
         . "$0"
       ) </dev/null >>"$__cw_b.out" 2>&1 &
       __cw_p=$!
       printf 'S %s %s\n' "$__cw_i" "$__cw_p"
-      wait "$__cw_p"
-      __cw_s=$?
+      # A trapped signal interrupts wait (the trap sets __cw_t): wait again until the task is
+      # over (a wait on a task already over returns its status).
+      while __cw_t=; wait "$__cw_p"; __cw_s=$?; [ -n "$__cw_t" ]; do :; done
       # Processes the task left behind in its group get SIGTERM now; "1" asks the runner to
       # SIGKILL the group after its grace period.
       if kill -TERM -- "-$__cw_p" 2>/dev/null; then __cw_l=1; else __cw_l=0; fi
+      __cw_p=
       printf 'E %s %s %s\n' "$__cw_i" "$__cw_s" "$__cw_l"
       ;;
     D)

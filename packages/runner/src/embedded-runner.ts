@@ -312,6 +312,7 @@ class RunExecution implements EmbeddedExecution {
   }
 
   async #runTasks(prepared: Prepared): Promise<Outcome> {
+    const { job } = this.#spec;
     let exitCode: number | null = null;
     let ranTasks = false;
     for (const [i, { task, env }] of prepared.tasks.entries()) {
@@ -329,7 +330,7 @@ class RunExecution implements EmbeddedExecution {
         proc =
           this.#launcher === undefined
             ? new GroupProcess(this.#opts.shell, [`${prefix}.sh`], { ...common, env })
-            : this.#launcher.launch({ ...common, prefix });
+            : this.#launcher.launch({ ...common, prefix, ownPid: mentionsPid(job, task, i === 0) });
       } catch (error) {
         return {
           status: "error",
@@ -411,6 +412,17 @@ class RunExecution implements EmbeddedExecution {
     cleanup.end(failed ? 1 : 0, Date.now());
     return result;
   }
+}
+
+/**
+ * Whether the script text of a task (its lines, `on_start` for the first, and the hooks) uses
+ * `$$`: such a task runs as a fresh bash, where `$$` is its own pid; others run in a subshell of
+ * a task worker, where `$$` is the worker's (see task-worker.sh).
+ */
+function mentionsPid(job: RunSpec["job"], task: PlannedTask, first: boolean): boolean {
+  const { hooks } = job;
+  const texts = [task.lines, first ? hooks.on_start.script : [], hooks.on_success.script, hooks.on_failure.script];
+  return [...texts, hooks.always.script].some((lines) => lines.some((line) => line.includes("$$")));
 }
 
 function ms(t0: number): string {

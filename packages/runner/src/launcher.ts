@@ -18,6 +18,8 @@ export interface TaskProcess {
 export interface LaunchRequest {
   readonly cwd: string;
   readonly prefix: string;
+  /** Run the script as a fresh bash (exec), so that `$$` is the task's own pid. */
+  readonly ownPid?: boolean;
   readonly graceMs: number;
   readonly onData: (chunk: Buffer) => void;
 }
@@ -59,7 +61,7 @@ export class TaskLauncher {
     }
     const task = new LaunchedTask(request);
     const id = this.#id();
-    this.#take().send(`T\t${id}\t${request.cwd}\t${request.prefix}`, id, task);
+    this.#take().send(`${request.ownPid === true ? "X" : "T"}\t${id}\t${request.cwd}\t${request.prefix}`, id, task);
     return task;
   }
 
@@ -115,7 +117,8 @@ class Worker {
 
   constructor(onIdle: (w: Worker) => void, onExit: (w: Worker) => void) {
     // stderr is ignored: job control reports a task killed by a signal there ("Terminated").
-    const child = spawn("bash", [TASK_WORKER], { stdio: ["pipe", "pipe", "ignore"], env: {} });
+    // Its own process group: a terminal's Ctrl-C reaches the server, which stops its runs.
+    const child = spawn("bash", [TASK_WORKER], { stdio: ["pipe", "pipe", "ignore"], env: {}, detached: true });
     this.#child = child;
     createInterface({ input: child.stdout as NodeJS.ReadableStream }).on("line", (line) => {
       const [kind, id, value = "", left] = line.split(" ");

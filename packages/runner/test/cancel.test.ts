@@ -137,3 +137,28 @@ describe("cancel and timeout", () => {
     await waitFor(() => !alive(bgPid), 5_000, "the leftover sleep to die");
   });
 });
+
+describe("$$ in a task", () => {
+  it("is the task's own pid when its script uses $$, so `kill $$` ends the task", async () => {
+    const { run } = testRunner(dir);
+    const own = await run(makeSpec(scriptJob(['[ "$$" = "$BASHPID" ]'])));
+    expect(own.result.status).toBe("success");
+    const first = await run(makeSpec(scriptJob(["echo before", "kill $$; sleep 5", "echo after"])));
+    expect(first.result.status).toBe("failure");
+    expect(first.result.exitCode).toBe(143);
+    expect(first.rec.outputLines).toContain("before");
+    expect(first.rec.outputLines).not.toContain("after");
+  });
+
+  it("reaching the task worker (a sourced task signalling $$) ends that task, and the next run is unaffected", async () => {
+    const { run } = testRunner(dir);
+    // The script text does not contain "$$", so the task is sourced by a worker; eval makes $$.
+    const first = await run(makeSpec(scriptJob(["echo before", 'eval "kill \\$\\$"; sleep 5', "echo after"])));
+    expect(first.result.status).toBe("failure");
+    expect(first.result.exitCode).toBe(143);
+    expect(first.rec.outputLines).not.toContain("after");
+    const second = await run(makeSpec(scriptJob(["echo still-fine"])));
+    expect(second.result.status).toBe("success");
+    expect(second.rec.outputLines).toContain("still-fine");
+  });
+});

@@ -103,7 +103,7 @@ describe("main.ts (the server process)", () => {
             steps:
               - TASK:
                   script:
-                    - trap '' TERM; echo $$ > "${pidFile}"; while true; do sleep 0.1; done
+                    - trap '' TERM; echo $BASHPID > "${pidFile}"; while true; do sleep 0.1; done
       `,
     );
     const proc = spawn(dir, "--port", "0", "--data", data);
