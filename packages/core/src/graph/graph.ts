@@ -37,46 +37,56 @@ export interface Graph {
  */
 export function buildGraph(pipeline: Pipeline): Graph {
   const nodes: GraphNode[] = [];
-  const byName = new Map<string, GraphNode>();
   for (const r of pipeline.resources) {
     if (r.name === "") continue;
-    const n = { name: r.name, kind: "resource" as const, type: r.type, flags: r.flags, consistent: r.consistent };
-    nodes.push(n);
-    byName.set(r.name, n);
+    nodes.push({ name: r.name, kind: "resource", type: r.type, flags: r.flags, consistent: r.consistent });
   }
   for (const j of pipeline.jobs) {
     if (j.name === "") continue;
-    const n = { name: j.name, kind: "job" as const, type: j.type, flags: j.flags, consistent: j.consistent };
-    nodes.push(n);
-    byName.set(j.name, n);
+    nodes.push({ name: j.name, kind: "job", type: j.type, flags: j.flags, consistent: j.consistent });
   }
+  // Adjacency by node index, one map from names: a repeated name resolves to its last node.
+  const at = new Map<string, number>();
+  for (let i = 0; i < nodes.length; i++) at.set(nodes[i]?.name ?? "", i);
   const edges: GraphEdge[] = [];
-  const parents = new Map<string, string[]>();
-  const children = new Map<string, string[]>();
-  const link = (from: string, to: string): void => {
-    push(children, from, to);
-    push(parents, to, from);
-  };
+  const parents = new Array<string[] | undefined>(nodes.length).fill(undefined);
+  const children = new Array<string[] | undefined>(nodes.length).fill(undefined);
   for (const j of pipeline.jobs) {
-    if (j.name === "") continue;
+    const job = j.name === "" ? undefined : at.get(j.name);
+    if (job === undefined) continue;
     for (const step of j.steps) {
-      if (step.kind === "TASK" || !byName.has(step.name)) continue;
+      if (step.kind === "TASK") continue;
+      const other = at.get(step.name);
+      if (other === undefined) continue;
       if (step.kind === "IN") {
         edges.push({ from: step.name, to: j.name, step: "IN", switchOff: step.switchOff });
-        link(step.name, j.name);
+        children[other] = pushNew(children[other], j.name);
+        parents[job] = pushNew(parents[job], step.name);
       } else {
         edges.push({ from: j.name, to: step.name, step: "OUT", switchOff: false });
-        link(j.name, step.name);
+        children[job] = pushNew(children[job], step.name);
+        parents[other] = pushNew(parents[other], j.name);
       }
     }
   }
+  const lookup = <T>(list: readonly T[], name: string): T | undefined => {
+    const i = at.get(name);
+    return i === undefined ? undefined : list[i];
+  };
   return {
     nodes,
     edges,
-    node: (name) => byName.get(name),
-    parents: (name) => parents.get(name) ?? [],
-    children: (name) => children.get(name) ?? [],
+    node: (name) => lookup(nodes, name),
+    parents: (name) => lookup(parents, name) ?? [],
+    children: (name) => lookup(children, name) ?? [],
   };
+}
+
+// Appends `value` unless it is there already, creating the list on first use.
+function pushNew(list: string[] | undefined, value: string): string[] {
+  if (list === undefined) return [value];
+  if (!list.includes(value)) list.push(value);
+  return list;
 }
 
 function push(map: Map<string, string[]>, key: string, value: string): void {
@@ -116,22 +126,29 @@ export function downstream(graph: Graph, name: string): Set<string> {
  * definition order, so the result always lists every node once.
  */
 export function topologicalOrder(graph: Graph): string[] {
-  const indegree = new Map<string, number>();
-  for (const n of graph.nodes) indegree.set(n.name, graph.parents(n.name).length);
-  const ready = graph.nodes.filter((n) => indegree.get(n.name) === 0).map((n) => n.name);
+  // Per-name state in arrays, at the slot of a name's last node (nodes may repeat a name).
+  const slot = new Map<string, number>();
+  graph.nodes.forEach((n, i) => slot.set(n.name, i));
+  const indegree = new Int32Array(graph.nodes.length);
+  const placed = new Uint8Array(graph.nodes.length);
+  for (const n of graph.nodes) indegree[slot.get(n.name) ?? 0] = graph.parents(n.name).length;
+  const ready: string[] = [];
+  for (const n of graph.nodes) if (indegree[slot.get(n.name) ?? 0] === 0) ready.push(n.name);
   const order: string[] = [];
-  const placed = new Set<string>();
   for (let i = 0; i < ready.length; i++) {
     const n = ready[i] ?? "";
     order.push(n);
-    placed.add(n);
+    placed[slot.get(n) ?? 0] = 1;
     for (const c of graph.children(n)) {
-      const d = (indegree.get(c) ?? 0) - 1;
-      indegree.set(c, d);
+      // A child that is not a node is never placed (it would only count down from 0).
+      const s = slot.get(c);
+      if (s === undefined) continue;
+      const d = (indegree[s] ?? 0) - 1;
+      indegree[s] = d;
       if (d === 0) ready.push(c);
     }
   }
-  for (const n of graph.nodes) if (!placed.has(n.name)) order.push(n.name);
+  for (const n of graph.nodes) if (placed[slot.get(n.name) ?? 0] === 0) order.push(n.name);
   return order;
 }
 

@@ -2,7 +2,7 @@ import { compareDiagnostics, diagnostic, type Diagnostic } from "../diagnostics/
 import { baseOf, fileRole, isSkippedDirectory, templatesFor } from "./files.js";
 import type { JobDef, Pipeline, ResourceDef } from "./model.js";
 import { normaliseFile, type Draft } from "./normalise.js";
-import { validateLine } from "./validate.js";
+import { validateLine, type LineNames } from "./validate.js";
 import { loadFile } from "./source-doc.js";
 import type { SourceFile } from "./yaml-source.js";
 
@@ -140,11 +140,9 @@ export function loadPipeline(
     resources.push(...defs.resources);
     jobs.push(...defs.jobs);
   }
-  const { byName } = validateLine(resources, jobs, diagnostics);
-  const pipeline: Pipeline = {
-    resources: resources.filter((r) => byName.get(r.name) === r || r.name === "").map(finish),
-    jobs: jobs.filter((j) => byName.get(j.name) === j || j.name === "").map(finish),
-  };
+  const line = validateLine(resources, jobs, diagnostics);
+  const owned = { resources: ownedBy(resources, line), jobs: ownedBy(jobs, line) };
+  const pipeline: Pipeline = { resources: owned.resources.defs, jobs: owned.jobs.defs };
   diagnostics.sort(compareDiagnostics);
   return {
     ok: !diagnostics.some((d) => d.severity === "error"),
@@ -152,20 +150,53 @@ export function loadPipeline(
     pipeline,
     diagnostics: dedupe(diagnostics),
     summary: {
-      resources: new Set(resources.map((r) => r.name).filter((n) => n !== "")).size,
-      jobs: new Set(jobs.map((j) => j.name).filter((n) => n !== "")).size,
-      edges: jobs.reduce((n, j) => n + j.steps.filter((s) => s.kind !== "TASK").length, 0),
+      resources: owned.resources.names,
+      jobs: owned.jobs.names,
+      edges: countEdges(jobs),
     },
   };
 }
 
-function finish<T extends { bad: boolean }>(draft: T): Omit<T, "bad"> & { consistent: boolean } {
-  const { bad, ...rest } = draft;
-  return { ...rest, consistent: !bad };
+// The definitions of one kind that own their name (and the nameless ones), and how many
+// distinct names that kind defines. A name's owner is its first definition, resources first,
+// so a name of this kind owned by the other kind is counted apart.
+function ownedBy<T extends Draft<ResourceDef> | Draft<JobDef>>(
+  all: readonly T[],
+  line: LineNames,
+): { defs: T[]; names: number } {
+  const defs: T[] = [];
+  let names = 0;
+  const shadowed = new Set<string>();
+  for (const def of all) {
+    if (def.name === "") {
+      defs.push(def);
+      continue;
+    }
+    const owner = line.owner(def.name);
+    if (owner === def) {
+      defs.push(def);
+      names++;
+    } else if (owner !== undefined && isJob(owner) !== isJob(def)) shadowed.add(def.name);
+  }
+  return { defs, names: names + shadowed.size };
 }
+
+function isJob(def: Draft<ResourceDef> | Draft<JobDef>): boolean {
+  return "steps" in def;
+}
+
+function countEdges(jobs: readonly Draft<JobDef>[]): number {
+  let n = 0;
+  for (const j of jobs) for (const s of j.steps) if (s.kind !== "TASK") n++;
+  return n;
+}
+
+const NON_ASCII = /[\u0080-\uffff]/;
 
 /** The UTF-8 size of a string, in bytes (core has no Buffer). */
 export function utf8Length(text: string): number {
+  // Pure ASCII, the usual case, is one byte a character: a regex finds out faster than the loop.
+  if (!NON_ASCII.test(text)) return text.length;
   let n = 0;
   for (let i = 0; i < text.length; i++) {
     const c = text.charCodeAt(i);

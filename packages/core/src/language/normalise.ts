@@ -40,8 +40,11 @@ import {
 } from "./schema.js";
 import type { SourceDoc } from "./source-doc.js";
 
-/** A definition before cross-object checks decide whether it is consistent. */
-export type Draft<T> = Omit<T, "consistent"> & { bad: boolean };
+/**
+ * A definition whose `consistent` the cross-object checks may still clear. The loader hands
+ * drafts out as they are, with no copy.
+ */
+export type Draft<T> = Omit<T, "consistent"> & { consistent: boolean };
 
 /** What one file contributes to the line. */
 export interface FileDefinitions {
@@ -53,6 +56,8 @@ const TOP_LEVEL = ["resources", "jobs", "triggers"] as const;
 // Steps are checked one by one, each against its own form, so the job-level check leaves
 // them out (a union of three step forms gives poor messages).
 const JOB_SHELL_SCHEMA = JobSchema.omit({ steps: true });
+const JOB_SHELL_SKIPPED: readonly string[] = ["steps", ...IGNORED_JOB_KEYS];
+const MANAGED_JOB_OPTIONS = ["method", "maxWaitTime", "stabilityDuration", "workflow", "bump"] as const;
 
 /**
  * Turns the documents of one file into normalised definitions, appending diagnostics.
@@ -238,7 +243,7 @@ function normaliseResource(
     version,
     legacyTrigger,
     origin: origin(doc, path),
-    bad: errorsSince(out, from),
+    consistent: !errorsSince(out, from),
   };
 }
 
@@ -292,10 +297,10 @@ function normaliseJob(item: unknown, path: DocPath, doc: SourceDoc, out: Diagnos
   const from = out.length;
   const raw = isMapping(item) ? item : undefined;
   const stepsValue = raw?.steps;
-  const shell = raw === undefined ? item : withoutKeys(raw, ["steps", ...IGNORED_JOB_KEYS]);
+  const shell = raw === undefined ? item : copyWithout(raw, JOB_SHELL_SKIPPED);
   const { value } = checkValue(shell, JOB_SHELL_SCHEMA, path, doc, out);
   const plain = asMapping(value);
-  if (raw !== undefined) {
+  if (raw !== undefined && IGNORED_JOB_KEYS.some((key) => Object.hasOwn(raw, key))) {
     for (const key of Object.keys(raw)) {
       if ((IGNORED_JOB_KEYS as readonly string[]).includes(key)) {
         out.push(
@@ -348,13 +353,15 @@ function normaliseJob(item: unknown, path: DocPath, doc: SourceDoc, out: Diagnos
   const steps: Step[] = [];
   const managedOptions: Record<string, unknown> = {};
   if (Array.isArray(stepsValue)) {
-    stepsValue.forEach((stepValue: unknown, i) => {
-      const ordinal = steps.filter((s) => s.kind === "TASK").length + 1;
-      const step = normaliseStep(stepValue, [...path, "steps", i], ordinal, doc, out);
-      if (step === undefined) return;
+    let tasks = 0;
+    for (let i = 0; i < stepsValue.length; i++) {
+      const step = normaliseStep(stepsValue[i], [...path, "steps", i], tasks + 1, doc, out);
+      if (step === undefined) continue;
       steps.push(step);
-      if (step.kind === "TASK" && step.managed) Object.assign(managedOptions, step.options);
-    });
+      if (step.kind !== "TASK") continue;
+      tasks++;
+      if (step.managed) Object.assign(managedOptions, step.options);
+    }
   } else if (stepsValue !== undefined && stepsValue !== null) {
     out.push(
       diagnostic(
@@ -367,8 +374,7 @@ function normaliseJob(item: unknown, path: DocPath, doc: SourceDoc, out: Diagnos
   }
   const runtime = asMapping(plain.runtime);
   const options: Record<string, unknown> = { ...managedOptions };
-  for (const key of ["method", "maxWaitTime", "stabilityDuration", "workflow", "bump"])
-    if (plain[key] !== undefined) options[key] = plain[key];
+  for (const key of MANAGED_JOB_OPTIONS) if (plain[key] !== undefined) options[key] = plain[key];
   const hooks = {} as Record<HookName, Hook>;
   for (const hook of HOOK_NAMES) hooks[hook] = normaliseHook(plain[hook]);
   return {
@@ -395,17 +401,39 @@ function normaliseJob(item: unknown, path: DocPath, doc: SourceDoc, out: Diagnos
     params: normaliseParams(plain.params),
     options,
     origin: origin(doc, path),
-    bad: errorsSince(out, from),
+    consistent: !errorsSince(out, from),
   };
 }
 
-function withoutKeys(value: Record<string, unknown>, keys: readonly string[]): Record<string, unknown> {
-  const copy = { ...value };
-  for (const key of keys) delete copy[key];
+// A shallow copy without `skipped`, as object rest would give it, but cheaper: no delete (which
+// turns an object into a slow dictionary) and no rest helper.
+function copyWithout(value: Mapping, skipped: readonly string[]): Record<string, unknown> {
+  const copy: Record<string, unknown> = {};
+  for (const key of Object.keys(value)) {
+    if (skipped.includes(key)) continue;
+    // A plain assignment to "__proto__" would set the prototype instead of a key.
+    if (key === "__proto__")
+      Object.defineProperty(copy, key, { value: value[key], enumerable: true, writable: true, configurable: true });
+    else copy[key] = value[key];
+  }
   return copy;
 }
 
 const STEP_KINDS = ["IN", "OUT", "TASK"] as const;
+// The keys an IN or TASK step reads itself; the rest are the step's options.
+const IN_STEP_KEYS: readonly string[] = ["IN", "switch", "versionName", "versionNumber", "dependencyMode"];
+const TASK_STEP_KEYS: readonly string[] = ["TASK"];
+
+// The one step kind a step has, or undefined when it has none or several.
+function stepKind(node: Mapping): (typeof STEP_KINDS)[number] | undefined {
+  let kind: (typeof STEP_KINDS)[number] | undefined;
+  for (const k of STEP_KINDS) {
+    if (!(k in node)) continue;
+    if (kind !== undefined) return undefined;
+    kind = k;
+  }
+  return kind;
+}
 
 function normaliseStep(
   node: unknown,
@@ -418,8 +446,9 @@ function normaliseStep(
     out.push(diagnostic("PIPELINE_SCHEMA", doc.locate(path), path, "a step must be a mapping with IN, OUT or TASK"));
     return undefined;
   }
-  const kinds = STEP_KINDS.filter((k) => k in node);
-  if (kinds.length !== 1) {
+  const kind = stepKind(node);
+  if (kind === undefined) {
+    const kinds = STEP_KINDS.filter((k) => k in node);
     const keys = Object.keys(node);
     const guess =
       kinds.length === 0 ? keys.map((k) => didYouMean(k, STEP_KINDS)).find((h) => h !== undefined) : undefined;
@@ -436,20 +465,19 @@ function normaliseStep(
     );
     return undefined;
   }
-  const kind = kinds[0];
   const o = origin(doc, path);
   if (kind === "IN") {
     const { value } = checkValue(node, InStepSchema, path, doc, out);
     const p = asMapping(value);
-    const { IN, switch: sw, versionName, versionNumber, dependencyMode, ...options } = p;
+    const sw = p.switch;
     const step: InStep = {
       kind: "IN",
-      name: asString(IN) ?? "",
+      name: asString(p.IN) ?? "",
       switchOff: sw === false || (typeof sw === "string" && sw.toLowerCase() === "off"),
-      versionName: asString(versionName),
-      versionNumber: typeof versionNumber === "number" ? versionNumber : undefined,
-      dependencyMode: asString(dependencyMode) as DependencyMode | undefined,
-      options,
+      versionName: asString(p.versionName),
+      versionNumber: typeof p.versionNumber === "number" ? p.versionNumber : undefined,
+      dependencyMode: asString(p.dependencyMode) as DependencyMode | undefined,
+      options: copyWithout(p, IN_STEP_KEYS),
       origin: o,
     };
     if (step.versionName !== undefined && step.versionNumber !== undefined) {
@@ -481,28 +509,26 @@ function normaliseStep(
   }
   const { value } = checkValue(node, TaskStepSchema, path, doc, out);
   const p = asMapping(value);
-  const { TASK, ...stepOptions } = p;
-  return normaliseTask(TASK, stepOptions, o, taskOrdinal);
+  return normaliseTask(p.TASK, copyWithout(p, TASK_STEP_KEYS), o, taskOrdinal);
 }
 
 // Unnamed tasks are numbered among the job's tasks: "Task 1" is the first TASK step.
+// Every form gives the same key order (the order a task step always had).
 function normaliseTask(task: unknown, stepOptions: Mapping, o: Origin, index: number): TaskStep {
-  const base = {
-    kind: "TASK" as const,
-    options: stepOptions,
-    origin: o,
-    container: undefined,
-    image: undefined,
-    containerOptions: undefined,
-    env: {},
-  };
-  if (task === "managed") return { ...base, name: `Task ${index}`, managed: true, script: [] };
-  if (Array.isArray(task)) {
+  if (task === "managed" || Array.isArray(task)) {
+    const script: string[] = [];
+    if (Array.isArray(task)) for (const item of task) flattenInto(asMapping(item).script, script);
     return {
-      ...base,
+      kind: "TASK",
+      options: stepOptions,
+      origin: o,
+      container: undefined,
+      image: undefined,
+      containerOptions: undefined,
+      env: {},
       name: `Task ${index}`,
-      managed: false,
-      script: task.flatMap((item) => flattenScript(asMapping(item).script)),
+      managed: task === "managed",
+      script,
     };
   }
   const t = asMapping(task);
@@ -510,22 +536,33 @@ function normaliseTask(task: unknown, stepOptions: Mapping, o: Origin, index: nu
   const options = asMapping(runtime.options);
   const imageName = asString(options.imageName);
   return {
-    ...base,
-    name: asString(t.name) ?? `Task ${index}`,
-    managed: false,
-    script: flattenScript(t.script),
+    kind: "TASK",
+    options: stepOptions,
+    origin: o,
     container: typeof runtime.container === "boolean" ? runtime.container : undefined,
     image: imageName === undefined ? undefined : { name: imageName, tag: asString(options.imageTag) ?? "latest" },
     containerOptions: asString(options.options),
     env: normaliseEnv(options.env),
+    name: asString(t.name) ?? `Task ${index}`,
+    managed: false,
+    script: flattenScript(t.script),
   };
 }
 
 /** Flattens a script value: a string, or a list whose items may be lists (anchors). */
 export function flattenScript(value: unknown): string[] {
-  if (value === undefined || value === null) return [];
-  if (!Array.isArray(value)) return asStrings(value);
-  return value.flatMap((item) => (Array.isArray(item) ? flattenScript(item) : asStrings(item)));
+  const lines: string[] = [];
+  flattenInto(value, lines);
+  return lines;
+}
+
+function flattenInto(value: unknown, lines: string[]): void {
+  if (Array.isArray(value)) {
+    for (const item of value) flattenInto(item, lines);
+    return;
+  }
+  const line = asString(value);
+  if (line !== undefined) lines.push(line);
 }
 
 function normaliseEnv(value: unknown): Record<string, string> {
@@ -544,7 +581,7 @@ function normaliseHook(value: unknown): Hook {
   const notify: string[] = [];
   for (const item of items) {
     const m = asMapping(item);
-    script.push(...flattenScript(m.script));
+    flattenInto(m.script, script);
     notify.push(...asStrings(m.NOTIFY));
   }
   return { script, notify };

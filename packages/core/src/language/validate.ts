@@ -1,50 +1,79 @@
 import { diagnostic, type Diagnostic } from "../diagnostics/diagnostic.js";
 import { didYouMean } from "../diagnostics/did-you-mean.js";
 import { envPrefix } from "./env-prefix.js";
-import type { JobDef, ResourceDef } from "./model.js";
+import { HOOK_NAMES, type JobDef, type ResourceDef } from "./model.js";
 import type { Draft } from "./normalise.js";
 
 type AnyDraft = Draft<ResourceDef> | Draft<JobDef>;
 
+/** The definitions that own the names of a line: the first one of each name wins. */
+export interface LineNames {
+  owner(name: string): AnyDraft | undefined;
+}
+
+// Names as dense ids (the index of the owner in `owners`), so the per-name bookkeeping of the
+// checks is arrays rather than maps and sets of strings.
+interface Owners extends LineNames {
+  readonly ids: ReadonlyMap<string, number>;
+  readonly owners: readonly AnyDraft[];
+  /** 1 for an id referred to by an IN, an OUT or a NOTIFY. */
+  readonly used: Uint8Array;
+  /** Every defined name, in definition order (for "did you mean"), made on first use. */
+  names(): readonly string[];
+}
+
 /**
  * Cross-object checks of a whole line: duplicate names, unknown references, IN and OUT of one
  * resource, cycles, env-prefix collisions, orphan resources. Marks drafts concerned by an
- * error as bad (inconsistent). Returns the definitions that own each name (first wins).
+ * error as not consistent. Returns the definitions that own each name (first wins).
  */
-export function validateLine(
-  resources: Draft<ResourceDef>[],
-  jobs: Draft<JobDef>[],
-  out: Diagnostic[],
-): { byName: Map<string, AnyDraft> } {
-  const byName = new Map<string, AnyDraft>();
-  for (const def of [...resources, ...jobs]) {
-    if (def.name === "") continue;
-    const first = byName.get(def.name);
-    if (first === undefined) {
-      byName.set(def.name, def);
-      continue;
+export function validateLine(resources: Draft<ResourceDef>[], jobs: Draft<JobDef>[], out: Diagnostic[]): LineNames {
+  const ids = new Map<string, number>();
+  const owners: AnyDraft[] = [];
+  for (const list of [resources, jobs]) {
+    for (const def of list) {
+      if (def.name === "") continue;
+      const firstId = ids.get(def.name);
+      const first = firstId === undefined ? undefined : owners[firstId];
+      if (first === undefined) {
+        ids.set(def.name, owners.length);
+        owners.push(def);
+        continue;
+      }
+      def.consistent = false;
+      const at = first.origin.range;
+      out.push(
+        diagnostic(
+          "PIPELINE_DUPLICATE_NAME",
+          def.origin.range,
+          [...pathOf(def.origin.path), "name"],
+          `${kindOf(def)} ${def.name} is already defined as a ${kindOf(first)} at ${at.file}:${at.line}:${at.col}`,
+          "names are shared by resources and jobs across every file of the line: rename one of them",
+        ),
+      );
     }
-    def.bad = true;
-    const at = first.origin.range;
-    out.push(
-      diagnostic(
-        "PIPELINE_DUPLICATE_NAME",
-        def.origin.range,
-        [...pathOf(def.origin.path), "name"],
-        `${kindOf(def)} ${def.name} is already defined as a ${kindOf(first)} at ${at.file}:${at.line}:${at.col}`,
-        "names are shared by resources and jobs across every file of the line: rename one of them",
-      ),
-    );
   }
-  const names = [...byName.keys()];
-  const used = new Set<string>();
+  let names: string[] | undefined;
+  const line: Owners = {
+    ids,
+    owners,
+    used: new Uint8Array(owners.length),
+    names: () => (names ??= owners.map((d) => d.name)),
+    owner: (name) => {
+      const id = ids.get(name);
+      return id === undefined ? undefined : owners[id];
+    },
+  };
+  const edges = new CycleEdges();
   for (const job of jobs) {
-    checkJobReferences(job, byName, names, used, out);
+    const ins = checkJobReferences(job, line, out);
     checkEnvPrefixes(job, out);
+    if (line.owner(job.name) === job) addCycleEdges(job, ins, line, edges);
   }
-  checkCycles(jobs, byName, out);
+  checkCycles(edges, line, out);
   for (const r of resources) {
-    if (r.name === "" || used.has(r.name) || byName.get(r.name) !== r) continue;
+    const id = ids.get(r.name);
+    if (id === undefined || owners[id] !== r || line.used[id] === 1) continue;
     out.push(
       diagnostic(
         "PIPELINE_ORPHAN_RESOURCE",
@@ -55,11 +84,22 @@ export function validateLine(
       ),
     );
   }
-  return { byName };
+  return line;
 }
 
 function kindOf(def: AnyDraft): "resource" | "job" {
   return "steps" in def ? "job" : "resource";
+}
+
+function isStateResource(def: AnyDraft): boolean {
+  return kindOf(def) === "resource" && (def as Draft<ResourceDef>).type === "state";
+}
+
+// The names of a job's IN steps as written, defined or not.
+function inNames(job: Draft<JobDef>): Set<string> {
+  const ins = new Set<string>();
+  for (const step of job.steps) if (step.kind === "IN") ins.add(step.name);
+  return ins;
 }
 
 function pathOf(path: string): string[] {
@@ -81,48 +121,35 @@ function referenceHint(name: string, names: readonly string[]): string {
   );
 }
 
-function checkJobReferences(
-  job: Draft<JobDef>,
-  byName: Map<string, AnyDraft>,
-  names: readonly string[],
-  used: Set<string>,
-  out: Diagnostic[],
-): void {
-  const ins = new Map<string, string>();
-  // Every IN as written, defined or not: an undefined one is reported once, as unknown.
-  const written = new Set<string>();
+// Returns the job's IN names when it has an OUT step (they were needed), else undefined.
+function checkJobReferences(job: Draft<JobDef>, line: Owners, out: Diagnostic[]): Set<string> | undefined {
+  const { ids, used } = line;
   for (const step of job.steps) {
-    if (step.kind === "TASK") continue;
-    used.add(step.name);
-    if (step.kind === "IN") written.add(step.name);
-    if (step.name === "") continue;
-    const target = byName.get(step.name);
-    if (target === undefined) {
-      job.bad = true;
-      out.push(
-        diagnostic(
-          "PIPELINE_UNKNOWN_REFERENCE",
-          step.origin.range,
-          [...pathOf(step.origin.path), step.kind],
-          `${step.kind} ${step.name} of job ${job.name} is not defined`,
-          referenceHint(step.name, names),
-        ),
-      );
+    if (step.kind === "TASK" || step.name === "") continue;
+    const id = ids.get(step.name);
+    if (id !== undefined) {
+      used[id] = 1;
       continue;
     }
-    if (step.kind === "IN")
-      ins.set(step.name, kindOf(target) === "resource" ? (target as Draft<ResourceDef>).type : "job");
+    job.consistent = false;
+    out.push(
+      diagnostic(
+        "PIPELINE_UNKNOWN_REFERENCE",
+        step.origin.range,
+        [...pathOf(step.origin.path), step.kind],
+        `${step.kind} ${step.name} of job ${job.name} is not defined`,
+        referenceHint(step.name, line.names()),
+      ),
+    );
   }
+  // Every IN as written counts here, defined or not: an undefined one is reported once, as unknown.
+  let ins: Set<string> | undefined;
   for (const step of job.steps) {
     if (step.kind !== "OUT") continue;
-    const target = byName.get(step.name);
-    if (
-      target !== undefined &&
-      kindOf(target) === "resource" &&
-      ins.has(step.name) &&
-      (target as Draft<ResourceDef>).type !== "state"
-    ) {
-      job.bad = true;
+    ins ??= inNames(job);
+    const target = line.owner(step.name);
+    if (target !== undefined && kindOf(target) === "resource" && ins.has(step.name) && !isStateResource(target)) {
+      job.consistent = false;
       out.push(
         diagnostic(
           "PIPELINE_IN_AND_OUT",
@@ -133,8 +160,8 @@ function checkJobReferences(
         ),
       );
     }
-    if (step.replicate !== undefined && !written.has(step.replicate)) {
-      job.bad = true;
+    if (step.replicate !== undefined && !ins.has(step.replicate)) {
+      job.consistent = false;
       out.push(
         diagnostic(
           "PIPELINE_REPLICATE_SOURCE",
@@ -146,23 +173,24 @@ function checkJobReferences(
       );
     }
   }
-  for (const hookName of Object.keys(job.hooks) as (keyof JobDef["hooks"])[]) {
+  for (const hookName of HOOK_NAMES) {
     for (const target of job.hooks[hookName].notify) {
-      used.add(target);
-      const def = byName.get(target);
+      const id = ids.get(target);
+      if (id !== undefined) used[id] = 1;
+      const def = line.owner(target);
       if (def === undefined) {
-        job.bad = true;
+        job.consistent = false;
         out.push(
           diagnostic(
             "PIPELINE_UNKNOWN_REFERENCE",
             job.origin.range,
             [...pathOf(job.origin.path), hookName, "NOTIFY"],
             `${hookName} of job ${job.name} notifies ${target}, which is not defined`,
-            didYouMean(target, names) ?? `define a resource of type notification named ${target}`,
+            didYouMean(target, line.names()) ?? `define a resource of type notification named ${target}`,
           ),
         );
       } else if (kindOf(def) !== "resource" || (def as Draft<ResourceDef>).type !== "notification") {
-        job.bad = true;
+        job.consistent = false;
         out.push(
           diagnostic(
             "PIPELINE_WRONG_REFERENCE_TYPE",
@@ -174,6 +202,7 @@ function checkJobReferences(
       }
     }
   }
+  return ins;
 }
 
 function checkEnvPrefixes(job: Draft<JobDef>, out: Diagnostic[]): void {
@@ -183,7 +212,7 @@ function checkEnvPrefixes(job: Draft<JobDef>, out: Diagnostic[]): void {
     const prefix = envPrefix(step.name);
     const other = seen.get(prefix);
     if (other !== undefined && other !== step.name) {
-      job.bad = true;
+      job.consistent = false;
       out.push(
         diagnostic(
           "PIPELINE_ENV_PREFIX_COLLISION",
@@ -197,98 +226,112 @@ function checkEnvPrefixes(job: Draft<JobDef>, out: Diagnostic[]): void {
   }
 }
 
+// The edges of the cycle check, as ids, in the order they are found.
+class CycleEdges {
+  readonly from: number[] = [];
+  readonly to: number[] = [];
+
+  add(from: number, to: number): void {
+    this.from.push(from);
+    this.to.push(to);
+  }
+}
+
 // Cycles through anything but a state resource (which never triggers) are errors. An IN and
 // OUT of one resource is reported by its own check, so that edge is left out here.
-function checkCycles(jobs: Draft<JobDef>[], byName: Map<string, AnyDraft>, out: Diagnostic[]): void {
-  const edges = new Map<string, string[]>();
-  const add = (from: string, to: string): void => {
-    const list = edges.get(from);
-    if (list === undefined) edges.set(from, [to]);
-    else list.push(to);
-  };
-  const skip = (name: string): boolean => {
-    const def = byName.get(name);
-    return def === undefined || (kindOf(def) === "resource" && (def as Draft<ResourceDef>).type === "state");
-  };
-  for (const job of jobs) {
-    if (byName.get(job.name) !== job) continue;
-    const ins = new Set(job.steps.filter((s) => s.kind === "IN").map((s) => s.name));
-    for (const step of job.steps) {
-      if (step.kind === "TASK" || skip(step.name)) continue;
-      if (step.kind === "IN") add(step.name, job.name);
-      else if (!ins.has(step.name)) add(job.name, step.name);
-    }
+function addCycleEdges(job: Draft<JobDef>, ins: Set<string> | undefined, line: Owners, edges: CycleEdges): void {
+  const self = line.ids.get(job.name) ?? -1;
+  for (const step of job.steps) {
+    if (step.kind === "TASK") continue;
+    const id = line.ids.get(step.name);
+    const def = id === undefined ? undefined : line.owners[id];
+    if (id === undefined || def === undefined || isStateResource(def)) continue;
+    if (step.kind === "IN") edges.add(id, self);
+    else if (!(ins ??= inNames(job)).has(step.name)) edges.add(self, id);
   }
-  for (const component of stronglyConnected(edges)) {
-    const cycleJobs = component.filter((n) => {
-      const d = byName.get(n);
-      return d !== undefined && kindOf(d) === "job";
-    });
-    const first = byName.get(cycleJobs[0] ?? component[0] ?? "");
+}
+
+function checkCycles(edges: CycleEdges, line: Owners, out: Diagnostic[]): void {
+  for (const ids of stronglyConnected(line.owners.length, edges.from, edges.to)) {
+    const component = ids.map((id) => line.owners[id]).filter((d): d is AnyDraft => d !== undefined);
+    const cycleJobs = component.filter((d) => kindOf(d) === "job");
+    const first = cycleJobs[0] ?? component[0];
     if (first === undefined) continue;
-    for (const n of cycleJobs) {
-      const d = byName.get(n);
-      if (d !== undefined) d.bad = true;
-    }
+    for (const d of cycleJobs) d.consistent = false;
+    const names = component.map((d) => d.name);
     out.push(
       diagnostic(
         "PIPELINE_CYCLE",
         first.origin.range,
         pathOf(first.origin.path),
-        `dependency cycle: ${[...component, component[0]].join(" -> ")}`,
+        `dependency cycle: ${[...names, names[0]].join(" -> ")}`,
         "break the cycle, or carry the value through a state resource (state never triggers)",
       ),
     );
   }
 }
 
-/** Strongly connected components with more than one node or a self-loop (iterative Tarjan). */
-export function stronglyConnected(edges: ReadonlyMap<string, readonly string[]>): string[][] {
-  const index = new Map<string, number>();
-  const low = new Map<string, number>();
-  const onStack = new Set<string>();
-  const stack: string[] = [];
-  const result: string[][] = [];
+/**
+ * Strongly connected components with more than one node or a self-loop (iterative Tarjan) of
+ * the graph on nodes `0..count-1` with edges `from[k] -> to[k]`. Roots are taken in the order
+ * of their first edge and targets in edge order, so the result is deterministic.
+ */
+export function stronglyConnected(count: number, from: readonly number[], to: readonly number[]): number[][] {
+  // Adjacency in compressed rows: the targets of v are targets[start[v]..start[v + 1]).
+  const start = new Int32Array(count + 1);
+  for (const f of from) start[f + 1] = (start[f + 1] ?? 0) + 1;
+  for (let v = 0; v < count; v++) start[v + 1] = (start[v + 1] ?? 0) + (start[v] ?? 0);
+  const fill = start.slice(0, count);
+  const targets = new Int32Array(from.length);
+  const roots: number[] = [];
+  for (let k = 0; k < from.length; k++) {
+    const f = from[k] ?? 0;
+    const at = fill[f] ?? 0;
+    if (at === start[f]) roots.push(f);
+    targets[at] = to[k] ?? 0;
+    fill[f] = at + 1;
+  }
+  const index = new Int32Array(count).fill(-1);
+  const low = new Int32Array(count);
+  const next = new Int32Array(count);
+  const onStack = new Uint8Array(count);
+  const stack: number[] = [];
+  const work: number[] = [];
+  const result: number[][] = [];
   let counter = 0;
-  for (const root of edges.keys()) {
-    if (index.has(root)) continue;
-    const work: { node: string; next: number }[] = [{ node: root, next: 0 }];
-    index.set(root, counter);
-    low.set(root, counter++);
-    stack.push(root);
-    onStack.add(root);
-    while (work.length > 0) {
-      const frame = work[work.length - 1];
-      if (frame === undefined) break;
-      const targets = edges.get(frame.node) ?? [];
-      if (frame.next < targets.length) {
-        const to = targets[frame.next++] ?? "";
-        if (!index.has(to)) {
-          index.set(to, counter);
-          low.set(to, counter++);
-          stack.push(to);
-          onStack.add(to);
-          work.push({ node: to, next: 0 });
-        } else if (onStack.has(to)) {
-          low.set(frame.node, Math.min(low.get(frame.node) ?? 0, index.get(to) ?? 0));
-        }
+  const discover = (v: number): void => {
+    index[v] = low[v] = counter++;
+    next[v] = start[v] ?? 0;
+    stack.push(v);
+    onStack[v] = 1;
+    work.push(v);
+  };
+  for (const root of roots) {
+    if (index[root] !== -1) continue;
+    discover(root);
+    for (let v = work[0]; v !== undefined; v = work[work.length - 1]) {
+      const at = next[v] ?? 0;
+      if (at < (start[v + 1] ?? 0)) {
+        const w = targets[at] ?? 0;
+        next[v] = at + 1;
+        if (index[w] === -1) discover(w);
+        else if (onStack[w] === 1) low[v] = Math.min(low[v] ?? 0, index[w] ?? 0);
         continue;
       }
       work.pop();
       const parent = work[work.length - 1];
-      if (parent !== undefined) low.set(parent.node, Math.min(low.get(parent.node) ?? 0, low.get(frame.node) ?? 0));
-      if (low.get(frame.node) === index.get(frame.node)) {
-        const component: string[] = [];
-        for (;;) {
-          const n = stack.pop();
-          if (n === undefined) break;
-          onStack.delete(n);
-          component.push(n);
-          if (n === frame.node) break;
-        }
-        const selfLoop = component.length === 1 && (edges.get(frame.node) ?? []).includes(frame.node);
-        if (component.length > 1 || selfLoop) result.push(component.reverse());
+      if (parent !== undefined) low[parent] = Math.min(low[parent] ?? 0, low[v] ?? 0);
+      if (low[v] !== index[v]) continue;
+      const component: number[] = [];
+      for (;;) {
+        const n = stack.pop();
+        if (n === undefined) break;
+        onStack[n] = 0;
+        component.push(n);
+        if (n === v) break;
       }
+      const selfLoop = component.length === 1 && targets.subarray(start[v], start[v + 1]).includes(v);
+      if (component.length > 1 || selfLoop) result.push(component.reverse());
     }
   }
   return result;
