@@ -17,8 +17,8 @@
 # <left> is 1 when processes the task left in its group were sent SIGTERM). End of stdin ends
 # the worker; a running task is not waited for.
 set -m
-# In a sourced task, $$ is this worker's pid (a subshell keeps its parent's $$; $BASHPID is the
-# task's own); the runner sends tasks whose script text uses $$ as X. A task that signals $$ to
+# In a sourced task, $$ is this worker's pid and $PPID its parent's (a subshell keeps them;
+# $BASHPID is the task's own); the runner sends tasks whose script text uses them as X. A task that signals $$ to
 # end itself (from a file it sources, say) reaches the worker: the signal is passed on to the
 # task's process group. A handled signal is reset to its default in the task.
 __cw_p=

@@ -416,13 +416,16 @@ class RunExecution implements EmbeddedExecution {
 
 /**
  * Whether the script text of a task (its lines, `on_start` for the first, and the hooks) uses
- * `$$`: such a task runs as a fresh bash, where `$$` is its own pid; others run in a subshell of
- * a task worker, where `$$` is the worker's (see task-worker.sh).
+ * `$$` or `PPID`: such a task runs as a fresh bash, where `$$` is its own pid and `$PPID` its
+ * parent's; others run in a subshell of a task worker, where `$$` is the worker's pid and
+ * `$PPID` the server's (see task-worker.sh).
  */
 function mentionsPid(job: RunSpec["job"], task: PlannedTask, first: boolean): boolean {
   const { hooks } = job;
   const texts = [task.lines, first ? hooks.on_start.script : [], hooks.on_success.script, hooks.on_failure.script];
-  return [...texts, hooks.always.script].some((lines) => lines.some((line) => line.includes("$$")));
+  return [...texts, hooks.always.script].some((lines) =>
+    lines.some((line) => line.includes("$$") || line.includes("PPID")),
+  );
 }
 
 function ms(t0: number): string {

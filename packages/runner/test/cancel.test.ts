@@ -139,10 +139,13 @@ describe("cancel and timeout", () => {
 });
 
 describe("$$ in a task", () => {
-  it("is the task's own pid when its script uses $$, so `kill $$` ends the task", async () => {
+  it("is the task's own pid when its script uses $$ (or $PPID), so `kill $$` ends the task", async () => {
     const { run } = testRunner(dir);
     const own = await run(makeSpec(scriptJob(['[ "$$" = "$BASHPID" ]'])));
     expect(own.result.status).toBe("success");
+    // $PPID is the parent of the task's own shell, not the worker's parent (the server).
+    const parent = await run(makeSpec(scriptJob(['[ "$PPID" != "' + String(process.pid) + '" ]'])));
+    expect(parent.result.status).toBe("success");
     const first = await run(makeSpec(scriptJob(["echo before", "kill $$; sleep 5", "echo after"])));
     expect(first.result.status).toBe("failure");
     expect(first.result.exitCode).toBe(143);
@@ -160,5 +163,25 @@ describe("$$ in a task", () => {
     const second = await run(makeSpec(scriptJob(["echo still-fine"])));
     expect(second.result.status).toBe("success");
     expect(second.rec.outputLines).toContain("still-fine");
+  });
+});
+
+describe("a task worker that dies", () => {
+  it("ends its running task (the task's group is killed after the grace) and the next run gets a new worker", async () => {
+    const { runner, run } = testRunner(dir, { cancelGraceMs: 200 });
+    const rec = new Recorder();
+    // Sourced (the text has no $$): eval makes the $$ that is the worker's pid.
+    const line = `eval 'echo "worker=$''$ task=$BASHPID"'`;
+    const execution = runner.execute(makeSpec(scriptJob([line, "sleep 30"])), rec);
+    await waitFor(() => /^worker=\d+ task=\d+$/m.test(rec.text), 10_000, "the task to start");
+    const [, worker, task] = /^worker=(\d+) task=(\d+)$/m.exec(rec.text) as RegExpExecArray;
+    process.kill(Number(worker), "SIGKILL");
+    const result = await execution.done;
+    expect(result.status).toBe("failure");
+    expect(result.exitCode).toBe(137);
+    await waitFor(() => !alive(Number(task)), 5_000, "the orphaned task to be killed");
+    const next = await run(makeSpec(scriptJob(["echo next"])));
+    expect(next.result.status).toBe("success");
+    expect(next.rec.outputLines).toContain("next");
   });
 });
