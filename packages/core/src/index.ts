@@ -6,7 +6,7 @@ export * from "./language/files.js";
 export * from "./language/load.js";
 export * from "./language/model.js";
 export * from "./language/schema.js";
-export { flattenScript } from "./language/normalise.js";
+export { flattenScript } from "./language/normalise-steps.js";
 export type { SourceFile } from "./language/yaml-source.js";
 export * from "./graph/graph.js";
 export * from "./graph/render.js";

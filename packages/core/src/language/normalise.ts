@@ -1,4 +1,4 @@
-import { diagnostic, formatPath, type Diagnostic, type DocPath, type SourceRange } from "../diagnostics/diagnostic.js";
+import { diagnostic, type Diagnostic, type DocPath } from "../diagnostics/diagnostic.js";
 import { didYouMean } from "../diagnostics/did-you-mean.js";
 import { checkValue } from "./check.js";
 import {
@@ -9,35 +9,29 @@ import {
   type DependencyMode,
   type Hook,
   type HookName,
-  type InStep,
   type JobDef,
   type JobSupport,
-  type Mapping,
-  type Origin,
-  type OutStep,
   type ParamSpec,
   type ResourceDef,
   type Retries,
   type Step,
-  type TaskStep,
   type TypeSupport,
 } from "./model.js";
 import {
   CI_TOP_LEVEL_KEYS,
   GENERIC_RESOURCE_TYPES,
   IGNORED_JOB_KEYS,
-  InStepSchema,
   JOB_TYPES,
   JobSchema,
-  OutStepSchema,
   PROVIDER_RESOURCE_TYPES,
   RESOURCE_TYPES,
   ResourceSchema,
   RUNNABLE_JOB_TYPES,
   SYSTEM_RESOURCE_TYPES,
-  TaskStepSchema,
   UNSUPPORTED_JOB_TYPES,
 } from "./schema.js";
+import { normaliseHook, normaliseStep } from "./normalise-steps.js";
+import { asMapping, asString, asStrings, copyWithout, isMapping, origin } from "./normalise-values.js";
 import type { SourceDoc } from "./source-doc.js";
 
 /**
@@ -125,59 +119,9 @@ export function normaliseFile(
   return defs;
 }
 
-// The range is computed on first use: on the fast path that is what triggers the
-// position-keeping parse, so a valid line never pays for it. A prototype getter over private
-// fields: storing or copying a definition (JSON, spread) never computes it.
-class LazyOrigin implements Origin {
-  readonly #doc: SourceDoc;
-  readonly #at: DocPath;
-  #range: SourceRange | undefined;
-
-  constructor(
-    readonly file: string,
-    readonly path: string,
-    doc: SourceDoc,
-    at: DocPath,
-  ) {
-    this.#doc = doc;
-    this.#at = at;
-  }
-
-  get range(): SourceRange {
-    this.#range ??= this.#doc.locate(this.#at);
-    return this.#range;
-  }
-}
-
-function origin(doc: SourceDoc, path: DocPath): Origin {
-  return new LazyOrigin(doc.file, formatPath(path), doc, path);
-}
-
-function isMapping(value: unknown): value is Record<string, unknown> {
-  return value !== null && typeof value === "object" && !Array.isArray(value);
-}
-
 function errorsSince(out: readonly Diagnostic[], from: number): boolean {
   for (let i = from; i < out.length; i++) if (out[i]?.severity === "error") return true;
   return false;
-}
-
-function asMapping(value: unknown): Mapping {
-  return value !== null && typeof value === "object" && !Array.isArray(value) ? (value as Mapping) : {};
-}
-
-function asString(value: unknown): string | undefined {
-  return typeof value === "string"
-    ? value
-    : typeof value === "number" || typeof value === "boolean"
-      ? String(value)
-      : undefined;
-}
-
-function asStrings(value: unknown): string[] {
-  if (Array.isArray(value)) return value.map(asString).filter((v): v is string => v !== undefined);
-  const single = asString(value);
-  return single === undefined ? [] : [single];
 }
 
 function resourceSupport(type: string): TypeSupport {
@@ -403,188 +347,6 @@ function normaliseJob(item: unknown, path: DocPath, doc: SourceDoc, out: Diagnos
     origin: origin(doc, path),
     consistent: !errorsSince(out, from),
   };
-}
-
-// A shallow copy without `skipped`, as object rest would give it, but cheaper: no delete (which
-// turns an object into a slow dictionary) and no rest helper.
-function copyWithout(value: Mapping, skipped: readonly string[]): Record<string, unknown> {
-  const copy: Record<string, unknown> = {};
-  for (const key of Object.keys(value)) {
-    if (skipped.includes(key)) continue;
-    // A plain assignment to "__proto__" would set the prototype instead of a key.
-    if (key === "__proto__")
-      Object.defineProperty(copy, key, { value: value[key], enumerable: true, writable: true, configurable: true });
-    else copy[key] = value[key];
-  }
-  return copy;
-}
-
-const STEP_KINDS = ["IN", "OUT", "TASK"] as const;
-// The keys an IN or TASK step reads itself; the rest are the step's options.
-const IN_STEP_KEYS: readonly string[] = ["IN", "switch", "versionName", "versionNumber", "dependencyMode"];
-const TASK_STEP_KEYS: readonly string[] = ["TASK"];
-
-// The one step kind a step has, or undefined when it has none or several.
-function stepKind(node: Mapping): (typeof STEP_KINDS)[number] | undefined {
-  let kind: (typeof STEP_KINDS)[number] | undefined;
-  for (const k of STEP_KINDS) {
-    if (!(k in node)) continue;
-    if (kind !== undefined) return undefined;
-    kind = k;
-  }
-  return kind;
-}
-
-function normaliseStep(
-  node: unknown,
-  path: DocPath,
-  taskOrdinal: number,
-  doc: SourceDoc,
-  out: Diagnostic[],
-): Step | undefined {
-  if (!isMapping(node)) {
-    out.push(diagnostic("PIPELINE_SCHEMA", doc.locate(path), path, "a step must be a mapping with IN, OUT or TASK"));
-    return undefined;
-  }
-  const kind = stepKind(node);
-  if (kind === undefined) {
-    const kinds = STEP_KINDS.filter((k) => k in node);
-    const keys = Object.keys(node);
-    const guess =
-      kinds.length === 0 ? keys.map((k) => didYouMean(k, STEP_KINDS)).find((h) => h !== undefined) : undefined;
-    out.push(
-      diagnostic(
-        "PIPELINE_SCHEMA",
-        doc.locate(path),
-        path,
-        kinds.length === 0
-          ? `a step needs one of IN, OUT or TASK (found ${keys.join(", ") || "nothing"})`
-          : `a step has more than one of ${kinds.join(", ")}`,
-        guess ?? "write each IN, OUT and TASK as its own list item",
-      ),
-    );
-    return undefined;
-  }
-  const o = origin(doc, path);
-  if (kind === "IN") {
-    const { value } = checkValue(node, InStepSchema, path, doc, out);
-    const p = asMapping(value);
-    const sw = p.switch;
-    const step: InStep = {
-      kind: "IN",
-      name: asString(p.IN) ?? "",
-      switchOff: sw === false || (typeof sw === "string" && sw.toLowerCase() === "off"),
-      versionName: asString(p.versionName),
-      versionNumber: typeof p.versionNumber === "number" ? p.versionNumber : undefined,
-      dependencyMode: asString(p.dependencyMode) as DependencyMode | undefined,
-      options: copyWithout(p, IN_STEP_KEYS),
-      origin: o,
-    };
-    if (step.versionName !== undefined && step.versionNumber !== undefined) {
-      out.push(
-        diagnostic(
-          "PIPELINE_PIN_CONFLICT",
-          doc.locate(path),
-          path,
-          `IN ${step.name} is pinned by both versionName and versionNumber`,
-          "keep one of the two",
-        ),
-      );
-    }
-    return step;
-  }
-  if (kind === "OUT") {
-    const { value } = checkValue(node, OutStepSchema, path, doc, out);
-    const p = asMapping(value);
-    const step: OutStep = {
-      kind: "OUT",
-      name: asString(p.OUT) ?? "",
-      replicate: asString(p.replicate),
-      replicateOnPullRequest: p.replicateOnPullRequest !== false,
-      overwrite: p.overwrite === true,
-      onFailure: p.on_failure === true,
-      origin: o,
-    };
-    return step;
-  }
-  const { value } = checkValue(node, TaskStepSchema, path, doc, out);
-  const p = asMapping(value);
-  return normaliseTask(p.TASK, copyWithout(p, TASK_STEP_KEYS), o, taskOrdinal);
-}
-
-// Unnamed tasks are numbered among the job's tasks: "Task 1" is the first TASK step.
-// Every form gives the same key order (the order a task step always had).
-function normaliseTask(task: unknown, stepOptions: Mapping, o: Origin, index: number): TaskStep {
-  if (task === "managed" || Array.isArray(task)) {
-    const script: string[] = [];
-    if (Array.isArray(task)) for (const item of task) flattenInto(asMapping(item).script, script);
-    return {
-      kind: "TASK",
-      options: stepOptions,
-      origin: o,
-      container: undefined,
-      image: undefined,
-      containerOptions: undefined,
-      env: {},
-      name: `Task ${index}`,
-      managed: task === "managed",
-      script,
-    };
-  }
-  const t = asMapping(task);
-  const runtime = asMapping(t.runtime);
-  const options = asMapping(runtime.options);
-  const imageName = asString(options.imageName);
-  return {
-    kind: "TASK",
-    options: stepOptions,
-    origin: o,
-    container: typeof runtime.container === "boolean" ? runtime.container : undefined,
-    image: imageName === undefined ? undefined : { name: imageName, tag: asString(options.imageTag) ?? "latest" },
-    containerOptions: asString(options.options),
-    env: normaliseEnv(options.env),
-    name: asString(t.name) ?? `Task ${index}`,
-    managed: false,
-    script: flattenScript(t.script),
-  };
-}
-
-/** Flattens a script value: a string, or a list whose items may be lists (anchors). */
-export function flattenScript(value: unknown): string[] {
-  const lines: string[] = [];
-  flattenInto(value, lines);
-  return lines;
-}
-
-function flattenInto(value: unknown, lines: string[]): void {
-  if (Array.isArray(value)) {
-    for (const item of value) flattenInto(item, lines);
-    return;
-  }
-  const line = asString(value);
-  if (line !== undefined) lines.push(line);
-}
-
-function normaliseEnv(value: unknown): Record<string, string> {
-  const env: Record<string, string> = {};
-  const entries = Array.isArray(value) ? value : [value];
-  for (const entry of entries) {
-    for (const [k, v] of Object.entries(asMapping(entry))) env[k] = asString(v) ?? JSON.stringify(v);
-  }
-  return env;
-}
-
-function normaliseHook(value: unknown): Hook {
-  if (value === undefined || value === null) return { script: [], notify: [] };
-  const items = Array.isArray(value) ? value : [value];
-  const script: string[] = [];
-  const notify: string[] = [];
-  for (const item of items) {
-    const m = asMapping(item);
-    flattenInto(m.script, script);
-    notify.push(...asStrings(m.NOTIFY));
-  }
-  return { script, notify };
 }
 
 function normaliseApproval(value: unknown): Approval | undefined {
