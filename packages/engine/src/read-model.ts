@@ -205,25 +205,22 @@ export class ReadModel {
 
   /** Upstream jobs of `job` (transitively) that have an active run: what a strict job waits for. */
   busyAncestors(jobName: string): string[] {
-    const ancestors = this.ancestors(jobName);
-    const busy: string[] = [];
-    if (this.#activeByJob.size < ancestors.size) {
-      for (const [job, ids] of this.#activeByJob) if (ids.size > 0 && ancestors.has(job)) busy.push(job);
-    } else {
-      for (const job of ancestors) if ((this.#activeByJob.get(job)?.size ?? 0) > 0) busy.push(job);
-    }
-    return busy.sort();
+    return [...this.#busyAncestors(jobName)].sort();
   }
 
   /** Whether some upstream job of `job` (transitively) has an active run; stops at the first. */
   hasBusyAncestor(jobName: string): boolean {
+    return !this.#busyAncestors(jobName).next().done;
+  }
+
+  // Walks the smaller of the ancestors and the jobs with active runs.
+  *#busyAncestors(jobName: string): Generator<string> {
     const ancestors = this.ancestors(jobName);
     if (this.#activeByJob.size < ancestors.size) {
-      for (const [job, ids] of this.#activeByJob) if (ids.size > 0 && ancestors.has(job)) return true;
+      for (const [job, ids] of this.#activeByJob) if (ids.size > 0 && ancestors.has(job)) yield job;
     } else {
-      for (const job of ancestors) if ((this.#activeByJob.get(job)?.size ?? 0) > 0) return true;
+      for (const job of ancestors) if ((this.#activeByJob.get(job)?.size ?? 0) > 0) yield job;
     }
-    return false;
   }
 
   /** Jobs directly connected to `job`, for chrono dispatch. */

@@ -2,7 +2,8 @@
 # Causeway's task worker: a small long-lived bash process that runs one task at a time, so the
 # runner's large Node process never forks (its fork() costs grow with its memory and block the
 # event loop). A task is a subshell forked from this shell that sources the task script: no
-# exec of env or of a new bash, which on a virtual machine cost more than the task itself.
+# exec of a new bash, which on a virtual machine costs more than the task itself (X requests,
+# below, are the exception).
 # The worker is started with an empty environment and defines no functions, so the task's
 # shell holds nothing but what the task is given.
 #
@@ -18,9 +19,9 @@
 # the worker; a running task is not waited for.
 set -m
 # In a sourced task, $$ is this worker's pid and $PPID its parent's (a subshell keeps them;
-# $BASHPID is the task's own); the runner sends tasks whose script text uses them as X. A task that signals $$ to
-# end itself (from a file it sources, say) reaches the worker: the signal is passed on to the
-# task's process group. A handled signal is reset to its default in the task.
+# $BASHPID is the task's own); the runner sends tasks whose script text uses them as X. A task
+# that signals $$ to end itself (from a file it sources, say) reaches the worker: the signal is
+# passed on to the task's process group. A handled signal is reset to its default in the task.
 __cw_p=
 for __cw_k in TERM INT HUP QUIT; do
   trap "__cw_t=1; [ -z \"\$__cw_p\" ] || kill -$__cw_k -- \"-\$__cw_p\" 2>/dev/null" "$__cw_k"
@@ -32,7 +33,7 @@ while IFS=$'\t' read -r __cw_k __cw_i __cw_a __cw_b; do
         # The task's shell: no job control (its background jobs stay in its process group).
         set +m
         cd -- "$__cw_a" 2>/dev/null || exit 127
-        # X: a fresh bash, for a script that uses $$ (the environment comes from the script).
+        # X: a fresh bash, for a script that uses $$ or PPID (the script sets the environment).
         [ "$__cw_k" = T ] || { unset SHLVL OLDPWD; exec "$BASH" -- "$__cw_b.sh"; }
         BASH_ARGV0=$__cw_b.sh
         unset __cw_k __cw_i __cw_a __cw_b __cw_p __cw_s __cw_l __cw_t

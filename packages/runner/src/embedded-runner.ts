@@ -421,11 +421,9 @@ class RunExecution implements EmbeddedExecution {
  * `$PPID` the server's (see task-worker.sh).
  */
 function mentionsPid(job: RunSpec["job"], task: PlannedTask, first: boolean): boolean {
-  const { hooks } = job;
-  const texts = [task.lines, first ? hooks.on_start.script : [], hooks.on_success.script, hooks.on_failure.script];
-  return [...texts, hooks.always.script].some((lines) =>
-    lines.some((line) => line.includes("$$") || line.includes("PPID")),
-  );
+  const h = job.hooks;
+  const texts = [task.lines, first ? h.on_start.script : [], h.on_success.script, h.on_failure.script, h.always.script];
+  return texts.some((lines) => lines.some((line) => line.includes("$$") || line.includes("PPID")));
 }
 
 function ms(t0: number): string {

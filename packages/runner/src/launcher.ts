@@ -45,9 +45,9 @@ const LOST = 137;
  * Runs tasks through a pool of task workers (libexec/task-worker.sh): small long-lived bash
  * processes, each running one task at a time as a forked subshell, so the runner's own
  * process never forks and no task costs an exec. Workers are started when every one is busy
- * and kept for later tasks. Output goes to a file read back as it grows (inotify via fs.watch,
- * no polling) and once more when the task ends; on tmpfs these reads are microseconds, so they
- * are synchronous (a thread-pool round trip costs more).
+ * and kept for later tasks. Output goes to a file read when the task ends, and as it grows
+ * (inotify via fs.watch, no polling) once the task has run STREAM_AFTER_MS; on tmpfs these
+ * reads are microseconds, so they are synchronous (a thread-pool round trip costs more).
  */
 export class TaskLauncher {
   readonly #idle: Worker[] = [];

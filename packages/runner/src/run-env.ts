@@ -8,8 +8,8 @@ import { dependencyPaths } from "./workspace.js";
  * dependency's platform variables (platform wins over user data), then the job variables (so a
  * dependency named `build` cannot replace BUILD_ID), then
  * `PATH = <shipctl dir>:<base PATH>`, then the manual-run parameters. Values reach the task as
- * its environment (script.ts `envExport`: quoted literals, never evaluated). Throws `WORKSPACE_INVALID` for a parameter whose
- * name is not a valid variable name.
+ * its environment (script.ts `envExport`: quoted literals, never evaluated). Throws
+ * `WORKSPACE_INVALID` for a parameter whose name is not a valid variable name.
  */
 export function runEnvironment(
   spec: RunSpec,

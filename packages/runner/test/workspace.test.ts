@@ -279,7 +279,9 @@ describe("environment", () => {
     }
     const pids = await Promise.all(roots.map(async (r) => (await readFile(`${r}/pids.txt`, "utf8")).trim().split(" ")));
     expect(new Set(pids.map(([own]) => own)).size).toBe(3);
+    // The script mentions PPID, so it runs as a fresh bash: its parent is the worker.
     expect(new Set(pids.map(([, parent]) => parent)).size).toBe(1);
+    expect(pids[0]?.[1]).not.toBe(String(process.pid));
   });
 
   it("puts shipctl first on PATH", async () => {
