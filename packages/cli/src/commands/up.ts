@@ -108,8 +108,9 @@ function runServer(main: string, args: readonly string[], env: Io["env"]): Promi
       cleanup();
       reject(new CliError("INTERNAL", `cannot start the server: ${error.message}`, { cause: error }));
     });
+    // The handlers stay after the server exits (forward() then does nothing): a Ctrl+C that
+    // arrives while this process is exiting must not kill it by signal and lose its exit code.
     child.once("exit", (code, signal) => {
-      cleanup();
       resolve(code ?? 128 + (signal === null ? 0 : (constants.signals[signal] ?? 0)));
     });
   });
