@@ -1,6 +1,8 @@
-import { isFinal } from "@causeway/core";
+import { formatDuration, isFinal } from "@causeway/core";
 import type { RunJson } from "@causeway/protocol";
 import type { Style } from "./code-frame.js";
+
+export { formatDuration, runLabel, shortVersionName } from "@causeway/core";
 
 /** Whether a run has ended: it will not change any more. */
 export function isFinalStatus(status: RunJson["status"]): boolean {
@@ -23,15 +25,6 @@ export function table(headers: readonly string[], rows: readonly (readonly strin
       .join("  ")
       .trimEnd();
   return `${[style.bold(line(headers)), ...rows.map(line)].join("\n")}\n`;
-}
-
-/** A duration: `0.4s`, `12.3s`, `3m04s`, `2h05m`. */
-export function formatDuration(ms: number): string {
-  const t = Math.max(0, ms);
-  if (t < 60_000) return `${(Math.floor(t / 100) / 10).toFixed(1)}s`;
-  const s = Math.floor(t / 1000);
-  if (s < 3600) return `${Math.floor(s / 60)}m${String(s % 60).padStart(2, "0")}s`;
-  return `${Math.floor(s / 3600)}h${String(Math.floor((s % 3600) / 60)).padStart(2, "0")}m`;
 }
 
 /** How long ago a time was: `12s ago`, `3m ago`, `2h ago`, `5d ago`. */
@@ -81,11 +74,6 @@ export function statusText(status: RunJson["status"], style: Style): string {
   if (status === "processing") return style.blue(status);
   if (status === "cancelled" || status === "skipped") return style.dim(status);
   return style.yellow(status);
-}
-
-/** `build #3`. */
-export function runLabel(run: Pick<RunJson, "job" | "number">): string {
-  return `${run.job} #${run.number}`;
 }
 
 /** Pretty JSON with a final newline: the `--json` output of every command. */

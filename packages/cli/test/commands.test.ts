@@ -120,7 +120,7 @@ describe("causeway runs", () => {
     expect(run.code).toBe(0);
     expect(run.out).toMatchInlineSnapshot(`
       "ID  JOB     #  STATUS      TRIGGER         FLOW      CREATED  DURATION
-      12  deploy  4  processing  upstream build  0f1e2d3c  1m ago   30.0s
+      12  deploy  4  processing  upstream build  0f1e2d3c  1m ago   30s
       11  build   7  failure     manual alice    0f1e2d3c  2h ago   3m04s
       "
     `);

@@ -179,7 +179,7 @@ describe("the live view", () => {
 
   it.each([
     { status: "waiting", icon: "·", duration: "" },
-    { status: "processing", icon: "⠴", duration: "12.5s" },
+    { status: "processing", icon: "⠴", duration: "12s" },
     { status: "success", icon: "✔", duration: "2.0s" },
     { status: "failure", icon: "✘", duration: "2.0s" },
     { status: "cancelled", icon: "-", duration: "2.0s" },

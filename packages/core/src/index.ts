@@ -20,3 +20,4 @@ export * from "./engine/semver.js";
 export * from "./engine/env.js";
 export * from "./engine/runner-port.js";
 export * from "./errors.js";
+export * from "./display/display.js";
