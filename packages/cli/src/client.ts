@@ -1,3 +1,4 @@
+import { CausewayError, isErrorCode } from "@causeway/core";
 import {
   ApplyResultSchema,
   ErrorBodySchema,
@@ -22,7 +23,6 @@ import {
   type WhyJson,
 } from "@causeway/protocol";
 import { z } from "zod";
-import { CliError } from "./cli-error.js";
 import { readSse } from "./sse.js";
 
 /** Where the server is and how to authenticate (from server-location.ts). */
@@ -30,6 +30,10 @@ export interface ServerTarget {
   /** The server's base URL, without `/api/v1`. */
   readonly url: string;
   readonly token: string | undefined;
+  /** Where the token came from (`--token`, `CAUSEWAY_TOKEN` or a server.json path), for hints. */
+  readonly tokenFrom?: string;
+  /** The server.json that named this server, if one did, for hints. */
+  readonly infoFile?: string;
 }
 
 /** The filters of `GET /runs`. */
@@ -59,7 +63,26 @@ export interface EventStream extends AsyncIterable<EventJson> {
   readonly lastEventId: () => string;
 }
 
-const HINT_START = "start it with `causeway up` (or pass --server URL / set CAUSEWAY_SERVER)";
+/** What to do when the server does not answer, naming the server.json that pointed at it. */
+function unreachableHint(target: ServerTarget): string {
+  const start = "start it with `causeway up` (or pass --server URL / set CAUSEWAY_SERVER)";
+  return target.infoFile === undefined
+    ? start
+    : `${target.infoFile} names this server, but it does not answer: it stopped or was killed; ${start}`;
+}
+
+/** Where the token of a refused request came from, and where the right one is. */
+function unauthorizedHint(target: ServerTarget): string {
+  const where =
+    "the server's token is in server.json of its data directory (written by `causeway up`; commands read " +
+    "./.causeway/server.json or the nearest one above), or pass --token / set CAUSEWAY_TOKEN";
+  if (target.tokenFrom === undefined) return `no token was sent: ${where}`;
+  const from =
+    target.tokenFrom.startsWith("-") || target.tokenFrom === "CAUSEWAY_TOKEN"
+      ? target.tokenFrom
+      : `${target.tokenFrom} (is it from another server?)`;
+  return `the token sent came from ${from}; ${where}`;
+}
 const REQUEST_TIMEOUT_MS = 30_000;
 
 const OkSchema = z.object({ ok: z.boolean() });
@@ -228,7 +251,7 @@ export class ApiClient {
     const parsed = schema.safeParse(value);
     if (parsed.success) return parsed.data;
     const issue = parsed.error.issues[0];
-    throw new CliError(
+    throw new CausewayError(
       "INTERNAL",
       `unexpected answer from the server to ${what}: ${issue === undefined ? "invalid" : `${issue.path.join(".") || "(root)"}: ${issue.message}`}`,
       { hint: "the CLI and the server may be of different versions" },
@@ -262,8 +285,8 @@ export class ApiClient {
     } catch (error) {
       if (signal?.aborted === true && !isTimeout(signal)) throw error;
       const reason = isTimeout(signal) ? "no answer in time" : networkReason(error);
-      throw new CliError("SERVER_UNREACHABLE", `cannot reach the server at ${this.target.url} (${reason})`, {
-        hint: HINT_START,
+      throw new CausewayError("SERVER_UNREACHABLE", `cannot reach the server at ${this.target.url} (${reason})`, {
+        hint: unreachableHint(this.target),
         cause: error,
       });
     }
@@ -272,13 +295,18 @@ export class ApiClient {
     const parsed = ErrorBodySchema.safeParse(safeJson(text));
     if (parsed.success) {
       const e = parsed.data.error;
-      throw new CliError(e.code, e.message, {
-        requestId: e.requestId,
-        details: e.details,
-        ...(e.code === "UNAUTHORIZED" ? { hint: "pass --token or set CAUSEWAY_TOKEN (see <data>/server.json)" } : {}),
+      const options = { requestId: e.requestId, details: e.details };
+      if (!isErrorCode(e.code))
+        throw new CausewayError("INTERNAL", `${e.code}: ${e.message}`, {
+          ...options,
+          hint: "the server answered with an error code this CLI does not know: are they of different versions?",
+        });
+      throw new CausewayError(e.code, e.message, {
+        ...options,
+        ...(e.code === "UNAUTHORIZED" ? { hint: unauthorizedHint(this.target) } : {}),
       });
     }
-    throw new CliError(
+    throw new CausewayError(
       res.status === 401 ? "UNAUTHORIZED" : res.status === 404 ? "NOT_FOUND" : "INTERNAL",
       `the server answered ${method} ${path} with HTTP ${res.status}${text === "" ? "" : `: ${text.slice(0, 200)}`}`,
     );
@@ -290,7 +318,7 @@ function enc(segment: string): string {
 }
 
 function bodyOf(res: Response): ReadableStream<Uint8Array> {
-  if (res.body === null) throw new CliError("INTERNAL", "the server sent an empty event stream");
+  if (res.body === null) throw new CausewayError("INTERNAL", "the server sent an empty event stream");
   return res.body;
 }
 
@@ -298,7 +326,7 @@ function parseJson(text: string): unknown {
   try {
     return JSON.parse(text) as unknown;
   } catch {
-    throw new CliError("INTERNAL", `the server answered with something that is not JSON: ${text.slice(0, 200)}`);
+    throw new CausewayError("INTERNAL", `the server answered with something that is not JSON: ${text.slice(0, 200)}`);
   }
 }
 

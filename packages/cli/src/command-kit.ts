@@ -1,9 +1,9 @@
+import { usageError } from "@causeway/core";
 import type { Command } from "commander";
 import { ApiClient } from "./client.js";
 import { makeStyle, type Style } from "./code-frame.js";
 import type { Io } from "./io.js";
 import { locateServer } from "./server-location.js";
-import { UsageError } from "./usage-error.js";
 
 /** The options every command that talks to the server has. */
 export interface ServerCommandOptions {
@@ -34,14 +34,14 @@ export function serverCommand(program: Command, name: string, description: strin
 
 /** Finds the server and builds the context of a command's action. */
 export async function connect(io: Io, options: ServerCommandOptions): Promise<CommandContext> {
-  const target = await locateServer(options, io.env, process.cwd());
+  const target = await locateServer(options, io.env, io.cwd);
   return { io, client: new ApiClient(target), style: makeStyle(io.color), json: options.json === true };
 }
 
 /** A positive integer argument, or a usage error naming `what`. */
 export function parsePositiveInt(text: string, what: string): number {
   if (!/^[0-9]+$/.test(text) || Number(text) < 1 || !Number.isSafeInteger(Number(text)))
-    throw new UsageError(`${what} must be a positive integer, got ${JSON.stringify(text)}`);
+    throw usageError(`${what} must be a positive integer, got ${JSON.stringify(text)}`);
   return Number(text);
 }
 
@@ -58,6 +58,6 @@ export function collect(value: string, previous: readonly string[] = []): string
 /** Splits `KEY=VALUE` at the first `=`; the key must not be empty. */
 export function splitAssignment(text: string, what: string, example: string): [string, string] {
   const at = text.indexOf("=");
-  if (at <= 0) throw new UsageError(`${what} must be ${example}, got ${JSON.stringify(text)}`);
+  if (at <= 0) throw usageError(`${what} must be ${example}, got ${JSON.stringify(text)}`);
   return [text.slice(0, at), text.slice(at + 1)];
 }

@@ -10,6 +10,8 @@ export interface Io {
   readonly isTTY: boolean;
   /** The current time (durations, ages, spinner frames). */
   now(): Date;
+  /** The working directory: relative paths and the search for `.causeway/server.json` start here. */
+  readonly cwd: string;
 }
 
 /** What `runCli` needs from its caller; the optional fields default to a quiet, empty environment. */

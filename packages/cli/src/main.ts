@@ -9,5 +9,6 @@ const code = await runCli(process.argv.slice(2), {
   env: { ...process.env },
   isTTY: process.stdout.isTTY === true,
   now: () => new Date(),
+  cwd: process.cwd(),
 });
 process.exitCode = code;

@@ -1,8 +1,7 @@
 import { stat } from "node:fs/promises";
 import { relative, resolve } from "node:path";
-import { loadPipelineDirectory, type LoadResult, type PipelineFs } from "@causeway/core";
+import { loadPipelineDirectory, type LoadResult, type PipelineFs, usageError } from "@causeway/core";
 import { nodePipelineFs } from "./node-fs.js";
-import { UsageError } from "./usage-error.js";
 
 /** A loaded pipeline directory: the load result and the text of every file read. */
 export interface LoadedDir {
@@ -16,8 +15,8 @@ export interface LoadedDir {
 export async function loadDir(dir: string | undefined): Promise<LoadedDir> {
   const root = resolve(dir ?? ".");
   const info = await stat(root).catch(() => undefined);
-  if (info === undefined) throw new UsageError(`directory not found: ${relative(process.cwd(), root) || root}`);
-  if (!info.isDirectory()) throw new UsageError(`not a directory: ${root}`);
+  if (info === undefined) throw usageError(`directory not found: ${relative(process.cwd(), root) || root}`);
+  if (!info.isDirectory()) throw usageError(`not a directory: ${root}`);
   const texts = new Map<string, string>();
   const disk = nodePipelineFs(root);
   const fs: PipelineFs = {

@@ -1,6 +1,6 @@
+import { CausewayError, EXIT, exitCodeOf } from "@causeway/core";
 import { Command, CommanderError } from "commander";
-import { CliError } from "./cli-error.js";
-import { makeStyle } from "./code-frame.js";
+import { makeStyle, type Style } from "./code-frame.js";
 import { registerApply } from "./commands/apply.js";
 import { registerCancel } from "./commands/cancel.js";
 import { registerGraph } from "./commands/graph.js";
@@ -21,10 +21,8 @@ import { registerValidate } from "./commands/validate.js";
 import { registerVersions } from "./commands/versions.js";
 import { registerWhy } from "./commands/why.js";
 import type { Io, IoOptions } from "./io.js";
-import { UsageError } from "./usage-error.js";
 
-/** Exit codes of every command: 0 success, 1 failure of what was asked, 2 usage problem. */
-export const EXIT = { ok: 0, failed: 1, usage: 2 } as const;
+export { EXIT } from "@causeway/core";
 
 /** Builds the CLI program; `main.ts` runs it against the real process. */
 export function buildProgram(io: Io): Command {
@@ -74,22 +72,25 @@ export async function runCli(argv: readonly string[], options: IoOptions): Promi
     // Commander's own exit code says whether help was asked for (--help, help, --version: 0)
     // or shown because of a mistake (no command given: 1); every mistake is a usage problem.
     if (error instanceof CommanderError) return error.exitCode === 0 ? EXIT.ok : EXIT.usage;
-    if (error instanceof UsageError) {
-      io.err(`error: ${error.message}\n`);
-      return EXIT.usage;
+    const style = makeStyle(io.color);
+    if (error instanceof CausewayError) {
+      io.err(cliErrorText(error, style));
+      if (error.kind === "internal") io.err(`  ${REPORT}\n`);
+      return exitCodeOf(error.code);
     }
-    if (error instanceof CliError) {
-      io.err(cliErrorText(error, makeStyle(io.color)));
-      return EXIT.failed;
-    }
-    io.err(`internal error: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
+    // Anything else is a bug of the CLI: its stack helps whoever fixes it.
+    const detail = error instanceof Error ? (error.stack ?? error.message) : String(error);
+    io.err(`${style.red("error INTERNAL")}: ${detail}\n  ${REPORT}\n`);
     return EXIT.failed;
   }
 }
 
-/** `error CODE: message`, then the hint and the request id when there are. */
-export function cliErrorText(error: CliError, style: ReturnType<typeof makeStyle>): string {
-  const lines = [`${style.red(`error ${error.code}`)}: ${error.message}`];
+const REPORT = "this is a bug in Causeway: please report it, with the command you ran and the text above";
+
+/** `error CODE: message` (`error: message` for a usage problem), then the hint and the request id when there are. */
+export function cliErrorText(error: CausewayError, style: Style): string {
+  // A usage problem reads like commander's own (`error: unknown option '--x'`).
+  const lines = [`${style.red(error.code === "USAGE" ? "error" : `error ${error.code}`)}: ${error.message}`];
   if (error.hint !== undefined) lines.push(`  ${style.bold("hint")}: ${error.hint}`);
   if (error.requestId !== undefined) lines.push(style.dim(`  request id: ${error.requestId}`));
   return `${lines.join("\n")}\n`;

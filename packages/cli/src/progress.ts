@@ -1,5 +1,5 @@
+import { CausewayError } from "@causeway/core";
 import { RunStatusSchema, type EventJson, type RunJson } from "@causeway/protocol";
-import { CliError } from "./cli-error.js";
 import type { ApiClient, EventStream } from "./client.js";
 import type { Style } from "./code-frame.js";
 import { clockTime, formatDuration, isFinalStatus, statusText, visibleWidth } from "./format.js";
@@ -203,7 +203,7 @@ export async function waitForRun(
       try {
         stream = await client.events(lastEventId, controller.signal);
       } catch (error) {
-        if (!(error instanceof CliError) || error.code !== "SERVER_UNREACHABLE" || failures >= maxReconnects)
+        if (!(error instanceof CausewayError) || error.code !== "SERVER_UNREACHABLE" || failures >= maxReconnects)
           throw error;
       }
       if (stream !== undefined) {
@@ -227,15 +227,19 @@ export async function waitForRun(
           }
         } catch (error) {
           // A dropped connection ends the loop with a network error: reconnect below.
-          if (error instanceof CliError) throw error;
+          if (error instanceof CausewayError) throw error;
         }
         lastEventId = stream.lastEventId();
       }
       failures++;
       if (failures > maxReconnects)
-        throw new CliError("SERVER_UNREACHABLE", `lost the server's event stream while waiting for run ${run.id}`, {
-          hint: `the run may still be going: see \`causeway run ${run.id}\``,
-        });
+        throw new CausewayError(
+          "SERVER_UNREACHABLE",
+          `lost the server's event stream while waiting for run ${run.id}`,
+          {
+            hint: `the run may still be going: see \`causeway run ${run.id}\``,
+          },
+        );
       await delay(Math.min(2000, 200 * failures));
     }
   } finally {

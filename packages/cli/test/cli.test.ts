@@ -105,7 +105,7 @@ interface Run {
 async function cli(...argv: string[]): Promise<Run> {
   let out = "";
   let err = "";
-  const code = await runCli(argv, { out: (s) => (out += s), err: (s) => (err += s), color: false });
+  const code = await runCli(argv, { out: (s) => (out += s), err: (s) => (err += s), color: false, cwd: process.cwd() });
   return { code, out, err };
 }
 
@@ -190,7 +190,12 @@ describe("causeway validate", () => {
 
   it("colours the output only when asked", async () => {
     let out = "";
-    await runCli(["validate", dir("errors")], { out: (s) => (out += s), err: () => undefined, color: true });
+    await runCli(["validate", dir("errors")], {
+      out: (s) => (out += s),
+      err: () => undefined,
+      color: true,
+      cwd: process.cwd(),
+    });
     expect(out).toContain("\u001b[31m");
     expect((await cli("validate", dir("errors"))).out).not.toContain("\u001b[");
   });

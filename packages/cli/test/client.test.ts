@@ -1,10 +1,10 @@
+import { CausewayError } from "@causeway/core";
 import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { ApiClient } from "../src/client.js";
-import { CliError } from "../src/cli-error.js";
 import { locateServer } from "../src/server-location.js";
 import { sendJson, startCanned, type CannedServer } from "./canned-server.js";
 import { makeRun, runCausewayCli } from "./fixtures.js";
@@ -65,7 +65,11 @@ describe("finding the server", () => {
 
   it("uses server.json's token with an explicit URL only when the URLs match", async () => {
     const data = await dataDir("match", { url: server.url, token: "file-token", pid: 1 });
-    expect(await locateServer({ server: server.url, data }, {}, tmp)).toEqual({ url: server.url, token: "file-token" });
+    expect(await locateServer({ server: server.url, data }, {}, tmp)).toMatchObject({
+      url: server.url,
+      token: "file-token",
+      tokenFrom: join(data, "server.json"),
+    });
     expect(await locateServer({ server: "http://127.0.0.1:9", data }, {}, tmp)).toEqual({
       url: "http://127.0.0.1:9",
       token: undefined,
@@ -77,6 +81,50 @@ describe("finding the server", () => {
     expect(run.code).toBe(1);
     expect(run.err).toMatch(/^error SERVER_UNREACHABLE: no server found: .*server\.json does not exist/);
     expect(run.err).toContain("causeway up");
+  });
+
+  it("finds .causeway/server.json in the working directory or the nearest directory above it", async () => {
+    const root = join(tmp, "walk");
+    await dataDir("walk/.causeway", { url: server.url, token: "walked", pid: 1 });
+    await mkdir(join(root, "examples", "line"), { recursive: true });
+    for (const cwd of [root, join(root, "examples", "line")]) {
+      expect(await locateServer({}, {}, cwd)).toMatchObject({ url: server.url, token: "walked" });
+      const run = await runCausewayCli(["runs"], { cwd });
+      expect(run.code).toBe(0);
+    }
+    expect(server.received.map((r) => r.headers.authorization)).toEqual(["Bearer walked", "Bearer walked"]);
+  });
+
+  it("names the directories it searched when no server.json is found", async () => {
+    const cwd = join(tmp, "nowhere");
+    await mkdir(cwd, { recursive: true });
+    const run = await runCausewayCli(["runs"], { cwd });
+    expect(run.code).toBe(1);
+    expect(run.err).toContain(`no .causeway/server.json in ${cwd} or any directory above it`);
+    expect(run.err).toMatch(/hint: start one with `causeway up DIR`/);
+  });
+
+  it("says where the token of a refused request came from, and where the right one is", async () => {
+    server.on("GET /api/v1/runs", (_req, res) =>
+      sendJson(res, 401, { error: { code: "UNAUTHORIZED", message: "missing or wrong token", requestId: "r" } }),
+    );
+    const data = await dataDir("stale", { url: server.url, token: "old", pid: 1 });
+    const fromFile = await runCausewayCli(["runs", "--data", data]);
+    expect(fromFile.code).toBe(1);
+    expect(fromFile.err).toContain(
+      `hint: the token sent came from ${join(data, "server.json")} (is it from another server?)`,
+    );
+    const fromEnv = await runCausewayCli(["runs", "--data", data], { env: { CAUSEWAY_TOKEN: "x" } });
+    expect(fromEnv.err).toContain("hint: the token sent came from CAUSEWAY_TOKEN;");
+    expect(fromEnv.err).toContain("the server's token is in server.json of its data directory");
+  });
+
+  it("names the server.json whose server does not answer", async () => {
+    const port = await closedPort();
+    const data = await dataDir("dead", { url: `http://127.0.0.1:${port}`, token: "t", pid: 1 });
+    const run = await runCausewayCli(["runs", "--data", data]);
+    expect(run.code).toBe(1);
+    expect(run.err).toContain(`hint: ${join(data, "server.json")} names this server, but it does not answer`);
   });
 
   it("rejects a server.json it cannot read", async () => {
@@ -113,16 +161,16 @@ describe("finding the server", () => {
 describe("the API client", () => {
   const client = (): ApiClient => new ApiClient({ url: server.url, token: "t" });
 
-  async function failure(p: Promise<unknown>): Promise<CliError> {
+  async function failure(p: Promise<unknown>): Promise<CausewayError> {
     const error: unknown = await p.then(
       () => undefined,
       (e: unknown) => e,
     );
-    expect(error).toBeInstanceOf(CliError);
-    return error as CliError;
+    expect(error).toBeInstanceOf(CausewayError);
+    return error as CausewayError;
   }
 
-  it("turns an error body into a CliError with its code and request id", async () => {
+  it("turns an error body into a CausewayError with its code and request id", async () => {
     server.on("GET /api/v1/runs/99", (_req, res) =>
       sendJson(res, 404, { error: { code: "RUN_NOT_FOUND", message: "no run 99", requestId: "req-7" } }),
     );

@@ -1,4 +1,7 @@
 import type { RunJson, VersionJson } from "@causeway/protocol";
+import { mkdtemp } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { runCli } from "../src/program.js";
 
 /** A run on the wire with defaults for what a test does not care about. */
@@ -53,6 +56,16 @@ export interface CliOptions {
   readonly isTTY?: boolean;
   readonly now?: () => Date;
   readonly color?: boolean;
+  /** The working directory (default: an empty temporary directory, so no server.json is found). */
+  readonly cwd?: string;
+}
+
+let empty: Promise<string> | undefined;
+
+/** An empty directory of its own, shared by the tests of one file. */
+function emptyCwd(): Promise<string> {
+  empty ??= mkdtemp(join(tmpdir(), "causeway-cwd-"));
+  return empty;
 }
 
 /** Runs the CLI in-process and collects its output. */
@@ -66,6 +79,7 @@ export async function runCausewayCli(argv: readonly string[], options: CliOption
     env: options.env ?? {},
     isTTY: options.isTTY ?? false,
     now: options.now ?? (() => new Date("2030-01-02T10:05:00.000Z")),
+    cwd: options.cwd ?? (await emptyCwd()),
   });
   return { code, out, err };
 }

@@ -1,3 +1,4 @@
+import { CausewayError } from "@causeway/core";
 import { execFileSync, spawn } from "node:child_process";
 import { existsSync } from "node:fs";
 import { mkdir, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
@@ -6,7 +7,6 @@ import { join } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import { ServerInfoSchema } from "@causeway/protocol";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { CliError } from "../src/cli-error.js";
 import { resolveServerMain, serverArgs } from "../src/commands/up.js";
 import { runCausewayCli } from "./fixtures.js";
 
@@ -31,9 +31,9 @@ describe("finding the server's entry point", () => {
       }
       return undefined;
     })();
-    expect(error).toBeInstanceOf(CliError);
-    expect((error as CliError).message).toMatch(/cannot find the server \(@causeway\/server\/main\)/);
-    expect((error as CliError).hint).toMatch(/npm ci/);
+    expect(error).toBeInstanceOf(CausewayError);
+    expect((error as CausewayError).message).toMatch(/cannot find the server \(@causeway\/server\/main\)/);
+    expect((error as CausewayError).hint).toMatch(/npm ci/);
   });
 
   it("says when the server is not built", () => {

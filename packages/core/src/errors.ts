@@ -1,17 +1,38 @@
 /** Who is at fault: the caller (4xx), the environment (5xx, retryable), or Causeway (5xx). */
 export type ErrorKind = "user" | "operational" | "internal";
 
+/** The exit codes of the `causeway` command: 0 success, 1 failure of what was asked, 2 usage problem. */
+export const EXIT = { ok: 0, failed: 1, usage: 2 } as const;
+
+interface CatalogEntry {
+  readonly kind: ErrorKind;
+  /** The HTTP status of an answer with this code. */
+  readonly status: number;
+  /** The CLI's exit code when a command ends with this error (default `EXIT.failed`). */
+  readonly exit?: 2;
+  readonly title: string;
+}
+
 /**
- * The catalog of error codes of the API, CLI and engine (the language's diagnostic codes live
- * in diagnostics/codes.ts). Each is documented in docs/errors.md; `status` is its HTTP status.
+ * The one catalog of error codes of Causeway: the API, the CLI, the engine, the store and the
+ * runner (the language's diagnostic codes live in diagnostics/codes.ts; a diagnostic is a finding
+ * about a file, not an error). Each code is documented in docs/errors.md, which a test keeps in
+ * step with this table. A code decides everything about an error that is not its message: its
+ * kind (who is at fault), its HTTP status ({@link httpStatusOf}) and the CLI's exit code
+ * ({@link exitCodeOf}). Nothing else maps codes to statuses.
  */
 export const ERROR_CODES = {
+  // Requests and commands
   BAD_REQUEST: { kind: "user", status: 400, title: "The request body or query is invalid" },
+  USAGE: { kind: "user", status: 400, exit: 2, title: "A command or the server was called wrongly" },
   UNAUTHORIZED: { kind: "user", status: 401, title: "The API token is missing or wrong" },
   NOT_FOUND: { kind: "user", status: 404, title: "No such route" },
+  // The line and its runs
   JOB_NOT_FOUND: { kind: "user", status: 404, title: "No job has this name" },
   RESOURCE_NOT_FOUND: { kind: "user", status: 404, title: "No resource has this name" },
   RUN_NOT_FOUND: { kind: "user", status: 404, title: "No run has this id" },
+  FLOW_NOT_FOUND: { kind: "user", status: 404, title: "No flow has this id or prefix" },
+  FLOW_AMBIGUOUS: { kind: "user", status: 400, exit: 2, title: "A flow id prefix matches several flows" },
   JOB_INCONSISTENT: { kind: "user", status: 409, title: "The job has an error in its definition and cannot run" },
   VERSION_NOT_FOUND: { kind: "user", status: 404, title: "The object has no such version" },
   NOT_AN_INPUT: { kind: "user", status: 400, title: "The name is not an IN of the job" },
@@ -19,30 +40,100 @@ export const ERROR_CODES = {
   RUN_NOT_FINISHED: { kind: "user", status: 409, title: "The run has not finished" },
   RUN_FINISHED: { kind: "user", status: 409, title: "The run has already finished" },
   PIPELINE_INVALID: { kind: "user", status: 422, title: "The assembly line has errors" },
+  UNKNOWN_FLAG: { kind: "user", status: 400, exit: 2, title: "No object of the line has this flag" },
+  // The server and the CLI's way to it
   DATA_DIR_LOCKED: { kind: "operational", status: 503, title: "Another server uses this data directory" },
   SERVER_UNREACHABLE: { kind: "operational", status: 503, title: "The CLI cannot reach the server" },
+  // The store
+  STORE_MIGRATION_FAILED: { kind: "operational", status: 503, title: "The database cannot be brought to this schema" },
+  STORE_UNSUITABLE_FILESYSTEM: {
+    kind: "operational",
+    status: 503,
+    title: "The data directory's file system cannot hold SQLite in WAL mode",
+  },
+  STORE_CLOSED: { kind: "internal", status: 500, title: "The store was used after it was closed" },
+  STORE_NESTED_TRANSACTION: { kind: "internal", status: 500, title: "The store was called inside its own transaction" },
+  STORE_TX_FINISHED: { kind: "internal", status: 500, title: "A transaction was used after it ended" },
+  STORE_BAD_ARGUMENT: { kind: "internal", status: 500, title: "The store was given an argument it cannot accept" },
+  // The runner
+  RUNNER_BAD_OPTIONS: { kind: "user", status: 400, title: "The runner was given options it cannot use" },
+  WORKSPACE_INVALID: { kind: "user", status: 400, title: "A run cannot be laid out in its workspace" },
+  GIT_FAILED: { kind: "operational", status: 503, title: "A git repository could not be cloned or checked out" },
+  ARCHIVE_NOT_FOUND: { kind: "operational", status: 503, title: "A state archive is missing from the blob store" },
+  ARCHIVE_CORRUPT: { kind: "operational", status: 503, title: "A state archive does not match its manifest" },
+  ARCHIVE_UNSAFE_PATH: { kind: "operational", status: 503, title: "A state archive names a file outside its directory" },
+  // Anything else
   INTERNAL: { kind: "internal", status: 500, title: "An unexpected error" },
-} as const satisfies Record<string, { kind: ErrorKind; status: number; title: string }>;
+} as const satisfies Record<string, CatalogEntry>;
 
 /** An error code of the catalog. */
 export type ErrorCode = keyof typeof ERROR_CODES;
 
-/** An error with a catalog code; `kind` and the HTTP status follow from the code. */
+/** Whether a string is a code of the catalog (an answer of another server may carry others). */
+export function isErrorCode(code: string): code is ErrorCode {
+  return Object.hasOwn(ERROR_CODES, code);
+}
+
+/** The HTTP status of an answer with this code. */
+export function httpStatusOf(code: ErrorCode): number {
+  return ERROR_CODES[code].status;
+}
+
+/** The exit code of a CLI command that ends with this error: 2 for usage problems, else 1. */
+export function exitCodeOf(code: ErrorCode): number {
+  const entry: CatalogEntry = ERROR_CODES[code];
+  return entry.exit ?? EXIT.failed;
+}
+
+/** What an error may carry besides its code and message. */
+export interface CausewayErrorOptions {
+  readonly cause?: unknown;
+  /** What the person should do about it, one sentence (the CLI prints it as `hint:`). */
+  readonly hint?: string;
+  /** Structured data for clients (the problems of a request, the candidates of a prefix). */
+  readonly details?: unknown;
+  /** The id of the failed request, when the error is a server's answer. */
+  readonly requestId?: string;
+}
+
+/**
+ * The one error type of Causeway: an error with a catalog code. `kind`, the HTTP status and the
+ * CLI's exit code follow from the code. Anything thrown that is not a CausewayError is a bug, and
+ * is reported as `INTERNAL` (with its stack on the server side, and a request to report it).
+ */
 export class CausewayError extends Error {
   override readonly name = "CausewayError";
   readonly kind: ErrorKind;
   readonly status: number;
+  readonly hint: string | undefined;
+  readonly details: unknown;
+  readonly requestId: string | undefined;
 
   constructor(
     readonly code: ErrorCode,
     message: string,
-    options?: { cause?: unknown; details?: unknown },
+    options: CausewayErrorOptions = {},
   ) {
-    super(message, options?.cause === undefined ? undefined : { cause: options.cause });
+    super(message, options.cause === undefined ? undefined : { cause: options.cause });
     this.kind = ERROR_CODES[code].kind;
-    this.status = ERROR_CODES[code].status;
-    this.details = options?.details;
+    this.status = httpStatusOf(code);
+    this.hint = options.hint;
+    this.details = options.details;
+    this.requestId = options.requestId;
   }
+}
 
-  readonly details: unknown;
+/** Whether `error` is a CausewayError with one of `codes` (any code when none is given). */
+export function isCausewayError(error: unknown, ...codes: readonly ErrorCode[]): error is CausewayError {
+  return error instanceof CausewayError && (codes.length === 0 || codes.includes(error.code));
+}
+
+/** A usage problem (exit 2): a bad argument or option, said with what was expected. */
+export function usageError(message: string, options: CausewayErrorOptions = {}): CausewayError {
+  return new CausewayError("USAGE", message, options);
+}
+
+/** The message of anything thrown, for a run's status reason or a log line. */
+export function describeError(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
 }

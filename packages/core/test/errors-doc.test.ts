@@ -1,14 +1,11 @@
 import { readFileSync } from "node:fs";
-import { RUNNER_ERROR_CODES } from "@causeway/runner";
-import { STORE_ERROR_CODES } from "@causeway/store";
 import { describe, expect, it } from "vitest";
-import { DIAGNOSTIC_CODES, ERROR_CODES, type DiagnosticCode, type ErrorCode } from "../src/index.js";
+import { DIAGNOSTIC_CODES, ERROR_CODES, exitCodeOf, type DiagnosticCode, type ErrorCode } from "../src/index.js";
 
 // docs/errors.md is the user-facing catalog, in two parts: part 1 has one `## CODE` section per
 // diagnostic code (packages/core/src/diagnostics/codes.ts) stating its severity; part 2 has one
-// per API error code (packages/core/src/errors.ts) stating its HTTP status and kind, then one per
-// store or runner code that reaches users (every code of those catalogs that is not internal),
-// stating its kind. This keeps the page in step with the four catalogs.
+// per error code (packages/core/src/errors.ts, the one catalog of the API, CLI, engine, store and
+// runner) stating its HTTP status, kind and CLI exit code. This keeps the page in step with both.
 const doc = readFileSync(new URL("../../../docs/errors.md", import.meta.url), "utf8");
 
 // A heading that looks like a code (`## PIPELINE_CYCLE`, `## INTERNAL`), as opposed to
@@ -38,11 +35,7 @@ const documented = sections(doc);
 const part2At = doc.indexOf(`\n${PART_2}\n`);
 const diagnostics = Object.keys(DIAGNOSTIC_CODES) as DiagnosticCode[];
 const errors = Object.keys(ERROR_CODES) as ErrorCode[];
-type Kind = "user" | "operational" | "internal";
-const storeAndRunner: [string, Kind][] = [...Object.entries(STORE_ERROR_CODES), ...Object.entries(RUNNER_ERROR_CODES)];
-// Store and runner codes that reach users; internal ones surface as INTERNAL.
-const visible = storeAndRunner.filter(([, kind]) => kind !== "internal");
-const known = new Set<string>([...diagnostics, ...errors, ...storeAndRunner.map(([code]) => code)]);
+const known = new Set<string>([...diagnostics, ...errors]);
 
 function field(code: string, pattern: RegExp): string | undefined {
   return pattern.exec(documented.get(code)?.text ?? "")?.[1];
@@ -81,26 +74,22 @@ describe("docs/errors.md", () => {
       expect(documented.get(code)?.at).toBeGreaterThan(part2At);
     });
 
-    it.each(errors)("states the catalog's HTTP status and kind of %s", (code) => {
+    it.each(errors)("states the catalog's HTTP status, kind and CLI exit code of %s", (code) => {
       expect(field(code, /\*\*HTTP status:\*\* (\d{3})\b/)).toBe(String(ERROR_CODES[code].status));
       expect(field(code, /\*\*Kind:\*\* (user|operational|internal)\b/)).toBe(ERROR_CODES[code].kind);
+      expect(field(code, /\*\*CLI exit code:\*\* (\d)\b/)).toBe(String(exitCodeOf(code)));
     });
 
-    it.each(visible)("documents the store or runner code %s (kind %s), in part 2", (code, kind) => {
-      expect(documented.has(code)).toBe(true);
-      expect(documented.get(code)?.at).toBeGreaterThan(part2At);
-      expect(field(code, /\*\*Kind:\*\* (user|operational|internal)\b/)).toBe(kind);
-    });
-
-    it("gives a code shared by the API and store catalogs one kind", () => {
-      const clashes = storeAndRunner.filter(
-        ([code, kind]) => code in ERROR_CODES && ERROR_CODES[code as ErrorCode].kind !== kind,
+    it("has a catalog table whose rows are the catalog's codes, statuses, kinds and exit codes", () => {
+      const table = doc.slice(doc.indexOf("\n## Error catalog\n"));
+      const rows = [...table.matchAll(/^\| \[([A-Z_]+)\]\(#[a-z_]+\) +\| (\d{3}) +\| (\w+) +\| (\d) +\|/gm)].map((m) =>
+        m.slice(1, 5).join(" "),
       );
-      expect(clashes).toEqual([]);
+      expect(rows).toEqual(errors.map((c) => `${c} ${ERROR_CODES[c].status} ${ERROR_CODES[c].kind} ${exitCodeOf(c)}`));
     });
 
     it("shares no code between the diagnostics and the other catalogs", () => {
-      const shared = [...errors, ...storeAndRunner.map(([code]) => code)].filter((code) => code in DIAGNOSTIC_CODES);
+      const shared = errors.filter((code) => code in DIAGNOSTIC_CODES);
       expect(shared).toEqual([]);
     });
   });

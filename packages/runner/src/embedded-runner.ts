@@ -1,6 +1,7 @@
 import { performance } from "node:perf_hooks";
 import { constants as osConstants } from "node:os";
 import {
+  describeError,
   type DependencySpec,
   type Execution,
   type RunObserver,
@@ -11,7 +12,6 @@ import {
 } from "@causeway/core";
 import { RunnerGroup } from "./console.js";
 import { hasContainerEngine, NO_CONTAINER_ENGINE } from "./container.js";
-import { describeError } from "./errors.js";
 import { checkoutRepository, localRepositoryPath } from "./git.js";
 import { compileRunnerOptions, type CompiledRunnerOptions, type EmbeddedRunnerOptions } from "./options.js";
 import { SHIPCTL_DIR } from "./paths.js";

@@ -1,6 +1,6 @@
+import { CausewayError } from "@causeway/core";
 import { isAbsolute } from "node:path";
 import { fileURLToPath } from "node:url";
-import { RunnerError } from "./errors.js";
 import { runCommand } from "./process.js";
 
 /**
@@ -24,7 +24,7 @@ export function localRepositoryPath(sourceName: unknown): string {
       }
     } else if (isAbsolute(sourceName)) return sourceName;
   }
-  throw new RunnerError("GIT_FAILED", `${UNSUPPORTED_REPOSITORY} (sourceName: ${JSON.stringify(sourceName ?? null)})`);
+  throw new CausewayError("GIT_FAILED", `${UNSUPPORTED_REPOSITORY} (sourceName: ${JSON.stringify(sourceName ?? null)})`);
 }
 
 /** Options of `checkoutRepository`. */
@@ -45,7 +45,7 @@ export async function checkoutRepository(
   options: CheckoutOptions,
 ): Promise<void> {
   if (ref !== undefined && (ref === "" || ref.startsWith("-") || /[\s\0]/.test(ref))) {
-    throw new RunnerError("GIT_FAILED", `cannot check out ${JSON.stringify(ref)}: not a revision`);
+    throw new CausewayError("GIT_FAILED", `cannot check out ${JSON.stringify(ref)}: not a revision`);
   }
   const env = { ...options.env, GIT_TERMINAL_PROMPT: "0", LC_ALL: "C" };
   const run = async (args: string[], what: string): Promise<void> => {
@@ -57,7 +57,7 @@ export async function checkoutRepository(
     });
     if (exit.code === 0) return;
     const why = exit.error?.message ?? (output.trim() || `exit ${exit.code ?? exit.signal ?? "?"}`);
-    throw new RunnerError("GIT_FAILED", `${what} failed: ${why}`);
+    throw new CausewayError("GIT_FAILED", `${what} failed: ${why}`);
   };
   await run(["clone", "--quiet", "--no-checkout", "--", source, dir], `git clone of ${source}`);
   await run(

@@ -10,7 +10,6 @@ export {
   type CompiledRunnerOptions,
   type EmbeddedRunnerOptions,
 } from "./options.js";
-export { RUNNER_ERROR_CODES, RunnerError, type RunnerErrorCode, type RunnerErrorKind } from "./errors.js";
 export {
   carriedEntries,
   encodeManifest,

@@ -1,6 +1,6 @@
+import { CausewayError } from "@causeway/core";
 import { resolve } from "node:path";
 import type { BlobStore } from "@causeway/core";
-import { RunnerError } from "./errors.js";
 
 /** Options of `createEmbeddedRunner`. */
 export interface EmbeddedRunnerOptions {
@@ -83,7 +83,7 @@ export function compileRunnerOptions(options: EmbeddedRunnerOptions): CompiledRu
     } else env[name] = value;
   }
   if (problems.length > 0) {
-    throw new RunnerError("RUNNER_BAD_OPTIONS", `invalid runner options:\n- ${problems.join("\n- ")}`);
+    throw new CausewayError("RUNNER_BAD_OPTIONS", `invalid runner options:\n- ${problems.join("\n- ")}`);
   }
   return Object.freeze({
     workDir: resolve(options.workDir),

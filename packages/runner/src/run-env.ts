@@ -1,5 +1,4 @@
-import { dependencyEnv, isEnvName, jobEnv, type RunSpec, type TaskStep } from "@causeway/core";
-import { RunnerError } from "./errors.js";
+import { dependencyEnv, isEnvName, jobEnv, type RunSpec, type TaskStep, CausewayError } from "@causeway/core";
 import { dependencyPaths } from "./workspace.js";
 
 /**
@@ -50,7 +49,7 @@ export function runEnvironment(
   env.PATH = base.PATH === undefined || base.PATH === "" ? shipctlDir : `${shipctlDir}:${base.PATH}`;
   const bad = Object.keys(spec.params).filter((name) => !isEnvName(name));
   if (bad.length > 0) {
-    throw new RunnerError(
+    throw new CausewayError(
       "WORKSPACE_INVALID",
       `invalid manual parameter name${bad.length > 1 ? "s" : ""} ${bad.map((n) => JSON.stringify(n)).join(", ")}: ` +
         "a parameter becomes an environment variable, so its name must match [A-Za-z_][A-Za-z0-9_]*",
@@ -64,7 +63,7 @@ export function runEnvironment(
 export function taskEnvironment(runEnv: Readonly<Record<string, string>>, task: TaskStep): Record<string, string> {
   const bad = Object.keys(task.env).filter((name) => !isEnvName(name));
   if (bad.length > 0) {
-    throw new RunnerError(
+    throw new CausewayError(
       "WORKSPACE_INVALID",
       `task ${JSON.stringify(task.name)}: invalid environment variable name ${bad.map((n) => JSON.stringify(n)).join(", ")}`,
     );

@@ -1,9 +1,9 @@
+import { CausewayError } from "@causeway/core";
 import { constants, lstatSync, readdirSync } from "node:fs";
 import { mkdir, open } from "node:fs/promises";
 import { resolve, sep } from "node:path";
 import type { BlobStore } from "@causeway/core";
 import { FILE_CONCURRENCY, mapLimit } from "./concurrency.js";
-import { RunnerError } from "./errors.js";
 
 /**
  * State archives: a set of files (job state, a state resource) saved in a BlobStore. Each
@@ -65,7 +65,7 @@ export function safeJoin(base: string, rel: string): string {
   const prefix = root.endsWith(sep) ? root : root + sep;
   const full = reason === undefined ? resolve(root, rel) : "";
   if (reason !== undefined || !full.startsWith(prefix)) {
-    throw new RunnerError(
+    throw new CausewayError(
       "ARCHIVE_UNSAFE_PATH",
       `unsafe file name ${JSON.stringify(rel)} in a state archive: ${reason ?? "outside the directory"}`,
     );
@@ -148,18 +148,18 @@ export async function saveArchive(
 /** Reads and checks the manifest of an archive (`ARCHIVE_NOT_FOUND`, `ARCHIVE_CORRUPT`, `ARCHIVE_UNSAFE_PATH`). */
 export async function loadManifest(blobs: BlobStore, sha: string): Promise<ArchiveManifest> {
   const bytes = await blobs.get(sha);
-  if (bytes === undefined) throw new RunnerError("ARCHIVE_NOT_FOUND", `state archive ${sha} is not in the blob store`);
+  if (bytes === undefined) throw new CausewayError("ARCHIVE_NOT_FOUND", `state archive ${sha} is not in the blob store`);
   let parsed: unknown;
   try {
     parsed = JSON.parse(new TextDecoder("utf-8", { fatal: true }).decode(bytes));
   } catch (error) {
-    throw new RunnerError("ARCHIVE_CORRUPT", `state archive ${sha}: the manifest is not JSON`, { cause: error });
+    throw new CausewayError("ARCHIVE_CORRUPT", `state archive ${sha}: the manifest is not JSON`, { cause: error });
   }
   return checkManifest(parsed, sha);
 }
 
 function checkManifest(value: unknown, sha: string): ArchiveManifest {
-  const corrupt = (why: string): RunnerError => new RunnerError("ARCHIVE_CORRUPT", `state archive ${sha}: ${why}`);
+  const corrupt = (why: string): CausewayError => new CausewayError("ARCHIVE_CORRUPT", `state archive ${sha}: ${why}`);
   const m = value as { version?: unknown; files?: unknown } | null;
   if (m === null || typeof m !== "object" || m.version !== 1 || !Array.isArray(m.files)) {
     throw corrupt("the manifest is not {version: 1, files: [...]}");
@@ -171,7 +171,7 @@ function checkManifest(value: unknown, sha: string): ArchiveManifest {
     if (f === null || typeof f !== "object" || typeof f.path !== "string") throw corrupt("a file entry has no path");
     const unsafe = unsafePathReason(f.path);
     if (unsafe !== undefined) {
-      throw new RunnerError(
+      throw new CausewayError(
         "ARCHIVE_UNSAFE_PATH",
         `state archive ${sha}: unsafe file name ${JSON.stringify(f.path)}: ${unsafe}`,
       );
@@ -212,13 +212,13 @@ export async function restoreManifest(blobs: BlobStore, manifest: ArchiveManifes
   await mapLimit(targets, FILE_CONCURRENCY, async ({ entry, full }) => {
     const bytes = await blobs.get(entry.sha);
     if (bytes === undefined) {
-      throw new RunnerError(
+      throw new CausewayError(
         "ARCHIVE_NOT_FOUND",
         `file ${entry.path} (${entry.sha}) of a state archive is not in the blob store`,
       );
     }
     if (bytes.byteLength !== entry.size) {
-      throw new RunnerError(
+      throw new CausewayError(
         "ARCHIVE_CORRUPT",
         `file ${entry.path}: ${bytes.byteLength} bytes, the manifest says ${entry.size}`,
       );

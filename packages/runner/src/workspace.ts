@@ -1,8 +1,8 @@
+import { CausewayError } from "@causeway/core";
 import { mkdirSync, renameSync, rmSync, writeFileSync } from "node:fs";
 import { rm } from "node:fs/promises";
 import { randomBytes } from "node:crypto";
 import type { DependencySpec, RunSpec } from "@causeway/core";
-import { RunnerError } from "./errors.js";
 
 /**
  * The workspace of a run (`$JOB_PATH`, design §4, shippable.md §8.1):
@@ -54,7 +54,7 @@ export function dependencyPaths(
 /** Throws `WORKSPACE_INVALID` unless `name` can be one directory name. */
 export function checkDirName(what: string, name: string): void {
   if (typeof name !== "string" || name === "" || name === "." || name === ".." || /[/\\\0\n\r]/.test(name)) {
-    throw new RunnerError(
+    throw new CausewayError(
       "WORKSPACE_INVALID",
       `${what} ${JSON.stringify(name)} cannot be a directory name in the workspace`,
     );

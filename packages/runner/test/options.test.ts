@@ -1,11 +1,10 @@
 import { describe, expect, it } from "vitest";
-import type { BlobStore } from "@causeway/core";
+import { CausewayError, type BlobStore } from "@causeway/core";
 import {
   compileRunnerOptions,
   DEFAULT_CANCEL_GRACE_MS,
   DEFAULT_PATH,
   passthroughEnv,
-  RunnerError,
   type EmbeddedRunnerOptions,
 } from "../src/index.js";
 import { MemoryBlobStore } from "./helpers.js";
@@ -49,9 +48,9 @@ describe("runner options", () => {
     } catch (e) {
       error = e;
     }
-    expect(error).toBeInstanceOf(RunnerError);
-    expect((error as RunnerError).code).toBe("RUNNER_BAD_OPTIONS");
-    const message = (error as RunnerError).message;
+    expect(error).toBeInstanceOf(CausewayError);
+    expect((error as CausewayError).code).toBe("RUNNER_BAD_OPTIONS");
+    const message = (error as CausewayError).message;
     for (const part of ["workDir", "blobs", "shell", "cancelGraceMs", '"A=B"', "OK must be"])
       expect(message).toContain(part);
   });

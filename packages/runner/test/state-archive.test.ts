@@ -1,3 +1,4 @@
+import { CausewayError } from "@causeway/core";
 import { chmod, mkdir, readFile, stat, symlink, writeFile } from "node:fs/promises";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import {
@@ -6,7 +7,6 @@ import {
   loadManifest,
   readTree,
   restoreArchive,
-  RunnerError,
   safeJoin,
   saveArchive,
   unsafePathReason,
@@ -31,7 +31,7 @@ async function writeTree(root: string, files: Record<string, [string, number]>):
 }
 
 function codeOf(error: unknown): string | undefined {
-  return error instanceof RunnerError ? error.code : undefined;
+  return error instanceof CausewayError ? error.code : undefined;
 }
 
 async function manifestSha(blobs: MemoryBlobStore, manifest: unknown): Promise<string> {
@@ -114,7 +114,7 @@ describe("state archives", () => {
     ["a/", "empty or '.' path component"],
   ])("rejects the archive path %j (%s)", async (path, reason) => {
     expect(unsafePathReason(path)).toBe(reason);
-    expect(() => safeJoin(dir, path)).toThrow(RunnerError);
+    expect(() => safeJoin(dir, path)).toThrow(CausewayError);
     const blobs = new MemoryBlobStore();
     const content = await blobs.put(new TextEncoder().encode("pwned"));
     const sha = await manifestSha(blobs, { version: 1, files: [{ path, mode: 0o644, sha: content, size: 5 }] });

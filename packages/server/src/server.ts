@@ -4,7 +4,7 @@ import { readdir, readFile, rename, rm, rmdir, stat, unlink, writeFile } from "n
 import type { Server } from "node:http";
 import { join } from "node:path";
 import { createAdaptorServer } from "@hono/node-server";
-import { CausewayError, loadPipelineDirectory, type Diagnostic, type LoadResult } from "@causeway/core";
+import { loadPipelineDirectory, type Diagnostic, type LoadResult } from "@causeway/core";
 import { Engine } from "@causeway/engine";
 import { ServerInfoSchema, type ServerInfo } from "@causeway/protocol";
 import { createEmbeddedRunner, DEFAULT_PATH } from "@causeway/runner";
@@ -157,16 +157,9 @@ async function checkDirectory(dir: string): Promise<void> {
 }
 
 async function openStores(dataDir: string): Promise<SqliteStores> {
-  try {
-    // No nesting detection: the engine never calls the store from inside a transaction, and
-    // the detection slows every promise of the process (AsyncLocalStorage on Node 20).
-    return await openSqliteStore({ dataDir, detectNestedCalls: false });
-  } catch (error) {
-    if (error instanceof Error && "code" in error && error.code === "DATA_DIR_LOCKED") {
-      throw new CausewayError("DATA_DIR_LOCKED", error.message, { cause: error });
-    }
-    throw error;
-  }
+  // No nesting detection: the engine never calls the store from inside a transaction, and
+  // the detection slows every promise of the process (AsyncLocalStorage on Node 20).
+  return openSqliteStore({ dataDir, detectNestedCalls: false });
 }
 
 interface PipelineApplier {

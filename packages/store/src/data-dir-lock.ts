@@ -1,7 +1,7 @@
+import { CausewayError } from "@causeway/core";
 import { randomUUID } from "node:crypto";
 import { linkSync, mkdirSync, readFileSync, realpathSync, unlinkSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { StoreError } from "./errors.js";
 
 /** The lock file of a data directory. */
 export const LOCK_FILE = "server.lock";
@@ -42,7 +42,7 @@ export function acquireDataDirLock(dataDir: string): DataDirLock {
     if (seen === undefined) continue;
     const owner = parseLock(seen);
     if (owner !== undefined && isHeld(path, owner)) {
-      throw new StoreError(
+      throw new CausewayError(
         "DATA_DIR_LOCKED",
         `the data directory ${dataDir} is in use by process ${owner.pid} (${path}); stop it first, or use another directory`,
       );
@@ -51,7 +51,7 @@ export function acquireDataDirLock(dataDir: string): DataDirLock {
     // it over at the same moment), then race for the exclusive create again.
     if (readIfExists(path) === seen) unlinkIfExists(path);
   }
-  throw new StoreError("DATA_DIR_LOCKED", `could not take the lock ${path}: it keeps changing hands`);
+  throw new CausewayError("DATA_DIR_LOCKED", `could not take the lock ${path}: it keeps changing hands`);
 }
 
 /**

@@ -4,5 +4,3 @@ export { acquireDataDirLock, LOCK_FILE } from "./data-dir-lock.js";
 export type { DataDirLock } from "./data-dir-lock.js";
 export { FileBlobStore } from "./blob-store.js";
 export { FileLogStore } from "./log-store.js";
-export { StoreError, STORE_ERROR_CODES } from "./errors.js";
-export type { StoreErrorCode, StoreErrorKind } from "./errors.js";

@@ -1,8 +1,8 @@
+import { CausewayError } from "@causeway/core";
 import type { LogStore } from "@causeway/core";
 import { closeSync, mkdirSync, openSync, writeSync } from "node:fs";
 import { open } from "node:fs/promises";
 import { join } from "node:path";
-import { StoreError } from "./errors.js";
 
 /** Append handles kept open, least recently used closed first. */
 const OPEN_FILES = 32;
@@ -45,7 +45,7 @@ export class FileLogStore implements LogStore {
 
   read(runId: number, offset = 0): Promise<Uint8Array> {
     if (!Number.isSafeInteger(offset) || offset < 0) {
-      return Promise.reject(new StoreError("STORE_BAD_ARGUMENT", `a log offset must be a non-negative integer`));
+      return Promise.reject(new CausewayError("STORE_BAD_ARGUMENT", `a log offset must be a non-negative integer`));
     }
     return this.#serial(runId, async () => {
       const file = await openIfExists(this.#path(runId));
@@ -139,10 +139,10 @@ export class FileLogStore implements LogStore {
   }
 }
 
-function checkRunId(runId: number): StoreError | undefined {
+function checkRunId(runId: number): CausewayError | undefined {
   return Number.isSafeInteger(runId) && runId > 0
     ? undefined
-    : new StoreError("STORE_BAD_ARGUMENT", `a run id must be a positive integer, not ${runId}`);
+    : new CausewayError("STORE_BAD_ARGUMENT", `a run id must be a positive integer, not ${runId}`);
 }
 
 async function openIfExists(path: string) {

@@ -1,3 +1,4 @@
+import { CausewayError } from "@causeway/core";
 import type {
   Clock,
   EngineEvent,
@@ -16,7 +17,6 @@ import type {
 } from "@causeway/core";
 import type BetterSqlite3 from "better-sqlite3";
 import { sql, type Kysely } from "kysely";
-import { StoreError } from "./errors.js";
 import { toEvent, toExplain, toObject, toPin, toRun, toVersion } from "./mappers.js";
 import type { CausewayDatabase, EventRow, ExplainRow, RunRow, VersionRow } from "./schema.js";
 
@@ -169,7 +169,7 @@ export class SqliteRepo implements StoreTx {
       .set({ paused: paused ? 1 : 0, updated_at: this.#now() })
       .where("name", "=", job)
       .executeTakeFirst();
-    if (result.numUpdatedRows === 0n) throw new StoreError("JOB_NOT_FOUND", `no job named ${job}`);
+    if (result.numUpdatedRows === 0n) throw new CausewayError("JOB_NOT_FOUND", `no job named ${job}`);
   }
 
   async listPins(job?: string): Promise<Pin[]> {
@@ -322,7 +322,7 @@ export class SqliteRepo implements StoreTx {
       setFinishedAt: flag(patch.finishedAt),
       finishedAt: patch.finishedAt ?? null,
     });
-    if (changes === 0) throw new StoreError("RUN_NOT_FOUND", `no run with id ${id}`);
+    if (changes === 0) throw new CausewayError("RUN_NOT_FOUND", `no run with id ${id}`);
     return toRun(defined(this.#hot.getRun.get({ id })));
   }
 
@@ -418,7 +418,7 @@ function mapOptional<R, T>(row: R | undefined, map: (row: R) => T): T | undefine
 
 function checkLimit(limit: number): number {
   if (!Number.isSafeInteger(limit) || limit < 0) {
-    throw new StoreError("STORE_BAD_ARGUMENT", `a limit must be a non-negative integer, not ${limit}`);
+    throw new CausewayError("STORE_BAD_ARGUMENT", `a limit must be a non-negative integer, not ${limit}`);
   }
   return limit;
 }

@@ -1,3 +1,4 @@
+import { CausewayError } from "@causeway/core";
 import type { BlobStore, Clock, EngineEvent, LogStore, Store, StoreTx } from "@causeway/core";
 import BetterSqlite3 from "better-sqlite3";
 import { Kysely, SqliteAdapter, SqliteDialect, type DialectAdapter } from "kysely";
@@ -6,7 +7,6 @@ import { statfsSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { FileBlobStore } from "./blob-store.js";
 import { acquireDataDirLock, type DataDirLock } from "./data-dir-lock.js";
-import { StoreError } from "./errors.js";
 import { FileLogStore } from "./log-store.js";
 import { migrateToLatest } from "./migrations/index.js";
 import type { CausewayDatabase } from "./schema.js";
@@ -43,7 +43,7 @@ export interface CompiledSqliteStoreOptions {
 export function compileSqliteStoreOptions(options: SqliteStoreOptions = {}): CompiledSqliteStoreOptions {
   const busyTimeoutMs = options.busyTimeoutMs ?? 5000;
   if (!Number.isSafeInteger(busyTimeoutMs) || busyTimeoutMs < 0) {
-    throw new StoreError("STORE_BAD_ARGUMENT", `busyTimeoutMs must be a non-negative integer, not ${busyTimeoutMs}`);
+    throw new CausewayError("STORE_BAD_ARGUMENT", `busyTimeoutMs must be a non-negative integer, not ${busyTimeoutMs}`);
   }
   return Object.freeze({
     dataDir: resolve(options.dataDir ?? ".causeway"),
@@ -82,7 +82,7 @@ export async function openSqliteStore(options: SqliteStoreOptions = {}): Promise
     sqlite.pragma(`busy_timeout = ${config.busyTimeoutMs}`);
     const mode = sqlite.pragma("journal_mode = WAL", { simple: true });
     if (mode !== "wal") {
-      throw new StoreError(
+      throw new CausewayError(
         "STORE_UNSUITABLE_FILESYSTEM",
         `SQLite refused WAL mode in ${config.dataDir} (got ${String(mode)})`,
       );
@@ -118,7 +118,7 @@ function refuseNetworkFilesystem(dataDir: string): void {
     return; // statfs is not available everywhere; WAL mode is still checked below.
   }
   if (isNetworkFilesystemType(type)) {
-    throw new StoreError(
+    throw new CausewayError(
       "STORE_UNSUITABLE_FILESYSTEM",
       `${dataDir} is on a network file system (statfs type 0x${type.toString(16)}); SQLite's WAL needs a local disk`,
     );
@@ -188,7 +188,7 @@ class SqliteStore implements Store {
     return this.#enqueue("store.transaction", async () => {
       const scope: TxScope = { open: true };
       const tx = wrapStoreTx(this.#repo, (call) =>
-        scope.open ? call() : Promise.reject(new StoreError("STORE_TX_FINISHED", "this transaction has ended")),
+        scope.open ? call() : Promise.reject(new CausewayError("STORE_TX_FINISHED", "this transaction has ended")),
       );
       this.#begin.run();
       try {
@@ -217,7 +217,7 @@ class SqliteStore implements Store {
 
   close(): Promise<void> {
     if (this.#scope?.getStore()?.open === true) {
-      return Promise.reject(new StoreError("STORE_NESTED_TRANSACTION", "store.close() inside a transaction"));
+      return Promise.reject(new CausewayError("STORE_NESTED_TRANSACTION", "store.close() inside a transaction"));
     }
     this.#closing ??= (async () => {
       try {
@@ -234,10 +234,10 @@ class SqliteStore implements Store {
   }
 
   #enqueue<T>(what: string, task: () => Promise<T>): Promise<T> {
-    if (this.#closing !== undefined) return Promise.reject(new StoreError("STORE_CLOSED", `${what} after close()`));
+    if (this.#closing !== undefined) return Promise.reject(new CausewayError("STORE_CLOSED", `${what} after close()`));
     if (this.#scope?.getStore()?.open === true) {
       return Promise.reject(
-        new StoreError("STORE_NESTED_TRANSACTION", `${what} inside a transaction: use the transaction's tx instead`),
+        new CausewayError("STORE_NESTED_TRANSACTION", `${what} inside a transaction: use the transaction's tx instead`),
       );
     }
     return this.#queue.run(task);

@@ -1,7 +1,6 @@
 import type { Command } from "commander";
 import type { ApplyResult } from "@causeway/protocol";
-import { CliError } from "../cli-error.js";
-import type { Style } from "../code-frame.js";
+import { makeStyle, type Style } from "../code-frame.js";
 import { connect, serverCommand, type ServerCommandOptions } from "../command-kit.js";
 import { jsonText } from "../format.js";
 import type { Io } from "../io.js";
@@ -31,10 +30,14 @@ export function registerApply(program: Command, io: Io): void {
       // Loaded here first: the same file rules and size caps as `validate`, and code frames
       // for the diagnostics from the texts actually sent.
       const { root, result: local, texts } = await loadDir(dir);
-      if (texts.size === 0)
-        throw new CliError("PIPELINE_NO_FILES", `no pipeline file in ${dir}: nothing applied`, {
-          hint: "name files *causeway.yml, *shippable.yml or shippable.{resources,jobs,triggers}.yml",
-        });
+      if (texts.size === 0) {
+        // PIPELINE_NO_FILES (or the size caps) say why: nothing is sent, the server keeps the line.
+        const style = makeStyle(io.color);
+        const blocks = local.diagnostics.map((d) => renderDiagnostic(d, texts.get(d.file), style));
+        io.out(`${blocks.join("\n\n")}\n\n${style.red(style.bold("not applied"))}: no pipeline file in ${dir}\n`);
+        io.exitCode(1);
+        return;
+      }
       const ctx = await connect(io, opts);
       const files = [...texts].map(([path, text]) => ({ path, text }));
       // The directory's absolute path: the server resolves relative gitRepo sources against

@@ -1,7 +1,14 @@
 import type { Command } from "commander";
-import { buildGraph, flagChain, GRAPH_FORMATS, renderGraph, subgraph, type GraphFormat } from "@causeway/core";
+import {
+  buildGraph,
+  flagChain,
+  GRAPH_FORMATS,
+  renderGraph,
+  subgraph,
+  type GraphFormat,
+  usageError,
+} from "@causeway/core";
 import { loadDir } from "../pipeline-dir.js";
-import { UsageError } from "../usage-error.js";
 import type { Io } from "../io.js";
 
 /** Registers `causeway graph [DIR] --format text|dot|mermaid|json [--flag F]`. */
@@ -14,7 +21,7 @@ export function registerGraph(program: Command, io: Io): void {
     .option("--flag <flag>", "only the objects carrying this flag and their whole chain")
     .action(async (dir: string, opts: { format: string; flag?: string }) => {
       if (!(GRAPH_FORMATS as readonly string[]).includes(opts.format)) {
-        throw new UsageError(`--format must be one of ${GRAPH_FORMATS.join(", ")}, got ${opts.format}`);
+        throw usageError(`--format must be one of ${GRAPH_FORMATS.join(", ")}, got ${opts.format}`);
       }
       const { result } = await loadDir(dir);
       let graph = buildGraph(result.pipeline);

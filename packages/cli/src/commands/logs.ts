@@ -1,6 +1,6 @@
+import { CausewayError } from "@causeway/core";
 import type { Command } from "commander";
 import type { RunJson } from "@causeway/protocol";
-import { CliError } from "../cli-error.js";
 import { connect, parseRunId, serverCommand, type CommandContext, type ServerCommandOptions } from "../command-kit.js";
 import { jsonText } from "../format.js";
 import type { Io } from "../io.js";
@@ -31,12 +31,12 @@ export async function followLogs(ctx: CommandContext, runId: number): Promise<Ru
     } catch (error) {
       // Errors of the server, and a server that could not be reached at all, are final; a
       // connection that drops after the stream was flowing is resumed below.
-      if (!received || (error instanceof CliError && error.code !== "SERVER_UNREACHABLE")) throw error;
+      if (!received || (error instanceof CausewayError && error.code !== "SERVER_UNREACHABLE")) throw error;
     }
     // The stream ended without the run's end, or dropped: resume from the last byte.
     failures++;
     if (failures > MAX_RECONNECTS)
-      throw new CliError("SERVER_UNREACHABLE", `lost the log stream of run ${runId}`, {
+      throw new CausewayError("SERVER_UNREACHABLE", `lost the log stream of run ${runId}`, {
         hint: `the run may still be going: see \`causeway run ${runId}\``,
       });
     await new Promise((resolve) => setTimeout(resolve, Math.min(2000, 200 * failures)));

@@ -1,10 +1,10 @@
+import { usageError } from "@causeway/core";
 import type { Command } from "commander";
 import { RunStatusSchema, type RunJson } from "@causeway/protocol";
 import type { Style } from "../code-frame.js";
 import { connect, parsePositiveInt, serverCommand, type ServerCommandOptions } from "../command-kit.js";
 import { formatAge, jsonText, runDuration, shortFlow, statusText, table, triggerText } from "../format.js";
 import type { Io } from "../io.js";
-import { UsageError } from "../usage-error.js";
 
 interface RunsOptions extends ServerCommandOptions {
   readonly job?: string;
@@ -23,7 +23,7 @@ export function parseStatuses(text: string | undefined): string[] | undefined {
     .map((s) => s.trim())
     .filter((s) => s !== "");
   for (const s of list)
-    if (!STATUSES.includes(s)) throw new UsageError(`--status must be among ${STATUSES.join(", ")}, got ${s}`);
+    if (!STATUSES.includes(s)) throw usageError(`--status must be among ${STATUSES.join(", ")}, got ${s}`);
   return list;
 }
 

@@ -1,11 +1,10 @@
+import { CausewayError, usageError } from "@causeway/core";
 import { spawn } from "node:child_process";
 import { existsSync } from "node:fs";
 import { constants } from "node:os";
 import { fileURLToPath } from "node:url";
 import type { Command } from "commander";
-import { CliError } from "../cli-error.js";
 import type { Io } from "../io.js";
-import { UsageError } from "../usage-error.js";
 
 const SERVER_MAIN = "@causeway/server/main";
 const FORWARDED_SIGNALS = [
@@ -25,7 +24,7 @@ export function serverArgs(dir: string | undefined, opts: UpOptions): string[] {
   const args = dir === undefined ? [] : [dir];
   if (opts.port !== undefined) {
     if (!/^[0-9]+$/.test(opts.port) || Number(opts.port) > 65_535)
-      throw new UsageError(`--port must be a port number (0 to 65535), got ${JSON.stringify(opts.port)}`);
+      throw usageError(`--port must be a port number (0 to 65535), got ${JSON.stringify(opts.port)}`);
     args.push("--port", opts.port);
   }
   if (opts.data !== undefined) args.push("--data", opts.data);
@@ -42,7 +41,7 @@ export function resolveServerMain(resolve: (specifier: string) => string = (s) =
   try {
     url = resolve(SERVER_MAIN);
   } catch (error) {
-    throw new CliError(
+    throw new CausewayError(
       "INTERNAL",
       `cannot find the server (${SERVER_MAIN}): is the @causeway/server package installed?`,
       {
@@ -53,7 +52,7 @@ export function resolveServerMain(resolve: (specifier: string) => string = (s) =
   }
   const file = url.startsWith("file:") ? fileURLToPath(url) : url;
   if (!existsSync(file))
-    throw new CliError("INTERNAL", `the server is not built: ${file} does not exist`, {
+    throw new CausewayError("INTERNAL", `the server is not built: ${file} does not exist`, {
       hint: "run `npm run build` at the root of the Causeway checkout",
     });
   return file;
@@ -106,7 +105,7 @@ function runServer(main: string, args: readonly string[], env: Io["env"]): Promi
     };
     child.once("error", (error) => {
       cleanup();
-      reject(new CliError("INTERNAL", `cannot start the server: ${error.message}`, { cause: error }));
+      reject(new CausewayError("INTERNAL", `cannot start the server: ${error.message}`, { cause: error }));
     });
     // The handlers stay after the server exits (forward() then does nothing): a Ctrl+C that
     // arrives while this process is exiting must not kill it by signal and lose its exit code.

@@ -1,10 +1,9 @@
 import { readFile } from "node:fs/promises";
 import { join } from "node:path";
 import type { Command } from "commander";
-import type { Diagnostic, LoadResult } from "@causeway/core";
+import { usageError, type Diagnostic, type LoadResult } from "@causeway/core";
 import { codeFrame, makeStyle, type Style } from "../code-frame.js";
 import { loadDir } from "../pipeline-dir.js";
-import { UsageError } from "../usage-error.js";
 import type { Io } from "../io.js";
 
 /** The JSON output of `causeway validate --format json` (a public contract: docs/cli.md). */
@@ -56,7 +55,7 @@ export function registerValidate(program: Command, io: Io): void {
     .option("--format <format>", "text or json", "text")
     .action(async (dir: string, opts: { format: string }) => {
       if (opts.format !== "text" && opts.format !== "json")
-        throw new UsageError(`--format must be text or json, got ${opts.format}`);
+        throw usageError(`--format must be text or json, got ${opts.format}`);
       const { root, result } = await loadDir(dir);
       if (opts.format === "json") io.out(`${JSON.stringify(validateJson(result), null, 2)}\n`);
       else io.out(await renderText(root, result, makeStyle(io.color)));

@@ -1,5 +1,5 @@
+import { CausewayError } from "@causeway/core";
 import { Migrator, type Kysely, type Migration } from "kysely";
-import { StoreError } from "../errors.js";
 import { initial } from "./0001-initial.js";
 
 /**
@@ -19,7 +19,7 @@ export async function migrateToLatest(db: Kysely<unknown>): Promise<string[]> {
   const { error, results } = await migrator.migrateToLatest();
   if (error !== undefined) {
     const failed = results?.find((r) => r.status === "Error")?.migrationName;
-    throw new StoreError(
+    throw new CausewayError(
       "STORE_MIGRATION_FAILED",
       `migrating the store failed${failed === undefined ? "" : ` at ${failed}`}: ${error instanceof Error ? error.message : JSON.stringify(error)}`,
       { cause: error },
