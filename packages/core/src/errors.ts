@@ -61,7 +61,11 @@ export const ERROR_CODES = {
   GIT_FAILED: { kind: "operational", status: 503, title: "A git repository could not be cloned or checked out" },
   ARCHIVE_NOT_FOUND: { kind: "operational", status: 503, title: "A state archive is missing from the blob store" },
   ARCHIVE_CORRUPT: { kind: "operational", status: 503, title: "A state archive does not match its manifest" },
-  ARCHIVE_UNSAFE_PATH: { kind: "operational", status: 503, title: "A state archive names a file outside its directory" },
+  ARCHIVE_UNSAFE_PATH: {
+    kind: "operational",
+    status: 503,
+    title: "A state archive names a file outside its directory",
+  },
   // Anything else
   INTERNAL: { kind: "internal", status: 500, title: "An unexpected error" },
 } as const satisfies Record<string, CatalogEntry>;

@@ -24,7 +24,10 @@ export function localRepositoryPath(sourceName: unknown): string {
       }
     } else if (isAbsolute(sourceName)) return sourceName;
   }
-  throw new CausewayError("GIT_FAILED", `${UNSUPPORTED_REPOSITORY} (sourceName: ${JSON.stringify(sourceName ?? null)})`);
+  throw new CausewayError(
+    "GIT_FAILED",
+    `${UNSUPPORTED_REPOSITORY} (sourceName: ${JSON.stringify(sourceName ?? null)})`,
+  );
 }
 
 /** Options of `checkoutRepository`. */

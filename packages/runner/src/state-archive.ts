@@ -148,7 +148,8 @@ export async function saveArchive(
 /** Reads and checks the manifest of an archive (`ARCHIVE_NOT_FOUND`, `ARCHIVE_CORRUPT`, `ARCHIVE_UNSAFE_PATH`). */
 export async function loadManifest(blobs: BlobStore, sha: string): Promise<ArchiveManifest> {
   const bytes = await blobs.get(sha);
-  if (bytes === undefined) throw new CausewayError("ARCHIVE_NOT_FOUND", `state archive ${sha} is not in the blob store`);
+  if (bytes === undefined)
+    throw new CausewayError("ARCHIVE_NOT_FOUND", `state archive ${sha} is not in the blob store`);
   let parsed: unknown;
   try {
     parsed = JSON.parse(new TextDecoder("utf-8", { fatal: true }).decode(bytes));
