@@ -18,13 +18,20 @@ export function visibleWidth(text: string): number {
 
 /** A table with a header row, columns padded to their widest cell, two spaces apart. */
 export function table(headers: readonly string[], rows: readonly (readonly string[])[], style: Style): string {
-  const widths = headers.map((h, i) => Math.max(visibleWidth(h), ...rows.map((r) => visibleWidth(r[i] ?? ""))));
-  const line = (cells: readonly string[]): string =>
+  const [head = "", ...body] = alignRows([headers, ...rows]);
+  return `${[style.bold(head), ...body].join("\n")}\n`;
+}
+
+/** Rows as lines, columns padded to their widest cell (ANSI escapes excluded), two spaces apart. */
+export function alignRows(rows: readonly (readonly string[])[]): string[] {
+  const count = Math.max(0, ...rows.map((r) => r.length));
+  const widths = Array.from({ length: count }, (_, i) => Math.max(0, ...rows.map((r) => visibleWidth(r[i] ?? ""))));
+  return rows.map((cells) =>
     cells
       .map((c, i) => (i === cells.length - 1 ? c : c + " ".repeat((widths[i] ?? 0) - visibleWidth(c))))
       .join("  ")
-      .trimEnd();
-  return `${[style.bold(line(headers)), ...rows.map(line)].join("\n")}\n`;
+      .trimEnd(),
+  );
 }
 
 /** How long ago a time was: `12s ago`, `3m ago`, `2h ago`, `5d ago`. */

@@ -9,7 +9,7 @@ import { waitForRun } from "./progress.js";
  */
 export async function reportStartedRun(ctx: CommandContext, run: RunJson, wait: boolean, verb: string): Promise<void> {
   const { io } = ctx;
-  if (!ctx.json) io.out(`${verb} ${runLabel(run)} (run ${run.id}, flow ${shortFlow(run.flow)})\n`);
+  if (!ctx.json) io.out(`${verb} ${runLabel(run)} (id ${run.id}, flow ${shortFlow(run.flow)})\n`);
   if (!wait) {
     if (ctx.json) io.out(jsonText(run));
     io.exitCode(0);

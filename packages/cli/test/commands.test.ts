@@ -201,7 +201,7 @@ describe("commands that change a job or a run", () => {
   it("cancel", async () => {
     server.on("POST /api/v1/runs/12/cancel", (_req, res) => sendJson(res, 200, { ...RUNS[0], status: "cancelled" }));
     const run = await cli(["cancel", "12"]);
-    expect(run).toEqual({ code: 0, out: "cancelled deploy #4 (run 12): cancelled\n", err: "" });
+    expect(run).toEqual({ code: 0, out: "cancelled deploy #4: cancelled\n", err: "" });
     expect(JSON.parse((await cli(["cancel", "12", "--json"])).out)).toMatchObject({ id: 12, status: "cancelled" });
   });
 
@@ -280,7 +280,7 @@ describe("causeway versions and put-version", () => {
       versionName: "v1.0.1",
       propertyBag: { sha: "abc", url: "http://x/?a=b" },
     });
-    expect(run).toEqual({ code: 0, out: 'created img #2 "v1.0.1"\ntriggered deploy #5 (run 13)\n', err: "" });
+    expect(run).toEqual({ code: 0, out: 'created img #2 "v1.0.1"\ntriggered deploy #5 (id 13)\n', err: "" });
     const json = JSON.parse((await cli(["put-version", "img", "--json"])).out);
     expect(server.received[1]?.body).toEqual({});
     expect(Object.keys(json)).toEqual(["version", "runs"]);
@@ -372,19 +372,31 @@ describe("causeway state, trace and why", () => {
             id: 1,
             job: "deploy",
             at: "2030-01-02T09:00:00Z",
-            event: "version",
+            event: "new version 2 of img (api)",
             outcome: "created",
             runId: 12,
-            message: "img changed",
+            runNumber: 5,
+            message: "",
           },
           {
             id: 2,
             job: "deploy",
             at: "2030-01-02T10:00:00Z",
-            event: "upstream",
+            event: "build #3 succeeded",
             outcome: "waiting",
             runId: 14,
-            message: "paused",
+            runNumber: 6,
+            message: "upstream build is running (strict)",
+          },
+          {
+            id: 3,
+            job: "deploy",
+            at: "2030-01-02T10:00:00Z",
+            event: "new version 3 of img (api)",
+            outcome: "skipped",
+            runId: null,
+            runNumber: null,
+            message: "input img has switch: off",
           },
         ],
       }),
@@ -393,10 +405,11 @@ describe("causeway state, trace and why", () => {
     expect(run.out).toMatchInlineSnapshot(`
       "deploy: paused, consistent, pins: img@2
       pending:
-        deploy #6 (run 14) waiting: the job is paused
-      explains (newest first):
-        2030-01-02 10:00:00  waiting  paused (run 14)
-        2030-01-02 09:00:00  created  img changed (run 12)
+        deploy #6 waiting: the job is paused (id 14)
+      trigger evaluations (newest first):
+        2030-01-02 10:00:00  skipped             new version 3 of img (api): input img has switch: off
+        2030-01-02 10:00:00  waiting  deploy #6  build #3 succeeded: upstream build is running (strict)
+        2030-01-02 09:00:00  created  deploy #5  new version 2 of img (api)
       "
     `);
     expect(JSON.parse((await cli(["why", "deploy", "--json"])).out)).toMatchObject({ job: "deploy", paused: true });

@@ -136,7 +136,7 @@ describe("the CLI against the real server", () => {
     const run = await cli("trigger", "a", "--param", "X=1", "--wait");
     expect(run.err).toBe("");
     expect(run.code).toBe(0);
-    expect(run.out).toMatch(/^triggered a #1 \(run \d+, flow [0-9a-f]{8}\)$/m);
+    expect(run.out).toMatch(/^triggered a #1 \(id \d+, flow [0-9a-f]{8}\)$/m);
     expect(run.out).toMatch(/^\d\d:\d\d:\d\d a #1 success$/m);
     const [a] = await finished("a", 1);
     const [b] = await finished("b", 1);
@@ -201,7 +201,7 @@ describe("the CLI against the real server", () => {
 
     const put = await cli("put-version", "ext", "versionName=v7", "url=http://x/y");
     expect(put.code).toBe(0);
-    expect(put.out).toMatch(/^created ext #\d+ "v7"\ntriggered c #1 \(run \d+\)\n$/);
+    expect(put.out).toMatch(/^created ext #\d+ "v7"\ntriggered c #1 \(id \d+\)\n$/);
     const [latest] = await json(z.array(VersionSchema), "versions", "ext");
     // A params resource keeps the keys put from outside under `params`, as its definition does.
     expect(latest).toMatchObject({
@@ -227,7 +227,9 @@ describe("the CLI against the real server", () => {
     expect((await cli("trigger", "a", "--wait")).code).toBe(0);
     const why = await cli("why", "b");
     expect(why.out).toMatch(/^b: paused, consistent$/m);
-    expect(why.out).toMatch(/^explains \(newest first\):\n {2}\d{4}-\d\d-\d\d \d\d:\d\d:\d\d {2}\w+ +.*paused/m);
+    expect(why.out).toMatch(
+      /^trigger evaluations \(newest first\):\n {2}\d{4}-\d\d-\d\d \d\d:\d\d:\d\d {2}skipped {2,}a #\d+ succeeded: job b is paused$/m,
+    );
     expect((await cli("resume", "b")).out).toBe("resumed b\n");
     expect((await cli("why", "b")).out).toMatch(/^b: active, consistent$/m);
   });
@@ -258,7 +260,7 @@ describe("the CLI against the real server", () => {
     });
     const cancel = await cli("cancel", String(started.id));
     expect(cancel.code).toBe(0);
-    expect(cancel.out).toMatch(new RegExp(`^cancelled slow #1 \\(run ${started.id}\\): `));
+    expect(cancel.out).toMatch(/^cancelled slow #1: /);
     const follow = await cli("logs", String(started.id), "--follow");
     expect(follow.code).toBe(1);
     expect(follow.out).toContain("sleeping");

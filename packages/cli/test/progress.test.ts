@@ -75,7 +75,7 @@ describe("causeway trigger", () => {
     const run = await cli(["trigger", "a", "--param", "A=1", "--param", "B=x=y", "--pin", "repo=3"], {
       env: { USER: "alice" },
     });
-    expect(run).toEqual({ code: 0, out: "triggered a #1 (run 5, flow 0f1e2d3c)\n", err: "" });
+    expect(run).toEqual({ code: 0, out: "triggered a #1 (id 5, flow 0f1e2d3c)\n", err: "" });
     expect(server.received[0]?.body).toEqual({ params: { A: "1", B: "x=y" }, pins: { repo: 3 }, user: "alice" });
     const json = await cli(["trigger", "a", "--json"]);
     expect(JSON.parse(json.out)).toMatchObject({ id: 5, job: "a", number: 1, status: "queued" });
@@ -92,7 +92,7 @@ describe("causeway trigger", () => {
     expect(run.err).toBe("");
     expect(run.out).toBe(
       [
-        "triggered a #1 (run 5, flow 0f1e2d3c)",
+        "triggered a #1 (id 5, flow 0f1e2d3c)",
         "10:05:00 a #1 queued",
         "10:05:01 a #1 processing",
         "10:05:02 c #3 processing",
@@ -126,7 +126,7 @@ describe("causeway trigger", () => {
     server.on("GET /api/v1/events", (_req, res) => startSse(res));
     const run = await cli(["trigger", "a", "--wait"]);
     expect(run.code).toBe(0);
-    expect(run.out).toBe("triggered a #1 (run 5, flow 0f1e2d3c)\n10:05:00 a #1 success\n");
+    expect(run.out).toBe("triggered a #1 (id 5, flow 0f1e2d3c)\n10:05:00 a #1 success\n");
   });
 
   it("--wait resumes a dropped event stream with Last-Event-ID", async () => {
@@ -227,7 +227,7 @@ describe("causeway rerun", () => {
     });
     const run = await cli(["rerun", "5", "--wait"]);
     expect(run.code).toBe(1);
-    expect(run.out).toBe("rerun of run 5: a #2 (run 7, flow 0f1e2d3c)\n10:05:00 a #2 queued\n10:05:04 a #2 failure\n");
+    expect(run.out).toBe("rerun of run 5: a #2 (id 7, flow 0f1e2d3c)\n10:05:00 a #2 queued\n10:05:04 a #2 failure\n");
   });
 
   it("without --wait prints the new run and exits 0", async () => {

@@ -3,6 +3,7 @@ import {
   CausewayError,
   isEnvName,
   isFinal,
+  runLabel,
   type BlobStore,
   type Clock,
   type EngineEvent,
@@ -46,7 +47,8 @@ export interface WhyReport {
   readonly pins: Record<string, number>;
   /** Runs not finished yet, with what holds them. */
   readonly pending: { run: Run; reason: string | null }[];
-  readonly explains: Explain[];
+  /** Newest first; each with the number of its run (`runId`), so it reads as `build #3`. */
+  readonly explains: (Explain & { readonly runNumber: number | null })[];
 }
 
 const SYSTEM_CLOCK: Clock = { now: () => new Date() };
@@ -230,10 +232,10 @@ export class Engine {
       await recordRun(this.#ctx, tx, events, run);
       const explain = await tx.insertExplain({
         job: run.job,
-        event: `rerun of run ${original.number} by ${user}`,
+        event: `rerun of ${runLabel(original)} by ${user}`,
         outcome: "created",
         runId: run.id,
-        message: `run ${run.number} created: replays the inputs of run ${original.number}`,
+        message: `replays the inputs of ${runLabel(original)}`,
       });
       await events.append(tx, "explain", { ...explain });
       return run;
@@ -309,7 +311,16 @@ export class Engine {
       consistent: entry.def.consistent,
       pins: Object.fromEntries(this.model.pins.get(jobName) ?? []),
       pending,
-      explains: await this.#ctx.store.read.listExplains(jobName, limit),
+      explains: await Promise.all(
+        (await this.#ctx.store.read.listExplains(jobName, limit)).map(async (explain) => ({
+          ...explain,
+          runNumber:
+            explain.runId === null
+              ? null
+              : ((this.model.active.get(explain.runId) ?? (await this.#ctx.store.read.getRun(explain.runId)))?.number ??
+                null),
+        })),
+      ),
     };
   }
 

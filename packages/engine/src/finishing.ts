@@ -1,5 +1,6 @@
 import {
   computeOutVersion,
+  runLabel,
   versionChanged,
   type JobDef,
   type Run,
@@ -69,7 +70,7 @@ export async function finishRun(
         kind: "upstream",
         input: job.name,
         versionId: jobVersion.id,
-        description: `run ${run.number} of ${job.name} succeeded`,
+        description: `${runLabel(run)} succeeded`,
         flow: run.flow,
         trigger: { kind: "upstream", by: job.name, versionId: jobVersion.id, runId: run.id },
       });
@@ -116,7 +117,7 @@ async function postOutputs(
       await offer(ctx, tx, events, step.name, {
         kind: "out",
         input: job.name,
-        description: `run ${run.number} of ${job.name} has it as OUT`,
+        description: `${runLabel(run)} has it as OUT`,
         flow: run.flow,
         trigger: { kind: "out", by: job.name, runId: run.id },
       });
@@ -150,7 +151,7 @@ async function postOutputs(
     if (!versionChanged(current, data) && !stateChanged) {
       const explain = await tx.insertExplain({
         job: job.name,
-        event: `run ${run.number} finished`,
+        event: `${runLabel(run)} finished`,
         outcome: "skipped",
         runId: run.id,
         message: `OUT ${step.name} unchanged: no new version, nothing triggered`,
@@ -174,7 +175,7 @@ async function postOutputs(
         kind: "version",
         input: step.name,
         versionId: version.id,
-        description: `new version ${version.versionNumber} of ${step.name} from run ${run.number} of ${job.name}`,
+        description: `new version ${version.versionNumber} of ${step.name} from ${runLabel(run)}`,
         flow: run.flow,
         trigger: { kind: "version", by: step.name, versionId: version.id, runId: run.id },
       });
@@ -201,10 +202,10 @@ async function maybeRetry(ctx: EngineContext, tx: StoreTx, events: EventBuffer, 
   await recordRun(ctx, tx, events, retry);
   const explain = await tx.insertExplain({
     job: job.name,
-    event: `run ${run.number} ended ${run.status}`,
+    event: `${runLabel(run)} ended ${run.status}`,
     outcome: "created",
     runId: retry.id,
-    message: `retry ${retry.attempt - 1} of ${job.retries.max}: run ${retry.number} created with the same inputs`,
+    message: `retry ${retry.attempt - 1} of ${job.retries.max}, with the same inputs`,
   });
   await events.append(tx, "explain", { ...explain });
 }

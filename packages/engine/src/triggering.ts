@@ -104,14 +104,12 @@ export async function offer(
           : decision.action === "join"
             ? "waiting"
             : "skipped";
-  const message =
-    decision.action === "create" && run !== undefined ? `${decision.message} (run ${run.number})` : decision.message;
   const explain = await tx.insertExplain({
     job: jobName,
     event: event.description,
     outcome,
-    runId: run?.id ?? null,
-    message,
+    runId: run?.id ?? (decision.action === "join" ? decision.runId : null),
+    message: decision.message,
   });
   await events.append(tx, "explain", { ...explain });
   return run;
@@ -164,7 +162,7 @@ export async function releaseStrictWaiters(
       event: `${settled} settled`,
       outcome: "released",
       runId: run.id,
-      message: `released waiting run ${run.number}: every upstream job has settled (strict)`,
+      message: "every upstream job has settled (strict)",
     });
     await events.append(tx, "explain", { ...explain });
   }

@@ -133,7 +133,7 @@ describe("triggers", () => {
     await h.engine.idle();
     expect(await h.runs("build")).toEqual([]);
     const why = await h.engine.why("build");
-    expect(why.explains[0]).toMatchObject({ outcome: "skipped", message: "skipped: input src has switch: off" });
+    expect(why.explains[0]).toMatchObject({ outcome: "skipped", message: "input src has switch: off" });
   });
 
   it("a paused job is not triggered automatically, but a manual run works", async () => {
@@ -142,7 +142,7 @@ describe("triggers", () => {
     await h.engine.putVersion("src", {});
     await h.engine.idle();
     expect(await h.runs("build")).toEqual([]);
-    expect((await h.engine.why("build")).explains[0]?.message).toBe("skipped: job build is paused");
+    expect((await h.engine.why("build")).explains[0]?.message).toBe("job build is paused");
     const manual = await h.engine.trigger("build", { user: "ann" });
     expect((await h.engine.waitForRun(manual.id)).status).toBe("success");
     await h.engine.setPaused("build", false);
@@ -157,7 +157,7 @@ describe("triggers", () => {
     await h.engine.setPin("build", "src", 1);
     const { runs } = await h.engine.putVersion("src", { versionName: "three" });
     expect(runs).toEqual([]);
-    expect((await h.engine.why("build")).explains[0]?.message).toBe("skipped: input src is pinned to version 1");
+    expect((await h.engine.why("build")).explains[0]?.message).toBe("input src is pinned to version 1");
     const manual = await h.engine.trigger("build");
     expect(manual.inputs[0]).toMatchObject({ versionNumber: 1, pinned: true });
     await h.engine.setPin("build", "src", null);
@@ -354,7 +354,7 @@ describe("inconsistent jobs", () => {
     await expect(h.engine.trigger("broken")).rejects.toMatchObject({ code: "JOB_INCONSISTENT" });
     const why = await h.engine.why("broken");
     expect(why.consistent).toBe(false);
-    expect(why.explains[0]?.message).toBe("skipped: job broken is inconsistent (see causeway validate)");
+    expect(why.explains[0]?.message).toBe("job broken is inconsistent (see causeway validate)");
   });
 });
 

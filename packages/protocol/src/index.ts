@@ -136,7 +136,10 @@ export const ExplainSchema = z.object({
   at: z.string(),
   event: z.string(),
   outcome: z.enum(["created", "skipped", "waiting", "coalesced", "released"]),
+  /** The run the decision created or changed (its id, and its number within the job), if any. */
   runId: z.number().int().nullable(),
+  runNumber: z.number().int().nullable(),
+  /** Why, without the outcome or the event (`input app_repo has switch: off`); may be empty. */
   message: z.string(),
 });
 

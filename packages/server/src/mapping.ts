@@ -76,7 +76,7 @@ export function toEventJson(event: EngineEvent): EventJson {
   return { id: event.id, at: event.at, type: event.type, payload: { ...event.payload } };
 }
 
-function toExplainJson(explain: Explain): WhyJson["explains"][number] {
+function toExplainJson(explain: Explain & { readonly runNumber: number | null }): WhyJson["explains"][number] {
   return {
     id: explain.id,
     job: explain.job,
@@ -84,6 +84,7 @@ function toExplainJson(explain: Explain): WhyJson["explains"][number] {
     event: explain.event,
     outcome: explain.outcome,
     runId: explain.runId,
+    runNumber: explain.runNumber,
     message: explain.message,
   };
 }

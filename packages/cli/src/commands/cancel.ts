@@ -11,9 +11,7 @@ export function registerCancel(program: Command, io: Io): void {
       const runId = parseRunId(id);
       const ctx = await connect(io, opts);
       const run = await ctx.client.cancel(runId);
-      io.out(
-        ctx.json ? jsonText(run) : `cancelled ${runLabel(run)} (run ${run.id}): ${statusText(run.status, ctx.style)}\n`,
-      );
+      io.out(ctx.json ? jsonText(run) : `cancelled ${runLabel(run)}: ${statusText(run.status, ctx.style)}\n`);
       io.exitCode(0);
     });
 }

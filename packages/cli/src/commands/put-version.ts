@@ -36,7 +36,7 @@ export function registerPutVersion(program: Command, io: Io): void {
       else {
         const v = result.version;
         const lines = [`created ${name} #${v.versionNumber}${v.versionName === "" ? "" : ` "${v.versionName}"`}`];
-        for (const r of result.runs) lines.push(`triggered ${runLabel(r)} (run ${r.id})`);
+        for (const r of result.runs) lines.push(`triggered ${runLabel(r)} (id ${r.id})`);
         if (result.runs.length === 0) lines.push("no run triggered");
         io.out(`${lines.join("\n")}\n`);
       }

@@ -2,7 +2,7 @@ import type { Command } from "commander";
 import type { WhyJson } from "@causeway/protocol";
 import type { Style } from "../code-frame.js";
 import { connect, serverCommand, type ServerCommandOptions } from "../command-kit.js";
-import { dateTime, jsonText, runLabel, statusText } from "../format.js";
+import { alignRows, dateTime, jsonText, runLabel, statusText } from "../format.js";
 import type { Io } from "../io.js";
 
 /** Why a job did or did not run: its switches, its pending runs and its explain records, newest first. */
@@ -17,23 +17,32 @@ export function whyText(why: WhyJson, style: Style): string {
   if (why.pending.length === 0) lines.push("no pending run");
   else {
     lines.push("pending:");
+    // The run id is what `causeway cancel` and `logs` take, so it is shown here.
     for (const p of why.pending)
       lines.push(
-        `  ${runLabel(p.run)} (run ${p.run.id}) ${statusText(p.run.status, style)}${p.reason === null ? "" : `: ${p.reason}`}`,
+        `  ${runLabel(p.run)} ${statusText(p.run.status, style)}${p.reason === null ? "" : `: ${p.reason}`} ${style.dim(`(id ${p.run.id})`)}`,
       );
   }
   if (why.explains.length === 0) lines.push("no trigger evaluation recorded");
   else {
-    lines.push("explains (newest first):");
+    lines.push("trigger evaluations (newest first):");
     const explains = [...why.explains].sort((a, b) => (a.at < b.at ? 1 : a.at > b.at ? -1 : b.id - a.id));
-    const width = Math.max(...explains.map((e) => e.outcome.length));
-    for (const e of explains) {
-      // Most messages name their run already.
-      const run = e.runId === null || e.message.includes(`run ${e.runId}`) ? "" : style.dim(` (run ${e.runId})`);
-      lines.push(`  ${style.dim(dateTime(e.at))}  ${e.outcome.padEnd(width)}  ${e.message}${run}`);
-    }
+    const rows = explains.map((e) => [
+      style.dim(dateTime(e.at)),
+      outcomeText(e.outcome, style),
+      e.runNumber === null ? "" : runLabel({ job: e.job, number: e.runNumber }),
+      e.message === "" ? e.event : `${e.event}: ${e.message}`,
+    ]);
+    lines.push(...alignRows(rows).map((l) => `  ${l}`));
   }
   return `${lines.join("\n")}\n`;
+}
+
+/** An explain outcome, coloured like the run status it leads to. */
+function outcomeText(outcome: WhyJson["explains"][number]["outcome"], style: Style): string {
+  if (outcome === "created" || outcome === "released") return style.green(outcome);
+  if (outcome === "skipped") return style.dim(outcome);
+  return style.yellow(outcome);
 }
 
 /** Registers `causeway why JOB`. */

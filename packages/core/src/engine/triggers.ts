@@ -43,7 +43,13 @@ export interface JobTriggerContext {
   readonly waitingRunId: number | undefined;
 }
 
-/** The decision of a trigger evaluation; every outcome carries its explanation. */
+/**
+ * The decision of a trigger evaluation. `message` says why, in words that do not repeat the
+ * outcome (which the explain record carries) nor the event (which it also carries): `input
+ * app_repo has switch: off`, `upstream build is running (strict)`; it is empty for a plain
+ * `create` as `queued`, whose event says all. It is also the status reason of a run created as
+ * `waiting` or `skipped`.
+ */
 export type TriggerDecision =
   | { readonly action: "create"; readonly status: "queued" | "waiting" | "skipped"; readonly message: string }
   | { readonly action: "skip"; readonly message: string }
@@ -79,42 +85,39 @@ function upstreamBlock(upstream: readonly UpstreamState[]): string | undefined {
  */
 export function evaluateTrigger(ctx: JobTriggerContext, event: TriggerEvent): TriggerDecision {
   const { job } = ctx;
-  if (ctx.deleted) return { action: "skip", message: `skipped: job ${job.name} is deleted` };
-  if (!job.consistent)
-    return { action: "skip", message: `skipped: job ${job.name} is inconsistent (see causeway validate)` };
+  if (ctx.deleted) return { action: "skip", message: `job ${job.name} is deleted` };
+  if (!job.consistent) return { action: "skip", message: `job ${job.name} is inconsistent (see causeway validate)` };
   const unsupported = {
     action: "create",
     status: "skipped",
-    message: `run created as skipped: job type ${job.type} is not supported yet`,
+    message: `job type ${job.type} is not supported yet`,
   } as const;
   if (event.kind === "manual") {
-    return job.support === "runnable"
-      ? { action: "create", status: "queued", message: "run created: manual run" }
-      : unsupported;
+    return job.support === "runnable" ? { action: "create", status: "queued", message: "" } : unsupported;
   }
-  if (ctx.paused) return { action: "skip", message: `skipped: job ${job.name} is paused` };
+  if (ctx.paused) return { action: "skip", message: `job ${job.name} is paused` };
   if (event.kind === "version" || event.kind === "upstream") {
     const input = event.input ?? "";
     const step = inStep(job, input);
-    if (step === undefined) return { action: "skip", message: `skipped: ${input} is not an IN of ${job.name}` };
-    if (step.switchOff) return { action: "skip", message: `skipped: input ${input} has switch: off` };
+    if (step === undefined) return { action: "skip", message: `${input} is not an IN of ${job.name}` };
+    if (step.switchOff) return { action: "skip", message: `input ${input} has switch: off` };
     const pin = ctx.pins.get(input) ?? step.versionNumber;
-    if (pin !== undefined) return { action: "skip", message: `skipped: input ${input} is pinned to version ${pin}` };
+    if (pin !== undefined) return { action: "skip", message: `input ${input} is pinned to version ${pin}` };
     if (step.versionName !== undefined) {
-      return { action: "skip", message: `skipped: input ${input} is pinned to versionName ${step.versionName}` };
+      return { action: "skip", message: `input ${input} is pinned to versionName ${step.versionName}` };
     }
   }
   if (job.support !== "runnable") return unsupported;
   const mode = modeFor(job, event.input);
   if (mode === "chrono") {
     const block = upstreamBlock(ctx.inJobs);
-    if (block !== undefined) return { action: "skip", message: `skipped: ${block} (chrono)` };
+    if (block !== undefined) return { action: "skip", message: `${block} (chrono)` };
   }
   if (job.coalesce === "latest" && ctx.pendingRunId !== undefined) {
     return {
       action: "coalesce",
       runId: ctx.pendingRunId,
-      message: `coalesced into pending run ${ctx.pendingRunId} (coalesce: latest)`,
+      message: "merged into the pending run (coalesce: latest)",
     };
   }
   if (mode === "strict") {
@@ -124,22 +127,22 @@ export function evaluateTrigger(ctx: JobTriggerContext, event: TriggerEvent): Tr
         return {
           action: "join",
           runId: ctx.waitingRunId,
-          message: `waiting: run ${ctx.waitingRunId} already waits for ${busy.join(", ")} (strict)`,
+          message: `the waiting run already waits for ${busy.join(", ")} (strict)`,
         };
       }
       return {
         action: "create",
         status: "waiting",
-        message: `waiting: upstream ${busy.join(", ")} is running (strict)`,
+        message: `upstream ${busy.join(", ")} is running (strict)`,
       };
     }
     if (ctx.waitingRunId !== undefined) {
       return {
         action: "release",
         runId: ctx.waitingRunId,
-        message: `released waiting run ${ctx.waitingRunId}: every upstream job has settled (strict)`,
+        message: "every upstream job has settled (strict)",
       };
     }
   }
-  return { action: "create", status: "queued", message: `run created: ${event.description}` };
+  return { action: "create", status: "queued", message: "" };
 }
