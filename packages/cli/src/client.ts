@@ -301,10 +301,8 @@ export class ApiClient {
           ...options,
           hint: "the server answered with an error code this CLI does not know: are they of different versions?",
         });
-      throw new CausewayError(e.code, e.message, {
-        ...options,
-        ...(e.code === "UNAUTHORIZED" ? { hint: unauthorizedHint(this.target) } : {}),
-      });
+      const hint = e.code === "UNAUTHORIZED" ? unauthorizedHint(this.target) : e.hint;
+      throw new CausewayError(e.code, e.message, { ...options, ...(hint === undefined ? {} : { hint }) });
     }
     throw new CausewayError(
       res.status === 401 ? "UNAUTHORIZED" : res.status === 404 ? "NOT_FOUND" : "INTERNAL",

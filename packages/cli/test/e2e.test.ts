@@ -174,6 +174,16 @@ describe("the CLI against the real server", () => {
     );
   });
 
+  it("runs --flow takes the 8 characters a table shows, and says when a prefix starts no flow", async () => {
+    const [a] = await finished("a", 1);
+    const short = a?.flow.slice(0, 8) ?? "";
+    const byPrefix = Runs.parse(JSON.parse((await cli("runs", "--flow", short, "--json")).out));
+    expect(byPrefix.map((r) => `${r.job} #${r.number}`).sort()).toEqual(["a #1", "b #1"]);
+    const none = await cli("runs", "--flow", "zzzz");
+    expect(none.code).toBe(1);
+    expect(none.err).toMatch(/^error FLOW_NOT_FOUND: no flow id starts with "zzzz"\n {2}hint: /);
+  });
+
   it("run and logs: the details with the frozen inputs, and the log's bytes", async () => {
     const [a] = await runsOf("a");
     const id = String(a?.id);

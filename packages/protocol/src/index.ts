@@ -200,6 +200,8 @@ export const ErrorBodySchema = z.object({
     code: z.string(),
     message: z.string(),
     requestId: z.string(),
+    /** What to do about it, when the server knows (the CLI prints it as `hint:`). */
+    hint: z.string().optional(),
     details: z.unknown().optional(),
   }),
 });

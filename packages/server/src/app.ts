@@ -1,6 +1,14 @@
 import { createHash, randomUUID, timingSafeEqual } from "node:crypto";
 import { isAbsolute } from "node:path";
-import { CausewayError, loadPipeline, RUN_STATUSES, type Run, type RunStatus, type SourceFile } from "@causeway/core";
+import {
+  CausewayError,
+  loadPipeline,
+  RUN_STATUSES,
+  type Run,
+  type RunStatus,
+  type SourceFile,
+  type StoreTx,
+} from "@causeway/core";
 import {
   ApplyBodySchema,
   PinBodySchema,
@@ -113,10 +121,11 @@ export function buildApp(deps: AppDeps): Hono<AppEnv> {
   api.get("/runs", async (c) => {
     const statuses = parseStatuses(c.req.query("status"));
     const job = c.req.query("job");
-    const flow = c.req.query("flow");
+    const flowText = c.req.query("flow");
+    const flow = flowText === undefined || flowText === "" ? undefined : await resolveFlow(store.read, flowText);
     const runs = await store.read.listRuns({
       ...(job === undefined || job === "" ? {} : { job }),
-      ...(flow === undefined || flow === "" ? {} : { flow }),
+      ...(flow === undefined ? {} : { flow }),
       ...(statuses === undefined ? {} : { statuses }),
       limit: intParam(c.req.query("limit"), "limit", LIST_LIMIT) as number,
     });
@@ -214,6 +223,29 @@ export function buildApp(deps: AppDeps): Hono<AppEnv> {
 
 function digest(text: string): Buffer {
   return createHash("sha256").update(text, "utf8").digest();
+}
+
+/** How many candidates an ambiguous flow prefix lists. */
+const FLOW_CANDIDATES = 10;
+
+/**
+ * The flow id that `text` names: the flow id itself, or a prefix that starts exactly one flow id,
+ * as git takes a unique prefix of a commit id.
+ */
+export async function resolveFlow(read: Pick<StoreTx, "flowsWithPrefix">, text: string): Promise<string> {
+  const found = await read.flowsWithPrefix(text, FLOW_CANDIDATES);
+  // The flow id itself sorts first among the ids it starts.
+  if (found[0] === text || found.length === 1) return found[0] as string;
+  if (found.length === 0)
+    throw new CausewayError("FLOW_NOT_FOUND", `no flow id starts with ${JSON.stringify(text)}`, {
+      hint: "copy a flow id, or its first characters, from the FLOW column of `causeway runs`",
+    });
+  const more = found.length === FLOW_CANDIDATES ? ", ..." : "";
+  throw new CausewayError(
+    "FLOW_AMBIGUOUS",
+    `${JSON.stringify(text)} starts several flow ids: ${found.join(", ")}${more}`,
+    { hint: "give more characters of the flow id", details: { candidates: found } },
+  );
 }
 
 function parseStatuses(value: string | undefined): RunStatus[] | undefined {

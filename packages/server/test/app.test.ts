@@ -303,6 +303,11 @@ describe("HTTP API (in-process)", () => {
       expect(builds.every((r) => r.job === "build")).toBe(true);
       const flow = z.array(RunSchema).parse((await h.json("GET", `/runs?flow=${buildRun.flow}`)).body);
       expect(flow.map((r) => r.job).sort()).toEqual(["build", "deploy"]);
+      // A unique prefix names the flow, as the 8 characters that tables show.
+      const prefix = z.array(RunSchema).parse((await h.json("GET", `/runs?flow=${buildRun.flow.slice(0, 8)}`)).body);
+      expect(prefix).toEqual(flow);
+      const unknown = await expectError(await h.call("GET", "/runs?flow=zzzz"), 404, "FLOW_NOT_FOUND");
+      expect(unknown.error.hint).toMatch(/FLOW column of `causeway runs`/);
       const ok = z.array(RunSchema).parse((await h.json("GET", "/runs?status=success,failure")).body);
       expect(ok.length).toBe(all.filter((r) => r.status === "success" || r.status === "failure").length);
       expect((await h.json("GET", "/runs?limit=1")).body).toHaveLength(1);

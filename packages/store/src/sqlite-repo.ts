@@ -346,6 +346,24 @@ export class SqliteRepo implements StoreTx {
     return (await select.execute()).map(toRun);
   }
 
+  async flowsWithPrefix(prefix: string, limit: number): Promise<string[]> {
+    // A range on the (flow, id) index: [prefix, prefix with its last character incremented).
+    // SQLite compares text as UTF-8 bytes, which orders like code points.
+    let select = this.#db
+      .selectFrom("runs")
+      .select("flow")
+      .distinct()
+      .where("flow", ">=", prefix)
+      .orderBy("flow")
+      .limit(checkLimit(limit));
+    const last = prefix.codePointAt(prefix.length - 1);
+    if (last !== undefined && last < 0x10ffff) {
+      const head = [...prefix].slice(0, -1).join("");
+      select = select.where("flow", "<", head + String.fromCodePoint(last + 1));
+    }
+    return (await select.execute()).map((row) => row.flow);
+  }
+
   // Explains and events.
 
   insertExplain(explain: NewExplain): Promise<Explain> {

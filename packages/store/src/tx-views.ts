@@ -20,6 +20,7 @@ export const STORE_TX_METHODS = [
   "updateRun",
   "getRun",
   "listRuns",
+  "flowsWithPrefix",
   "insertExplain",
   "listExplains",
   "appendEvent",

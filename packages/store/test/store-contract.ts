@@ -394,6 +394,19 @@ export function describeStoreContract(name: string, makeStore: MakeStore): void 
         expect(await store.read.listRuns({ statuses: [] })).toEqual([]);
         expect(await store.read.listRuns({ job: "nobody" })).toEqual([]);
       });
+
+      it("finds the flows that start with a prefix, each once, in order", async () => {
+        await tx(async (t) => {
+          for (const flow of ["ab12", "ab34", "ab12", "b000", "aa99", "ab"])
+            await t.insertRun(newRun("build", { flow }));
+        });
+        expect(await store.read.flowsWithPrefix("ab", 10)).toEqual(["ab", "ab12", "ab34"]);
+        expect(await store.read.flowsWithPrefix("ab1", 10)).toEqual(["ab12"]);
+        expect(await store.read.flowsWithPrefix("ab", 2)).toEqual(["ab", "ab12"]);
+        expect(await store.read.flowsWithPrefix("a", 10)).toEqual(["aa99", "ab", "ab12", "ab34"]);
+        expect(await store.read.flowsWithPrefix("c", 10)).toEqual([]);
+        expect(await store.read.flowsWithPrefix("", 10)).toEqual(["aa99", "ab", "ab12", "ab34", "b000"]);
+      });
     });
 
     describe("explains and events", () => {

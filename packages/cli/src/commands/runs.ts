@@ -49,7 +49,7 @@ export function runsTable(runs: readonly RunJson[], now: Date, style: Style): st
 export function registerRuns(program: Command, io: Io): void {
   serverCommand(program, "runs", "list runs, newest first")
     .option("--job <job>", "only the runs of this job")
-    .option("--flow <flow>", "only the runs of this flow")
+    .option("--flow <flow>", "only the runs of this flow: its id, or any prefix that starts only it")
     .option("--status <statuses>", "only runs with one of these statuses (comma-separated)")
     .option("--limit <n>", "at most this many runs")
     .action(async (opts: RunsOptions) => {

@@ -111,6 +111,8 @@ export interface StoreTx {
   updateRun(id: number, patch: RunPatch): Promise<Run>;
   getRun(id: number): Promise<Run | undefined>;
   listRuns(query?: RunQuery): Promise<Run[]>;
+  /** Up to `limit` distinct flow ids of runs that start with `prefix`, in order (a flow id is all of it). */
+  flowsWithPrefix(prefix: string, limit: number): Promise<string[]>;
 
   insertExplain(explain: NewExplain): Promise<Explain>;
   /** Explain records of a job, newest first. */
