@@ -87,11 +87,15 @@ export async function runCli(argv: readonly string[], options: IoOptions): Promi
 
 const REPORT = "this is a bug in Causeway: please report it, with the command you ran and the text above";
 
-/** `error CODE: message` (`error: message` for a usage problem), then the hint and the request id when there are. */
+/**
+ * `error CODE: message` (`error: message` for a usage problem), then the hint when there is one,
+ * and the request id of a failure of the server (not of a user error, which it does not log).
+ */
 export function cliErrorText(error: CausewayError, style: Style): string {
   // A usage problem reads like commander's own (`error: unknown option '--x'`).
   const lines = [`${style.red(error.code === "USAGE" ? "error" : `error ${error.code}`)}: ${error.message}`];
   if (error.hint !== undefined) lines.push(`  ${style.bold("hint")}: ${error.hint}`);
-  if (error.requestId !== undefined) lines.push(style.dim(`  request id: ${error.requestId}`));
+  // The request id is for finding the server's log lines: they exist for the server's own failures.
+  if (error.requestId !== undefined && error.kind !== "user") lines.push(style.dim(`  request id: ${error.requestId}`));
   return `${lines.join("\n")}\n`;
 }

@@ -178,14 +178,26 @@ describe("the API client", () => {
     expect([error.code, error.message, error.requestId]).toEqual(["RUN_NOT_FOUND", "no run 99", "req-7"]);
   });
 
-  it("prints the code, message and request id, and exits 1", async () => {
+  it("prints the code, message and hint of a user error, and exits 1", async () => {
     server.on("GET /api/v1/runs/99", (_req, res) =>
-      sendJson(res, 404, { error: { code: "RUN_NOT_FOUND", message: "no run 99", requestId: "req-7" } }),
+      sendJson(res, 404, { error: { code: "RUN_NOT_FOUND", message: "no run 99", requestId: "req-7", hint: "h" } }),
     );
     const run = await runCausewayCli(["run", "99", "--server", server.url]);
     expect(run.code).toBe(1);
     expect(run.out).toBe("");
-    expect(run.err).toBe("error RUN_NOT_FOUND: no run 99\n  request id: req-7\n");
+    expect(run.err).toBe("error RUN_NOT_FOUND: no run 99\n  hint: h\n");
+  });
+
+  it("prints the request id of a failure of the server, and asks to report an internal one", async () => {
+    server.on("GET /api/v1/runs/98", (_req, res) =>
+      sendJson(res, 500, { error: { code: "INTERNAL", message: "an unexpected error occurred", requestId: "req-8" } }),
+    );
+    const run = await runCausewayCli(["run", "98", "--server", server.url]);
+    expect(run.code).toBe(1);
+    expect(run.err).toBe(
+      "error INTERNAL: an unexpected error occurred\n  request id: req-8\n" +
+        "  this is a bug in Causeway: please report it, with the command you ran and the text above\n",
+    );
   });
 
   it("hints at the token on UNAUTHORIZED", async () => {

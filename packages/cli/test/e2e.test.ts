@@ -306,5 +306,19 @@ describe("the CLI against the real server", () => {
     const bad = await runCausewayCli(["runs", "--server", server.url, "--token", "wrong"]);
     expect(bad.code).toBe(1);
     expect(bad.err).toMatch(/^error UNAUTHORIZED: /);
+    expect(bad.err).toContain("hint: the token sent came from --token;");
+  });
+
+  it("a name that is not a job gets the nearest names, or what it is and what to do instead", async () => {
+    const typo = await cli("trigger", "slwo");
+    expect([typo.code, typo.err]).toEqual([
+      1,
+      'error JOB_NOT_FOUND: no job named slwo\n  hint: did you mean "slow"?\n',
+    ]);
+    const resource = await cli("trigger", "cfg");
+    expect(resource.code).toBe(1);
+    expect(resource.err).toMatch(
+      /^error JOB_NOT_FOUND: cfg is a resource, not a job\n {2}hint: .*causeway put-version cfg/,
+    );
   });
 });

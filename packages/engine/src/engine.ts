@@ -9,6 +9,7 @@ import {
   type EngineEvent,
   type Execution,
   type Explain,
+  type JobDef,
   type LogStore,
   type Pipeline,
   type Run,
@@ -19,6 +20,7 @@ import {
   type Version,
 } from "@causeway/core";
 import { applyPipeline, type ApplyReport } from "./applying.js";
+import { jobNotFound, objectNotFound, resourceNotFound } from "./names.js";
 import { compileEngineOptions, EventBuffer, type EngineContext, type EngineOptions } from "./context.js";
 import { buildRunSpec, dispatchWithin } from "./dispatching.js";
 import { finishRun, insertVersion } from "./finishing.js";
@@ -132,7 +134,7 @@ export class Engine {
   ): Promise<{ version: Version; runs: Run[] }> {
     return this.#mutate(async (tx, events) => {
       const resource = this.model.resource(name);
-      if (resource === undefined) throw new CausewayError("RESOURCE_NOT_FOUND", `no resource named ${name}`);
+      if (resource === undefined) throw resourceNotFound(this.model, name);
       const current = this.model.latest.get(name);
       const flow = this.#ctx.options.newFlowId();
       const version = await insertVersion(this.#ctx, tx, events, {
@@ -169,7 +171,7 @@ export class Engine {
   ): Promise<Run> {
     const made = await this.#mutate(async (tx, events) => {
       const job = this.model.job(jobName);
-      if (job === undefined) throw new CausewayError("JOB_NOT_FOUND", `no job named ${jobName}`);
+      if (job === undefined) throw jobNotFound(this.model, jobName);
       const params = checkParams(job.params, options.params ?? {});
       const pins = new Map<string, number>();
       for (const [input, n] of Object.entries(options.pins ?? {})) {
@@ -266,7 +268,7 @@ export class Engine {
   /** Pauses or resumes automatic triggers of a job (manual runs still work). */
   setPaused(jobName: string, paused: boolean): Promise<void> {
     return this.#mutate(async (tx, events) => {
-      if (this.model.job(jobName) === undefined) throw new CausewayError("JOB_NOT_FOUND", `no job named ${jobName}`);
+      if (this.model.job(jobName) === undefined) throw jobNotFound(this.model, jobName);
       await tx.setPaused(jobName, paused);
       const stored = await tx.getObject(jobName);
       if (stored !== undefined) this.model.setObject(stored);
@@ -278,7 +280,7 @@ export class Engine {
   setPin(jobName: string, input: string, versionNumber: number | null): Promise<void> {
     return this.#mutate(async (tx, events) => {
       const job = this.model.job(jobName);
-      if (job === undefined) throw new CausewayError("JOB_NOT_FOUND", `no job named ${jobName}`);
+      if (job === undefined) throw jobNotFound(this.model, jobName);
       if (!job.steps.some((s) => s.kind === "IN" && s.name === input)) {
         throw new CausewayError("NOT_AN_INPUT", `${input} is not an IN of ${jobName}`);
       }
@@ -296,11 +298,22 @@ export class Engine {
     });
   }
 
+  /** The definition of a job; JOB_NOT_FOUND (with the nearest names) when there is none. */
+  requireJob(name: string): JobDef {
+    const job = this.model.job(name);
+    if (job === undefined) throw jobNotFound(this.model, name);
+    return job;
+  }
+
+  /** The error for a name that is neither a resource nor a job (with the nearest names). */
+  objectNotFound(name: string): CausewayError {
+    return objectNotFound(this.model, name);
+  }
+
   /** Why a job did or did not run: explain records, pins, pause, and what holds pending runs. */
   async why(jobName: string, limit = 20): Promise<WhyReport> {
     const entry = this.model.objects.get(jobName);
-    if (entry === undefined || entry.kind !== "job")
-      throw new CausewayError("JOB_NOT_FOUND", `no job named ${jobName}`);
+    if (entry === undefined || entry.kind !== "job") throw jobNotFound(this.model, jobName);
     const pending = this.model.activeRuns(jobName).map((run) => ({
       run,
       reason: run.status === "queued" ? (this.#blocked.get(run.id) ?? null) : run.statusReason,

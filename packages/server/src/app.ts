@@ -265,14 +265,14 @@ function parseStatuses(value: string | undefined): RunStatus[] | undefined {
 /** The name of a resource or job that is defined, or was (versions outlive a removal). */
 async function knownObject(deps: AppDeps, name: string): Promise<string> {
   if (deps.engine.model.objects.has(name) || (await deps.store.read.getObject(name)) !== undefined) return name;
-  throw new CausewayError("RESOURCE_NOT_FOUND", `no resource or job named ${name}`);
+  throw deps.engine.objectNotFound(name);
 }
 
 const STATE_SEARCH_LIMIT = 1000;
 
 /** The files of a job's latest state: the manifest of its latest version that has a stateSha. */
 async function jobState(deps: AppDeps, job: string): Promise<StateJson> {
-  if (deps.engine.model.job(job) === undefined) throw new CausewayError("JOB_NOT_FOUND", `no job named ${job}`);
+  deps.engine.requireJob(job);
   const versions = await deps.store.read.listVersions(job, STATE_SEARCH_LIMIT);
   const version = versions.find((v) => v.stateSha !== null);
   if (version?.stateSha == null) return { job, runId: null, stateSha: null, files: [] };
