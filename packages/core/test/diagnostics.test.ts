@@ -765,4 +765,19 @@ describe("state resources", () => {
     expect(withCode(result, "PIPELINE_CYCLE").map(brief)).toEqual([at("PIPELINE_CYCLE", "error", F, 2, 5, "jobs[0]")]);
     expect(result.pipeline.jobs.map((j) => j.consistent)).toEqual([false, false]);
   });
+
+  it("a range ends where its node's content does, never under a trailing comment", () => {
+    const result = loadOne(yaml`
+      jobs:
+        - name: build
+          type: runSh
+          steps:
+            - IN: rpo   # a typo
+            - TASK:
+                - script: "true"   # fine
+    `);
+    const [found] = withCode(result, "PIPELINE_UNKNOWN_REFERENCE");
+    // \`      - IN: rpo\`: the step runs from column 9 to the end of "rpo", column 16.
+    expect([found?.line, found?.col, found?.endLine, found?.endCol]).toEqual([5, 9, 5, 16]);
+  });
 });

@@ -388,8 +388,24 @@ class Converter {
   private span(node: YamlNode | null | undefined): Spanned {
     const range = node?.range;
     if (range === undefined || range === null) return { start: 0, end: 0, locator: this.locator };
-    return { start: range[0], end: range[1], locator: this.locator };
+    return { start: range[0], end: contentEnd(node, range[1]), locator: this.locator };
   }
+}
+
+/**
+ * Where a node's content ends. A block collection's value range runs on over the comment and
+ * line break after its last item (`- IN: rpo   # typo`): its content ends where its last item's
+ * does, so a caret never underlines a trailing comment.
+ */
+function contentEnd(node: YamlNode | null | undefined, end: number): number {
+  const items = (node as { items?: unknown } | null | undefined)?.items;
+  if (!Array.isArray(items) || items.length === 0) return end;
+  const last = items[items.length - 1] as { range?: unknown; key?: unknown; value?: unknown } | null;
+  const child = (last !== null && typeof last === "object" && "value" in last ? (last.value ?? last.key) : last) as
+    YamlNode | null | undefined;
+  const range = child?.range;
+  if (range === undefined || range === null) return end;
+  return Math.min(end, contentEnd(child, range[1]));
 }
 
 function collectAnchors(doc: Document.Parsed): string[] {
