@@ -1,7 +1,9 @@
 import { describe, expect, it } from "vitest";
 import {
   DIAGNOSTIC_CODES,
+  groupDiagnostics,
   loadPipelineDirectory,
+  type Diagnostic,
   type DiagnosticCode,
   type LoadResult,
   type Severity,
@@ -206,6 +208,23 @@ const CASES = {
       at("PIPELINE_UNKNOWN_REFERENCE", "error", F, 5, 9, "jobs[0].steps[0].IN"),
       at("PIPELINE_UNKNOWN_REFERENCE", "error", F, 6, 9, "jobs[0].steps[1].OUT"),
     ],
+  },
+  PIPELINE_REFERENCE_ELSEWHERE: {
+    // One file validated alone: its references to objects of the other files are infos.
+    load: () =>
+      loadOne(
+        yaml`
+        jobs:
+          - name: a
+            type: runSh
+            steps:
+              - IN: repo
+              - OUT: nope
+      `,
+        "shippable.jobs.yml",
+        { elsewhere: new Map([["repo", "shippable.resources.yml"]]) },
+      ),
+    expected: [at("PIPELINE_REFERENCE_ELSEWHERE", "info", "shippable.jobs.yml", 5, 9, "jobs[0].steps[0].IN")],
   },
   PIPELINE_WRONG_REFERENCE_TYPE: {
     load: () =>
@@ -779,5 +798,33 @@ describe("state resources", () => {
     const [found] = withCode(result, "PIPELINE_UNKNOWN_REFERENCE");
     // \`      - IN: rpo\`: the step runs from column 9 to the end of "rpo", column 16.
     expect([found?.line, found?.col, found?.endLine, found?.endCol]).toEqual([5, 9, 5, 16]);
+  });
+
+  it("gives the name a finding is about, and groups one problem met in many places", () => {
+    const result = loadOne(yaml`
+      jobs:
+        - name: a
+          type: runSh
+          steps:
+            - IN: ghost
+            - IN: other
+        - name: b
+          type: runSh
+          steps:
+            - IN: ghost
+        - name: c
+          type: runSh
+          steps:
+            - IN: ghost
+    `);
+    const unknown = withCode(result, "PIPELINE_UNKNOWN_REFERENCE");
+    expect(unknown.map((d) => d.subject)).toEqual(["ghost", "other", "ghost", "ghost"]);
+    const groups = groupDiagnostics(result.diagnostics);
+    expect(groups.map((g) => [g.first.subject, g.all.length, g.all.map((d) => d.line)])).toEqual([
+      ["ghost", 3, [5, 10, 14]],
+      ["other", 1, [6]],
+    ]);
+    const orphan = { ...unknown[0], code: "PIPELINE_ORPHAN_RESOURCE", subject: undefined } as Diagnostic;
+    expect(groupDiagnostics([orphan, orphan]).map((g) => g.all.length)).toEqual([1, 1]);
   });
 });

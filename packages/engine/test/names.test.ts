@@ -34,7 +34,11 @@ describe("a job name that is not a job", () => {
     ["a transposition", "biuld", 'did you mean "build"?'],
     ["the start of a name", "deploy_prod", 'did you mean "deploy_production"?'],
     ["the start of two names", "deploy", 'did you mean "deploy_staging" or "deploy_production"?'],
-    ["nothing close: the jobs are listed", "zebra", "the jobs are build, deploy_production, deploy_staging, smoke_test"],
+    [
+      "nothing close: the jobs are listed",
+      "zebra",
+      "the jobs are build, deploy_production, deploy_staging, smoke_test",
+    ],
   ])("%s (%s)", async (_what, name, hint) => {
     for (const call of [() => h.engine.trigger(name), () => h.engine.why(name), () => h.engine.setPaused(name, true)])
       expect(await refusal(call())).toEqual(

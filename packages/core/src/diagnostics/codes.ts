@@ -23,6 +23,10 @@ export const DIAGNOSTIC_CODES = {
   PIPELINE_INVALID_NAME: { severity: "error", title: "A name uses characters outside letters, digits, _, - and ." },
   PIPELINE_DUPLICATE_NAME: { severity: "error", title: "Two objects have the same name" },
   PIPELINE_UNKNOWN_REFERENCE: { severity: "error", title: "A step refers to an object that is not defined" },
+  PIPELINE_REFERENCE_ELSEWHERE: {
+    severity: "info",
+    title: "A step refers to an object defined in a file that was not validated with it",
+  },
   PIPELINE_WRONG_REFERENCE_TYPE: { severity: "error", title: "A reference points at an object of the wrong kind" },
   PIPELINE_IN_AND_OUT: { severity: "error", title: "A resource is both IN and OUT of one job" },
   PIPELINE_CYCLE: { severity: "error", title: "The dependency graph has a cycle" },

@@ -22,6 +22,48 @@ export interface Diagnostic extends SourceRange {
   readonly path: string;
   readonly message: string;
   readonly hint?: string;
+  /**
+   * The name the finding is about, when it is about one (the undefined name of an unknown
+   * reference): findings with the same code and subject are one problem met in many places, which
+   * a reader may see grouped ({@link groupDiagnostics}).
+   */
+  readonly subject?: string;
+}
+
+/** The same finding, about `subject`. */
+export function about(d: Diagnostic, subject: string): Diagnostic {
+  return { ...d, subject };
+}
+
+/** One problem and every place it was met: diagnostics of one code and one subject. */
+export interface DiagnosticGroup {
+  /** The first place, in the order of the diagnostics given. */
+  readonly first: Diagnostic;
+  /** Every place, `first` included, in order. */
+  readonly all: readonly Diagnostic[];
+}
+
+/**
+ * Groups diagnostics that are one problem met in many places (same code and same subject), in
+ * the order of their first place; a diagnostic without a subject is a group of its own. A line
+ * copied from a Shippable subscription may refer to a handful of objects of other repositories
+ * a thousand times: a reader wants six problems, each with its count and first places.
+ */
+export function groupDiagnostics(diagnostics: readonly Diagnostic[]): DiagnosticGroup[] {
+  const groups: { first: Diagnostic; all: Diagnostic[] }[] = [];
+  const bySubject = new Map<string, { first: Diagnostic; all: Diagnostic[] }>();
+  for (const d of diagnostics) {
+    const key = d.subject === undefined ? undefined : `${d.code}\u0000${d.subject}`;
+    const group = key === undefined ? undefined : bySubject.get(key);
+    if (group !== undefined) {
+      group.all.push(d);
+      continue;
+    }
+    const created = { first: d, all: [d] };
+    groups.push(created);
+    if (key !== undefined) bySubject.set(key, created);
+  }
+  return groups;
 }
 
 /** Builds a diagnostic with the catalog's severity unless one is given. */

@@ -16,10 +16,16 @@ export interface LoadOptions {
   readonly maxAliasNodes?: number;
   /** Deepest sub-directory searched (default 16). */
   readonly maxDepth?: number;
+  /**
+   * Objects defined in files that are not loaded with these, by name, with their file: a
+   * reference to one is reported as `PIPELINE_REFERENCE_ELSEWHERE` (an info), not as unknown.
+   * For validating one file of a directory.
+   */
+  readonly elsewhere?: ReadonlyMap<string, string>;
 }
 
 /** Loader limits with defaults applied. */
-export type CompiledLoadOptions = Readonly<Required<LoadOptions>>;
+export type CompiledLoadOptions = Readonly<Required<Omit<LoadOptions, "elsewhere">>>;
 
 /** Applies defaults to loader options and rejects nonsense. */
 export function compileLoadOptions(options: LoadOptions = {}): CompiledLoadOptions {
@@ -140,7 +146,7 @@ export function loadPipeline(
     resources.push(...defs.resources);
     jobs.push(...defs.jobs);
   }
-  const line = validateLine(resources, jobs, diagnostics);
+  const line = validateLine(resources, jobs, diagnostics, options.elsewhere);
   const owned = { resources: ownedBy(resources, line), jobs: ownedBy(jobs, line) };
   const pipeline: Pipeline = { resources: owned.resources.defs, jobs: owned.jobs.defs };
   diagnostics.sort(compareDiagnostics);

@@ -1,4 +1,4 @@
-import { diagnostic, type Diagnostic } from "../diagnostics/diagnostic.js";
+import { about, diagnostic, type Diagnostic } from "../diagnostics/diagnostic.js";
 import { didYouMean } from "../diagnostics/did-you-mean.js";
 import { envPrefix } from "./env-prefix.js";
 import { HOOK_NAMES, type JobDef, type ResourceDef } from "./model.js";
@@ -25,9 +25,16 @@ interface Owners extends LineNames {
 /**
  * Cross-object checks of a whole line: duplicate names, unknown references, IN and OUT of one
  * resource, cycles, env-prefix collisions, orphan resources. Marks drafts concerned by an
- * error as not consistent. Returns the definitions that own each name (first wins).
+ * error as not consistent. Returns the definitions that own each name (first wins). `elsewhere`
+ * names objects defined in files that were not loaded with these (name -> file): a reference to
+ * one is an info, not an error (validating one file of a directory).
  */
-export function validateLine(resources: Draft<ResourceDef>[], jobs: Draft<JobDef>[], out: Diagnostic[]): LineNames {
+export function validateLine(
+  resources: Draft<ResourceDef>[],
+  jobs: Draft<JobDef>[],
+  out: Diagnostic[],
+  elsewhere: ReadonlyMap<string, string> = new Map(),
+): LineNames {
   const ids = new Map<string, number>();
   const owners: AnyDraft[] = [];
   for (const list of [resources, jobs]) {
@@ -66,7 +73,7 @@ export function validateLine(resources: Draft<ResourceDef>[], jobs: Draft<JobDef
   };
   const edges = new CycleEdges();
   for (const job of jobs) {
-    const ins = checkJobReferences(job, line, out);
+    const ins = checkJobReferences(job, line, elsewhere, out);
     checkEnvPrefixes(job, out);
     if (line.owner(job.name) === job) addCycleEdges(job, ins, line, edges);
   }
@@ -122,7 +129,12 @@ function referenceHint(name: string, names: readonly string[]): string {
 }
 
 // Returns the job's IN names when it has an OUT step (they were needed), else undefined.
-function checkJobReferences(job: Draft<JobDef>, line: Owners, out: Diagnostic[]): Set<string> | undefined {
+function checkJobReferences(
+  job: Draft<JobDef>,
+  line: Owners,
+  elsewhere: ReadonlyMap<string, string>,
+  out: Diagnostic[],
+): Set<string> | undefined {
   const { ids, used } = line;
   for (const step of job.steps) {
     if (step.kind === "TASK" || step.name === "") continue;
@@ -131,14 +143,34 @@ function checkJobReferences(job: Draft<JobDef>, line: Owners, out: Diagnostic[])
       used[id] = 1;
       continue;
     }
+    const path = [...pathOf(step.origin.path), step.kind];
+    const file = elsewhere.get(step.name);
+    if (file !== undefined) {
+      out.push(
+        about(
+          diagnostic(
+            "PIPELINE_REFERENCE_ELSEWHERE",
+            step.origin.range,
+            path,
+            `${step.kind} ${step.name} of job ${job.name} is defined in ${file}, which was not validated with this file`,
+            "validate the directory to check the whole line",
+          ),
+          step.name,
+        ),
+      );
+      continue;
+    }
     job.consistent = false;
     out.push(
-      diagnostic(
-        "PIPELINE_UNKNOWN_REFERENCE",
-        step.origin.range,
-        [...pathOf(step.origin.path), step.kind],
-        `${step.kind} ${step.name} of job ${job.name} is not defined`,
-        referenceHint(step.name, line.names()),
+      about(
+        diagnostic(
+          "PIPELINE_UNKNOWN_REFERENCE",
+          step.origin.range,
+          path,
+          `${step.kind} ${step.name} of job ${job.name} is not defined`,
+          referenceHint(step.name, line.names()),
+        ),
+        step.name,
       ),
     );
   }
@@ -178,15 +210,33 @@ function checkJobReferences(job: Draft<JobDef>, line: Owners, out: Diagnostic[])
       const id = ids.get(target);
       if (id !== undefined) used[id] = 1;
       const def = line.owner(target);
-      if (def === undefined) {
+      const path = [...pathOf(job.origin.path), hookName, "NOTIFY"];
+      const file = def === undefined ? elsewhere.get(target) : undefined;
+      if (file !== undefined) {
+        out.push(
+          about(
+            diagnostic(
+              "PIPELINE_REFERENCE_ELSEWHERE",
+              job.origin.range,
+              path,
+              `${hookName} of job ${job.name} notifies ${target}, defined in ${file}, which was not validated with this file`,
+              "validate the directory to check the whole line",
+            ),
+            target,
+          ),
+        );
+      } else if (def === undefined) {
         job.consistent = false;
         out.push(
-          diagnostic(
-            "PIPELINE_UNKNOWN_REFERENCE",
-            job.origin.range,
-            [...pathOf(job.origin.path), hookName, "NOTIFY"],
-            `${hookName} of job ${job.name} notifies ${target}, which is not defined`,
-            didYouMean(target, line.names()) ?? `define a resource of type notification named ${target}`,
+          about(
+            diagnostic(
+              "PIPELINE_UNKNOWN_REFERENCE",
+              job.origin.range,
+              path,
+              `${hookName} of job ${job.name} notifies ${target}, which is not defined`,
+              didYouMean(target, line.names()) ?? `define a resource of type notification named ${target}`,
+            ),
+            target,
           ),
         );
       } else if (kindOf(def) !== "resource" || (def as Draft<ResourceDef>).type !== "notification") {
