@@ -79,7 +79,8 @@ export interface ConsoleModel {
 
 /**
  * What reading a piece of console changed, in order, for a live view. The objects are the
- * model's own, read at the moment of the event (a command's `output` grows after its start).
+ * model's own, so they show the state after the whole piece was read: a command whose start
+ * and end came in one piece is already ended at its `command-start`.
  */
 export type ConsoleEvent =
   | { readonly type: "group-start"; readonly group: ConsoleGroup }
