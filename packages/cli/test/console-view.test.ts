@@ -208,6 +208,19 @@ describe("the live console (logs --follow)", () => {
   });
 });
 
+describe("docs/console-format.md", () => {
+  it("'Reading a console' shows what logs prints for the document's example", () => {
+    const doc = readFileSync(fileURLToPath(new URL("../../../docs/console-format.md", import.meta.url)), "utf8");
+    const blockAfter = (heading: string): string => {
+      const at = doc.indexOf("```text\n", doc.indexOf(heading)) + "```text\n".length;
+      return doc.slice(at, doc.indexOf("```\n", at));
+    };
+    const example = blockAfter("## Example");
+    expect(example).toContain("__SH__CMD__START__");
+    expect(consoleText(parseConsole(example), { style: PLAIN, fold: true })).toBe(blockAfter("## Reading a console"));
+  });
+});
+
 describe("the steps of a run (causeway run)", () => {
   it("one row per group and command, with result, exit code and duration", () => {
     expect(stepsTable(parseConsole(real("task-failure")), PLAIN)).toMatchInlineSnapshot(`
