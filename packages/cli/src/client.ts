@@ -206,6 +206,12 @@ export class ApiClient {
     };
   }
 
+  /** The stored bytes of a run's log from byte `offset`, exactly (`logs` decodes them as UTF-8). */
+  async logBytes(id: number, offset = 0): Promise<Uint8Array> {
+    const res = await this.#fetch("GET", `/runs/${id}/logs`, { offset }, undefined, timeoutSignal());
+    return new Uint8Array(await res.arrayBuffer());
+  }
+
   /** Streams a run's log from byte `offset` until the server sends the final run. */
   async *streamLogs(id: number, offset: number, signal?: AbortSignal): AsyncGenerator<LogStreamMessage> {
     const res = await this.#fetch("GET", `/runs/${id}/logs/stream`, { offset }, undefined, signal, "text/event-stream");

@@ -1,6 +1,8 @@
 /** Where a command writes, and how it reports its exit code: injected so tests run in-process. */
 export interface Io {
   out(text: string): void;
+  /** Writes bytes to standard output as they are (`logs --raw`). */
+  outBytes(bytes: Uint8Array): void;
   err(text: string): void;
   exitCode(code: number): void;
   readonly color: boolean;
@@ -15,4 +17,5 @@ export interface Io {
 }
 
 /** What `runCli` needs from its caller; the optional fields default to a quiet, empty environment. */
-export type IoOptions = Omit<Io, "exitCode" | "env" | "isTTY" | "now"> & Partial<Pick<Io, "env" | "isTTY" | "now">>;
+export type IoOptions = Omit<Io, "exitCode" | "env" | "isTTY" | "now" | "outBytes"> &
+  Partial<Pick<Io, "env" | "isTTY" | "now" | "outBytes">>;

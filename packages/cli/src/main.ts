@@ -4,6 +4,7 @@ import { runCli } from "./program.js";
 // environment and exit codes.
 const code = await runCli(process.argv.slice(2), {
   out: (s) => process.stdout.write(s),
+  outBytes: (b) => process.stdout.write(b),
   err: (s) => process.stderr.write(s),
   color: process.stdout.isTTY === true && process.env.NO_COLOR === undefined,
   env: { ...process.env },

@@ -62,6 +62,7 @@ export async function runCli(argv: readonly string[], options: IoOptions): Promi
     env: options.env ?? {},
     isTTY: options.isTTY ?? false,
     now: options.now ?? (() => new Date()),
+    outBytes: options.outBytes ?? ((bytes) => options.out(new TextDecoder().decode(bytes))),
     exitCode: (c) => (code = c),
   };
   const program = buildProgram(io);

@@ -2,6 +2,7 @@ import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { runCli } from "../src/program.js";
 import { sendJson, startCanned, type CannedServer } from "./canned-server.js";
 import { makeRun, makeVersion, runCausewayCli, type CliOptions, type CliRun } from "./fixtures.js";
 
@@ -144,10 +145,31 @@ describe("causeway runs", () => {
   });
 });
 
-describe("causeway run", () => {
-  beforeEach(() => server.on("GET /api/v1/runs/11", (_req, res) => sendJson(res, 200, RUNS[1])));
+// The console of run 11 as the runner writes it (docs/console-format.md).
+const RUN_11_CONSOLE = [
+  '__SH__GROUP__START__|{"type":"grp","sequenceNumber":1893571201000,"id":"setup","is_shown":"false"}|Setup',
+  "workspace: /tmp/w/11-1",
+  '__SH__GROUP__END__|{"type":"grp","sequenceNumber":1893571201000,"id":"setup","is_shown":"false","exitcode":"0","durationMs":86}|Setup',
+  '__SH__GROUP__START__|{"type":"grp","sequenceNumber":1893571201086,"id":"t1","is_shown":"true"}|Executing task: Task 1',
+  '__SH__CMD__START__|{"type":"cmd","sequenceNumber":1893571201086,"id":"t1-1"}|make all\\necho done',
+  "make: *** No rule to make target 'all'.  Stop.",
+  "",
+  '__SH__CMD__END__|{"type":"cmd","sequenceNumber":1893571201086,"id":"t1-1","exitcode":"2","durationMs":183900}|make all\\necho done',
+  '__SH__GROUP__END__|{"type":"grp","sequenceNumber":1893571201086,"id":"t1","is_shown":"false","exitcode":"2","durationMs":183914}|Executing task: Task 1',
+  "__SH__SCRIPT_END_FAILURE__",
+  "",
+].join("\n");
 
-  it("prints the run with its frozen inputs", async () => {
+describe("causeway run", () => {
+  beforeEach(() => {
+    server.on("GET /api/v1/runs/11", (_req, res) => sendJson(res, 200, RUNS[1]));
+    server.on("GET /api/v1/runs/11/logs", (_req, res) => {
+      res.writeHead(200, { "content-type": "text/plain", "x-run-status": "failure" });
+      res.end(RUN_11_CONSOLE);
+    });
+  });
+
+  it("prints the run with its frozen inputs and the steps of its console", async () => {
     const run = await cli(["run", "11"]);
     expect(run.code).toBe(0);
     expect(run.out).toMatchInlineSnapshot(`
@@ -168,6 +190,12 @@ describe("causeway run", () => {
         app-repo  resource  gitRepo  #3       abc123
         config    resource  params   #2                     pinned
         tools     job       runSh    -
+
+      steps:
+           EXIT  DURATION  STEP
+        ✔  0     86ms      Setup
+        ✘  2     3m03s     Executing task: Task 1
+        ✘  2     3m03s       $ make all …
       "
     `);
   });
@@ -185,10 +213,34 @@ describe("causeway logs", () => {
     }),
   );
 
-  it("prints the log's bytes as they are", async () => {
+  it("prints a log without console markers as it is", async () => {
     const run = await cli(["logs", "11"]);
     expect(run).toEqual({ code: 0, out: "hello\nworld\n", err: "" });
     expect(server.received[0]?.query.get("offset")).toBe("0");
+  });
+
+  it("--raw prints the stored bytes, even those that are not UTF-8", async () => {
+    const bytes = Buffer.from([0x5f, 0x5f, 0x53, 0x48, 0x5f, 0x5f, 0xff, 0x0a]);
+    server.on("GET /api/v1/runs/12/logs", (_req, res) => {
+      res.writeHead(200, { "content-type": "text/plain", "x-run-status": "success" });
+      res.end(bytes);
+    });
+    const written: Uint8Array[] = [];
+    const code = await runCli(["logs", "12", "--raw", "--server", server.url, "--token", "t"], {
+      out: () => undefined,
+      outBytes: (b) => void written.push(b),
+      err: () => undefined,
+      color: false,
+      cwd: tmp,
+    });
+    expect(code).toBe(0);
+    expect(Buffer.concat(written)).toEqual(bytes);
+  });
+
+  it("--raw with --json is a usage error", async () => {
+    const run = await cli(["logs", "11", "--raw", "--json"]);
+    expect(run.code).toBe(2);
+    expect(run.err).toMatch(/^error: --raw and --json cannot be used together/);
   });
 
   it("--json prints the text with the next offset and the status", async () => {

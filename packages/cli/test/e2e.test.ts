@@ -184,18 +184,22 @@ describe("the CLI against the real server", () => {
     expect(none.err).toMatch(/^error FLOW_NOT_FOUND: no flow id starts with "zzzz"\n {2}hint: /);
   });
 
-  it("run and logs: the details with the frozen inputs, and the log's bytes", async () => {
+  it("run and logs: the details with the frozen inputs and steps, the console, and the log's bytes", async () => {
     const [a] = await runsOf("a");
     const id = String(a?.id);
     const details = await cli("run", id);
     expect(details.code).toBe(0);
     expect(details.out).toMatch(new RegExp(`^run ${id}: a #1  success$`, "m"));
     expect(details.out).toMatch(/^ {2}cfg\s+resource\s+params\s+#1/m);
+    expect(details.out).toMatch(/^ {2}✔ {2}0 +\S+ +\$ echo "a ran"$/m);
     const logs = await cli("logs", id);
     expect(logs.code).toBe(0);
-    expect(logs.out).toContain("\na ran\n");
-    const follow = await cli("logs", id, "--follow");
-    expect(follow).toEqual({ code: 0, out: logs.out, err: "" });
+    expect(logs.out).toMatch(/^\$ echo "a ran" {2}✔ exit 0 · \d+ms\na ran\n/m);
+    expect(logs.out).not.toContain("__SH__");
+    const raw = await cli("logs", id, "--raw");
+    expect(raw.out).toContain("__SH__CMD__START__");
+    const follow = await cli("logs", id, "--follow", "--raw");
+    expect(follow).toEqual({ code: 0, out: raw.out, err: "" });
   });
 
   it("versions --json and put-version: a version from outside triggers the jobs that take it", async () => {

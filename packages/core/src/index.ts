@@ -21,3 +21,4 @@ export * from "./engine/env.js";
 export * from "./engine/runner-port.js";
 export * from "./errors.js";
 export * from "./display/display.js";
+export * from "./console/console-parse.js";

@@ -1,8 +1,20 @@
 import type { Command } from "commander";
+import { ConsoleParser, type ConsoleModel } from "@causeway/core";
 import type { RunJson } from "@causeway/protocol";
 import type { Style } from "../code-frame.js";
 import { connect, parseRunId, serverCommand, type ServerCommandOptions } from "../command-kit.js";
-import { dateTime, formatAge, jsonText, runDuration, runLabel, statusText, table, triggerText } from "../format.js";
+import { stepsTable } from "../console-view.js";
+import {
+  dateTime,
+  formatAge,
+  isFinalStatus,
+  jsonText,
+  runDuration,
+  runLabel,
+  statusText,
+  table,
+  triggerText,
+} from "../format.js";
 import type { Io } from "../io.js";
 
 /** The details of a run: status, trigger, flow, times, parameters and the frozen inputs. */
@@ -44,15 +56,33 @@ export function runDetails(run: RunJson, now: Date, style: Style): string {
   return `${lines.join("\n")}\n`;
 }
 
+/** The groups and commands of a run's console, with exit codes and durations; "" when none. */
+export function runSteps(model: ConsoleModel, style: Style): string {
+  const text = stepsTable(model, style);
+  if (text === "") return "";
+  const rows = text
+    .trimEnd()
+    .split("\n")
+    .map((l) => `  ${l}`);
+  return `\nsteps:\n${rows.join("\n")}\n`;
+}
+
 /** Registers `causeway run ID`. */
 export function registerRun(program: Command, io: Io): void {
-  serverCommand(program, "run", "show a run: status, trigger, flow, times and its frozen inputs")
+  serverCommand(program, "run", "show a run: status, trigger, flow, times, frozen inputs and its steps")
     .argument("<id>", "the run id")
     .action(async (id: string, opts: ServerCommandOptions) => {
       const runId = parseRunId(id);
       const ctx = await connect(io, opts);
       const run = await ctx.client.run(runId);
-      io.out(ctx.json ? jsonText(run) : runDetails(run, io.now(), ctx.style));
+      if (ctx.json) io.out(jsonText(run));
+      else {
+        // The steps come from the console: the log read after the run, so a final run's is whole.
+        const parser = new ConsoleParser();
+        parser.push((await ctx.client.logs(runId, 0)).text);
+        if (isFinalStatus(run.status)) parser.end();
+        io.out(runDetails(run, io.now(), ctx.style) + runSteps(parser.model, ctx.style));
+      }
       io.exitCode(0);
     });
 }
