@@ -173,7 +173,7 @@ describe("causeway run", () => {
     const run = await cli(["run", "11"]);
     expect(run.code).toBe(0);
     expect(run.out).toMatchInlineSnapshot(`
-      "run 11: build #7  failure
+      "build #7  failure  (id 11)
         reason     exit code 2
         trigger    manual alice
         flow       0f1e2d3c-4b5a-6978-8796-a5b4c3d2e1f0

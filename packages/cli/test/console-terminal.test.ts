@@ -164,7 +164,7 @@ describe("causeway logs on a terminal", () => {
     const { code, out } = await runInPty(cmd("run", String(broken.id)));
     expect(code).toBe(0);
     const text = plain(out);
-    expect(text).toMatch(new RegExp(`^run ${broken.id}: broken #1  failure$`, "m"));
+    expect(text).toMatch(new RegExp(`^broken #1  failure  \\(id ${broken.id}\\)$`, "m"));
     expect(text).toMatch(/^steps:\n {5}EXIT {2}DURATION {2}STEP\n {2}✔ {2}0 +\d+ms +Setup\n/m);
     expect(text).toMatch(/^ {2}✘ {2}2 +\d+ms +Executing task: check$/m);
     expect(text).toMatch(/^ {2}✘ {2}2 +\d+ms +\$ ls \/nope-causeway$/m);

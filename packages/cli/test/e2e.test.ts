@@ -189,7 +189,7 @@ describe("the CLI against the real server", () => {
     const id = String(a?.id);
     const details = await cli("run", id);
     expect(details.code).toBe(0);
-    expect(details.out).toMatch(new RegExp(`^run ${id}: a #1  success$`, "m"));
+    expect(details.out).toMatch(new RegExp(`^a #1  success  \\(id ${id}\\)$`, "m"));
     expect(details.out).toMatch(/^ {2}cfg\s+resource\s+params\s+#1/m);
     expect(details.out).toMatch(/^ {2}✔ {2}0 +\S+ +\$ echo "a ran"$/m);
     const logs = await cli("logs", id);

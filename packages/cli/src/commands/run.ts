@@ -19,7 +19,7 @@ import type { Io } from "../io.js";
 
 /** The details of a run: status, trigger, flow, times, parameters and the frozen inputs. */
 export function runDetails(run: RunJson, now: Date, style: Style): string {
-  const lines: string[] = [`${style.bold(`run ${run.id}`)}: ${runLabel(run)}  ${statusText(run.status, style)}`];
+  const lines: string[] = [`${style.bold(runLabel(run))}  ${statusText(run.status, style)}  ${style.dim(`(id ${run.id})`)}`];
   const field = (name: string, value: string): void => void lines.push(`  ${name.padEnd(10)} ${value}`);
   if (run.statusReason !== null) field("reason", run.statusReason);
   field("trigger", triggerText(run.trigger));
@@ -31,7 +31,7 @@ export function runDetails(run: RunJson, now: Date, style: Style): string {
   if (run.exitCode !== null) field("exit code", String(run.exitCode));
   if (run.attempt > 1) field("attempt", String(run.attempt));
   field("priority", String(run.priority));
-  if (run.rerunOf !== null) field("rerun of", `run ${run.rerunOf}`);
+  if (run.rerunOf !== null) field("rerun of", `run id ${run.rerunOf}`);
   const params = Object.entries(run.params);
   if (params.length > 0) field("params", params.map(([k, v]) => `${k}=${v}`).join(" "));
   if (run.inputs.length === 0) lines.push("  no inputs");
