@@ -19,7 +19,9 @@ import type { Io } from "../io.js";
 
 /** The details of a run: status, trigger, flow, times, parameters and the frozen inputs. */
 export function runDetails(run: RunJson, now: Date, style: Style): string {
-  const lines: string[] = [`${style.bold(runLabel(run))}  ${statusText(run.status, style)}  ${style.dim(`(id ${run.id})`)}`];
+  const lines: string[] = [
+    `${style.bold(runLabel(run))}  ${statusText(run.status, style)}  ${style.dim(`(id ${run.id})`)}`,
+  ];
   const field = (name: string, value: string): void => void lines.push(`  ${name.padEnd(10)} ${value}`);
   if (run.statusReason !== null) field("reason", run.statusReason);
   field("trigger", triggerText(run.trigger));
