@@ -120,7 +120,9 @@ describe("causeway validate", () => {
     expect(run.code).toBe(0);
     expect(run.out).toContain("warning PIPELINE_UNKNOWN_KEY");
     expect(run.out).toContain("warning PIPELINE_UNSUPPORTED_JOB_TYPE");
-    expect(run.out).toMatch(/^valid: 1 files, 1 resources, 2 jobs, 2 edges; 0 errors, 2 warnings/m);
+    expect(run.out).toMatch(/^valid: 1 file, 1 resource, 2 jobs, 2 edges; 0 errors, 2 warnings, 0 infos$/m);
+    // Valid, but not every job runs: the summary says which will not, and why.
+    expect(run.out).toMatch(/^ {2}1 of 2 jobs will run; 1 will not: ship: job type deploy is not supported yet$/m);
     expect(run.err).toBe("");
   });
 
@@ -147,7 +149,7 @@ describe("causeway validate", () => {
     // The caret sits under the step, not in the indentation.
     expect(source.slice(caretCol - 1)).toMatch(/^(- )?(IN: )?app-rep/);
     expect(run.out).toMatch(/^ {2}hint: .*app-repo/m);
-    expect(run.out).toMatch(/^invalid: .* 1 errors, 2 warnings/m);
+    expect(run.out).toMatch(/^invalid: .* 1 error, 2 warnings/m);
   });
 
   it("writes exactly the documented JSON shape", async () => {
@@ -158,14 +160,19 @@ describe("causeway validate", () => {
       files: string[];
       diagnostics: Record<string, unknown>[];
       summary: Record<string, number>;
+      jobs: unknown;
     };
-    expect(Object.keys(out)).toEqual(["ok", "files", "diagnostics", "summary"]);
+    expect(Object.keys(out)).toEqual(["ok", "files", "diagnostics", "summary", "jobs"]);
+    expect(out.jobs).toEqual({
+      runnable: ["build"],
+      notRunnable: [{ name: "ship", type: "deploy", reason: "it has errors (above)" }],
+    });
     expect(out.ok).toBe(false);
     expect(out.files).toEqual(["line.causeway.yml"]);
     expect(out.summary).toEqual({ resources: 1, jobs: 2, edges: 3 });
     const base = ["code", "severity", "file", "line", "col", "endLine", "endCol", "path", "message"];
     for (const d of out.diagnostics) {
-      expect(Object.keys(d)).toEqual("hint" in d ? [...base, "hint"] : base);
+      expect(Object.keys(d)).toEqual([...base, ...["hint", "subject"].filter((k) => k in d)]);
       expect(typeof d.line).toBe("number");
       expect(typeof d.col).toBe("number");
     }
@@ -203,8 +210,8 @@ describe("causeway validate", () => {
 
 describe("usage problems exit 2", () => {
   it.each([
-    { argv: ["validate", "/definitely/not/here"], err: /directory not found/ },
-    { argv: ["validate", "FILE"], err: /not a directory/ },
+    { argv: ["validate", "/definitely/not/here"], err: /no such file or directory/ },
+    { argv: ["graph", "GRAPH", "--flag", "nosuch"], err: /no resource or job has the flag "nosuch"/ },
     { argv: ["validate", ".", "--format", "yaml"], err: /--format must be text or json, got yaml/ },
     { argv: ["graph", ".", "--format", "yaml"], err: /--format must be one of text, dot, mermaid, json/ },
     { argv: ["validate", "--colour"], err: /unknown option '--colour'/ },
@@ -212,14 +219,14 @@ describe("usage problems exit 2", () => {
     { argv: ["validate", "a", "b"], err: /too many arguments/ },
     { argv: [], err: /Usage: causeway/ },
   ])("causeway $argv", async ({ argv }) => {
-    const args = argv.map((a) => (a === "FILE" ? join(dir("graph"), "line.causeway.yml") : a));
+    const args = argv.map((a) => (a === "GRAPH" ? dir("graph") : a));
     const run = await cli(...args);
     expect(run.code).toBe(2);
     expect(run.out).toBe("");
   });
 
   it.each([
-    { argv: ["validate", "/definitely/not/here"], err: /directory not found/ },
+    { argv: ["validate", "/definitely/not/here"], err: /no such file or directory: \/definitely\/not\/here/ },
     { argv: ["validate", ".", "--format", "yaml"], err: /--format must be text or json, got yaml/ },
     { argv: ["validate", "--colour"], err: /unknown option '--colour'/ },
     { argv: [], err: /Usage: causeway/ },
@@ -319,18 +326,95 @@ describe("causeway graph", () => {
     expect(graph.edges).toContainEqual({ from: "build", to: "img", step: "OUT", switchOff: false });
   });
 
-  it("--flag keeps the flagged objects and their whole chain", async () => {
-    const { body } = await json("graph", dir("graph"), "--format", "json", "--flag", "web");
-    const names = (body as { nodes: { name: string }[] }).nodes.map((n) => n.name);
+  it("--flag keeps the flagged objects and their whole chain, and says so on stderr", async () => {
+    const run = await cli("graph", dir("graph"), "--json", "--flag", "web");
+    const names = (JSON.parse(run.out) as { nodes: { name: string }[] }).nodes.map((n) => n.name);
     // build's upstream and downstream; not app-params (upstream of deploy only), not docs.
     expect(new Set(names)).toEqual(new Set(["app-repo", "build", "img", "deploy"]));
+    expect(run.err).toBe("flag web: 4 objects of 7 (those with the flag and their whole chain)\n");
+  });
+
+  it("--flag with a flag no object has is an error that lists the flags (exit 2)", async () => {
+    const typo = await cli("graph", dir("graph"), "--flag", "wbe");
+    expect([typo.code, typo.out]).toEqual([2, ""]);
+    expect(typo.err).toBe(
+      'error UNKNOWN_FLAG: no resource or job has the flag "wbe"\n  hint: did you mean "web"? (the flags of the line: web)\n',
+    );
+    const none = await cli("graph", dir("warnings"), "--flag", "web");
+    expect(none.err).toContain("hint: the line has no flags");
+  });
+
+  it("--json is --format json", async () => {
+    expect((await cli("graph", dir("graph"), "--json")).out).toBe(
+      (await cli("graph", dir("graph"), "--format", "json")).out,
+    );
   });
 
   it("still draws a line with errors, exits 0 and points to validate", async () => {
     const run = await cli("graph", dir("errors"));
     expect(run.code).toBe(0);
     expect(run.out).toContain("ship (deploy)  [inconsistent]");
-    expect(run.err).toMatch(/1 errors: run causeway validate/);
+    expect(run.err).toMatch(/^1 error: run causeway validate/);
+  });
+});
+
+describe("causeway validate FILE", () => {
+  // A line split over files: validating one file alone reports its references to the objects of
+  // the others as such, and a typo as a typo.
+  let split = "";
+  beforeAll(async () => {
+    split = join(root, "split");
+    await mkdir(split);
+    await writeFile(
+      join(split, "shippable.resources.yml"),
+      "resources:\n  - name: app_repo\n    type: params\n    version: { a: 1 }\n",
+    );
+    await writeFile(
+      join(split, "shippable.jobs.yml"),
+      "jobs:\n  - name: build\n    type: runSh\n    steps:\n      - IN: app_repo\n      - IN: app_rpeo\n      - TASK:\n          - script: make\n",
+    );
+  });
+
+  it("validates the file alone: references to other files are infos, a typo is an error", async () => {
+    const run = await cli("validate", join(split, "shippable.jobs.yml"));
+    expect(run.code).toBe(1);
+    expect(run.out).toContain(
+      "info PIPELINE_REFERENCE_ELSEWHERE: IN app_repo of job build is defined in shippable.resources.yml, which was not validated with this file",
+    );
+    expect(run.out).toContain("error PIPELINE_UNKNOWN_REFERENCE: IN app_rpeo of job build is not defined");
+    expect(run.out).toMatch(/^invalid: 1 file, 0 resources, 1 job, 2 edges; 1 error, 0 warnings, 1 info$/m);
+  });
+
+  it("--json names the file, and the directory is still the whole line", async () => {
+    const { code, body } = await json("validate", join(split, "shippable.resources.yml"), "--json");
+    expect(code).toBe(0);
+    expect(body).toMatchObject({ ok: true, file: "shippable.resources.yml", files: ["shippable.resources.yml"] });
+    const whole = await json("validate", split, "--json");
+    expect(whole.body).toMatchObject({ files: ["shippable.jobs.yml", "shippable.resources.yml"] });
+    expect(whole.body).not.toHaveProperty("file");
+  });
+});
+
+describe("causeway validate groups one problem met in many places", () => {
+  it("prints one block per undefined name, with its count and first places; --json keeps every one", async () => {
+    const many = join(root, "many");
+    await mkdir(many);
+    const jobs = Array.from(
+      { length: 6 },
+      (_, i) =>
+        `  - name: j${i}\n    type: runSh\n    steps:\n      - IN: other_repo\n      - TASK: { script: [make] }\n`,
+    );
+    await writeFile(join(many, "shippable.yml"), `jobs:\n${jobs.join("")}`);
+    const run = await cli("validate", many);
+    expect(run.out.match(/^error PIPELINE_UNKNOWN_REFERENCE/gm)).toHaveLength(1);
+    expect(run.out).toContain(
+      "  and 5 more (--json lists every one): shippable.yml:10:9, shippable.yml:15:9, shippable.yml:20:9 and 2 more",
+    );
+    expect(run.out).toMatch(/^ {2}PIPELINE_UNKNOWN_REFERENCE: 1 name in 6 places \(other_repo 6\)$/m);
+    expect(run.out).toMatch(/^invalid: 1 file, 0 resources, 6 jobs, 6 edges; 6 errors, 0 warnings, 0 infos$/m);
+    const { body } = await json("validate", many, "--json");
+    const found = (body as { diagnostics: { subject?: string }[] }).diagnostics;
+    expect(found.map((d) => d.subject)).toEqual(Array(6).fill("other_repo"));
   });
 });
 

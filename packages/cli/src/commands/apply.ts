@@ -29,7 +29,7 @@ export function registerApply(program: Command, io: Io): void {
     .action(async (dir: string, opts: ServerCommandOptions) => {
       // Loaded here first: the same file rules and size caps as `validate`, and code frames
       // for the diagnostics from the texts actually sent.
-      const { root, result: local, texts } = await loadDir(dir);
+      const { root, result: local, texts } = await loadDir(dir, io.cwd);
       if (texts.size === 0) {
         // PIPELINE_NO_FILES (or the size caps) say why: nothing is sent, the server keeps the line.
         const style = makeStyle(io.color);

@@ -1,34 +1,54 @@
 import type { Command } from "commander";
 import {
   buildGraph,
+  CausewayError,
+  didYouMean,
   flagChain,
   GRAPH_FORMATS,
+  graphFlags,
   renderGraph,
   subgraph,
   type GraphFormat,
   usageError,
 } from "@causeway/core";
-import { loadDir } from "../pipeline-dir.js";
+import { loadTarget } from "../pipeline-dir.js";
 import type { Io } from "../io.js";
+import { plural } from "./validate.js";
 
-/** Registers `causeway graph [DIR] --format text|dot|mermaid|json [--flag F]`. */
+/** Registers `causeway graph [PATH] --format text|dot|mermaid|json [--json] [--flag F]`. */
 export function registerGraph(program: Command, io: Io): void {
   program
     .command("graph")
     .description("print the dependency graph of an assembly line")
-    .argument("[dir]", "pipeline directory", ".")
+    .argument("[path]", "pipeline directory, or one pipeline file", ".")
     .option("--format <format>", GRAPH_FORMATS.join(", "), "text")
+    .option("--json", "the same as --format json")
     .option("--flag <flag>", "only the objects carrying this flag and their whole chain")
-    .action(async (dir: string, opts: { format: string; flag?: string }) => {
-      if (!(GRAPH_FORMATS as readonly string[]).includes(opts.format)) {
-        throw usageError(`--format must be one of ${GRAPH_FORMATS.join(", ")}, got ${opts.format}`);
+    .action(async (path: string, opts: { format: string; json?: boolean; flag?: string }) => {
+      const format = opts.json === true ? "json" : opts.format;
+      if (!(GRAPH_FORMATS as readonly string[]).includes(format)) {
+        throw usageError(`--format must be one of ${GRAPH_FORMATS.join(", ")}, got ${format}`);
       }
-      const { result } = await loadDir(dir);
+      const { result } = await loadTarget(path, io.cwd);
       let graph = buildGraph(result.pipeline);
-      if (opts.flag !== undefined) graph = subgraph(graph, flagChain(graph, opts.flag));
-      io.out(renderGraph(graph, opts.format as GraphFormat));
+      if (opts.flag !== undefined) {
+        const flags = graphFlags(graph);
+        if (!flags.includes(opts.flag)) {
+          const known = flags.length === 0 ? "the line has no flags" : `the flags of the line: ${flags.join(", ")}`;
+          throw new CausewayError("UNKNOWN_FLAG", `no resource or job has the flag ${JSON.stringify(opts.flag)}`, {
+            hint: didYouMean(opts.flag, flags) === undefined ? known : `${didYouMean(opts.flag, flags)} (${known})`,
+          });
+        }
+        const total = graph.nodes.length;
+        graph = subgraph(graph, flagChain(graph, opts.flag));
+        // On standard error, so that the graph itself stays what a program reads.
+        io.err(
+          `flag ${opts.flag}: ${plural(graph.nodes.length, "object")} of ${total} (those with the flag and their whole chain)\n`,
+        );
+      }
+      io.out(renderGraph(graph, format as GraphFormat));
       const errors = result.diagnostics.filter((d) => d.severity === "error").length;
-      if (errors > 0) io.err(`${errors} errors: run causeway validate for details\n`);
+      if (errors > 0) io.err(`${plural(errors, "error")}: run causeway validate for details\n`);
       io.exitCode(0);
     });
 }

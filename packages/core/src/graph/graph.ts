@@ -166,6 +166,13 @@ export function flagChain(graph: Graph, flag: string): Set<string> {
   return result;
 }
 
+/** Every flag that a node of the graph carries, sorted. */
+export function graphFlags(graph: Graph): string[] {
+  const flags = new Set<string>();
+  for (const n of graph.nodes) for (const f of n.flags) flags.add(f);
+  return [...flags].sort();
+}
+
 /** The subgraph induced by a set of node names (edges with both ends kept). */
 export function subgraph(graph: Graph, keep: ReadonlySet<string>): Graph {
   const nodes = graph.nodes.filter((n) => keep.has(n.name));
