@@ -103,6 +103,7 @@ describe("causeway trigger", () => {
     expect(run.code).toBe(0);
     // The stream is open before the flow's runs are read: no change can fall in between.
     const order = server.received.map((r) => `${r.method} ${r.path}`);
+    expect(order.indexOf("GET /api/v1/events")).toBeGreaterThanOrEqual(0);
     expect(order.indexOf("GET /api/v1/events")).toBeLessThan(order.indexOf("GET /api/v1/runs"));
     expect(server.received.find((r) => r.path === "/api/v1/runs")?.query.get("flow")).toBe(FLOW);
   });
