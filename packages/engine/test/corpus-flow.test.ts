@@ -467,6 +467,7 @@ function testCorpus(folders: readonly Folder[], minimumRunning: number): void {
   const runs = new Map<string, FolderRun>();
 
   it("names unknown references exactly where the language reports PIPELINE_UNKNOWN_REFERENCE", () => {
+    expect(folders.length).toBeGreaterThan(0);
     for (const folder of folders) {
       const reported = folder.result.diagnostics.some((d) => d.code === "PIPELINE_UNKNOWN_REFERENCE");
       expect(unknownReferences(folder.result.pipeline).length > 0, folder.name).toBe(reported);
