@@ -11,5 +11,7 @@ export default defineConfig({
       "scripts/**/*.test.ts",
     ],
     testTimeout: 60_000,
+    // Decides once where the external corpus is (or why its tests skip) for every test file.
+    globalSetup: ["packages/core/test/corpus-setup.ts"],
   },
 });

@@ -1,45 +1,42 @@
-import { existsSync, readdirSync, readFileSync } from "node:fs";
-import { dirname, join, relative, resolve } from "node:path";
-import { fileURLToPath } from "node:url";
-import { afterAll, describe, expect, it } from "vitest";
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
+import { describe, expect, it } from "vitest";
 import {
   buildGraph,
   DIAGNOSTIC_CODES,
   loadPipeline,
   topologicalOrder,
+  type DiagnosticCode,
   type LoadOptions,
   type SourceFile,
 } from "../src/index.js";
+import { corpusFiles, EXTERNAL_DIR, expectExternalCorpus, FIXTURE_CORPUS, SKIP_EXTERNAL } from "./corpora.js";
 
-// A deterministic mutation fuzzer over the real corpus: each case mutates one or two real files
-// a few times and checks that the loader never throws and that every diagnostic is well formed
-// and points into an input file. A failure prints the seed and case, which replay it exactly.
-
-const REPO_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "../../..");
-const CORPUS = resolve(REPO_ROOT, "../shared/corpus/shippable");
+// A deterministic mutation fuzzer over the corpora: each case mutates one or two files of a
+// corpus a few times and checks that the loader never throws and that every diagnostic is well
+// formed and points into an input file. A failure prints the seed and case, which replay it
+// exactly. The repository's own corpus is fuzzed in every clone; the external one where it is.
 
 // Files up to this size keep a case in the millisecond range; the big generated buildami files
 // add nothing that their smaller siblings do not have.
 const MAX_SEED_BYTES = 12_000;
-const CASES_PER_BLOCK = 2_600;
-const BLOCKS = 4;
 
-function corpusFiles(dir: string): string[] {
-  const out: string[] = [];
-  const walk = (d: string): void => {
-    for (const e of readdirSync(d, { withFileTypes: true })) {
-      const p = join(d, e.name);
-      if (e.isDirectory()) walk(p);
-      else if (e.name.endsWith(".yml")) out.push(p);
-    }
-  };
-  if (existsSync(dir)) walk(dir);
-  return out.sort();
+/** The files a corpus gives the fuzzer: pipeline files to mutate, and templates files. */
+interface Pool {
+  readonly seeds: readonly SourceFile[];
+  readonly templates: readonly SourceFile[];
 }
 
-const ALL = corpusFiles(CORPUS).map((p) => ({ path: relative(CORPUS, p), text: readFileSync(p, "utf8") }));
-const SEEDS = ALL.filter((f) => !f.path.endsWith("shippable.templates.yml") && f.text.length <= MAX_SEED_BYTES);
-const TEMPLATES = ALL.filter((f) => f.path.endsWith("shippable.templates.yml"));
+function poolOf(dir: string | undefined): Pool {
+  const all = corpusFiles(dir).map((path) => ({ path, text: readFileSync(join(dir ?? "", path), "utf8") }));
+  return {
+    seeds: all.filter((f) => !f.path.endsWith("shippable.templates.yml") && f.text.length <= MAX_SEED_BYTES),
+    templates: all.filter((f) => f.path.endsWith("shippable.templates.yml")),
+  };
+}
+
+const FIXTURE_POOL = poolOf(FIXTURE_CORPUS);
+const EXTERNAL_POOL = poolOf(EXTERNAL_DIR);
 
 /** mulberry32: a small, fast, seeded PRNG. */
 function prng(seed: number): () => number {
@@ -290,15 +287,15 @@ function mutate(text: string, rng: Rng): string {
   return out;
 }
 
-function makeCase(rng: Rng): { files: SourceFile[]; options: LoadOptions } {
-  const seed = rng.pick(SEEDS);
+function makeCase(rng: Rng, pool: Pool): { files: SourceFile[]; options: LoadOptions } {
+  const seed = rng.pick(pool.seeds);
   const files: SourceFile[] = [{ path: rng.pick(PATHS), text: mutate(seed.text, rng) }];
-  if (rng.chance(0.2) && TEMPLATES.length > 0) {
+  if (rng.chance(0.2) && pool.templates.length > 0) {
     // A templates file, mutated or not, above the user file.
-    const tpl = rng.pick(TEMPLATES);
+    const tpl = rng.pick(pool.templates);
     files.push({ path: "shippable.templates.yml", text: rng.chance(0.5) ? mutate(tpl.text, rng) : tpl.text });
   } else if (rng.chance(0.2)) {
-    const other = rng.pick(SEEDS);
+    const other = rng.pick(pool.seeds);
     files.push({ path: "other/shippable.yml", text: rng.chance(0.5) ? mutate(other.text, rng) : other.text });
   }
   // Small alias caps keep alias-heavy mutations cheap and exercise the limit.
@@ -306,8 +303,17 @@ function makeCase(rng: Rng): { files: SourceFile[]; options: LoadOptions } {
   return { files, options };
 }
 
-/** The first broken invariant of one case, or undefined. */
-function check(files: readonly SourceFile[], options: LoadOptions): string | undefined {
+/** What the cases of a block led the loader to. */
+interface Outcomes {
+  /** Cases whose result had an error diagnostic. */
+  rejected: number;
+  /** Cases whose result had none: the mutations left a loadable line. */
+  loaded: number;
+  readonly codes: Set<DiagnosticCode>;
+}
+
+/** The first broken invariant of one case, or undefined; counts the case's outcome. */
+function check(files: readonly SourceFile[], options: LoadOptions, outcomes: Outcomes): string | undefined {
   let result;
   try {
     result = loadPipeline(files, options);
@@ -328,8 +334,11 @@ function check(files: readonly SourceFile[], options: LoadOptions): string | und
     const fileLines = text.split("\n");
     if (d.line > fileLines.length) return `line past the end of ${d.file}: ${where}`;
     if (d.col > (fileLines[d.line - 1] ?? "").length + 1) return `col past the end of its line: ${where}`;
+    outcomes.codes.add(d.code);
   }
   if (result.ok !== !result.diagnostics.some((d) => d.severity === "error")) return "ok disagrees with diagnostics";
+  if (result.ok) outcomes.loaded++;
+  else outcomes.rejected++;
   try {
     const graph = buildGraph(result.pipeline);
     const order = topologicalOrder(graph);
@@ -341,31 +350,65 @@ function check(files: readonly SourceFile[], options: LoadOptions): string | und
   return undefined;
 }
 
-let total = 0;
+// Codes that every block must reach: the mutations break the YAML, the shapes and the
+// references in all the ways the loader reports. A block that reaches fewer has stopped
+// exploring (mutations that no longer change anything, seeds that no longer load).
+const REACHED: readonly DiagnosticCode[] = [
+  "PIPELINE_YAML_SYNTAX",
+  "PIPELINE_YAML_DUPLICATE_KEY",
+  "PIPELINE_YAML_UNKNOWN_ALIAS",
+  "PIPELINE_YAML_ALIAS_LIMIT",
+  "PIPELINE_SCHEMA",
+  "PIPELINE_UNKNOWN_KEY",
+  "PIPELINE_UNKNOWN_REFERENCE",
+];
 
-describe("mutation fuzzing of the loader over the corpus", () => {
-  it("has seed files", () => {
-    expect(SEEDS.length).toBeGreaterThanOrEqual(60);
-    expect(TEMPLATES.length).toBeGreaterThanOrEqual(1);
-  });
-
-  it.each(Array.from({ length: BLOCKS }, (_, i) => 0xc0ffee + i))("seed %i", (seed) => {
-    const rng = new Rng(seed);
-    let cases = 0;
-    for (let i = 0; i < CASES_PER_BLOCK; i++) {
-      const { files, options } = makeCase(rng);
-      const problem = check(files, options);
-      if (problem !== undefined) {
-        const shown = files.map((f) => `--- ${f.path}\n${f.text.slice(0, 4000)}`).join("\n");
-        expect.fail(`seed ${seed}, case ${i}: ${problem}\n${shown}`);
-      }
-      cases++;
+/** One block of cases from one PRNG seed over a pool; fails at the first broken invariant. */
+function fuzzBlock(seed: number, pool: Pool, cases: number): Outcomes {
+  const rng = new Rng(seed);
+  const outcomes: Outcomes = { rejected: 0, loaded: 0, codes: new Set() };
+  for (let i = 0; i < cases; i++) {
+    const { files, options } = makeCase(rng, pool);
+    const problem = check(files, options, outcomes);
+    if (problem !== undefined) {
+      const shown = files.map((f) => `--- ${f.path}\n${f.text.slice(0, 4000)}`).join("\n");
+      expect.fail(`seed ${seed}, case ${i}: ${problem}\n${shown}`);
     }
-    total += cases;
-    expect(cases).toBe(CASES_PER_BLOCK);
+  }
+  return outcomes;
+}
+
+/** The checks of a block's outcomes: the cases explored both sides and every kind of problem. */
+function expectExploration(outcomes: Outcomes, cases: number): void {
+  expect(outcomes.rejected, "cases the loader rejected").toBeGreaterThan(cases * 0.3);
+  expect(outcomes.loaded, "cases the loader still loaded").toBeGreaterThan(cases * 0.04);
+  expect(REACHED.filter((code) => !outcomes.codes.has(code))).toEqual([]);
+}
+
+describe("mutation fuzzing of the loader over the repository's corpus", () => {
+  const CASES = 1_500;
+
+  it("has seed files, templates among them", () => {
+    expect(FIXTURE_POOL.seeds.length).toBeGreaterThanOrEqual(12);
+    expect(FIXTURE_POOL.templates.length).toBeGreaterThanOrEqual(1);
   });
 
-  afterAll(() => {
-    expect(total).toBeGreaterThanOrEqual(10_000);
+  it.each([0xfee1, 0xfee2])("seed %i", (seed) => {
+    expectExploration(fuzzBlock(seed, FIXTURE_POOL, CASES), CASES);
+  });
+});
+
+describe.skipIf(SKIP_EXTERNAL)("mutation fuzzing of the loader over the corpus", () => {
+  const CASES = 2_600;
+
+  it("has seed files", () => {
+    expectExternalCorpus();
+    expect(EXTERNAL_POOL.seeds.length).toBeGreaterThanOrEqual(60);
+    expect(EXTERNAL_POOL.templates.length).toBeGreaterThanOrEqual(1);
+  });
+
+  it.each(Array.from({ length: 4 }, (_, i) => 0xc0ffee + i))("seed %i", (seed) => {
+    expectExternalCorpus();
+    expectExploration(fuzzBlock(seed, EXTERNAL_POOL, CASES), CASES);
   });
 });

@@ -1,24 +1,27 @@
 import { execFile } from "node:child_process";
-import { existsSync, readdirSync } from "node:fs";
-import { mkdir, readdir, readFile, stat, writeFile } from "node:fs/promises";
-import { dirname, join, resolve } from "node:path";
-import { fileURLToPath } from "node:url";
+import { mkdir, writeFile } from "node:fs/promises";
+import { join } from "node:path";
 import { promisify } from "node:util";
 import { describe, expect, it } from "vitest";
 import {
   HOOK_NAMES,
-  loadPipelineDirectory,
-  type DirEntry,
   type Hook,
   type HookName,
   type JobDef,
   type LoadResult,
   type ParamSpec,
   type Pipeline,
-  type PipelineFs,
   type RunStatus,
   type Step,
 } from "@causeway/core";
+import {
+  corpusFolders,
+  EXTERNAL_DIR,
+  expectExternalCorpus,
+  FIXTURE_CORPUS,
+  loadFolder,
+  SKIP_EXTERNAL,
+} from "../../core/test/corpora.js";
 import { makeHarness, type Harness } from "./harness.js";
 
 // Issue 3: "The Shippable corpus folders that use only generic features run their jobs' control
@@ -30,31 +33,11 @@ import { makeHarness, type Harness } from "./harness.js";
 // which folders run, why the others cannot, how many runs each job made and, from the engine's
 // explain records, why a job did not run. With `true` scripts no OUT resource ever changes, so
 // no version flows through one: the jobs behind such a resource are reported, not run.
-
-// The corpus lives in shared/, beside the repository (CI clones the repository elsewhere with a
-// copy of shared/ beside it), so it is found relative to the repository root.
-const REPO_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "../../..");
-const CORPUS = resolve(REPO_ROOT, "../shared/corpus/shippable");
+// Both corpora are run: the repository's own (always there) and the external one (skipped with
+// a reason on a plain clone, mandatory in CI; see core/test/corpus-location.ts).
 
 /** Bound on the wait for the engine to settle after one event. */
 const SETTLE_MS = 20_000;
-
-/** The loader's file access on the local disk, rooted at `root`. */
-function nodeFs(root: string): PipelineFs {
-  return {
-    async list(dir: string): Promise<DirEntry[]> {
-      const entries = await readdir(join(root, dir), { withFileTypes: true });
-      return Promise.all(
-        entries.map(async (e): Promise<DirEntry> => {
-          if (e.isDirectory()) return { name: e.name, kind: "directory", size: 0 };
-          if (!e.isFile()) return { name: e.name, kind: "other", size: 0 };
-          return { name: e.name, kind: "file", size: (await stat(join(root, dir, e.name))).size };
-        }),
-      );
-    },
-    read: (path: string) => readFile(join(root, path), "utf8"),
-  };
-}
 
 // ---------------------------------------------------------------------------------------------
 // Classification
@@ -139,23 +122,19 @@ interface Folder {
   readonly verdict: string;
 }
 
-async function loadCorpus(): Promise<Folder[]> {
-  if (!existsSync(CORPUS)) return [];
-  const names = readdirSync(CORPUS, { withFileTypes: true })
-    .filter((e) => e.isDirectory())
-    .map((e) => e.name)
-    .sort();
+/** Every line of a corpus, loaded and classified; none when the corpus is absent. */
+async function loadCorpus(dir: string | undefined): Promise<Folder[]> {
   const out: Folder[] = [];
-  for (const name of names) {
-    const result = await loadPipelineDirectory(nodeFs(join(CORPUS, name)));
+  for (const name of corpusFolders(dir)) {
+    const result = await loadFolder(dir ?? "", name);
     const reasons = reasonsWhyNot(result);
     out.push({ name, result, verdict: reasons.length === 0 ? "runs" : `cannot: ${reasons.join("; ")}` });
   }
   return out;
 }
 
-const FOLDERS = await loadCorpus();
-const RUNNING = FOLDERS.filter((f) => f.verdict === "runs");
+const FIXTURES = await loadCorpus(FIXTURE_CORPUS);
+const EXTERNAL = await loadCorpus(EXTERNAL_DIR);
 
 // ---------------------------------------------------------------------------------------------
 // Running a folder
@@ -482,22 +461,20 @@ async function runFolder(folder: Folder): Promise<FolderRun> {
 // ---------------------------------------------------------------------------------------------
 // Tests
 
-const runs = new Map<string, FolderRun>();
-
-describe("the Shippable corpus on the engine, with every script replaced by true", () => {
-  it("is found beside the repository", () => {
-    expect(existsSync(CORPUS), `no corpus at ${CORPUS}`).toBe(true);
-    expect(FOLDERS.length).toBeGreaterThanOrEqual(50);
-  });
+/** The tests of one corpus: its folders, and how many of them must run at least. */
+function testCorpus(folders: readonly Folder[], minimumRunning: number): void {
+  const running = folders.filter((f) => f.verdict === "runs");
+  const runs = new Map<string, FolderRun>();
 
   it("names unknown references exactly where the language reports PIPELINE_UNKNOWN_REFERENCE", () => {
-    for (const folder of FOLDERS) {
+    expect(folders.length).toBeGreaterThan(0);
+    for (const folder of folders) {
       const reported = folder.result.diagnostics.some((d) => d.code === "PIPELINE_UNKNOWN_REFERENCE");
       expect(unknownReferences(folder.result.pipeline).length > 0, folder.name).toBe(reported);
     }
   });
 
-  describe.each(RUNNING.map((f) => [f.name, f] as const))("%s", (_name, folder) => {
+  describe.each(running.map((f) => [f.name, f] as const))("%s", (_name, folder) => {
     it("runs its control flow: every reachable job succeeds or the engine says why not, and no run fails", async () => {
       const result = await runFolder(folder);
       runs.set(folder.name, result);
@@ -511,7 +488,7 @@ describe("the Shippable corpus on the engine, with every script replaced by true
   });
 
   it("keeps its verdicts and run counts (review changes here)", () => {
-    const folders = FOLDERS.map((folder) => {
+    const verdicts = folders.map((folder) => {
       if (folder.verdict !== "runs") return { folder: folder.name, verdict: folder.verdict };
       const result = runs.get(folder.name);
       if (result === undefined) return { folder: folder.name, verdict: folder.verdict, run: "did not complete" };
@@ -529,8 +506,25 @@ describe("the Shippable corpus on the engine, with every script replaced by true
         ...(result.releaseWithoutVersion.length > 0 ? { releaseWithoutVersion: result.releaseWithoutVersion } : {}),
       };
     });
-    expect({ folders: FOLDERS.length, running: RUNNING.length, verdicts: folders }).toMatchSnapshot();
-    expect(RUNNING.length).toBeGreaterThanOrEqual(12);
-    for (const folder of RUNNING) expect(runs.get(folder.name)?.problems, folder.name).toEqual([]);
+    expect({ folders: folders.length, running: running.length, verdicts }).toMatchSnapshot();
+    expect(running.length).toBeGreaterThanOrEqual(minimumRunning);
+    for (const folder of running) expect(runs.get(folder.name)?.problems, folder.name).toEqual([]);
   });
+}
+
+describe("the repository's corpus on the engine, with every script replaced by true", () => {
+  it("has lines that run", () => {
+    expect(FIXTURES.filter((f) => f.verdict === "runs").map((f) => f.name)).toEqual(["ledger-api", "nightly-reports"]);
+  });
+
+  testCorpus(FIXTURES, 2);
+});
+
+describe.skipIf(SKIP_EXTERNAL)("the Shippable corpus on the engine, with every script replaced by true", () => {
+  it("is found beside the repository", () => {
+    expectExternalCorpus();
+    expect(EXTERNAL.length).toBeGreaterThanOrEqual(50);
+  });
+
+  testCorpus(EXTERNAL, 12);
 });

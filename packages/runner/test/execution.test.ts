@@ -248,6 +248,7 @@ describe("hooks", () => {
     );
     expect(result.status).toBe("success");
     const lines = rec.outputLines;
+    expect(lines.indexOf("success sees 42")).toBeGreaterThanOrEqual(0);
     expect(lines.indexOf("success sees 42")).toBeLessThan(lines.indexOf("always sees 42 43"));
     expect(rec.text).not.toContain("never-on-failure");
   });

@@ -118,11 +118,11 @@ export interface SseMessage {
 
 /**
  * Reads SSE messages from a response until `done` says enough (or the stream ends), then
- * cancels the stream. Comment lines are counted in `comments`.
+ * cancels the stream. Comment lines are collected in `comments`, which `done` sees too.
  */
 export async function readSse(
   res: Response,
-  done: (messages: SseMessage[]) => boolean,
+  done: (messages: SseMessage[], comments: readonly string[]) => boolean,
   timeoutMs = 20_000,
 ): Promise<{ messages: SseMessage[]; comments: string[]; ended: boolean }> {
   const reader = (res.body as ReadableStream<Uint8Array>).getReader();
@@ -137,7 +137,7 @@ export async function readSse(
     void reader.cancel();
   }, timeoutMs);
   try {
-    while (!done(messages)) {
+    while (!done(messages, comments)) {
       const { done: end, value } = await reader.read();
       if (end) {
         ended = !timedOut;

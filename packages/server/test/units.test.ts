@@ -1,4 +1,4 @@
-import { describe, expect, it } from "vitest";
+import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import { localRepository } from "../src/git-poller.js";
 import { compileServerOptions } from "../src/options.js";
 import { completeUtf8Length } from "../src/streams.js";
@@ -30,20 +30,65 @@ describe("completeUtf8Length", () => {
 });
 
 describe("Wakeup", () => {
+  // Fake timers: a wait that settles without the clock moving was woken, and one that settles
+  // only when the clock reaches its timeout timed out. Nothing depends on the real clock.
+  beforeEach(() => {
+    vi.useFakeTimers();
+  });
+  afterEach(() => {
+    vi.useRealTimers();
+  });
+
+  /** Starts a wait; `settled()` tells whether it has returned yet. */
+  function watch(w: Wakeup, timeoutMs: number): { readonly settled: () => boolean } {
+    let settled = false;
+    void w.wait(timeoutMs).then(() => {
+      settled = true;
+    });
+    return { settled: () => settled };
+  }
+
   it("does not lose a wake that comes before the wait", async () => {
     const w = new Wakeup();
     w.wake();
-    const at = Date.now();
-    await w.wait(10_000);
-    expect(Date.now() - at).toBeLessThan(1000);
+    const wait = watch(w, 10_000);
+    await vi.advanceTimersByTimeAsync(0);
+    expect(wait.settled()).toBe(true);
+    expect(vi.getTimerCount()).toBe(0);
   });
 
-  it("wakes a waiter, and times out without a wake", async () => {
+  it("wakes a waiter at once, and leaves no timer behind", async () => {
     const w = new Wakeup();
-    const waiting = w.wait(10_000);
+    const wait = watch(w, 10_000);
+    await vi.advanceTimersByTimeAsync(9_999);
+    expect(wait.settled()).toBe(false);
     w.wake();
-    await waiting;
-    await w.wait(5);
+    await vi.advanceTimersByTimeAsync(0);
+    expect(wait.settled()).toBe(true);
+    expect(vi.getTimerCount()).toBe(0);
+  });
+
+  it("times out without a wake, not before", async () => {
+    const w = new Wakeup();
+    const wait = watch(w, 5_000);
+    await vi.advanceTimersByTimeAsync(4_999);
+    expect(wait.settled()).toBe(false);
+    await vi.advanceTimersByTimeAsync(1);
+    expect(wait.settled()).toBe(true);
+  });
+
+  it("consumes a wake: the next wait waits for another one", async () => {
+    const w = new Wakeup();
+    w.wake();
+    const first = watch(w, 10_000);
+    await vi.advanceTimersByTimeAsync(0);
+    expect(first.settled()).toBe(true);
+    const next = watch(w, 5_000);
+    await vi.advanceTimersByTimeAsync(4_999);
+    expect(next.settled()).toBe(false);
+    w.wake();
+    await vi.advanceTimersByTimeAsync(0);
+    expect(next.settled()).toBe(true);
   });
 });
 

@@ -56,8 +56,10 @@ export interface Version {
   readonly flowId: string | null;
 }
 
+/** Every kind of trigger: what can create a run. */
+export const TRIGGER_KINDS = ["manual", "version", "upstream", "out", "rerun", "retry", "yaml"] as const;
 /** What created a run. */
-export type TriggerKind = "manual" | "version" | "upstream" | "out" | "rerun" | "retry" | "yaml";
+export type TriggerKind = (typeof TRIGGER_KINDS)[number];
 
 /** The trigger of a run: its kind and the object/version or person behind it. */
 export interface RunTrigger {
@@ -103,8 +105,10 @@ export interface Run {
   readonly finishedAt: string | null;
 }
 
+/** Every outcome of a trigger evaluation. */
+export const EXPLAIN_OUTCOMES = ["created", "skipped", "waiting", "coalesced", "released"] as const;
 /** The outcome of one trigger evaluation, for `causeway why`. */
-export type ExplainOutcome = "created" | "skipped" | "waiting" | "coalesced" | "released";
+export type ExplainOutcome = (typeof EXPLAIN_OUTCOMES)[number];
 
 /** A record of one trigger evaluation or dispatch decision. */
 export interface Explain {
@@ -117,10 +121,13 @@ export interface Explain {
   readonly message: string;
 }
 
+/** Every type of engine event: what changed. */
+export const ENGINE_EVENT_TYPES = ["run", "version", "definition", "explain"] as const;
+
 /** An event of the engine, appended to the event log and streamed to clients. */
 export interface EngineEvent {
   readonly id: number;
   readonly at: string;
-  readonly type: "run" | "version" | "definition" | "explain";
+  readonly type: (typeof ENGINE_EVENT_TYPES)[number];
   readonly payload: Readonly<Record<string, unknown>>;
 }
