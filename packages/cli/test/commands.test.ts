@@ -318,6 +318,19 @@ describe("causeway versions and put-version", () => {
     `);
   });
 
+  it("versions: a commit's 40 digits are shortened as git shortens them; --wide shows them whole", async () => {
+    const sha = "c0ffee1234567890abcdef1234567890abcdef12";
+    const commits = [makeVersion({ versionNumber: 3, versionName: sha, createdBy: "git", flow: FLOW })];
+    server.on("GET /api/v1/objects/repo/versions", (_req, res) => sendJson(res, 200, commits));
+    const short = await cli(["versions", "repo"]);
+    expect(short.out).toMatch(/^3 {2}c0ffee1 {7}/m);
+    expect(short.out).not.toContain(sha);
+    const wide = await cli(["versions", "repo", "--wide"]);
+    expect(wide.out).toContain(`3  ${sha}  `);
+    expect(wide.out).toContain(FLOW);
+    expect(JSON.parse((await cli(["versions", "repo", "--json"])).out)[0].versionName).toBe(sha);
+  });
+
   it("versions --json: the protocol's versions", async () => {
     server.on("GET /api/v1/objects/img/versions", (_req, res) => sendJson(res, 200, versions));
     expect(JSON.parse((await cli(["versions", "img", "--json"])).out)).toEqual(versions);

@@ -11,6 +11,7 @@ import {
   jsonText,
   runDuration,
   runLabel,
+  shortVersionName,
   statusText,
   table,
   triggerText,
@@ -44,7 +45,7 @@ export function runDetails(run: RunJson, now: Date, style: Style): string {
       i.kind,
       i.type,
       i.versionNumber === null ? "-" : `#${i.versionNumber}`,
-      i.versionName ?? "",
+      shortVersionName(i.versionName ?? ""),
       i.pinned ? "pinned" : "",
     ]);
     const text = table(["NAME", "KIND", "TYPE", "VERSION", "VERSION NAME", ""], rows, style);

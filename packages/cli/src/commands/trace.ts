@@ -2,7 +2,7 @@ import type { Command } from "commander";
 import type { TraceJson } from "@causeway/protocol";
 import type { Style } from "../code-frame.js";
 import { connect, parsePositiveInt, serverCommand, type ServerCommandOptions } from "../command-kit.js";
-import { jsonText, shortFlow } from "../format.js";
+import { jsonText, shortFlow, shortVersionName } from "../format.js";
 import type { Io } from "../io.js";
 
 /** `RESOURCE[@VERSIONNUMBER]`, split at the last `@`. */
@@ -18,7 +18,7 @@ export function traceText(name: string, trace: TraceJson, style: Style): string 
     n: string,
     e: { versionNumber: number; versionName: string; createdBy: string; flow: string | null },
   ): string => {
-    const vname = e.versionName === "" ? "" : ` "${e.versionName}"`;
+    const vname = e.versionName === "" ? "" : ` "${shortVersionName(e.versionName)}"`;
     return `${style.bold(`${n} #${e.versionNumber}`)}${vname}  ${style.dim(`(by ${e.createdBy}, flow ${shortFlow(e.flow)})`)}`;
   };
   const lines = [describe(name, trace.version)];
