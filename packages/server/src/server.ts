@@ -4,18 +4,20 @@ import { readdir, readFile, rename, rm, rmdir, stat, unlink, writeFile } from "n
 import type { Server } from "node:http";
 import { join } from "node:path";
 import { createAdaptorServer } from "@hono/node-server";
-import { loadPipelineDirectory, type Diagnostic, type LoadResult } from "@causeway/core";
+import { loadPipelineDirectory } from "@causeway/core";
 import { Engine } from "@causeway/engine";
 import { ServerInfoSchema, type ServerInfo } from "@causeway/protocol";
 import { createEmbeddedRunner, DEFAULT_PATH } from "@causeway/runner";
 import { openSqliteStore, type SqliteStores } from "@causeway/store";
 import { API_PREFIX, buildApp } from "./app.js";
+import { applyLine, diagnosticLines } from "./apply-lines.js";
 import { startGitPoller, type GitPoller } from "./git-poller.js";
 import { logFeed } from "./log-feed.js";
 import { nodePipelineFs } from "./node-fs.js";
 import { compileServerOptions, ServerOptionsError, type CompiledServerOptions, type ServerOptions } from "./options.js";
 import { watchPipelineDirectory, type PipelineWatcher } from "./pipeline-watcher.js";
 import { resolveRelativeSources } from "./relative-sources.js";
+import { startRunReporter } from "./run-reporter.js";
 
 /** The discovery file of a running server, inside its data directory. */
 export const SERVER_INFO_FILE = "server.json";
@@ -40,7 +42,7 @@ export const SERVER_VERSION: string = (
  * directory (refusing with DATA_DIR_LOCKED while another server holds it), opens SQLite,
  * builds the embedded runner and the engine, recovers from a crash (runs that were processing
  * are marked lost), applies the pipeline directory and keeps it applied as its files change,
- * polls local git repositories, and serves the API. Writes `<data>/server.json`
+ * reports run events on the logger, polls local git repositories, and serves the API. Writes `<data>/server.json`
  * `{url, token, pid}` (mode 0600) for the CLI; `stop` undoes all of it in reverse order.
  */
 export async function startServer(options: ServerOptions = {}): Promise<RunningServer> {
@@ -89,10 +91,17 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
         buildUrl: (id) => `${url}${API_PREFIX}/runs/${id}`,
       },
     });
-    const { lost } = await engine.start();
+    // Subscribed before crash recovery, so runs marked lost are reported too; stopped after
+    // the engine (cleanups run in reverse), so runs cancelled by the stop are reported too.
+    const reporter = startRunReporter({
+      engine,
+      logs,
+      getRun: (id) => stores.store.read.getRun(id),
+      logger,
+    });
+    cleanups.push(() => reporter.stop());
+    await engine.start();
     cleanups.push(() => engine.stop());
-    for (const run of lost)
-      logger.info(`run ${run.id} (${run.job} #${run.number}) was processing when the server stopped: marked lost`);
 
     const applier = opts.dir === undefined ? undefined : pipelineApplier(engine, opts.dir, opts);
     await applier?.apply();
@@ -184,7 +193,11 @@ function pipelineApplier(engine: Engine, dir: string, opts: CompiledServerOption
   const once = async (): Promise<void> => {
     const result = await loadPipelineDirectory(nodePipelineFs(dir));
     if (result.files.length === 0) {
-      logger.error(`${dir}: no pipeline file found; nothing applied (name files *causeway.yml or *shippable.yml)`);
+      logger.warn(`${dir}: no pipeline file found; nothing applied (name files *causeway.yml or *shippable.yml)`, {
+        event: "apply",
+        dir,
+        files: 0,
+      });
       return;
     }
     if (stopped) return;
@@ -193,9 +206,9 @@ function pipelineApplier(engine: Engine, dir: string, opts: CompiledServerOption
     const changed = report.added.length + report.changed.length + report.removed.length > 0;
     if (!changed && diagnostics === lastDiagnostics) return;
     lastDiagnostics = diagnostics;
-    logger.info(summary(dir, result, report));
-    for (const d of result.diagnostics.filter((x) => x.severity === "error").slice(0, 10))
-      logger.info(`  ${describe(d)}`);
+    const line = applyLine(dir, result, report);
+    logger.info(line.msg, line.fields);
+    for (const detail of diagnosticLines(result.diagnostics)) logger.info(detail.msg, detail.fields);
   };
 
   return {
@@ -223,24 +236,6 @@ function pipelineApplier(engine: Engine, dir: string, opts: CompiledServerOption
       await running;
     },
   };
-}
-
-function summary(
-  dir: string,
-  result: LoadResult,
-  report: { added: string[]; changed: string[]; removed: string[] },
-): string {
-  const count = (severity: string): number => result.diagnostics.filter((d) => d.severity === severity).length;
-  const plural = (n: number, word: string): string => `${n} ${word}${n === 1 ? "" : "s"}`;
-  return (
-    `applied ${dir}: ${plural(result.summary.resources, "resource")}, ${plural(result.summary.jobs, "job")}` +
-    ` (${report.added.length} added, ${report.changed.length} changed, ${report.removed.length} removed);` +
-    ` ${plural(count("error"), "error")}, ${plural(count("warning"), "warning")}`
-  );
-}
-
-function describe(d: Diagnostic): string {
-  return `${d.file}:${d.line}:${d.col} ${d.code} ${d.message}`;
 }
 
 function listen(
