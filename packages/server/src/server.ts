@@ -4,7 +4,7 @@ import { readdir, readFile, rename, rm, rmdir, stat, unlink, writeFile } from "n
 import type { Server } from "node:http";
 import { join } from "node:path";
 import { createAdaptorServer } from "@hono/node-server";
-import { loadPipelineDirectory } from "@causeway/core";
+import { CausewayError, loadPipelineDirectory } from "@causeway/core";
 import { Engine } from "@causeway/engine";
 import { ServerInfoSchema, type ServerInfo } from "@causeway/protocol";
 import { createEmbeddedRunner, DEFAULT_PATH } from "@causeway/runner";
@@ -38,11 +38,13 @@ export const SERVER_VERSION: string = (
 ).version;
 
 /**
- * Starts the whole system on the embedded store (design §5, `causeway up`): takes the data
- * directory (refusing with DATA_DIR_LOCKED while another server holds it), opens SQLite,
- * builds the embedded runner and the engine, recovers from a crash (runs that were processing
- * are marked lost), applies the pipeline directory and keeps it applied as its files change,
- * reports run events on the logger, polls local git repositories, and serves the API. Writes `<data>/server.json`
+ * Starts the whole system on the embedded store (design §5, `causeway up`): binds the port
+ * first, so that a port in use fails before anything is written; then takes the data directory
+ * (refusing with DATA_DIR_LOCKED while another server holds it), opens SQLite, builds the
+ * embedded runner and the engine, recovers from a crash (runs that were processing are marked
+ * lost), applies the pipeline directory and keeps it applied as its files change, reports run
+ * events on the logger, polls local git repositories, and serves the API. Requests that arrive
+ * before crash recovery and the first apply are done wait for them. Writes `<data>/server.json`
  * `{url, token, pid}` (mode 0600) for the CLI; `stop` undoes all of it in reverse order.
  */
 export async function startServer(options: ServerOptions = {}): Promise<RunningServer> {
@@ -60,6 +62,15 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
       }
     }
   };
+  const gate = new ReadyGate();
+  const http = await listen(gate.fetch, opts.port, opts.host);
+  let closing: Promise<void> | undefined;
+  const stopServing = (): Promise<void> => (closing ??= closeHttp(http));
+  cleanups.push(() => {
+    gate.fail();
+    return stopServing();
+  });
+  const url = baseUrl(http, opts.host);
   try {
     const stores = await openStores(opts.dataDir);
     cleanups.push(() => stores.store.close());
@@ -80,7 +91,6 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
       runner.close();
       await rmdir(opts.workDir).catch(() => undefined);
     });
-    let url = "";
     const engine = new Engine({
       store: stores.store,
       blobs: stores.blobs,
@@ -119,11 +129,11 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
       signal: shutdown.signal,
       heartbeatMs: opts.heartbeatMs,
     });
-    const http = await listen(app.fetch, opts.port, opts.host);
-    cleanups.push(() => closeHttp(http));
-    // Run before closeHttp (cleanups run in reverse): ends the SSE streams that would hold it.
+    // On stop, requests end before the engine and the store do.
+    cleanups.push(stopServing);
+    // Run before stopServing (cleanups run in reverse): ends the SSE streams that would hold it.
     cleanups.push(() => shutdown.abort());
-    url = baseUrl(http, opts.host);
+    gate.open(app.fetch);
 
     const infoPath = join(stores.dataDir, SERVER_INFO_FILE);
     await writeServerInfo(infoPath, { url, token, pid: process.pid });
@@ -156,6 +166,34 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
   } catch (error) {
     await cleanup();
     throw error;
+  }
+}
+
+type Fetch = (request: Request) => Response | Promise<Response>;
+
+/**
+ * The handler of the HTTP server while the system starts: the port is bound first, and a
+ * request that arrives before the app is ready waits for it (nothing is served before crash
+ * recovery has run). When the start fails, waiting requests get 503 and the connection closes.
+ */
+class ReadyGate {
+  #ready: Fetch | undefined;
+  readonly #waiting = new Set<(handler: Fetch) => void>();
+
+  readonly fetch: Fetch = (request) => {
+    if (this.#ready !== undefined) return this.#ready(request);
+    return new Promise<Fetch>((resolve) => this.#waiting.add(resolve)).then((handler) => handler(request));
+  };
+
+  open(handler: Fetch): void {
+    this.#ready = handler;
+    for (const resume of this.#waiting) resume(handler);
+    this.#waiting.clear();
+  }
+
+  fail(): void {
+    if (this.#ready === undefined)
+      this.open(() => new Response(null, { status: 503, headers: { connection: "close" } }));
   }
 }
 
@@ -238,24 +276,18 @@ function pipelineApplier(engine: Engine, dir: string, opts: CompiledServerOption
   };
 }
 
-function listen(
-  fetch: (request: Request) => Response | Promise<Response>,
-  port: number,
-  host: string,
-): Promise<Server> {
+function listen(fetch: Fetch, port: number, host: string): Promise<Server> {
   const server = createAdaptorServer({ fetch, hostname: host }) as Server;
   return new Promise((resolve, reject) => {
     const onError = (error: NodeJS.ErrnoException): void => {
       server.close();
-      if (error.code === "EADDRINUSE") {
-        reject(
-          new Error(
-            `port ${port} on ${host} is already in use (is another server running?); choose another with --port`,
-          ),
-        );
-      } else if (error.code === "EADDRNOTAVAIL" || error.code === "ENOTFOUND") {
-        reject(new Error(`cannot listen on ${host}: no such local address`));
-      } else reject(error);
+      const reason = LISTEN_ERRORS[error.code ?? ""];
+      const where = `${host.includes(":") ? `[${host}]` : host}:${port}`;
+      reject(
+        reason === undefined
+          ? error
+          : new CausewayError("CANNOT_LISTEN", `cannot listen on ${where}: ${reason}`, { cause: error }),
+      );
     };
     server.once("error", onError);
     server.listen(port, host, () => {
@@ -264,6 +296,14 @@ function listen(
     });
   });
 }
+
+// The reasons a bind fails that the operator can fix, as the message says them.
+const LISTEN_ERRORS: Readonly<Record<string, string>> = {
+  EADDRINUSE: "the port is in use (another Causeway? use --port N or stop it)",
+  EADDRNOTAVAIL: "no such address on this machine (use --host with one of its addresses)",
+  ENOTFOUND: "no such host name (use --host with an address of this machine)",
+  EACCES: "permission denied (ports below 1024 need privileges: use --port N)",
+};
 
 function baseUrl(server: Server, host: string): string {
   const address = server.address();
