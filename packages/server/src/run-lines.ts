@@ -135,6 +135,13 @@ export function commandText(command: string): string {
   return lines.length > 1 ? `${first} …` : first;
 }
 
+/** Text in quotes that it does not hold: `"make test"`, `'grep -q "x" f'`; never escaped. */
+export function quoted(text: string): string {
+  if (!text.includes('"')) return `"${text}"`;
+  if (!text.includes("'")) return `'${text}'`;
+  return `\`${text}\``;
+}
+
 /**
  * A run ended: `build #3 succeeded in 1.4s`, `build #3 failed in 86ms: exit 2 in "make test"
  * (see causeway logs 12)`. The duration is left out when the run never started.
@@ -153,7 +160,7 @@ export function finishedLine(run: RunView, durationMs: number | undefined, faili
       const what =
         failing === undefined
           ? (reason ?? "a command failed")
-          : `exit ${failing.exitCode} in ${JSON.stringify(commandText(failing.command))}`;
+          : `exit ${failing.exitCode} in ${quoted(commandText(failing.command))}`;
       msg = `${label} failed${took === "" ? "" : ` in ${took}`}: ${what} ${logs}`;
       break;
     }

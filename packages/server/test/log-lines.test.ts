@@ -5,6 +5,7 @@ import {
   commandText,
   createdLine,
   finishedLine,
+  quoted,
   startedLine,
   statusLine,
   type LabelOf,
@@ -175,6 +176,14 @@ describe("finishedLine: a run ended, with its duration and why it failed", () =>
       failingCommand: "make test",
       task: "test",
     });
+  });
+
+  it.each([
+    ["make test", '"make test"'],
+    ['grep -q "x" f', `'grep -q "x" f'`],
+    [`echo "it's"`, '`echo "it\'s"`'],
+  ])("quotes a command with quotes it does not hold: %s", (command, shown) => {
+    expect(quoted(command)).toBe(shown);
   });
 
   it.each([
