@@ -32,9 +32,10 @@ export const CONSOLE_TAIL_BYTES = 64 * 1024;
 /** How many ended runs keep their label, for the lines of the runs they trigger. */
 const LABELS_KEPT = 1000;
 
+/** A run not ended yet: its status in the last event, and the run as the read model had it. */
 interface Seen {
   readonly status: RunStatus;
-  readonly startedAt: string | null;
+  readonly run: Run | undefined;
 }
 
 /**
@@ -51,18 +52,19 @@ export function startRunReporter(options: RunReporterOptions): RunReporter {
   const seen = new Map<number, Seen>();
   const labels = new Map<number, string>();
   let queue: Promise<void> = Promise.resolve();
-  let waiting = 0;
+  // Lines waiting behind a read: later lines queue after them, to keep the order.
+  let pending = 0;
 
   const write = (line: LogLine): void => logger.info(line.msg, line.fields);
   const emit = (line: LogLine | Promise<LogLine>): void => {
-    if (waiting === 0 && !(line instanceof Promise)) return write(line);
-    waiting += 1;
+    if (pending === 0 && !(line instanceof Promise)) return write(line);
+    pending += 1;
     const made = Promise.resolve(line);
     queue = queue
       .then(() => made)
       .then(write, (error: unknown) => logger.error("cannot report a run", error))
       .finally(() => {
-        waiting -= 1;
+        pending -= 1;
       });
   };
   const remember = (id: number, label: string): void => {
@@ -76,21 +78,23 @@ export function startRunReporter(options: RunReporterOptions): RunReporter {
     if (event.type !== "run") return;
     const payload = runPayload(event.payload);
     if (payload === undefined) return;
-    // The read model holds the run as this transaction left it: its trigger, inputs, times.
-    const model = engine.model.active.get(payload.id) ?? latestIfSame(engine, payload);
+    const before = seen.get(payload.id);
+    // The read model holds the run as this transaction left it: its trigger, inputs, times. An
+    // ended run has left its active set, and is its job's latest run unless the same
+    // transaction created another (a retry): then the run as last seen serves.
+    const model = engine.model.active.get(payload.id) ?? latestIfSame(engine, payload) ?? before?.run;
     const view: RunView = {
       ...payload,
       trigger: model?.trigger,
       inputs: model?.inputs,
       attempt: model?.attempt,
     };
-    const before = seen.get(payload.id);
     remember(payload.id, runLabel(payload));
 
     if (isFinal(payload.status)) {
       seen.delete(payload.id);
       if (before === undefined && payload.status === "skipped") return emit(created(view, model));
-      const startedAt = model?.startedAt ?? before?.startedAt ?? null;
+      const startedAt = model?.startedAt ?? null;
       const finishedAt = (model !== undefined && isFinal(model.status) ? model.finishedAt : null) ?? event.at;
       const duration = startedAt === null ? undefined : Date.parse(finishedAt) - Date.parse(startedAt);
       const took = Number.isFinite(duration) ? duration : undefined;
@@ -105,7 +109,7 @@ export function startRunReporter(options: RunReporterOptions): RunReporter {
       return emit(finishedLine(view, took));
     }
 
-    seen.set(payload.id, { status: payload.status, startedAt: model?.startedAt ?? before?.startedAt ?? null });
+    seen.set(payload.id, { status: payload.status, run: model });
     if (before === undefined && payload.status !== "processing") return emit(created(view, model));
     if (before?.status === payload.status) return;
     emit(payload.status === "processing" ? startedLine(view) : statusLine(view));
