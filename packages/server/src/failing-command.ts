@@ -1,3 +1,5 @@
+import { CONSOLE_MARKERS, unescapeMarkerText } from "@causeway/core";
+
 /** The command that made a run fail, as its console tells (docs/console-format.md). */
 export interface FailingCommand {
   /** The command as written in the pipeline (a `|` block keeps its line breaks). */
@@ -7,8 +9,8 @@ export interface FailingCommand {
   readonly task: string | undefined;
 }
 
-const CMD_END = "__SH__CMD__END__|";
-const GROUP_END = "__SH__GROUP__END__|";
+const CMD_END = `${CONSOLE_MARKERS.cmdEnd}|`;
+const GROUP_END = `${CONSOLE_MARKERS.groupEnd}|`;
 const TASK_TITLE = "Executing task: ";
 
 interface End {
@@ -25,7 +27,9 @@ interface End {
  * when the text has none: the failure was elsewhere (a hook's own group, the setup), or its
  * markers are further back than the tail.
  *
- * A minimal reading of the markers, for the server's one-line report of a failed run.
+ * It reads END markers only, which carry the exit code and the command: the end of a console
+ * may have cut the START of the failing command (a command with a long output), and core's
+ * ConsoleParser, made for whole consoles, takes an END without its START for plain text.
  */
 export function failingCommand(consoleTail: string): FailingCommand | undefined {
   const commands: End[] = [];
@@ -45,11 +49,13 @@ export function failingCommand(consoleTail: string): FailingCommand | undefined 
     const first = failed.find((c) => c.id.startsWith(prefix));
     if (first !== undefined) {
       const task = group.text.startsWith(TASK_TITLE) ? group.text.slice(TASK_TITLE.length) : undefined;
-      return { command: unescape(first.text), exitCode: first.exitCode, task };
+      return { command: unescapeMarkerText(first.text), exitCode: first.exitCode, task };
     }
   }
   const last = failed.at(-1);
-  return last === undefined ? undefined : { command: unescape(last.text), exitCode: last.exitCode, task: undefined };
+  return last === undefined
+    ? undefined
+    : { command: unescapeMarkerText(last.text), exitCode: last.exitCode, task: undefined };
 }
 
 // `<kind>|<json>|<text>`: the JSON never holds `|`; the text may.
@@ -67,9 +73,4 @@ function parseEnd(line: string): End | undefined {
   const { id, exitcode } = meta as { id?: unknown; exitcode?: unknown };
   if (typeof id !== "string" || typeof exitcode !== "string" || !/^\d+$/.test(exitcode)) return undefined;
   return { id, exitCode: Number(exitcode), text: line.slice(second + 1) };
-}
-
-// The marker's text is on one line: `\\`, `\n` and `\r` stand for `\`, a line break, a return.
-function unescape(text: string): string {
-  return text.replace(/\\([\\nr])/g, (_, c: string) => (c === "n" ? "\n" : c === "r" ? "\r" : "\\"));
 }

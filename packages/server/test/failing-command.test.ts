@@ -54,6 +54,17 @@ describe("failingCommand", () => {
     expect(failingCommand(text)).toEqual({ command: "grep -q x a|b", exitCode: 1, task: undefined });
   });
 
+  it("finds a command whose start (and most of its output) was cut from the tail", () => {
+    const whole = consoleOf(
+      groupStart("t1", "Executing task: test"),
+      command("t1-1", "npm test", 1, "x".repeat(1000)),
+      groupEnd("t1", "Executing task: test", 1),
+      cleanup("failure"),
+    );
+    const tail = whole.slice(whole.indexOf("xxxxx") + 500);
+    expect(failingCommand(tail)).toEqual({ command: "npm test", exitCode: 1, task: "test" });
+  });
+
   it("undoes the escapes of a block command", () => {
     const text = consoleOf(
       groupStart("t1", "Executing task: deploy"),
