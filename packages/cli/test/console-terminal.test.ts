@@ -3,7 +3,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { RunSchema, type RunJson } from "@causeway/protocol";
 import { passthroughEnv } from "@causeway/runner";
-import { startServer, type RunningServer } from "@causeway/server";
+import { silentLogger, startServer, type RunningServer } from "@causeway/server";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { z } from "zod";
 import { buildCli, runInPty, runPiped, startInPty } from "./pty.js";
@@ -74,7 +74,7 @@ beforeAll(async () => {
     watch: false,
     env: passthroughEnv(process.env),
     cancelGraceMs: 500,
-    logger: { info: () => undefined, error: () => undefined },
+    logger: silentLogger,
   });
   greet = await ran("greet");
   broken = await ran("broken");

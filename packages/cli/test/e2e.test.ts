@@ -3,7 +3,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { RunSchema, VersionSchema, type RunJson } from "@causeway/protocol";
 import { passthroughEnv } from "@causeway/runner";
-import { startServer, type RunningServer } from "@causeway/server";
+import { silentLogger, startServer, type RunningServer } from "@causeway/server";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { z } from "zod";
 import { runCausewayCli, type CliRun } from "./fixtures.js";
@@ -76,7 +76,7 @@ beforeAll(async () => {
     dataDir,
     env: passthroughEnv(process.env),
     cancelGraceMs: 500,
-    logger: { info: () => undefined, error: () => undefined },
+    logger: silentLogger,
   });
 }, 60_000);
 

@@ -2,6 +2,7 @@ import { CausewayError } from "@causeway/core";
 import { execFileSync, spawn } from "node:child_process";
 import { existsSync } from "node:fs";
 import { mkdir, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
+import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
@@ -52,6 +53,19 @@ describe("finding the server's entry point", () => {
       "0.0.0.0",
     ]);
     expect(serverArgs(undefined, {})).toEqual([]);
+    expect(serverArgs(undefined, { logFormat: "json" })).toEqual(["--log-format", "json"]);
+  });
+
+  it("refuses a log format the server does not have", () => {
+    const error = (() => {
+      try {
+        return serverArgs(undefined, { logFormat: "yaml" });
+      } catch (e) {
+        return e;
+      }
+    })();
+    expect(error).toBeInstanceOf(CausewayError);
+    expect((error as CausewayError).code).toBe("USAGE");
   });
 });
 
@@ -101,6 +115,37 @@ describe("causeway up (the built binary)", () => {
       expect(existsSync(join(data, "server.json"))).toBe(false);
     } finally {
       if (child.exitCode === null) child.kill("SIGKILL");
+    }
+  });
+
+  it("on a port in use, prints the server's one line and exits 1, having written nothing", async () => {
+    const dir = join(root, "busy-line");
+    const data = join(root, "busy-data");
+    await mkdir(dir, { recursive: true });
+    await writeFile(join(dir, "causeway.yml"), "jobs: []\n");
+    const other = createServer();
+    await new Promise<void>((resolve) => other.listen(0, "127.0.0.1", resolve));
+    const address = other.address();
+    const port = typeof address === "object" && address !== null ? address.port : 0;
+    try {
+      const child = spawn(process.execPath, [BIN, "up", dir, "--port", String(port), "--data", data], {
+        stdio: ["ignore", "pipe", "pipe"],
+        env: { ...process.env, NO_COLOR: "1" },
+      });
+      let out = "";
+      let err = "";
+      child.stdout.on("data", (c: Buffer) => (out += c.toString()));
+      child.stderr.on("data", (c: Buffer) => (err += c.toString()));
+      const code = await new Promise<number | null>((resolve) => child.once("exit", (c) => resolve(c)));
+      expect(code).toBe(1);
+      expect(out).toBe("");
+      expect(err).toBe(
+        `causeway-server: error CANNOT_LISTEN: cannot listen on 127.0.0.1:${port}: the port is in use` +
+          ` (another Causeway? use --port N or stop it)\n`,
+      );
+      expect(existsSync(data)).toBe(false);
+    } finally {
+      await new Promise<void>((resolve) => other.close(() => resolve()));
     }
   });
 });

@@ -43,6 +43,7 @@ export const ERROR_CODES = {
   UNKNOWN_FLAG: { kind: "user", status: 400, exit: 2, title: "No object of the line has this flag" },
   // The server and the CLI's way to it
   DATA_DIR_LOCKED: { kind: "operational", status: 503, title: "Another server uses this data directory" },
+  CANNOT_LISTEN: { kind: "operational", status: 503, title: "The server cannot listen on its address and port" },
   SERVER_UNREACHABLE: { kind: "operational", status: 503, title: "The CLI cannot reach the server" },
   // The store
   STORE_MIGRATION_FAILED: { kind: "operational", status: 503, title: "The database cannot be brought to this schema" },

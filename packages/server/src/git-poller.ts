@@ -1,6 +1,7 @@
 import { execFile } from "node:child_process";
 import { isAbsolute } from "node:path";
 import { fileURLToPath } from "node:url";
+import { shortVersionName } from "@causeway/core";
 import type { Engine } from "@causeway/engine";
 import type { Logger } from "./logger.js";
 
@@ -63,6 +64,17 @@ export function startGitPoller(options: GitPollerOptions): GitPoller {
     if (branch === "HEAD")
       branchName = (await git(repo, ["symbolic-ref", "--short", "-q", "HEAD"]).catch(() => "HEAD")).trim();
     if (stopped) return;
+    // Said before the version is put: the lines of the runs it triggers follow it.
+    const subject = message.trim().split("\n")[0] ?? "";
+    logger.info(
+      `${name}: new commit ${shortVersionName(head)} on ${branchName}${subject === "" ? "" : `: ${subject}`}`,
+      {
+        event: "commit",
+        resource: name,
+        commit: head,
+        branch: branchName,
+      },
+    );
     await engine.putVersion(
       name,
       {
@@ -82,7 +94,6 @@ export function startGitPoller(options: GitPollerOptions): GitPoller {
       },
       "git",
     );
-    logger.info(`${name}: new commit ${head.slice(0, 12)} on ${branchName}`);
   };
 
   const poll = async (): Promise<void> => {
@@ -98,7 +109,8 @@ export function startGitPoller(options: GitPollerOptions): GitPoller {
         lastProblem.delete(name);
       } catch (error) {
         const problem = error instanceof Error ? error.message : String(error);
-        if (!stopped && lastProblem.get(name) !== problem) logger.error(`${name}: cannot poll ${repo}: ${problem}`);
+        if (!stopped && lastProblem.get(name) !== problem)
+          logger.warn(`${name}: cannot poll ${repo}: ${problem}`, { event: "poll", resource: name, repository: repo });
         lastProblem.set(name, problem);
       }
     }

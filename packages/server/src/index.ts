@@ -2,7 +2,18 @@ export { buildApp, API_PREFIX } from "./app.js";
 export type { AppDeps } from "./deps.js";
 export type { AppEnv } from "./http-errors.js";
 export { logFeed, type LogFeed } from "./log-feed.js";
-export { consoleLogger, silentLogger, type Logger } from "./logger.js";
+export {
+  createLogger,
+  errorText,
+  isExpectedError,
+  LOG_FORMATS,
+  silentLogger,
+  type LogFields,
+  type LogFormat,
+  type LogLine,
+  type Logger,
+  type LoggerOptions,
+} from "./logger.js";
 export { nodePipelineFs } from "./node-fs.js";
 export {
   compileServerOptions,

@@ -1,32 +1,54 @@
 #!/usr/bin/env node
 import { parseArgs } from "node:util";
-import { CausewayError } from "@causeway/core";
 import { passthroughEnv } from "@causeway/runner";
-import { DEFAULT_HOST, DEFAULT_PORT, ServerOptionsError } from "./options.js";
+import { errorText, isExpectedError, type Logger } from "./logger.js";
+import {
+  compileServerOptions,
+  DEFAULT_HOST,
+  DEFAULT_PORT,
+  ServerOptionsError,
+  type CompiledServerOptions,
+  type ServerOptions,
+} from "./options.js";
 import { startServer, type RunningServer } from "./server.js";
 
 // The composition root of the server process: the only module that reads process.env and argv.
 
-const USAGE = `usage: causeway-server [DIR] [--port N] [--host H] [--data DIR] [--slots N] [--no-watch]
+const USAGE = `usage: causeway-server [DIR] [--port N] [--host H] [--data DIR] [--slots N] [--no-watch] [--log-format F]
 
-  DIR          the pipeline directory to apply and watch (default: the current directory)
-  --port N     port to listen on (default ${DEFAULT_PORT}, 0 picks a free one; env CAUSEWAY_PORT)
-  --host H     address to bind (default ${DEFAULT_HOST}; env CAUSEWAY_HOST)
-  --data DIR   data directory (default ./.causeway; env CAUSEWAY_DATA)
-  --slots N    runs executed at once (default 2; env CAUSEWAY_SLOTS)
-  --no-watch   do not re-apply DIR when its files change`;
+  DIR             the pipeline directory to apply and watch (default: the current directory)
+  --port N        port to listen on (default ${DEFAULT_PORT}, 0 picks a free one; env CAUSEWAY_PORT)
+  --host H        address to bind (default ${DEFAULT_HOST}; env CAUSEWAY_HOST)
+  --data DIR      data directory (default ./.causeway; env CAUSEWAY_DATA)
+  --slots N       runs executed at once (default 2; env CAUSEWAY_SLOTS)
+  --no-watch      do not re-apply DIR when its files change
+  --log-format F  text (default): one line per event for a person; json: one JSON object per
+                  line for machines (env CAUSEWAY_LOG_FORMAT)`;
+
+const NAME = "causeway-server";
 
 class UsageError extends Error {}
 
-function intOption(value: string | undefined, name: string, min: number, max: number): number | undefined {
+// The flag or argument of each option, for the problems found by compileServerOptions.
+const FLAGS: Readonly<Record<string, string>> = {
+  dir: "DIR",
+  port: "--port",
+  host: "--host",
+  dataDir: "--data",
+  slots: "--slots",
+  logFormat: "--log-format",
+};
+
+function intOption(value: string | undefined, name: string, min: number, max: number, problems: string[]) {
   if (value === undefined) return undefined;
   const n = Number(value);
-  if (!/^\d+$/.test(value) || n < min || n > max)
-    throw new UsageError(`${name} must be an integer from ${min} to ${max}, got ${JSON.stringify(value)}`);
-  return n;
+  if (/^\d+$/.test(value) && n >= min && n <= max) return n;
+  problems.push(`${name} must be an integer from ${min} to ${max}, got ${JSON.stringify(value)}`);
+  return undefined;
 }
 
-function parse(argv: string[], env: NodeJS.ProcessEnv) {
+/** The server's options from argv and the environment, with every problem found in them. */
+function parse(argv: string[], env: NodeJS.ProcessEnv): { options: ServerOptions; problems: string[] } | undefined {
   let parsed;
   try {
     parsed = parseArgs({
@@ -38,6 +60,7 @@ function parse(argv: string[], env: NodeJS.ProcessEnv) {
         data: { type: "string" },
         slots: { type: "string" },
         "no-watch": { type: "boolean" },
+        "log-format": { type: "string" },
         help: { type: "boolean", short: "h" },
       },
     });
@@ -46,73 +69,130 @@ function parse(argv: string[], env: NodeJS.ProcessEnv) {
   }
   const { values, positionals } = parsed;
   if (values.help === true) return undefined;
-  if (positionals.length > 1) throw new UsageError(`one pipeline directory at most, got ${positionals.join(" ")}`);
-  const port = intOption(values.port ?? env.CAUSEWAY_PORT, "--port", 0, 65535);
-  const slots = intOption(values.slots ?? env.CAUSEWAY_SLOTS, "--slots", 1, 1024);
+  const problems: string[] = [];
+  if (positionals.length > 1) problems.push(`one pipeline directory at most, got ${positionals.join(" ")}`);
+  const port = intOption(values.port ?? env.CAUSEWAY_PORT, "--port", 0, 65535, problems);
+  const slots = intOption(values.slots ?? env.CAUSEWAY_SLOTS, "--slots", 1, 1024, problems);
   const host = values.host ?? env.CAUSEWAY_HOST;
-  if (host === "") throw new UsageError("--host must not be empty");
+  if (host === "") problems.push("--host must not be empty");
   const data = values.data ?? env.CAUSEWAY_DATA;
-  return {
+  const logFormat = values["log-format"] ?? (env.CAUSEWAY_LOG_FORMAT || undefined);
+  const options: ServerOptions = {
     dir: positionals[0] ?? ".",
     ...(port === undefined ? {} : { port }),
-    ...(host === undefined ? {} : { host }),
+    ...(host === undefined || host === "" ? {} : { host }),
     ...(data === undefined || data === "" ? {} : { dataDir: data }),
     ...(slots === undefined ? {} : { slots }),
     watch: values["no-watch"] !== true,
+    // Checked by compileServerOptions, with the other options (see compile()).
+    ...(logFormat === undefined ? {} : { logFormat }),
+    env: passthroughEnv(env),
+    // Colours only for a person at a terminal who did not ask for none (no-color.org).
+    color: process.stdout.isTTY === true && (env.NO_COLOR ?? "") === "",
   };
+  return { options, problems };
+}
+
+function usage(problems: readonly string[]): never {
+  process.stderr.write(`${problems.map((p) => `${NAME}: ${p}\n`).join("")}\n${USAGE}\n`);
+  process.exit(2);
+}
+
+function flagged(problem: string): string {
+  const at = problem.indexOf(":");
+  const flag = at < 0 ? undefined : FLAGS[problem.slice(0, at)];
+  return flag === undefined ? problem : `${flag}${problem.slice(at)}`;
+}
+
+function compile(options: ServerOptions, problems: readonly string[]): CompiledServerOptions {
+  let compiled: CompiledServerOptions | undefined;
+  const all = [...problems];
+  try {
+    compiled = compileServerOptions(options);
+  } catch (error) {
+    if (!(error instanceof ServerOptionsError)) throw error;
+    all.push(...error.problems.map(flagged));
+  }
+  if (all.length > 0 || compiled === undefined) usage(all);
+  return compiled;
+}
+
+/**
+ * Says why the server stopped on an error and exits 1: an expected error (a port in use, a
+ * locked data directory: every error with a catalog code of kind user or operational) in one
+ * line, anything else with its stack and a line asking to report it.
+ */
+function fail(error: unknown, logger: Logger, json: boolean, what: string): never {
+  if (error instanceof ServerOptionsError) usage(error.problems.map(flagged));
+  if (isExpectedError(error)) {
+    if (json) logger.error(`${what}: ${error.message}`, undefined, { event: "exit", code: error.code });
+    else process.stderr.write(`${NAME}: error ${errorText(error)}\n`);
+  } else if (json) {
+    logger.error(`${what}: a bug in Causeway; please report it with this line`, error, { event: "exit" });
+  } else {
+    const text = error instanceof Error ? (error.stack ?? `${error.name}: ${error.message}`) : String(error);
+    process.stderr.write(
+      `${NAME}: ${what}: ${text}\n${NAME}: this is a bug in Causeway; please report it, with the lines above\n`,
+    );
+  }
+  process.exit(1);
 }
 
 async function main(): Promise<void> {
-  let options;
+  let parsed;
   try {
-    options = parse(process.argv.slice(2), process.env);
+    parsed = parse(process.argv.slice(2), process.env);
   } catch (error) {
-    process.stderr.write(`causeway-server: ${(error as Error).message}\n\n${USAGE}\n`);
-    process.exit(2);
+    usage([(error as Error).message]);
   }
-  if (options === undefined) {
+  if (parsed === undefined) {
     process.stdout.write(`${USAGE}\n`);
     return;
   }
+  const compiled = compile(parsed.options, parsed.problems);
+  const { logger } = compiled;
+  const json = compiled.logFormat === "json";
+  const bug = (error: unknown): never => fail(error, logger, json, "internal error");
+  process.on("uncaughtException", bug);
+  process.on("unhandledRejection", bug);
 
   let server: RunningServer;
   try {
-    server = await startServer({ ...options, env: passthroughEnv(process.env) });
+    server = await startServer({ ...parsed.options, logger });
   } catch (error) {
-    if (error instanceof ServerOptionsError) {
-      process.stderr.write(`causeway-server: ${error.problems.join("\n")}\n\n${USAGE}\n`);
-      process.exit(2);
-    }
-    const message = error instanceof CausewayError ? `${error.code}: ${error.message}` : (error as Error).message;
-    process.stderr.write(`causeway-server: cannot start: ${message}\n`);
-    if (!(error instanceof CausewayError)) process.stderr.write(`${(error as Error).stack ?? ""}\n`);
-    process.exit(1);
+    fail(error, logger, json, "cannot start");
   }
 
-  process.stdout.write(
-    `Causeway is running at ${server.url}\n` +
-      `  pipeline: ${options.dir}\n` +
-      `  data:     ${server.dataDir} (URL and token in ${server.dataDir}/server.json)\n` +
-      `Press Ctrl+C to stop (a second Ctrl+C exits at once).\n`,
-  );
+  if (json) {
+    logger.info(`Causeway is running at ${server.url}`, {
+      event: "listening",
+      url: server.url,
+      dir: compiled.dir,
+      dataDir: server.dataDir,
+    });
+  } else {
+    process.stdout.write(
+      `Causeway is running at ${server.url}\n` +
+        `  pipeline: ${parsed.options.dir}\n` +
+        `  data:     ${server.dataDir} (URL and token in ${server.dataDir}/server.json)\n` +
+        `Press Ctrl+C to stop (a second Ctrl+C exits at once).\n`,
+    );
+  }
 
   let stopping = false;
   const onSignal = (signal: NodeJS.Signals): void => {
     if (stopping) {
-      process.stderr.write(`causeway-server: ${signal} again: exiting now\n`);
+      logger.warn(`${signal} again: exiting now`, { event: "exit", signal });
       process.exit(130);
     }
     stopping = true;
-    process.stdout.write(`causeway-server: ${signal}: stopping (running jobs are cancelled)...\n`);
+    logger.info(`${signal}: stopping (running jobs are cancelled)...`, { event: "stopping", signal });
     server.stop().then(
       () => {
-        process.stdout.write("causeway-server: stopped\n");
+        logger.info("stopped", { event: "stopped" });
         process.exit(0);
       },
-      (error: unknown) => {
-        process.stderr.write(`causeway-server: error while stopping: ${String(error)}\n`);
-        process.exit(1);
-      },
+      (error: unknown) => fail(error, logger, json, "error while stopping"),
     );
   };
   process.on("SIGINT", onSignal);

@@ -2,7 +2,7 @@ import { createHash } from "node:crypto";
 import { accessSync, constants, statSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { z } from "zod";
-import { consoleLogger, type Logger } from "./logger.js";
+import { createLogger, LOG_FORMATS, type LogFormat, type Logger } from "./logger.js";
 
 /** The default port of the server. */
 export const DEFAULT_PORT = 4810;
@@ -13,6 +13,7 @@ const isLogger = (value: unknown): value is Logger =>
   typeof value === "object" &&
   value !== null &&
   typeof (value as Logger).info === "function" &&
+  typeof (value as Logger).warn === "function" &&
   typeof (value as Logger).error === "function";
 
 const ServerOptionsSchema = z.strictObject({
@@ -45,7 +46,15 @@ const ServerOptionsSchema = z.strictObject({
   heartbeatMs: z.number().int().min(10).default(15_000),
   /** Time between SIGTERM and SIGKILL when a run is cancelled (runner default 10 s). */
   cancelGraceMs: z.number().int().min(0).optional(),
-  logger: z.custom<Logger>(isLogger, "must be a Logger ({info, error})").default(consoleLogger),
+  /** `text`: one readable line per event; `json`: one JSON object per line (pino). */
+  logFormat: z
+    .string()
+    .pipe(z.enum(LOG_FORMATS, { error: (i) => `must be "text" or "json", got ${JSON.stringify(i.input)}` }))
+    .default("text"),
+  /** Colours in the text format (the composition root: when stdout is a terminal). */
+  color: z.boolean().default(false),
+  /** Where the server logs; default: a logger of `logFormat` on stdout and stderr. */
+  logger: z.custom<Logger>(isLogger, "must be a Logger ({info, warn, error})").optional(),
 });
 
 /** Options of `startServer`. */
@@ -65,6 +74,7 @@ export interface CompiledServerOptions {
   readonly env: Readonly<Record<string, string>> | undefined;
   readonly heartbeatMs: number;
   readonly cancelGraceMs: number | undefined;
+  readonly logFormat: LogFormat;
   readonly logger: Logger;
 }
 
@@ -99,7 +109,8 @@ export function compileServerOptions(options: ServerOptions = {}): CompiledServe
     env: o.env === undefined ? undefined : Object.freeze({ ...o.env }),
     heartbeatMs: o.heartbeatMs,
     cancelGraceMs: o.cancelGraceMs,
-    logger: o.logger,
+    logFormat: o.logFormat,
+    logger: o.logger ?? createLogger({ format: o.logFormat, color: o.color }),
   });
 }
 

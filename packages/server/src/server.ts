@@ -4,18 +4,20 @@ import { readdir, readFile, rename, rm, rmdir, stat, unlink, writeFile } from "n
 import type { Server } from "node:http";
 import { join } from "node:path";
 import { createAdaptorServer } from "@hono/node-server";
-import { loadPipelineDirectory, type Diagnostic, type LoadResult } from "@causeway/core";
+import { CausewayError, loadPipelineDirectory } from "@causeway/core";
 import { Engine } from "@causeway/engine";
 import { ServerInfoSchema, type ServerInfo } from "@causeway/protocol";
 import { createEmbeddedRunner, DEFAULT_PATH } from "@causeway/runner";
 import { openSqliteStore, type SqliteStores } from "@causeway/store";
 import { API_PREFIX, buildApp } from "./app.js";
+import { applyLine, diagnosticLines } from "./apply-lines.js";
 import { startGitPoller, type GitPoller } from "./git-poller.js";
 import { logFeed } from "./log-feed.js";
 import { nodePipelineFs } from "./node-fs.js";
 import { compileServerOptions, ServerOptionsError, type CompiledServerOptions, type ServerOptions } from "./options.js";
 import { watchPipelineDirectory, type PipelineWatcher } from "./pipeline-watcher.js";
 import { resolveRelativeSources } from "./relative-sources.js";
+import { startRunReporter } from "./run-reporter.js";
 
 /** The discovery file of a running server, inside its data directory. */
 export const SERVER_INFO_FILE = "server.json";
@@ -36,11 +38,13 @@ export const SERVER_VERSION: string = (
 ).version;
 
 /**
- * Starts the whole system on the embedded store (design §5, `causeway up`): takes the data
- * directory (refusing with DATA_DIR_LOCKED while another server holds it), opens SQLite,
- * builds the embedded runner and the engine, recovers from a crash (runs that were processing
- * are marked lost), applies the pipeline directory and keeps it applied as its files change,
- * polls local git repositories, and serves the API. Writes `<data>/server.json`
+ * Starts the whole system on the embedded store (design §5, `causeway up`): binds the port
+ * first, so that a port in use fails before anything is written; then takes the data directory
+ * (refusing with DATA_DIR_LOCKED while another server holds it), opens SQLite, builds the
+ * embedded runner and the engine, recovers from a crash (runs that were processing are marked
+ * lost), applies the pipeline directory and keeps it applied as its files change, reports run
+ * events on the logger, polls local git repositories, and serves the API. Requests that arrive
+ * before crash recovery and the first apply are done wait for them. Writes `<data>/server.json`
  * `{url, token, pid}` (mode 0600) for the CLI; `stop` undoes all of it in reverse order.
  */
 export async function startServer(options: ServerOptions = {}): Promise<RunningServer> {
@@ -58,6 +62,15 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
       }
     }
   };
+  const gate = new ReadyGate();
+  const http = await listen(gate.fetch, opts.port, opts.host);
+  let closing: Promise<void> | undefined;
+  const stopServing = (): Promise<void> => (closing ??= closeHttp(http));
+  cleanups.push(() => {
+    gate.fail();
+    return stopServing();
+  });
+  const url = baseUrl(http, opts.host);
   try {
     const stores = await openStores(opts.dataDir);
     cleanups.push(() => stores.store.close());
@@ -78,7 +91,6 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
       runner.close();
       await rmdir(opts.workDir).catch(() => undefined);
     });
-    let url = "";
     const engine = new Engine({
       store: stores.store,
       blobs: stores.blobs,
@@ -89,10 +101,17 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
         buildUrl: (id) => `${url}${API_PREFIX}/runs/${id}`,
       },
     });
-    const { lost } = await engine.start();
+    // Subscribed before crash recovery, so runs marked lost are reported too; stopped after
+    // the engine (cleanups run in reverse), so runs cancelled by the stop are reported too.
+    const reporter = startRunReporter({
+      engine,
+      logs,
+      getRun: (id) => stores.store.read.getRun(id),
+      logger,
+    });
+    cleanups.push(() => reporter.stop());
+    await engine.start();
     cleanups.push(() => engine.stop());
-    for (const run of lost)
-      logger.info(`run ${run.id} (${run.job} #${run.number}) was processing when the server stopped: marked lost`);
 
     const applier = opts.dir === undefined ? undefined : pipelineApplier(engine, opts.dir, opts);
     await applier?.apply();
@@ -110,11 +129,11 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
       signal: shutdown.signal,
       heartbeatMs: opts.heartbeatMs,
     });
-    const http = await listen(app.fetch, opts.port, opts.host);
-    cleanups.push(() => closeHttp(http));
-    // Run before closeHttp (cleanups run in reverse): ends the SSE streams that would hold it.
+    // On stop, requests end before the engine and the store do.
+    cleanups.push(stopServing);
+    // Run before stopServing (cleanups run in reverse): ends the SSE streams that would hold it.
     cleanups.push(() => shutdown.abort());
-    url = baseUrl(http, opts.host);
+    gate.open(app.fetch);
 
     const infoPath = join(stores.dataDir, SERVER_INFO_FILE);
     await writeServerInfo(infoPath, { url, token, pid: process.pid });
@@ -147,6 +166,34 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
   } catch (error) {
     await cleanup();
     throw error;
+  }
+}
+
+type Fetch = (request: Request) => Response | Promise<Response>;
+
+/**
+ * The handler of the HTTP server while the system starts: the port is bound first, and a
+ * request that arrives before the app is ready waits for it (nothing is served before crash
+ * recovery has run). When the start fails, waiting requests get 503 and the connection closes.
+ */
+class ReadyGate {
+  #ready: Fetch | undefined;
+  readonly #waiting = new Set<(handler: Fetch) => void>();
+
+  readonly fetch: Fetch = (request) => {
+    if (this.#ready !== undefined) return this.#ready(request);
+    return new Promise<Fetch>((resolve) => this.#waiting.add(resolve)).then((handler) => handler(request));
+  };
+
+  open(handler: Fetch): void {
+    this.#ready = handler;
+    for (const resume of this.#waiting) resume(handler);
+    this.#waiting.clear();
+  }
+
+  fail(): void {
+    if (this.#ready === undefined)
+      this.open(() => new Response(null, { status: 503, headers: { connection: "close" } }));
   }
 }
 
@@ -184,7 +231,11 @@ function pipelineApplier(engine: Engine, dir: string, opts: CompiledServerOption
   const once = async (): Promise<void> => {
     const result = await loadPipelineDirectory(nodePipelineFs(dir));
     if (result.files.length === 0) {
-      logger.error(`${dir}: no pipeline file found; nothing applied (name files *causeway.yml or *shippable.yml)`);
+      logger.warn(`${dir}: no pipeline file found; nothing applied (name files *causeway.yml or *shippable.yml)`, {
+        event: "apply",
+        dir,
+        files: 0,
+      });
       return;
     }
     if (stopped) return;
@@ -193,9 +244,9 @@ function pipelineApplier(engine: Engine, dir: string, opts: CompiledServerOption
     const changed = report.added.length + report.changed.length + report.removed.length > 0;
     if (!changed && diagnostics === lastDiagnostics) return;
     lastDiagnostics = diagnostics;
-    logger.info(summary(dir, result, report));
-    for (const d of result.diagnostics.filter((x) => x.severity === "error").slice(0, 10))
-      logger.info(`  ${describe(d)}`);
+    const line = applyLine(dir, result, report);
+    logger.info(line.msg, line.fields);
+    for (const detail of diagnosticLines(result.diagnostics)) logger.info(detail.msg, detail.fields);
   };
 
   return {
@@ -225,42 +276,18 @@ function pipelineApplier(engine: Engine, dir: string, opts: CompiledServerOption
   };
 }
 
-function summary(
-  dir: string,
-  result: LoadResult,
-  report: { added: string[]; changed: string[]; removed: string[] },
-): string {
-  const count = (severity: string): number => result.diagnostics.filter((d) => d.severity === severity).length;
-  const plural = (n: number, word: string): string => `${n} ${word}${n === 1 ? "" : "s"}`;
-  return (
-    `applied ${dir}: ${plural(result.summary.resources, "resource")}, ${plural(result.summary.jobs, "job")}` +
-    ` (${report.added.length} added, ${report.changed.length} changed, ${report.removed.length} removed);` +
-    ` ${plural(count("error"), "error")}, ${plural(count("warning"), "warning")}`
-  );
-}
-
-function describe(d: Diagnostic): string {
-  return `${d.file}:${d.line}:${d.col} ${d.code} ${d.message}`;
-}
-
-function listen(
-  fetch: (request: Request) => Response | Promise<Response>,
-  port: number,
-  host: string,
-): Promise<Server> {
+function listen(fetch: Fetch, port: number, host: string): Promise<Server> {
   const server = createAdaptorServer({ fetch, hostname: host }) as Server;
   return new Promise((resolve, reject) => {
     const onError = (error: NodeJS.ErrnoException): void => {
       server.close();
-      if (error.code === "EADDRINUSE") {
-        reject(
-          new Error(
-            `port ${port} on ${host} is already in use (is another server running?); choose another with --port`,
-          ),
-        );
-      } else if (error.code === "EADDRNOTAVAIL" || error.code === "ENOTFOUND") {
-        reject(new Error(`cannot listen on ${host}: no such local address`));
-      } else reject(error);
+      const reason = LISTEN_ERRORS[error.code ?? ""];
+      const where = `${host.includes(":") ? `[${host}]` : host}:${port}`;
+      reject(
+        reason === undefined
+          ? error
+          : new CausewayError("CANNOT_LISTEN", `cannot listen on ${where}: ${reason}`, { cause: error }),
+      );
     };
     server.once("error", onError);
     server.listen(port, host, () => {
@@ -269,6 +296,14 @@ function listen(
     });
   });
 }
+
+// The reasons a bind fails that the operator can fix, as the message says them.
+const LISTEN_ERRORS: Readonly<Record<string, string>> = {
+  EADDRINUSE: "the port is in use (another Causeway? use --port N or stop it)",
+  EADDRNOTAVAIL: "no such address on this machine (use --host with one of its addresses)",
+  ENOTFOUND: "no such host name (use --host with an address of this machine)",
+  EACCES: "permission denied (ports below 1024 need privileges: use --port N)",
+};
 
 function baseUrl(server: Server, host: string): string {
   const address = server.address();

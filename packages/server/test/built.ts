@@ -35,20 +35,29 @@ export function ensureBuilt(): void {
   }
 }
 
-/** A server process of the built `main.js`, with what it printed. */
+/** A server process of the built `main.js`, with what it printed (`output`: both streams, in order). */
 export interface ServerProcess {
   readonly child: ChildProcess;
   output: string;
+  stdout: string;
+  stderr: string;
 }
 
-export function spawnServer(args: readonly string[]): ServerProcess {
+export function spawnServer(args: readonly string[], env: NodeJS.ProcessEnv = process.env): ServerProcess {
   const child = spawn(process.execPath, [MAIN, ...args], {
     cwd: REPO,
     stdio: ["ignore", "pipe", "pipe"],
+    env,
   });
-  const proc: ServerProcess = { child, output: "" };
-  child.stdout?.on("data", (d: Buffer) => (proc.output += d.toString()));
-  child.stderr?.on("data", (d: Buffer) => (proc.output += d.toString()));
+  const proc: ServerProcess = { child, output: "", stdout: "", stderr: "" };
+  child.stdout?.on("data", (d: Buffer) => {
+    proc.output += d.toString();
+    proc.stdout += d.toString();
+  });
+  child.stderr?.on("data", (d: Buffer) => {
+    proc.output += d.toString();
+    proc.stderr += d.toString();
+  });
   return proc;
 }
 

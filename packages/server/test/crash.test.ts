@@ -184,6 +184,11 @@ describe("SIGKILL of the server during running jobs, then a restart", () => {
     const nappers: RunJson[] = z.array(RunSchema).parse(await api2("GET", "/runs?job=napper"));
     expect(nappers.map((r) => [r.id, r.status])).toEqual([[napper.id, "lost"]]);
 
+    // The terminal of the second server says which runs were lost, and what was retried.
+    expect(second.stdout).toMatch(/ sleepy #1 lost: the server stopped while this run was processing\n/);
+    expect(second.stdout).toMatch(/ napper #1 lost: the server stopped while this run was processing\n/);
+    expect(second.stdout).toMatch(/ sleepy #2 queued: retry of sleepy #1 \(attempt 2\)\n/);
+
     // A graceful stop this time: SIGTERM, exit 0, server.json removed.
     second.child.kill("SIGTERM");
     await killed(second);

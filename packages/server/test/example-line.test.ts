@@ -2,6 +2,7 @@ import { execFileSync } from "node:child_process";
 import { appendFile, cp, mkdir, readFile, rm } from "node:fs/promises";
 import { join, relative, sep } from "node:path";
 import { fileURLToPath } from "node:url";
+import { shortVersionName } from "@causeway/core";
 import { RunSchema, TraceSchema, VersionSchema, WhySchema, type RunJson } from "@causeway/protocol";
 import { passthroughEnv } from "@causeway/runner";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -132,6 +133,29 @@ describe("examples/hello-line", () => {
     expect(await runsOf("deploy_production")).toEqual([]);
     const why = await api(WhySchema, "GET", "/jobs/deploy_production/why");
     expect(why.explains.find((e) => e.outcome === "skipped")?.message).toMatch(/smoke_test has switch: off/);
+
+    // The server's log tells the same story, one line per event, in this order.
+    const repoVersion = build.inputs.find((i) => i.name === "app_repo")?.versionNumber;
+    const story = [
+      `app_repo: new commit ${shortVersionName(head)} on main: Create hello-app`,
+      `build #1 queued: app_repo v${repoVersion} (${shortVersionName(head)})`,
+      "build #1 started",
+      /^build #1 succeeded in \d/,
+      `deploy_staging #1 queued: app_build v${version?.versionNumber} (${shortVersionName(tag)}) from build #1`,
+      "deploy_staging #1 started",
+      /^deploy_staging #1 succeeded in \d/,
+      "smoke_test #1 queued: upstream deploy_staging #1 succeeded",
+      "smoke_test #1 started",
+      /^smoke_test #1 succeeded in \d/,
+    ];
+    const at = story.map((line) =>
+      logger.lines.findIndex((l) => (typeof line === "string" ? l === line : line.test(l))),
+    );
+    expect(
+      at.filter((i) => i < 0),
+      logger.lines.join("\n"),
+    ).toEqual([]);
+    expect(at).toEqual([...at].sort((a, b) => a - b));
   });
 
   it("takes a second commit to staging: the deploy counter is 2 and app_build has a new version", async () => {

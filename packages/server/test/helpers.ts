@@ -5,7 +5,7 @@ import { Engine } from "@causeway/engine";
 import { createEmbeddedRunner, passthroughEnv } from "@causeway/runner";
 import { openSqliteStore } from "@causeway/store";
 import type { LoadResult, SourceFile } from "@causeway/core";
-import { buildApp, logFeed, type Logger } from "../src/index.js";
+import { buildApp, logFeed, type LogFields, type Logger } from "../src/index.js";
 
 /** A temp directory, removed by `cleanup`. */
 export async function tempDir(prefix: string): Promise<string> {
@@ -29,17 +29,31 @@ export async function waitFor<T>(
   }
 }
 
-/** A logger that keeps every line (and error) it is given. */
-export function collectingLogger(): Logger & { lines: string[]; errors: { line: string; error: unknown }[] } {
+/** A logger that keeps every line (with its fields, and the errors) it is given. */
+export function collectingLogger(): Logger & {
+  lines: string[];
+  entries: { level: "info" | "warn" | "error"; msg: string; fields: LogFields | undefined }[];
+  errors: { line: string; error: unknown }[];
+} {
   const lines: string[] = [];
+  const entries: { level: "info" | "warn" | "error"; msg: string; fields: LogFields | undefined }[] = [];
   const errors: { line: string; error: unknown }[] = [];
   return {
     lines,
+    entries,
     errors,
-    info: (line) => lines.push(line),
-    error: (line, error) => {
-      lines.push(line);
-      errors.push({ line, error });
+    info: (msg, fields) => {
+      lines.push(msg);
+      entries.push({ level: "info", msg, fields });
+    },
+    warn: (msg, fields) => {
+      lines.push(msg);
+      entries.push({ level: "warn", msg, fields });
+    },
+    error: (msg, error, fields) => {
+      lines.push(msg);
+      entries.push({ level: "error", msg, fields });
+      errors.push({ line: msg, error });
     },
   };
 }

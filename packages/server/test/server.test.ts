@@ -152,11 +152,47 @@ describe("startServer", () => {
   });
 
   it("refuses bad options, listing every problem", async () => {
-    const error = await startServer({ port: -1, slots: 0, host: "" }).catch((e: unknown) => e);
+    const error = await startServer({ port: -1, slots: 0, host: "", logFormat: "yaml" }).catch((e: unknown) => e);
     expect((error as Error).name).toBe("ServerOptionsError");
-    expect((error as { problems: string[] }).problems).toHaveLength(3);
+    expect((error as { problems: string[] }).problems).toHaveLength(4);
     const missing = await startServer({ dir: "/no/such/dir/anywhere" }).catch((e: unknown) => e);
     expect((missing as Error).message).toContain("does not exist");
+  });
+
+  it("logs a failed run with its failing command before the retry it causes, and the retry's end", async () => {
+    const { root, dir, dataDir } = await setup({});
+    await writeFile(
+      join(dir, "causeway.yml"),
+      yaml`
+        jobs:
+          - name: flaky
+            type: runSh
+            retries: {max: 1, on: [failure]}
+            steps:
+              - TASK:
+                  name: check
+                  script:
+                    - cd "${root}"
+                    - if [ ! -f flaky.mark ]; then touch flaky.mark; exit 3; fi
+      `,
+    );
+    const server = await start({ dir, dataDir });
+    const first = RunSchema.parse((await client(server)("POST", "/jobs/flaky/runs")).body);
+    await waitFor("the retry's end", () => server.logger.lines.some((l) => l.startsWith("flaky #2 succeeded in ")));
+    const runLines = server.logger.lines.filter((l) => l.startsWith("flaky #"));
+    expect(runLines.map((l) => l.replace(/in \d+(ms|\.\ds)/, "in T"))).toEqual([
+      "flaky #1 queued: manual run by api",
+      "flaky #1 started",
+      // Written after its console was read, still before the lines that follow it.
+      `flaky #1 failed in T: exit 3 in "if [ ! -f flaky.mark ]; then touch flaky.mark; exit 3; fi" (see causeway logs ${first.id})`,
+      "flaky #2 queued: retry of flaky #1 (attempt 2)",
+      "flaky #2 started (attempt 2)",
+      "flaky #2 succeeded in T",
+    ]);
+    const failed = server.logger.entries.find(
+      (e) => e.fields?.event === "run.finished" && e.fields.status === "failure",
+    );
+    expect(failed?.fields).toMatchObject({ runId: first.id, exitCode: 3, task: "check", trigger: "manual" });
   });
 
   it("re-applies the directory when a file changes, and survives a broken file", async () => {

@@ -17,7 +17,11 @@ interface UpOptions {
   readonly port?: string;
   readonly data?: string;
   readonly host?: string;
+  readonly logFormat?: string;
 }
+
+/** The formats of the server's terminal (the server's `--log-format`). */
+const LOG_FORMATS = ["text", "json"];
 
 /** The arguments passed on to the server's main: the same as `up` was given. */
 export function serverArgs(dir: string | undefined, opts: UpOptions): string[] {
@@ -29,6 +33,11 @@ export function serverArgs(dir: string | undefined, opts: UpOptions): string[] {
   }
   if (opts.data !== undefined) args.push("--data", opts.data);
   if (opts.host !== undefined) args.push("--host", opts.host);
+  if (opts.logFormat !== undefined) {
+    if (!LOG_FORMATS.includes(opts.logFormat))
+      throw usageError(`--log-format must be text or json, got ${JSON.stringify(opts.logFormat)}`);
+    args.push("--log-format", opts.logFormat);
+  }
   return args;
 }
 
@@ -58,7 +67,7 @@ export function resolveServerMain(resolve: (specifier: string) => string = (s) =
   return file;
 }
 
-/** Registers `causeway up [DIR] [--port N] [--data DIR] [--host H]`. */
+/** Registers `causeway up [DIR] [--port N] [--data DIR] [--host H] [--log-format text|json]`. */
 export function registerUp(program: Command, io: Io): void {
   program
     .command("up")
@@ -67,6 +76,10 @@ export function registerUp(program: Command, io: Io): void {
     .option("--port <n>", "port to listen on (0: any free port)")
     .option("--data <dir>", "data directory: database, logs, state, server.json (default: ./.causeway)")
     .option("--host <host>", "address to bind (default: 127.0.0.1)")
+    .option(
+      "--log-format <format>",
+      "text: one line per run event for a person (default); json: one JSON object per line (env CAUSEWAY_LOG_FORMAT)",
+    )
     .action(async (dir: string | undefined, opts: UpOptions) => {
       const args = serverArgs(dir, opts);
       const main = resolveServerMain();
