@@ -1,11 +1,12 @@
 // `npm start`: creates the example's application repository when it is missing, then runs
 // `causeway up examples/hello-line` in the foreground (standard streams inherited, signals
-// forwarded, its exit code returned) and, once the server listens, prints what to try.
+// forwarded, its exit code returned), after printing what to try once it runs (first, so that
+// the server's run lines follow it rather than cut through it).
 // Plain Node ESM, so it runs right after `npm ci` (whose `prepare` script builds the packages).
 // package.json runs it as `exec node scripts/start.mjs`: without `exec`, a SIGTERM that npm
 // forwards to its shell kills only the shell, and this process and the server keep running.
 import { spawn } from "node:child_process";
-import { existsSync, statSync } from "node:fs";
+import { existsSync } from "node:fs";
 import { constants } from "node:os";
 import { join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -15,14 +16,14 @@ const ROOT = resolve(fileURLToPath(new URL("..", import.meta.url)));
 const LINE = "examples/hello-line";
 const APP_REPO = `${LINE}/app-repo`;
 const CLI = join(ROOT, "packages/cli/dist/main.js");
-const SERVER_INFO = join(ROOT, ".causeway/server.json");
 /** @type {NodeJS.Signals[]} */
 const SIGNALS = ["SIGINT", "SIGTERM", "SIGHUP"];
 
 function tryThis() {
   const deployRoot = `${process.env.TMPDIR || "/tmp"}/causeway-hello-line`.replace(/\/+/g, "/");
   return `
-Try this, in another terminal in ${ROOT}:
+Starting Causeway on ${LINE} (http://127.0.0.1:4810). Once it runs, try this in another
+terminal, in ${ROOT}:
   echo "Hello again" >> ${APP_REPO}/README.md && git -C ${APP_REPO} commit -qam "Say hello again"
   npx causeway runs                                # build -> deploy_staging -> smoke_test, in seconds
   npx causeway logs <run id> --follow              # a run's console
@@ -50,7 +51,7 @@ try {
   process.exit(1);
 }
 
-const startedAt = Date.now();
+process.stdout.write(tryThis());
 const child = spawn(process.execPath, [CLI, "up", LINE], { cwd: ROOT, stdio: "inherit" });
 
 // The CLI passes signals on to the server once (it ignores a repeat within 300 ms: the terminal
@@ -61,20 +62,10 @@ const forward = (signal) => () => {
 };
 for (const signal of SIGNALS) process.on(signal, forward(signal));
 
-// The server writes server.json just before it prints its URL; the hint follows that line.
-const watch = setInterval(() => {
-  const info = existsSync(SERVER_INFO) ? statSync(SERVER_INFO) : undefined;
-  if (info === undefined || info.mtimeMs < startedAt) return;
-  clearInterval(watch);
-  setTimeout(() => process.stdout.write(tryThis()), 300);
-}, 100);
-
 child.once("error", (error) => {
-  clearInterval(watch);
   process.stderr.write(`npm start: cannot run the CLI: ${error.message}\n`);
   process.exit(1);
 });
 child.once("exit", (code, signal) => {
-  clearInterval(watch);
   process.exit(code ?? 128 + (signal === null ? 0 : (constants.signals[signal] ?? 0)));
 });
