@@ -1,5 +1,5 @@
-import { formatDuration, isFinal } from "@causeway/core";
-import type { RunJson } from "@causeway/protocol";
+import { formatDuration, isFinal, runLabel } from "@causeway/core";
+import type { RunJson, VersionJson } from "@causeway/protocol";
 import type { Style } from "./code-frame.js";
 
 export { formatDuration, runLabel, shortVersionName } from "@causeway/core";
@@ -81,6 +81,11 @@ export function statusText(status: RunJson["status"], style: Style): string {
   if (status === "processing") return style.blue(status);
   if (status === "cancelled" || status === "skipped") return style.dim(status);
   return style.yellow(status);
+}
+
+/** Who made a version, as a person says it: the run that did (`build #2`), else `git`, `yaml`, `api`. */
+export function createdByText(version: Pick<VersionJson, "createdBy" | "run">): string {
+  return version.run === null ? version.createdBy : runLabel(version.run);
 }
 
 /** Pretty JSON with a final newline: the `--json` output of every command. */

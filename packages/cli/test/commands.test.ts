@@ -298,8 +298,9 @@ describe("causeway versions and put-version", () => {
       versionName: "v1.0.1",
       propertyBag: { sha: "abc", n: 2 },
       createdAt: "2030-01-02T10:04:50.000Z",
-      createdBy: "run",
+      createdBy: "run:11",
       runId: 11,
+      run: { job: "build", number: 7 },
       flow: FLOW,
     }),
     makeVersion({ id: 4, versionNumber: 1, versionName: "v1.0.0", createdAt: "2030-01-01T10:00:00.000Z" }),
@@ -311,9 +312,9 @@ describe("causeway versions and put-version", () => {
     expect(run.code).toBe(0);
     expect(server.received[0]?.query.get("limit")).toBe("2");
     expect(run.out).toMatchInlineSnapshot(`
-      "#  VERSION NAME  CREATED  BY    RUN  FLOW      PROPERTIES
-      2  v1.0.1        10s ago  run   11   0f1e2d3c  sha=abc n=2
-      1  v1.0.0        1d ago   yaml  -    -
+      "#  VERSION NAME  CREATED  BY        RUN ID  FLOW      PROPERTIES
+      2  v1.0.1        10s ago  build #7  11      0f1e2d3c  sha=abc n=2
+      1  v1.0.0        1d ago   yaml      -       -
       "
     `);
   });
@@ -385,26 +386,35 @@ describe("causeway state, trace and why", () => {
   it("trace RESOURCE@N: an indented tree by depth", async () => {
     server.on("GET /api/v1/objects/img/trace", (_req, res) =>
       sendJson(res, 200, {
-        version: makeVersion({ versionNumber: 2, versionName: "v2", createdBy: "run", runId: 11, flow: FLOW }),
+        version: makeVersion({
+          versionNumber: 2,
+          versionName: "v2",
+          createdBy: "run:11",
+          runId: 11,
+          run: { job: "build", number: 7 },
+          flow: FLOW,
+        }),
         entries: [
           {
             depth: 1,
             name: "build",
             versionNumber: 7,
             versionName: "",
-            createdBy: "run",
+            createdBy: "run:11",
             createdAt: "2030-01-02T10:00:00Z",
             runId: 11,
+            run: { job: "build", number: 7 },
             flow: FLOW,
           },
           {
             depth: 2,
             name: "app-repo",
             versionNumber: 3,
-            versionName: "abc123",
-            createdBy: "api",
+            versionName: "c0ffee1234567890abcdef1234567890abcdef12",
+            createdBy: "git",
             createdAt: "2030-01-02T09:00:00Z",
             runId: null,
+            run: null,
             flow: FLOW,
           },
         ],
@@ -413,9 +423,9 @@ describe("causeway state, trace and why", () => {
     const run = await cli(["trace", "img@2"]);
     expect(server.received[0]?.query.get("versionNumber")).toBe("2");
     expect(run.out).toMatchInlineSnapshot(`
-      "img #2 "v2"  (by run, flow 0f1e2d3c)
-        <- build #7  (by run, flow 0f1e2d3c)
-          <- app-repo #3 "abc123"  (by api, flow 0f1e2d3c)
+      "img #2 "v2"  (by build #7, flow 0f1e2d3c)
+        <- build #7  (by build #7, flow 0f1e2d3c)
+          <- app-repo #3 "c0ffee1"  (by git, flow 0f1e2d3c)
       "
     `);
     await cli(["trace", "img"]);

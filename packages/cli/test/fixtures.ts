@@ -37,6 +37,7 @@ export function makeVersion(over: Partial<VersionJson> = {}): VersionJson {
     createdAt: "2030-01-02T10:00:00.000Z",
     createdBy: "yaml",
     runId: null,
+    run: null,
     flow: null,
     stateSha: null,
     ...over,

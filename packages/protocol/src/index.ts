@@ -60,6 +60,9 @@ export const RunSchema = z.object({
 export type RunJson = z.infer<typeof RunSchema>;
 
 /** A version, as `causeway versions RESOURCE --json` gives it. */
+/** A run as a person names it: its job and its number in that job (`build #2`). */
+export const RunRefSchema = z.object({ job: z.string(), number: z.number().int() });
+
 export const VersionSchema = z.object({
   id: z.number().int(),
   versionNumber: z.number().int(),
@@ -68,6 +71,8 @@ export const VersionSchema = z.object({
   createdAt: z.string(),
   createdBy: z.string(),
   runId: z.number().int().nullable(),
+  /** The run that created the version, as a person names it (`build #2`), when a run did. */
+  run: RunRefSchema.nullable(),
   flow: z.string().nullable(),
   stateSha: z.string().nullable(),
 });
@@ -167,6 +172,7 @@ export const TraceSchema = z.object({
       createdBy: z.string(),
       createdAt: z.string(),
       runId: z.number().int().nullable(),
+      run: RunRefSchema.nullable(),
       flow: z.string().nullable(),
     }),
   ),

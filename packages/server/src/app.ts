@@ -28,6 +28,7 @@ import {
   secretParams,
   toDiagnosticJson,
   toRunJson,
+  runRefs,
   toTraceJson,
   toVersionJson,
   toWhyJson,
@@ -177,7 +178,9 @@ export function buildApp(deps: AppDeps): Hono<AppEnv> {
   api.get("/objects/:name/versions", async (c) => {
     const name = await knownObject(deps, c.req.param("name"));
     const limit = intParam(c.req.query("limit"), "limit", LIST_LIMIT) as number;
-    return c.json((await store.read.listVersions(name, limit)).map(toVersionJson));
+    const versions = await store.read.listVersions(name, limit);
+    const refs = await runRefs(store.read, versions);
+    return c.json(versions.map((v) => toVersionJson(v, refs)));
   });
   api.post("/objects/:name/versions", async (c) => {
     const body = await readBody(c, PutVersionBodySchema, BODY_LIMITS.default);
@@ -189,12 +192,16 @@ export function buildApp(deps: AppDeps): Hono<AppEnv> {
       },
       "api",
     );
-    return c.json({ version: toVersionJson(version), runs: runs.map(runJson) }, 201);
+    return c.json(
+      { version: toVersionJson(version, await runRefs(store.read, [version])), runs: runs.map(runJson) },
+      201,
+    );
   });
   api.get("/objects/:name/trace", async (c) => {
     const name = await knownObject(deps, c.req.param("name"));
     const n = intParam(c.req.query("versionNumber"), "versionNumber", { min: 1, max: Number.MAX_SAFE_INTEGER });
-    return c.json(toTraceJson(await engine.trace(name, n)));
+    const trace = await engine.trace(name, n);
+    return c.json(toTraceJson(trace, await runRefs(store.read, [trace.version, ...trace.entries])));
   });
 
   api.get("/jobs/:job/why", async (c) =>

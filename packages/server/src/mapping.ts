@@ -1,4 +1,4 @@
-import type { Diagnostic, EngineEvent, Explain, Run, Version } from "@causeway/core";
+import type { Diagnostic, EngineEvent, Explain, Run, StoreTx, Version } from "@causeway/core";
 import type {
   ApplyResult,
   EventJson,
@@ -56,8 +56,25 @@ export function toRunJson(run: Run, secrets: ReadonlySet<string> = new Set()): R
   };
 }
 
-/** A version on the wire (`flow` is the version's flow id). */
-export function toVersionJson(version: Version): VersionJson {
+/** Runs by id as a person names them (`build #2`), for the versions an answer shows. */
+export type RunRefs = ReadonlyMap<number, { readonly job: string; readonly number: number }>;
+
+/** The job and number of each run that created one of `versions` (a few reads of the store). */
+export async function runRefs(
+  read: Pick<StoreTx, "getRun">,
+  versions: readonly { readonly runId: number | null }[],
+): Promise<RunRefs> {
+  const refs = new Map<number, { job: string; number: number }>();
+  for (const { runId } of versions) {
+    if (runId === null || refs.has(runId)) continue;
+    const run = await read.getRun(runId);
+    if (run !== undefined) refs.set(runId, { job: run.job, number: run.number });
+  }
+  return refs;
+}
+
+/** A version on the wire (`flow` is the version's flow id; `run` from `refs`). */
+export function toVersionJson(version: Version, refs: RunRefs = new Map()): VersionJson {
   return {
     id: version.id,
     versionNumber: version.versionNumber,
@@ -66,6 +83,7 @@ export function toVersionJson(version: Version): VersionJson {
     createdAt: version.createdAt,
     createdBy: version.createdBy,
     runId: version.runId,
+    run: version.runId === null ? null : (refs.get(version.runId) ?? null),
     flow: version.flowId,
     stateSha: version.stateSha,
   };
@@ -102,9 +120,9 @@ export function toWhyJson(why: WhyReport, secrets: ReadonlySet<string> = new Set
 }
 
 /** A version's trace on the wire. */
-export function toTraceJson(trace: { version: Version; entries: TraceEntry[] }): TraceJson {
+export function toTraceJson(trace: { version: Version; entries: TraceEntry[] }, refs: RunRefs = new Map()): TraceJson {
   return {
-    version: toVersionJson(trace.version),
+    version: toVersionJson(trace.version, refs),
     entries: trace.entries.map((e) => ({
       depth: e.depth,
       name: e.name,
@@ -113,6 +131,7 @@ export function toTraceJson(trace: { version: Version; entries: TraceEntry[] }):
       createdBy: e.createdBy,
       createdAt: e.createdAt,
       runId: e.runId,
+      run: e.runId === null ? null : (refs.get(e.runId) ?? null),
       flow: e.flow,
     })),
   };

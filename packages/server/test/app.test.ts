@@ -551,6 +551,10 @@ describe("HTTP API (in-process)", () => {
       expect(build).toHaveLength(2);
       expect(build[0]!.versionNumber).toBeGreaterThan(build[1]!.versionNumber);
       expect(build[0]!.runId).toEqual(expect.any(Number));
+      // The run that made it, as a person names it: the job's run whose id it is.
+      const made = RunSchema.parse((await h.json("GET", `/runs/${build[0]!.runId}`)).body);
+      expect(build[0]!.run).toEqual({ job: "build", number: made.number });
+      expect(ext.map((v) => v.run)).toEqual([null, null]);
       await expectError(await h.call("GET", "/objects/ext/versions?limit=0"), 400, "BAD_REQUEST");
     });
 
@@ -567,6 +571,9 @@ describe("HTTP API (in-process)", () => {
           [2, "cfg"],
         ]),
       );
+      const build = trace.entries.find((e) => e.name === "build");
+      expect(build?.run).toEqual({ job: "build", number: build?.versionNumber });
+      expect(trace.entries.find((e) => e.name === "cfg")?.run).toBeNull();
       const latest = TraceSchema.parse((await h.json("GET", "/objects/deploy/trace")).body);
       expect(latest.version.versionNumber).toBe(deploys[0]!.versionNumber);
       await expectError(await h.call("GET", "/objects/deploy/trace?versionNumber=999"), 404, "VERSION_NOT_FOUND");

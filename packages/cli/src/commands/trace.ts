@@ -2,7 +2,7 @@ import type { Command } from "commander";
 import type { TraceJson } from "@causeway/protocol";
 import type { Style } from "../code-frame.js";
 import { connect, parsePositiveInt, serverCommand, type ServerCommandOptions } from "../command-kit.js";
-import { jsonText, shortFlow, shortVersionName } from "../format.js";
+import { createdByText, jsonText, shortFlow, shortVersionName } from "../format.js";
 import type { Io } from "../io.js";
 
 /** `RESOURCE[@VERSIONNUMBER]`, split at the last `@`. */
@@ -14,12 +14,9 @@ export function parseVersionRef(ref: string): { name: string; versionNumber: num
 
 /** A version's trace as an indented tree: each entry under the version it led to, by depth. */
 export function traceText(name: string, trace: TraceJson, style: Style): string {
-  const describe = (
-    n: string,
-    e: { versionNumber: number; versionName: string; createdBy: string; flow: string | null },
-  ): string => {
+  const describe = (n: string, e: TraceJson["entries"][number] | TraceJson["version"]): string => {
     const vname = e.versionName === "" ? "" : ` "${shortVersionName(e.versionName)}"`;
-    return `${style.bold(`${n} #${e.versionNumber}`)}${vname}  ${style.dim(`(by ${e.createdBy}, flow ${shortFlow(e.flow)})`)}`;
+    return `${style.bold(`${n} #${e.versionNumber}`)}${vname}  ${style.dim(`(by ${createdByText(e)}, flow ${shortFlow(e.flow)})`)}`;
   };
   const lines = [describe(name, trace.version)];
   for (const e of trace.entries) lines.push(`${"  ".repeat(Math.max(1, e.depth))}<- ${describe(e.name, e)}`);

@@ -2,7 +2,7 @@ import type { Command } from "commander";
 import type { VersionJson } from "@causeway/protocol";
 import type { Style } from "../code-frame.js";
 import { connect, parsePositiveInt, serverCommand, type ServerCommandOptions } from "../command-kit.js";
-import { formatAge, jsonText, shortFlow, shortVersionName, table } from "../format.js";
+import { createdByText, formatAge, jsonText, shortFlow, shortVersionName, table } from "../format.js";
 import type { Io } from "../io.js";
 
 const MAX_PROPERTIES_WIDTH = 60;
@@ -21,12 +21,12 @@ export function propertiesText(bag: Readonly<Record<string, unknown>>, wide = fa
  */
 export function versionsTable(versions: readonly VersionJson[], now: Date, style: Style, wide = false): string {
   return table(
-    ["#", "VERSION NAME", "CREATED", "BY", "RUN", "FLOW", "PROPERTIES"],
+    ["#", "VERSION NAME", "CREATED", "BY", "RUN ID", "FLOW", "PROPERTIES"],
     versions.map((v) => [
       String(v.versionNumber),
       wide ? v.versionName : shortVersionName(v.versionName),
       formatAge(v.createdAt, now),
-      v.createdBy,
+      createdByText(v),
       v.runId === null ? "-" : String(v.runId),
       wide ? (v.flow ?? "-") : shortFlow(v.flow),
       propertiesText(v.propertyBag, wide),
