@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 import { parseArgs } from "node:util";
 import { passthroughEnv } from "@causeway/runner";
-import { errorText, isExpectedError, type Logger } from "./logger.js";
+import { createLogger, errorText, isExpectedError, type Logger } from "./logger.js";
 import {
   compileServerOptions,
   DEFAULT_HOST,
@@ -138,6 +138,20 @@ function fail(error: unknown, logger: Logger, json: boolean, what: string): neve
   process.exit(1);
 }
 
+/**
+ * A writer to a standard stream that outlasts its reader: once the stream fails (EPIPE: nobody
+ * reads it any more), further lines are dropped instead of crashing the process.
+ */
+function outlasting(stream: NodeJS.WriteStream): (text: string) => void {
+  let open = true;
+  stream.on("error", () => {
+    open = false;
+  });
+  return (text) => {
+    if (open) stream.write(text);
+  };
+}
+
 async function main(): Promise<void> {
   let parsed;
   try {
@@ -150,7 +164,11 @@ async function main(): Promise<void> {
     return;
   }
   const compiled = compile(parsed.options, parsed.problems);
-  const { logger } = compiled;
+  // The terminal may go away while the server runs (a closed window, `| head`, a log collector
+  // that died): writes then fail with EPIPE, which must not stop the server.
+  const stdout = outlasting(process.stdout);
+  const stderr = outlasting(process.stderr);
+  const logger = createLogger({ format: compiled.logFormat, color: parsed.options.color ?? false, stdout, stderr });
   const json = compiled.logFormat === "json";
   const bug = (error: unknown): never => fail(error, logger, json, "internal error");
   process.on("uncaughtException", bug);
@@ -171,7 +189,7 @@ async function main(): Promise<void> {
       dataDir: server.dataDir,
     });
   } else {
-    process.stdout.write(
+    stdout(
       `Causeway is running at ${server.url}\n` +
         `  pipeline: ${parsed.options.dir}\n` +
         `  data:     ${server.dataDir} (URL and token in ${server.dataDir}/server.json)\n` +

@@ -121,6 +121,29 @@ describe("the server's terminal", () => {
     expect(proc.stderr).toBe("");
   });
 
+  it("outlives its terminal: with nobody reading its output it runs on, then stops cleanly", async () => {
+    const data = join(root, "data-gone");
+    const proc = spawn([dir, "--port", "0", "--data", data]);
+    const info = await infoOf(proc, data);
+    // The reader goes away (a closed terminal window, \`| head\`): the next writes fail with EPIPE.
+    proc.child.stdout?.destroy();
+    proc.child.stderr?.destroy();
+    const first = await trigger(info.url, info.token, "hello");
+    const second = await trigger(info.url, info.token, "hello");
+    const ended = await waitFor("both runs to end", async () => {
+      const res = await fetch(`${info.url}/api/v1/runs/${second}`, {
+        headers: { authorization: `Bearer ${info.token}` },
+      });
+      const run = RunSchema.parse(await res.json());
+      return run.status === "success" ? run : undefined;
+    });
+    expect(ended.id).toBeGreaterThan(first);
+    proc.child.kill("SIGTERM");
+    expect(await exited(proc)).toBe(0);
+    // A graceful stop: it removed its server.json.
+    expect(existsSync(join(data, "server.json"))).toBe(false);
+  });
+
   it("json (--log-format json): one parseable object per line, with the fields of each event", async () => {
     const data = join(root, "data-json");
     const proc = spawn([dir, "--port", "0", "--data", data, "--log-format", "json"]);
