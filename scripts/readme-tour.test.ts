@@ -107,7 +107,7 @@ describe("the README's tour", () => {
     expect(said.get("runs")).toMatch(/^3 +smoke_test +1 +success/m);
     expect(said.get("logs 4")).toMatch(/^▾ Executing task: package/m);
     expect(said.get("why deploy_production")).toContain("input smoke_test has switch: off");
-    expect(said.get("trace deploy_production")).toMatch(/^ *<- app_repo #\d+ "[0-9a-f]{7}"  \(by git, /m);
+    expect(said.get("trace deploy_production")).toMatch(/^ *<- app_repo #\d+ "[0-9a-f]{7}" {2}\(by git, /m);
   });
 
   it("stops npm start with Ctrl+C, cleanly", async () => {
