@@ -424,7 +424,7 @@ describe("causeway state, trace and why", () => {
     expect(server.received[0]?.query.get("versionNumber")).toBe("2");
     expect(run.out).toMatchInlineSnapshot(`
       "img #2 "v2"  (by build #7, flow 0f1e2d3c)
-        <- build #7  (by build #7, flow 0f1e2d3c)
+        <- build #7  (flow 0f1e2d3c)
           <- app-repo #3 "c0ffee1"  (by git, flow 0f1e2d3c)
       "
     `);

@@ -16,7 +16,9 @@ export function parseVersionRef(ref: string): { name: string; versionNumber: num
 export function traceText(name: string, trace: TraceJson, style: Style): string {
   const describe = (n: string, e: TraceJson["entries"][number] | TraceJson["version"]): string => {
     const vname = e.versionName === "" ? "" : ` "${shortVersionName(e.versionName)}"`;
-    return `${style.bold(`${n} #${e.versionNumber}`)}${vname}  ${style.dim(`(by ${createdByText(e)}, flow ${shortFlow(e.flow)})`)}`;
+    // A job's version is made by its own run, which its label already names.
+    const by = e.run?.job === n ? "" : `by ${createdByText(e)}, `;
+    return `${style.bold(`${n} #${e.versionNumber}`)}${vname}  ${style.dim(`(${by}flow ${shortFlow(e.flow)})`)}`;
   };
   const lines = [describe(name, trace.version)];
   for (const e of trace.entries) lines.push(`${"  ".repeat(Math.max(1, e.depth))}<- ${describe(e.name, e)}`);
