@@ -219,3 +219,45 @@ describe("causeway logs through a pipe", () => {
     expect(run.out).toMatch(/^ {2}✔ {2}0 +\S+ +\$ for i in 1 2; do …$/m);
   });
 });
+
+describe("the other tables and messages, on a terminal and through a pipe", () => {
+  it("runs: statuses in colour on a terminal, plain through a pipe; durations with their unit", async () => {
+    const pty = await runInPty(cmd("runs"));
+    expect(pty.code).toBe(0);
+    expect(pty.out).toContain(`${ESC}[32msuccess${ESC}[39m`);
+    expect(pty.out).toContain(`${ESC}[31mfailure${ESC}[39m`);
+    const piped = await runPiped(cmd("runs"));
+    expect(piped.out).not.toContain(ESC);
+    // The same table but for the colours (and the ages, which move on between the two).
+    const ages = (t: string): string => t.trimEnd().replace(/\d+[smhd] ago/g, "_ ago").replace(/ +/g, " ");
+    expect(ages(plain(pty.out))).toBe(ages(piped.out));
+    expect(piped.out).toMatch(
+      new RegExp(
+        `^${broken.id} +broken +1 +failure +manual \\S+ +[0-9a-f]{8} +\\d+s ago +(\\d+ms|\\d\\.\\ds|\\d+s)$`,
+        "m",
+      ),
+    );
+  });
+
+  it("why: runs named as job #n, outcomes coloured on a terminal", async () => {
+    const pty = await runInPty(cmd("why", "broken"));
+    expect(pty.code).toBe(0);
+    expect(pty.out).toContain(`${ESC}[32mcreated${ESC}[39m`);
+    expect(plain(pty.out)).toMatch(
+      /^ {2}\d{4}-\d\d-\d\d \d\d:\d\d:\d\d {2}created {2}broken #1 {2}manual run by \S+$/m,
+    );
+    expect(plain(pty.out)).not.toMatch(/\(run \d+\)/);
+  });
+
+  it("a typo: the error in red on the terminal, the nearest name as a hint, exit 1; the same words piped", async () => {
+    const pty = await runInPty(cmd("trigger", "grete"));
+    expect(pty.code).toBe(1);
+    expect(pty.out).toContain(`${ESC}[31merror JOB_NOT_FOUND${ESC}[39m: no job named grete`);
+    const piped = await runPiped(cmd("trigger", "grete"));
+    expect([piped.code, piped.out, piped.err]).toEqual([
+      1,
+      "",
+      'error JOB_NOT_FOUND: no job named grete\n  hint: did you mean "greet"?\n',
+    ]);
+  });
+});
