@@ -42,6 +42,7 @@ export const ERROR_CODES = {
   PIPELINE_INVALID: { kind: "user", status: 422, title: "The assembly line has errors" },
   UNKNOWN_FLAG: { kind: "user", status: 400, exit: 2, title: "No object of the line has this flag" },
   // The server and the CLI's way to it
+  SERVER_BAD_OPTIONS: { kind: "user", status: 400, exit: 2, title: "The server was given options it cannot use" },
   DATA_DIR_LOCKED: { kind: "operational", status: 503, title: "Another server uses this data directory" },
   CANNOT_LISTEN: { kind: "operational", status: 503, title: "The server cannot listen on its address and port" },
   SERVER_UNREACHABLE: { kind: "operational", status: 503, title: "The CLI cannot reach the server" },

@@ -19,7 +19,8 @@ export {
   compileServerOptions,
   DEFAULT_HOST,
   DEFAULT_PORT,
-  ServerOptionsError,
+  badServerOptions,
+  optionProblems,
   type CompiledServerOptions,
   type ServerOptions,
 } from "./options.js";

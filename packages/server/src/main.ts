@@ -1,12 +1,13 @@
 #!/usr/bin/env node
 import { parseArgs } from "node:util";
+import { usageError } from "@causeway/core";
 import { passthroughEnv } from "@causeway/runner";
 import { createLogger, errorText, isExpectedError, type Logger } from "./logger.js";
 import {
   compileServerOptions,
   DEFAULT_HOST,
   DEFAULT_PORT,
-  ServerOptionsError,
+  optionProblems,
   type CompiledServerOptions,
   type ServerOptions,
 } from "./options.js";
@@ -26,8 +27,6 @@ const USAGE = `usage: causeway-server [DIR] [--port N] [--host H] [--data DIR] [
                   line for machines (env CAUSEWAY_LOG_FORMAT)`;
 
 const NAME = "causeway-server";
-
-class UsageError extends Error {}
 
 // The flag or argument of each option, for the problems found by compileServerOptions.
 const FLAGS: Readonly<Record<string, string>> = {
@@ -65,7 +64,7 @@ function parse(argv: string[], env: NodeJS.ProcessEnv): { options: ServerOptions
       },
     });
   } catch (error) {
-    throw new UsageError((error as Error).message);
+    throw usageError((error as Error).message);
   }
   const { values, positionals } = parsed;
   if (values.help === true) return undefined;
@@ -110,8 +109,9 @@ function compile(options: ServerOptions, problems: readonly string[]): CompiledS
   try {
     compiled = compileServerOptions(options);
   } catch (error) {
-    if (!(error instanceof ServerOptionsError)) throw error;
-    all.push(...error.problems.map(flagged));
+    const problems = optionProblems(error);
+    if (problems === undefined) throw error;
+    all.push(...problems.map(flagged));
   }
   if (all.length > 0 || compiled === undefined) usage(all);
   return compiled;
@@ -123,7 +123,8 @@ function compile(options: ServerOptions, problems: readonly string[]): CompiledS
  * line, anything else with its stack and a line asking to report it.
  */
 function fail(error: unknown, logger: Logger, json: boolean, what: string): never {
-  if (error instanceof ServerOptionsError) usage(error.problems.map(flagged));
+  const problems = optionProblems(error);
+  if (problems !== undefined) usage(problems.map(flagged));
   if (isExpectedError(error)) {
     if (json) logger.error(`${what}: ${error.message}`, undefined, { event: "exit", code: error.code });
     else process.stderr.write(`${NAME}: error ${errorText(error)}\n`);

@@ -1,6 +1,7 @@
 import { createHash } from "node:crypto";
 import { accessSync, constants, statSync } from "node:fs";
 import { join, resolve } from "node:path";
+import { CausewayError, isCausewayError } from "@causeway/core";
 import { z } from "zod";
 import { createLogger, LOG_FORMATS, type LogFormat, type Logger } from "./logger.js";
 
@@ -78,19 +79,28 @@ export interface CompiledServerOptions {
   readonly logger: Logger;
 }
 
-/** Options that cannot be used; `problems` lists every one of them. */
-export class ServerOptionsError extends Error {
-  override readonly name = "ServerOptionsError";
-  constructor(readonly problems: readonly string[]) {
-    super(`invalid server options:\n- ${problems.join("\n- ")}`);
-  }
+/**
+ * The error for options that cannot be used: `SERVER_BAD_OPTIONS`, every problem in its message
+ * and in `details.problems` (`option: what is wrong`).
+ */
+export function badServerOptions(problems: readonly string[]): CausewayError {
+  return new CausewayError("SERVER_BAD_OPTIONS", `invalid server options:\n- ${problems.join("\n- ")}`, {
+    details: { problems: [...problems] },
+  });
 }
 
-/** Applies defaults and checks the options, listing every problem at once; returns a frozen copy. */
+/** The problems of a `SERVER_BAD_OPTIONS` error, or undefined for any other error. */
+export function optionProblems(error: unknown): readonly string[] | undefined {
+  if (!isCausewayError(error, "SERVER_BAD_OPTIONS")) return undefined;
+  const details = error.details as { problems?: unknown } | undefined;
+  return Array.isArray(details?.problems) ? (details.problems as string[]) : [error.message];
+}
+
+/** Applies defaults and checks the options, listing every problem at once (`SERVER_BAD_OPTIONS`); returns a frozen copy. */
 export function compileServerOptions(options: ServerOptions = {}): CompiledServerOptions {
   const parsed = ServerOptionsSchema.safeParse(options);
   if (!parsed.success) {
-    throw new ServerOptionsError(
+    throw badServerOptions(
       parsed.error.issues.map((i) => `${i.path.map(String).join(".") || "(options)"}: ${i.message}`),
     );
   }

@@ -14,7 +14,7 @@ import { applyLine, diagnosticLines } from "./apply-lines.js";
 import { startGitPoller, type GitPoller } from "./git-poller.js";
 import { logFeed } from "./log-feed.js";
 import { nodePipelineFs } from "./node-fs.js";
-import { compileServerOptions, ServerOptionsError, type CompiledServerOptions, type ServerOptions } from "./options.js";
+import { badServerOptions, compileServerOptions, type CompiledServerOptions, type ServerOptions } from "./options.js";
 import { watchPipelineDirectory, type PipelineWatcher } from "./pipeline-watcher.js";
 import { resolveRelativeSources } from "./relative-sources.js";
 import { startRunReporter } from "./run-reporter.js";
@@ -199,8 +199,8 @@ class ReadyGate {
 
 async function checkDirectory(dir: string): Promise<void> {
   const info = await stat(dir).catch(() => undefined);
-  if (info === undefined) throw new ServerOptionsError([`dir: the pipeline directory ${dir} does not exist`]);
-  if (!info.isDirectory()) throw new ServerOptionsError([`dir: ${dir} is not a directory`]);
+  if (info === undefined) throw badServerOptions([`dir: the pipeline directory ${dir} does not exist`]);
+  if (!info.isDirectory()) throw badServerOptions([`dir: ${dir} is not a directory`]);
 }
 
 async function openStores(dataDir: string): Promise<SqliteStores> {

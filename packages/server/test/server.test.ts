@@ -8,7 +8,7 @@ import { ObjectSummarySchema, RunSchema, ServerInfoSchema, VersionSchema, type R
 import { passthroughEnv } from "@causeway/runner";
 import { afterEach, describe, expect, it } from "vitest";
 import { z } from "zod";
-import { startServer, type RunningServer } from "../src/index.js";
+import { optionProblems, startServer, type RunningServer } from "../src/index.js";
 import { collectingLogger, tempDir, waitFor, yaml } from "./helpers.js";
 
 const FINAL = ["success", "failure", "cancelled", "error", "timeout", "lost", "skipped"];
@@ -153,10 +153,12 @@ describe("startServer", () => {
 
   it("refuses bad options, listing every problem", async () => {
     const error = await startServer({ port: -1, slots: 0, host: "", logFormat: "yaml" }).catch((e: unknown) => e);
-    expect((error as Error).name).toBe("ServerOptionsError");
-    expect((error as { problems: string[] }).problems).toHaveLength(4);
+    expect(error).toBeInstanceOf(CausewayError);
+    expect((error as CausewayError).code).toBe("SERVER_BAD_OPTIONS");
+    expect(optionProblems(error)).toHaveLength(4);
     const missing = await startServer({ dir: "/no/such/dir/anywhere" }).catch((e: unknown) => e);
     expect((missing as Error).message).toContain("does not exist");
+    expect((missing as CausewayError).code).toBe("SERVER_BAD_OPTIONS");
   });
 
   it("logs a failed run with its failing command before the retry it causes, and the retry's end", async () => {
