@@ -102,7 +102,7 @@ interface RequestOptions<T> {
 
 /**
  * A typed client of the HTTP API over `fetch`. Every answer is parsed with its protocol schema;
- * error bodies become a `CliError` with their catalog code; a server that cannot be reached
+ * error bodies become a `CausewayError` with their catalog code; a server that cannot be reached
  * becomes `SERVER_UNREACHABLE`. Stateless: one instance may serve many calls at once.
  */
 export class ApiClient {
