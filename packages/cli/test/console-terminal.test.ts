@@ -229,7 +229,11 @@ describe("the other tables and messages, on a terminal and through a pipe", () =
     const piped = await runPiped(cmd("runs"));
     expect(piped.out).not.toContain(ESC);
     // The same table but for the colours (and the ages, which move on between the two).
-    const ages = (t: string): string => t.trimEnd().replace(/\d+[smhd] ago/g, "_ ago").replace(/ +/g, " ");
+    const ages = (t: string): string =>
+      t
+        .trimEnd()
+        .replace(/\d+[smhd] ago/g, "_ ago")
+        .replace(/ +/g, " ");
     expect(ages(plain(pty.out))).toBe(ages(piped.out));
     expect(piped.out).toMatch(
       new RegExp(
