@@ -252,7 +252,7 @@ describe("the CLI against the real server", () => {
     const trace = await cli("trace", "b@1");
     expect(trace.code).toBe(0);
     expect(trace.out).toMatch(
-      /^b #1 {2}\(by .*\)\n {2}<- a #1 {2}\(by .*\)\n {4}<- cfg #1 {2}\(by yaml, flow [0-9a-f]{8}\)\n$/,
+      /^b #1 {2}\(flow [0-9a-f]{8}\)\n {2}<- a #1 {2}\(flow [0-9a-f]{8}\)\n {4}<- cfg #1 {2}\(by yaml, flow [0-9a-f]{8}\)\n$/,
     );
     const state = await cli("state", "a");
     expect(state.code).toBe(0);
