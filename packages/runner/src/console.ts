@@ -4,15 +4,10 @@
  * helpers.
  */
 
-/** Marker prefixes. */
-export const MARKERS = {
-  groupStart: "__SH__GROUP__START__",
-  groupEnd: "__SH__GROUP__END__",
-  cmdStart: "__SH__CMD__START__",
-  cmdEnd: "__SH__CMD__END__",
-  scriptSuccess: "__SH__SCRIPT_END_SUCCESS__",
-  scriptFailure: "__SH__SCRIPT_END_FAILURE__",
-} as const;
+import { CONSOLE_MARKERS } from "@causeway/core";
+
+/** Marker prefixes: the console format's, from core (whose reader parses what this writes). */
+export const MARKERS = CONSOLE_MARKERS;
 
 /**
  * The text of a command or title as a marker shows it: one line, reversible (`\` -> `\\`,

@@ -79,3 +79,11 @@ export function killed(proc: ServerProcess): Promise<void> {
     else proc.child.once("exit", () => resolve());
   });
 }
+
+/** Kills what is left of `procs` (a test that failed half way) and waits for each to exit. */
+export async function killAll(procs: readonly ServerProcess[]): Promise<void> {
+  for (const p of procs) {
+    if (p.child.exitCode === null && p.child.signalCode === null) p.child.kill("SIGKILL");
+    await killed(p);
+  }
+}

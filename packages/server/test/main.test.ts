@@ -1,7 +1,7 @@
 import { mkdir, readFile, rm, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { ensureBuilt, infoOf, killed, spawnServer, type ServerProcess } from "./built.js";
+import { ensureBuilt, infoOf, killAll, killed, spawnServer, type ServerProcess } from "./built.js";
 import { tempDir, waitFor, yaml } from "./helpers.js";
 
 const HELLO = yaml`
@@ -34,10 +34,7 @@ describe("main.ts (the server process)", () => {
   }, 180_000);
 
   afterAll(async () => {
-    for (const p of procs) {
-      if (p.child.exitCode === null && p.child.signalCode === null) p.child.kill("SIGKILL");
-      await killed(p);
-    }
+    await killAll(procs);
     for (const file of pidFiles) {
       const pid = Number((await readFile(file, "utf8").catch(() => "")).trim());
       try {

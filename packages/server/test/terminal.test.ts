@@ -5,7 +5,7 @@ import { join } from "node:path";
 import { RunSchema } from "@causeway/protocol";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { defaultWorkDir } from "../src/options.js";
-import { ensureBuilt, infoOf, killed, spawnServer, type ServerProcess } from "./built.js";
+import { ensureBuilt, infoOf, killAll, killed, spawnServer, type ServerProcess } from "./built.js";
 import { tempDir, waitFor, yaml } from "./helpers.js";
 
 // What a person (text) or a machine (json) reads on the terminal of a real server process.
@@ -73,10 +73,7 @@ describe("the server's terminal", () => {
   }, 180_000);
 
   afterAll(async () => {
-    for (const p of procs) {
-      if (p.child.exitCode === null && p.child.signalCode === null) p.child.kill("SIGKILL");
-      await killed(p);
-    }
+    await killAll(procs);
     await rm(root, { recursive: true, force: true });
   });
 
