@@ -79,6 +79,12 @@ export async function runCli(argv: readonly string[], options: IoOptions): Promi
       if (error.kind === "internal") io.err(`  ${REPORT}\n`);
       return exitCodeOf(error.code);
     }
+    // A failed system call (a file that cannot be read, a directory that cannot be listed) is
+    // the environment's: its message names the call and the path.
+    if (error instanceof Error && "syscall" in error && typeof error.syscall === "string") {
+      io.err(`${style.red("error")}: ${error.message}\n`);
+      return EXIT.failed;
+    }
     // Anything else is a bug of the CLI: its stack helps whoever fixes it.
     const detail = error instanceof Error ? (error.stack ?? error.message) : String(error);
     io.err(`${style.red("error INTERNAL")}: ${detail}\n  ${REPORT}\n`);

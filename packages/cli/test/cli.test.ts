@@ -418,6 +418,14 @@ describe("causeway validate groups one problem met in many places", () => {
   });
 });
 
+describe("errors of the environment", () => {
+  it("a file that cannot be read is one line naming the failed call, exit 1, no stack", async () => {
+    // /proc/self/mem is a file whose read fails (EIO), for root too.
+    const run = await cli("validate", "/proc/self/mem");
+    expect([run.code, run.out, run.err]).toEqual([1, "", "error: EIO: i/o error, read\n"]);
+  });
+});
+
 describe("the causeway binary", () => {
   beforeAll(() => {
     // The binary runs the built CLI; build it once when this checkout has never been built.
