@@ -68,6 +68,10 @@ export const ERROR_CODES = {
     status: 503,
     title: "A state archive names a file outside its directory",
   },
+  // Disks and logs: a write of the data directory or the work directory failed
+  DISK_FULL: { kind: "operational", status: 507, title: "The disk of the data directory is full" },
+  STORE_IO_ERROR: { kind: "operational", status: 503, title: "A file of the data directory cannot be written or read" },
+  LOG_NOT_FOUND: { kind: "operational", status: 410, title: "The console log of a run that ran is missing" },
   // Anything else
   INTERNAL: { kind: "internal", status: 500, title: "An unexpected error" },
 } as const satisfies Record<string, CatalogEntry>;

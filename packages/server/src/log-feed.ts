@@ -23,8 +23,10 @@ export function logFeed(inner: LogStore): LogFeed {
         }
       }
     },
-    read: (runId, offset) => inner.read(runId, offset),
+    create: (runId) => inner.create(runId),
+    read: (runId, offset, options) => inner.read(runId, offset, options),
     size: (runId) => inner.size(runId),
+    close: (runId, written) => inner.close(runId, written),
     watch(runId, listener) {
       let set = listeners.get(runId);
       if (set === undefined) listeners.set(runId, (set = new Set()));

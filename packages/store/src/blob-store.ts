@@ -2,6 +2,7 @@ import type { BlobStore } from "@causeway/core";
 import { createHash, randomUUID } from "node:crypto";
 import { mkdir, open, readFile, rename, stat, unlink } from "node:fs/promises";
 import { join } from "node:path";
+import { fileError } from "./disk-errors.js";
 
 const SHA256_HEX = /^[0-9a-f]{64}$/;
 
@@ -9,7 +10,8 @@ const SHA256_HEX = /^[0-9a-f]{64}$/;
  * Content-addressed blobs on disk: `<root>/<sha[0:2]>/<sha>`. A blob is written to a temp file,
  * fsynced, renamed into place and its directory fsynced, so a version row that names a sha never
  * outlives the bytes after a crash. `put` is idempotent; `get` of an unknown or malformed sha
- * returns undefined (a sha never reaches the file system unchecked).
+ * returns undefined (a sha never reaches the file system unchecked). A failed write or read is
+ * `DISK_FULL` or `STORE_IO_ERROR` naming the file (a failed put leaves no temp file behind).
  */
 export class FileBlobStore implements BlobStore {
   readonly #root: string;
@@ -22,33 +24,43 @@ export class FileBlobStore implements BlobStore {
     const sha = createHash("sha256").update(bytes).digest("hex");
     const dir = join(this.#root, sha.slice(0, 2));
     const path = join(dir, sha);
-    if (await exists(path)) return sha;
-    await mkdir(dir, { recursive: true });
-    const temp = join(dir, `.${sha}.${randomUUID()}.tmp`);
+    // The file each step works on, for the error's message.
+    let at = path;
     try {
-      const file = await open(temp, "wx");
+      if (await exists(path)) return sha;
+      at = dir;
+      await mkdir(dir, { recursive: true });
+      const temp = join(dir, `.${sha}.${randomUUID()}.tmp`);
+      at = temp;
       try {
-        await file.writeFile(bytes);
-        await file.sync();
-      } finally {
-        await file.close();
+        const file = await open(temp, "wx");
+        try {
+          await file.writeFile(bytes);
+          await file.sync();
+        } finally {
+          await file.close();
+        }
+        await rename(temp, path);
+      } catch (error) {
+        await unlink(temp).catch(() => undefined);
+        throw error;
       }
-      await rename(temp, path);
+      at = dir;
+      await syncDir(dir);
+      return sha;
     } catch (error) {
-      await unlink(temp).catch(() => undefined);
-      throw error;
+      throw fileError(error, at);
     }
-    await syncDir(dir);
-    return sha;
   }
 
   async get(sha: string): Promise<Uint8Array | undefined> {
     if (!SHA256_HEX.test(sha)) return undefined;
+    const path = join(this.#root, sha.slice(0, 2), sha);
     try {
-      return new Uint8Array(await readFile(join(this.#root, sha.slice(0, 2), sha)));
+      return new Uint8Array(await readFile(path));
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code === "ENOENT") return undefined;
-      throw error;
+      throw fileError(error, path);
     }
   }
 }

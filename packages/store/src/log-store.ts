@@ -1,8 +1,9 @@
 import { CausewayError } from "@causeway/core";
 import type { LogStore } from "@causeway/core";
-import { closeSync, mkdirSync, openSync, writeSync } from "node:fs";
+import { closeSync, fstatSync, mkdirSync, openSync, statSync, writeSync, type Stats } from "node:fs";
 import { open } from "node:fs/promises";
 import { join } from "node:path";
+import { fileError } from "./disk-errors.js";
 
 /** Append handles kept open, least recently used closed first. */
 const OPEN_FILES = 32;
@@ -15,7 +16,8 @@ const OPEN_FILES = 32;
  * A chunk is one write, so a read never sees half of it. Reads and sizes of one run run one
  * after another in the order they were made. Appends are not fsynced: they survive a crash of
  * the process, and a runner re-sends what the server no longer has after a crash of the
- * machine (uploads are by byte offset).
+ * machine (uploads are by byte offset). A failed write is `DISK_FULL` or `STORE_IO_ERROR` naming
+ * the file; a log created and later missing, replaced or cut is `LOG_NOT_FOUND` (see LogStore).
  */
 export class FileLogStore implements LogStore {
   readonly #root: string;
@@ -27,11 +29,19 @@ export class FileLogStore implements LogStore {
     this.#root = root;
   }
 
+  create(runId: number): Promise<void> {
+    return this.#write(runId, new Uint8Array(0), true);
+  }
+
   append(runId: number, chunk: Uint8Array): Promise<void> {
+    return this.#write(runId, chunk, false);
+  }
+
+  #write(runId: number, chunk: Uint8Array, create: boolean): Promise<void> {
     try {
       const bad = checkRunId(runId);
       if (bad !== undefined) throw bad;
-      if (chunk.byteLength > 0) {
+      if (chunk.byteLength > 0 || create) {
         const fd = this.#handle(runId);
         let done = 0;
         while (done < chunk.byteLength) done += writeSync(fd, chunk, done);
@@ -39,19 +49,29 @@ export class FileLogStore implements LogStore {
       return Promise.resolve();
     } catch (error) {
       this.#close(runId);
-      return Promise.reject(error instanceof Error ? error : new Error(String(error)));
+      const failed = fileError(error, this.#path(runId));
+      return Promise.reject(failed instanceof Error ? failed : new Error(String(failed)));
     }
   }
 
-  read(runId: number, offset = 0): Promise<Uint8Array> {
+  read(runId: number, offset = 0, options: { readonly expected?: boolean } = {}): Promise<Uint8Array> {
     if (!Number.isSafeInteger(offset) || offset < 0) {
       return Promise.reject(new CausewayError("STORE_BAD_ARGUMENT", `a log offset must be a non-negative integer`));
     }
+    const path = this.#path(runId);
     return this.#serial(runId, async () => {
-      const file = await openIfExists(this.#path(runId));
-      if (file === undefined) return new Uint8Array(0);
+      const file = await openIfExists(path);
+      if (file === undefined) {
+        if (options.expected === true) throw logNotFound(`${lostLog(runId)}: ${path} does not exist`);
+        return new Uint8Array(0);
+      }
       try {
-        const size = (await file.stat()).size;
+        const stat = await file.stat();
+        if (!stat.isFile()) {
+          if (options.expected === true) throw logNotFound(`${lostLog(runId)}: ${path} is ${kindOf(stat)}, not a file`);
+          return new Uint8Array(0);
+        }
+        const size = stat.size;
         if (offset >= size) return new Uint8Array(0);
         const bytes = new Uint8Array(size - offset);
         let done = 0;
@@ -64,6 +84,8 @@ export class FileLogStore implements LogStore {
       } finally {
         await file.close();
       }
+    }).catch((error: unknown) => {
+      throw fileError(error, path);
     });
   }
 
@@ -77,6 +99,36 @@ export class FileLogStore implements LogStore {
         await file.close();
       }
     });
+  }
+
+  close(runId: number, written: number): Promise<void> {
+    const bad = checkRunId(runId);
+    if (bad !== undefined) return Promise.reject(bad);
+    const path = this.#path(runId);
+    // What the appends wrote to, against what the path names now: two system calls per run.
+    const fd = this.#open.get(runId);
+    let held: Stats | undefined;
+    try {
+      held = fd === undefined ? undefined : fstatSync(fd);
+    } catch {
+      held = undefined;
+    }
+    this.#close(runId);
+    let now: Stats | undefined;
+    try {
+      now = statSync(path, { throwIfNoEntry: false });
+    } catch (error) {
+      return Promise.reject(fileError(error, path) as Error);
+    }
+    let lost: string | undefined;
+    if (now === undefined) lost = `the log ${path} was deleted while the run wrote it`;
+    else if (!now.isFile()) lost = `the log ${path} was replaced by ${kindOf(now)}`;
+    else if (held !== undefined && (held.nlink === 0 || held.ino !== now.ino || held.dev !== now.dev)) {
+      lost = `the log ${path} was deleted or replaced while the run wrote it`;
+    } else if (now.size < written) {
+      lost = `the log ${path} holds ${now.size} of the ${written} bytes written: it was cut while the run wrote it`;
+    }
+    return lost === undefined ? Promise.resolve() : Promise.reject(logNotFound(lost));
   }
 
   /** Resolves once every call made so far has settled; closes the append handles. */
@@ -137,6 +189,20 @@ export class FileLogStore implements LogStore {
     });
     return result;
   }
+}
+
+function lostLog(runId: number): string {
+  return `the console log of run ${runId} is lost`;
+}
+
+function logNotFound(message: string): CausewayError {
+  return new CausewayError("LOG_NOT_FOUND", message, {
+    hint: "the console cannot be shown again; the run's status and reason are kept (causeway run ID)",
+  });
+}
+
+function kindOf(stat: Stats): string {
+  return stat.isDirectory() ? "a directory" : stat.isSymbolicLink() ? "a symbolic link" : "something else";
 }
 
 function checkRunId(runId: number): CausewayError | undefined {

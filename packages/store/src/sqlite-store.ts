@@ -6,6 +6,7 @@ import { AsyncLocalStorage } from "node:async_hooks";
 import { statfsSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { FileBlobStore } from "./blob-store.js";
+import { sqliteError } from "./disk-errors.js";
 import { acquireDataDirLock, type DataDirLock } from "./data-dir-lock.js";
 import { FileLogStore } from "./log-store.js";
 import { migrateToLatest } from "./migrations/index.js";
@@ -97,7 +98,7 @@ export async function openSqliteStore(options: SqliteStoreOptions = {}): Promise
   } catch (error) {
     sqlite?.close();
     lock.release();
-    throw error;
+    throw sqliteError(error, join(config.dataDir, DATABASE_FILE));
   }
 }
 
@@ -147,7 +148,9 @@ interface TxScope {
  * The Store on one better-sqlite3 connection. Every use of the connection (a whole transaction,
  * or one `read` call) goes through one queue, so transactions never interleave and a read never
  * sees another flow's uncommitted writes. Transactions are BEGIN IMMEDIATE ... COMMIT; a throw
- * rolls back.
+ * rolls back, and so does a failed COMMIT (a full disk: SQLITE_FULL). What SQLite refuses leaves
+ * as a catalog error naming the database (`DISK_FULL`, `STORE_IO_ERROR`); once space is back the
+ * next transaction works, on the same connection.
  */
 class SqliteStore implements Store {
   readonly read: StoreTx;
@@ -163,6 +166,7 @@ class SqliteStore implements Store {
   readonly #begin: BetterSqlite3.Statement;
   readonly #commit: BetterSqlite3.Statement;
   readonly #rollback: BetterSqlite3.Statement;
+  readonly #path: string;
   #closing: Promise<void> | undefined;
 
   constructor(
@@ -177,6 +181,7 @@ class SqliteStore implements Store {
     this.#db = db;
     this.#lock = lock;
     this.#logs = logs;
+    this.#path = join(config.dataDir, DATABASE_FILE);
     this.#repo = new SqliteRepo(db, sqlite, config.clock);
     this.#begin = sqlite.prepare("BEGIN IMMEDIATE");
     this.#commit = sqlite.prepare("COMMIT");
@@ -223,8 +228,13 @@ class SqliteStore implements Store {
       try {
         await this.#queue.drain();
         await this.#logs.flush();
-        // Refreshes the planner's statistics where they went stale (SQLite's advice at close).
-        this.#sqlite.pragma("optimize");
+        // Refreshes the planner's statistics where they went stale (SQLite's advice at close);
+        // on a full disk it cannot, and the connection must close all the same.
+        try {
+          this.#sqlite.pragma("optimize");
+        } catch {
+          // Statistics are an optimisation: nothing is lost without them.
+        }
         await this.#db.destroy();
       } finally {
         this.#lock.release();
@@ -240,6 +250,8 @@ class SqliteStore implements Store {
         new CausewayError("STORE_NESTED_TRANSACTION", `${what} inside a transaction: use the transaction's tx instead`),
       );
     }
-    return this.#queue.run(task);
+    return this.#queue.run(task).catch((error: unknown) => {
+      throw sqliteError(error, this.#path);
+    });
   }
 }

@@ -144,12 +144,28 @@ export interface BlobStore {
 
 /**
  * Run logs, append-only. Contract: `append` adds bytes at the end; `read` returns the bytes
- * from `offset` (empty at the end) and never blocks.
+ * from `offset` (empty at the end) and never blocks. A run's log is `create`d before the run
+ * executes and `close`d after its last append: from its creation on, a log that is missing was
+ * lost (deleted, or replaced), which `read` with `expected` and `close` report as
+ * `LOG_NOT_FOUND`, never as an empty log. Write failures are catalog errors naming the file:
+ * `DISK_FULL` (no space, quota), `STORE_IO_ERROR` (anything else the system refused).
  */
 export interface LogStore {
+  /** Creates the run's log, empty, unless it exists (idempotent). Fails as `append` does. */
+  create(runId: number): Promise<void>;
   append(runId: number, chunk: Uint8Array): Promise<void>;
-  read(runId: number, offset?: number): Promise<Uint8Array>;
+  /**
+   * The bytes from `offset`. A log that does not exist reads as empty, unless `expected` says
+   * the run's log was created (the run executed): then it is `LOG_NOT_FOUND`.
+   */
+  read(runId: number, offset?: number, options?: { readonly expected?: boolean }): Promise<Uint8Array>;
   size(runId: number): Promise<number>;
+  /**
+   * Ends a run's log after its last append: releases what appends held, and checks that the log
+   * is still there and holds the `written` bytes appended (`LOG_NOT_FOUND` when it was deleted,
+   * replaced or cut meanwhile). Called once per created log, whatever the run's outcome.
+   */
+  close(runId: number, written: number): Promise<void>;
 }
 
 /** The clock of the engine: injected so tests control time. */
