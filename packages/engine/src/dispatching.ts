@@ -5,13 +5,16 @@ import { recordRun } from "./triggering.js";
 /**
  * Marks the queued runs that may start now as processing, in the caller's transaction (so
  * finishing a run and starting the next one cost one commit). Returns them; the caller
- * launches them after the commit. Why the others wait is kept in `blocked`.
+ * launches them after the commit. Why the others wait is kept in `blocked`. A run in `over`
+ * is still `processing` in the store but its execution has ended (its end could not be
+ * recorded yet): it holds no slot and does not keep its job, group or neighbours waiting.
  */
 export async function dispatchWithin(
   ctx: EngineContext,
   tx: StoreTx,
   events: EventBuffer,
   blocked: Map<number, string>,
+  over: { has(runId: number): boolean } = new Set<number>(),
 ): Promise<Run[]> {
   const { model } = ctx;
   const candidates = [];
@@ -20,7 +23,7 @@ export async function dispatchWithin(
   let processing = 0;
   for (const run of model.active.values()) {
     // Waiting runs (often most of the active ones in a strict line) take no part.
-    if (run.status === "waiting") continue;
+    if (run.status === "waiting" || over.has(run.id)) continue;
     const job = model.job(run.job);
     if (run.status === "processing") {
       processing++;

@@ -1,6 +1,8 @@
 import { randomUUID } from "node:crypto";
 import {
   CausewayError,
+  describeError,
+  isCausewayError,
   isEnvName,
   isFinal,
   runLabel,
@@ -26,6 +28,7 @@ import { buildRunSpec, dispatchWithin } from "./dispatching.js";
 import { finishRun, insertVersion } from "./finishing.js";
 import { ReadModel } from "./read-model.js";
 import { runRelease } from "./release.js";
+import { RunLog } from "./run-log.js";
 import { checkParams, mergeBag } from "./params.js";
 import { SerialQueue } from "./serial-queue.js";
 import { traceVersion, type TraceEntry } from "./trace.js";
@@ -55,6 +58,17 @@ export interface WhyReport {
 
 const SYSTEM_CLOCK: Clock = { now: () => new Date() };
 
+/** Retries of ends that could not be recorded: from this delay, doubling, up to the maximum. */
+const END_RETRY_MS = { first: 100, max: 5_000 } as const;
+
+/** A run whose execution is over but whose end could not be recorded yet (a full disk). */
+interface UnrecordedEnd {
+  /** What is recorded once a write succeeds: `error`, saying why and how the run ended. */
+  readonly result: RunResult;
+  /** Why the last attempt failed. */
+  error: unknown;
+}
+
 /**
  * The engine (design §3): applies definitions, turns events into runs, dispatches runs to the
  * runner and records their results. Event driven: every change is one store transaction that
@@ -69,7 +83,12 @@ export class Engine {
   readonly #launching = new Set<Promise<void>>();
   readonly #blocked = new Map<number, string>();
   readonly #cancelRequests = new Map<number, string>();
+  readonly #unrecorded = new Map<number, UnrecordedEnd>();
+  #endRetry: { timer: NodeJS.Timeout | undefined; delay: number } = { timer: undefined, delay: END_RETRY_MS.first };
+  /** The read model could not be reloaded after a failed transaction: reload before the next. */
+  #stale = false;
   #stopping = false;
+  #stopped = false;
 
   constructor(deps: EngineDeps) {
     this.#ctx = {
@@ -251,6 +270,8 @@ export class Engine {
       if (run === undefined) throw new CausewayError("RUN_NOT_FOUND", `no run ${runId}`);
       if (isFinal(run.status)) throw new CausewayError("RUN_FINISHED", `run ${runId} already ended ${run.status}`);
       if (run.status === "processing") {
+        const unrecorded = this.#unrecorded.get(runId);
+        if (unrecorded !== undefined) throw endNotRecorded(runId, unrecorded.error);
         const execution = this.#executions.get(runId);
         // Not registered yet (its spec is being built): the launch checks this before starting.
         if (execution === undefined) this.#cancelRequests.set(runId, reason);
@@ -384,29 +405,85 @@ export class Engine {
     this.#stopping = true;
     for (const execution of this.#executions.values()) execution.cancel("the server is stopping");
     await Promise.allSettled([...this.#launching]);
-    await this.#queue.run(() => Promise.resolve());
+    // A last attempt at the ends still unrecorded; what is left is marked lost at the next start.
+    this.#stopped = true;
+    clearTimeout(this.#endRetry.timer);
+    await this.#queue.run(() => this.#recordEnds());
   }
 
+  /** One change: the ends not recorded yet first, then `fn`, in the engine's queue. */
   async #mutate<T>(fn: (tx: StoreTx, events: EventBuffer) => Promise<T>): Promise<T> {
     return this.#queue.run(async () => {
-      const events = new EventBuffer();
-      let started: Run[] = [];
-      let result: T;
-      try {
-        result = await this.#ctx.store.transaction(async (tx) => {
-          const r = await fn(tx, events);
-          started = this.#stopping ? [] : await dispatchWithin(this.#ctx, tx, events, this.#blocked);
-          return r;
-        });
-      } catch (error) {
-        // The read model may hold changes of the rolled-back transaction: rebuild it.
-        await this.model.load(this.#ctx.store);
-        throw error;
-      }
-      for (const event of events.events) this.#emit(event);
-      for (const run of started) this.#launch(run);
-      return result;
+      await this.#recordEnds();
+      return this.#transact(fn);
     });
+  }
+
+  /**
+   * One store transaction (inside the queue): `fn`, then the dispatch of what may start now;
+   * after the commit, the events are published and the started runs launched.
+   */
+  async #transact<T>(fn: (tx: StoreTx, events: EventBuffer) => Promise<T>): Promise<T> {
+    if (this.#stale) {
+      await this.model.load(this.#ctx.store);
+      this.#stale = false;
+    }
+    const events = new EventBuffer();
+    let started: Run[] = [];
+    let result: T;
+    try {
+      result = await this.#ctx.store.transaction(async (tx) => {
+        const r = await fn(tx, events);
+        started = this.#stopping ? [] : await dispatchWithin(this.#ctx, tx, events, this.#blocked, this.#unrecorded);
+        return r;
+      });
+    } catch (error) {
+      // The read model may hold changes of the rolled-back transaction: rebuild it, or, when
+      // the store cannot even be read, before the next change.
+      try {
+        await this.model.load(this.#ctx.store);
+      } catch {
+        this.#stale = true;
+      }
+      throw error;
+    }
+    for (const event of events.events) this.#emit(event);
+    for (const run of started) this.#launch(run);
+    return result;
+  }
+
+  /**
+   * Records the ends that could not be recorded when their runs ended (inside the queue), in
+   * one transaction of their own. On failure they stay pending: the next change tries again
+   * first, and so does a timer (from 100 ms, doubling, up to every 5 s), so that a run ends as
+   * soon as a write succeeds, with no restart and no request needed.
+   */
+  async #recordEnds(): Promise<void> {
+    if (this.#unrecorded.size === 0) return;
+    const ends = [...this.#unrecorded];
+    try {
+      await this.#transact(async (tx, events) => {
+        for (const [id, end] of ends) await finishRun(this.#ctx, tx, events, id, end.result);
+      });
+    } catch (error) {
+      for (const [, end] of ends) end.error = error;
+      this.#retryEnds();
+      return;
+    }
+    for (const [id] of ends) this.#unrecorded.delete(id);
+    clearTimeout(this.#endRetry.timer);
+    this.#endRetry = { timer: undefined, delay: END_RETRY_MS.first };
+  }
+
+  #retryEnds(): void {
+    const retry = this.#endRetry;
+    if (retry.timer !== undefined || this.#unrecorded.size === 0 || this.#stopped) return;
+    retry.timer = setTimeout(() => {
+      retry.timer = undefined;
+      void this.#queue.run(() => this.#recordEnds());
+    }, retry.delay);
+    retry.timer.unref();
+    retry.delay = Math.min(retry.delay * 2, END_RETRY_MS.max);
   }
 
   #emit(event: EngineEvent): void {
@@ -426,9 +503,10 @@ export class Engine {
 
   async #execute(run: Run): Promise<void> {
     let result: RunResult;
-    let logChain: Promise<void> = Promise.resolve();
-    const pending: Uint8Array[] = [];
+    // A log that fails stops the run: its console can no longer be kept.
+    const log = new RunLog(this.#ctx.logs, run.id, (reason) => this.#stopRun(run.id, reason));
     try {
+      if (!(await log.create())) throw new Error(log.failure);
       const spec = await buildRunSpec(this.#ctx, run);
       if (spec === undefined) throw new Error(`job ${run.job} no longer exists`);
       const early = this.#cancelRequests.get(run.id);
@@ -444,26 +522,14 @@ export class Engine {
         const lines = (result.outputs[spec.job.name] ?? []).map(([k, v]) => `${k}=${v}`);
         const text =
           result.status === "success" ? `release: ${lines.join(" ")}\n` : `release: ${result.reason ?? "failed"}\n`;
-        await this.#ctx.logs.append(run.id, new TextEncoder().encode(text)).catch(() => undefined);
+        log.write(new TextEncoder().encode(text));
       } else {
         for (const [name] of Object.entries(spec.params)) {
           if (!isEnvName(name)) throw new Error(`parameter ${name} is not a valid environment variable name`);
         }
         const execution = this.#ctx.runner.execute(spec, {
           onStarted: () => undefined,
-          onLog: (chunk) => {
-            // Chunks that arrive while an append is in flight go out together in the next one:
-            // a run's console is a handful of appends, not one per line.
-            pending.push(chunk);
-            if (pending.length === 1) {
-              logChain = logChain
-                .then(() => {
-                  const batch = Buffer.concat(pending.splice(0));
-                  return this.#ctx.logs.append(run.id, batch);
-                })
-                .catch(() => undefined);
-            }
-          },
+          onLog: (chunk) => log.write(chunk),
         });
         this.#executions.set(run.id, execution);
         const requested = this.#cancelRequests.get(run.id);
@@ -471,34 +537,51 @@ export class Engine {
         result = await execution.done;
       }
     } catch (error) {
-      result = {
-        status: "error",
-        reason: error instanceof Error ? error.message : String(error),
-        exitCode: null,
-        stateSha: null,
-        outputs: {},
-        outStateShas: {},
-      };
+      result = errorResult(describeError(error), null);
     } finally {
       this.#executions.delete(run.id);
-      this.#cancelRequests.delete(run.id);
     }
-    await logChain;
+    // Every log byte is written (or has failed) before the end is recorded.
+    const logFailure = await log.close();
+    if (logFailure !== undefined) result = errorResult(logFailure + itself(result, logFailure), result.exitCode);
     try {
       await this.#mutate((tx, events) => finishRun(this.#ctx, tx, events, run.id, result));
     } catch (error) {
-      // Recording the result failed (the transaction rolled back): record the run as an error
-      // rather than leave it processing until the next restart.
-      const reason = `could not record the run's result: ${error instanceof Error ? error.message : String(error)}`;
-      const fallback: RunResult = {
-        status: "error",
-        reason,
-        exitCode: result.exitCode,
-        stateSha: null,
-        outputs: {},
-        outStateShas: {},
-      };
-      await this.#mutate((tx, events) => finishRun(this.#ctx, tx, events, run.id, fallback)).catch(() => undefined);
+      // Recording the end failed (the transaction rolled back; the disk may be full). The run is
+      // over: it holds no slot from now on, and ends `error` as soon as a write succeeds.
+      const reason = `its end could not be recorded: ${describeError(error)}`;
+      this.#unrecorded.set(run.id, { result: errorResult(reason + itself(result, reason), result.exitCode), error });
+      this.#retryEnds();
+    } finally {
+      this.#cancelRequests.delete(run.id);
     }
   }
+
+  /** Stops a running run (a cancel with `reason`), or the launch that is about to start it. */
+  #stopRun(runId: number, reason: string): void {
+    const execution = this.#executions.get(runId);
+    if (execution === undefined) this.#cancelRequests.set(runId, reason);
+    else execution.cancel(reason);
+  }
+}
+
+/** A result with status `error`: nothing of the run is kept (outputs, state: the previous state carries on). */
+function errorResult(reason: string, exitCode: number | null): RunResult {
+  return { status: "error", reason, exitCode, stateSha: null, outputs: {}, outStateShas: {} };
+}
+
+/** How the run itself ended, when that is not already the failure being reported. */
+function itself(result: RunResult, failure: string): string {
+  if (result.reason === failure) return "";
+  return `; the run itself ended ${result.status}${result.reason === null ? "" : ` (${result.reason})`}`;
+}
+
+/** The answer to a cancel of a run whose end is waiting to be recorded. */
+function endNotRecorded(runId: number, error: unknown): CausewayError {
+  const cause = isCausewayError(error) ? error : undefined;
+  return new CausewayError(
+    cause?.code ?? "INTERNAL",
+    `run ${runId} is over, but its end cannot be recorded yet: ${describeError(error)}`,
+    { cause: error, ...(cause?.hint === undefined ? {} : { hint: cause.hint }) },
+  );
 }

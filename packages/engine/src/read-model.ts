@@ -40,8 +40,31 @@ export class ReadModel {
   /** job -> its transitive upstream jobs; computed on first use after each relink. */
   #ancestors = new Map<string, ReadonlySet<string>>();
 
-  /** Loads everything from the store. */
+  /**
+   * Loads everything from the store. Everything is read before anything changes: a store that
+   * fails half-way (a disk error) leaves the model as it was.
+   */
   async load(store: Store): Promise<void> {
+    const read = store.read;
+    const objects = (await read.listObjects(false)).filter((o) => o.deletedAt === null);
+    const pins = await read.listPins();
+    const latest: Version[] = [];
+    const latestRuns: Run[] = [];
+    const successes: [string, Version][] = [];
+    for (const { name, kind } of objects) {
+      const v = await read.latestVersion(name);
+      if (v !== undefined) latest.push(v);
+      if (kind !== "job") continue;
+      const [last] = await read.listRuns({ job: name, limit: 1 });
+      if (last !== undefined) latestRuns.push(last);
+      const [ok] = await read.listRuns({ job: name, statuses: ["success"], limit: 1 });
+      if (ok !== undefined) {
+        const own = (await read.versionsOfRun(ok.id)).find((x) => x.objectName === name);
+        if (own !== undefined) successes.push([name, own]);
+      }
+    }
+    const active = await read.listRuns({ statuses: [...NON_FINAL] });
+
     this.objects.clear();
     this.pins.clear();
     this.latest.clear();
@@ -49,24 +72,12 @@ export class ReadModel {
     this.latestRun.clear();
     this.active.clear();
     this.#activeByJob.clear();
-    const read = store.read;
-    for (const stored of await read.listObjects(false)) this.setObject(stored);
-    for (const pin of await read.listPins()) this.setPin(pin);
-    for (const name of this.objects.keys()) {
-      const v = await read.latestVersion(name);
-      if (v !== undefined) this.latest.set(name, v);
-    }
-    for (const [name, entry] of this.objects) {
-      if (entry.kind !== "job") continue;
-      const [last] = await read.listRuns({ job: name, limit: 1 });
-      if (last !== undefined) this.latestRun.set(name, last);
-      const [ok] = await read.listRuns({ job: name, statuses: ["success"], limit: 1 });
-      if (ok !== undefined) {
-        const v = (await read.versionsOfRun(ok.id)).find((x) => x.objectName === name);
-        if (v !== undefined) this.lastSuccess.set(name, v);
-      }
-    }
-    for (const run of await read.listRuns({ statuses: [...NON_FINAL] })) this.trackRun(run);
+    for (const stored of objects) this.setObject(stored);
+    for (const pin of pins) this.setPin(pin);
+    for (const v of latest) this.latest.set(v.objectName, v);
+    for (const run of latestRuns) this.latestRun.set(run.job, run);
+    for (const [name, v] of successes) this.lastSuccess.set(name, v);
+    for (const run of active) this.trackRun(run);
     this.relink();
   }
 
