@@ -11,6 +11,7 @@ import {
   type TaskStep,
 } from "@causeway/core";
 import { RunnerGroup } from "./console.js";
+import { isSystemError } from "./file-errors.js";
 import { hasContainerEngine, NO_CONTAINER_ENGINE } from "./container.js";
 import { checkoutRepository, localRepositoryPath } from "./git.js";
 import { compileRunnerOptions, type CompiledRunnerOptions, type EmbeddedRunnerOptions } from "./options.js";
@@ -221,7 +222,7 @@ class RunExecution implements EmbeddedExecution {
 
     if (this.#stop !== undefined) throw new Error(this.#stop.reason);
     let planned: Prepared["tasks"] = [];
-    const root = createWorkspace(this.#opts.workDir, spec, (at) => {
+    const root = this.#createWorkspace((at) => {
       const runEnv = runEnvironment(spec, at, this.#opts.env, SHIPCTL_DIR);
       planned = tasks.map((task) => ({
         task,
@@ -277,6 +278,16 @@ class RunExecution implements EmbeddedExecution {
       if (failed !== undefined) throw failed.reason;
     }
     return { paths, tasks: planned, previous };
+  }
+
+  /** Lays out the workspace; a file that cannot be written is said as such (a full disk). */
+  #createWorkspace(scriptsFor: (root: string) => readonly string[]): string {
+    try {
+      return createWorkspace(this.#opts.workDir, this.#spec, scriptsFor, this.#opts.workspaceFs);
+    } catch (error) {
+      if (!isSystemError(error)) throw error;
+      throw new Error(`cannot create the workspace: ${error.message}`, { cause: error });
+    }
   }
 
   /** Fills a dependency's data dir (created with the workspace) and describes it. */

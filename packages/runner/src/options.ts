@@ -1,6 +1,7 @@
 import { CausewayError } from "@causeway/core";
 import { resolve } from "node:path";
 import type { BlobStore } from "@causeway/core";
+import { NODE_WORKSPACE_FS, type WorkspaceFs } from "./workspace.js";
 
 /** Options of `createEmbeddedRunner`. */
 export interface EmbeddedRunnerOptions {
@@ -25,6 +26,11 @@ export interface EmbeddedRunnerOptions {
    * this process never forks; false spawns each task directly from Node.
    */
   readonly launcher?: boolean;
+  /**
+   * The file calls that lay out a workspace's skeleton (default: the local disk's). Tests pass
+   * calls that fail like a full disk; a failure ends the run `error`, naming the file.
+   */
+  readonly workspaceFs?: WorkspaceFs;
 }
 
 /** Options after defaults and checks; frozen. */
@@ -36,6 +42,7 @@ export interface CompiledRunnerOptions {
   readonly keepWorkspaces: boolean;
   readonly env: Readonly<Record<string, string>>;
   readonly launcher: boolean;
+  readonly workspaceFs: WorkspaceFs;
 }
 
 /** The PATH of tasks when no base environment is given. */
@@ -92,6 +99,7 @@ export function compileRunnerOptions(options: EmbeddedRunnerOptions): CompiledRu
     cancelGraceMs: grace,
     keepWorkspaces: options.keepWorkspaces ?? false,
     launcher: options.launcher ?? true,
+    workspaceFs: options.workspaceFs ?? NODE_WORKSPACE_FS,
     env: Object.freeze(env),
   });
 }

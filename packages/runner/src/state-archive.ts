@@ -4,6 +4,7 @@ import { mkdir, open } from "node:fs/promises";
 import { resolve, sep } from "node:path";
 import type { BlobStore } from "@causeway/core";
 import { FILE_CONCURRENCY, mapLimit } from "./concurrency.js";
+import { withPath } from "./file-errors.js";
 
 /**
  * State archives: a set of files (job state, a state resource) saved in a BlobStore. Each
@@ -233,6 +234,8 @@ export async function restoreManifest(blobs: BlobStore, manifest: ArchiveManifes
       await fh.writeFile(bytes);
       // open's mode is filtered by the umask: set the recorded bits exactly.
       await fh.chmod(entry.mode);
+    } catch (error) {
+      throw withPath(error, full);
     } finally {
       await fh.close();
     }

@@ -3,6 +3,7 @@ import { mkdirSync, renameSync, rmSync, writeFileSync } from "node:fs";
 import { rm } from "node:fs/promises";
 import { randomBytes } from "node:crypto";
 import type { DependencySpec, RunSpec } from "@causeway/core";
+import { withPath } from "./file-errors.js";
 
 /**
  * The workspace of a run (`$JOB_PATH`, design §4, shippable.md §8.1):
@@ -61,6 +62,18 @@ export function checkDirName(what: string, name: string): void {
   }
 }
 
+/** The file calls that lay out a workspace's skeleton: the runner's option, where tests inject faults. */
+export interface WorkspaceFs {
+  mkdir(path: string): void;
+  writeFile(path: string, data: string, mode?: number): void;
+}
+
+/** The workspace calls of the local disk. */
+export const NODE_WORKSPACE_FS: WorkspaceFs = {
+  mkdir: (path) => mkdirSync(path),
+  writeFile: (path, data, mode) => writeFileSync(path, data, mode === undefined ? undefined : { mode }),
+};
+
 /**
  * Creates the skeleton of a run's workspace: the root `<workDir>/<runId>-<attempt>` (or
  * `<runId>-<attempt>-<random>` when that exists: a second execution of an attempt never reuses
@@ -70,29 +83,34 @@ export function checkDirName(what: string, name: string): void {
  * dozen metadata calls on tiny files, made synchronously: workspaces live on tmpfs by default,
  * where a call costs microseconds, less than a promise and thread-pool round trip (measured on
  * the 1,000-job DAG: the async version cost more event-loop time). On a disk work directory
- * they block longer. Returns the root; a workspace whose creation failed is removed.
+ * they block longer. Returns the root; a workspace whose creation failed is removed. A failed
+ * call's error names its path (`ENOSPC: no space left on device, write '<root>/message.json'`).
  */
 export function createWorkspace(
   workDir: string,
   spec: RunSpec,
   scriptsFor: (root: string) => readonly string[],
+  fs: WorkspaceFs = NODE_WORKSPACE_FS,
 ): string {
-  const root = createRoot(workDir, spec.run.id, spec.run.attempt);
+  const mkdir = (path: string): void => named(path, () => fs.mkdir(path));
+  const writeFile = (path: string, data: string, mode?: number): void =>
+    named(path, () => fs.writeFile(path, data, mode));
+  const root = createRoot(workDir, spec.run.id, spec.run.attempt, mkdir);
   try {
     const scripts = scriptsFor(root);
-    for (const d of LAYOUT_DIRS) mkdirSync(`${root}/${d}`);
+    for (const d of LAYOUT_DIRS) mkdir(`${root}/${d}`);
     for (const op of ["IN", "OUT"] as const) {
-      if (spec.dependencies.some((dep) => dep.operation === op)) mkdirSync(`${root}/${op}`);
+      if (spec.dependencies.some((dep) => dep.operation === op)) mkdir(`${root}/${op}`);
     }
-    if (spec.job.integrations.length > 0) mkdirSync(`${root}/integrations`);
-    writeFileSync(`${root}/message.json`, runMessage(spec));
+    if (spec.job.integrations.length > 0) mkdir(`${root}/integrations`);
+    writeFile(`${root}/message.json`, runMessage(spec));
     // The scripts hold the tasks' environment (secret parameters included): owner-only.
-    scripts.forEach((text, i) => writeFileSync(`${root}/scripts/task-${i + 1}.sh`, text, { mode: 0o600 }));
+    scripts.forEach((text, i) => writeFile(`${root}/scripts/task-${i + 1}.sh`, text, 0o600));
     for (const dep of spec.dependencies) {
       const { path, dataDir } = dependencyPaths(root, dep);
-      mkdirSync(path);
-      mkdirSync(dataDir);
-      writeFileSync(`${path}/version.json`, versionJson(dep));
+      mkdir(path);
+      mkdir(dataDir);
+      writeFile(`${path}/version.json`, versionJson(dep));
     }
   } catch (error) {
     // A half-made workspace is nobody's: remove it before reporting.
@@ -102,12 +120,20 @@ export function createWorkspace(
   return root;
 }
 
-function createRoot(workDir: string, runId: number, attempt: number): string {
+function named(path: string, call: () => void): void {
+  try {
+    call();
+  } catch (error) {
+    throw withPath(error, path);
+  }
+}
+
+function createRoot(workDir: string, runId: number, attempt: number, mkdir: (path: string) => void): string {
   const first = `${workDir}/${runId}-${attempt}`;
   for (let tries = 0; ; tries++) {
     const root = tries === 0 ? first : `${first}-${randomBytes(4).toString("hex")}`;
     try {
-      mkdirSync(root);
+      mkdir(root);
       return root;
     } catch (error) {
       const code = (error as NodeJS.ErrnoException).code;
