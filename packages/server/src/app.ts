@@ -35,7 +35,7 @@ import {
 } from "./mapping.js";
 import { resolveRelativeSources } from "./relative-sources.js";
 import { BODY_LIMITS, intParam, readBody, runIdParam } from "./request.js";
-import { currentRun, eventsRoute, logStreamRoute } from "./streams.js";
+import { currentRun, eventsRoute, logExpected, logStreamRoute } from "./streams.js";
 
 /** The prefix of every route. */
 export const API_PREFIX = "/api/v1";
@@ -144,7 +144,7 @@ export function buildApp(deps: AppDeps): Hono<AppEnv> {
     }) as number;
     // The status before the bytes: a final status means the bytes read next are the whole rest.
     const run = await currentRun(deps, id);
-    const bytes = await deps.logs.read(id, offset);
+    const bytes = await deps.logs.read(id, offset, { expected: logExpected(run) });
     return c.body(bytes as Uint8Array<ArrayBuffer>, 200, {
       "Content-Type": "text/plain; charset=utf-8",
       "X-Next-Offset": String(offset + bytes.byteLength),

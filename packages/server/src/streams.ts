@@ -20,6 +20,15 @@ export async function currentRun(deps: AppDeps, id: number): Promise<Run> {
   return run;
 }
 
+/**
+ * Whether a run's console log must exist: the run was executed (it was processing) and is over.
+ * Runs that never started (cancelled while queued, skipped) have none; a processing run's log is
+ * created as it starts, and one lost meanwhile ends the run `error` (see the engine).
+ */
+export function logExpected(run: Run): boolean {
+  return isFinal(run.status) && run.status !== "skipped" && run.startedAt !== null;
+}
+
 function resumePoint(c: Context<AppEnv>, queryName: string): number | undefined {
   const header = c.req.header("last-event-id");
   if (header !== undefined && header !== "")
@@ -105,7 +114,9 @@ function send(stream: SSEStreamingApi, event: EngineEvent): Promise<void> {
  */
 export async function logStreamRoute(c: Context<AppEnv>, deps: AppDeps, id: number): Promise<Response> {
   let offset = resumePoint(c, "offset") ?? 0;
-  await currentRun(deps, id);
+  const first = await currentRun(deps, id);
+  // A lost log answers LOG_NOT_FOUND before the stream starts (read at the end: no bytes).
+  if (logExpected(first)) await deps.logs.read(id, Number.MAX_SAFE_INTEGER, { expected: true });
   return streamSSE(c, async (stream) => {
     const wake = new Wakeup();
     const unwatch = isLogFeed(deps.logs) ? deps.logs.watch(id, () => wake.wake()) : () => undefined;
