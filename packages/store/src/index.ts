@@ -4,3 +4,4 @@ export { acquireDataDirLock, LOCK_FILE } from "./data-dir-lock.js";
 export type { DataDirLock } from "./data-dir-lock.js";
 export { FileBlobStore } from "./blob-store.js";
 export { FileLogStore } from "./log-store.js";
+export { fileError, sqliteError } from "./disk-errors.js";

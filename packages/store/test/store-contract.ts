@@ -682,5 +682,31 @@ export function describeLogStoreContract(name: string, makeLogs: () => Promise<L
       expect(text(await logs.read(3))).toBe("three");
       expect(text(await logs.read(4))).toBe("four");
     });
+
+    it("creates a log empty, once: an expected log that was created reads empty, not as lost", async () => {
+      await logs.create(5);
+      expect(await logs.read(5, 0, { expected: true })).toEqual(new Uint8Array(0));
+      await logs.append(5, bytes("kept"));
+      await logs.create(5);
+      expect(text(await logs.read(5, 0, { expected: true }))).toBe("kept");
+      await logs.close(5, 4);
+      expect(text(await logs.read(5))).toBe("kept");
+    });
+
+    it("answers LOG_NOT_FOUND for an expected log that does not exist, and reads it as empty otherwise", async () => {
+      await expect(logs.read(6, 0, { expected: true })).rejects.toEqual(
+        expect.objectContaining({ code: "LOG_NOT_FOUND" }),
+      );
+      expect(await logs.read(6, 0, { expected: false })).toEqual(new Uint8Array(0));
+    });
+
+    it("closes a log only when it holds every byte written to it, else LOG_NOT_FOUND", async () => {
+      await logs.create(7);
+      await logs.append(7, bytes("0123456789"));
+      await expect(logs.close(7, 11)).rejects.toEqual(expect.objectContaining({ code: "LOG_NOT_FOUND" }));
+      await logs.create(8);
+      await logs.append(8, bytes("0123456789"));
+      await logs.close(8, 10);
+    });
   });
 }
