@@ -56,7 +56,7 @@ function appendsFail(inner: LogStore, fault: Fault, root: string): LogStore {
     append: (runId, chunk) => {
       if (!fault.on) return inner.append(runId, chunk);
       fault.failures++;
-      return Promise.reject(fileError(enospc(), join(root, `${runId}.log`)) as Error);
+      return Promise.reject(fileError(enospc(), join(root, `${runId}.log`)));
     },
     read: (runId, offset, options) => inner.read(runId, offset, options),
     size: (runId) => inner.size(runId),

@@ -28,3 +28,4 @@ export {
 export { MARKERS, markerText } from "./console.js";
 export { UNSUPPORTED_REPOSITORY } from "./git.js";
 export { NO_CONTAINER_ENGINE } from "./container.js";
+export { NODE_WORKSPACE_FS, type WorkspaceFs } from "./workspace.js";

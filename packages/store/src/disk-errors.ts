@@ -23,7 +23,7 @@ function fullHint(path: string): string {
  * left on device, write`), with the path added when the call did not carry it (a write on an
  * open handle does not).
  */
-export function fileError(error: unknown, path: string): unknown {
+export function fileError<E>(error: E, path: string): E | CausewayError {
   if (error instanceof CausewayError) return error;
   const e = error as Partial<NodeJS.ErrnoException> | null;
   if (e === null || typeof e !== "object" || typeof e.code !== "string" || !/^E[A-Z0-9]+$/.test(e.code)) {
@@ -38,7 +38,7 @@ export function fileError(error: unknown, path: string): unknown {
 }
 
 /** A failed SQLite call on the database `path` as a catalog error (`SQLITE_FULL` is a full disk). */
-export function sqliteError(error: unknown, path: string): unknown {
+export function sqliteError<E>(error: E, path: string): E | CausewayError {
   if (error instanceof CausewayError) return error;
   const code = (error as { code?: unknown } | null)?.code;
   if (typeof code !== "string") return error;

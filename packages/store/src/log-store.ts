@@ -49,8 +49,7 @@ export class FileLogStore implements LogStore {
       return Promise.resolve();
     } catch (error) {
       this.#close(runId);
-      const failed = fileError(error, this.#path(runId));
-      return Promise.reject(failed instanceof Error ? failed : new Error(String(failed)));
+      return Promise.reject(asError(fileError(error, this.#path(runId))));
     }
   }
 
@@ -118,7 +117,7 @@ export class FileLogStore implements LogStore {
     try {
       now = statSync(path, { throwIfNoEntry: false });
     } catch (error) {
-      return Promise.reject(fileError(error, path) as Error);
+      return Promise.reject(asError(fileError(error, path)));
     }
     let lost: string | undefined;
     if (now === undefined) lost = `the log ${path} was deleted while the run wrote it`;
@@ -189,6 +188,10 @@ export class FileLogStore implements LogStore {
     });
     return result;
   }
+}
+
+function asError(error: unknown): Error {
+  return error instanceof Error ? error : new Error(String(error));
 }
 
 function lostLog(runId: number): string {
