@@ -1,3 +1,4 @@
+import { statfsSync } from "node:fs";
 import { performance } from "node:perf_hooks";
 import { constants as osConstants } from "node:os";
 import {
@@ -88,6 +89,8 @@ interface Outcome {
   readonly exitCode: number | null;
   /** A task process was started: the state directory is the run's to save. */
   readonly ranTasks: boolean;
+  /** The work directory was full when a task failed: nothing the run left is trusted. */
+  readonly workDirFull?: boolean;
 }
 
 type Stop = { readonly status: "cancelled" | "timeout"; readonly reason: string };
@@ -365,12 +368,20 @@ class RunExecution implements EmbeddedExecution {
       exitCode = exit.code ?? 128 + (exit.signal === null ? 0 : (osConstants.signals[exit.signal] ?? 0));
       if (this.#stop !== undefined) break;
       if (exitCode !== 0) {
-        return {
-          status: "failure",
-          reason: `task ${JSON.stringify(task.name)} failed with exit code ${exitCode}`,
-          exitCode,
-          ranTasks,
-        };
+        const failed = `task ${JSON.stringify(task.name)} failed with exit code ${exitCode}`;
+        // On a full work directory the task's own writes failed, and so did its console (its
+        // output file is there too): the run cannot be trusted, and the reason must say why.
+        const free = freeBytes(this.#opts.workDir);
+        if (free !== undefined && free < FULL_BELOW_BYTES) {
+          return {
+            status: "error",
+            reason: `${failed}; the work directory ${this.#opts.workDir} is full (${free} bytes left): the task's files and console may be incomplete`,
+            exitCode,
+            ranTasks,
+            workDirFull: true,
+          };
+        }
+        return { status: "failure", reason: failed, exitCode, ranTasks };
       }
     }
     return { status: "success", reason: null, exitCode, ranTasks };
@@ -393,7 +404,9 @@ class RunExecution implements EmbeddedExecution {
     };
     let failed = false;
     const root = this.#root;
-    if (root !== undefined && outcome.ranTasks) {
+    if (outcome.workDirFull === true) {
+      cleanup.line("state: not saved (the work directory is full); the previous state is carried forward");
+    } else if (root !== undefined && outcome.ranTasks) {
       try {
         const collected = await collectResults({
           root,
@@ -416,6 +429,8 @@ class RunExecution implements EmbeddedExecution {
       if (this.#opts.keepWorkspaces) cleanup.line(`workspace kept: ${root}`);
       else {
         this.#remover.remove(root);
+        // A full work directory gets its space back before the next run is given it.
+        if (outcome.workDirFull === true) await this.#remover.idle();
         cleanup.line("workspace removed");
       }
     }
@@ -435,6 +450,20 @@ function mentionsPid(job: RunSpec["job"], task: PlannedTask, first: boolean): bo
   const h = job.hooks;
   const texts = [task.lines, first ? h.on_start.script : [], h.on_success.script, h.on_failure.script, h.always.script];
   return texts.some((lines) => lines.some((line) => line.includes("$$") || line.includes("PPID")));
+}
+
+/** Below this many free bytes, a work directory is full: a task's writes and console fail. */
+const FULL_BELOW_BYTES = 64 * 1024;
+
+/** The bytes this process may still write on `dir`'s file system, or undefined when unknown. */
+function freeBytes(dir: string): number | undefined {
+  try {
+    const fs = statfsSync(dir);
+    // root may use the blocks reserved for it; others may not.
+    return (process.getuid?.() === 0 ? fs.bfree : fs.bavail) * fs.bsize;
+  } catch {
+    return undefined;
+  }
 }
 
 function ms(t0: number): string {

@@ -4,6 +4,7 @@ import {
   compileRunnerOptions,
   DEFAULT_CANCEL_GRACE_MS,
   DEFAULT_PATH,
+  NODE_WORKSPACE_FS,
   passthroughEnv,
   type EmbeddedRunnerOptions,
 } from "../src/index.js";
@@ -21,6 +22,7 @@ describe("runner options", () => {
       keepWorkspaces: false,
       launcher: true,
       env: { PATH: DEFAULT_PATH },
+      workspaceFs: NODE_WORKSPACE_FS,
     });
     expect(Object.isFrozen(compiled)).toBe(true);
     expect(Object.isFrozen(compiled.env)).toBe(true);

@@ -20,6 +20,7 @@ import { SKIP_SMALL_DISK, SMALL_DISK_UNAVAILABLE, SmallDisk } from "./small-disk
 //
 //   writer: waits for its gate, prints ~350 KB, writes ~350 KB of state
 //   second: prints one line (one runner slot: it waits while writer runs)
+//   hog:    writes 8 MiB of state (more than the small work directory holds)
 
 const FINAL = ["success", "failure", "cancelled", "error", "timeout", "lost", "skipped"];
 
@@ -43,6 +44,13 @@ function line(gate: string): { path: string; text: string }[] {
               - TASK:
                   script:
                     - echo second ran
+          - name: hog
+            type: runSh
+            steps:
+              - TASK:
+                  name: fill
+                  script:
+                    - head -c 8388608 /dev/zero > "$JOB_STATE/huge.bin"
       `,
     },
   ];
@@ -423,6 +431,21 @@ describe.skipIf(SKIP_SMALL_DISK)(
         ),
       );
       disk.free();
+      expect((await final(api, (await trigger(api, "second")).id)).status).toBe("success");
+    });
+
+    it("a task that fills the work directory: the run ends error saying so, keeps the previous state, and the next run works", async () => {
+      const workDir = join((workDisk as SmallDisk).dir, "work");
+      const run = await trigger(api, "hog");
+      const ended = await final(api, run.id);
+      expect(ended.status).toBe("error");
+      expect(ended.statusReason).toMatch(
+        new RegExp(
+          `^task "fill" failed with exit code 1; the work directory ${workDir} is full \\(\\d+ bytes left\\): the task's files and console may be incomplete$`,
+        ),
+      );
+      const state = await json<{ stateSha: string | null }>(api, "GET", "/jobs/hog/state");
+      expect(state.body.stateSha).toBeNull();
       expect((await final(api, (await trigger(api, "second")).id)).status).toBe("success");
     });
 
