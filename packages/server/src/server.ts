@@ -8,7 +8,7 @@ import { CausewayError, loadPipelineDirectory } from "@causeway/core";
 import { Engine } from "@causeway/engine";
 import { ServerInfoSchema, type ServerInfo } from "@causeway/protocol";
 import { createEmbeddedRunner, DEFAULT_PATH } from "@causeway/runner";
-import { openSqliteStore, type SqliteStores } from "@causeway/store";
+import { fileError, openSqliteStore, type SqliteStores } from "@causeway/store";
 import { API_PREFIX, buildApp } from "./app.js";
 import { applyLine, diagnosticLines } from "./apply-lines.js";
 import { startGitPoller, type GitPoller } from "./git-poller.js";
@@ -136,7 +136,9 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
     gate.open(app.fetch);
 
     const infoPath = join(stores.dataDir, SERVER_INFO_FILE);
-    await writeServerInfo(infoPath, { url, token, pid: process.pid });
+    await writeServerInfo(infoPath, { url, token, pid: process.pid }).catch((error: unknown) => {
+      throw fileError(error, infoPath);
+    });
     cleanups.push(() => removeServerInfo(infoPath, token));
 
     if (applier !== undefined && opts.watch && opts.dir !== undefined) {

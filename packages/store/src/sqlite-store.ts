@@ -6,8 +6,8 @@ import { AsyncLocalStorage } from "node:async_hooks";
 import { statfsSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { FileBlobStore } from "./blob-store.js";
-import { sqliteError } from "./disk-errors.js";
-import { acquireDataDirLock, type DataDirLock } from "./data-dir-lock.js";
+import { fileError, sqliteError } from "./disk-errors.js";
+import { acquireDataDirLock, LOCK_FILE, type DataDirLock } from "./data-dir-lock.js";
 import { FileLogStore } from "./log-store.js";
 import { migrateToLatest } from "./migrations/index.js";
 import type { CausewayDatabase } from "./schema.js";
@@ -75,7 +75,13 @@ export const DATABASE_FILE = "causeway.db";
  */
 export async function openSqliteStore(options: SqliteStoreOptions = {}): Promise<SqliteStores> {
   const config = compileSqliteStoreOptions(options);
-  const lock = acquireDataDirLock(config.dataDir);
+  let lock: DataDirLock;
+  try {
+    lock = acquireDataDirLock(config.dataDir);
+  } catch (error) {
+    // A full disk is met first here, writing the lock: say so, and where.
+    throw fileError(error, join(config.dataDir, LOCK_FILE));
+  }
   let sqlite: BetterSqlite3.Database | undefined;
   try {
     refuseNetworkFilesystem(config.dataDir);
