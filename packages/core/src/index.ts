@@ -22,4 +22,5 @@ export * from "./engine/env.js";
 export * from "./engine/runner-port.js";
 export * from "./errors.js";
 export * from "./display/display.js";
+export * from "./json-limits.js";
 export * from "./console/console-parse.js";
