@@ -5,6 +5,9 @@ import { CausewayError, isCausewayError } from "@causeway/core";
 import { z } from "zod";
 import { createLogger, LOG_FORMATS, type LogFormat, type Logger } from "./logger.js";
 
+/** How many event and log streams a server holds open at once, by default. */
+export const DEFAULT_MAX_STREAMS = 200;
+
 /** The default port of the server. */
 export const DEFAULT_PORT = 4810;
 /** The default bind address: the embedded server is local unless asked otherwise (design §6). */
@@ -45,6 +48,8 @@ const ServerOptionsSchema = z.strictObject({
   env: z.record(z.string(), z.string()).optional(),
   /** SSE heartbeat period. */
   heartbeatMs: z.number().int().min(10).default(15_000),
+  /** Event and log streams (SSE) held open at once; one more answers TOO_MANY_STREAMS. */
+  maxStreams: z.number().int().min(1).max(100_000).default(DEFAULT_MAX_STREAMS),
   /** Time between SIGTERM and SIGKILL when a run is cancelled (runner default 10 s). */
   cancelGraceMs: z.number().int().min(0).optional(),
   /** `text`: one readable line per event; `json`: one JSON object per line (pino). */
@@ -74,6 +79,7 @@ export interface CompiledServerOptions {
   readonly watchDebounceMs: number;
   readonly env: Readonly<Record<string, string>> | undefined;
   readonly heartbeatMs: number;
+  readonly maxStreams: number;
   readonly cancelGraceMs: number | undefined;
   readonly logFormat: LogFormat;
   readonly logger: Logger;
@@ -118,6 +124,7 @@ export function compileServerOptions(options: ServerOptions = {}): CompiledServe
     watchDebounceMs: o.watchDebounceMs,
     env: o.env === undefined ? undefined : Object.freeze({ ...o.env }),
     heartbeatMs: o.heartbeatMs,
+    maxStreams: o.maxStreams,
     cancelGraceMs: o.cancelGraceMs,
     logFormat: o.logFormat,
     logger: o.logger ?? createLogger({ format: o.logFormat, color: o.color }),

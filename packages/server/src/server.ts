@@ -128,6 +128,7 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
       logger,
       signal: shutdown.signal,
       heartbeatMs: opts.heartbeatMs,
+      maxStreams: opts.maxStreams,
     });
     // On stop, requests end before the engine and the store do.
     cleanups.push(stopServing);
