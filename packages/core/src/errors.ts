@@ -46,7 +46,11 @@ export const ERROR_CODES = {
   DATA_DIR_LOCKED: { kind: "operational", status: 503, title: "Another server uses this data directory" },
   CANNOT_LISTEN: { kind: "operational", status: 503, title: "The server cannot listen on its address and port" },
   SERVER_UNREACHABLE: { kind: "operational", status: 503, title: "The CLI cannot reach the server" },
-  TOO_MANY_STREAMS: { kind: "operational", status: 503, title: "The server holds as many event and log streams as it may" },
+  TOO_MANY_STREAMS: {
+    kind: "operational",
+    status: 503,
+    title: "The server holds as many event and log streams as it may",
+  },
   // The store
   STORE_MIGRATION_FAILED: { kind: "operational", status: 503, title: "The database cannot be brought to this schema" },
   STORE_UNSUITABLE_FILESYSTEM: {
