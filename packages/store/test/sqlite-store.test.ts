@@ -8,7 +8,7 @@ import {
   type SqliteStores,
 } from "@causeway/store";
 import BetterSqlite3 from "better-sqlite3";
-import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
+import { chmodSync, existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
@@ -190,6 +190,57 @@ describe("the SQLite data directory", () => {
     opened = await openSqliteStore({ dataDir });
     const [run] = await opened.store.read.listRuns({ job: "deploy" });
     expect(run).toMatchObject({ params: { TOKEN: "old" }, secretParams: [] });
+  });
+
+  it("makes the data directory and everything in it owner-only, whatever the umask", async () => {
+    const umask = process.umask(0);
+    try {
+      opened = await openSqliteStore({ dataDir });
+      await opened.store.read.insertRun({
+        job: "build",
+        status: "queued",
+        statusReason: null,
+        trigger: { kind: "manual", by: "alice" },
+        flow: "f",
+        inputs: [],
+        params: {},
+        secretParams: [],
+        priority: 1,
+        attempt: 1,
+        rerunOf: null,
+      });
+      await opened.logs.append(1, new TextEncoder().encode("log line\n"));
+      await opened.blobs.put(new TextEncoder().encode("state file"));
+    } finally {
+      process.umask(umask);
+    }
+    const modes = readdirSync(dataDir, { recursive: true, withFileTypes: true }).map((entry) => {
+      const path = join(entry.parentPath, entry.name);
+      return [path.slice(dataDir.length + 1), statSync(path).mode & 0o777] as const;
+    });
+    expect(modes.map(([path]) => path)).toEqual(
+      expect.arrayContaining([
+        "causeway.db",
+        "causeway.db-wal",
+        "causeway.db-shm",
+        "server.lock",
+        "logs/1.log",
+        "blobs",
+      ]),
+    );
+    for (const [path, mode] of modes) {
+      expect([path, mode]).toEqual([path, statSync(join(dataDir, path)).isDirectory() ? 0o700 : 0o600]);
+    }
+    expect(statSync(dataDir).mode & 0o777).toBe(0o700);
+  });
+
+  it("makes the database files of an older, world-readable data directory owner-only when it opens them", async () => {
+    await (await openSqliteStore({ dataDir })).store.close();
+    chmodSync(join(dataDir, "causeway.db"), 0o644);
+    opened = await openSqliteStore({ dataDir });
+    for (const file of ["causeway.db", "causeway.db-wal", "causeway.db-shm"]) {
+      expect([file, statSync(join(dataDir, file)).mode & 0o777]).toEqual([file, 0o600]);
+    }
   });
 
   it("knows network file systems by their statfs type", () => {
