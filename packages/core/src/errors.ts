@@ -51,6 +51,7 @@ export const ERROR_CODES = {
   },
   CANNOT_LISTEN: { kind: "operational", status: 503, title: "The server cannot listen on its address and port" },
   SERVER_UNREACHABLE: { kind: "operational", status: 503, title: "The CLI cannot reach the server" },
+  TOKEN_INVALID: { kind: "user", status: 400, exit: 2, title: "The API token holds characters a request cannot carry" },
   // The store
   STORE_MIGRATION_FAILED: { kind: "operational", status: 503, title: "The database cannot be brought to this schema" },
   STORE_UNSUITABLE_FILESYSTEM: {
