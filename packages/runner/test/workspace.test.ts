@@ -390,6 +390,19 @@ describe("environment", () => {
     expect(await filesHolding(`${dir}/${spec.run.id}-1`, "s3cr3t")).toEqual([]);
   });
 
+  it("sets a secret parameter whose value is empty, as empty", async () => {
+    const { run } = testRunner(dir);
+    const job = {
+      ...SECRET_JOB,
+      steps: SECRET_JOB.steps.map((s) =>
+        s.kind === "TASK" ? { ...s, script: ['echo "set=${TOKEN+yes} len=${#TOKEN}"'] } : s,
+      ),
+    };
+    const { result, rec } = await run(makeSpec(job, { params: { TOKEN: "" } }));
+    expect(result.status).toBe("success");
+    expect(rec.outputLines).toEqual(["set=yes len=0"]);
+  });
+
   it("lets a task's own env replace a secret parameter, which is then no secret in that task", async () => {
     const { run } = testRunner(dir, { keepWorkspaces: true });
     const job = {
