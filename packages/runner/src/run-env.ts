@@ -74,7 +74,7 @@ export function taskEnvironment(runEnv: Readonly<Record<string, string>>, task: 
 /** A task's environment, split by where it may be written. */
 export interface SplitEnvironment {
   /** What the task's script may hold (its `export` line). */
-  readonly open: Record<string, string>;
+  readonly open: Readonly<Record<string, string>>;
   /** The values of secret parameters: given to the task's process only, never to a file. */
   readonly secret: Record<string, string>;
 }
@@ -85,9 +85,12 @@ export interface SplitEnvironment {
  * `open`. A secret parameter whose variable the task's own `env` replaced is no secret there.
  */
 export function splitSecrets(env: Readonly<Record<string, string>>, spec: RunSpec): SplitEnvironment {
+  const names = specSecrets(spec);
+  // Most runs have no secret: no copy of the environment for them.
+  if (names.size === 0) return { open: env, secret: {} };
   const open: Record<string, string> = { ...env };
   const secret: Record<string, string> = {};
-  for (const name of specSecrets(spec)) {
+  for (const name of names) {
     const value = spec.params[name];
     if (value !== undefined && open[name] === value) {
       secret[name] = value;
