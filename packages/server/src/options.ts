@@ -1,6 +1,4 @@
-import { createHash } from "node:crypto";
-import { accessSync, constants, statSync } from "node:fs";
-import { join, resolve } from "node:path";
+import { resolve } from "node:path";
 import { CausewayError, isCausewayError } from "@causeway/core";
 import { z } from "zod";
 import { createLogger, LOG_FORMATS, type LogFormat, type Logger } from "./logger.js";
@@ -29,10 +27,10 @@ const ServerOptionsSchema = z.strictObject({
   /** Default `<cwd>/.causeway`. */
   dataDir: z.string().min(1).optional(),
   /**
-   * Where the embedded runner makes run workspaces. Default: a directory on /dev/shm (tmpfs)
-   * when it is writable, else `<dataDir>/workspaces`. Workspaces are scratch space, deleted
-   * after each run; on tmpfs their dozens of metadata operations per run cost microseconds
-   * instead of up to a millisecond each on a busy disk.
+   * Where the embedded runner makes run workspaces. Default: a new directory on /dev/shm
+   * (tmpfs) when it is writable, else `<dataDir>/workspaces` (see work-dir.ts). Workspaces are
+   * scratch space, deleted after each run; on tmpfs their dozens of metadata operations per run
+   * cost microseconds instead of up to a millisecond each on a busy disk.
    */
   workDir: z.string().min(1).optional(),
   /** Base of relative paths (default: the process's working directory). */
@@ -72,7 +70,8 @@ export interface CompiledServerOptions {
   readonly port: number;
   readonly host: string;
   readonly dataDir: string;
-  readonly workDir: string;
+  /** The work directory the caller chose; undefined: the default (see work-dir.ts). */
+  readonly workDir: string | undefined;
   readonly slots: number | undefined;
   readonly pollIntervalMs: number;
   readonly watch: boolean;
@@ -117,7 +116,7 @@ export function compileServerOptions(options: ServerOptions = {}): CompiledServe
     port: o.port,
     host: o.host,
     dataDir: resolve(cwd, o.dataDir ?? ".causeway"),
-    workDir: o.workDir === undefined ? defaultWorkDir(resolve(cwd, o.dataDir ?? ".causeway")) : resolve(cwd, o.workDir),
+    workDir: o.workDir === undefined ? undefined : resolve(cwd, o.workDir),
     slots: o.slots,
     pollIntervalMs: o.pollIntervalMs,
     watch: o.watch,
@@ -129,16 +128,4 @@ export function compileServerOptions(options: ServerOptions = {}): CompiledServe
     logFormat: o.logFormat,
     logger: o.logger ?? createLogger({ format: o.logFormat, color: o.color }),
   });
-}
-
-/** tmpfs when available (one directory per data directory), else `<dataDir>/workspaces`. */
-export function defaultWorkDir(dataDir: string, shm = "/dev/shm"): string {
-  try {
-    accessSync(shm, constants.W_OK);
-    if (!statSync(shm).isDirectory()) throw new Error("not a directory");
-    const id = createHash("sha256").update(dataDir).digest("hex").slice(0, 12);
-    return `${shm}/causeway-${id}`;
-  } catch {
-    return join(dataDir, "workspaces");
-  }
 }
