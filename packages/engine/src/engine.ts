@@ -6,6 +6,7 @@ import {
   isEnvName,
   isFinal,
   runLabel,
+  secretParamsOf,
   type BlobStore,
   type Clock,
   type EngineEvent,
@@ -246,6 +247,8 @@ export class Engine {
         flow: original.flow,
         inputs: original.inputs,
         params: original.params,
+        // Secret then, secret now: the job's current definition may say otherwise.
+        secretParams: secretParamsOf(original.params, job.params, original.secretParams),
         priority: job.priority,
         attempt: 1,
         rerunOf: original.id,

@@ -34,8 +34,9 @@ import {
   toWhyJson,
 } from "./mapping.js";
 import { resolveRelativeSources } from "./relative-sources.js";
+import { DEFAULT_MAX_STREAMS } from "./options.js";
 import { BODY_LIMITS, intParam, readBody, runIdParam } from "./request.js";
-import { currentRun, eventsRoute, logExpected, logStreamRoute } from "./streams.js";
+import { currentRun, eventsRoute, logExpected, logStreamRoute, StreamRegistry } from "./streams.js";
 
 /** The prefix of every route. */
 export const API_PREFIX = "/api/v1";
@@ -53,6 +54,7 @@ export function buildApp(deps: AppDeps): Hono<AppEnv> {
   const runJson = (run: Run): RunJson => toRunJson(run, secretParams(engine, run.job));
   const logger = deps.logger ?? silentLogger;
   const load = deps.loadFiles ?? ((files: readonly SourceFile[]) => loadPipeline(files));
+  const streams = new StreamRegistry(deps.maxStreams ?? DEFAULT_MAX_STREAMS, deps.signal);
   const app = new Hono<AppEnv>();
   const api = new Hono<AppEnv>();
 
@@ -152,7 +154,7 @@ export function buildApp(deps: AppDeps): Hono<AppEnv> {
     });
   });
 
-  api.get("/runs/:id/logs/stream", (c) => logStreamRoute(c, deps, runIdParam(c)));
+  api.get("/runs/:id/logs/stream", (c) => logStreamRoute(c, deps, streams, runIdParam(c)));
 
   api.post("/runs/:id/cancel", async (c) => c.json(runJson(await engine.cancel(runIdParam(c)))));
   api.post("/runs/:id/rerun", async (c) => c.json(runJson(await engine.rerun(runIdParam(c), "api")), 201));
@@ -222,7 +224,7 @@ export function buildApp(deps: AppDeps): Hono<AppEnv> {
     });
   });
 
-  api.get("/events", (c) => eventsRoute(c, deps));
+  api.get("/events", (c) => eventsRoute(c, deps, streams));
 
   app.route(API_PREFIX, api);
   return app;

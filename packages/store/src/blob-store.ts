@@ -1,6 +1,7 @@
 import type { BlobStore } from "@causeway/core";
 import { createHash, randomUUID } from "node:crypto";
 import { mkdir, open, readFile, rename, stat, unlink } from "node:fs/promises";
+import { PRIVATE_DIR, PRIVATE_FILE } from "./modes.js";
 import { join } from "node:path";
 import { fileError } from "./disk-errors.js";
 
@@ -29,11 +30,12 @@ export class FileBlobStore implements BlobStore {
     try {
       if (await exists(path)) return sha;
       at = dir;
-      await mkdir(dir, { recursive: true });
+      await mkdir(dir, { recursive: true, mode: PRIVATE_DIR });
       const temp = join(dir, `.${sha}.${randomUUID()}.tmp`);
       at = temp;
       try {
-        const file = await open(temp, "wx");
+        // Owner-only: state files are the runs' (their own modes are kept in the manifest).
+        const file = await open(temp, "wx", PRIVATE_FILE);
         try {
           await file.writeFile(bytes);
           await file.sync();
