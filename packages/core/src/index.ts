@@ -23,3 +23,4 @@ export * from "./engine/runner-port.js";
 export * from "./errors.js";
 export * from "./display/display.js";
 export * from "./console/console-parse.js";
+export * from "./engine/apply-plan.js";
