@@ -77,12 +77,34 @@ describe("the SQLite data directory", () => {
     const peek = new BetterSqlite3(join(dataDir, "causeway.db"), { readonly: true });
     try {
       expect(peek.pragma("journal_mode", { simple: true })).toBe("wal");
-      expect(peek.prepare("SELECT name FROM kysely_migration ORDER BY name").pluck().all()).toEqual(["0001-initial"]);
+      expect(peek.prepare("SELECT name FROM kysely_migration ORDER BY name").pluck().all()).toEqual([
+        "0001-initial",
+        "0002-apply-history",
+      ]);
       const tables = peek.prepare("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name").pluck().all();
-      expect(tables).toEqual(expect.arrayContaining(["events", "explains", "objects", "pins", "runs", "versions"]));
+      expect(tables).toEqual(
+        expect.arrayContaining(["applies", "events", "explains", "objects", "pins", "runs", "versions"]),
+      );
     } finally {
       peek.close();
     }
+  });
+
+  it("adds the apply history to a database of the first schema, keeping its data", async () => {
+    opened = await openSqliteStore({ dataDir });
+    await opened.store.read.putObject({ name: "web", kind: "job", type: "runSh", definition: {}, consistent: true });
+    await opened.store.close();
+    opened = undefined;
+    // Back to what a build before the apply history left.
+    const db = new BetterSqlite3(join(dataDir, "causeway.db"));
+    try {
+      db.exec("DROP TABLE applies; DELETE FROM kysely_migration WHERE name = '0002-apply-history'");
+    } finally {
+      db.close();
+    }
+    opened = await openSqliteStore({ dataDir });
+    expect((await opened.store.read.getObject("web"))?.name).toBe("web");
+    expect(await opened.store.read.listApplies()).toEqual([]);
   });
 
   it("defaults to ./.causeway", () => {

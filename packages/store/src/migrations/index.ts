@@ -1,6 +1,7 @@
 import { CausewayError } from "@causeway/core";
 import { Migrator, type Kysely, type Migration } from "kysely";
 import { initial } from "./0001-initial.js";
+import { applyHistory } from "./0002-apply-history.js";
 
 /**
  * Every migration, in order. To change the schema, add `NNNN-what.ts` exporting a `Migration`
@@ -8,6 +9,7 @@ import { initial } from "./0001-initial.js";
  */
 export const MIGRATIONS: Readonly<Record<string, Migration>> = {
   "0001-initial": initial,
+  "0002-apply-history": applyHistory,
 };
 
 /**
