@@ -155,7 +155,8 @@ function assemble(
     diagnostics.push(reason);
   };
   for (const u of unread) refuse(u.path, u.reason);
-  const sorted = [...files].sort((a, b) => byString(a.path, b.path));
+  // A file both given and said to be unread stays unread.
+  const sorted = files.filter((f) => !refused.has(f.path)).sort((a, b) => byString(a.path, b.path));
   const read = checkCaps(sorted, limits, refuse);
   // Every templates file of the line, read or not: a pipeline file whose templates file was not
   // read cannot resolve its anchors, so it is refused rather than read without them.
