@@ -114,8 +114,8 @@ export function registerApply(program: Command, io: Io): void {
     });
 }
 
-type Located = Pick<ApplyResult["diagnostics"][number], "code" | "file" | "line" | "col">;
+type Located = Pick<ApplyResult["diagnostics"][number], "code" | "file" | "line" | "col" | "message">;
 
 function sameDiagnostic(a: Located, b: Located): boolean {
-  return a.code === b.code && a.file === b.file && a.line === b.line && a.col === b.col;
+  return a.code === b.code && a.file === b.file && a.line === b.line && a.col === b.col && a.message === b.message;
 }
