@@ -117,7 +117,10 @@ export function pipelineApplier(engine: Engine, dir: string, options: PipelineAp
     const line = applyLine(dir, load, report);
     logger.info(line.msg, line.fields);
     for (const refusal of refusalLines(load.refused)) logger.warn(refusal.msg, refusal.fields);
-    for (const detail of diagnosticLines(load.diagnostics)) logger.info(detail.msg, detail.fields);
+    // A refusal's reason is on its own line above: the other errors follow.
+    const reasons = new Set(load.refused.map((r) => r.reason));
+    const others = load.diagnostics.filter((d) => !reasons.has(d));
+    for (const detail of diagnosticLines(others)) logger.info(detail.msg, detail.fields);
   };
 
   return {
