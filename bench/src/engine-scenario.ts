@@ -4,7 +4,7 @@ import { join } from "node:path";
 import { loadPipeline } from "@causeway/core";
 import { Engine } from "@causeway/engine";
 import { createEmbeddedRunner, passthroughEnv } from "@causeway/runner";
-import { defaultWorkDir } from "@causeway/server";
+import { prepareWorkDir } from "@causeway/server";
 import { openSqliteStore } from "@causeway/store";
 import { dagLine, chainLine } from "./engine-lines.js";
 
@@ -16,11 +16,14 @@ const count = Number(countArg);
 const dir = await mkdtemp(join(tmpdir(), "causeway-bench-engine-"));
 const timesFile = join(dir, "times");
 await writeFile(timesFile, "");
+// The server's default work directory (a new one on tmpfs), removed at the end.
+let workDir: string | undefined;
 try {
   // The server's defaults: no nesting detection, workspaces on tmpfs when available.
   const stores = await openSqliteStore({ dataDir: join(dir, "data"), detectNestedCalls: false });
+  workDir = process.env.BENCH_WORK_DIR ?? prepareWorkDir({ dataDir: join(dir, "data") });
   const runner = createEmbeddedRunner({
-    workDir: process.env.BENCH_WORK_DIR ?? defaultWorkDir(join(dir, "data")),
+    workDir,
     blobs: stores.blobs,
     env: passthroughEnv(process.env),
   });
@@ -54,6 +57,8 @@ try {
   process.stdout.write(`${JSON.stringify(result)}\n`);
 } finally {
   await rm(dir, { recursive: true, force: true });
+  if (workDir !== undefined && process.env.BENCH_WORK_DIR === undefined)
+    await rm(workDir, { recursive: true, force: true });
 }
 
 // Each job of the chain writes "s <i> <EPOCHREALTIME>" first and "e <i> <EPOCHREALTIME>" last:

@@ -285,7 +285,11 @@ export class ApiClient {
     const qs = params.toString();
     const url = `${this.#base}${path}${qs === "" ? "" : `?${qs}`}`;
     const headers: Record<string, string> = { accept, ...extraHeaders };
-    if (this.target.token !== undefined) headers.authorization = `Bearer ${this.target.token}`;
+    if (this.target.token !== undefined) {
+      // fetch would refuse it with a TypeError that quotes the header, token included.
+      checkToken(this.target.token, this.target.tokenFrom);
+      headers.authorization = `Bearer ${this.target.token}`;
+    }
     if (body !== undefined) headers["content-type"] = "application/json";
     let res: Response;
     try {
@@ -322,6 +326,36 @@ export class ApiClient {
       `the server answered ${method} ${path} with HTTP ${res.status}${text === "" ? "" : `: ${text.slice(0, 200)}`}`,
     );
   }
+}
+
+/**
+ * Throws TOKEN_INVALID when `token` cannot be sent in an `Authorization` header (a line break, a
+ * space, a control character, anything outside printable ASCII), naming where it came from and
+ * what is wrong with it, never the token itself.
+ */
+export function checkToken(token: string, from: string | undefined): void {
+  const bad = [...token].find((c) => c < "!" || c > "~");
+  if (bad === undefined) return;
+  const what =
+    bad === "\n" || bad === "\r"
+      ? "a line break"
+      : bad === " " || bad === "\t"
+        ? "a space or a tab"
+        : bad < " " || bad === "\x7f"
+          ? "a control character"
+          : "a character outside printable ASCII";
+  const source =
+    from === undefined
+      ? "the API token"
+      : from.startsWith("-") || from === "CAUSEWAY_TOKEN"
+        ? `the API token of ${from}`
+        : `the API token in ${from}`;
+  throw new CausewayError("TOKEN_INVALID", `${source} cannot be sent: it holds ${what}`, {
+    hint:
+      from === "CAUSEWAY_TOKEN" || from === "--token"
+        ? `set it again without that character, or leave ${from} out to use the token of the server's server.json`
+        : "start the server again: it rewrites server.json",
+  });
 }
 
 function enc(segment: string): string {

@@ -119,6 +119,37 @@ describe("finding the server", () => {
     expect(fromEnv.err).toContain("the server's token is in server.json of its data directory");
   });
 
+  it.each([
+    ["--token", "a line break", "xyz\nzy", [] as string[], {}],
+    ["CAUSEWAY_TOKEN", "a line break", "xyzzy\r\n", [], {}],
+    ["CAUSEWAY_TOKEN", "a space or a tab", "xyz zy", [], {}],
+    ["CAUSEWAY_TOKEN", "a control character", "xyz\u0007zy", [], {}],
+    ["CAUSEWAY_TOKEN", "a character outside printable ASCII", "xyzzé", [], {}],
+  ])("refuses a token of %s holding %s with TOKEN_INVALID, without showing it", async (from, what, token) => {
+    const data = await dataDir(`bad-${from}-${what.length}`, { url: server.url, token: "good", pid: 1 });
+    const run = await runCausewayCli(
+      ["runs", "--data", data, ...(from === "--token" ? ["--token", token] : [])],
+      from === "CAUSEWAY_TOKEN" ? { env: { CAUSEWAY_TOKEN: token } } : {},
+    );
+    expect(run.code).toBe(2);
+    expect(run.err).toMatch(
+      new RegExp(`^error TOKEN_INVALID: the API token of ${from} cannot be sent: it holds ${what}\n`),
+    );
+    expect(run.err).not.toContain("xyz");
+    expect(server.received).toEqual([]);
+  });
+
+  it("refuses a server.json whose token cannot be sent, naming the file", async () => {
+    const data = await dataDir("bad-file-token", { url: server.url, token: "secret-value\n", pid: 1 });
+    const run = await runCausewayCli(["runs", "--data", data]);
+    expect(run.code).toBe(2);
+    expect(run.err).toContain(
+      `error TOKEN_INVALID: the API token in ${join(data, "server.json")} cannot be sent: it holds a line break`,
+    );
+    expect(run.err).not.toContain("secret-value");
+    expect(server.received).toEqual([]);
+  });
+
   it("names the server.json whose server does not answer", async () => {
     const port = await closedPort();
     const data = await dataDir("dead", { url: `http://127.0.0.1:${port}`, token: "t", pid: 1 });

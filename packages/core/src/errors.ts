@@ -44,8 +44,19 @@ export const ERROR_CODES = {
   // The server and the CLI's way to it
   SERVER_BAD_OPTIONS: { kind: "user", status: 400, exit: 2, title: "The server was given options it cannot use" },
   DATA_DIR_LOCKED: { kind: "operational", status: 503, title: "Another server uses this data directory" },
+  WORK_DIR_UNSAFE: {
+    kind: "operational",
+    status: 503,
+    title: "The work directory could be read or redirected by someone else",
+  },
   CANNOT_LISTEN: { kind: "operational", status: 503, title: "The server cannot listen on its address and port" },
   SERVER_UNREACHABLE: { kind: "operational", status: 503, title: "The CLI cannot reach the server" },
+  TOO_MANY_STREAMS: {
+    kind: "operational",
+    status: 503,
+    title: "The server holds as many event and log streams as it may",
+  },
+  TOKEN_INVALID: { kind: "user", status: 400, exit: 2, title: "The API token holds characters a request cannot carry" },
   // The store
   STORE_MIGRATION_FAILED: { kind: "operational", status: 503, title: "The database cannot be brought to this schema" },
   STORE_UNSUITABLE_FILESYSTEM: {

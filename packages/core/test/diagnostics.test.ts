@@ -845,4 +845,44 @@ describe("state resources", () => {
     const orphan = { ...unknown[0], code: "PIPELINE_ORPHAN_RESOURCE", subject: undefined } as Diagnostic;
     expect(groupDiagnostics([orphan, orphan]).map((g) => g.all.length)).toEqual([1, 1]);
   });
+
+  it("a name that starts with . or - is invalid: it could not be a path segment, a directory or an argument", () => {
+    const result = loadOne(yaml`
+      resources:
+        - name: ..
+          type: params
+          version: { a: 1 }
+        - name: .hidden
+          type: params
+          version: { a: 1 }
+      jobs:
+        - name: -rf
+          type: runSh
+          steps:
+            - IN: ..
+            - TASK:
+                - script: "true"
+        - name: _ok-1.2
+          type: runSh
+          steps:
+            - IN: .hidden
+            - TASK:
+                - script: "true"
+    `);
+    expect(withCode(result, "PIPELINE_INVALID_NAME").map((d) => [d.line, d.path, d.message])).toEqual([
+      [2, "resources[0].name", "name: must start with a letter, a digit or _"],
+      [5, "resources[1].name", "name: must start with a letter, a digit or _"],
+      [9, "jobs[0].name", "name: must start with a letter, a digit or _"],
+      [12, "jobs[0].steps[0].IN", "IN: must start with a letter, a digit or _"],
+      [18, "jobs[1].steps[0].IN", "IN: must start with a letter, a digit or _"],
+    ]);
+    expect(withCode(result, "PIPELINE_INVALID_NAME")[0]?.hint).toMatch(
+      /URL path segment, a directory name and a command-line argument/,
+    );
+    // Each loads inconsistent (never triggered); `_ok-1.2` is a good name, inconsistent only by its IN.
+    expect(result.pipeline.jobs.map((j) => [j.name, j.consistent])).toEqual([
+      ["-rf", false],
+      ["_ok-1.2", false],
+    ]);
+  });
 });

@@ -20,6 +20,7 @@ function run(job: string, trigger: Run["trigger"] = { kind: "manual", by: "ann" 
     flow: "f",
     inputs: [],
     params: {},
+    secretParams: [],
     priority,
     attempt: 1,
     rerunOf: null,

@@ -110,3 +110,11 @@ export function memoryFs(files: Record<string, string>): PipelineFs {
     },
   };
 }
+
+/**
+ * Rows of an `it.each` table as `[name, row]`, for `it.each(named(rows))("%s", (_, row) => ...)`:
+ * a row's name is printed whole, where `$name` would cut it at 40 characters.
+ */
+export function named<T extends { readonly name: string }>(rows: readonly T[]): [string, T][] {
+  return rows.map((row) => [row.name, row]);
+}

@@ -5,6 +5,7 @@ import {
   isFinal,
   originFile,
   runLabel,
+  secretParamsOf,
   type BlobStore,
   type Clock,
   type EngineEvent,
@@ -241,6 +242,8 @@ export class Engine {
         flow: original.flow,
         inputs: original.inputs,
         params: original.params,
+        // Secret then, secret now: the job's current definition may say otherwise.
+        secretParams: secretParamsOf(original.params, job.params, original.secretParams),
         priority: job.priority,
         attempt: 1,
         rerunOf: original.id,

@@ -1,6 +1,7 @@
 import {
   evaluateTrigger,
   inputRules,
+  secretParamsOf,
   type JobDef,
   type JobTriggerContext,
   type Run,
@@ -69,6 +70,7 @@ export async function offer(
   if (decision.action === "create") {
     const inputs = await resolveInputs(ctx, tx, job, event);
     const now = ctx.clock.now().toISOString();
+    const params = event.params ?? {};
     run = await tx.insertRun({
       job: jobName,
       status: decision.status,
@@ -76,7 +78,8 @@ export async function offer(
       trigger: event.trigger,
       flow: event.flow,
       inputs,
-      params: event.params ?? {},
+      params,
+      secretParams: secretParamsOf(params, job.params),
       priority: job.priority,
       attempt: 1,
       rerunOf: null,

@@ -13,6 +13,9 @@
 #                           in its own process group
 #   X <id> <cwd> <prefix>   the same, the script run by a fresh bash (exec) instead of sourced
 #   D <id> <path>           delete the tree <path> (rm -rf)
+#   V <id> <name> <value>   export <name> into the next task's shell before its script runs:
+#                           <value> is an argument of `printf %b` (\xHH escapes); the values
+#                           of secret parameters come this way, so that no file holds them
 # Replies on stdout: "S <id> <pid>" once a task started (pid = its process group id) and
 # "E <id> <status> [<left>]" when a request is over (128+N for a task killed by signal N;
 # <left> is 1 when processes the task left in its group were sent SIGTERM). End of stdin ends
@@ -23,6 +26,7 @@ set -m
 # that signals $$ to end itself (from a file it sources, say) reaches the worker: the signal is
 # passed on to the task's process group. A handled signal is reset to its default in the task.
 __cw_p=
+__cw_v=()
 for __cw_k in TERM INT HUP QUIT; do
   trap "__cw_t=1; [ -z \"\$__cw_p\" ] || kill -$__cw_k -- \"-\$__cw_p\" 2>/dev/null" "$__cw_k"
 done
@@ -33,13 +37,20 @@ while IFS=$'\t' read -r __cw_k __cw_i __cw_a __cw_b; do
         # The task's shell: no job control (its background jobs stay in its process group).
         set +m
         cd -- "$__cw_a" 2>/dev/null || exit 127
+        # cd set OLDPWD to this worker's directory, the server's: none of the task's business.
+        unset OLDPWD
+        for ((__cw_s = 0; __cw_s < ${#__cw_v[@]}; __cw_s += 2)); do
+          printf -v "${__cw_v[__cw_s]}" %b "${__cw_v[__cw_s + 1]}" && export "${__cw_v[__cw_s]}"
+        done
+        unset __cw_v
         # X: a fresh bash, for a script that uses $$ or PPID (the script sets the environment).
-        [ "$__cw_k" = T ] || { unset SHLVL OLDPWD; exec "$BASH" -- "$__cw_b.sh"; }
+        [ "$__cw_k" = T ] || { unset SHLVL; exec "$BASH" -- "$__cw_b.sh"; }
         BASH_ARGV0=$__cw_b.sh
         unset __cw_k __cw_i __cw_a __cw_b __cw_p __cw_s __cw_l __cw_t
         . "$0"
       ) </dev/null >>"$__cw_b.out" 2>&1 &
       __cw_p=$!
+      __cw_v=()
       printf 'S %s %s\n' "$__cw_i" "$__cw_p"
       # A trapped signal interrupts wait (the trap sets __cw_t): wait again until the task is
       # over (a wait on a task already over returns its status).
@@ -50,6 +61,7 @@ while IFS=$'\t' read -r __cw_k __cw_i __cw_a __cw_b; do
       __cw_p=
       printf 'E %s %s %s\n' "$__cw_i" "$__cw_s" "$__cw_l"
       ;;
+    V) __cw_v+=("$__cw_a" "$__cw_b") ;;
     D)
       [ "${__cw_a:0:1}" = / ] && rm -rf -- "$__cw_a"
       printf 'E %s %s\n' "$__cw_i" "$?"

@@ -17,7 +17,7 @@ import { compileRunnerOptions, type CompiledRunnerOptions, type EmbeddedRunnerOp
 import { SHIPCTL_DIR } from "./paths.js";
 import { TaskLauncher, type TaskProcess } from "./launcher.js";
 import { GroupProcess } from "./process.js";
-import { runEnvironment, taskEnvironment } from "./run-env.js";
+import { runEnvironment, splitSecrets, taskEnvironment } from "./run-env.js";
 import { collectResults, type EmbeddedRunResult } from "./run-results.js";
 import { taskScript } from "./script.js";
 import { restoreArchive, type ArchiveManifest } from "./state-archive.js";
@@ -75,7 +75,10 @@ interface Prepared {
   readonly paths: WorkspacePaths;
   readonly tasks: readonly {
     readonly task: PlannedTask;
+    /** The task's whole environment. */
     readonly env: Record<string, string>;
+    /** The part of `env` no file may hold (secret parameters); the script holds the rest. */
+    readonly secretEnv: Record<string, string>;
   }[];
   readonly previous: ArchiveManifest | undefined;
 }
@@ -223,11 +226,12 @@ class RunExecution implements EmbeddedExecution {
     let planned: Prepared["tasks"] = [];
     const root = createWorkspace(this.#opts.workDir, spec, (at) => {
       const runEnv = runEnvironment(spec, at, this.#opts.env, SHIPCTL_DIR);
-      planned = tasks.map((task) => ({
-        task,
-        env: task.step === undefined ? { ...runEnv, TASK_NAME: task.name } : taskEnvironment(runEnv, task.step),
-      }));
-      return planned.map(({ task, env }, i) =>
+      const split = tasks.map((task) => {
+        const env = task.step === undefined ? { ...runEnv, TASK_NAME: task.name } : taskEnvironment(runEnv, task.step);
+        return { task, env, ...splitSecrets(env, spec) };
+      });
+      planned = split.map(({ task, env, secret }) => ({ task, env, secretEnv: secret }));
+      return split.map(({ task, open }, i) =>
         taskScript({
           index: i + 1,
           name: task.name,
@@ -235,7 +239,7 @@ class RunExecution implements EmbeddedExecution {
           onFailure: job.hooks.on_failure.script,
           always: job.hooks.always.script,
           onSuccess: i === tasks.length - 1 ? job.hooks.on_success.script : undefined,
-          env,
+          env: open,
         }),
       );
     });
@@ -315,7 +319,7 @@ class RunExecution implements EmbeddedExecution {
     const { job } = this.#spec;
     let exitCode: number | null = null;
     let ranTasks = false;
-    for (const [i, { task, env }] of prepared.tasks.entries()) {
+    for (const [i, { task, env, secretEnv }] of prepared.tasks.entries()) {
       if (this.#stop !== undefined) break;
       let proc: TaskProcess;
       const prefix = `${prepared.paths.scripts}/task-${i + 1}`;
@@ -325,12 +329,13 @@ class RunExecution implements EmbeddedExecution {
           graceMs: this.#opts.cancelGraceMs,
           onData: (chunk: Buffer) => this.#emit(chunk),
         };
-        // A task worker's subshell takes the environment from the script; a direct spawn also
-        // gets it as the process environment, exactly.
+        // A task worker's subshell takes the environment from the script, and the values of
+        // secret parameters over the worker's pipe; a direct spawn also gets the whole
+        // environment as the process environment, exactly.
         proc =
           this.#launcher === undefined
             ? new GroupProcess(this.#opts.shell, [`${prefix}.sh`], { ...common, env })
-            : this.#launcher.launch({ ...common, prefix, ownPid: mentionsPid(job, task, i === 0) });
+            : this.#launcher.launch({ ...common, prefix, secretEnv, ownPid: mentionsPid(job, task, i === 0) });
       } catch (error) {
         return {
           status: "error",

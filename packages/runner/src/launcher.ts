@@ -3,6 +3,7 @@ import { closeSync, openSync, readSync, watch, type FSWatcher } from "node:fs";
 import { createInterface } from "node:readline";
 import { signalGroup, type ProcessExit } from "./process.js";
 import { TASK_WORKER } from "./paths.js";
+import { isShellVariable } from "./script.js";
 
 /** A task process: the interface shared by direct spawns and launched tasks. */
 export interface TaskProcess {
@@ -13,13 +14,18 @@ export interface TaskProcess {
 
 /**
  * What to run: the bash script `<prefix>.sh` (sourced by a task worker's subshell; it sets its
- * own environment, see script.ts) in `cwd`, output to `<prefix>.out`.
+ * own environment, see script.ts, but for `secretEnv`) in `cwd`, output to `<prefix>.out`.
  */
 export interface LaunchRequest {
   readonly cwd: string;
   readonly prefix: string;
   /** Run the script as a fresh bash (exec), so that `$$` is the task's own pid. */
   readonly ownPid?: boolean;
+  /**
+   * Variables exported into the task's shell before its script runs: the values of secret
+   * parameters, which no file may hold. They travel on the worker's stdin pipe.
+   */
+  readonly secretEnv?: Readonly<Record<string, string>>;
   readonly graceMs: number;
   readonly onData: (chunk: Buffer) => void;
 }
@@ -59,9 +65,19 @@ export class TaskLauncher {
     for (const f of [request.cwd, request.prefix]) {
       if (!FIELD_OK.test(f)) throw new Error(`task launcher: a path contains a tab or newline: ${JSON.stringify(f)}`);
     }
-    const task = new LaunchedTask(request);
     const id = this.#id();
-    this.#take().send(`${request.ownPid === true ? "X" : "T"}\t${id}\t${request.cwd}\t${request.prefix}`, id, task);
+    let vars = "";
+    for (const [name, value] of Object.entries(request.secretEnv ?? {})) {
+      if (!isShellVariable(name)) continue;
+      if (value.includes("\0")) throw new Error(`environment variable ${name} holds a NUL character`);
+      vars += `V\t${id}\t${name}\t${printfEscape(value)}\n`;
+    }
+    const task = new LaunchedTask(request);
+    this.#take().send(
+      `${vars}${request.ownPid === true ? "X" : "T"}\t${id}\t${request.cwd}\t${request.prefix}`,
+      id,
+      task,
+    );
     return task;
   }
 
@@ -164,6 +180,21 @@ class Worker {
       else handle?.unref?.();
     }
   }
+}
+
+/**
+ * `value` as an argument of bash's `printf %b` that holds no tab, newline or backslash of its
+ * own: letters and digits as they are, every other byte of its UTF-8 as `\xHH`.
+ */
+export function printfEscape(value: string): string {
+  let out = "";
+  for (const byte of Buffer.from(value, "utf8")) {
+    out +=
+      (byte >= 0x30 && byte <= 0x39) || (byte >= 0x41 && byte <= 0x5a) || (byte >= 0x61 && byte <= 0x7a)
+        ? String.fromCharCode(byte)
+        : `\\x${byte.toString(16).padStart(2, "0")}`;
+  }
+  return out;
 }
 
 const READ_SIZE = 64 * 1024;

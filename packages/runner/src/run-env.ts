@@ -1,5 +1,5 @@
 import { dependencyEnv, isEnvName, jobEnv, type RunSpec, type TaskStep, CausewayError } from "@causeway/core";
-import { dependencyPaths } from "./workspace.js";
+import { dependencyPaths, specSecrets } from "./workspace.js";
 
 /**
  * The environment of a run (shippable.md §8.3), built from core's single definition of the
@@ -69,4 +69,33 @@ export function taskEnvironment(runEnv: Readonly<Record<string, string>>, task: 
     );
   }
   return { ...runEnv, TASK_NAME: task.name, TASK_IN_CONTAINER: "false", ...task.env };
+}
+
+/** A task's environment, split by where it may be written. */
+export interface SplitEnvironment {
+  /** What the task's script may hold (its `export` line). */
+  readonly open: Readonly<Record<string, string>>;
+  /** The values of secret parameters: given to the task's process only, never to a file. */
+  readonly secret: Record<string, string>;
+}
+
+/**
+ * Splits a task's environment: the variables that carry the value of a secret parameter of the
+ * run (recorded with the run, or declared secret by the job now) go to `secret`, the rest to
+ * `open`. A secret parameter whose variable the task's own `env` replaced is no secret there.
+ */
+export function splitSecrets(env: Readonly<Record<string, string>>, spec: RunSpec): SplitEnvironment {
+  const names = specSecrets(spec);
+  // Most runs have no secret: no copy of the environment for them.
+  if (names.size === 0) return { open: env, secret: {} };
+  const open: Record<string, string> = { ...env };
+  const secret: Record<string, string> = {};
+  for (const name of names) {
+    const value = spec.params[name];
+    if (value !== undefined && open[name] === value) {
+      secret[name] = value;
+      delete open[name];
+    }
+  }
+  return { open, secret };
 }

@@ -1,5 +1,7 @@
 import { readFile } from "node:fs/promises";
 import {
+  exceedsJsonDepth,
+  MAX_JSON_DEPTH,
   parseEnvLines,
   type BlobStore,
   type JobVersionData,
@@ -46,9 +48,12 @@ function isRecord(value: unknown): value is Record<string, unknown> {
   return value !== null && typeof value === "object" && !Array.isArray(value);
 }
 
+// A file the job wrote; nested past the limit, it is read as no value (what follows would walk
+// it recursively and run out of stack).
 function parseJson(bytes: Uint8Array): unknown {
   try {
-    return JSON.parse(new TextDecoder().decode(bytes)) as unknown;
+    const value = JSON.parse(new TextDecoder().decode(bytes)) as unknown;
+    return exceedsJsonDepth(value) ? undefined : value;
   } catch {
     return undefined;
   }
@@ -155,7 +160,10 @@ async function readOutVersions(
       (v.propertyBag === undefined || isRecord(v.propertyBag))
     ) {
       result[dep.name] = { versionName: name, propertyBag: v.propertyBag ?? {} };
-    } else log(`warning: OUT ${dep.name}: version.json is missing or invalid: the current version is kept as the base`);
+    } else
+      log(
+        `warning: OUT ${dep.name}: version.json is missing, not {versionName?, propertyBag?}, or nested deeper than ${MAX_JSON_DEPTH} levels: the current version is kept as the base`,
+      );
   });
   return result;
 }
@@ -172,7 +180,9 @@ function parseJobVersion(file: TreeFile, log: (line: string) => void): JobVersio
       ...(isRecord(v.propertyBag) ? { propertyBag: v.propertyBag } : {}),
     };
   }
-  log("warning: outputVersion.json is not {versionName?, propertyBag?}: ignored");
+  log(
+    `warning: outputVersion.json is not {versionName?, propertyBag?} (or nests deeper than ${MAX_JSON_DEPTH} levels): ignored`,
+  );
   return null;
 }
 

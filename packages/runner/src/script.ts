@@ -18,7 +18,8 @@ import { markerText } from "./console.js";
  *
  * The task's environment opens the script as one `export` of single-quoted literals (values are
  * never evaluated): a task worker's subshell sources the script, and this costs less than
- * reading an environment file into it (measured on the 1,000-job DAG).
+ * reading an environment file into it (measured on the 1,000-job DAG). The values of secret
+ * parameters are not in it: no file holds them (run-env.ts `splitSecrets`).
  */
 
 /** What one task script runs. */
@@ -89,6 +90,11 @@ const SHELL_OWNED = new Set([
   "UID",
 ]);
 
+/** Whether a task's shell can take `name` from its environment (bash ignores the others). */
+export function isShellVariable(name: string): boolean {
+  return isEnvName(name) && !SHELL_OWNED.has(name);
+}
+
 /**
  * One `export` command setting `env` (single-quoted literals, one variable a line), or "" for
  * an empty environment. Names that cannot be shell variables are left out, as bash leaves
@@ -98,7 +104,7 @@ export function envExport(env: Readonly<Record<string, string>>): string {
   const parts: string[] = [];
   for (const [name, value] of Object.entries(env)) {
     if (value.includes("\0")) throw new Error(`environment variable ${name} holds a NUL character`);
-    if (isEnvName(name) && !SHELL_OWNED.has(name)) parts.push(`${name}=${shellQuote(value)}`);
+    if (isShellVariable(name)) parts.push(`${name}=${shellQuote(value)}`);
   }
   return parts.length === 0 ? "" : `export \\\n  ${parts.join(" \\\n  ")}\n`;
 }

@@ -1,4 +1,4 @@
-import { CausewayError } from "@causeway/core";
+import { CausewayError, secretParamsOf } from "@causeway/core";
 import { mkdirSync, renameSync, rmSync, writeFileSync } from "node:fs";
 import { rm } from "node:fs/promises";
 import { randomBytes } from "node:crypto";
@@ -9,6 +9,7 @@ import type { DependencySpec, RunSpec } from "@causeway/core";
  * `IN/<name>/`, `OUT/<name>/` (each with `version.json` and the data dir `<type>/`), `state/`,
  * `previousState/`, `shared/`, `integrations/` (when the job has integrations), `scripts/`
  * (generated task scripts) and `message.json` (the RunSpec without secret parameter values).
+ * No file of a workspace holds the value of a secret parameter.
  */
 
 /** The directories of a workspace, by role. */
@@ -85,8 +86,9 @@ export function createWorkspace(
       if (spec.dependencies.some((dep) => dep.operation === op)) mkdirSync(`${root}/${op}`);
     }
     if (spec.job.integrations.length > 0) mkdirSync(`${root}/integrations`);
-    writeFileSync(`${root}/message.json`, runMessage(spec));
-    // The scripts hold the tasks' environment (secret parameters included): owner-only.
+    // Owner-only, as the scripts: they hold the run's parameters and environment (never the
+    // values of secret parameters, which reach a task only through its process environment).
+    writeFileSync(`${root}/message.json`, runMessage(spec), { mode: 0o600 });
     scripts.forEach((text, i) => writeFileSync(`${root}/scripts/task-${i + 1}.sh`, text, { mode: 0o600 }));
     for (const dep of spec.dependencies) {
       const { path, dataDir } = dependencyPaths(root, dep);
@@ -111,7 +113,8 @@ function createRoot(workDir: string, runId: number, attempt: number): string {
       return root;
     } catch (error) {
       const code = (error as NodeJS.ErrnoException).code;
-      if (code === "ENOENT" && tries < 3) mkdirSync(workDir, { recursive: true });
+      // Owner-only: the work directory holds every run's scripts and files.
+      if (code === "ENOENT" && tries < 3) mkdirSync(workDir, { recursive: true, mode: 0o700 });
       else if (code !== "EEXIST" || tries >= 5) throw error;
     }
   }
@@ -206,9 +209,21 @@ export function versionJson(dep: DependencySpec): string {
   });
 }
 
-/** `message.json`: the RunSpec with the values of `secret` parameters left out. */
+/**
+ * `message.json`: the RunSpec with the values of secret parameters left out, both of the spec's
+ * `params` and of the run's own copy (`run.params`); `run.secretParams` names them.
+ */
 export function runMessage(spec: RunSpec): string {
-  const secret = new Set(spec.job.params.filter((p) => p.type === "secret").map((p) => p.name));
-  const params = Object.fromEntries(Object.entries(spec.params).filter(([name]) => !secret.has(name)));
-  return JSON.stringify({ ...spec, params });
+  const secret = specSecrets(spec);
+  const open = (params: Readonly<Record<string, string>>): Record<string, string> =>
+    Object.fromEntries(Object.entries(params).filter(([name]) => !secret.has(name)));
+  return JSON.stringify({ ...spec, run: { ...spec.run, params: open(spec.run.params) }, params: open(spec.params) });
+}
+
+/**
+ * The names of a run's secret parameters: recorded with the run, or declared secret by the job
+ * (its definition as the run executes it), among the spec's and the run's parameters.
+ */
+export function specSecrets(spec: RunSpec): ReadonlySet<string> {
+  return new Set(secretParamsOf({ ...spec.run.params, ...spec.params }, spec.job.params, spec.run.secretParams));
 }

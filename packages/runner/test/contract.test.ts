@@ -52,6 +52,21 @@ describe("the shipctl workspace contract", () => {
     expect(files).toEqual(["img_out.env", "job.env", "outputVersion.json"]);
   });
 
+  it("ignores a version file nested past the limit, with a warning, and the run succeeds", async () => {
+    const { run } = testRunner(dir);
+    const deep = `${"[".repeat(10_000)}${"]".repeat(10_000)}`;
+    const { result, rec } = await run(
+      makeSpec(
+        scriptJob([`printf '{"versionName":"x","propertyBag":{"a":%s}}' '${deep}' > "$JOB_STATE/outputVersion.json"`]),
+      ),
+    );
+    expect(result.status, rec.text).toBe("success");
+    expect(result.jobVersion).toBeNull();
+    expect(rec.text).toContain(
+      "outputVersion.json is not {versionName?, propertyBag?} (or nests deeper than 64 levels)",
+    );
+  });
+
   it("gives a state resource that is both IN and OUT the IN's variables", async () => {
     const { run } = testRunner(dir);
     const { result, rec } = await run(

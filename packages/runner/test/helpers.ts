@@ -82,6 +82,7 @@ export function makeRun(job: string, patch: Partial<Run> = {}): Run {
     flow: "flow-1",
     inputs: [],
     params: {},
+    secretParams: [],
     priority: 9999,
     attempt: 1,
     rerunOf: null,

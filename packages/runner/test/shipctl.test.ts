@@ -814,31 +814,72 @@ describe("retry", () => {
 });
 
 describe("decrypt", () => {
-  it("decrypts a base64 RSA-OAEP blob with the private key", () => {
-    const { publicKey, privateKey } = generateKeyPairSync("rsa", { modulusLength: 2048 });
-    const keyFile = join(ws.root, "key.pem");
-    writeFileSync(keyFile, privateKey.export({ type: "pkcs8", format: "pem" }));
-    const blob = publicEncrypt(
-      { key: publicKey, padding: constants.RSA_PKCS1_OAEP_PADDING },
-      Buffer.from("K1=v1 K2=v2"),
-    );
-    const file = join(ws.root, "secret.enc");
-    writeFileSync(file, `${blob.toString("base64").replace(/(.{64})/g, "$1\n")}\n`);
-    const result = run("decrypt", file, keyFile);
-    expect(result.status).toBe(0);
-    expect(result.stdout).toBe("K1=v1 K2=v2");
+  const keys = generateKeyPairSync("rsa", { modulusLength: 2048 });
+  const encrypt = (plain: Buffer, key = keys.publicKey): Buffer =>
+    publicEncrypt({ key, padding: constants.RSA_PKCS1_OAEP_PADDING }, plain);
+  let keyFile: string;
+  let file: string;
+  beforeEach(() => {
+    keyFile = join(ws.root, "key.pem");
+    writeFileSync(keyFile, keys.privateKey.export({ type: "pkcs8", format: "pem" }));
+    file = join(ws.root, "secret.enc");
   });
 
-  it("fails with the key of someone else", () => {
-    const a = generateKeyPairSync("rsa", { modulusLength: 2048 });
-    const b = generateKeyPairSync("rsa", { modulusLength: 2048 });
-    const keyFile = join(ws.root, "key.pem");
-    writeFileSync(keyFile, b.privateKey.export({ type: "pkcs8", format: "pem" }));
-    const file = join(ws.root, "secret.enc");
-    writeFileSync(file, publicEncrypt(a.publicKey, Buffer.from("x")).toString("base64"));
+  it("writes the plaintext to FILE.decrypted (owner-only) and prints only status lines, never the secret", () => {
+    const secret = "K1=v1 K2=hunter2";
+    writeFileSync(
+      file,
+      `${encrypt(Buffer.from(secret))
+        .toString("base64")
+        .replace(/(.{64})/g, "$1\n")}\n`,
+    );
+    const result = run("decrypt", file, keyFile);
+    expect(result.status).toBe(0);
+    expect(result.stdout).toBe(
+      `shipctl: decrypting ${file} with the key ${keyFile}\nshipctl: decrypted ${file} to ${file}.decrypted\n`,
+    );
+    expect(result.stderr).toBe("");
+    expect(read(`${file}.decrypted`)).toBe(secret);
+    expect(statSync(`${file}.decrypted`).mode & 0o777).toBe(0o600);
+    // Nothing else was left behind beside it.
+    expect(readdirSync(ws.root).filter((f) => f.startsWith("secret.enc"))).toEqual([
+      "secret.enc",
+      "secret.enc.decrypted",
+    ]);
+  });
+
+  it("decrypts a blob of several RSA blocks of the key's size, in order, and replaces an older result", () => {
+    const plain = Buffer.from("a".repeat(200) + "b".repeat(200) + "c".repeat(50));
+    const blocks = [plain.subarray(0, 200), plain.subarray(200, 400), plain.subarray(400)].map((p) => encrypt(p));
+    writeFileSync(file, Buffer.concat(blocks).toString("base64"));
+    writeFileSync(`${file}.decrypted`, "stale");
+    const result = run("decrypt", file, keyFile);
+    expect(result.status).toBe(0);
+    expect(read(`${file}.decrypted`)).toBe(plain.toString());
+    expect(result.stdout).not.toContain("aaaa");
+  });
+
+  it("fails with the key of someone else, and leaves no FILE.decrypted", () => {
+    const other = generateKeyPairSync("rsa", { modulusLength: 2048 });
+    writeFileSync(file, encrypt(Buffer.from("x"), other.publicKey).toString("base64"));
     const result = run("decrypt", file, keyFile);
     expect(result.status).not.toBe(0);
-    expect(result.stdout).toBe("");
+    expect(result.status).not.toBe(99);
+    expect(result.stderr).toContain(`shipctl: decrypt: cannot decrypt ${file} with the key ${keyFile}`);
+    expect(existsSync(`${file}.decrypted`)).toBe(false);
+    expect(readdirSync(ws.root).filter((f) => f.startsWith("secret.enc"))).toEqual(["secret.enc"]);
+  });
+
+  it.each([
+    ["an empty file", () => writeFileSync(file, "\n"), "holds no encrypted data"],
+    ["a key that is no key", () => writeFileSync(keyFile, "not a key"), "is not an RSA private key in PEM"],
+  ])("refuses %s with 99", (_, arrange, message) => {
+    writeFileSync(file, encrypt(Buffer.from("x")).toString("base64"));
+    arrange();
+    const result = run("decrypt", file, keyFile);
+    expect(result.status).toBe(99);
+    expect(result.stderr).toContain(message);
+    expect(existsSync(`${file}.decrypted`)).toBe(false);
   });
 });
 

@@ -1,4 +1,6 @@
-import { readFile, stat } from "node:fs/promises";
+import { createHash } from "node:crypto";
+import { readdir, readFile, stat } from "node:fs/promises";
+import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { SHIPCTL_DIR } from "../src/index.js";
 import { shellQuote } from "../src/script.js";
@@ -251,8 +253,10 @@ describe("environment", () => {
     expect(result.status).toBe("success");
     const root = `${dir}/${spec.run.id}-1`;
     const env = await envOf(root);
-    // What bash itself exports into any script's environment: PWD, SHLVL, OLDPWD and `_`.
-    const own = new Set(["PWD", "SHLVL", "OLDPWD", "_"]);
+    // What bash itself exports into any script's environment: PWD, SHLVL and `_`. No OLDPWD:
+    // it would be the worker's directory, which is the server's.
+    const own = new Set(["PWD", "SHLVL", "_"]);
+    expect(env.OLDPWD).toBeUndefined();
     const given = Object.keys(env).filter((name) => !own.has(name));
     expect(given.every((name) => !name.startsWith("__cw"))).toBe(true);
     expect(env.PATH).toBe(`${SHIPCTL_DIR}:/usr/bin:/bin`);
@@ -311,6 +315,104 @@ describe("environment", () => {
     expect(script).toContain(`  TRICKY=${shellQuote(tricky)} \\\n`);
     expect(script.split("touch pwned")).toHaveLength(2);
     expect((await stat(`${root}/scripts/task-1.sh`)).mode & 0o777).toBe(0o600);
+  });
+
+  // Every byte that could upset a quoting, an escape or a line-based protocol.
+  const SECRET = `s3cr3t 'q' "d" \\ \\x41 \\c %s %b $(id) \`id\`\ttab\nline2\r é ✓ end`;
+  const SECRET_JOB = {
+    ...scriptJob(['printf %s "$TOKEN" | sha256sum', 'printf %s "$PLAIN" | sha256sum']),
+    params: [
+      {
+        name: "TOKEN",
+        type: "secret" as const,
+        default: undefined,
+        choices: [],
+        required: false,
+        description: undefined,
+      },
+    ],
+  };
+  const sha = (text: string): string => createHash("sha256").update(text).digest("hex");
+
+  /** Every file under `root` whose bytes hold `needle`, as plain text or base64. */
+  async function filesHolding(root: string, needle: string): Promise<string[]> {
+    const forms = [needle, Buffer.from(needle).toString("base64")].map((f) => Buffer.from(f));
+    const found: string[] = [];
+    for (const entry of await readdir(root, { recursive: true, withFileTypes: true })) {
+      if (!entry.isFile()) continue;
+      const path = join(entry.parentPath, entry.name);
+      const bytes = await readFile(path);
+      if (forms.some((f) => bytes.includes(f))) found.push(path);
+    }
+    return found;
+  }
+
+  it.each([
+    ["a task worker's subshell", { launcher: true }, []],
+    ["a fresh bash (the script uses $$)", { launcher: true }, ["echo $$ > /dev/null"]],
+    ["a direct spawn", { launcher: false }, []],
+  ] as const)(
+    "gives the value of a secret parameter to the task through %s, never through a file",
+    async (_, options, extra) => {
+      const { run } = testRunner(dir, { keepWorkspaces: true, ...options });
+      const job = {
+        ...SECRET_JOB,
+        steps: SECRET_JOB.steps.map((s) => (s.kind === "TASK" ? { ...s, script: [...s.script, ...extra] } : s)),
+      };
+      const params = { TOKEN: SECRET, PLAIN: "visible" };
+      const spec = makeSpec(job, { params, run: { ...makeSpec(job).run, params } });
+      const { result, rec } = await run(spec);
+      expect(result.status).toBe("success");
+      expect(rec.outputLines).toEqual([`${sha(SECRET)}  -`, `${sha("visible")}  -`]);
+      const root = `${dir}/${spec.run.id}-1`;
+      expect(await filesHolding(root, SECRET)).toEqual([]);
+      expect(await filesHolding(root, "s3cr3t")).toEqual([]);
+      // The other parameter is in the script and in message.json, as before.
+      expect(await readFile(`${root}/scripts/task-1.sh`, "utf8")).toContain("PLAIN='visible'");
+      const message = JSON.parse(await readFile(`${root}/message.json`, "utf8")) as {
+        params: object;
+        run: { params: object };
+      };
+      expect(message.params).toEqual({ PLAIN: "visible" });
+      expect(message.run.params).toEqual({ PLAIN: "visible" });
+      expect((await stat(`${root}/message.json`)).mode & 0o777).toBe(0o600);
+    },
+  );
+
+  it("keeps secret a parameter the run recorded as secret, though the job no longer declares it", async () => {
+    const { run } = testRunner(dir, { keepWorkspaces: true });
+    const job = { ...SECRET_JOB, params: [] };
+    const params = { TOKEN: SECRET, PLAIN: "visible" };
+    const spec = makeSpec(job, { params, run: { ...makeSpec(job).run, params, secretParams: ["TOKEN"] } });
+    const { result, rec } = await run(spec);
+    expect(result.status).toBe("success");
+    expect(rec.outputLines[0]).toBe(`${sha(SECRET)}  -`);
+    expect(await filesHolding(`${dir}/${spec.run.id}-1`, "s3cr3t")).toEqual([]);
+  });
+
+  it("sets a secret parameter whose value is empty, as empty", async () => {
+    const { run } = testRunner(dir);
+    const job = {
+      ...SECRET_JOB,
+      steps: SECRET_JOB.steps.map((s) =>
+        s.kind === "TASK" ? { ...s, script: ['echo "set=${TOKEN+yes} len=${#TOKEN}"'] } : s,
+      ),
+    };
+    const { result, rec } = await run(makeSpec(job, { params: { TOKEN: "" } }));
+    expect(result.status).toBe("success");
+    expect(rec.outputLines).toEqual(["set=yes len=0"]);
+  });
+
+  it("lets a task's own env replace a secret parameter, which is then no secret in that task", async () => {
+    const { run } = testRunner(dir, { keepWorkspaces: true });
+    const job = {
+      ...SECRET_JOB,
+      steps: SECRET_JOB.steps.map((s) => (s.kind === "TASK" ? { ...s, env: { TOKEN: "from-the-yaml" } } : s)),
+    };
+    const spec = makeSpec(job, { params: { TOKEN: SECRET, PLAIN: "visible" } });
+    const { result, rec } = await run(spec);
+    expect(result.status).toBe("success");
+    expect(rec.outputLines[0]).toBe(`${sha("from-the-yaml")}  -`);
   });
 
   it.each([["bad-name"], ["1ST"], ["A B"], ["X=Y"], [""]])("rejects the manual parameter name %j", async (name) => {

@@ -24,8 +24,9 @@ import type { AppDeps } from "./deps.js";
 import { errorResponse, type AppEnv } from "./http-errors.js";
 import { silentLogger } from "./logger.js";
 import { objectSummaries, secretParams, toRunJson, runRefs, toTraceJson, toVersionJson, toWhyJson } from "./mapping.js";
+import { DEFAULT_MAX_STREAMS } from "./options.js";
 import { BODY_LIMITS, intParam, readBody, runIdParam } from "./request.js";
-import { currentRun, eventsRoute, logStreamRoute } from "./streams.js";
+import { currentRun, eventsRoute, logStreamRoute, StreamRegistry } from "./streams.js";
 
 /** The prefix of every route. */
 export const API_PREFIX = "/api/v1";
@@ -43,6 +44,7 @@ export function buildApp(deps: AppDeps): Hono<AppEnv> {
   const runJson = (run: Run): RunJson => toRunJson(run, secretParams(engine, run.job));
   const logger = deps.logger ?? silentLogger;
   const load = deps.loadFiles ?? loadPipeline;
+  const streams = new StreamRegistry(deps.maxStreams ?? DEFAULT_MAX_STREAMS, deps.signal);
   const app = new Hono<AppEnv>();
   const api = new Hono<AppEnv>();
 
@@ -145,7 +147,7 @@ export function buildApp(deps: AppDeps): Hono<AppEnv> {
     });
   });
 
-  api.get("/runs/:id/logs/stream", (c) => logStreamRoute(c, deps, runIdParam(c)));
+  api.get("/runs/:id/logs/stream", (c) => logStreamRoute(c, deps, streams, runIdParam(c)));
 
   api.post("/runs/:id/cancel", async (c) => c.json(runJson(await engine.cancel(runIdParam(c)))));
   api.post("/runs/:id/rerun", async (c) => c.json(runJson(await engine.rerun(runIdParam(c), "api")), 201));
@@ -215,7 +217,7 @@ export function buildApp(deps: AppDeps): Hono<AppEnv> {
     });
   });
 
-  api.get("/events", (c) => eventsRoute(c, deps));
+  api.get("/events", (c) => eventsRoute(c, deps, streams));
 
   app.route(API_PREFIX, api);
   return app;

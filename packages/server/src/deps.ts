@@ -25,4 +25,6 @@ export interface AppDeps {
   readonly signal?: AbortSignal;
   /** Time between SSE heartbeat comments (default 15 s). */
   readonly heartbeatMs?: number;
+  /** Event and log streams held open at once; one more is refused (default 200). */
+  readonly maxStreams?: number;
 }

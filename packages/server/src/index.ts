@@ -25,4 +25,4 @@ export {
   type ServerOptions,
 } from "./options.js";
 export { startServer, SERVER_INFO_FILE, SERVER_VERSION, type RunningServer } from "./server.js";
-export { defaultWorkDir } from "./options.js";
+export { prepareWorkDir, workDirPrefix, type WorkDirOptions } from "./work-dir.js";

@@ -6,6 +6,7 @@ import { createLogger, errorText, isExpectedError, type Logger } from "./logger.
 import {
   compileServerOptions,
   DEFAULT_HOST,
+  DEFAULT_MAX_STREAMS,
   DEFAULT_PORT,
   optionProblems,
   type CompiledServerOptions,
@@ -15,13 +16,14 @@ import { startServer, type RunningServer } from "./server.js";
 
 // The composition root of the server process: the only module that reads process.env and argv.
 
-const USAGE = `usage: causeway-server [DIR] [--port N] [--host H] [--data DIR] [--slots N] [--no-watch] [--log-format F]
+const USAGE = `usage: causeway-server [DIR] [--port N] [--host H] [--data DIR] [--slots N] [--no-watch] [--log-format F] [--max-streams N]
 
   DIR             the pipeline directory to apply and watch (default: the current directory)
   --port N        port to listen on (default ${DEFAULT_PORT}, 0 picks a free one; env CAUSEWAY_PORT)
   --host H        address to bind (default ${DEFAULT_HOST}; env CAUSEWAY_HOST)
   --data DIR      data directory (default ./.causeway; env CAUSEWAY_DATA)
   --slots N       runs executed at once (default 2; env CAUSEWAY_SLOTS)
+  --max-streams N event and log streams held open at once (default ${DEFAULT_MAX_STREAMS}; env CAUSEWAY_MAX_STREAMS)
   --no-watch      do not re-apply DIR when its files change
   --log-format F  text (default): one line per event for a person; json: one JSON object per
                   line for machines (env CAUSEWAY_LOG_FORMAT)`;
@@ -35,6 +37,7 @@ const FLAGS: Readonly<Record<string, string>> = {
   host: "--host",
   dataDir: "--data",
   slots: "--slots",
+  maxStreams: "--max-streams",
   logFormat: "--log-format",
 };
 
@@ -58,6 +61,7 @@ function parse(argv: string[], env: NodeJS.ProcessEnv): { options: ServerOptions
         host: { type: "string" },
         data: { type: "string" },
         slots: { type: "string" },
+        "max-streams": { type: "string" },
         "no-watch": { type: "boolean" },
         "log-format": { type: "string" },
         help: { type: "boolean", short: "h" },
@@ -72,6 +76,13 @@ function parse(argv: string[], env: NodeJS.ProcessEnv): { options: ServerOptions
   if (positionals.length > 1) problems.push(`one pipeline directory at most, got ${positionals.join(" ")}`);
   const port = intOption(values.port ?? env.CAUSEWAY_PORT, "--port", 0, 65535, problems);
   const slots = intOption(values.slots ?? env.CAUSEWAY_SLOTS, "--slots", 1, 1024, problems);
+  const maxStreams = intOption(
+    values["max-streams"] ?? env.CAUSEWAY_MAX_STREAMS,
+    "--max-streams",
+    1,
+    100_000,
+    problems,
+  );
   const host = values.host ?? env.CAUSEWAY_HOST;
   if (host === "") problems.push("--host must not be empty");
   const data = values.data ?? env.CAUSEWAY_DATA;
@@ -82,6 +93,7 @@ function parse(argv: string[], env: NodeJS.ProcessEnv): { options: ServerOptions
     ...(host === undefined || host === "" ? {} : { host }),
     ...(data === undefined || data === "" ? {} : { dataDir: data }),
     ...(slots === undefined ? {} : { slots }),
+    ...(maxStreams === undefined ? {} : { maxStreams }),
     watch: values["no-watch"] !== true,
     // Checked by compileServerOptions, with the other options (see compile()).
     ...(logFormat === undefined ? {} : { logFormat }),

@@ -1,4 +1,12 @@
-import type { Diagnostic, EngineEvent, Explain, Run, StoreTx, Version } from "@causeway/core";
+import {
+  secretNamesOf,
+  type Diagnostic,
+  type EngineEvent,
+  type Explain,
+  type Run,
+  type StoreTx,
+  type Version,
+} from "@causeway/core";
 import type {
   ApplyResult,
   EventJson,
@@ -16,13 +24,25 @@ import type { Engine, TraceEntry, WhyReport } from "@causeway/engine";
 /** The value shown instead of a secret manual-run parameter. */
 export const REDACTED = "********";
 
-/** The names of a job's parameters of type `secret` (their values never leave the server). */
+/**
+ * The names of the parameters a job's current definition declares `secret`, if the job still
+ * exists. A run's own record (`Run.secretParams`) decides first: see `toRunJson`.
+ */
 export function secretParams(engine: Engine, job: string): ReadonlySet<string> {
   return new Set((engine.model.job(job)?.params ?? []).filter((p) => p.type === "secret").map((p) => p.name));
 }
 
-/** A run on the wire; values of `secret` parameters are replaced by REDACTED. */
+/**
+ * A run on the wire. The values of its secret parameters are replaced by REDACTED: those
+ * recorded as secret when the run was created (whatever the job's definition says now: the
+ * parameter may have been removed or retyped, the job's file broken), and those `secrets`
+ * names (the current definition, which covers runs recorded before secrets were).
+ */
 export function toRunJson(run: Run, secrets: ReadonlySet<string> = new Set()): RunJson {
+  const hidden = secretNamesOf(
+    run,
+    [...secrets].map((name) => ({ name, type: "secret" as const })),
+  );
   return {
     id: run.id,
     job: run.job,
@@ -45,7 +65,7 @@ export function toRunJson(run: Run, secrets: ReadonlySet<string> = new Set()): R
       versionName: i.versionName,
       pinned: i.pinned,
     })),
-    params: Object.fromEntries(Object.entries(run.params).map(([k, v]) => [k, secrets.has(k) ? REDACTED : v])),
+    params: Object.fromEntries(Object.entries(run.params).map(([k, v]) => [k, hidden.has(k) ? REDACTED : v])),
     priority: run.priority,
     attempt: run.attempt,
     rerunOf: run.rerunOf,

@@ -1,9 +1,10 @@
-import { createHash } from "node:crypto";
-import { accessSync, constants, statSync } from "node:fs";
-import { join, resolve } from "node:path";
+import { resolve } from "node:path";
 import { CausewayError, isCausewayError } from "@causeway/core";
 import { z } from "zod";
 import { createLogger, LOG_FORMATS, type LogFormat, type Logger } from "./logger.js";
+
+/** How many event and log streams a server holds open at once, by default. */
+export const DEFAULT_MAX_STREAMS = 200;
 
 /** The default port of the server. */
 export const DEFAULT_PORT = 4810;
@@ -26,10 +27,10 @@ const ServerOptionsSchema = z.strictObject({
   /** Default `<cwd>/.causeway`. */
   dataDir: z.string().min(1).optional(),
   /**
-   * Where the embedded runner makes run workspaces. Default: a directory on /dev/shm (tmpfs)
-   * when it is writable, else `<dataDir>/workspaces`. Workspaces are scratch space, deleted
-   * after each run; on tmpfs their dozens of metadata operations per run cost microseconds
-   * instead of up to a millisecond each on a busy disk.
+   * Where the embedded runner makes run workspaces. Default: a new directory on /dev/shm
+   * (tmpfs) when it is writable, else `<dataDir>/workspaces` (see work-dir.ts). Workspaces are
+   * scratch space, deleted after each run; on tmpfs their dozens of metadata operations per run
+   * cost microseconds instead of up to a millisecond each on a busy disk.
    */
   workDir: z.string().min(1).optional(),
   /** Base of relative paths (default: the process's working directory). */
@@ -50,6 +51,8 @@ const ServerOptionsSchema = z.strictObject({
   env: z.record(z.string(), z.string()).optional(),
   /** SSE heartbeat period. */
   heartbeatMs: z.number().int().min(10).default(15_000),
+  /** Event and log streams (SSE) held open at once; one more answers TOO_MANY_STREAMS. */
+  maxStreams: z.number().int().min(1).max(100_000).default(DEFAULT_MAX_STREAMS),
   /** Time between SIGTERM and SIGKILL when a run is cancelled (runner default 10 s). */
   cancelGraceMs: z.number().int().min(0).optional(),
   /** `text`: one readable line per event; `json`: one JSON object per line (pino). */
@@ -72,7 +75,8 @@ export interface CompiledServerOptions {
   readonly port: number;
   readonly host: string;
   readonly dataDir: string;
-  readonly workDir: string;
+  /** The work directory the caller chose; undefined: the default (see work-dir.ts). */
+  readonly workDir: string | undefined;
   readonly slots: number | undefined;
   readonly pollIntervalMs: number;
   readonly watch: boolean;
@@ -80,6 +84,7 @@ export interface CompiledServerOptions {
   readonly watchSettleMs: number;
   readonly env: Readonly<Record<string, string>> | undefined;
   readonly heartbeatMs: number;
+  readonly maxStreams: number;
   readonly cancelGraceMs: number | undefined;
   readonly logFormat: LogFormat;
   readonly logger: Logger;
@@ -117,7 +122,7 @@ export function compileServerOptions(options: ServerOptions = {}): CompiledServe
     port: o.port,
     host: o.host,
     dataDir: resolve(cwd, o.dataDir ?? ".causeway"),
-    workDir: o.workDir === undefined ? defaultWorkDir(resolve(cwd, o.dataDir ?? ".causeway")) : resolve(cwd, o.workDir),
+    workDir: o.workDir === undefined ? undefined : resolve(cwd, o.workDir),
     slots: o.slots,
     pollIntervalMs: o.pollIntervalMs,
     watch: o.watch,
@@ -125,20 +130,9 @@ export function compileServerOptions(options: ServerOptions = {}): CompiledServe
     watchSettleMs: o.watchSettleMs,
     env: o.env === undefined ? undefined : Object.freeze({ ...o.env }),
     heartbeatMs: o.heartbeatMs,
+    maxStreams: o.maxStreams,
     cancelGraceMs: o.cancelGraceMs,
     logFormat: o.logFormat,
     logger: o.logger ?? createLogger({ format: o.logFormat, color: o.color }),
   });
-}
-
-/** tmpfs when available (one directory per data directory), else `<dataDir>/workspaces`. */
-export function defaultWorkDir(dataDir: string, shm = "/dev/shm"): string {
-  try {
-    accessSync(shm, constants.W_OK);
-    if (!statSync(shm).isDirectory()) throw new Error("not a directory");
-    const id = createHash("sha256").update(dataDir).digest("hex").slice(0, 12);
-    return `${shm}/causeway-${id}`;
-  } catch {
-    return join(dataDir, "workspaces");
-  }
 }

@@ -1,4 +1,4 @@
-import { CausewayError } from "@causeway/core";
+import { CausewayError, exceedsJsonDepth, MAX_JSON_DEPTH } from "@causeway/core";
 import type { Context } from "hono";
 import type { z } from "zod";
 
@@ -14,8 +14,9 @@ export const BODY_LIMITS = {
 
 /**
  * Reads a JSON body of at most `limit` bytes and validates it with a protocol schema. An
- * empty body reads as `{}` (so `POST /jobs/J/runs` needs none). Failures are `BAD_REQUEST`,
- * with the zod issues in `details` when the JSON has the wrong shape.
+ * empty body reads as `{}` (so `POST /jobs/J/runs` needs none). Failures are `BAD_REQUEST`:
+ * a body over `limit` bytes or nested deeper than `MAX_JSON_DEPTH` (`details.limit` says which
+ * limit), and a JSON of the wrong shape (the zod issues in `details`).
  */
 export async function readBody<T>(c: Context, schema: z.ZodType<T>, limit: number): Promise<T> {
   const declared = c.req.header("content-length");
@@ -29,6 +30,15 @@ export async function readBody<T>(c: Context, schema: z.ZodType<T>, limit: numbe
       throw new CausewayError("BAD_REQUEST", `the body is not valid JSON: ${(error as Error).message}`);
     }
   }
+  // Before the schema walks it (recursively): a value nested deeper would exhaust the stack.
+  if (exceedsJsonDepth(value))
+    throw new CausewayError(
+      "BAD_REQUEST",
+      `the body nests deeper than ${MAX_JSON_DEPTH} levels of arrays and objects`,
+      {
+        details: { limit: MAX_JSON_DEPTH },
+      },
+    );
   const parsed = schema.safeParse(value);
   if (!parsed.success) {
     throw new CausewayError("BAD_REQUEST", `the body is invalid: ${describeIssue(parsed.error.issues[0])}`, {

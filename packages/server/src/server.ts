@@ -1,6 +1,6 @@
 import { randomBytes } from "node:crypto";
-import { readFileSync } from "node:fs";
-import { readdir, readFile, rename, rm, rmdir, stat, unlink, writeFile } from "node:fs/promises";
+import { readFileSync, statSync } from "node:fs";
+import { readFile, rename, rmdir, stat, unlink, writeFile } from "node:fs/promises";
 import type { Server } from "node:http";
 import { join } from "node:path";
 import { createAdaptorServer } from "@hono/node-server";
@@ -16,6 +16,8 @@ import { badServerOptions, compileServerOptions, type ServerOptions } from "./op
 import { pipelineApplier } from "./pipeline-applier.js";
 import { watchPipelineDirectory, type PipelineWatcher } from "./pipeline-watcher.js";
 import { startRunReporter } from "./run-reporter.js";
+import { prepareWorkDir } from "./work-dir.js";
+import type { Logger } from "./logger.js";
 
 /** The discovery file of a running server, inside its data directory. */
 export const SERVER_INFO_FILE = "server.json";
@@ -26,6 +28,8 @@ export interface RunningServer {
   readonly url: string;
   readonly token: string;
   readonly dataDir: string;
+  /** Where the workspaces of runs are (see work-dir.ts). */
+  readonly workDir: string;
   readonly engine: Engine;
   stop(): Promise<void>;
 }
@@ -72,12 +76,21 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
   try {
     const stores = await openStores(opts.dataDir);
     cleanups.push(() => stores.store.close());
+    warnIfShared(stores.dataDir, logger);
     const logs = logFeed(stores.logs);
     // Workspaces left by a previous process of this data directory (killed while runs were
     // processing) belong to no run any more: the lock makes this server their only owner.
-    await removeContents(opts.workDir);
-    const runner = createEmbeddedRunner({
+    const workDir = prepareWorkDir({
+      dataDir: stores.dataDir,
       workDir: opts.workDir,
+      onLeftAlone: (path, why) =>
+        logger.warn(`${path} was left alone: ${why}; remove it if you do not know where it came from`, {
+          event: "work-dir",
+          path,
+        }),
+    });
+    const runner = createEmbeddedRunner({
+      workDir,
       blobs: stores.blobs,
       ...(opts.env === undefined ? {} : { env: opts.env }),
       ...(opts.cancelGraceMs === undefined ? {} : { cancelGraceMs: opts.cancelGraceMs }),
@@ -87,7 +100,7 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
       // behind (on tmpfs it would outlive the data directory).
       await runner.idle();
       runner.close();
-      await rmdir(opts.workDir).catch(() => undefined);
+      await rmdir(workDir).catch(() => undefined);
     });
     const engine = new Engine({
       store: stores.store,
@@ -127,6 +140,7 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
       logger,
       signal: shutdown.signal,
       heartbeatMs: opts.heartbeatMs,
+      maxStreams: opts.maxStreams,
     });
     // On stop, requests end before the engine and the store do.
     cleanups.push(stopServing);
@@ -159,6 +173,7 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
       url,
       token,
       dataDir: stores.dataDir,
+      workDir,
       engine,
       stop: () => (stopping ??= cleanup()),
     };
@@ -256,8 +271,31 @@ function closeHttp(server: Server): Promise<void> {
 
 async function writeServerInfo(path: string, info: ServerInfo): Promise<void> {
   const temp = `${path}.${process.pid}.tmp`;
-  await writeFile(temp, `${JSON.stringify(ServerInfoSchema.parse(info), null, 2)}\n`, { mode: 0o600 });
+  // Created here (a file left by a killed process of the same pid goes first), so that the
+  // mode applies: it holds the admin token.
+  await unlink(temp).catch(() => undefined);
+  await writeFile(temp, `${JSON.stringify(ServerInfoSchema.parse(info), null, 2)}\n`, { mode: 0o600, flag: "wx" });
   await rename(temp, path);
+}
+
+/**
+ * Warns when other users of the machine may read the data directory: it holds the database
+ * (with the runs' parameters), the logs and the admin token. A directory the server created is
+ * owner-only; one made before, or by hand, may not be.
+ */
+function warnIfShared(dataDir: string, logger: Logger): void {
+  const mode = statSync(dataDir).mode & 0o777;
+  if ((mode & 0o077) === 0) return;
+  logger.warn(
+    `the data directory ${dataDir} is open to other users of this machine (mode ${mode.toString(8).padStart(4, "0")}): ` +
+      `it holds the database, the run logs and the API token; make it private with: chmod 700 ${shellWord(dataDir)}`,
+    { event: "data-dir-mode", path: dataDir, mode: `0${mode.toString(8)}` },
+  );
+}
+
+/** A path as one word of a shell command (quoted only when it needs to be). */
+function shellWord(path: string): string {
+  return /^[A-Za-z0-9_./,:@%+=-]+$/.test(path) ? path : `'${path.replace(/'/g, `'\\''`)}'`;
 }
 
 async function removeServerInfo(path: string, token: string): Promise<void> {
@@ -266,10 +304,4 @@ async function removeServerInfo(path: string, token: string): Promise<void> {
   if (text === undefined) return;
   const parsed = ServerInfoSchema.safeParse(JSON.parse(text));
   if (parsed.success && parsed.data.token === token) await unlink(path).catch(() => undefined);
-}
-
-/** Deletes everything inside `dir` (which may not exist). */
-async function removeContents(dir: string): Promise<void> {
-  const entries = await readdir(dir).catch(() => [] as string[]);
-  await Promise.all(entries.map((e) => rm(join(dir, e), { recursive: true, force: true }).catch(() => undefined)));
 }

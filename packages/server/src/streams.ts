@@ -27,17 +27,53 @@ function resumePoint(c: Context<AppEnv>, queryName: string): number | undefined 
   return intParam(c.req.query(queryName), queryName, { min: 0, max: Number.MAX_SAFE_INTEGER });
 }
 
-/** Ends `stream` when the server shuts down; returns the cleanup. */
-function endOnShutdown(deps: AppDeps, stream: SSEStreamingApi, wake: Wakeup): () => void {
-  const onAbort = (): void => {
-    wake.wake();
-    void stream.close();
-  };
-  stream.onAbort(() => wake.wake());
-  if (deps.signal === undefined) return () => undefined;
-  if (deps.signal.aborted) onAbort();
-  deps.signal.addEventListener("abort", onAbort);
-  return () => deps.signal?.removeEventListener("abort", onAbort);
+/**
+ * The open SSE streams of an app: at most `max` at once (one more is refused with
+ * `TOO_MANY_STREAMS`, before its headers), all ended when the server shuts down. One listener on
+ * the shutdown signal serves every stream, so any number of clients adds no listener to it.
+ */
+export class StreamRegistry {
+  readonly #open = new Map<SSEStreamingApi, Wakeup>();
+  #reserved = 0;
+
+  constructor(
+    readonly max: number,
+    readonly signal: AbortSignal | undefined,
+  ) {
+    signal?.addEventListener("abort", () => {
+      for (const [stream, wake] of this.#open) {
+        wake.wake();
+        void stream.close();
+      }
+    });
+  }
+
+  /** Reserves a place for a stream about to open; TOO_MANY_STREAMS when every place is taken. */
+  reserve(): void {
+    if (this.#open.size + this.#reserved >= this.max)
+      throw new CausewayError("TOO_MANY_STREAMS", `the server holds ${this.max} event and log streams already`, {
+        hint: "close a stream (a `causeway logs --follow` or `--wait` elsewhere, a browser tab), or raise --max-streams",
+        details: { limit: this.max },
+      });
+    this.#reserved++;
+  }
+
+  /** Takes the reserved place for `stream`; the returned function gives it back. */
+  enter(stream: SSEStreamingApi, wake: Wakeup): () => void {
+    this.#reserved = Math.max(0, this.#reserved - 1);
+    this.#open.set(stream, wake);
+    stream.onAbort(() => wake.wake());
+    if (this.signal?.aborted === true) {
+      wake.wake();
+      void stream.close();
+    }
+    return () => void this.#open.delete(stream);
+  }
+
+  /** Streams open now. */
+  get size(): number {
+    return this.#open.size;
+  }
 }
 
 function open(stream: SSEStreamingApi): boolean {
@@ -50,8 +86,9 @@ function open(stream: SSEStreamingApi): boolean {
  * live events follow without a gap or a repeat (the subscription starts before the replay and
  * events are delivered in id order). A comment line is sent every `heartbeatMs`.
  */
-export function eventsRoute(c: Context<AppEnv>, deps: AppDeps): Response {
+export function eventsRoute(c: Context<AppEnv>, deps: AppDeps, streams: StreamRegistry): Response {
   const after = resumePoint(c, "after");
+  streams.reserve();
   return streamSSE(c, async (stream) => {
     const queue: EngineEvent[] = [];
     const wake = new Wakeup();
@@ -59,7 +96,7 @@ export function eventsRoute(c: Context<AppEnv>, deps: AppDeps): Response {
       queue.push(event);
       wake.wake();
     });
-    const stopShutdown = endOnShutdown(deps, stream, wake);
+    const leave = streams.enter(stream, wake);
     const heartbeat = setInterval(() => void stream.write(": heartbeat\n\n"), deps.heartbeatMs ?? 15_000);
     try {
       // Sent at once, so a client knows its subscription is live when the headers arrive.
@@ -88,7 +125,7 @@ export function eventsRoute(c: Context<AppEnv>, deps: AppDeps): Response {
     } finally {
       clearInterval(heartbeat);
       unsubscribe();
-      stopShutdown();
+      leave();
     }
   });
 }
@@ -103,16 +140,22 @@ function send(stream: SSEStreamingApi, event: EngineEvent): Promise<void> {
  * text is cut at UTF-8 character boundaries only. When the run is final (and so its log is
  * complete), `event: end`, `data:` the RunJson, and the stream ends.
  */
-export async function logStreamRoute(c: Context<AppEnv>, deps: AppDeps, id: number): Promise<Response> {
+export async function logStreamRoute(
+  c: Context<AppEnv>,
+  deps: AppDeps,
+  streams: StreamRegistry,
+  id: number,
+): Promise<Response> {
   let offset = resumePoint(c, "offset") ?? 0;
   await currentRun(deps, id);
+  streams.reserve();
   return streamSSE(c, async (stream) => {
     const wake = new Wakeup();
     const unwatch = isLogFeed(deps.logs) ? deps.logs.watch(id, () => wake.wake()) : () => undefined;
     const unsubscribe = deps.engine.subscribe((e) => {
       if (e.type === "run" && e.payload.id === id) wake.wake();
     });
-    const stopShutdown = endOnShutdown(deps, stream, wake);
+    const leave = streams.enter(stream, wake);
     const recheck = isLogFeed(deps.logs) ? LOG_RECHECK_MS.woken : LOG_RECHECK_MS.polled;
     try {
       while (open(stream)) {
@@ -139,7 +182,7 @@ export async function logStreamRoute(c: Context<AppEnv>, deps: AppDeps, id: numb
     } finally {
       unwatch();
       unsubscribe();
-      stopShutdown();
+      leave();
     }
   });
 }

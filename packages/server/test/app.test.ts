@@ -538,6 +538,11 @@ describe("HTTP API (in-process)", () => {
       await expectError(await h.call("POST", "/objects/build/versions", {}), 404, "RESOURCE_NOT_FOUND");
       await expectError(await h.call("POST", "/objects/nope/versions", {}), 404, "RESOURCE_NOT_FOUND");
       await expectError(await h.call("POST", "/objects/ext/versions", { versionName: 5 }), 400, "BAD_REQUEST");
+      // A body nested 10,000 deep is refused by its depth (before anything walks it recursively).
+      const deep = `{"propertyBag":${'{"d":'.repeat(10_000)}"x"${"}".repeat(10_001)}`;
+      const refused = await expectError(await h.call("POST", "/objects/ext/versions", deep), 400, "BAD_REQUEST");
+      expect(refused.error.message).toBe("the body nests deeper than 64 levels of arrays and objects");
+      expect(refused.error.details).toEqual({ limit: 64 });
       await expectError(await h.call("GET", "/objects/nope/versions"), 404, "RESOURCE_NOT_FOUND");
     });
 

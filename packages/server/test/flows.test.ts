@@ -21,6 +21,7 @@ function run(flow: string): NewRun {
     flow,
     inputs: [],
     params: {},
+    secretParams: [],
     priority: 0,
     attempt: 1,
     rerunOf: null,

@@ -62,7 +62,7 @@ export const TOKEN = "test-token-0123456789";
 
 /** The app on a real SQLite store, a real embedded runner and a real engine, in a temp dir. */
 export async function testApp(
-  options: { loadFiles?: (files: readonly SourceFile[]) => LoadResult; heartbeatMs?: number } = {},
+  options: { loadFiles?: (files: readonly SourceFile[]) => LoadResult; heartbeatMs?: number; maxStreams?: number } = {},
 ) {
   const dir = await tempDir("app");
   const stores = await openSqliteStore({ dataDir: join(dir, "data") });
@@ -114,6 +114,8 @@ export async function testApp(
     logger,
     call,
     json,
+    /** Aborts the app's shutdown signal, as the server's stop does (open streams end). */
+    shutdown: () => shutdown.abort(),
     async close() {
       shutdown.abort();
       await engine.stop();

@@ -1,10 +1,10 @@
-import { existsSync } from "node:fs";
+import { existsSync, readdirSync } from "node:fs";
 import { mkdir, rm, writeFile } from "node:fs/promises";
 import { createServer, type Server } from "node:net";
 import { join } from "node:path";
 import { RunSchema } from "@causeway/protocol";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { defaultWorkDir } from "../src/options.js";
+import { workDirPrefix } from "../src/work-dir.js";
 import { ensureBuilt, infoOf, killAll, killed, spawnServer, type ServerProcess } from "./built.js";
 import { tempDir, waitFor, yaml } from "./helpers.js";
 
@@ -202,7 +202,7 @@ describe("the server's terminal", () => {
           ` (another Causeway? use --port N or stop it)\n`,
       );
       expect(existsSync(data)).toBe(false);
-      expect(existsSync(defaultWorkDir(data))).toBe(false);
+      expect(readdirSync("/dev/shm").filter((name) => name.startsWith(workDirPrefix(data)))).toEqual([]);
     });
 
     it("says so in one JSON line with its code in the json format (CAUSEWAY_LOG_FORMAT)", async () => {

@@ -1,6 +1,7 @@
 import type { BlobStore } from "@causeway/core";
 import { createHash, randomUUID } from "node:crypto";
 import { mkdir, open, readFile, rename, stat, unlink } from "node:fs/promises";
+import { PRIVATE_DIR, PRIVATE_FILE } from "./modes.js";
 import { join } from "node:path";
 
 const SHA256_HEX = /^[0-9a-f]{64}$/;
@@ -23,10 +24,11 @@ export class FileBlobStore implements BlobStore {
     const dir = join(this.#root, sha.slice(0, 2));
     const path = join(dir, sha);
     if (await exists(path)) return sha;
-    await mkdir(dir, { recursive: true });
+    await mkdir(dir, { recursive: true, mode: PRIVATE_DIR });
     const temp = join(dir, `.${sha}.${randomUUID()}.tmp`);
     try {
-      const file = await open(temp, "wx");
+      // Owner-only: state files are the runs' (their own modes are kept in the manifest).
+      const file = await open(temp, "wx", PRIVATE_FILE);
       try {
         await file.writeFile(bytes);
         await file.sync();

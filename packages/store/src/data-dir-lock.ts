@@ -2,6 +2,7 @@ import { CausewayError } from "@causeway/core";
 import { randomUUID } from "node:crypto";
 import { linkSync, mkdirSync, readFileSync, realpathSync, unlinkSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
+import { PRIVATE_DIR, PRIVATE_FILE } from "./modes.js";
 
 /** The lock file of a data directory. */
 export const LOCK_FILE = "server.lock";
@@ -29,7 +30,8 @@ const heldTokens = new Map<string, string>();
  * this process, holds it. Synchronous, so a server can take it before anything else.
  */
 export function acquireDataDirLock(dataDir: string): DataDirLock {
-  mkdirSync(dataDir, { recursive: true });
+  // Owner-only: the data directory holds the database, the logs and the admin token.
+  mkdirSync(dataDir, { recursive: true, mode: PRIVATE_DIR });
   const path = join(realpathSync(dataDir), LOCK_FILE);
   const mine: LockContent = { pid: process.pid, token: randomUUID(), acquiredAt: new Date().toISOString() };
   const text = `${JSON.stringify(mine)}\n`;
@@ -60,7 +62,7 @@ export function acquireDataDirLock(dataDir: string): DataDirLock {
  */
 function createWhole(path: string, text: string): boolean {
   const temp = `${path}.${process.pid}.${randomUUID()}.tmp`;
-  writeFileSync(temp, text, { flag: "wx", mode: 0o644 });
+  writeFileSync(temp, text, { flag: "wx", mode: PRIVATE_FILE });
   try {
     linkSync(temp, path);
     return true;

@@ -2,6 +2,7 @@ import { CausewayError } from "@causeway/core";
 import type { LogStore } from "@causeway/core";
 import { closeSync, mkdirSync, openSync, writeSync } from "node:fs";
 import { open } from "node:fs/promises";
+import { PRIVATE_DIR, PRIVATE_FILE } from "./modes.js";
 import { join } from "node:path";
 
 /** Append handles kept open, least recently used closed first. */
@@ -94,10 +95,12 @@ export class FileLogStore implements LogStore {
       return fd;
     }
     if (!this.#rootReady) {
-      mkdirSync(this.#root, { recursive: true });
+      mkdirSync(this.#root, { recursive: true, mode: PRIVATE_DIR });
       this.#rootReady = true;
     }
-    const opened = openSync(this.#path(runId), "a");
+    // Owner-only (a mode given at creation: a umask can only take bits away). A log holds
+    // whatever the run printed.
+    const opened = openSync(this.#path(runId), "a", PRIVATE_FILE);
     this.#open.set(runId, opened);
     if (this.#open.size > OPEN_FILES) {
       const [oldest] = this.#open.keys();

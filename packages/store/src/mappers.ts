@@ -62,6 +62,7 @@ export function toRun(row: RunRow): Run {
     flow: row.flow,
     inputs: JSON.parse(row.inputs) as RunInput[],
     params: JSON.parse(row.params) as Record<string, string>,
+    secretParams: JSON.parse(row.secret_params) as string[],
     priority: row.priority,
     attempt: row.attempt,
     rerunOf: row.rerun_of,

@@ -63,6 +63,8 @@ export interface RunsTable {
   inputs: string;
   /** JSON text of the manual-run parameters. */
   params: string;
+  /** JSON text of the names of the secret parameters (`Run.secretParams`). */
+  secret_params: string;
   priority: number;
   attempt: number;
   rerun_of: number | null;

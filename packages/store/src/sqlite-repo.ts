@@ -68,10 +68,10 @@ function prepareHot(sqlite: BetterSqlite3.Database): HotStatements {
       `SELECT COALESCE(MAX(number), 0) + 1 FROM runs WHERE job = @job`,
     ).pluck(),
     insertRun: prepare(
-      `INSERT INTO runs (job, number, status, status_reason, trigger, flow, inputs, params, priority, attempt,
-         rerun_of, exit_code, created_at, started_at, finished_at)
-       VALUES (@job, @number, @status, @statusReason, @trigger, @flow, @inputs, @params, @priority, @attempt,
-         @rerunOf, NULL, @createdAt, NULL, NULL)`,
+      `INSERT INTO runs (job, number, status, status_reason, trigger, flow, inputs, params, secret_params, priority,
+         attempt, rerun_of, exit_code, created_at, started_at, finished_at)
+       VALUES (@job, @number, @status, @statusReason, @trigger, @flow, @inputs, @params, @secretParams, @priority,
+         @attempt, @rerunOf, NULL, @createdAt, NULL, NULL)`,
     ),
     // One statement for every patch: a flag per field says whether to set it.
     updateRun: prepare(
@@ -279,6 +279,7 @@ export class SqliteRepo implements StoreTx {
       flow: run.flow,
       inputs: JSON.stringify(run.inputs),
       params: JSON.stringify(run.params),
+      secret_params: JSON.stringify([...new Set(run.secretParams)].sort()),
       priority: run.priority,
       attempt: run.attempt,
       rerun_of: run.rerunOf,
@@ -296,6 +297,7 @@ export class SqliteRepo implements StoreTx {
       flow: row.flow,
       inputs: row.inputs,
       params: row.params,
+      secretParams: row.secret_params,
       priority: row.priority,
       attempt: row.attempt,
       rerunOf: row.rerun_of,

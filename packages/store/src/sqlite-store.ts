@@ -9,6 +9,7 @@ import { FileBlobStore } from "./blob-store.js";
 import { acquireDataDirLock, type DataDirLock } from "./data-dir-lock.js";
 import { FileLogStore } from "./log-store.js";
 import { migrateToLatest } from "./migrations/index.js";
+import { createPrivateFile, makePrivate } from "./modes.js";
 import type { CausewayDatabase } from "./schema.js";
 import { SerialQueue } from "./serial-queue.js";
 import { SqliteRepo } from "./sqlite-repo.js";
@@ -70,7 +71,8 @@ export const DATABASE_FILE = "causeway.db";
 /**
  * Opens the embedded store of `dataDir`: takes the directory's exclusive lock (one server
  * process per directory), opens `causeway.db` in WAL mode with `synchronous=FULL`, and migrates
- * it to the latest schema. Blobs live in `blobs/`, run logs in `logs/`.
+ * it to the latest schema. Blobs live in `blobs/`, run logs in `logs/`. Everything it creates
+ * is owner-only (directories 0700, files 0600); the database files are made so at each open.
  */
 export async function openSqliteStore(options: SqliteStoreOptions = {}): Promise<SqliteStores> {
   const config = compileSqliteStoreOptions(options);
@@ -78,7 +80,9 @@ export async function openSqliteStore(options: SqliteStoreOptions = {}): Promise
   let sqlite: BetterSqlite3.Database | undefined;
   try {
     refuseNetworkFilesystem(config.dataDir);
-    sqlite = new BetterSqlite3(join(config.dataDir, DATABASE_FILE));
+    const database = join(config.dataDir, DATABASE_FILE);
+    createPrivateFile(database);
+    sqlite = new BetterSqlite3(database);
     sqlite.pragma(`busy_timeout = ${config.busyTimeoutMs}`);
     const mode = sqlite.pragma("journal_mode = WAL", { simple: true });
     if (mode !== "wal") {
@@ -87,6 +91,9 @@ export async function openSqliteStore(options: SqliteStoreOptions = {}): Promise
         `SQLite refused WAL mode in ${config.dataDir} (got ${String(mode)})`,
       );
     }
+    // WAL mode made the -wal and -shm files, with the database's mode: a database of an older
+    // build may have been created world-readable, so all three are made owner-only here.
+    for (const file of [database, `${database}-wal`, `${database}-shm`]) makePrivate(file);
     sqlite.pragma("synchronous = FULL");
     sqlite.pragma("foreign_keys = ON");
     const db = new Kysely<CausewayDatabase>({ dialect: new StoreSqliteDialect({ database: sqlite }) });

@@ -17,6 +17,7 @@ for (let i = 0; ; i++) {
       flow: `flow-${i}`,
       inputs: [],
       params: {},
+      secretParams: [],
       priority: 9999,
       attempt: 1,
       rerunOf: null,

@@ -28,6 +28,7 @@ const newRun = (job: string): NewRun => ({
     },
   ],
   params: {},
+  secretParams: [],
   priority: 9999,
   attempt: 1,
   rerunOf: null,

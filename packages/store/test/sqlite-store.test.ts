@@ -8,11 +8,14 @@ import {
   type SqliteStores,
 } from "@causeway/store";
 import BetterSqlite3 from "better-sqlite3";
-import { existsSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
+import { chmodSync, existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { Kysely, Migrator, SqliteDialect } from "kysely";
+import { initial } from "../src/migrations/0001-initial.js";
+import { MIGRATIONS } from "../src/migrations/index.js";
 import { isNetworkFilesystemType } from "../src/sqlite-store.js";
 import {
   describeBlobStoreContract,
@@ -77,10 +80,9 @@ describe("the SQLite data directory", () => {
     const peek = new BetterSqlite3(join(dataDir, "causeway.db"), { readonly: true });
     try {
       expect(peek.pragma("journal_mode", { simple: true })).toBe("wal");
-      expect(peek.prepare("SELECT name FROM kysely_migration ORDER BY name").pluck().all()).toEqual([
-        "0001-initial",
-        "0002-apply-history",
-      ]);
+      expect(peek.prepare("SELECT name FROM kysely_migration ORDER BY name").pluck().all()).toEqual(
+        Object.keys(MIGRATIONS),
+      );
       const tables = peek.prepare("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name").pluck().all();
       expect(tables).toEqual(
         expect.arrayContaining(["applies", "events", "explains", "objects", "pins", "runs", "versions"]),
@@ -90,12 +92,13 @@ describe("the SQLite data directory", () => {
     }
   });
 
-  it("adds the apply history to a database of the first schema, keeping its data", async () => {
+  it("adds the apply history to a database that has a later migration but not it, keeping its data", async () => {
     opened = await openSqliteStore({ dataDir });
     await opened.store.read.putObject({ name: "web", kind: "job", type: "runSh", definition: {}, consistent: true });
     await opened.store.close();
     opened = undefined;
-    // Back to what a build before the apply history left.
+    // What a build with the later migrations but not the apply history left (numbers are handed
+    // out ahead, so 0002 may land after 0003).
     const db = new BetterSqlite3(join(dataDir, "causeway.db"));
     try {
       db.exec("DROP TABLE applies; DELETE FROM kysely_migration WHERE name = '0002-apply-history'");
@@ -182,6 +185,82 @@ describe("the SQLite data directory", () => {
       expect.objectContaining({ code: "STORE_MIGRATION_FAILED" }),
     );
     expect(existsSync(join(dataDir, "server.lock"))).toBe(false);
+  });
+
+  it("0003-run-secret-params: runs of an older database get no recorded secret, and keep their values", async () => {
+    // A database as the first release left it: only 0001, with one run.
+    mkdirSync(dataDir, { recursive: true });
+    const old = new Kysely<unknown>({
+      dialect: new SqliteDialect({ database: new BetterSqlite3(join(dataDir, "causeway.db")) }),
+    });
+    const migrated = await new Migrator({
+      db: old,
+      provider: { getMigrations: () => Promise.resolve({ "0001-initial": initial }) },
+    }).migrateToLatest();
+    expect(migrated.error).toBeUndefined();
+    await old.destroy();
+    const raw = new BetterSqlite3(join(dataDir, "causeway.db"));
+    raw
+      .prepare(
+        `INSERT INTO runs (job, number, status, trigger, flow, inputs, params, priority, attempt, created_at)
+         VALUES ('deploy', 1, 'success', '{"kind":"manual","by":"cli"}', 'f', '[]', '{"TOKEN":"old"}', 9999, 1, 'x')`,
+      )
+      .run();
+    raw.close();
+    opened = await openSqliteStore({ dataDir });
+    const [run] = await opened.store.read.listRuns({ job: "deploy" });
+    expect(run).toMatchObject({ params: { TOKEN: "old" }, secretParams: [] });
+  });
+
+  it("makes the data directory and everything in it owner-only, whatever the umask", async () => {
+    const umask = process.umask(0);
+    try {
+      opened = await openSqliteStore({ dataDir });
+      await opened.store.read.insertRun({
+        job: "build",
+        status: "queued",
+        statusReason: null,
+        trigger: { kind: "manual", by: "alice" },
+        flow: "f",
+        inputs: [],
+        params: {},
+        secretParams: [],
+        priority: 1,
+        attempt: 1,
+        rerunOf: null,
+      });
+      await opened.logs.append(1, new TextEncoder().encode("log line\n"));
+      await opened.blobs.put(new TextEncoder().encode("state file"));
+    } finally {
+      process.umask(umask);
+    }
+    const modes = readdirSync(dataDir, { recursive: true, withFileTypes: true }).map((entry) => {
+      const path = join(entry.parentPath, entry.name);
+      return [path.slice(dataDir.length + 1), statSync(path).mode & 0o777] as const;
+    });
+    expect(modes.map(([path]) => path)).toEqual(
+      expect.arrayContaining([
+        "causeway.db",
+        "causeway.db-wal",
+        "causeway.db-shm",
+        "server.lock",
+        "logs/1.log",
+        "blobs",
+      ]),
+    );
+    for (const [path, mode] of modes) {
+      expect([path, mode]).toEqual([path, statSync(join(dataDir, path)).isDirectory() ? 0o700 : 0o600]);
+    }
+    expect(statSync(dataDir).mode & 0o777).toBe(0o700);
+  });
+
+  it("makes the database files of an older, world-readable data directory owner-only when it opens them", async () => {
+    await (await openSqliteStore({ dataDir })).store.close();
+    chmodSync(join(dataDir, "causeway.db"), 0o644);
+    opened = await openSqliteStore({ dataDir });
+    for (const file of ["causeway.db", "causeway.db-wal", "causeway.db-shm"]) {
+      expect([file, statSync(join(dataDir, file)).mode & 0o777]).toEqual([file, 0o600]);
+    }
   });
 
   it("knows network file systems by their statfs type", () => {

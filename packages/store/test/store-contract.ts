@@ -62,6 +62,7 @@ function newRun(job: string, extra: Partial<NewRun> = {}): NewRun {
     flow: "flow-1",
     inputs: [],
     params: {},
+    secretParams: [],
     priority: 9999,
     attempt: 1,
     rerunOf: null,
@@ -294,6 +295,7 @@ export function describeStoreContract(name: string, makeStore: MakeStore): void 
             flow: "flow-7",
             inputs,
             params: { ENV: "prod" },
+            secretParams: [],
             priority: 5,
             attempt: 2,
           }),
@@ -308,6 +310,7 @@ export function describeStoreContract(name: string, makeStore: MakeStore): void 
           flow: "flow-7",
           inputs,
           params: { ENV: "prod" },
+          secretParams: [],
           priority: 5,
           attempt: 2,
           rerunOf: null,
@@ -327,6 +330,21 @@ export function describeStoreContract(name: string, makeStore: MakeStore): void 
         expect(rerun).toMatchObject({ number: 5, rerunOf: run.id });
         expect(await store.read.getRun(rerun.id)).toEqual(rerun);
         expect(await store.read.getRun(rerun.id + 100)).toBeUndefined();
+      });
+
+      it("records which parameters of a run are secret, sorted and once, and keeps them for good", async () => {
+        const run = await store.read.insertRun(
+          newRun("deploy", {
+            params: { TOKEN: "s3cr3t", KEY: "k", ENV: "prod" },
+            secretParams: ["TOKEN", "KEY", "TOKEN"],
+          }),
+        );
+        expect(run.secretParams).toEqual(["KEY", "TOKEN"]);
+        const finished = await store.read.updateRun(run.id, { status: "success", finishedAt: clock.advance(1000) });
+        expect(finished.secretParams).toEqual(["KEY", "TOKEN"]);
+        store = await harness.reopen();
+        expect((await store.read.getRun(run.id))?.secretParams).toEqual(["KEY", "TOKEN"]);
+        expect((await store.read.listRuns({ job: "deploy" }))[0]?.secretParams).toEqual(["KEY", "TOKEN"]);
       });
 
       it("updateRun patches only the given fields, and null clears", async () => {

@@ -38,13 +38,22 @@ function str(value: unknown): string {
   return JSON.stringify(value) ?? "";
 }
 
+/**
+ * A key used after a prefix (`<N>_PARAMS_<KEY>`, `<N>_POINTER_<KEY>`): characters outside
+ * `[A-Za-z0-9_]` dropped, upper-cased; leading digits stay, since the prefix already starts the
+ * name (shipctl.md "Environment"; shipctl's `to_key` looks for `<N>_PARAMS_1ST`). May be empty.
+ */
+function envKey(key: string): string {
+  return key.replace(/[^A-Za-z0-9_]/g, "").toUpperCase();
+}
+
 /** Flattens nested objects and arrays into `<prefix>_<KEY>` / `<prefix>_<i>` variables. */
 export function flattenEnv(prefix: string, value: unknown, out: Record<string, string>): void {
   if (Array.isArray(value)) {
     value.forEach((v, i) => flattenEnv(`${prefix}_${i}`, v, out));
   } else if (value !== null && typeof value === "object") {
     for (const [k, v] of Object.entries(value)) {
-      const key = envPrefix(k);
+      const key = envKey(k);
       if (key !== "") flattenEnv(`${prefix}_${key}`, v, out);
     }
   } else out[prefix] = str(value);
@@ -81,7 +90,7 @@ export function dependencyEnv(dep: DependencyView): { platform: Record<string, s
         if (k === "secure") continue;
         const bare = k.replace(/[^A-Za-z0-9_]/g, "").replace(/^[0-9]+/, "");
         if (bare !== "") user[bare] = str(v);
-        const upper = envPrefix(k);
+        const upper = envKey(k);
         if (upper !== "") platform[`${n}_PARAMS_${upper}`] = str(v);
       }
     }

@@ -95,6 +95,12 @@ export interface Run {
   readonly inputs: readonly RunInput[];
   /** Manual-run parameters, as given. */
   readonly params: Readonly<Record<string, string>>;
+  /**
+   * The names of `params` that were secret when the run was created (see `secretParamsOf`),
+   * sorted. Recorded with the run and never changed: redefining or removing the job's
+   * parameter later does not make an old run's value public.
+   */
+  readonly secretParams: readonly string[];
   readonly priority: number;
   /** 1 for a first attempt, 2… for automatic retries. */
   readonly attempt: number;

@@ -8,15 +8,16 @@ export interface VersionData {
 
 /**
  * Parses `KEY=VALUE` lines written by shipctl (`$JOB_STATE/<name>.env`). Blank lines and lines
- * without `=` are ignored; later lines win; values keep everything after the first `=`.
+ * without a key before `=` are ignored; later lines win; values keep everything after the first `=`.
  */
 export function parseEnvLines(text: string): [string, string][] {
   const out: [string, string][] = [];
   for (const raw of text.split("\n")) {
     const line = raw.endsWith("\r") ? raw.slice(0, -1) : raw;
     const at = line.indexOf("=");
-    if (at <= 0) continue;
-    out.push([line.slice(0, at).trim(), line.slice(at + 1)]);
+    const key = at < 0 ? "" : line.slice(0, at).trim();
+    if (key === "") continue;
+    out.push([key, line.slice(at + 1)]);
   }
   return out;
 }

@@ -58,6 +58,8 @@ export interface NewRun {
   readonly flow: string;
   readonly inputs: readonly RunInput[];
   readonly params: Readonly<Record<string, string>>;
+  /** The names of `params` whose values are secret (`Run.secretParams`). */
+  readonly secretParams: readonly string[];
   readonly priority: number;
   readonly attempt: number;
   readonly rerunOf: number | null;

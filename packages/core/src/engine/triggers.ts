@@ -107,12 +107,14 @@ export function evaluateTrigger(ctx: JobTriggerContext, event: TriggerEvent): Tr
       return { action: "skip", message: `input ${input} is pinned to versionName ${step.versionName}` };
     }
   }
-  if (job.support !== "runnable") return unsupported;
   const mode = modeFor(job, event.input);
   if (mode === "chrono") {
     const block = upstreamBlock(ctx.inJobs);
     if (block !== undefined) return { action: "skip", message: `${block} (chrono)` };
   }
+  // After the rules that create no run (as for any job), before those that would make it wait
+  // or merge: a run of an unsupported type is created final, as `skipped`.
+  if (job.support !== "runnable") return unsupported;
   if (job.coalesce === "latest" && ctx.pendingRunId !== undefined) {
     return {
       action: "coalesce",

@@ -1,6 +1,7 @@
 import type { z } from "zod";
 import { diagnostic, type Diagnostic, type DocPath } from "../diagnostics/diagnostic.js";
 import { didYouMean } from "../diagnostics/did-you-mean.js";
+import { NAME_START_MESSAGE } from "./schema.js";
 import type { SourceDoc } from "./source-doc.js";
 
 type Issue = z.core.$ZodIssue;
@@ -88,6 +89,8 @@ function describe(issue: Issue, path: DocPath, missing: boolean): string {
 
 function hintFor(issue: Issue): string | undefined {
   if (issue.code === "invalid_value") return `allowed values: ${issue.values.map((v) => JSON.stringify(v)).join(", ")}`;
+  if (issue.code === "invalid_format" && issue.message === NAME_START_MESSAGE)
+    return "a name is a URL path segment, a directory name and a command-line argument: one that starts with . or - (., .., -rf) would break them; rename it";
   if (issue.code === "invalid_format") return "names use letters, digits, _, - and . only";
   return undefined;
 }

@@ -183,8 +183,9 @@ function normaliseResource(
     syntax: hasTemplate ? "versionTemplate" : "legacy",
     template: hasTemplate ? asMapping(plain.versionTemplate) : { ...pointer, ...seed, ...version },
     pointer: hasTemplate ? asMapping(plain.versionTemplate) : pointer,
-    seed,
-    version,
+    // Ignored beside a versionTemplate (PIPELINE_IGNORED_KEY): no <N>_SEED_* variables from them.
+    seed: hasTemplate ? {} : seed,
+    version: hasTemplate ? {} : version,
     legacyTrigger,
     origin: origin(doc, path),
     consistent: !errorsSince(out, from),

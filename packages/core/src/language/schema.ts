@@ -42,11 +42,17 @@ export const RESOURCE_TYPES = [
   ...SYSTEM_RESOURCE_TYPES,
 ] as const;
 
+/** The message of a name that starts with `.` or `-`. */
+export const NAME_START_MESSAGE = "must start with a letter, a digit or _";
+
+// A name is a URL path segment (/jobs/NAME), a directory name (IN/NAME) and a command-line
+// argument: `.`, `..` and a leading `-` would each break one of them.
 const name = z
   .string()
   .min(1)
   .regex(/^[A-Za-z0-9_.-]+$/, "use letters, digits, _, - and .")
-  .describe("Unique name of the object: letters, digits, _, - and .");
+  .regex(/^[A-Za-z0-9_]/, NAME_START_MESSAGE)
+  .describe("Unique name of the object: letters, digits, _, - and ., starting with a letter, a digit or _");
 const flags = z
   .array(z.string())
   .describe("Tags for filtering the graph: a flag shows its objects and their whole chain.");
