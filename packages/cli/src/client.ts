@@ -1,5 +1,6 @@
 import { CausewayError, isErrorCode } from "@causeway/core";
 import {
+  ApplyRecordSchema,
   ApplyResultSchema,
   ErrorBodySchema,
   EventSchema,
@@ -11,6 +12,7 @@ import {
   VersionSchema,
   WhySchema,
   type ApplyBody,
+  type ApplyRecordJson,
   type ApplyResult,
   type EventJson,
   type ObjectSummaryJson,
@@ -119,6 +121,11 @@ export class ApiClient {
 
   apply(body: ApplyBody): Promise<ApplyResult> {
     return this.#json("POST", "/apply", { body, schema: ApplyResultSchema });
+  }
+
+  /** The apply history, newest first. */
+  applies(limit?: number): Promise<ApplyRecordJson[]> {
+    return this.#json("GET", "/applies", { query: { limit }, schema: z.array(ApplyRecordSchema) });
   }
 
   jobs(): Promise<ObjectSummaryJson[]> {

@@ -1,6 +1,7 @@
 import { CausewayError, EXIT, exitCodeOf } from "@causeway/core";
 import { Command, CommanderError } from "commander";
 import { makeStyle, type Style } from "./code-frame.js";
+import { registerApplies } from "./commands/applies.js";
 import { registerApply } from "./commands/apply.js";
 import { registerCancel } from "./commands/cancel.js";
 import { registerGraph } from "./commands/graph.js";
@@ -35,6 +36,7 @@ export function buildProgram(io: Io): Command {
   registerGraph(program, io);
   registerUp(program, io);
   registerApply(program, io);
+  registerApplies(program, io);
   registerTrigger(program, io);
   registerRuns(program, io);
   registerRun(program, io);

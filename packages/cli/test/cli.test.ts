@@ -90,6 +90,9 @@ beforeAll(async () => {
     await writeFile(join(dir(name), "line.causeway.yml"), text);
   }
   await mkdir(dir("not-a-line"));
+  await mkdir(dir("refused"));
+  await writeFile(join(dir("refused"), "good.causeway.yml"), WARNINGS);
+  await writeFile(join(dir("refused"), "bad.causeway.yml"), "jobs: [\n");
 });
 
 afterAll(async () => {
@@ -158,17 +161,19 @@ describe("causeway validate", () => {
     const out = body as {
       ok: boolean;
       files: string[];
+      refused: unknown[];
       diagnostics: Record<string, unknown>[];
       summary: Record<string, number>;
       jobs: unknown;
     };
-    expect(Object.keys(out)).toEqual(["ok", "files", "diagnostics", "summary", "jobs"]);
+    expect(Object.keys(out)).toEqual(["ok", "files", "refused", "diagnostics", "summary", "jobs"]);
     expect(out.jobs).toEqual({
       runnable: ["build"],
       notRunnable: [{ name: "ship", type: "deploy", reason: "it has errors (above)" }],
     });
     expect(out.ok).toBe(false);
     expect(out.files).toEqual(["line.causeway.yml"]);
+    expect(out.refused).toEqual([]);
     expect(out.summary).toEqual({ resources: 1, jobs: 2, edges: 3 });
     const base = ["code", "severity", "file", "line", "col", "endLine", "endCol", "path", "message"];
     for (const d of out.diagnostics) {
@@ -181,6 +186,19 @@ describe("causeway validate", () => {
       ["PIPELINE_UNSUPPORTED_JOB_TYPE", "warning", "line.causeway.yml", 18, "jobs[1].type"],
       ["PIPELINE_UNKNOWN_REFERENCE", "error", "line.causeway.yml", 21, "jobs[1].steps[1].IN"],
     ]);
+  });
+
+  it("names each refused file with the problem that refused it", async () => {
+    const text = await cli("validate", dir("refused"));
+    expect(text.out).toContain(
+      "\n  refused bad.causeway.yml (PIPELINE_YAML_SYNTAX at bad.causeway.yml:2:1): none of its objects is loaded\n",
+    );
+    const { code, body } = await json("validate", dir("refused"), "--json");
+    expect(code).toBe(1);
+    expect(body).toMatchObject({
+      files: ["bad.causeway.yml", "good.causeway.yml"],
+      refused: [{ path: "bad.causeway.yml", code: "PIPELINE_YAML_SYNTAX", file: "bad.causeway.yml", line: 2, col: 1 }],
+    });
   });
 
   it("reports ok: true with warnings only", async () => {

@@ -525,6 +525,12 @@ jobs:
     changed: ["other"],
     removed: ["old"],
     versioned: ["repo"],
+    kept: [],
+    files: [
+      { path: "line.causeway.yml", status: "loaded" },
+      { path: "sub/more.causeway.yml", status: "loaded" },
+    ],
+    applyId: 7,
     diagnostics: [
       {
         code: "PIPELINE_UNKNOWN_REFERENCE",
@@ -548,7 +554,7 @@ jobs:
 
   it("sends the pipeline files by the file rules and prints what changed", async () => {
     server.on("POST /api/v1/apply", (_req, res) => sendJson(res, 200, answer));
-    const run = await cli(["apply", dir]);
+    const run = await cli(["apply", dir], { env: { USER: "alice" } });
     expect(server.received[0]?.body).toEqual({
       files: [
         { path: "line.causeway.yml", text: LINE },
@@ -558,6 +564,8 @@ jobs:
         },
       ],
       baseDir: dir,
+      source: "cli",
+      user: "alice",
     });
     expect(run.code).toBe(1);
     expect(run.out).toContain("error PIPELINE_UNKNOWN_REFERENCE: IN nope of job other is not defined");
@@ -580,9 +588,149 @@ jobs:
     expect(JSON.parse(run.out)).toEqual(clean);
   });
 
+  it("says what was refused and kept, sends files over the cap as unread, and exits 1", async () => {
+    const broken = join(tmp, "broken");
+    await mkdir(broken, { recursive: true });
+    await writeFile(join(broken, "a.causeway.yml"), LINE);
+    await writeFile(join(broken, "b.causeway.yml"), "jobs: [\n");
+    await writeFile(join(broken, "c.causeway.yml"), `jobs: []\n${"#".repeat(5 * 1024 * 1024)}\n`);
+    const refusedAnswer = {
+      ...answer,
+      ok: false,
+      added: [],
+      changed: ["build"],
+      removed: [],
+      versioned: [],
+      kept: ["nightly", "report", "smoke"],
+      files: [
+        { path: "a.causeway.yml", status: "loaded" },
+        {
+          path: "b.causeway.yml",
+          status: "refused",
+          reason: {
+            code: "PIPELINE_YAML_SYNTAX",
+            severity: "error",
+            file: "b.causeway.yml",
+            line: 2,
+            col: 1,
+            message: "Unexpected flow-seq-end",
+          },
+        },
+        {
+          path: "c.causeway.yml",
+          status: "refused",
+          reason: {
+            code: "PIPELINE_FILE_TOO_LARGE",
+            severity: "error",
+            file: "c.causeway.yml",
+            line: 1,
+            col: 1,
+            message: "file is 5242890 bytes, over the cap of 4194304; it is not read",
+          },
+        },
+      ],
+      diagnostics: [],
+    };
+    server.on("POST /api/v1/apply", (_req, res) => sendJson(res, 200, refusedAnswer));
+    const run = await cli(["apply", broken]);
+    const body = server.received[0]?.body as { files: { path: string }[]; unread: unknown[] };
+    expect(body.files.map((f) => f.path)).toEqual(["a.causeway.yml", "b.causeway.yml"]);
+    expect(body.unread).toEqual([
+      { path: "c.causeway.yml", code: "PIPELINE_FILE_TOO_LARGE", message: expect.stringContaining("over the cap") },
+    ]);
+    expect(run.code).toBe(1);
+    expect(run.out).toBe(
+      [
+        "applied: 0 added, 1 changed, 0 removed; refused 2 files (their 3 objects kept as they were)",
+        "  ~ build",
+        "  ✗ b.causeway.yml: b.causeway.yml:2:1 PIPELINE_YAML_SYNTAX Unexpected flow-seq-end",
+        "  ✗ c.causeway.yml: c.causeway.yml:1:1 PIPELINE_FILE_TOO_LARGE file is 5242890 bytes, over the cap of 4194304; it is not read",
+        "kept as they were: nightly, report, smoke",
+        "",
+      ].join("\n"),
+    );
+  });
+
   it("a directory that does not exist is a usage problem", async () => {
     const run = await cli(["apply", join(tmp, "nowhere")]);
     expect(run.code).toBe(2);
     expect(server.received).toEqual([]);
+  });
+});
+
+describe("causeway applies", () => {
+  const APPLIES = [
+    {
+      id: 14,
+      at: "2030-01-02T10:04:48.000Z",
+      source: "watcher",
+      by: "watcher",
+      dir: "/home/me/line",
+      files: [
+        { path: "a.causeway.yml", status: "loaded" },
+        {
+          path: "b.causeway.yml",
+          status: "refused",
+          reason: {
+            code: "PIPELINE_YAML_SYNTAX",
+            severity: "error",
+            file: "b.causeway.yml",
+            line: 3,
+            col: 7,
+            message: "Unexpected flow-seq-end",
+          },
+        },
+      ],
+      added: [],
+      changed: ["build"],
+      removed: [],
+      kept: ["nightly", "report"],
+      errors: 1,
+      warnings: 0,
+      problems: [],
+    },
+    {
+      id: 13,
+      at: "2030-01-02T09:05:00.000Z",
+      source: "cli",
+      by: "alice",
+      dir: "/home/me/line",
+      files: [
+        { path: "a.causeway.yml", status: "loaded" },
+        { path: "b.causeway.yml", status: "loaded" },
+      ],
+      added: ["build", "nightly", "report"],
+      changed: [],
+      removed: [],
+      kept: [],
+      errors: 0,
+      warnings: 0,
+      problems: [],
+    },
+  ];
+
+  it("lists the applies newest first, with each refused file's problem under its apply", async () => {
+    server.on("GET /api/v1/applies", (_req, res) => sendJson(res, 200, APPLIES));
+    const run = await cli(["applies", "--limit", "5"], { now: () => new Date("2030-01-02T10:05:00.000Z") });
+    expect(server.received[0]?.query.get("limit")).toBe("5");
+    expect(run.code).toBe(0);
+    expect(run.out).toBe(
+      [
+        "ID  WHEN     SOURCE   BY       FILES          RESULT",
+        "14  12s ago  watcher  watcher  2 (1 refused)  0 added, 1 changed, 0 removed, 2 kept; 1 error",
+        "    ✗ b.causeway.yml: b.causeway.yml:3:7 PIPELINE_YAML_SYNTAX Unexpected flow-seq-end",
+        "13  1h ago   cli      alice    2              3 added, 0 changed, 0 removed; 0 errors",
+        "",
+      ].join("\n"),
+    );
+  });
+
+  it("asks for 20 by default, prints --json as the server gave it, and says when there is none", async () => {
+    server.on("GET /api/v1/applies", (_req, res) => sendJson(res, 200, APPLIES));
+    expect(JSON.parse((await cli(["applies", "--json"])).out)).toEqual(APPLIES);
+    expect(server.received[0]?.query.get("limit")).toBe("20");
+    server.on("GET /api/v1/applies", (_req, res) => sendJson(res, 200, []));
+    expect((await cli(["applies"])).out).toBe("no applies yet\n");
+    expect((await cli(["applies", "--limit", "0"])).code).toBe(2);
   });
 });

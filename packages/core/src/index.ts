@@ -25,3 +25,4 @@ export * from "./errors.js";
 export * from "./display/display.js";
 export * from "./json-limits.js";
 export * from "./console/console-parse.js";
+export * from "./engine/apply-plan.js";

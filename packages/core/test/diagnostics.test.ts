@@ -98,6 +98,16 @@ const CASES = {
       ),
     expected: [at("PIPELINE_DIR_TOO_LARGE", "error", "b/shippable.yml", 1, 1, "")],
   },
+  PIPELINE_FILE_UNREADABLE: {
+    load: () => {
+      const fs = memoryFs({ "a/shippable.yml": "jobs: []\n", "b/shippable.yml": "jobs: []\n" });
+      return loadPipelineDirectory({
+        list: (dir) => fs.list(dir),
+        read: (path) => (path === "b/shippable.yml" ? Promise.reject(new Error("EACCES")) : fs.read(path)),
+      });
+    },
+    expected: [at("PIPELINE_FILE_UNREADABLE", "error", "b/shippable.yml", 1, 1, "")],
+  },
   PIPELINE_NO_FILES: {
     load: () => loadPipelineDirectory(memoryFs({ "README.md": "# hi\n", "src/ci.yml": "jobs: []\n" })),
     expected: [at("PIPELINE_NO_FILES", "warning", ".", 1, 1, "")],
@@ -109,6 +119,14 @@ const CASES = {
         "a/shippable.yml": "jobs:\n  - name: a\n    type: runSh\n    steps:\n      - TASK:\n          script: *tpl\n",
       }),
     expected: [at("PIPELINE_TEMPLATES_OBJECTS", "error", "shippable.templates.yml", 2, 1, "resources")],
+  },
+  PIPELINE_TEMPLATES_REFUSED: {
+    load: () =>
+      loadFiles({
+        "shippable.templates.yml": "tpl: &tpl [echo hi\n",
+        "a/shippable.yml": "jobs:\n  - name: a\n    type: runSh\n    steps:\n      - TASK:\n          script: *tpl\n",
+      }),
+    expected: [at("PIPELINE_TEMPLATES_REFUSED", "error", "a/shippable.yml", 1, 1, "")],
   },
   PIPELINE_NOT_A_MAPPING: {
     load: () => loadOne("- name: a\n  type: runSh\n"),

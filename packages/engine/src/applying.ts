@@ -1,4 +1,13 @@
-import { canonical, type Mapping, type Pipeline, type StoreTx } from "@causeway/core";
+import {
+  canonical,
+  originFile,
+  planApply,
+  type ApplyRecord,
+  type Mapping,
+  type NewApplyRecord,
+  type Pipeline,
+  type StoreTx,
+} from "@causeway/core";
 import type { EngineContext, EventBuffer } from "./context.js";
 import { insertVersion } from "./finishing.js";
 import { offer, recordRun } from "./triggering.js";
@@ -10,24 +19,62 @@ export interface ApplyReport {
   readonly removed: string[];
   /** Resources that got a new version from their definition. */
   readonly versioned: string[];
+  /** Objects of refused files, kept as they were (sorted). */
+  readonly kept: string[];
+  /** The entry of the apply history. */
+  readonly record: ApplyRecord;
 }
+
+/** What an apply is told besides the definitions. */
+export interface ApplyRequest {
+  /**
+   * Files the loader refused (paths as in `Origin.file`): every object one of them defined is
+   * kept as it was, with its pending runs.
+   */
+  readonly refused?: readonly string[];
+  /**
+   * What the apply history records besides what changed (default: source `api`, by `api`,
+   * nothing known of the files).
+   */
+  readonly history?: Omit<NewApplyRecord, "added" | "changed" | "removed" | "kept">;
+}
+
+const UNKNOWN_LOAD: Omit<NewApplyRecord, "added" | "changed" | "removed" | "kept"> = {
+  source: "api",
+  by: "api",
+  dir: null,
+  files: [],
+  errors: 0,
+  warnings: 0,
+  problems: [],
+};
 
 /**
  * Applies a line's definitions (design §3): new and changed resources and jobs are stored,
  * removed ones soft-deleted (history kept). A new resource gets version 1 from its definition;
  * a changed definition makes a new version. Such versions trigger nothing, except for a
  * `trigger` resource, whose edit is a deliberate "run it" (it starts a new flow).
+ *
+ * An object is removed only when a file that loaded no longer defines it, or when its file is
+ * gone from the line. The objects of a refused file are kept as they were (`planApply`): not
+ * changed, not removed, their queued runs untouched; a definition of the same name from another
+ * file is not applied (the loader reports it as a duplicate). The apply is recorded in the apply
+ * history, in the same transaction.
  */
 export async function applyPipeline(
   ctx: EngineContext,
   tx: StoreTx,
   events: EventBuffer,
   pipeline: Pipeline,
+  request: ApplyRequest = {},
 ): Promise<ApplyReport> {
   const { model } = ctx;
-  const report: ApplyReport = { added: [], changed: [], removed: [], versioned: [] };
   const stored = new Map((await tx.listObjects(true)).map((o) => [o.name, o]));
-  const seen = new Set<string>();
+  const applied = new Map<string, string | undefined>();
+  for (const [name, object] of stored) if (object.deletedAt === null) applied.set(name, originFile(object.definition));
+  const plan = planApply(applied, pipeline, new Set(request.refused ?? []));
+  const report = { added: [] as string[], changed: [] as string[], removed: [] as string[], versioned: [] as string[] };
+  const seen = new Set<string>(plan.kept);
   const triggered: { resource: string; versionId: number; flow: string; versionNumber: number }[] = [];
   for (const def of [...pipeline.resources, ...pipeline.jobs]) {
     if (def.name === "" || seen.has(def.name)) continue;
@@ -64,8 +111,9 @@ export async function applyPipeline(
       triggered.push({ resource: def.name, versionId: version.id, flow, versionNumber: version.versionNumber });
     }
   }
-  for (const [name, object] of stored) {
-    if (object.deletedAt !== null || seen.has(name)) continue;
+  for (const name of plan.removed) {
+    const object = stored.get(name);
+    if (object === undefined) continue;
     await tx.softDeleteObject(name);
     // Runs of a removed job that have not started never will: end them now.
     for (const run of model.activeRuns(name)) {
@@ -95,7 +143,17 @@ export async function applyPipeline(
       });
     }
   }
-  return report;
+  const record = await tx.insertApply(
+    {
+      ...(request.history ?? UNKNOWN_LOAD),
+      added: report.added,
+      changed: report.changed,
+      removed: report.removed,
+      kept: [...plan.kept],
+    },
+    ctx.options.applyHistory,
+  );
+  return { ...report, kept: [...plan.kept], record };
 }
 
 function versionNameOf(template: Mapping): string {

@@ -1,4 +1,13 @@
-import type { BlobStore, Clock, EngineEvent, LogStore, RunnerPort, Store, StoreTx } from "@causeway/core";
+import {
+  APPLY_HISTORY_LIMIT,
+  type BlobStore,
+  type Clock,
+  type EngineEvent,
+  type LogStore,
+  type RunnerPort,
+  type Store,
+  type StoreTx,
+} from "@causeway/core";
 import type { ReadModel } from "./read-model.js";
 
 /** Options of the engine; `compileEngineOptions` applies defaults. */
@@ -9,6 +18,8 @@ export interface EngineOptions {
   readonly buildUrl?: (runId: number) => string;
   /** Creates flow ids (default: random UUIDs). */
   readonly newFlowId?: () => string;
+  /** Entries the apply history keeps (default APPLY_HISTORY_LIMIT, 1000). */
+  readonly applyHistory?: number;
 }
 
 /** Engine options with defaults applied. */
@@ -16,6 +27,7 @@ export interface CompiledEngineOptions {
   readonly slots: number;
   readonly buildUrl: (runId: number) => string;
   readonly newFlowId: () => string;
+  readonly applyHistory: number;
 }
 
 /** Applies defaults and rejects nonsense. */
@@ -23,7 +35,11 @@ export function compileEngineOptions(options: EngineOptions, randomId: () => str
   const slots = options.slots ?? 2;
   if (!Number.isInteger(slots) || slots < 1)
     throw new RangeError(`engine slots must be a positive integer, got ${slots}`);
+  const applyHistory = options.applyHistory ?? APPLY_HISTORY_LIMIT;
+  if (!Number.isInteger(applyHistory) || applyHistory < 1)
+    throw new RangeError(`engine applyHistory must be a positive integer, got ${applyHistory}`);
   return Object.freeze({
+    applyHistory,
     slots,
     buildUrl: options.buildUrl ?? ((id: number) => `/runs/${id}`),
     newFlowId: options.newFlowId ?? randomId,

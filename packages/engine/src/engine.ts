@@ -5,6 +5,7 @@ import {
   isCausewayError,
   isEnvName,
   isFinal,
+  originFile,
   runLabel,
   secretParamsOf,
   type BlobStore,
@@ -22,7 +23,7 @@ import {
   type StoreTx,
   type Version,
 } from "@causeway/core";
-import { applyPipeline, type ApplyReport } from "./applying.js";
+import { applyPipeline, type ApplyReport, type ApplyRequest } from "./applying.js";
 import { jobNotFound, objectNotFound, resourceNotFound } from "./names.js";
 import { compileEngineOptions, EventBuffer, type EngineContext, type EngineOptions } from "./context.js";
 import { buildRunSpec, dispatchWithin } from "./dispatching.js";
@@ -138,9 +139,22 @@ export class Engine {
     return () => this.#listeners.delete(listener);
   }
 
-  /** Applies a line's definitions (see applyPipeline). */
-  apply(pipeline: Pipeline): Promise<ApplyReport> {
-    return this.#mutate((tx, events) => applyPipeline(this.#ctx, tx, events, pipeline));
+  /** Applies a line's definitions, keeping those of refused files, and records it (see applyPipeline). */
+  apply(pipeline: Pipeline, request: ApplyRequest = {}): Promise<ApplyReport> {
+    return this.#mutate((tx, events) => applyPipeline(this.#ctx, tx, events, pipeline, request));
+  }
+
+  /**
+   * The objects of the line as applied, by name, with the file that defines each: what a load
+   * for an apply is given as `LoadOptions.applied`.
+   */
+  appliedFiles(): Map<string, string> {
+    const files = new Map<string, string>();
+    for (const [name, entry] of this.model.objects) {
+      const file = originFile(entry.stored.definition);
+      if (file !== undefined) files.set(name, file);
+    }
+    return files;
   }
 
   /**

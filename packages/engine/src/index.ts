@@ -1,4 +1,4 @@
 export { Engine, type EngineDeps, type WhyReport } from "./engine.js";
 export type { TraceEntry } from "./trace.js";
-export type { ApplyReport } from "./applying.js";
+export type { ApplyReport, ApplyRequest } from "./applying.js";
 export type { EngineOptions } from "./context.js";

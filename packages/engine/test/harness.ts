@@ -20,7 +20,7 @@ export interface Harness {
   close(): Promise<void>;
 }
 
-export async function makeHarness(options: { slots?: number } = {}): Promise<Harness> {
+export async function makeHarness(options: { slots?: number; applyHistory?: number } = {}): Promise<Harness> {
   const dir = await mkdtemp(join(tmpdir(), "causeway-engine-"));
   const stores = await openSqliteStore({ dataDir: join(dir, "data") });
   const runner = createEmbeddedRunner({
@@ -29,7 +29,14 @@ export async function makeHarness(options: { slots?: number } = {}): Promise<Har
     env: passthroughEnv(process.env),
     cancelGraceMs: 200,
   });
-  const engine = new Engine({ ...stores, runner, options: { slots: options.slots ?? 2 } });
+  const engine = new Engine({
+    ...stores,
+    runner,
+    options: {
+      slots: options.slots ?? 2,
+      ...(options.applyHistory === undefined ? {} : { applyHistory: options.applyHistory }),
+    },
+  });
   await engine.start();
   return {
     engine,

@@ -99,17 +99,56 @@ export type PutVersionBody = z.infer<typeof PutVersionBodySchema>;
 /** `PUT /api/v1/jobs/:job/pins/:input`. */
 export const PinBodySchema = z.strictObject({ versionNumber: z.number().int().positive() });
 
+/** The codes of a file that a client found but did not send (`ApplyBody.unread`). */
+export const UNREAD_CODES = ["PIPELINE_FILE_TOO_LARGE", "PIPELINE_DIR_TOO_LARGE", "PIPELINE_FILE_UNREADABLE"] as const;
+
 /**
  * `POST /api/v1/apply`: the files of a pipeline directory (paths relative, `/`-separated), and
  * optionally the directory's absolute path on the server's machine, against which relative
- * `gitRepo` sources (`sourceName: ./app-repo`) are resolved.
+ * `gitRepo` sources (`sourceName: ./app-repo`) are resolved. `unread`: pipeline files the client
+ * found but did not send (over a size cap, unreadable): they are refused, so the objects they
+ * defined are kept. `source` and `user` say who asks, for the apply history.
  */
 export const ApplyBodySchema = z.strictObject({
   files: z.array(z.strictObject({ path: z.string().min(1).max(1000), text: z.string() })).max(5000),
   baseDir: z.string().optional(),
+  unread: z
+    .array(
+      z.strictObject({
+        path: z.string().min(1).max(1000),
+        code: z.enum(UNREAD_CODES),
+        message: z.string().max(2000),
+      }),
+    )
+    .max(5000)
+    .optional(),
+  source: z.enum(["api", "cli"]).optional(),
+  user: z.string().min(1).max(200).optional(),
 });
 /** The body of an apply request. */
 export type ApplyBody = z.infer<typeof ApplyBodySchema>;
+
+/** A diagnostic in brief: the reason of a refused file, an error of the apply history. */
+export const ProblemSchema = z.object({
+  code: z.string(),
+  severity: z.enum(["error", "warning", "info"]),
+  file: z.string(),
+  line: z.number(),
+  col: z.number(),
+  message: z.string(),
+});
+
+/**
+ * A file of an apply: `loaded` (read as a whole), or `refused` (its YAML does not parse, it is
+ * over a cap...: none of its objects is applied, those it defined are kept) with the reason.
+ */
+export const AppliedFileSchema = z.object({
+  path: z.string(),
+  status: z.enum(["loaded", "refused"]),
+  reason: ProblemSchema.optional(),
+});
+/** A file of an apply on the wire. */
+export type AppliedFileJson = z.infer<typeof AppliedFileSchema>;
 
 /** The answer to an apply. */
 export const ApplyResultSchema = z.object({
@@ -119,6 +158,12 @@ export const ApplyResultSchema = z.object({
   changed: z.array(z.string()),
   removed: z.array(z.string()),
   versioned: z.array(z.string()),
+  /** Objects of refused files, kept as they were. */
+  kept: z.array(z.string()),
+  /** Every file, with its status. */
+  files: z.array(AppliedFileSchema),
+  /** The id of the apply's entry in the apply history. */
+  applyId: z.number().int(),
   diagnostics: z.array(
     z.object({
       code: z.string(),
@@ -133,6 +178,27 @@ export const ApplyResultSchema = z.object({
 });
 /** The answer to an apply. */
 export type ApplyResult = z.infer<typeof ApplyResultSchema>;
+
+/** An entry of the apply history, as `GET /api/v1/applies` and `causeway applies --json` give it. */
+export const ApplyRecordSchema = z.object({
+  id: z.number().int(),
+  at: z.string(),
+  /** `watcher` (the server's pipeline directory), `api` (`POST /apply`), `cli` (`causeway apply`). */
+  source: z.enum(["watcher", "api", "cli"]),
+  by: z.string(),
+  dir: z.string().nullable(),
+  files: z.array(AppliedFileSchema),
+  added: z.array(z.string()),
+  changed: z.array(z.string()),
+  removed: z.array(z.string()),
+  kept: z.array(z.string()),
+  errors: z.number().int(),
+  warnings: z.number().int(),
+  /** The first errors (20 at most). */
+  problems: z.array(ProblemSchema),
+});
+/** An entry of the apply history on the wire. */
+export type ApplyRecordJson = z.infer<typeof ApplyRecordSchema>;
 
 /** An explain record. */
 export const ExplainSchema = z.object({

@@ -2,11 +2,11 @@ import { createHash, randomUUID, timingSafeEqual } from "node:crypto";
 import { isAbsolute } from "node:path";
 import {
   CausewayError,
+  diagnostic,
   loadPipeline,
   RUN_STATUSES,
   type Run,
   type RunStatus,
-  type SourceFile,
   type StoreTx,
 } from "@causeway/core";
 import {
@@ -14,26 +14,16 @@ import {
   PinBodySchema,
   PutVersionBodySchema,
   TriggerBodySchema,
-  type ApplyResult,
   type StateJson,
   type RunJson,
 } from "@causeway/protocol";
 import { loadManifest } from "@causeway/runner";
 import { Hono } from "hono";
+import { applyLoad, toApplyRecordJson, toApplyResult } from "./apply-load.js";
 import type { AppDeps } from "./deps.js";
 import { errorResponse, type AppEnv } from "./http-errors.js";
 import { silentLogger } from "./logger.js";
-import {
-  objectSummaries,
-  secretParams,
-  toDiagnosticJson,
-  toRunJson,
-  runRefs,
-  toTraceJson,
-  toVersionJson,
-  toWhyJson,
-} from "./mapping.js";
-import { resolveRelativeSources } from "./relative-sources.js";
+import { objectSummaries, secretParams, toRunJson, runRefs, toTraceJson, toVersionJson, toWhyJson } from "./mapping.js";
 import { DEFAULT_MAX_STREAMS } from "./options.js";
 import { BODY_LIMITS, intParam, readBody, runIdParam } from "./request.js";
 import { currentRun, eventsRoute, logExpected, logStreamRoute, StreamRegistry } from "./streams.js";
@@ -53,7 +43,7 @@ export function buildApp(deps: AppDeps): Hono<AppEnv> {
   // Every run leaves through here: values of `secret` parameters never do.
   const runJson = (run: Run): RunJson => toRunJson(run, secretParams(engine, run.job));
   const logger = deps.logger ?? silentLogger;
-  const load = deps.loadFiles ?? ((files: readonly SourceFile[]) => loadPipeline(files));
+  const load = deps.loadFiles ?? loadPipeline;
   const streams = new StreamRegistry(deps.maxStreams ?? DEFAULT_MAX_STREAMS, deps.signal);
   const app = new Hono<AppEnv>();
   const api = new Hono<AppEnv>();
@@ -84,28 +74,31 @@ export function buildApp(deps: AppDeps): Hono<AppEnv> {
 
   api.post("/apply", async (c) => {
     const body = await readBody(c, ApplyBodySchema, BODY_LIMITS.apply);
-    if (body.files.length === 0) {
+    if (body.files.length === 0 && (body.unread ?? []).length === 0) {
       // Applying no file at all would remove every object: refused, never applied.
       throw new CausewayError("BAD_REQUEST", "no files to apply: send the pipeline files of a directory");
     }
     if (body.baseDir !== undefined && !isAbsolute(body.baseDir)) {
       throw new CausewayError("BAD_REQUEST", `baseDir must be an absolute path, got ${JSON.stringify(body.baseDir)}`);
     }
-    const result = load(body.files);
-    const pipeline =
-      body.baseDir === undefined ? result.pipeline : resolveRelativeSources(result.pipeline, body.baseDir);
+    // Files the client found but did not send (over a cap): refused, so what they defined is kept.
+    const unread = (body.unread ?? []).map((u) => ({
+      path: u.path,
+      reason: diagnostic(u.code, { file: u.path, line: 1, col: 1, endLine: 1, endCol: 1 }, [], u.message),
+    }));
+    const result = load(body.files, { applied: engine.appliedFiles() }, unread);
     // Inconsistent objects are applied as such: one broken object does not take the line down.
-    const report = await engine.apply(pipeline);
-    const answer: ApplyResult = {
-      ok: result.ok,
-      applied: true,
-      added: report.added,
-      changed: report.changed,
-      removed: report.removed,
-      versioned: report.versioned,
-      diagnostics: result.diagnostics.map(toDiagnosticJson),
-    };
-    return c.json(answer);
+    const report = await applyLoad(engine, result, {
+      source: body.source ?? "api",
+      by: body.user ?? "api",
+      dir: body.baseDir ?? null,
+    });
+    return c.json(toApplyResult(result, report));
+  });
+
+  api.get("/applies", async (c) => {
+    const limit = intParam(c.req.query("limit"), "limit", LIST_LIMIT) as number;
+    return c.json((await store.read.listApplies(limit)).map(toApplyRecordJson));
   });
 
   api.get("/jobs", (c) => c.json(objectSummaries(engine, "job")));

@@ -1,4 +1,4 @@
-import type { BlobStore, LoadResult, LogStore, SourceFile, Store } from "@causeway/core";
+import type { BlobStore, LoadOptions, LoadResult, LogStore, RefusedFile, SourceFile, Store } from "@causeway/core";
 import type { Engine } from "@causeway/engine";
 import type { Logger } from "./logger.js";
 
@@ -13,7 +13,11 @@ export interface AppDeps {
   /** The API token every route but `GET /health` requires as `Authorization: Bearer`. */
   readonly token: string;
   /** The loader of `POST /apply` (default: core's loadPipeline). */
-  readonly loadFiles?: (files: readonly SourceFile[]) => LoadResult;
+  readonly loadFiles?: (
+    files: readonly SourceFile[],
+    options: LoadOptions,
+    unread: readonly RefusedFile[],
+  ) => LoadResult;
   /** The server's version, reported by `GET /health`. */
   readonly version: string;
   readonly logger?: Logger;

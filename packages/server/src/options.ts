@@ -42,6 +42,11 @@ const ServerOptionsSchema = z.strictObject({
   /** Re-apply `dir` when its files change. */
   watch: z.boolean().default(true),
   watchDebounceMs: z.number().int().min(0).max(60_000).default(200),
+  /**
+   * When a change refuses a file or removes an object, the wait before reading the directory
+   * again to check that the files settled (a file half written must not remove anything).
+   */
+  watchSettleMs: z.number().int().min(0).max(60_000).default(300),
   /** The base environment of jobs (and of git); default: a PATH only. */
   env: z.record(z.string(), z.string()).optional(),
   /** SSE heartbeat period. */
@@ -76,6 +81,7 @@ export interface CompiledServerOptions {
   readonly pollIntervalMs: number;
   readonly watch: boolean;
   readonly watchDebounceMs: number;
+  readonly watchSettleMs: number;
   readonly env: Readonly<Record<string, string>> | undefined;
   readonly heartbeatMs: number;
   readonly maxStreams: number;
@@ -121,6 +127,7 @@ export function compileServerOptions(options: ServerOptions = {}): CompiledServe
     pollIntervalMs: o.pollIntervalMs,
     watch: o.watch,
     watchDebounceMs: o.watchDebounceMs,
+    watchSettleMs: o.watchSettleMs,
     env: o.env === undefined ? undefined : Object.freeze({ ...o.env }),
     heartbeatMs: o.heartbeatMs,
     maxStreams: o.maxStreams,

@@ -4,19 +4,17 @@ import { readFile, rename, rmdir, stat, unlink, writeFile } from "node:fs/promis
 import type { Server } from "node:http";
 import { join } from "node:path";
 import { createAdaptorServer } from "@hono/node-server";
-import { CausewayError, loadPipelineDirectory } from "@causeway/core";
+import { CausewayError } from "@causeway/core";
 import { Engine } from "@causeway/engine";
 import { ServerInfoSchema, type ServerInfo } from "@causeway/protocol";
 import { createEmbeddedRunner, DEFAULT_PATH } from "@causeway/runner";
 import { fileError, openSqliteStore, type SqliteStores } from "@causeway/store";
 import { API_PREFIX, buildApp } from "./app.js";
-import { applyLine, diagnosticLines } from "./apply-lines.js";
 import { startGitPoller, type GitPoller } from "./git-poller.js";
 import { logFeed } from "./log-feed.js";
-import { nodePipelineFs } from "./node-fs.js";
-import { badServerOptions, compileServerOptions, type CompiledServerOptions, type ServerOptions } from "./options.js";
+import { badServerOptions, compileServerOptions, type ServerOptions } from "./options.js";
+import { pipelineApplier } from "./pipeline-applier.js";
 import { watchPipelineDirectory, type PipelineWatcher } from "./pipeline-watcher.js";
-import { resolveRelativeSources } from "./relative-sources.js";
 import { startRunReporter } from "./run-reporter.js";
 import { prepareWorkDir } from "./work-dir.js";
 import type { Logger } from "./logger.js";
@@ -126,7 +124,8 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
     await engine.start();
     cleanups.push(() => engine.stop());
 
-    const applier = opts.dir === undefined ? undefined : pipelineApplier(engine, opts.dir, opts);
+    const applier =
+      opts.dir === undefined ? undefined : pipelineApplier(engine, opts.dir, { logger, settleMs: opts.watchSettleMs });
     await applier?.apply();
 
     const shutdown = new AbortController();
@@ -224,73 +223,6 @@ async function openStores(dataDir: string): Promise<SqliteStores> {
   // No nesting detection: the engine never calls the store from inside a transaction, and
   // the detection slows every promise of the process (AsyncLocalStorage on Node 20).
   return openSqliteStore({ dataDir, detectNestedCalls: false });
-}
-
-interface PipelineApplier {
-  /** Loads and applies the directory; calls during an apply are merged into one more. Never throws. */
-  apply(): Promise<void>;
-  stop(): Promise<void>;
-}
-
-/**
- * Applies a pipeline directory, one apply at a time. A directory with no pipeline file is not
- * applied (it would remove every object: most likely an editor's save in progress). Objects
- * with errors are applied as inconsistent, as with `POST /apply`. Relative `gitRepo` sources
- * are resolved against `dir` (the stored definition holds the absolute path).
- */
-function pipelineApplier(engine: Engine, dir: string, opts: CompiledServerOptions): PipelineApplier {
-  const { logger } = opts;
-  let running: Promise<void> | undefined;
-  let again = false;
-  let stopped = false;
-  let lastDiagnostics = "";
-
-  const once = async (): Promise<void> => {
-    const result = await loadPipelineDirectory(nodePipelineFs(dir));
-    if (result.files.length === 0) {
-      logger.warn(`${dir}: no pipeline file found; nothing applied (name files *causeway.yml or *shippable.yml)`, {
-        event: "apply",
-        dir,
-        files: 0,
-      });
-      return;
-    }
-    if (stopped) return;
-    const report = await engine.apply(resolveRelativeSources(result.pipeline, dir));
-    const diagnostics = JSON.stringify(result.diagnostics);
-    const changed = report.added.length + report.changed.length + report.removed.length > 0;
-    if (!changed && diagnostics === lastDiagnostics) return;
-    lastDiagnostics = diagnostics;
-    const line = applyLine(dir, result, report);
-    logger.info(line.msg, line.fields);
-    for (const detail of diagnosticLines(result.diagnostics)) logger.info(detail.msg, detail.fields);
-  };
-
-  return {
-    apply() {
-      if (running !== undefined) {
-        again = true;
-        return running;
-      }
-      running = (async () => {
-        do {
-          again = false;
-          try {
-            await once();
-          } catch (error) {
-            logger.error(`cannot apply ${dir}`, error);
-          }
-        } while (again && !stopped);
-      })().finally(() => {
-        running = undefined;
-      });
-      return running;
-    },
-    async stop() {
-      stopped = true;
-      await running;
-    },
-  };
 }
 
 function listen(fetch: Fetch, port: number, host: string): Promise<Server> {

@@ -1,4 +1,5 @@
 import {
+  ApplyRecordSchema,
   ApplyResultSchema,
   ErrorBodySchema,
   EventSchema,
@@ -635,5 +636,93 @@ describe("HTTP API (in-process)", () => {
 describe("loadPipeline is the default loader", () => {
   it("is what POST /apply uses (sanity check of the fixture)", () => {
     expect(loadPipeline([{ path: "causeway.yml", text: LINE }]).summary).toMatchObject({ resources: 2, jobs: 4 });
+  });
+});
+
+describe("POST /apply with files that do not load, and GET /applies", () => {
+  let h: Harness;
+  beforeAll(async () => {
+    h = await testApp();
+  });
+  afterAll(() => h.close());
+
+  const A = yaml`
+    jobs:
+      - name: build
+        type: runSh
+        steps:
+          - TASK:
+              script: [make]
+  `;
+  const B = yaml`
+    jobs:
+      - name: report
+        type: runSh
+        steps:
+          - IN: build
+          - TASK:
+              script: [./report]
+  `;
+  const apply = async (body: unknown) => ApplyResultSchema.parse((await h.json("POST", "/apply", body)).body);
+
+  it("keeps the objects of a refused file, says so per file, and records every apply", async () => {
+    const first = await apply({
+      files: [
+        { path: "a.causeway.yml", text: A },
+        { path: "b.causeway.yml", text: B },
+      ],
+    });
+    expect(first).toMatchObject({ ok: true, added: ["build", "report"], kept: [] });
+
+    const broken = await apply({
+      files: [
+        { path: "a.causeway.yml", text: A.replace("make", "make all") },
+        { path: "b.causeway.yml", text: "jobs: [\n" },
+      ],
+      source: "cli",
+      user: "alice",
+    });
+    expect(broken).toMatchObject({ ok: false, applied: true, changed: ["build"], removed: [], kept: ["report"] });
+    expect(broken.files).toEqual([
+      { path: "a.causeway.yml", status: "loaded" },
+      {
+        path: "b.causeway.yml",
+        status: "refused",
+        reason: expect.objectContaining({ code: "PIPELINE_YAML_SYNTAX", file: "b.causeway.yml", line: 2, col: 1 }),
+      },
+    ]);
+    expect(broken.applyId).toBeGreaterThan(first.applyId);
+
+    // A file the client did not send (over its cap) is refused too: what it defined is kept.
+    const unread = await apply({
+      files: [{ path: "a.causeway.yml", text: A }],
+      unread: [{ path: "b.causeway.yml", code: "PIPELINE_FILE_TOO_LARGE", message: "file is 5 MB, over the cap" }],
+    });
+    expect(unread).toMatchObject({ changed: ["build"], removed: [], kept: ["report"] });
+    expect(unread.diagnostics).toContainEqual(
+      expect.objectContaining({ code: "PIPELINE_FILE_TOO_LARGE", file: "b.causeway.yml", line: 1, col: 1 }),
+    );
+
+    const history = z.array(ApplyRecordSchema).parse((await h.json("GET", "/applies")).body);
+    expect(history.map((a) => [a.id, a.source, a.by, a.kept])).toEqual([
+      [unread.applyId, "api", "api", ["report"]],
+      [broken.applyId, "cli", "alice", ["report"]],
+      [first.applyId, "api", "api", []],
+    ]);
+    expect(history[1]?.problems[0]).toMatchObject({ code: "PIPELINE_YAML_SYNTAX", file: "b.causeway.yml", line: 2 });
+    expect(z.array(ApplyRecordSchema).parse((await h.json("GET", "/applies?limit=1")).body)).toHaveLength(1);
+    await expectError(await h.call("GET", "/applies?limit=0"), 400, "BAD_REQUEST");
+  });
+
+  it.each([
+    ["an unread file of a code that is not a refusal before reading", { code: "PIPELINE_YAML_SYNTAX" }],
+    ["an unknown source", { source: "watcher" }],
+  ])("answers 400 BAD_REQUEST for %s", async (_what, extra) => {
+    const unread = "code" in extra ? [{ path: "b.causeway.yml", message: "m", ...extra }] : undefined;
+    const body = {
+      files: [{ path: "a.causeway.yml", text: A }],
+      ...(unread === undefined ? extra : { unread }),
+    };
+    await expectError(await h.call("POST", "/apply", body), 400, "BAD_REQUEST");
   });
 });

@@ -1,6 +1,6 @@
 import type { Diagnostic, RunInput } from "@causeway/core";
 import { describe, expect, it } from "vitest";
-import { applyLine, diagnosticLines } from "../src/apply-lines.js";
+import { applyLine, diagnosticLines, refusalLines } from "../src/apply-lines.js";
 import {
   commandText,
   createdLine,
@@ -219,6 +219,31 @@ describe("apply lines", () => {
     );
     expect(line.msg).toBe("applied /srv/line: 5 resources, 1 job (2 added, 0 changed, 1 removed); 1 error, 1 warning");
     expect(line.fields).toMatchObject({ event: "apply", added: 2, changed: 0, removed: 1, errors: 1, warnings: 1 });
+  });
+
+  it("says how many files were refused and objects kept, and names each refused file's problem", () => {
+    const reason = { ...diagnostic("PIPELINE_YAML_SYNTAX", 3), file: "b.causeway.yml" };
+    const refused = [{ path: "b.causeway.yml", reason }];
+    const line = applyLine(
+      "/srv/line",
+      {
+        files: ["a.causeway.yml", "b.causeway.yml"],
+        refused,
+        summary: { resources: 0, jobs: 1 },
+        diagnostics: [reason],
+      } as never,
+      { added: [], changed: ["a"], removed: [], kept: ["b", "c"] },
+    );
+    expect(line.msg).toBe(
+      "applied /srv/line: 0 resources, 1 job (0 added, 1 changed, 0 removed; refused 1 file, 2 objects kept); 1 error, 0 warnings",
+    );
+    expect(line.fields).toMatchObject({ refused: 1, kept: 2 });
+    expect(refusalLines(refused)).toEqual([
+      {
+        msg: "  refused b.causeway.yml: b.causeway.yml:3:7 PIPELINE_YAML_SYNTAX problem 3; the objects it defined are kept as they were",
+        fields: { event: "refused", file: "b.causeway.yml", code: "PIPELINE_YAML_SYNTAX", at: "b.causeway.yml:3:7" },
+      },
+    ]);
   });
 
   it("puts each error's location and code on its own line, the first ten", () => {

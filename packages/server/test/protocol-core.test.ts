@@ -1,5 +1,19 @@
-import { ENGINE_EVENT_TYPES, EXPLAIN_OUTCOMES, RUN_STATUSES, TRIGGER_KINDS } from "@causeway/core";
-import { EventSchema, ExplainSchema, RunStatusSchema, RunTriggerSchema } from "@causeway/protocol";
+import {
+  APPLY_SOURCES,
+  ENGINE_EVENT_TYPES,
+  EXPLAIN_OUTCOMES,
+  REFUSING_CODES,
+  RUN_STATUSES,
+  TRIGGER_KINDS,
+} from "@causeway/core";
+import {
+  ApplyRecordSchema,
+  EventSchema,
+  ExplainSchema,
+  RunStatusSchema,
+  RunTriggerSchema,
+  UNREAD_CODES,
+} from "@causeway/protocol";
 import { describe, expect, it } from "vitest";
 
 // protocol imports nothing internal, so it spells core's lists again; the server maps one to the
@@ -10,8 +24,15 @@ describe("protocol and core agree", () => {
     ["trigger kinds", RunTriggerSchema.shape.kind.options, TRIGGER_KINDS],
     ["explain outcomes", ExplainSchema.shape.outcome.options, EXPLAIN_OUTCOMES],
     ["event types", EventSchema.shape.type.options, ENGINE_EVENT_TYPES],
+    ["apply sources", ApplyRecordSchema.shape.source.options, APPLY_SOURCES],
   ] as const)("on the %s", (_what, protocol, core) => {
     expect(core.length).toBeGreaterThan(0);
     expect([...protocol]).toEqual([...core]);
+  });
+});
+
+describe("a client's unread files", () => {
+  it("are refused with codes of the loader's refusals", () => {
+    for (const code of UNREAD_CODES) expect(REFUSING_CODES).toContain(code);
   });
 });

@@ -228,12 +228,14 @@ describe("startServer", () => {
       server.logger.lines.some((l) => /\d+ errors?,/.test(l) && !l.includes(" 0 errors")),
     );
     expect((await fetch(`${server.url}/api/v1/health`)).status).toBe(200);
+    // The broken file's job is kept as it was (docs/semantics.md, "A broken file").
+    expect(await names()).toEqual(["hello", "more"]);
 
     await writeFile(join(dir, "causeway.yml"), HELLO.replace("echo hi", "echo hello again"));
-    await waitFor("the fixed file", async () => {
-      const jobs = await names();
-      return jobs.includes("hello") && jobs.includes("more");
-    });
+    await waitFor("the fixed file", () =>
+      server.logger.lines.some((l) => l.startsWith("applied") && l.includes("(0 added, 1 changed, 0 removed)")),
+    );
+    expect(await names()).toEqual(["hello", "more"]);
     const run = await finished(api, RunSchema.parse((await api("POST", "/jobs/hello/runs", {})).body).id);
     expect((await api<string>("GET", `/runs/${run.id}/logs`)).body).toContain("hello again");
 

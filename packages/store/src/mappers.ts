@@ -1,4 +1,8 @@
 import type {
+  AppliedFile,
+  ApplyProblem,
+  ApplyRecord,
+  ApplySource,
   EngineEvent,
   Explain,
   ExplainOutcome,
@@ -11,7 +15,7 @@ import type {
   StoredObject,
   Version,
 } from "@causeway/core";
-import type { EventRow, ExplainRow, ObjectRow, PinRow, RunRow, VersionRow } from "./schema.js";
+import type { ApplyRow, EventRow, ExplainRow, ObjectRow, PinRow, RunRow, VersionRow } from "./schema.js";
 
 // Row -> domain. JSON columns are parsed on every read, so callers never share objects with
 // the store or with each other.
@@ -87,5 +91,23 @@ export function toEvent(row: EventRow): EngineEvent {
     at: row.at,
     type: row.type as EngineEvent["type"],
     payload: JSON.parse(row.payload) as Mapping,
+  };
+}
+
+export function toApply(row: ApplyRow): ApplyRecord {
+  return {
+    id: row.id,
+    at: row.at,
+    source: row.source as ApplySource,
+    by: row.by_name,
+    dir: row.dir,
+    files: JSON.parse(row.files) as AppliedFile[],
+    added: JSON.parse(row.added) as string[],
+    changed: JSON.parse(row.changed) as string[],
+    removed: JSON.parse(row.removed) as string[],
+    kept: JSON.parse(row.kept) as string[],
+    errors: row.errors,
+    warnings: row.warnings,
+    problems: JSON.parse(row.problems) as ApplyProblem[],
   };
 }

@@ -13,6 +13,7 @@ export interface CausewayDatabase {
   runs: RunsTable;
   explains: ExplainsTable;
   events: EventsTable;
+  applies: AppliesTable;
 }
 
 export interface ObjectsTable {
@@ -91,9 +92,30 @@ export interface EventsTable {
   payload: string;
 }
 
+export interface AppliesTable {
+  id: Generated<number>;
+  at: string;
+  source: string;
+  /** Who asked (`by` of the domain type; `by` is an SQL keyword). */
+  by_name: string;
+  dir: string | null;
+  /** JSON text of AppliedFile[]. */
+  files: string;
+  /** JSON text of string[] (the names added, changed, removed, kept). */
+  added: string;
+  changed: string;
+  removed: string;
+  kept: string;
+  errors: number;
+  warnings: number;
+  /** JSON text of ApplyProblem[]. */
+  problems: string;
+}
+
 export type ObjectRow = Selectable<ObjectsTable>;
 export type PinRow = Selectable<PinsTable>;
 export type VersionRow = Selectable<VersionsTable>;
 export type RunRow = Selectable<RunsTable>;
 export type ExplainRow = Selectable<ExplainsTable>;
 export type EventRow = Selectable<EventsTable>;
+export type ApplyRow = Selectable<AppliesTable>;

@@ -1,9 +1,11 @@
 import { CausewayError } from "@causeway/core";
 import type {
+  ApplyRecord,
   Clock,
   EngineEvent,
   Explain,
   Mapping,
+  NewApplyRecord,
   NewExplain,
   NewRun,
   NewVersion,
@@ -17,8 +19,8 @@ import type {
 } from "@causeway/core";
 import type BetterSqlite3 from "better-sqlite3";
 import { sql, type Kysely } from "kysely";
-import { toEvent, toExplain, toObject, toPin, toRun, toVersion } from "./mappers.js";
-import type { CausewayDatabase, EventRow, ExplainRow, RunRow, VersionRow } from "./schema.js";
+import { toApply, toEvent, toExplain, toObject, toPin, toRun, toVersion } from "./mappers.js";
+import type { ApplyRow, CausewayDatabase, EventRow, ExplainRow, RunRow, VersionRow } from "./schema.js";
 
 type Statement<P, R = unknown> = BetterSqlite3.Statement<[P], R>;
 
@@ -404,6 +406,46 @@ export class SqliteRepo implements StoreTx {
       const { lastInsertRowid } = this.#hot.appendEvent.run(row);
       return toEvent({ id: Number(lastInsertRowid), ...row });
     });
+  }
+
+  // The apply history.
+
+  async insertApply(record: NewApplyRecord, keep: number): Promise<ApplyRecord> {
+    if (!Number.isSafeInteger(keep) || keep < 1) {
+      throw new CausewayError("STORE_BAD_ARGUMENT", `the apply history must keep at least 1 entry, not ${keep}`);
+    }
+    const row: Omit<ApplyRow, "id"> = {
+      at: this.#now(),
+      source: record.source,
+      by_name: record.by,
+      dir: record.dir,
+      files: JSON.stringify(record.files),
+      added: JSON.stringify(record.added),
+      changed: JSON.stringify(record.changed),
+      removed: JSON.stringify(record.removed),
+      kept: JSON.stringify(record.kept),
+      errors: record.errors,
+      warnings: record.warnings,
+      problems: JSON.stringify(record.problems),
+    };
+    const { insertId } = await this.#db.insertInto("applies").values(row).executeTakeFirstOrThrow();
+    const id = Number(insertId);
+    // The oldest entry to keep, found by rank: ids only grow, but a rolled-back insert leaves a gap.
+    const bound = await this.#db
+      .selectFrom("applies")
+      .select("id")
+      .orderBy("id", "desc")
+      .offset(keep - 1)
+      .limit(1)
+      .executeTakeFirst();
+    if (bound !== undefined) await this.#db.deleteFrom("applies").where("id", "<", bound.id).execute();
+    return toApply({ id, ...row });
+  }
+
+  async listApplies(limit?: number): Promise<ApplyRecord[]> {
+    let query = this.#db.selectFrom("applies").selectAll().orderBy("id", "desc");
+    if (limit !== undefined) query = query.limit(checkLimit(limit));
+    return (await query.execute()).map(toApply);
   }
 
   async eventsSince(afterId: number, limit?: number): Promise<EngineEvent[]> {

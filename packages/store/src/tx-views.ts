@@ -24,6 +24,8 @@ export const STORE_TX_METHODS = [
   "insertExplain",
   "listExplains",
   "appendEvent",
+  "insertApply",
+  "listApplies",
 ] as const satisfies readonly (keyof StoreTx)[];
 
 type Missing = Exclude<keyof StoreTx, (typeof STORE_TX_METHODS)[number]>;

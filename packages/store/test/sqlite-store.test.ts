@@ -84,10 +84,30 @@ describe("the SQLite data directory", () => {
         Object.keys(MIGRATIONS),
       );
       const tables = peek.prepare("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name").pluck().all();
-      expect(tables).toEqual(expect.arrayContaining(["events", "explains", "objects", "pins", "runs", "versions"]));
+      expect(tables).toEqual(
+        expect.arrayContaining(["applies", "events", "explains", "objects", "pins", "runs", "versions"]),
+      );
     } finally {
       peek.close();
     }
+  });
+
+  it("adds the apply history to a database that has a later migration but not it, keeping its data", async () => {
+    opened = await openSqliteStore({ dataDir });
+    await opened.store.read.putObject({ name: "web", kind: "job", type: "runSh", definition: {}, consistent: true });
+    await opened.store.close();
+    opened = undefined;
+    // What a build with the later migrations but not the apply history left (numbers are handed
+    // out ahead, so 0002 may land after 0003).
+    const db = new BetterSqlite3(join(dataDir, "causeway.db"));
+    try {
+      db.exec("DROP TABLE applies; DELETE FROM kysely_migration WHERE name = '0002-apply-history'");
+    } finally {
+      db.close();
+    }
+    opened = await openSqliteStore({ dataDir });
+    expect((await opened.store.read.getObject("web"))?.name).toBe("web");
+    expect(await opened.store.read.listApplies()).toEqual([]);
   });
 
   it("defaults to ./.causeway", () => {

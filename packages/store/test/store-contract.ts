@@ -1,4 +1,4 @@
-import type { BlobStore, Clock, LogStore, NewRun, NewVersion, Store, StoreTx } from "@causeway/core";
+import type { BlobStore, Clock, LogStore, NewApplyRecord, NewRun, NewVersion, Store, StoreTx } from "@causeway/core";
 import { createHash } from "node:crypto";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 
@@ -488,6 +488,78 @@ export function describeStoreContract(name: string, makeStore: MakeStore): void 
         expect(await store.eventsSince(events[2]!.id)).toEqual(events.slice(3));
         expect(await store.eventsSince(events[0]!.id, 2)).toEqual(events.slice(1, 3));
         expect(await store.eventsSince(events[4]!.id)).toEqual([]);
+      });
+    });
+
+    describe("the apply history", () => {
+      const entry = (over: Partial<NewApplyRecord> = {}): NewApplyRecord => ({
+        source: "watcher",
+        by: "watcher",
+        dir: "/home/me/line",
+        files: [
+          { path: "a.causeway.yml", status: "loaded" },
+          {
+            path: "b.causeway.yml",
+            status: "refused",
+            reason: {
+              code: "PIPELINE_YAML_SYNTAX",
+              severity: "error",
+              file: "b.causeway.yml",
+              line: 3,
+              col: 7,
+              message: "unexpected end",
+            },
+          },
+        ],
+        added: ["deploy"],
+        changed: ["build"],
+        removed: [],
+        kept: ["b_job", "b_res"],
+        errors: 1,
+        warnings: 2,
+        problems: [
+          {
+            code: "PIPELINE_YAML_SYNTAX",
+            severity: "error",
+            file: "b.causeway.yml",
+            line: 3,
+            col: 7,
+            message: "unexpected end",
+          },
+        ],
+        ...over,
+      });
+
+      it("records every field, stamps the time, and lists newest first with a limit", async () => {
+        const at = clock.advance(5);
+        const first = await store.read.insertApply(entry(), 10);
+        expect(first).toEqual({ id: first.id, at, ...entry() });
+        const second = await tx((t) => t.insertApply(entry({ source: "cli", by: "alice", dir: null, kept: [] }), 10));
+        expect(second.id).toBeGreaterThan(first.id);
+        expect(await store.read.listApplies()).toEqual([second, first]);
+        expect(await store.read.listApplies(1)).toEqual([second]);
+        expect(await store.read.listApplies(0)).toEqual([]);
+      });
+
+      it("keeps only the newest entries it is told to keep", async () => {
+        const ids: number[] = [];
+        await tx(async (t) => {
+          for (let i = 0; i < 7; i++) ids.push((await t.insertApply(entry({ by: `u${i}` }), 3)).id);
+        });
+        expect((await store.read.listApplies()).map((a) => a.id)).toEqual(ids.slice(4).reverse());
+        await store.read.insertApply(entry(), 5);
+        expect(await store.read.listApplies()).toHaveLength(4);
+        await expect(store.read.insertApply(entry(), 0)).rejects.toEqual(withCode("STORE_BAD_ARGUMENT"));
+      });
+
+      it("rolls an entry back with its transaction", async () => {
+        await expect(
+          tx(async (t) => {
+            await t.insertApply(entry(), 10);
+            throw new Error("the apply failed");
+          }),
+        ).rejects.toThrow("the apply failed");
+        expect(await store.read.listApplies()).toEqual([]);
       });
     });
 

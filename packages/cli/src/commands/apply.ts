@@ -1,5 +1,6 @@
 import type { Command } from "commander";
-import type { ApplyResult } from "@causeway/protocol";
+import type { LoadResult } from "@causeway/core";
+import { UNREAD_CODES, type ApplyBody, type ApplyResult } from "@causeway/protocol";
 import { makeStyle, type Style } from "../code-frame.js";
 import { connect, serverCommand, type ServerCommandOptions } from "../command-kit.js";
 import { jsonText } from "../format.js";
@@ -7,19 +8,59 @@ import type { Io } from "../io.js";
 import { loadDir } from "../pipeline-dir.js";
 import { renderDiagnostic } from "./validate.js";
 
-/** What an apply changed: `+ added`, `~ changed`, `- removed`, and the counts. */
+/** How many kept names the summary lists before `and N more`. */
+const KEPT_SHOWN = 10;
+
+/**
+ * What an apply changed and what it refused: `applied: 2 added, 1 changed, 0 removed; refused 1
+ * file (its 8 objects kept as they were)`, then `+ added`, `~ changed`, `- removed`, each
+ * refused file with the position and code of its problem, and the kept objects.
+ */
 export function applySummary(result: ApplyResult, style: Style): string {
   const counts = `${result.added.length} added, ${result.changed.length} changed, ${result.removed.length} removed`;
+  const refused = result.files.filter((f) => f.status === "refused");
+  const kept = result.kept.length;
+  const refusal =
+    refused.length === 0
+      ? ""
+      : `; ${style.red(`refused ${plural(refused.length, "file")}`)} (${refused.length === 1 ? "its" : "their"} ` +
+        `${plural(kept, "object")} kept as ${kept === 1 ? "it was" : "they were"})`;
   const lines = [
     result.applied
-      ? `${style.bold("applied")}: ${counts}`
+      ? `${style.bold("applied")}: ${counts}${refusal}`
       : `${style.red(style.bold("not applied"))}: the line has errors`,
   ];
   for (const n of result.added) lines.push(`  ${style.green("+")} ${n}`);
   for (const n of result.changed) lines.push(`  ${style.yellow("~")} ${n}`);
   for (const n of result.removed) lines.push(`  ${style.red("-")} ${n}`);
+  for (const f of refused) {
+    const why =
+      f.reason === undefined
+        ? ""
+        : `: ${f.reason.file}:${f.reason.line}:${f.reason.col} ${f.reason.code} ${f.reason.message}`;
+    lines.push(`  ${style.red("✗")} ${f.path}${why}`);
+  }
+  if (kept > 0) {
+    const more = kept > KEPT_SHOWN ? `, and ${kept - KEPT_SHOWN} more` : "";
+    lines.push(`kept as they were: ${result.kept.slice(0, KEPT_SHOWN).join(", ")}${more}`);
+  }
   if (result.versioned.length > 0) lines.push(`new versions from YAML: ${result.versioned.join(", ")}`);
   return `${lines.join("\n")}\n`;
+}
+
+function plural(n: number, word: string): string {
+  return `${n} ${word}${n === 1 ? "" : "s"}`;
+}
+
+/** The pipeline files a load found but did not read (over a cap, unreadable): sent as `unread`. */
+export function unreadFiles(local: LoadResult, texts: ReadonlyMap<string, string>): NonNullable<ApplyBody["unread"]> {
+  const unread: NonNullable<ApplyBody["unread"]> = [];
+  for (const r of local.refused) {
+    const code = r.reason.code;
+    if (texts.has(r.path) || !(UNREAD_CODES as readonly string[]).includes(code)) continue;
+    unread.push({ path: r.path, code: code as (typeof UNREAD_CODES)[number], message: r.reason.message });
+  }
+  return unread;
 }
 
 /** Registers `causeway apply DIR`: sends the line's files to the server, which applies them. */
@@ -30,8 +71,10 @@ export function registerApply(program: Command, io: Io): void {
       // Loaded here first: the same file rules and size caps as `validate`, and code frames
       // for the diagnostics from the texts actually sent.
       const { root, result: local, texts } = await loadDir(dir, io.cwd);
-      if (texts.size === 0) {
-        // PIPELINE_NO_FILES (or the size caps) say why: nothing is sent, the server keeps the line.
+      // Files found but not read go as `unread`: the server keeps what they defined.
+      const unread = unreadFiles(local, texts);
+      if (texts.size === 0 && unread.length === 0) {
+        // PIPELINE_NO_FILES says why: nothing is sent, the server keeps the line.
         const style = makeStyle(io.color);
         const blocks = local.diagnostics.map((d) => renderDiagnostic(d, texts.get(d.file), style));
         io.out(`${blocks.join("\n\n")}\n\n${style.red(style.bold("not applied"))}: no pipeline file in ${dir}\n`);
@@ -40,24 +83,30 @@ export function registerApply(program: Command, io: Io): void {
       }
       const ctx = await connect(io, opts);
       const files = [...texts].map(([path, text]) => ({ path, text }));
+      const user = io.env.USER ?? io.env.USERNAME;
       // The directory's absolute path: the server resolves relative gitRepo sources against
       // it (meaningful when the server shares this filesystem, as with `causeway up`).
-      const result = await ctx.client.apply({ files, baseDir: root });
+      const result = await ctx.client.apply({
+        files,
+        baseDir: root,
+        ...(unread.length === 0 ? {} : { unread }),
+        source: "cli",
+        ...(user === undefined || user === "" || user.length > 200 ? {} : { user }),
+      });
       const failed =
         !result.ok ||
-        local.diagnostics.some((d) => d.severity === "error") ||
+        result.files.some((f) => f.status === "refused") ||
         result.diagnostics.some((d) => d.severity === "error");
       if (ctx.json) io.out(jsonText(result));
       else {
-        const blocks = local.diagnostics.map((d) => renderDiagnostic(d, texts.get(d.file), ctx.style));
-        // The server may find more than the local load (it knows what is already applied).
-        for (const d of result.diagnostics) {
-          if (local.diagnostics.some((l) => sameDiagnostic(l, d))) continue;
+        // The server's diagnostics are the apply's: it knows the line as applied (a reference to
+        // an object kept for a refused file resolves there). The local load gives code frames.
+        const blocks = result.diagnostics.map((d) => {
+          const mine = local.diagnostics.find((l) => sameDiagnostic(l, d));
+          if (mine !== undefined) return renderDiagnostic(mine, texts.get(mine.file), ctx.style);
           const hint = d.hint === undefined ? "" : `\n  ${ctx.style.bold("hint")}: ${d.hint}`;
-          blocks.push(
-            `${d.severity} ${d.code}: ${d.message}\n${ctx.style.dim(`  at ${d.file}:${d.line}:${d.col}`)}${hint}`,
-          );
-        }
+          return `${d.severity} ${d.code}: ${d.message}\n${ctx.style.dim(`  at ${d.file}:${d.line}:${d.col}`)}${hint}`;
+        });
         if (blocks.length > 0) io.out(`${blocks.join("\n\n")}\n\n`);
         io.out(applySummary(result, ctx.style));
       }
@@ -65,8 +114,8 @@ export function registerApply(program: Command, io: Io): void {
     });
 }
 
-type Located = Pick<ApplyResult["diagnostics"][number], "code" | "file" | "line" | "col">;
+type Located = Pick<ApplyResult["diagnostics"][number], "code" | "file" | "line" | "col" | "message">;
 
 function sameDiagnostic(a: Located, b: Located): boolean {
-  return a.code === b.code && a.file === b.file && a.line === b.line && a.col === b.col;
+  return a.code === b.code && a.file === b.file && a.line === b.line && a.col === b.col && a.message === b.message;
 }

@@ -20,6 +20,8 @@ export interface ValidateJson {
   /** The one file validated, when a file was given rather than a directory. */
   file?: string;
   files: readonly string[];
+  /** The files not read as a whole (none of their objects loaded), with the problem that refused each. */
+  refused: { path: string; code: string; file: string; line: number; col: number; message: string }[];
   diagnostics: {
     code: string;
     severity: string;
@@ -44,6 +46,14 @@ export function validateJson(result: LoadResult, file?: string): ValidateJson {
     ok: result.ok,
     ...(file === undefined ? {} : { file }),
     files: result.files,
+    refused: result.refused.map(({ path, reason: r }) => ({
+      path,
+      code: r.code,
+      file: r.file,
+      line: r.line,
+      col: r.col,
+      message: r.message,
+    })),
     diagnostics: result.diagnostics.map((d) => ({
       code: d.code,
       severity: d.severity,
@@ -109,6 +119,10 @@ function summaryText(result: LoadResult, groups: readonly DiagnosticGroup[], rea
       `${plural(counts.info, "info")}`,
   ];
   for (const line of repeatedLines(groups)) lines.push(`  ${line}`);
+  for (const { path, reason: r } of result.refused)
+    lines.push(
+      `  ${style.red("refused")} ${path} (${r.code} at ${r.file}:${r.line}:${r.col}): none of its objects is loaded`,
+    );
   lines.push(`  ${jobsLine(ready, style)}`);
   return lines.join("\n");
 }

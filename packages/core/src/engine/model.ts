@@ -137,3 +137,55 @@ export interface EngineEvent {
   readonly type: (typeof ENGINE_EVENT_TYPES)[number];
   readonly payload: Readonly<Record<string, unknown>>;
 }
+
+/** Who or what asks for an apply: the server's pipeline watcher, `POST /apply`, `causeway apply`. */
+export const APPLY_SOURCES = ["watcher", "api", "cli"] as const;
+/** The source of an apply. */
+export type ApplySource = (typeof APPLY_SOURCES)[number];
+
+/** A diagnostic as the apply history keeps it (no hint, no range end). */
+export interface ApplyProblem {
+  readonly code: string;
+  readonly severity: "error" | "warning" | "info";
+  readonly file: string;
+  readonly line: number;
+  readonly col: number;
+  readonly message: string;
+}
+
+/** One file of an apply: read as a whole, or refused with the problem that refused it. */
+export interface AppliedFile {
+  readonly path: string;
+  readonly status: "loaded" | "refused";
+  /** Only for a refused file; its position may be in another file (its templates file). */
+  readonly reason?: ApplyProblem;
+}
+
+/**
+ * One apply of a line, as the apply history keeps it: who asked, the files with their status,
+ * what changed, what was kept because its file was refused, and the diagnostics in brief.
+ */
+export interface ApplyRecord {
+  readonly id: number;
+  readonly at: string;
+  readonly source: ApplySource;
+  /** Who asked: the account of a person (the CLI sends `USER`), `api`, or `watcher`. */
+  readonly by: string;
+  /** The pipeline directory, when known (the watcher's, or the one `causeway apply` read). */
+  readonly dir: string | null;
+  readonly files: readonly AppliedFile[];
+  readonly added: readonly string[];
+  readonly changed: readonly string[];
+  readonly removed: readonly string[];
+  /** Objects of refused files, kept as they were. */
+  readonly kept: readonly string[];
+  readonly errors: number;
+  readonly warnings: number;
+  /** The first errors of the apply (at most `APPLY_PROBLEMS_KEPT`), in file order. */
+  readonly problems: readonly ApplyProblem[];
+}
+
+/** How many applies the history keeps: older entries are deleted as new ones come. */
+export const APPLY_HISTORY_LIMIT = 1000;
+/** How many errors an entry of the apply history keeps. */
+export const APPLY_PROBLEMS_KEPT = 20;

@@ -1,5 +1,15 @@
 import type { Mapping } from "../language/model.js";
-import type { EngineEvent, Explain, ExplainOutcome, Run, RunInput, RunStatus, RunTrigger, Version } from "./model.js";
+import type {
+  ApplyRecord,
+  EngineEvent,
+  Explain,
+  ExplainOutcome,
+  Run,
+  RunInput,
+  RunStatus,
+  RunTrigger,
+  Version,
+} from "./model.js";
 
 /**
  * The ports of the engine: what it needs from persistence, declared here so that the engine
@@ -82,6 +92,9 @@ export interface NewExplain {
   readonly message: string;
 }
 
+/** A new entry of the apply history; the store assigns id and `at`. */
+export type NewApplyRecord = Omit<ApplyRecord, "id" | "at">;
+
 /**
  * Reads and writes of one transaction. Contract: every method sees the writes made before it
  * in the same transaction; nothing is visible to others until the transaction commits; a
@@ -121,6 +134,14 @@ export interface StoreTx {
   listExplains(job: string, limit?: number): Promise<Explain[]>;
 
   appendEvent(type: EngineEvent["type"], payload: Mapping): Promise<EngineEvent>;
+
+  /**
+   * Records an apply in the apply history and deletes the oldest entries beyond the newest
+   * `keep` (a positive integer; STORE_BAD_ARGUMENT otherwise).
+   */
+  insertApply(record: NewApplyRecord, keep: number): Promise<ApplyRecord>;
+  /** The apply history, newest first. */
+  listApplies(limit?: number): Promise<ApplyRecord[]>;
 }
 
 /** The store: transactions plus reads outside of one. */

@@ -1,3 +1,4 @@
+import type { DiagnosticCode } from "../diagnostics/codes.js";
 import { compareDiagnostics, diagnostic, type Diagnostic } from "../diagnostics/diagnostic.js";
 import { baseOf, fileRole, isSkippedDirectory, templatesFor } from "./files.js";
 import type { JobDef, Pipeline, ResourceDef } from "./model.js";
@@ -22,10 +23,17 @@ export interface LoadOptions {
    * For validating one file of a directory.
    */
   readonly elsewhere?: ReadonlyMap<string, string>;
+  /**
+   * The objects of the line as last applied, by name, with the file that defines each (for an
+   * apply). When that file is refused now, the object is kept as it was: a reference to it
+   * resolves, and a definition of the same name in a file that loaded is a duplicate that is
+   * not loaded.
+   */
+  readonly applied?: ReadonlyMap<string, string>;
 }
 
 /** Loader limits with defaults applied. */
-export type CompiledLoadOptions = Readonly<Required<Omit<LoadOptions, "elsewhere">>>;
+export type CompiledLoadOptions = Readonly<Required<Omit<LoadOptions, "elsewhere" | "applied">>>;
 
 /** Applies defaults to loader options and rejects nonsense. */
 export function compileLoadOptions(options: LoadOptions = {}): CompiledLoadOptions {
@@ -49,43 +57,127 @@ export interface LoadSummary {
   readonly edges: number;
 }
 
+/**
+ * A file the loader did not read as a whole, so that nothing it defines is loaded: its YAML does
+ * not parse, its aliases expand past the limit, it (or the directory) is over a size cap, it
+ * cannot be read, or the templates file it needs was refused. An apply keeps the objects such a
+ * file defined as they were (see `LoadOptions.applied`).
+ */
+export interface RefusedFile {
+  readonly path: string;
+  /**
+   * The problem that refused it, one of `REFUSING_CODES`; also among the diagnostics. Its
+   * position may be in another file (the templates file it was read with).
+   */
+  readonly reason: Diagnostic;
+}
+
+/** The diagnostic codes that refuse a whole file (a `RefusedFile`'s reason). */
+export const REFUSING_CODES: readonly DiagnosticCode[] = [
+  "PIPELINE_YAML_SYNTAX",
+  "PIPELINE_YAML_ALIAS_LIMIT",
+  "PIPELINE_FILE_TOO_LARGE",
+  "PIPELINE_DIR_TOO_LARGE",
+  "PIPELINE_FILE_UNREADABLE",
+  "PIPELINE_TEMPLATES_REFUSED",
+];
+
 /** The result of loading a line: never thrown, always a pipeline plus diagnostics. */
 export interface LoadResult {
   readonly ok: boolean;
-  /** Files read, relative to the directory, sorted. */
+  /**
+   * Files read, relative to the directory, sorted. A file over a size cap is not read and not
+   * listed; a file refused for its YAML was read and is listed (and in `refused`).
+   */
   readonly files: readonly string[];
+  /** Files not read as a whole, sorted by path: none of their objects is in `pipeline`. */
+  readonly refused: readonly RefusedFile[];
   readonly pipeline: Pipeline;
   /** Sorted by file and position. */
   readonly diagnostics: readonly Diagnostic[];
   readonly summary: LoadSummary;
 }
 
+/** How a file of a load fared: read as a whole (`loaded`), or `refused` with the reason. */
+export interface FileStatus {
+  readonly path: string;
+  readonly status: "loaded" | "refused";
+  readonly reason?: Diagnostic;
+}
+
+/** Every file of a load, read or refused, with its status, sorted by path. */
+export function fileStatuses(result: Pick<LoadResult, "files" | "refused">): FileStatus[] {
+  const refused = new Map(result.refused.map((r) => [r.path, r.reason]));
+  const paths = [...new Set([...result.files, ...refused.keys()])].sort(byString);
+  return paths.map((path) => {
+    const reason = refused.get(path);
+    return reason === undefined ? { path, status: "loaded" } : { path, status: "refused", reason };
+  });
+}
+
 const AT_FILE_START = { line: 1, col: 1, endLine: 1, endCol: 1 } as const;
+
+function byString(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
+}
 
 /**
  * Loads a line from its files (templates files included). Pure and synchronous: reading the
  * directory is the caller's job (see loadPipelineDirectory). Never throws on any input.
+ * `unread`: files of the line that the caller found but did not read (over a cap, unreadable);
+ * they are refused, with their reasons.
+ *
+ * A file is refused as a whole when it is over a cap, when one of its documents has a YAML
+ * syntax error or an alias expansion over the limit, or when its templates file is refused:
+ * none of its objects loads, not even those of its other documents (an apply keeps what it
+ * defined before). A schema error is not a refusal: the object loads as inconsistent.
  */
 export function loadPipeline(
   files: readonly SourceFile[],
   options: LoadOptions = {},
-  preDiagnostics: readonly Diagnostic[] = [],
+  unread: readonly RefusedFile[] = [],
+): LoadResult {
+  return assemble(files, options, unread, []);
+}
+
+function assemble(
+  files: readonly SourceFile[],
+  options: LoadOptions,
+  unread: readonly RefusedFile[],
+  extra: readonly Diagnostic[],
 ): LoadResult {
   const limits = compileLoadOptions(options);
-  const diagnostics: Diagnostic[] = [...preDiagnostics];
+  const diagnostics: Diagnostic[] = [...extra];
+  const refused = new Map<string, Diagnostic>();
+  const refuse = (path: string, reason: Diagnostic): void => {
+    if (refused.has(path)) return;
+    refused.set(path, reason);
+    diagnostics.push(reason);
+  };
+  for (const u of unread) refuse(u.path, u.reason);
+  // A file both given and said to be unread stays unread.
+  const sorted = files.filter((f) => !refused.has(f.path)).sort((a, b) => byString(a.path, b.path));
+  const read = checkCaps(sorted, limits, refuse);
+  // Every templates file of the line, read or not: a pipeline file whose templates file was not
+  // read cannot resolve its anchors, so it is refused rather than read without them.
+  const templateNames = new Set<string>();
+  for (const path of [...sorted.map((f) => f.path), ...refused.keys()])
+    if (fileRole(baseOf(path)) === "templates") templateNames.add(path);
   const templates = new Map<string, SourceFile>();
-  const sorted = [...files].sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
-  for (const f of sorted) if (fileRole(baseOf(f.path)) === "templates") templates.set(f.path, f);
-  const templateNames = new Set(templates.keys());
+  for (const f of read) if (fileRole(baseOf(f.path)) === "templates") templates.set(f.path, f);
   const resources: Draft<ResourceDef>[] = [];
   const jobs: Draft<JobDef>[] = [];
   // Templates files first: their own problems are reported once, and one that defines objects
   // is flagged (its text is prepended to other files, where those objects must not load).
   const objectTemplates = new Set<string>();
   for (const t of templates.values()) {
-    if (utf8Length(t.text) > limits.maxFileBytes) continue;
     const own = loadFile(t, undefined, limits);
+    const refusal = own.diagnostics.find(isParseRefusal);
     diagnostics.push(...own.diagnostics);
+    if (refusal !== undefined) {
+      refused.set(t.path, refusal);
+      continue;
+    }
     for (const doc of own.docs) {
       if (doc.value === null || typeof doc.value !== "object" || Array.isArray(doc.value)) continue;
       for (const key of ["resources", "jobs", "triggers"]) {
@@ -103,64 +195,156 @@ export function loadPipeline(
       }
     }
   }
-  let total = 0;
-  for (const file of sorted) {
-    const role = fileRole(baseOf(file.path));
-    const bytes = utf8Length(file.text);
-    total += bytes;
-    if (total > limits.maxTotalBytes) {
-      diagnostics.push(
-        diagnostic(
-          "PIPELINE_DIR_TOO_LARGE",
-          { file: file.path, ...AT_FILE_START },
-          [],
-          `pipeline files exceed ${limits.maxTotalBytes} bytes in all; this file and the rest are not read`,
-          "split the line across directories",
-        ),
-      );
-      break;
-    }
-    if (bytes > limits.maxFileBytes) {
-      diagnostics.push(
-        diagnostic(
-          "PIPELINE_FILE_TOO_LARGE",
-          { file: file.path, ...AT_FILE_START },
-          [],
-          `file is ${bytes} bytes, over the cap of ${limits.maxFileBytes}`,
-          "split the line into several files",
-        ),
-      );
+  for (const file of read) {
+    if (fileRole(baseOf(file.path)) === "templates") continue;
+    const templatesPath = templatesFor(file.path, templateNames);
+    const templatesRefusal = templatesPath === undefined ? undefined : refused.get(templatesPath);
+    if (templatesPath !== undefined && templatesRefusal !== undefined) {
+      refuse(file.path, templatesRefused(file.path, templatesPath, templatesRefusal));
       continue;
     }
-    if (role === "templates") continue;
-    const templatesPath = templatesFor(file.path, templateNames);
     const parsed = loadFile(file, templatesPath === undefined ? undefined : templates.get(templatesPath), limits);
     // A templates file's own diagnostics were reported by its own parse, not once per user.
-    diagnostics.push(
-      ...(templatesPath === undefined
+    const own =
+      templatesPath === undefined
         ? parsed.diagnostics
-        : parsed.diagnostics.filter((d) => d.file === file.path || d.code === "PIPELINE_YAML_ALIAS_LIMIT")),
-    );
+        : parsed.diagnostics.filter((d) => d.file === file.path || d.code === "PIPELINE_YAML_ALIAS_LIMIT");
+    diagnostics.push(...own);
+    const refusal = parsed.diagnostics.find(isParseRefusal);
+    if (refusal !== undefined) {
+      // Reported even when it lies in the templates text (the file and its templates do not
+      // parse together), so that the reason of a refusal is always among the diagnostics.
+      if (!own.includes(refusal)) diagnostics.push(refusal);
+      refused.set(file.path, refusal);
+      continue;
+    }
     const skipFrom = templatesPath !== undefined && objectTemplates.has(templatesPath) ? templatesPath : undefined;
     const defs = normaliseFile(parsed.docs, skipFrom, diagnostics);
     resources.push(...defs.resources);
     jobs.push(...defs.jobs);
   }
-  const line = validateLine(resources, jobs, diagnostics, options.elsewhere);
-  const owned = { resources: ownedBy(resources, line), jobs: ownedBy(jobs, line) };
+  const kept = keptObjects(options.applied, refused);
+  const loadedResources = dropKept(resources, kept, diagnostics);
+  const loadedJobs = dropKept(jobs, kept, diagnostics);
+  const line = validateLine(loadedResources, loadedJobs, diagnostics, options.elsewhere, kept);
+  const owned = { resources: ownedBy(loadedResources, line), jobs: ownedBy(loadedJobs, line) };
   const pipeline: Pipeline = { resources: owned.resources.defs, jobs: owned.jobs.defs };
   diagnostics.sort(compareDiagnostics);
   return {
     ok: !diagnostics.some((d) => d.severity === "error"),
-    files: sorted.map((f) => f.path),
+    files: read.map((f) => f.path),
+    refused: [...refused].sort(([a], [b]) => byString(a, b)).map(([path, reason]) => ({ path, reason })),
     pipeline,
     diagnostics: dedupe(diagnostics),
     summary: {
       resources: owned.resources.names,
       jobs: owned.jobs.names,
-      edges: countEdges(jobs),
+      edges: countEdges(loadedJobs),
     },
   };
+}
+
+// The files within the caps, in order; the others are refused. A file over the file cap is
+// skipped; once the files kept reach the directory cap, that file and every later one are
+// refused (a file not read does not count towards the total).
+function checkCaps(
+  sorted: readonly SourceFile[],
+  limits: CompiledLoadOptions,
+  refuse: (path: string, reason: Diagnostic) => void,
+): SourceFile[] {
+  const read: SourceFile[] = [];
+  let total = 0;
+  let stoppedAt: string | undefined;
+  for (const file of sorted) {
+    const bytes = utf8Length(file.text);
+    if (stoppedAt === undefined && bytes > limits.maxFileBytes) {
+      refuse(file.path, fileTooLarge(file.path, bytes, limits.maxFileBytes));
+      continue;
+    }
+    if (stoppedAt === undefined && total + bytes > limits.maxTotalBytes) stoppedAt = file.path;
+    if (stoppedAt !== undefined) {
+      refuse(file.path, dirTooLarge(file.path, stoppedAt, limits.maxTotalBytes));
+      continue;
+    }
+    total += bytes;
+    read.push(file);
+  }
+  return read;
+}
+
+function isParseRefusal(d: Diagnostic): boolean {
+  return d.code === "PIPELINE_YAML_SYNTAX" || d.code === "PIPELINE_YAML_ALIAS_LIMIT";
+}
+
+function fileTooLarge(path: string, bytes: number, cap: number): Diagnostic {
+  return diagnostic(
+    "PIPELINE_FILE_TOO_LARGE",
+    { file: path, ...AT_FILE_START },
+    [],
+    `file is ${bytes} bytes, over the cap of ${cap}; it is not read`,
+    "split the line into several files",
+  );
+}
+
+function dirTooLarge(path: string, first: string, cap: number): Diagnostic {
+  return diagnostic(
+    "PIPELINE_DIR_TOO_LARGE",
+    { file: path, ...AT_FILE_START },
+    [],
+    path === first
+      ? `pipeline files exceed ${cap} bytes in all; this file and the rest are not read`
+      : `pipeline files exceed ${cap} bytes in all from ${first} on; this file is not read`,
+    "split the line across directories",
+  );
+}
+
+function templatesRefused(path: string, templatesPath: string, reason: Diagnostic): Diagnostic {
+  return diagnostic(
+    "PIPELINE_TEMPLATES_REFUSED",
+    { file: path, ...AT_FILE_START },
+    [],
+    `this file is read with ${templatesPath}, which was refused (${reason.code} at ${reason.file}:${reason.line}:${reason.col}); it is not read either`,
+    `fix ${templatesPath}`,
+  );
+}
+
+/**
+ * The objects an apply keeps as they were: those the line defined (as last applied) in a file
+ * that is refused now. Name -> file.
+ */
+function keptObjects(
+  applied: ReadonlyMap<string, string> | undefined,
+  refused: ReadonlyMap<string, Diagnostic>,
+): ReadonlyMap<string, string> {
+  const kept = new Map<string, string>();
+  if (applied === undefined || refused.size === 0) return kept;
+  for (const [name, file] of applied) if (refused.has(file)) kept.set(name, file);
+  return kept;
+}
+
+// A kept object owns its name: the same name in a file that loaded is a duplicate, not applied
+// (it may be the object moving from the refused file, or a real duplicate: that is known only
+// once the refused file reads again).
+function dropKept<T extends Draft<ResourceDef> | Draft<JobDef>>(
+  defs: T[],
+  kept: ReadonlyMap<string, string>,
+  out: Diagnostic[],
+): T[] {
+  if (kept.size === 0) return defs;
+  return defs.filter((def) => {
+    const file = kept.get(def.name);
+    if (file === undefined) return true;
+    out.push(
+      diagnostic(
+        "PIPELINE_DUPLICATE_NAME",
+        def.origin.range,
+        [...(def.origin.path === "" ? [] : [def.origin.path]), "name"],
+        `${isJob(def) ? "job" : "resource"} ${def.name} is defined in ${file}, which was refused: its applied definition is kept, and this one is not applied until ${file} reads again`,
+        `fix ${file}; if ${def.name} moved here from it, remove it there too`,
+      ),
+    );
+    return false;
+  });
 }
 
 // The definitions of one kind that own their name (and the nameless ones), and how many
@@ -251,57 +435,51 @@ export interface PipelineFs {
 
 /**
  * Loads a pipeline directory by the file rules of design §2, with sub-directories. Files over
- * the caps are reported and skipped, never read whole.
+ * the caps are refused without being read; so is a file that cannot be read. Once the files
+ * read reach the directory cap, the walk goes on listing (never reading), so that every file
+ * that was not read is named.
  */
 export async function loadPipelineDirectory(fs: PipelineFs, options: LoadOptions = {}): Promise<LoadResult> {
   const limits = compileLoadOptions(options);
-  const pre: Diagnostic[] = [];
+  const unread: RefusedFile[] = [];
   const files: SourceFile[] = [];
   let total = 0;
-  let stopped = false;
+  let stoppedAt: string | undefined;
   const walk = async (dir: string, depth: number): Promise<void> => {
-    if (stopped) return;
-    const entries = [...(await fs.list(dir))].sort((a, b) => (a.name < b.name ? -1 : 1));
+    const entries = [...(await fs.list(dir))].sort((a, b) => byString(a.name, b.name));
     for (const entry of entries) {
-      if (stopped) return;
       const path = dir === "" ? entry.name : `${dir}/${entry.name}`;
       if (entry.kind === "directory") {
         if (!isSkippedDirectory(entry.name) && depth < limits.maxDepth) await walk(path, depth + 1);
         continue;
       }
       if (entry.kind !== "file" || fileRole(entry.name) === "ignored") continue;
-      if (entry.size > limits.maxFileBytes) {
-        pre.push(
-          diagnostic(
-            "PIPELINE_FILE_TOO_LARGE",
-            { file: path, ...AT_FILE_START },
-            [],
-            `file is ${entry.size} bytes, over the cap of ${limits.maxFileBytes}`,
-            "split the line into several files",
-          ),
-        );
+      if (stoppedAt === undefined && entry.size > limits.maxFileBytes) {
+        unread.push({ path, reason: fileTooLarge(path, entry.size, limits.maxFileBytes) });
+        continue;
+      }
+      if (stoppedAt === undefined && total + entry.size > limits.maxTotalBytes) stoppedAt = path;
+      if (stoppedAt !== undefined) {
+        unread.push({ path, reason: dirTooLarge(path, stoppedAt, limits.maxTotalBytes) });
+        continue;
+      }
+      let text: string;
+      try {
+        text = await fs.read(path);
+      } catch (error) {
+        // Gone since the listing, or no permission: refused, so that an apply keeps what it
+        // defined (a deletion is seen by the next load).
+        unread.push({ path, reason: unreadable(path, error) });
         continue;
       }
       total += entry.size;
-      if (total > limits.maxTotalBytes) {
-        pre.push(
-          diagnostic(
-            "PIPELINE_DIR_TOO_LARGE",
-            { file: path, ...AT_FILE_START },
-            [],
-            `pipeline files exceed ${limits.maxTotalBytes} bytes in all; this file and the rest are not read`,
-            "split the line across directories",
-          ),
-        );
-        stopped = true;
-        return;
-      }
-      files.push({ path, text: await fs.read(path) });
+      files.push({ path, text });
     }
   };
   await walk("", 0);
-  if (files.length === 0 && pre.length === 0) {
-    pre.push(
+  const extra: Diagnostic[] = [];
+  if (files.length === 0 && unread.length === 0) {
+    extra.push(
       diagnostic(
         "PIPELINE_NO_FILES",
         { file: ".", ...AT_FILE_START },
@@ -311,5 +489,16 @@ export async function loadPipelineDirectory(fs: PipelineFs, options: LoadOptions
       ),
     );
   }
-  return loadPipeline(files, limits, pre);
+  return assemble(files, options, unread, extra);
+}
+
+function unreadable(path: string, error: unknown): Diagnostic {
+  const why = error instanceof Error ? error.message : String(error);
+  return diagnostic(
+    "PIPELINE_FILE_UNREADABLE",
+    { file: path, ...AT_FILE_START },
+    [],
+    `cannot read the file: ${why}`,
+    "check the file's permissions; a file removed while it was read is seen at the next apply",
+  );
 }

@@ -27,13 +27,15 @@ interface Owners extends LineNames {
  * resource, cycles, env-prefix collisions, orphan resources. Marks drafts concerned by an
  * error as not consistent. Returns the definitions that own each name (first wins). `elsewhere`
  * names objects defined in files that were not loaded with these (name -> file): a reference to
- * one is an info, not an error (validating one file of a directory).
+ * one is an info, not an error (validating one file of a directory). `kept` names objects kept
+ * as they were because their file was refused (name -> file): a reference to one resolves.
  */
 export function validateLine(
   resources: Draft<ResourceDef>[],
   jobs: Draft<JobDef>[],
   out: Diagnostic[],
   elsewhere: ReadonlyMap<string, string> = new Map(),
+  kept: ReadonlyMap<string, string> = new Map(),
 ): LineNames {
   const ids = new Map<string, number>();
   const owners: AnyDraft[] = [];
@@ -73,7 +75,7 @@ export function validateLine(
   };
   const edges = new CycleEdges();
   for (const job of jobs) {
-    const ins = checkJobReferences(job, line, elsewhere, out);
+    const ins = checkJobReferences(job, line, elsewhere, kept, out);
     checkEnvPrefixes(job, out);
     if (line.owner(job.name) === job) addCycleEdges(job, ins, line, edges);
   }
@@ -133,6 +135,7 @@ function checkJobReferences(
   job: Draft<JobDef>,
   line: Owners,
   elsewhere: ReadonlyMap<string, string>,
+  kept: ReadonlyMap<string, string>,
   out: Diagnostic[],
 ): Set<string> | undefined {
   const { ids, used } = line;
@@ -143,6 +146,7 @@ function checkJobReferences(
       used[id] = 1;
       continue;
     }
+    if (kept.has(step.name)) continue;
     const path = [...pathOf(step.origin.path), step.kind];
     const file = elsewhere.get(step.name);
     if (file !== undefined) {
@@ -212,6 +216,7 @@ function checkJobReferences(
       const def = line.owner(target);
       const path = [...pathOf(job.origin.path), hookName, "NOTIFY"];
       const file = def === undefined ? elsewhere.get(target) : undefined;
+      if (def === undefined && kept.has(target)) continue;
       if (file !== undefined) {
         out.push(
           about(

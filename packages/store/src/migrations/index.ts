@@ -1,6 +1,7 @@
 import { CausewayError } from "@causeway/core";
 import { Migrator, type Kysely, type Migration } from "kysely";
 import { initial } from "./0001-initial.js";
+import { applyHistory } from "./0002-apply-history.js";
 import { runSecretParams } from "./0003-run-secret-params.js";
 
 /**
@@ -9,6 +10,7 @@ import { runSecretParams } from "./0003-run-secret-params.js";
  */
 export const MIGRATIONS: Readonly<Record<string, Migration>> = {
   "0001-initial": initial,
+  "0002-apply-history": applyHistory,
   "0003-run-secret-params": runSecretParams,
 };
 
@@ -17,7 +19,14 @@ export const MIGRATIONS: Readonly<Record<string, Migration>> = {
  * a database that holds a migration this build does not know (a newer Causeway) is refused.
  */
 export async function migrateToLatest(db: Kysely<unknown>): Promise<string[]> {
-  const migrator = new Migrator({ db, provider: { getMigrations: () => Promise.resolve({ ...MIGRATIONS }) } });
+  // Numbers are handed out ahead, so migrations may land out of order (0003 before 0002): a
+  // database that has a later one runs an earlier one it lacks. Each migration therefore stands
+  // on 0001 alone, never on one numbered between.
+  const migrator = new Migrator({
+    db,
+    provider: { getMigrations: () => Promise.resolve({ ...MIGRATIONS }) },
+    allowUnorderedMigrations: true,
+  });
   const { error, results } = await migrator.migrateToLatest();
   if (error !== undefined) {
     const failed = results?.find((r) => r.status === "Error")?.migrationName;

@@ -1,0 +1,72 @@
+import {
+  fileStatuses,
+  loadFacts,
+  applyProblem,
+  type ApplyRecord,
+  type ApplySource,
+  type LoadResult,
+} from "@causeway/core";
+import type { ApplyReport, Engine } from "@causeway/engine";
+import type { AppliedFileJson, ApplyRecordJson, ApplyResult } from "@causeway/protocol";
+import { toDiagnosticJson } from "./mapping.js";
+import { resolveRelativeSources } from "./relative-sources.js";
+
+/** Who asks for an apply, and the directory it comes from, for the apply history. */
+export interface ApplyOrigin {
+  readonly source: ApplySource;
+  readonly by: string;
+  /** The pipeline directory, when known; relative `gitRepo` sources are resolved against it. */
+  readonly dir: string | null;
+}
+
+/**
+ * Applies a load, as the watcher and `POST /apply` both do: the objects of its refused files
+ * are kept as they were, relative `gitRepo` sources are resolved against the directory, and the
+ * apply is recorded in the apply history with its files and errors.
+ */
+export function applyLoad(engine: Engine, load: LoadResult, origin: ApplyOrigin): Promise<ApplyReport> {
+  const pipeline = origin.dir === null ? load.pipeline : resolveRelativeSources(load.pipeline, origin.dir);
+  return engine.apply(pipeline, {
+    refused: load.refused.map((r) => r.path),
+    history: { ...loadFacts(load), source: origin.source, by: origin.by, dir: origin.dir },
+  });
+}
+
+/** The answer of `POST /apply`: what changed, what was kept, every file with its status. */
+export function toApplyResult(load: LoadResult, report: ApplyReport): ApplyResult {
+  return {
+    ok: load.ok,
+    applied: true,
+    added: report.added,
+    changed: report.changed,
+    removed: report.removed,
+    versioned: report.versioned,
+    kept: report.kept,
+    files: fileStatuses(load).map((f): AppliedFileJson =>
+      f.reason === undefined
+        ? { path: f.path, status: f.status }
+        : { path: f.path, status: f.status, reason: applyProblem(f.reason) },
+    ),
+    applyId: report.record.id,
+    diagnostics: load.diagnostics.map(toDiagnosticJson),
+  };
+}
+
+/** An entry of the apply history on the wire (`GET /applies`). */
+export function toApplyRecordJson(record: ApplyRecord): ApplyRecordJson {
+  return {
+    id: record.id,
+    at: record.at,
+    source: record.source,
+    by: record.by,
+    dir: record.dir,
+    files: record.files.map((f) => ({ ...f, ...(f.reason === undefined ? {} : { reason: { ...f.reason } }) })),
+    added: [...record.added],
+    changed: [...record.changed],
+    removed: [...record.removed],
+    kept: [...record.kept],
+    errors: record.errors,
+    warnings: record.warnings,
+    problems: record.problems.map((p) => ({ ...p })),
+  };
+}

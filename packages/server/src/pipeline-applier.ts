@@ -1,0 +1,151 @@
+import { setTimeout as delay } from "node:timers/promises";
+import { loadPipelineDirectory, planApply, type LoadResult, type PipelineFs } from "@causeway/core";
+import type { Engine } from "@causeway/engine";
+import { applyLoad } from "./apply-load.js";
+import { applyLine, diagnosticLines, refusalLines } from "./apply-lines.js";
+import type { Logger } from "./logger.js";
+import { nodePipelineFs } from "./node-fs.js";
+
+/** Applies the server's pipeline directory, one apply at a time. */
+export interface PipelineApplier {
+  /** Loads and applies the directory; calls during an apply are merged into one more. Never throws. */
+  apply(): Promise<void>;
+  /** Waits for the apply in progress (if any); later calls do nothing. */
+  stop(): Promise<void>;
+}
+
+/** Options of `pipelineApplier`. */
+export interface PipelineApplierOptions {
+  readonly logger: Logger;
+  /**
+   * Before applying a load that refuses a file or removes an object, wait this long and read
+   * the directory again: a file half-written by an editor or a `cp` must not remove anything.
+   */
+  readonly settleMs: number;
+  /** Reads that may differ in a row before the apply is given up until the next change (default 10). */
+  readonly maxSettleReads?: number;
+  /** The directory's files (default: the local disk). */
+  readonly fs?: PipelineFs;
+}
+
+/** One read of the directory: the load, and what was read, to tell whether the files moved. */
+interface DirectoryRead {
+  readonly load: LoadResult;
+  readonly snapshot: string;
+}
+
+/**
+ * Applies a pipeline directory, one apply at a time, as the watcher's `onChange` and the first
+ * apply of `startServer`. A directory with no pipeline file is not applied (it would remove
+ * every object: most likely an editor's save in progress). Objects with errors are applied as
+ * inconsistent, as with `POST /apply`; the objects of a refused file are kept as they were.
+ *
+ * Settling: a load that refuses a file or would remove an object may be a file caught half
+ * written (empty for a moment, cut in the middle of a line). Such a load is applied only once
+ * two reads `settleMs` apart find the same files; while they differ the directory is read again,
+ * up to `maxSettleReads` times, after which the apply waits for the next change (the watcher
+ * sees every write, so a file still being written brings another apply). Relative `gitRepo`
+ * sources are resolved against `dir`.
+ */
+export function pipelineApplier(engine: Engine, dir: string, options: PipelineApplierOptions): PipelineApplier {
+  const { logger } = options;
+  const fs = options.fs ?? nodePipelineFs(dir);
+  const maxReads = options.maxSettleReads ?? 10;
+  let running: Promise<void> | undefined;
+  let again = false;
+  let stopped = false;
+  let lastDiagnostics = "";
+
+  const read = async (): Promise<DirectoryRead> => {
+    const texts: [string, string][] = [];
+    const load = await loadPipelineDirectory(
+      {
+        list: (d) => fs.list(d),
+        read: async (path) => {
+          const text = await fs.read(path);
+          texts.push([path, text]);
+          return text;
+        },
+      },
+      { applied: engine.appliedFiles() },
+    );
+    const unread = load.refused.filter((r) => !load.files.includes(r.path)).map((r) => [r.path, r.reason.message]);
+    return { load, snapshot: JSON.stringify([texts, unread]) };
+  };
+
+  // A load that may be a file caught half written: it refuses a file or removes an object.
+  const unsettling = (load: LoadResult): boolean =>
+    load.refused.length > 0 ||
+    planApply(engine.appliedFiles(), load.pipeline, new Set(load.refused.map((r) => r.path))).removed.length > 0;
+
+  const settled = async (): Promise<LoadResult | undefined> => {
+    let current = await read();
+    for (let reads = 1; unsettling(current.load); reads++) {
+      if (reads >= maxReads) {
+        logger.warn(`${dir}: the pipeline files are still changing; nothing applied until they settle`, {
+          event: "apply",
+          dir,
+          settled: false,
+        });
+        return undefined;
+      }
+      await delay(options.settleMs, undefined, { ref: false });
+      if (stopped) return undefined;
+      const next = await read();
+      if (next.snapshot === current.snapshot) break;
+      current = next;
+    }
+    return current.load;
+  };
+
+  const once = async (): Promise<void> => {
+    const load = await settled();
+    if (load === undefined || stopped) return;
+    if (load.files.length === 0 && load.refused.length === 0) {
+      logger.warn(`${dir}: no pipeline file found; nothing applied (name files *causeway.yml or *shippable.yml)`, {
+        event: "apply",
+        dir,
+        files: 0,
+      });
+      return;
+    }
+    const report = await applyLoad(engine, load, { source: "watcher", by: "watcher", dir });
+    const diagnostics = JSON.stringify(load.diagnostics);
+    const changed = report.added.length + report.changed.length + report.removed.length > 0;
+    if (!changed && diagnostics === lastDiagnostics) return;
+    lastDiagnostics = diagnostics;
+    const line = applyLine(dir, load, report);
+    logger.info(line.msg, line.fields);
+    for (const refusal of refusalLines(load.refused)) logger.warn(refusal.msg, refusal.fields);
+    // A refusal's reason is on its own line above: the other errors follow.
+    const reasons = new Set(load.refused.map((r) => r.reason));
+    const others = load.diagnostics.filter((d) => !reasons.has(d));
+    for (const detail of diagnosticLines(others)) logger.info(detail.msg, detail.fields);
+  };
+
+  return {
+    apply() {
+      if (running !== undefined) {
+        again = true;
+        return running;
+      }
+      running = (async () => {
+        do {
+          again = false;
+          try {
+            await once();
+          } catch (error) {
+            logger.error(`cannot apply ${dir}`, error);
+          }
+        } while (again && !stopped);
+      })().finally(() => {
+        running = undefined;
+      });
+      return running;
+    },
+    async stop() {
+      stopped = true;
+      await running;
+    },
+  };
+}
