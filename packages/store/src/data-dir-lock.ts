@@ -1,8 +1,8 @@
 import { CausewayError } from "@causeway/core";
-import { randomUUID } from "node:crypto";
-import { linkSync, mkdirSync, readFileSync, realpathSync, unlinkSync, writeFileSync } from "node:fs";
+import BetterSqlite3 from "better-sqlite3";
+import { mkdirSync, readFileSync, realpathSync, statSync, truncateSync } from "node:fs";
 import { join } from "node:path";
-import { PRIVATE_DIR, PRIVATE_FILE } from "./modes.js";
+import { createPrivateFile, makePrivate, PRIVATE_DIR } from "./modes.js";
 
 /** The lock file of a data directory. */
 export const LOCK_FILE = "server.lock";
@@ -13,118 +13,124 @@ export interface DataDirLock {
   release(): void;
 }
 
-interface LockContent {
-  readonly pid: number;
-  readonly token: string;
-  readonly acquiredAt: string;
-}
+// The lock files this process holds, by path. A second acquire in this process is refused from
+// here, without opening the file: in the holding process, closing any descriptor of the file
+// (a plain read of it, say) would drop the POSIX lock (see acquireDataDirLock).
+const held = new Set<string>();
 
-// The lock files this process holds, by path: a PID alone cannot tell "this process holds it"
-// from "a dead process that had our PID" (containers restart with the same PID).
-const heldTokens = new Map<string, string>();
+// Where SQLite keeps `PRAGMA user_version` in the database header (4 bytes, big-endian).
+const USER_VERSION_OFFSET = 60;
+const SQLITE_MAGIC = "SQLite format 3\0";
 
 /**
- * Takes the exclusive lock of `dataDir` (created if missing): a `server.lock` file holding the
- * PID of its owner. A lock whose PID is dead, or is ours but not held by this process, is stale
- * and taken over. Throws DATA_DIR_LOCKED while another live process, or another open store of
- * this process, holds it. Synchronous, so a server can take it before anything else.
+ * Takes the exclusive lock of `dataDir` (created if missing), the way SQLite locks a database:
+ * `server.lock` is a small SQLite database that this process opens in `locking_mode=EXCLUSIVE`
+ * and writes once, so it holds SQLite's exclusive lock on it (a POSIX `fcntl` lock) until
+ * `release`. The operating system drops the lock when its holder dies, however it dies (SIGKILL
+ * included): a crash leaves nothing to clean up, and no PID is ever trusted to tell a live holder
+ * from a dead one. The holder's PID is written in the file (its `user_version`) only to name it
+ * in the error. Throws DATA_DIR_LOCKED at once while another process, or another open store of
+ * this process, holds it. The file stays when released (deleting it would let two processes lock
+ * two different files of the same name). A `server.lock` that is not such a database (from an
+ * older build, or torn) is emptied under the lock's protocol and taken. Synchronous, so a server
+ * can take it before anything else.
+ *
+ * The holding process must never open `server.lock` with anything but this lock: POSIX drops a
+ * process's locks on a file when it closes any of its descriptors of that file.
  */
 export function acquireDataDirLock(dataDir: string): DataDirLock {
   // Owner-only: the data directory holds the database, the logs and the admin token.
   mkdirSync(dataDir, { recursive: true, mode: PRIVATE_DIR });
   const path = join(realpathSync(dataDir), LOCK_FILE);
-  const mine: LockContent = { pid: process.pid, token: randomUUID(), acquiredAt: new Date().toISOString() };
-  const text = `${JSON.stringify(mine)}\n`;
-  for (let attempt = 0; attempt < 5; attempt++) {
-    if (createWhole(path, text)) {
-      heldTokens.set(path, mine.token);
-      return { path, release: () => release(path, mine.token) };
+  if (held.has(path)) throw locked(dataDir, path, process.pid);
+  // Owner-only too (SQLite would create it 0644). Neither opens an existing file: a descriptor
+  // of it closed in this process would drop a lock this process holds on it.
+  createPrivateFile(path);
+  makePrivate(path);
+  for (let attempt = 0; ; attempt++) {
+    // timeout 0: a lock held by another process fails at once with SQLITE_BUSY, never waits.
+    const db = new BetterSqlite3(path, { timeout: 0 });
+    try {
+      db.pragma("locking_mode = EXCLUSIVE");
+      // No journal file beside the lock; a torn write leaves a file this function empties.
+      db.pragma("journal_mode = MEMORY");
+      db.exec("BEGIN EXCLUSIVE");
+      db.pragma(`user_version = ${process.pid}`);
+      // In exclusive locking mode, the lock taken by the first write is kept after COMMIT.
+      db.exec("COMMIT");
+    } catch (error) {
+      db.close();
+      const code = (error as { code?: unknown }).code;
+      if (code === "SQLITE_BUSY" || code === "SQLITE_LOCKED") throw locked(dataDir, path, holderPid(path), error);
+      if ((code === "SQLITE_NOTADB" || code === "SQLITE_CORRUPT") && attempt === 0) {
+        // Nobody holds it (SQLite read the header under a shared lock): not a lock database.
+        // Emptied in place, not replaced, so that a process racing us still locks this same
+        // file: an empty file is an empty database.
+        truncateSync(path, 0);
+        continue;
+      }
+      throw error;
     }
-    const seen = readIfExists(path);
-    if (seen === undefined) continue;
-    const owner = parseLock(seen);
-    if (owner !== undefined && isHeld(path, owner)) {
-      throw new CausewayError(
-        "DATA_DIR_LOCKED",
-        `the data directory ${dataDir} is in use by process ${owner.pid} (${path}); stop it first, or use another directory`,
-      );
-    }
-    // Stale: remove it only if it is still the file we judged (another process may be taking
-    // it over at the same moment), then race for the exclusive create again.
-    if (readIfExists(path) === seen) unlinkIfExists(path);
+    held.add(path);
+    let open = true;
+    return {
+      path,
+      release: () => {
+        if (!open) return;
+        open = false;
+        db.close();
+        held.delete(path);
+      },
+    };
   }
-  throw new CausewayError("DATA_DIR_LOCKED", `could not take the lock ${path}: it keeps changing hands`);
+}
+
+function locked(dataDir: string, path: string, pid: number | undefined, cause?: unknown): CausewayError {
+  const by = pid === undefined ? "another process" : `process ${pid}`;
+  return new CausewayError(
+    "DATA_DIR_LOCKED",
+    `the data directory ${dataDir} is in use by ${by} (${path}); stop it first, or use another directory`,
+    cause === undefined ? undefined : { cause },
+  );
 }
 
 /**
- * Creates `path` with `text` unless it exists, atomically and whole (a hard link of a complete
- * temp file), so that nobody ever reads a half-written lock and takes it for a stale one.
+ * The PID of the lock's holder: from the kernel's table of POSIX locks (`/proc/locks`, Linux),
+ * else the PID the holder wrote in the database header. The header is read only when the table
+ * is missing: if the holder were this process (through another copy of this module), a plain
+ * read would drop its lock.
  */
-function createWhole(path: string, text: string): boolean {
-  const temp = `${path}.${process.pid}.${randomUUID()}.tmp`;
-  writeFileSync(temp, text, { flag: "wx", mode: PRIVATE_FILE });
+function holderPid(path: string): number | undefined {
+  const fromKernel = lockOwnerFromProc(path);
+  if (fromKernel !== "unknown") return fromKernel;
   try {
-    linkSync(temp, path);
-    return true;
-  } catch (error) {
-    if (isErrno(error, "EEXIST")) return false;
-    throw error;
-  } finally {
-    unlinkIfExists(temp);
-  }
-}
-
-function isHeld(path: string, owner: LockContent): boolean {
-  if (owner.pid === process.pid) return heldTokens.get(path) === owner.token;
-  return isAlive(owner.pid);
-}
-
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    // EPERM: the process exists but belongs to someone else.
-    return isErrno(error, "EPERM");
-  }
-}
-
-function release(path: string, token: string): void {
-  if (heldTokens.get(path) !== token) return;
-  heldTokens.delete(path);
-  const current = readIfExists(path);
-  if (current !== undefined && parseLock(current)?.token === token) unlinkIfExists(path);
-}
-
-function parseLock(text: string): LockContent | undefined {
-  try {
-    const value = JSON.parse(text) as Partial<LockContent>;
-    if (typeof value.pid === "number" && Number.isSafeInteger(value.pid) && value.pid > 0) {
-      return { pid: value.pid, token: String(value.token), acquiredAt: String(value.acquiredAt) };
-    }
+    const header = readFileSync(path).subarray(0, 100);
+    if (header.length < 100 || header.toString("latin1", 0, 16) !== SQLITE_MAGIC) return undefined;
+    const pid = header.readInt32BE(USER_VERSION_OFFSET);
+    return pid > 0 ? pid : undefined;
   } catch {
-    // A torn or foreign file: treated as stale below.
+    return undefined;
+  }
+}
+
+/** The PID holding a POSIX lock on `path` per /proc/locks; "unknown" where there is no table. */
+function lockOwnerFromProc(path: string): number | undefined | "unknown" {
+  let table: string;
+  let file: { dev: number; ino: number };
+  try {
+    table = readFileSync("/proc/locks", "latin1");
+    file = statSync(path);
+  } catch {
+    return "unknown";
+  }
+  // dev_t as the kernel prints it: "<major>:<minor>:<inode>", major and minor in hex.
+  const major = ((file.dev >> 8) & 0xfff) | (Math.floor(file.dev / 2 ** 32) & ~0xfff);
+  const minor = (file.dev & 0xff) | ((file.dev >> 12) & ~0xff);
+  const id = `${major.toString(16).padStart(2, "0")}:${minor.toString(16).padStart(2, "0")}:${file.ino}`;
+  for (const line of table.split("\n")) {
+    // "1: POSIX  ADVISORY  WRITE 4242 fe:00:2220096 1073741824 1073742335"; "->" marks a waiter.
+    const f = line.trim().split(/\s+/);
+    if (f[1] === "POSIX" && f[5] === id) return Number(f[4]) > 0 ? Number(f[4]) : undefined;
   }
   return undefined;
-}
-
-function readIfExists(path: string): string | undefined {
-  try {
-    return readFileSync(path, "utf8");
-  } catch (error) {
-    if (isErrno(error, "ENOENT")) return undefined;
-    throw error;
-  }
-}
-
-function unlinkIfExists(path: string): void {
-  try {
-    unlinkSync(path);
-  } catch (error) {
-    if (!isErrno(error, "ENOENT")) throw error;
-  }
-}
-
-function isErrno(error: unknown, code: string): boolean {
-  return error instanceof Error && (error as NodeJS.ErrnoException).code === code;
 }

@@ -8,7 +8,7 @@ import {
   type SqliteStores,
 } from "@causeway/store";
 import BetterSqlite3 from "better-sqlite3";
-import { chmodSync, existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
+import { chmodSync, existsSync, mkdirSync, readdirSync, readFileSync, statSync } from "node:fs";
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
@@ -119,40 +119,13 @@ describe("the SQLite data directory", () => {
 
   it("refuses a second open of the same directory until the first is closed", async () => {
     opened = await openSqliteStore({ dataDir });
-    await expect(openSqliteStore({ dataDir })).rejects.toEqual(expect.objectContaining({ code: "DATA_DIR_LOCKED" }));
+    await expect(openSqliteStore({ dataDir })).rejects.toEqual(
+      expect.objectContaining({ code: "DATA_DIR_LOCKED", message: expect.stringContaining(`process ${process.pid}`) }),
+    );
     expect(() => acquireDataDirLock(dataDir)).toThrow(expect.objectContaining({ code: "DATA_DIR_LOCKED" }));
-    const lock = JSON.parse(readFileSync(join(dataDir, "server.lock"), "utf8")) as { pid: number };
-    expect(lock.pid).toBe(process.pid);
     await opened.store.close();
-    expect(existsSync(join(dataDir, "server.lock"))).toBe(false);
     opened = await openSqliteStore({ dataDir });
     expect(await opened.store.read.listObjects()).toEqual([]);
-  });
-
-  it("refuses a lock held by another live process", () => {
-    const lockFile = join(acquireAndRelease(dataDir), "server.lock");
-    writeFileSync(lockFile, JSON.stringify({ pid: process.ppid, token: "theirs", acquiredAt: "x" }));
-    expect(() => acquireDataDirLock(dataDir)).toThrow(
-      expect.objectContaining({ code: "DATA_DIR_LOCKED", kind: "operational" }),
-    );
-  });
-
-  it.each([
-    ["a dead process", () => JSON.stringify({ pid: 2_147_483_646, token: "t", acquiredAt: "x" })],
-    [
-      "this PID, not held here (a restarted container)",
-      () => JSON.stringify({ pid: process.pid, token: "old", acquiredAt: "x" }),
-    ],
-    ["garbage", () => "not json"],
-  ])("takes over a stale lock of %s", (_, content) => {
-    const lockFile = join(acquireAndRelease(dataDir), "server.lock");
-    writeFileSync(lockFile, content());
-    const lock = acquireDataDirLock(dataDir);
-    expect(JSON.parse(readFileSync(lockFile, "utf8"))).toMatchObject({ pid: process.pid });
-    lock.release();
-    lock.release();
-    expect(existsSync(lockFile)).toBe(false);
-    expect(readdirSync(dataDir)).toEqual([]);
   });
 
   it("fails fast instead of deadlocking on a nested transaction or read", async () => {
@@ -184,7 +157,7 @@ describe("the SQLite data directory", () => {
     await expect(openSqliteStore({ dataDir })).rejects.toEqual(
       expect.objectContaining({ code: "STORE_MIGRATION_FAILED" }),
     );
-    expect(existsSync(join(dataDir, "server.lock"))).toBe(false);
+    acquireDataDirLock(dataDir).release();
   });
 
   it("0003-run-secret-params: runs of an older database get no recorded secret, and keep their values", async () => {
@@ -282,9 +255,3 @@ describe("the SQLite data directory", () => {
     await expect(opened.logs.read(7, -1)).rejects.toEqual(expect.objectContaining({ code: "STORE_BAD_ARGUMENT" }));
   });
 });
-
-/** Creates the data directory the way a store does, leaving no lock behind. */
-function acquireAndRelease(dataDir: string): string {
-  acquireDataDirLock(dataDir).release();
-  return dataDir;
-}
