@@ -4,9 +4,11 @@
 # event loop). A task is a subshell forked from this shell that sources the task script: no
 # exec of a new bash, which on a virtual machine costs more than the task itself (X requests,
 # below, are the exception).
-# The worker is started with an empty environment and defines no functions, so the task's
-# shell holds nothing but what the task is given.
+# The worker is started with an empty environment and leaves nothing of its own in the task's
+# shell (its variables and functions are unset there), so the task's shell holds nothing but
+# what the task is given.
 #
+# Usage: task-worker.sh <grace ms>, with file descriptor 3 open on the lifeline (below).
 # Requests on stdin, one per line, tab-separated (paths hold no tab or newline):
 #   T <id> <cwd> <prefix>   run <prefix>.sh in <cwd> (the script exports the task's environment
 #                           first), stdin /dev/null, stdout and stderr appended to <prefix>.out,
@@ -20,6 +22,18 @@
 # "E <id> <status> [<left>]" when a request is over (128+N for a task killed by signal N;
 # <left> is 1 when processes the task left in its group were sent SIGTERM). End of stdin ends
 # the worker; a running task is not waited for.
+#
+# No task outlives the server that started it. The lifeline (fd 3) is a pipe from the server
+# that it never writes to: it reaches end of file when the server's process ends, however it
+# ends (SIGKILL included). The worker then ends its task's process group, and the group of what
+# the last task left behind if that is still in its grace: SIGTERM, SIGKILL when the group is
+# still there after the grace; then it exits. Tasks never hold the lifeline.
+__cw_g=$(((${1:-10000} + 99) / 100))
+# The watcher: blocked on the lifeline, then SIGTERM to the worker's process group (the worker
+# and the watcher; tasks have groups of their own). Forked before job control is on, so that it
+# stays in that group: a group id is not reused while the group has a member, so the signal
+# never reaches another process. One fork per worker, none per task.
+{ read -r -u 3 __cw_k; kill -TERM 0; } </dev/null >/dev/null 2>&1 &
 set -m
 # In a sourced task, $$ is this worker's pid and $PPID its parent's (a subshell keeps them;
 # $BASHPID is the task's own); the runner sends tasks whose script text uses them as X. A task
@@ -27,9 +41,35 @@ set -m
 # passed on to the task's process group. A handled signal is reset to its default in the task.
 __cw_p=
 __cw_v=()
+__cw_l=
+__cw_lt=0
 for __cw_k in TERM INT HUP QUIT; do
   trap "__cw_t=1; [ -z \"\$__cw_p\" ] || kill -$__cw_k -- \"-\$__cw_p\" 2>/dev/null" "$__cw_k"
 done
+# A reply to a server that is gone fails (EPIPE) instead of killing the worker before it ended
+# its task (handled, not ignored: an ignored signal would stay ignored in the task).
+trap : PIPE
+# Waits up to $2 tenths of a second for the process group $1, which had SIGTERM, to be gone,
+# then sends it SIGKILL. Polls: this runs once, after the server died.
+__cw_end() {
+  local n=0
+  while kill -0 -- "-$1" 2>/dev/null; do
+    if [ $((n++)) -ge "$2" ]; then
+      kill -KILL -- "-$1" 2>/dev/null
+      return 0
+    fi
+    sleep 0.1
+  done
+}
+# The server is gone: the running task (which had SIGTERM from the trap) and the last task's
+# leftovers (SIGTERM when it ended; the server was to send SIGKILL after the grace, unless the
+# grace is over) are ended here, then the worker exits.
+__cw_gone() {
+  [ -z "$__cw_p" ] || __cw_end "$__cw_p" "$__cw_g"
+  local left=$((__cw_g - (SECONDS - __cw_lt) * 10))
+  [ -z "$__cw_l" ] || [ "$left" -lt 0 ] || __cw_end "$__cw_l" "$left"
+  exit 0
+}
 while IFS=$'\t' read -r __cw_k __cw_i __cw_a __cw_b; do
   case $__cw_k in
     T | X)
@@ -46,25 +86,35 @@ while IFS=$'\t' read -r __cw_k __cw_i __cw_a __cw_b; do
         # X: a fresh bash, for a script that uses $$ or PPID (the script sets the environment).
         [ "$__cw_k" = T ] || { unset SHLVL; exec "$BASH" -- "$__cw_b.sh"; }
         BASH_ARGV0=$__cw_b.sh
-        unset __cw_k __cw_i __cw_a __cw_b __cw_p __cw_s __cw_l __cw_t
+        unset __cw_k __cw_i __cw_a __cw_b __cw_p __cw_s __cw_l __cw_lt __cw_e __cw_t __cw_g
+        unset -f __cw_end __cw_gone
         . "$0"
-      ) </dev/null >>"$__cw_b.out" 2>&1 &
+      ) </dev/null >>"$__cw_b.out" 2>&1 3<&- &
       __cw_p=$!
       __cw_v=()
       printf 'S %s %s\n' "$__cw_i" "$__cw_p"
       # A trapped signal interrupts wait (the trap sets __cw_t): wait again until the task is
-      # over (a wait on a task already over returns its status).
-      while __cw_t=; wait "$__cw_p"; __cw_s=$?; [ -n "$__cw_t" ]; do :; done
+      # over (a wait on a task already over returns its status). The signal came from the task,
+      # or from the watcher: then the lifeline is at its end (readable at once).
+      while __cw_t=; wait "$__cw_p"; __cw_s=$?; [ -n "$__cw_t" ]; do
+        ! read -r -t 0 -u 3 || __cw_gone
+      done
       # Processes the task left behind in its group get SIGTERM now; "1" asks the runner to
       # SIGKILL the group after its grace period.
-      if kill -TERM -- "-$__cw_p" 2>/dev/null; then __cw_l=1; else __cw_l=0; fi
+      if kill -TERM -- "-$__cw_p" 2>/dev/null; then
+        __cw_e=1 __cw_l=$__cw_p __cw_lt=$SECONDS
+      else
+        __cw_e=0 __cw_l=
+      fi
       __cw_p=
-      printf 'E %s %s %s\n' "$__cw_i" "$__cw_s" "$__cw_l"
+      printf 'E %s %s %s\n' "$__cw_i" "$__cw_s" "$__cw_e"
       ;;
     V) __cw_v+=("$__cw_a" "$__cw_b") ;;
     D)
-      [ "${__cw_a:0:1}" = / ] && rm -rf -- "$__cw_a"
+      [ "${__cw_a:0:1}" = / ] && rm -rf -- "$__cw_a" 3<&-
       printf 'E %s %s\n' "$__cw_i" "$?"
       ;;
   esac
 done
+# End of requests: the server ends the worker, or is gone (then the lifeline is at its end too).
+! read -r -t 0 -u 3 || __cw_gone

@@ -18,6 +18,7 @@ import { checkoutRepository, localRepositoryPath } from "./git.js";
 import { compileRunnerOptions, type CompiledRunnerOptions, type EmbeddedRunnerOptions } from "./options.js";
 import { SHIPCTL_DIR } from "./paths.js";
 import { TaskLauncher, type TaskProcess } from "./launcher.js";
+import { WorkerRecord } from "./worker-record.js";
 import { GroupProcess } from "./process.js";
 import { runEnvironment, splitSecrets, taskEnvironment } from "./run-env.js";
 import { collectResults, type EmbeddedRunResult } from "./run-results.js";
@@ -40,7 +41,12 @@ import {
  */
 export function createEmbeddedRunner(options: EmbeddedRunnerOptions): EmbeddedRunner {
   const compiled = compileRunnerOptions(options);
-  const launcher = compiled.launcher ? new TaskLauncher() : undefined;
+  const launcher = compiled.launcher
+    ? new TaskLauncher({
+        graceMs: compiled.cancelGraceMs,
+        ...(compiled.workerRecord === undefined ? {} : { record: new WorkerRecord(compiled.workerRecord) }),
+      })
+    : undefined;
   const remover = new WorkspaceRemover(launcher === undefined ? undefined : (dir) => launcher.deleteTree(dir));
   return {
     execute: (spec, observer) => new RunExecution(compiled, remover, launcher, spec, observer),

@@ -29,3 +29,4 @@ export { MARKERS, markerText } from "./console.js";
 export { UNSUPPORTED_REPOSITORY } from "./git.js";
 export { NO_CONTAINER_ENGINE } from "./container.js";
 export { NODE_WORKSPACE_FS, type WorkspaceFs } from "./workspace.js";
+export { endOrphanedTasks, type OrphanOptions, type OrphanReport } from "./worker-record.js";

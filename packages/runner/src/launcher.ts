@@ -1,9 +1,11 @@
 import { spawn, type ChildProcess } from "node:child_process";
 import { closeSync, openSync, readSync, watch, type FSWatcher } from "node:fs";
+import type { Socket } from "node:net";
 import { createInterface } from "node:readline";
 import { signalGroup, type ProcessExit } from "./process.js";
 import { TASK_WORKER } from "./paths.js";
 import { isShellVariable } from "./script.js";
+import type { WorkerRecord } from "./worker-record.js";
 
 /** A task process: the interface shared by direct spawns and launched tasks. */
 export interface TaskProcess {
@@ -47,6 +49,17 @@ const NOT_STARTED = 127;
 /** Status of a task whose worker died while it ran (as a SIGKILL). */
 const LOST = 137;
 
+/** Options of a `TaskLauncher`. */
+export interface TaskLauncherOptions {
+  /**
+   * Once this process is gone, how long a worker waits between SIGTERM and SIGKILL of its
+   * running task's process group.
+   */
+  readonly graceMs: number;
+  /** Where live workers are recorded, for the next process to end what they left running. */
+  readonly record?: WorkerRecord;
+}
+
 /**
  * Runs tasks through a pool of task workers (libexec/task-worker.sh): small long-lived bash
  * processes, each running one task at a time as a forked subshell, so the runner's own
@@ -54,11 +67,18 @@ const LOST = 137;
  * and kept for later tasks. Output goes to a file read when the task ends, and as it grows
  * (inotify via fs.watch, no polling) once the task has run STREAM_AFTER_MS; on tmpfs these
  * reads are microseconds, so they are synchronous (a thread-pool round trip costs more).
+ * Tasks die with this process: each worker holds a lifeline pipe from it, and ends its task
+ * when the pipe closes, however this process ends (see task-worker.sh).
  */
 export class TaskLauncher {
   readonly #idle: Worker[] = [];
   readonly #all = new Set<Worker>();
+  readonly #options: TaskLauncherOptions;
   #next = 0;
+
+  constructor(options: TaskLauncherOptions) {
+    this.#options = options;
+  }
 
   /** Starts a task. Throws when the request cannot be expressed (a tab or newline in a path). */
   launch(request: LaunchRequest): TaskProcess {
@@ -107,6 +127,7 @@ export class TaskLauncher {
 
   #start(): Worker {
     const worker = new Worker(
+      this.#options,
       (w) => {
         if (!this.#all.has(w)) return;
         if (this.#idle.length < MAX_IDLE_WORKERS) this.#idle.push(w);
@@ -131,11 +152,23 @@ class Worker {
   readonly #child: ChildProcess;
   #current: { id: string; pending: Pending; pid?: number } | undefined;
 
-  constructor(onIdle: (w: Worker) => void, onExit: (w: Worker) => void) {
+  constructor(options: TaskLauncherOptions, onIdle: (w: Worker) => void, onExit: (w: Worker) => void) {
     // stderr is ignored: job control reports a task killed by a signal there ("Terminated").
-    // Its own process group: a terminal's Ctrl-C reaches the server, which stops its runs.
-    const child = spawn("bash", [TASK_WORKER], { stdio: ["pipe", "pipe", "ignore"], env: {}, detached: true });
+    // Its own session (so its own process group): a terminal's Ctrl-C reaches the server, which
+    // stops its runs; every task is a process group of this session. fd 3 is the lifeline,
+    // never written: it closes when this process ends, and the worker then ends its task.
+    const child = spawn("bash", [TASK_WORKER, String(Math.ceil(options.graceMs))], {
+      stdio: ["pipe", "pipe", "ignore", "pipe"],
+      env: {},
+      detached: true,
+    });
     this.#child = child;
+    const pid = child.pid;
+    // Recorded before the worker gets its first request.
+    if (pid !== undefined) options.record?.add(pid);
+    const lifeline = child.stdio[3] as Socket | null | undefined;
+    lifeline?.on("error", () => undefined);
+    lifeline?.unref();
     createInterface({ input: child.stdout as NodeJS.ReadableStream }).on("line", (line) => {
       const [kind, id, value = "", left] = line.split(" ");
       const current = this.#current;
@@ -151,6 +184,9 @@ class Worker {
       }
     });
     child.once("exit", () => {
+      if (pid !== undefined) options.record?.remove(pid);
+      // Ends the worker's watcher, which holds the lifeline after the worker is gone.
+      lifeline?.destroy();
       onExit(this);
       const current = this.#current;
       this.#current = undefined;

@@ -31,6 +31,12 @@ export interface EmbeddedRunnerOptions {
    * calls that fail like a full disk; a failure ends the run `error`, naming the file.
    */
   readonly workspaceFs?: WorkspaceFs;
+  /**
+   * A file where the live task workers are recorded (PID and start time), so that the next
+   * process of the same data directory can end what they still run after this one was killed
+   * (`endOrphanedTasks`). Default: none.
+   */
+  readonly workerRecord?: string;
 }
 
 /** Options after defaults and checks; frozen. */
@@ -43,6 +49,7 @@ export interface CompiledRunnerOptions {
   readonly env: Readonly<Record<string, string>>;
   readonly launcher: boolean;
   readonly workspaceFs: WorkspaceFs;
+  readonly workerRecord: string | undefined;
 }
 
 /** The PATH of tasks when no base environment is given. */
@@ -76,9 +83,15 @@ export function compileRunnerOptions(options: EmbeddedRunnerOptions): CompiledRu
   }
   const shell = options.shell ?? "bash";
   if (shell !== "bash") problems.push(`shell must be "bash" (got ${JSON.stringify(shell)})`);
+  if (options.workerRecord !== undefined && (typeof options.workerRecord !== "string" || options.workerRecord === "")) {
+    problems.push("workerRecord must be a non-empty path");
+  }
   const grace = options.cancelGraceMs ?? DEFAULT_CANCEL_GRACE_MS;
   if (typeof grace !== "number" || !Number.isFinite(grace) || grace < 0) {
     problems.push("cancelGraceMs must be a finite number of milliseconds, 0 or more");
+  }
+  if (options.workerRecord !== undefined && (typeof options.workerRecord !== "string" || options.workerRecord === "")) {
+    problems.push("workerRecord must be a non-empty path");
   }
   const env: Record<string, string> = {};
   for (const [name, value] of Object.entries(options.env ?? { PATH: DEFAULT_PATH })) {
@@ -100,6 +113,7 @@ export function compileRunnerOptions(options: EmbeddedRunnerOptions): CompiledRu
     keepWorkspaces: options.keepWorkspaces ?? false,
     launcher: options.launcher ?? true,
     workspaceFs: options.workspaceFs ?? NODE_WORKSPACE_FS,
+    workerRecord: options.workerRecord === undefined ? undefined : resolve(options.workerRecord),
     env: Object.freeze(env),
   });
 }

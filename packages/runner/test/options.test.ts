@@ -46,6 +46,7 @@ describe("runner options", () => {
         shell: "zsh" as "bash",
         cancelGraceMs: -1,
         env: { "A=B": "x", OK: "nul\0" },
+        workerRecord: "",
       } satisfies EmbeddedRunnerOptions);
     } catch (e) {
       error = e;
@@ -53,7 +54,7 @@ describe("runner options", () => {
     expect(error).toBeInstanceOf(CausewayError);
     expect((error as CausewayError).code).toBe("RUNNER_BAD_OPTIONS");
     const message = (error as CausewayError).message;
-    for (const part of ["workDir", "blobs", "shell", "cancelGraceMs", '"A=B"', "OK must be"])
+    for (const part of ["workDir", "blobs", "shell", "cancelGraceMs", '"A=B"', "OK must be", "workerRecord"])
       expect(message).toContain(part);
   });
 

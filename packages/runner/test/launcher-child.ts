@@ -1,0 +1,24 @@
+// A process that runs one task through a task worker, says so, and waits to be killed: the
+// stand-in for a server in the lifeline tests.
+// Run: node --import tsx --conditions=source packages/runner/test/launcher-child.ts
+//        <dir> <record file> <grace ms> <T|X>
+// The task is <dir>/task.sh (written by the test); its output goes to <dir>/task.out.
+import { join } from "node:path";
+import { TaskLauncher } from "../src/launcher.js";
+import { WorkerRecord } from "../src/worker-record.js";
+
+const [dir, record, grace, mode] = process.argv.slice(2);
+if (dir === undefined || record === undefined || grace === undefined || mode === undefined) {
+  throw new Error("usage: launcher-child.ts <dir> <record file> <grace ms> <T|X>");
+}
+const launcher = new TaskLauncher({ graceMs: Number(grace), record: new WorkerRecord(record) });
+const task = launcher.launch({
+  cwd: dir,
+  prefix: join(dir, "task"),
+  ownPid: mode === "X",
+  graceMs: Number(grace),
+  onData: () => undefined,
+});
+process.stdout.write("launched\n");
+void task.done.then((exit) => process.stdout.write(`done ${exit.code}\n`));
+setInterval(() => undefined, 60_000);
