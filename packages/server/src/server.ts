@@ -7,7 +7,7 @@ import { createAdaptorServer } from "@hono/node-server";
 import { CausewayError } from "@causeway/core";
 import { Engine } from "@causeway/engine";
 import { ServerInfoSchema, type ServerInfo } from "@causeway/protocol";
-import { createEmbeddedRunner, DEFAULT_PATH } from "@causeway/runner";
+import { createEmbeddedRunner, DEFAULT_CANCEL_GRACE_MS, DEFAULT_PATH, endOrphanedTasks } from "@causeway/runner";
 import { fileError, openSqliteStore, type SqliteStores } from "@causeway/store";
 import { API_PREFIX, buildApp } from "./app.js";
 import { startGitPoller, type GitPoller } from "./git-poller.js";
@@ -21,6 +21,8 @@ import type { Logger } from "./logger.js";
 
 /** The discovery file of a running server, inside its data directory. */
 export const SERVER_INFO_FILE = "server.json";
+/** The record of the server's live task workers, inside its data directory (runner). */
+export const WORKER_RECORD_FILE = "task-workers.json";
 
 /** A running server. `stop` is idempotent. */
 export interface RunningServer {
@@ -78,6 +80,10 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
     cleanups.push(() => stores.store.close());
     warnIfShared(stores.dataDir, logger);
     const logs = logFeed(stores.logs);
+    // Tasks of a previous process of this data directory that was killed: gone before their
+    // runs are retried (engine.start) and their workspaces removed.
+    const workerRecord = join(stores.dataDir, WORKER_RECORD_FILE);
+    await endPreviousTasks(workerRecord, opts.cancelGraceMs ?? DEFAULT_CANCEL_GRACE_MS, logger);
     // Workspaces left by a previous process of this data directory (killed while runs were
     // processing) belong to no run any more: the lock makes this server their only owner.
     const workDir = prepareWorkDir({
@@ -92,6 +98,7 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
     const runner = createEmbeddedRunner({
       workDir,
       blobs: stores.blobs,
+      workerRecord,
       ...(opts.env === undefined ? {} : { env: opts.env }),
       ...(opts.cancelGraceMs === undefined ? {} : { cancelGraceMs: opts.cancelGraceMs }),
     });
@@ -306,4 +313,29 @@ async function removeServerInfo(path: string, token: string): Promise<void> {
   if (text === undefined) return;
   const parsed = ServerInfoSchema.safeParse(JSON.parse(text));
   if (parsed.success && parsed.data.token === token) await unlink(path).catch(() => undefined);
+}
+
+/**
+ * Ends the processes that a killed previous server's task workers still run (they end them
+ * themselves once the server is gone, after their grace; a worker that was itself killed, or a
+ * start within the grace, needs this), and waits until they are gone.
+ */
+async function endPreviousTasks(record: string, graceMs: number, logger: Logger): Promise<void> {
+  const report = await endOrphanedTasks(record, {
+    graceMs,
+    onFound: (pids) =>
+      logger.warn(
+        `${pids.length === 1 ? "1 process" : `${pids.length} processes`} left by the previous server (task workers and their tasks) still running: ending them before any run is retried (SIGTERM, SIGKILL after ${graceMs / 1000} s)`,
+        { event: "orphans", pids: pids.join(" ") },
+      ),
+  });
+  if (report.remaining.length > 0) {
+    logger.warn(
+      `processes left by the previous server still there after SIGKILL (they run nothing more): ${report.remaining.join(" ")}`,
+      {
+        event: "orphans",
+        pids: report.remaining.join(" "),
+      },
+    );
+  }
 }

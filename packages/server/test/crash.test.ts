@@ -38,7 +38,8 @@ describe("SIGKILL of the server during running jobs, then a restart", () => {
         await killed(p);
       }
     }
-    // The jobs of the killed server outlive it (their process groups are their own).
+    // A safety net: the jobs of the killed server die with it (their workers' lifeline), but a
+    // test that failed half way may leave some behind.
     for (const file of pidFiles) {
       const pid = Number((await readFile(file, "utf8").catch(() => "")).trim());
       if (pid > 0) {
