@@ -32,8 +32,11 @@ __cw_g=$(((${1:-10000} + 99) / 100))
 # The watcher: blocked on the lifeline, then SIGTERM to the worker's process group (the worker
 # and the watcher; tasks have groups of their own). Forked before job control is on, so that it
 # stays in that group: a group id is not reused while the group has a member, so the signal
-# never reaches another process. One fork per worker, none per task.
-{ read -r -u 3 __cw_k; kill -TERM 0; } </dev/null >/dev/null 2>&1 &
+# never reaches another process. One fork per worker, none per task. (Without a lifeline, as
+# when the script is run by hand, there is nothing to watch.)
+if { : <&3; } 2>/dev/null; then
+  { read -r -u 3 __cw_k; kill -TERM 0; } </dev/null >/dev/null 2>&1 &
+fi
 set -m
 # In a sourced task, $$ is this worker's pid and $PPID its parent's (a subshell keeps them;
 # $BASHPID is the task's own); the runner sends tasks whose script text uses them as X. A task
@@ -97,7 +100,7 @@ while IFS=$'\t' read -r __cw_k __cw_i __cw_a __cw_b; do
       # over (a wait on a task already over returns its status). The signal came from the task,
       # or from the watcher: then the lifeline is at its end (readable at once).
       while __cw_t=; wait "$__cw_p"; __cw_s=$?; [ -n "$__cw_t" ]; do
-        ! read -r -t 0 -u 3 || __cw_gone
+        ! read -r -t 0 -u 3 2>/dev/null || __cw_gone
       done
       # Processes the task left behind in its group get SIGTERM now; "1" asks the runner to
       # SIGKILL the group after its grace period.
@@ -117,4 +120,4 @@ while IFS=$'\t' read -r __cw_k __cw_i __cw_a __cw_b; do
   esac
 done
 # End of requests: the server ends the worker, or is gone (then the lifeline is at its end too).
-! read -r -t 0 -u 3 || __cw_gone
+! read -r -t 0 -u 3 2>/dev/null || __cw_gone
