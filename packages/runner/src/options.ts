@@ -90,9 +90,6 @@ export function compileRunnerOptions(options: EmbeddedRunnerOptions): CompiledRu
   if (typeof grace !== "number" || !Number.isFinite(grace) || grace < 0) {
     problems.push("cancelGraceMs must be a finite number of milliseconds, 0 or more");
   }
-  if (options.workerRecord !== undefined && (typeof options.workerRecord !== "string" || options.workerRecord === "")) {
-    problems.push("workerRecord must be a non-empty path");
-  }
   const env: Record<string, string> = {};
   for (const [name, value] of Object.entries(options.env ?? { PATH: DEFAULT_PATH })) {
     if (value === undefined) continue;
