@@ -1,4 +1,5 @@
 import { CausewayError } from "@causeway/core";
+import { statfsSync } from "node:fs";
 import { dirname } from "node:path";
 
 /**
@@ -37,6 +38,14 @@ export function fileError<E>(error: E, path: string): E | CausewayError {
   });
 }
 
+function noFreeBlock(dir: string): boolean {
+  try {
+    return Number(statfsSync(dir).bavail) === 0;
+  } catch {
+    return false;
+  }
+}
+
 /** A failed SQLite call on the database `path` as a catalog error (`SQLITE_FULL` is a full disk). */
 export function sqliteError<E>(error: E, path: string): E | CausewayError {
   if (error instanceof CausewayError) return error;
@@ -50,6 +59,14 @@ export function sqliteError<E>(error: E, path: string): E | CausewayError {
     });
   }
   if (SQLITE_IO.test(code)) {
+    // Where a write found no room, SQLite may say "disk I/O error" (growing the -shm file, say):
+    // on a file system without a free block, that is a full disk.
+    if (code.startsWith("SQLITE_IOERR") && noFreeBlock(dirname(path))) {
+      return new CausewayError("DISK_FULL", `cannot write the database ${path}: ${what} (${code}, no space left)`, {
+        cause: error,
+        hint: fullHint(path),
+      });
+    }
     return new CausewayError("STORE_IO_ERROR", `cannot use the database ${path}: ${what} (${code})`, {
       cause: error,
       hint: `check ${dirname(path)}: its file system, its permissions, and the free space`,

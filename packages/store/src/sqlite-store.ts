@@ -6,7 +6,7 @@ import { AsyncLocalStorage } from "node:async_hooks";
 import { statfsSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { FileBlobStore } from "./blob-store.js";
-import { fileError, sqliteError } from "./disk-errors.js";
+import { sqliteError } from "./disk-errors.js";
 import { acquireDataDirLock, LOCK_FILE, type DataDirLock } from "./data-dir-lock.js";
 import { FileLogStore } from "./log-store.js";
 import { migrateToLatest } from "./migrations/index.js";
@@ -81,8 +81,9 @@ export async function openSqliteStore(options: SqliteStoreOptions = {}): Promise
   try {
     lock = acquireDataDirLock(config.dataDir);
   } catch (error) {
-    // A full disk is met first here, writing the lock: say so, and where.
-    throw fileError(error, join(config.dataDir, LOCK_FILE));
+    // A full disk may be met first here, writing the lock (a small SQLite database): say so,
+    // and where.
+    throw sqliteError(error, join(config.dataDir, LOCK_FILE));
   }
   let sqlite: BetterSqlite3.Database | undefined;
   try {

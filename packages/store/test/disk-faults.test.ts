@@ -81,6 +81,13 @@ describe("disk errors at the store's boundary", () => {
     );
   });
 
+  it("takes SQLite's I/O error on a file system without a free block for a full disk", () => {
+    const shm = new BetterSqlite3.SqliteError("disk I/O error", "SQLITE_IOERR_SHMSIZE");
+    // /proc has no free block (nor any other); a temp directory has some.
+    expect(sqliteError(shm, "/proc/causeway.db")).toMatchObject({ code: "DISK_FULL", status: 507 });
+    expect(sqliteError(shm, join(tmpdir(), "causeway.db"))).toMatchObject({ code: "STORE_IO_ERROR" });
+  });
+
   it("leaves SQLite's constraint errors to be bugs", () => {
     const constraint = new BetterSqlite3.SqliteError("UNIQUE constraint failed", "SQLITE_CONSTRAINT_UNIQUE");
     expect(sqliteError(constraint, "/d/causeway.db")).toBe(constraint);
