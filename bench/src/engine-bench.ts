@@ -3,7 +3,7 @@ import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { promisify } from "node:util";
-import { dagLine, dagMakefile } from "./engine-lines.js";
+import { dagLine, dagMakefile, fanoutLine } from "./engine-lines.js";
 import type { Benchmark } from "./harness.js";
 
 const run = promisify(execFile);
@@ -13,14 +13,37 @@ interface ScenarioResult {
   readonly runs: number;
   readonly success: number;
   readonly max_rss_mb: number;
+  readonly rss_applied_mb: number;
+  readonly load_s: number;
+  readonly apply_s: number;
   readonly edges_ms?: number[];
 }
 
-/** Runs one engine scenario in its own process (the server of the benchmark). */
-async function scenario(repoRoot: string, args: string[]): Promise<ScenarioResult> {
+/**
+ * Runs one engine scenario in its own process (the server of the benchmark); `history` past
+ * runs are put in its store first.
+ */
+async function scenario(repoRoot: string, args: string[], history = 0): Promise<ScenarioResult> {
   const script = join(repoRoot, "bench/dist/src/engine-scenario.js");
-  const { stdout } = await run(process.execPath, [script, ...args], { cwd: repoRoot, maxBuffer: 16 * 1024 * 1024 });
+  const { stdout } = await run(process.execPath, [script, ...args], {
+    cwd: repoRoot,
+    maxBuffer: 16 * 1024 * 1024,
+    env: { ...process.env, BENCH_HISTORY: String(history) },
+  });
   return JSON.parse(stdout) as ScenarioResult;
+}
+
+/** Runs a Makefile's `all` with `make -j2`; returns the wall time in seconds. */
+async function makeTime(parents: number[][]): Promise<number> {
+  const dir = await mkdtemp(join(tmpdir(), "causeway-bench-make-"));
+  try {
+    await writeFile(join(dir, "Makefile"), dagMakefile(parents));
+    const t = performance.now();
+    await run("make", ["-j2", "-s", "-C", dir, "all"]);
+    return (performance.now() - t) / 1000;
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
 }
 
 function percentile(values: readonly number[], p: number): number {
@@ -50,34 +73,89 @@ export function edgeBenchmark(repoRoot: string, jobs = 200): Benchmark {
 }
 
 /**
- * A 1,000-job random DAG (fixed seed, up to 3 parents) of trivial bash scripts: Causeway (2
+ * A random DAG of `jobs` jobs (fixed seed, up to 3 parents) of trivial bash scripts: Causeway (2
  * runner slots, everything persisted) against `make -j2` running the same scripts with the
- * same dependencies, in the same run.
+ * same dependencies, in the same run. Figures are named after the size: `dag1000_s`,
+ * `make_dag1000_s`, `dag1000_ratio`, `server_rss_mb_dag1000`.
  */
 export function dagBenchmark(repoRoot: string, jobs = 1000, seed = 1): Benchmark {
+  const name = `dag${jobs}`;
   return {
-    name: "dag1000",
-    targets: { dag1000_ratio: 2, server_rss_mb_dag1000: 200 },
+    name,
+    targets: { [`${name}_ratio`]: 2, ...(jobs === 1000 ? { server_rss_mb_dag1000: 200 } : {}) },
     details: { jobs, seed, slots: 2 },
     async run() {
-      const dir = await mkdtemp(join(tmpdir(), "causeway-bench-make-"));
-      try {
-        await writeFile(join(dir, "Makefile"), dagMakefile(dagLine(jobs, seed).parents));
-        const t = performance.now();
-        await run("make", ["-j2", "-s", "-C", dir, "all"]);
-        const make = (performance.now() - t) / 1000;
-        const r = await scenario(repoRoot, ["dag", String(jobs), String(seed)]);
-        if (r.success !== jobs || r.runs !== jobs)
-          throw new Error(`dag: expected ${jobs} runs, all successful; got ${r.runs} runs, ${r.success} successful`);
-        return {
-          dag1000_s: r.wall_s,
-          make_dag1000_s: make,
-          dag1000_ratio: r.wall_s / make,
-          server_rss_mb_dag1000: r.max_rss_mb,
-        };
-      } finally {
-        await rm(dir, { recursive: true, force: true });
-      }
+      const make = await makeTime(dagLine(jobs, seed).parents);
+      const r = await scenario(repoRoot, ["dag", String(jobs), String(seed)]);
+      if (r.success !== jobs || r.runs !== jobs)
+        throw new Error(`dag: expected ${jobs} runs, all successful; got ${r.runs} runs, ${r.success} successful`);
+      return {
+        [`${name}_s`]: r.wall_s,
+        [`make_${name}_s`]: make,
+        [`${name}_ratio`]: r.wall_s / make,
+        [`server_rss_mb_${name}`]: r.max_rss_mb,
+      };
+    },
+  };
+}
+
+/** One job, `n` parallel jobs, one strict fan-in job: Causeway against `make -j2` (`fanout500_*`). */
+export function fanoutBenchmark(repoRoot: string, n = 500): Benchmark {
+  const name = `fanout${n}`;
+  return {
+    name,
+    targets: { [`${name}_ratio`]: 2 },
+    details: { jobs: n + 2, slots: 2 },
+    async run() {
+      const make = await makeTime(fanoutLine(n).parents);
+      const r = await scenario(repoRoot, ["fanout", String(n)]);
+      if (r.success !== n + 2) throw new Error(`fanout: expected ${n + 2} successful runs, got ${r.success}`);
+      return { [`${name}_s`]: r.wall_s, [`make_${name}_s`]: make, [`${name}_ratio`]: r.wall_s / make };
+    },
+  };
+}
+
+/**
+ * A line of `total` jobs (independent DAGs of `slice` jobs) applied to an empty store: how long
+ * loading and applying it takes, the server's memory with it applied, and the time to run one
+ * `slice`-job part of it (`line10k_*`).
+ */
+export function sliceBenchmark(repoRoot: string, total = 10_000, slice = 1000): Benchmark {
+  return {
+    name: "line10k",
+    details: { total, slice },
+    async run() {
+      const r = await scenario(repoRoot, ["slice", String(total), String(slice)]);
+      if (r.success !== slice) throw new Error(`slice: expected ${slice} successful runs, got ${r.success}`);
+      return {
+        line10k_load_s: r.load_s,
+        line10k_apply_s: r.apply_s,
+        line10k_rss_mb: r.rss_applied_mb,
+        line10k_slice_s: r.wall_s,
+      };
+    },
+  };
+}
+
+/**
+ * The edge latency and the 1,000-job DAG again, with `history` finished runs (and their
+ * versions, events and logs) in the store first: history must not slow the hot path
+ * (`*_history` figures, and their ratio to the empty store's in the report).
+ */
+export function historyBenchmark(repoRoot: string, history = 100_000): Benchmark {
+  return {
+    name: "history",
+    details: { history },
+    async run() {
+      const chain = await scenario(repoRoot, ["chain", "200"], history);
+      const dag = await scenario(repoRoot, ["dag", "1000", "1"], history);
+      if (chain.success !== 200 || dag.success !== 1000) throw new Error("history: not every run succeeded");
+      return {
+        edge_ms_p50_history: percentile(chain.edges_ms ?? [], 0.5),
+        edge_ms_p99_history: percentile(chain.edges_ms ?? [], 0.99),
+        dag1000_s_history: dag.wall_s,
+        server_rss_mb_dag1000_history: dag.max_rss_mb,
+      };
     },
   };
 }

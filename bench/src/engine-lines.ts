@@ -53,20 +53,49 @@ export function randomDag(n: number, seed: number): number[][] {
  */
 export function dagLine(n: number, seed: number): { yaml: string; parents: number[][] } {
   const parents = randomDag(n, seed);
-  const out = [
-    "resources:",
-    "  - name: src",
-    "    type: params",
-    "    versionTemplate: { params: { A: '1' } }",
-    "jobs:",
-  ];
-  parents.forEach((ps, i) => {
-    out.push(`  - name: j${i}`, "    type: runSh", "    dependencyMode: strict", "    steps:");
-    if (ps.length === 0) out.push("      - IN: src");
-    for (const p of ps) out.push(`      - IN: j${p}`);
-    out.push("      - TASK:", "          script:", "            - true");
-  });
-  return { yaml: `${out.join("\n")}\n`, parents };
+  return { yaml: lineOf([{ parents, prefix: "j", src: "src" }]), parents };
+}
+
+/**
+ * One job, then `n` parallel jobs that take it, then one strict fan-in job that takes all of
+ * them: node 0 is the root, 1..n the fan-out, n+1 the fan-in.
+ */
+export function fanoutLine(n: number): { yaml: string; parents: number[][] } {
+  const parents: number[][] = [[]];
+  for (let i = 1; i <= n; i++) parents.push([0]);
+  parents.push(Array.from({ length: n }, (_, i) => i + 1));
+  return { yaml: lineOf([{ parents, prefix: "j", src: "src" }]), parents };
+}
+
+/**
+ * `components` independent random DAGs of `size` jobs each (jobs `c<k>_j<i>`, resource
+ * `src_<k>`): a line of `components * size` jobs of which one component, a slice, is run.
+ */
+export function slicedLine(components: number, size: number, seed: number): string {
+  return lineOf(
+    Array.from({ length: components }, (_, k) => ({
+      parents: randomDag(size, seed + k),
+      prefix: `c${k}_j`,
+      src: `src_${k}`,
+    })),
+  );
+}
+
+// The YAML of DAGs of trivial strict jobs: a job without parents takes its DAG's resource.
+function lineOf(dags: readonly { parents: number[][]; prefix: string; src: string }[]): string {
+  const out = ["resources:"];
+  for (const d of dags)
+    out.push(`  - name: ${d.src}`, "    type: params", "    versionTemplate: { params: { A: '1' } }");
+  out.push("jobs:");
+  for (const d of dags) {
+    d.parents.forEach((ps, i) => {
+      out.push(`  - name: ${d.prefix}${i}`, "    type: runSh", "    dependencyMode: strict", "    steps:");
+      if (ps.length === 0) out.push(`      - IN: ${d.src}`);
+      for (const p of ps) out.push(`      - IN: ${d.prefix}${p}`);
+      out.push("      - TASK:", "          script:", "            - true");
+    });
+  }
+  return `${out.join("\n")}\n`;
 }
 
 /** The same DAG as a Makefile of phony targets running the same script. */

@@ -1,24 +1,34 @@
 import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { loadPipeline } from "@causeway/core";
+import { loadPipeline, type Store, type LogStore } from "@causeway/core";
 import { Engine } from "@causeway/engine";
 import { createEmbeddedRunner, passthroughEnv } from "@causeway/runner";
 import { prepareWorkDir } from "@causeway/server";
 import { openSqliteStore } from "@causeway/store";
-import { dagLine, chainLine } from "./engine-lines.js";
+import { chainLine, dagLine, fanoutLine, slicedLine } from "./engine-lines.js";
 
 // One engine scenario in its own process (the "server" of the benchmark), so its memory is
-// measured alone: `node bench/dist/src/engine-scenario.js chain|dag N [seed]`. Prints JSON.
+// measured alone. Prints one JSON object.
+//
+//   node bench/dist/src/engine-scenario.js chain N            a chain of N jobs (edge latency)
+//   node bench/dist/src/engine-scenario.js dag N [seed]       a random DAG of N jobs
+//   node bench/dist/src/engine-scenario.js fanout N           1 job -> N parallel jobs -> 1 strict fan-in
+//   node bench/dist/src/engine-scenario.js slice TOTAL SIZE   a line of TOTAL jobs; one SIZE-job part runs
+//
+// BENCH_HISTORY=N first fills the store with N finished runs of the line's jobs (each with its
+// job version, its events and a log file), so the same scenario can be measured with a history.
 
-const [kind = "chain", countArg = "200", seedArg = "1"] = process.argv.slice(2);
+const [kind = "chain", countArg = "200", thirdArg = "1"] = process.argv.slice(2);
 const count = Number(countArg);
+const history = Number(process.env.BENCH_HISTORY ?? "0");
 const dir = await mkdtemp(join(tmpdir(), "causeway-bench-engine-"));
 const timesFile = join(dir, "times");
 await writeFile(timesFile, "");
 // The server's default work directory (a new one on tmpfs), removed at the end.
 let workDir: string | undefined;
 try {
+  const { yaml, trigger } = scenarioLine();
   // The server's defaults: no nesting detection, workspaces on tmpfs when available.
   const stores = await openSqliteStore({ dataDir: join(dir, "data"), detectNestedCalls: false });
   workDir = process.env.BENCH_WORK_DIR ?? prepareWorkDir({ dataDir: join(dir, "data") });
@@ -29,18 +39,34 @@ try {
   });
   const engine = new Engine({ ...stores, runner, options: { slots: 2 } });
   await engine.start();
-  const yaml = kind === "dag" ? dagLine(count, Number(seedArg)).yaml : chainLine(count, timesFile);
+  const loadStart = performance.now();
   const loaded = loadPipeline([{ path: "causeway.yml", text: yaml }]);
   if (!loaded.ok) throw new Error(`scenario line has errors: ${JSON.stringify(loaded.diagnostics.slice(0, 3))}`);
+  const applyStart = performance.now();
   await engine.apply(loaded.pipeline);
+  const applied = performance.now();
+  if (history > 0) {
+    await fillHistory(
+      stores.store,
+      stores.logs,
+      loaded.pipeline.jobs.map((j) => j.name),
+      history,
+    );
+    // As after a restart with that history: the read model is loaded from the store.
+    await engine.stop();
+  }
+  const running = history > 0 ? new Engine({ ...stores, runner, options: { slots: 2 } }) : engine;
+  if (history > 0) await running.start();
+  const rssApplied = process.memoryUsage().rss / 1024 / 1024;
+  const before = await stores.store.read.listRuns({ limit: 1 });
   const elu0 = performance.eventLoopUtilization();
   const start = performance.now();
-  await engine.putVersion("src", { versionName: "go" });
-  await engine.idle();
+  await running.putVersion(trigger, { versionName: "go" });
+  await running.idle();
   const wall = (performance.now() - start) / 1000;
-  const runs = await stores.store.read.listRuns({ limit: count * 4 });
+  const runs = (await stores.store.read.listRuns({ limit: count * 4 })).filter((r) => r.id > (before[0]?.id ?? 0));
   const ok = runs.filter((r) => r.status === "success").length;
-  await engine.stop();
+  await running.stop();
   runner.close();
   await runner.idle();
   await stores.store.close();
@@ -48,10 +74,14 @@ try {
     wall_s: wall,
     runs: runs.length,
     success: ok,
+    load_s: (applyStart - loadStart) / 1000,
+    apply_s: (applied - applyStart) / 1000,
+    rss_applied_mb: rssApplied,
     max_rss_mb: process.resourceUsage().maxRSS / 1024,
     cpu_user_s: process.resourceUsage().userCPUTime / 1e6,
     cpu_sys_s: process.resourceUsage().systemCPUTime / 1e6,
     event_loop_utilization: performance.eventLoopUtilization(elu0).utilization,
+    history,
   };
   if (kind === "chain") result.edges_ms = edges(await readFile(timesFile, "utf8"), count);
   process.stdout.write(`${JSON.stringify(result)}\n`);
@@ -59,6 +89,74 @@ try {
   await rm(dir, { recursive: true, force: true });
   if (workDir !== undefined && process.env.BENCH_WORK_DIR === undefined)
     await rm(workDir, { recursive: true, force: true });
+}
+
+/** The scenario's line and the resource whose new version starts it. */
+function scenarioLine(): { yaml: string; trigger: string } {
+  switch (kind) {
+    case "chain":
+      return { yaml: chainLine(count, timesFile), trigger: "src" };
+    case "dag":
+      return { yaml: dagLine(count, Number(thirdArg)).yaml, trigger: "src" };
+    case "fanout":
+      return { yaml: fanoutLine(count).yaml, trigger: "src" };
+    case "slice": {
+      const size = Number(thirdArg);
+      if (!Number.isInteger(size) || size < 1 || count % size !== 0)
+        throw new Error(`slice TOTAL SIZE: TOTAL must be a multiple of SIZE, got ${count} and ${thirdArg}`);
+      return { yaml: slicedLine(count / size, size, 1), trigger: "src_0" };
+    }
+    default:
+      throw new Error(`unknown scenario ${kind}: chain, dag, fanout or slice`);
+  }
+}
+
+/**
+ * `n` finished runs spread over `jobs`, as a line that ran for a while leaves them: each run
+ * with its job version, three events and a small log. Written in batches of transactions.
+ */
+async function fillHistory(store: Store, logs: LogStore, jobs: readonly string[], n: number): Promise<void> {
+  const batch = 5000;
+  const text = new TextEncoder().encode("__SH__GROUP__START__|{}|Setup\nhello\n");
+  for (let done = 0; done < n; done += batch) {
+    const made = await store.transaction(async (tx) => {
+      const ids: number[] = [];
+      for (let i = done; i < Math.min(n, done + batch); i++) {
+        const job = jobs[i % jobs.length] ?? "j0";
+        const run = await tx.insertRun({
+          job,
+          status: "success",
+          statusReason: null,
+          trigger: { kind: "manual", by: "history" },
+          flow: `history-${i}`,
+          inputs: [],
+          params: {},
+          priority: 9999,
+          attempt: 1,
+          rerunOf: null,
+          secretParams: [],
+        });
+        await tx.insertVersion({
+          objectName: job,
+          versionName: "",
+          propertyBag: {},
+          createdBy: `run:${run.id}`,
+          runId: run.id,
+          stateSha: null,
+          flowId: run.flow,
+        });
+        for (const status of ["queued", "processing", "success"])
+          await tx.appendEvent("run", { id: run.id, job, number: run.number, status, flow: run.flow });
+        ids.push(run.id);
+      }
+      return ids;
+    });
+    for (const id of made) {
+      await logs.create(id);
+      await logs.append(id, text);
+      await logs.close(id, text.byteLength);
+    }
+  }
 }
 
 // Each job of the chain writes "s <i> <EPOCHREALTIME>" first and "e <i> <EPOCHREALTIME>" last:

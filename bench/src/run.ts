@@ -3,7 +3,7 @@ import { cpus, totalmem } from "node:os";
 import { fileURLToPath } from "node:url";
 import { generateLine } from "./generate-line.js";
 import { allPassed, formatTable, runBenchmark, type BenchmarkResult } from "./harness.js";
-import { dagBenchmark, edgeBenchmark } from "./engine-bench.js";
+import { dagBenchmark, edgeBenchmark, fanoutBenchmark, historyBenchmark, sliceBenchmark } from "./engine-bench.js";
 import { validateCli, validateInProcess, writeLine } from "./validate10k.js";
 
 // The composition root of the benchmarks: `npm run bench [-- --quick]`.
@@ -24,9 +24,18 @@ try {
   // The engine scenarios run in their own processes (the built packages: the CLI benchmark
   // above built them). --quick keeps the whole run under a minute: fewer runs, no warm-up.
   const engineRuns = quick ? 1 : 5;
-  process.stdout.write(`engine: 200-job chain and 1,000-job DAG, median of ${engineRuns} runs\n`);
+  process.stdout.write(
+    `engine: 200-job chain, 1,000-job DAG, 500-job fan-out${quick ? "" : ", 4,000-job DAG, 10,000-job line, a 100,000-run history"}; median of ${engineRuns} runs\n`,
+  );
   results.push(await runBenchmark(edgeBenchmark(repoRoot), quick ? 2 : engineRuns, !quick));
   results.push(await runBenchmark(dagBenchmark(repoRoot), engineRuns, !quick));
+  results.push(await runBenchmark(fanoutBenchmark(repoRoot), engineRuns, !quick));
+  if (!quick) {
+    // How cost grows: a larger DAG, a large line, and the same work on a store with history.
+    results.push(await runBenchmark(dagBenchmark(repoRoot, 4000), 3, false));
+    results.push(await runBenchmark(sliceBenchmark(repoRoot), 3, false));
+    results.push(await runBenchmark(historyBenchmark(repoRoot), 3, false));
+  }
   process.stdout.write(`${formatTable(results)}\n`);
   for (const r of results) if (!r.ok) process.stdout.write(`\n${r.name}: ${r.error}\n`);
 } finally {
@@ -35,6 +44,22 @@ try {
 
 const figures: Record<string, number> = {};
 for (const r of results) if (r.ok) for (const [name, f] of Object.entries(r.figures)) figures[name] = f.median;
+// History must not slow the hot path: the same work with 100,000 past runs, against an empty store.
+let derivedFailed = false;
+const ratio = (a: string, b: string): number | undefined => {
+  const x = figures[a];
+  const y = figures[b];
+  return x === undefined || y === undefined ? undefined : x / y;
+};
+for (const [name, value] of [
+  ["history_edge_p50_ratio", ratio("edge_ms_p50_history", "edge_ms_p50")],
+  ["history_dag1000_ratio", ratio("dag1000_s_history", "dag1000_s")],
+] as const) {
+  if (value === undefined) continue;
+  figures[name] = value;
+  if (value >= 1.2) derivedFailed = true;
+  process.stdout.write(`${name}: ${value.toFixed(3)} (target < 1.2: ${value < 1.2 ? "pass" : "FAIL"})\n`);
+}
 const report = {
   date: new Date().toISOString(),
   node: process.version,
@@ -55,7 +80,7 @@ await writeFile(resultsFile, `${JSON.stringify(report, null, 2)}\n`);
 process.stdout.write(
   `\nwrote bench/results/latest.json in ${((performance.now() - started) / 1000).toFixed(1)} s total\n`,
 );
-if (!allPassed(results)) {
+if (!allPassed(results) || derivedFailed) {
   process.stdout.write("some benchmark failed or missed its target\n");
   process.exitCode = 1;
 }
