@@ -4,12 +4,15 @@ import { fileURLToPath } from "node:url";
 import { generateLine } from "./generate-line.js";
 import { allPassed, formatTable, runBenchmark, type BenchmarkResult } from "./harness.js";
 import { dagBenchmark, edgeBenchmark, fanoutBenchmark, historyBenchmark, sliceBenchmark } from "./engine-bench.js";
+import { peersBenchmark } from "./peers.js";
 import { validateCli, validateInProcess, writeLine } from "./validate10k.js";
 
 // The composition root of the benchmarks: `npm run bench [-- --quick]`.
 const repoRoot = fileURLToPath(new URL("../../", import.meta.url));
 const resultsFile = fileURLToPath(new URL("../results/latest.json", import.meta.url));
 const quick = process.argv.includes("--quick");
+// --peers: the same DAG run by peers fetched at run time (not part of npm test, nor of --quick).
+const peers = process.argv.includes("--peers");
 const runs = quick ? 3 : 7;
 
 const started = performance.now();
@@ -35,6 +38,10 @@ try {
     results.push(await runBenchmark(dagBenchmark(repoRoot, 4000), 3, false));
     results.push(await runBenchmark(sliceBenchmark(repoRoot), 3, false));
     results.push(await runBenchmark(historyBenchmark(repoRoot), 3, false));
+  }
+  if (peers) {
+    process.stdout.write("peers: the 1,000-job DAG by a minimal Node spawner, wireit and lage (2 in parallel)\n");
+    results.push(await runBenchmark(peersBenchmark(), quick ? 1 : 3, true));
   }
   process.stdout.write(`${formatTable(results)}\n`);
   for (const r of results) if (!r.ok) process.stdout.write(`\n${r.name}: ${r.error}\n`);
