@@ -96,13 +96,16 @@ function locked(dataDir: string, path: string, pid: number | undefined, cause?: 
 
 /**
  * The PID of the lock's holder: from the kernel's table of POSIX locks (`/proc/locks`, Linux),
- * else the PID the holder wrote in the database header. The header is read only when the table
- * is missing: if the holder were this process (through another copy of this module), a plain
- * read would drop its lock.
+ * else the PID the holder wrote in the database header. The table names the file by device and
+ * inode as the kernel sees them, which on some filesystems (overlayfs in a container, btrfs
+ * subvolumes) is not the device `stat` reports: the inode alone is tried next, then the header.
+ * Reading the header is safe here: this is called only when another connection holds the lock,
+ * and this module's own holds are refused earlier (`held`) without opening the file.
+ * `table` is the lock table's text; undefined where there is none.
  */
-function holderPid(path: string): number | undefined {
-  const fromKernel = lockOwnerFromProc(path);
-  if (fromKernel !== "unknown") return fromKernel;
+export function holderPid(path: string, table: string | undefined = readLockTable()): number | undefined {
+  const fromKernel = table === undefined ? undefined : lockOwnerFromTable(table, path);
+  if (fromKernel !== undefined) return fromKernel;
   try {
     const header = readFileSync(path).subarray(0, 100);
     if (header.length < 100 || header.toString("latin1", 0, 16) !== SQLITE_MAGIC) return undefined;
@@ -113,24 +116,34 @@ function holderPid(path: string): number | undefined {
   }
 }
 
-/** The PID holding a POSIX lock on `path` per /proc/locks; "unknown" where there is no table. */
-function lockOwnerFromProc(path: string): number | undefined | "unknown" {
-  let table: string;
+function readLockTable(): string | undefined {
+  try {
+    return readFileSync("/proc/locks", "latin1");
+  } catch {
+    return undefined;
+  }
+}
+
+/** The PID holding a POSIX lock on `path` per the kernel's lock table; undefined when not found. */
+function lockOwnerFromTable(table: string, path: string): number | undefined {
   let file: { dev: number; ino: number };
   try {
-    table = readFileSync("/proc/locks", "latin1");
     file = statSync(path);
   } catch {
-    return "unknown";
+    return undefined;
   }
   // dev_t as the kernel prints it: "<major>:<minor>:<inode>", major and minor in hex.
   const major = ((file.dev >> 8) & 0xfff) | (Math.floor(file.dev / 2 ** 32) & ~0xfff);
   const minor = (file.dev & 0xff) | ((file.dev >> 12) & ~0xff);
   const id = `${major.toString(16).padStart(2, "0")}:${minor.toString(16).padStart(2, "0")}:${file.ino}`;
+  const byInode = new Set<number>();
   for (const line of table.split("\n")) {
     // "1: POSIX  ADVISORY  WRITE 4242 fe:00:2220096 1073741824 1073742335"; "->" marks a waiter.
     const f = line.trim().split(/\s+/);
-    if (f[1] === "POSIX" && f[5] === id) return Number(f[4]) > 0 ? Number(f[4]) : undefined;
+    if (f[1] !== "POSIX" || f[5] === undefined || !(Number(f[4]) > 0)) continue;
+    if (f[5] === id) return Number(f[4]);
+    if (f[5].endsWith(`:${file.ino}`)) byInode.add(Number(f[4]));
   }
-  return undefined;
+  // The same inode on another device number: trusted only when one process holds it.
+  return byInode.size === 1 ? [...byInode][0] : undefined;
 }

@@ -1,12 +1,13 @@
 import { acquireDataDirLock } from "@causeway/store";
 import BetterSqlite3 from "better-sqlite3";
 import { spawn, type ChildProcess } from "node:child_process";
-import { readdirSync, writeFileSync } from "node:fs";
+import { readdirSync, statSync, writeFileSync } from "node:fs";
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { afterEach, describe, expect, it } from "vitest";
+import { holderPid } from "../src/data-dir-lock.js";
 
 // The data-directory lock against real processes: a holder that is SIGKILLed, a PID that now
 // belongs to someone else, two live holders.
@@ -110,5 +111,22 @@ describe("the data-directory lock", () => {
       expect(() => acquireDataDirLock(dataDir)).toThrow(expect.objectContaining({ code: "DATA_DIR_LOCKED" }));
       lock.release();
     }
+  });
+
+  it("names the holder where the kernel's lock table names the file by another device, or not at all", async () => {
+    const dataDir = await tempDir();
+    const child = await holder(dataDir);
+    const path = join(dataDir, "server.lock");
+    const { ino } = statSync(path);
+    const pid = child.pid as number;
+    // No table (not Linux): the PID the holder wrote in the header.
+    expect(holderPid(path, undefined)).toBe(pid);
+    // A table without the file (an overlay's lock on its own inode number): the header too.
+    expect(holderPid(path, "1: POSIX  ADVISORY  WRITE 77 00:2f:1 0 EOF\n")).toBe(pid);
+    // The same inode on the overlay's device: that holder.
+    expect(holderPid(path, `1: POSIX  ADVISORY  WRITE 4242 00:2f:${ino} 0 EOF\n`)).toBe(4242);
+    // Two holders of that inode number on other devices: ambiguous, so the header decides.
+    const two = `1: POSIX  ADVISORY  WRITE 4242 00:2f:${ino} 0 EOF\n2: POSIX  ADVISORY  WRITE 4343 00:30:${ino} 0 EOF\n`;
+    expect(holderPid(path, two)).toBe(pid);
   });
 });
