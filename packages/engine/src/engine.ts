@@ -47,6 +47,17 @@ export interface EngineDeps {
 }
 
 /** The answer to "why did / didn't this job run". */
+/** Options of `Engine.putVersion`. */
+export interface PutVersionOptions {
+  /**
+   * The delivery key of the version (a webhook's delivery id, a cron tick's time, a commit): a
+   * second put with the same key for the same resource creates nothing and returns the first
+   * version with `duplicate: true`. Recorded in the version's transaction, so a crash never
+   * leaves one without the other.
+   */
+  readonly key?: string;
+}
+
 export interface WhyReport {
   readonly job: string;
   readonly paused: boolean;
@@ -159,16 +170,24 @@ export class Engine {
 
   /**
    * Creates a version of a resource from outside (the versions API, `put-version`, a webhook,
-   * a poller): it starts a new flow and triggers the resource's consumers.
+   * a poller): it starts a new flow and triggers the resource's consumers. With a `key`, at
+   * most once per key (see PutVersionOptions).
    */
   putVersion(
     name: string,
     data: { versionName?: string; propertyBag?: Record<string, unknown> },
     createdBy = "api",
-  ): Promise<{ version: Version; runs: Run[] }> {
+    options: PutVersionOptions = {},
+  ): Promise<{ version: Version; runs: Run[]; duplicate: boolean }> {
     return this.#mutate(async (tx, events) => {
       const resource = this.model.resource(name);
       if (resource === undefined) throw resourceNotFound(this.model, name);
+      const { key } = options;
+      if (key !== undefined) {
+        // Exactly once: a key seen before gives its version back, and nothing runs again.
+        const seen = await tx.versionByKey(name, key);
+        if (seen !== undefined) return { version: seen, runs: [], duplicate: true };
+      }
       const current = this.model.latest.get(name);
       const flow = this.#ctx.options.newFlowId();
       const version = await insertVersion(this.#ctx, tx, events, {
@@ -194,7 +213,8 @@ export class Engine {
           if (run !== undefined) runs.push(run);
         }
       }
-      return { version, runs };
+      if (key !== undefined) await tx.recordVersionKey(name, key, version.id);
+      return { version, runs, duplicate: false };
     });
   }
 

@@ -364,3 +364,31 @@ jobs:
     });
   });
 });
+
+describe("versions from outside", () => {
+  it("creates one version and one run per delivery key, however often the key is put", async () => {
+    h = await makeHarness({ slots: 2 });
+    await h.apply(`
+resources:
+  - name: hook
+    type: params
+    versionTemplate: { params: { A: "1" } }
+jobs:
+  - name: on-hook
+    type: runSh
+    steps:
+      - IN: hook
+      - TASK: { script: [ "true" ] }
+`);
+    const first = await h.engine.putVersion("hook", { versionName: "d1" }, "webhook", { key: "delivery-1" });
+    expect(first.duplicate).toBe(false);
+    expect(first.runs.map((r) => r.job)).toEqual(["on-hook"]);
+    const again = await h.engine.putVersion("hook", { versionName: "d1-again" }, "webhook", { key: "delivery-1" });
+    expect(again).toEqual({ version: first.version, runs: [], duplicate: true });
+    const other = await h.engine.putVersion("hook", { versionName: "d2" }, "webhook", { key: "delivery-2" });
+    expect(other.duplicate).toBe(false);
+    expect(other.version.versionNumber).toBe(first.version.versionNumber + 1);
+    await h.engine.idle();
+    expect((await h.runs("on-hook")).length).toBe(2);
+  });
+});

@@ -14,6 +14,7 @@ export interface CausewayDatabase {
   explains: ExplainsTable;
   events: EventsTable;
   applies: AppliesTable;
+  version_keys: VersionKeysTable;
 }
 
 export interface ObjectsTable {
@@ -48,6 +49,14 @@ export interface VersionsTable {
   run_id: number | null;
   state_sha: string | null;
   flow_id: string | null;
+}
+
+/** The delivery key of a version created from outside (see migration 0004). */
+export interface VersionKeysTable {
+  object_name: string;
+  key: string;
+  version_id: number;
+  created_at: string;
 }
 
 export interface RunsTable {

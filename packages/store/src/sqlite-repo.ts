@@ -408,6 +408,26 @@ export class SqliteRepo implements StoreTx {
     });
   }
 
+  // Delivery keys of versions created from outside.
+
+  async versionByKey(objectName: string, key: string): Promise<Version | undefined> {
+    const row = await this.#db
+      .selectFrom("version_keys")
+      .innerJoin("versions", "versions.id", "version_keys.version_id")
+      .selectAll("versions")
+      .where("version_keys.object_name", "=", objectName)
+      .where("version_keys.key", "=", key)
+      .executeTakeFirst();
+    return mapOptional(row, toVersion);
+  }
+
+  async recordVersionKey(objectName: string, key: string, versionId: number): Promise<void> {
+    await this.#db
+      .insertInto("version_keys")
+      .values({ object_name: objectName, key, version_id: versionId, created_at: this.#now() })
+      .execute();
+  }
+
   // The apply history.
 
   async insertApply(record: NewApplyRecord, keep: number): Promise<ApplyRecord> {

@@ -14,6 +14,8 @@ export const STORE_TX_METHODS = [
   "latestVersion",
   "versionByNumber",
   "latestVersionNamed",
+  "versionByKey",
+  "recordVersionKey",
   "listVersions",
   "versionsOfRun",
   "insertRun",

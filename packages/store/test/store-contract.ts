@@ -271,6 +271,31 @@ export function describeStoreContract(name: string, makeStore: MakeStore): void 
         expect((await store.read.versionsOfRun(r2.id)).map((v) => v.objectName)).toEqual(["build"]);
         expect(await store.read.versionsOfRun(r2.id + 100)).toEqual([]);
       });
+
+      it("finds a version by its delivery key, per object, and refuses a key recorded twice", async () => {
+        const [hook, other] = await tx(async (t) => {
+          const v = await t.insertVersion(newVersion("hook", "d1"));
+          await t.recordVersionKey("hook", "delivery-1", v.id);
+          const w = await t.insertVersion(newVersion("other", "d1"));
+          await t.recordVersionKey("other", "delivery-1", w.id);
+          return [v, w];
+        });
+        expect(await store.read.versionByKey("hook", "delivery-1")).toEqual(hook);
+        expect(await store.read.versionByKey("other", "delivery-1")).toEqual(other);
+        expect(await store.read.versionByKey("hook", "delivery-2")).toBeUndefined();
+        await expect(store.read.recordVersionKey("hook", "delivery-1", other.id)).rejects.toThrow();
+        expect(await store.read.versionByKey("hook", "delivery-1")).toEqual(hook);
+        // Rolled back with its transaction: neither the version nor its key stays.
+        await expect(
+          tx(async (t) => {
+            const v = await t.insertVersion(newVersion("hook", "d3"));
+            await t.recordVersionKey("hook", "delivery-3", v.id);
+            throw new Error("boom");
+          }),
+        ).rejects.toThrow("boom");
+        expect(await store.read.versionByKey("hook", "delivery-3")).toBeUndefined();
+        expect((await store.read.listVersions("hook")).map((v) => v.versionName)).toEqual(["d1"]);
+      });
     });
 
     describe("runs", () => {

@@ -117,6 +117,13 @@ export interface StoreTx {
   versionByNumber(objectName: string, versionNumber: number): Promise<Version | undefined>;
   /** The most recent version carrying this versionName. */
   latestVersionNamed(objectName: string, versionName: string): Promise<Version | undefined>;
+  /** The version recorded under a delivery key of `objectName` (see `recordVersionKey`). */
+  versionByKey(objectName: string, key: string): Promise<Version | undefined>;
+  /**
+   * Records that the delivery `key` of `objectName` created version `versionId`. A key recorded
+   * before fails (a unique constraint): callers look it up first, in the same transaction.
+   */
+  recordVersionKey(objectName: string, key: string, versionId: number): Promise<void>;
   /** Versions of an object, newest first. */
   listVersions(objectName: string, limit?: number): Promise<Version[]>;
   /** The version a run produced for an object (its job version, or an OUT version). */

@@ -3,6 +3,7 @@ import { Migrator, type Kysely, type Migration } from "kysely";
 import { initial } from "./0001-initial.js";
 import { applyHistory } from "./0002-apply-history.js";
 import { runSecretParams } from "./0003-run-secret-params.js";
+import { versionDedupe } from "./0004-version-dedupe.js";
 
 /**
  * Every migration, in order. To change the schema, add `NNNN-what.ts` exporting a `Migration`
@@ -12,6 +13,7 @@ export const MIGRATIONS: Readonly<Record<string, Migration>> = {
   "0001-initial": initial,
   "0002-apply-history": applyHistory,
   "0003-run-secret-params": runSecretParams,
+  "0004-version-dedupe": versionDedupe,
 };
 
 /**
