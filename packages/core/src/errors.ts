@@ -49,6 +49,11 @@ export const ERROR_CODES = {
     status: 503,
     title: "The work directory could be read or redirected by someone else",
   },
+  INTEGRATION_INVALID: {
+    kind: "operational",
+    status: 500,
+    title: "An integration's secrets cannot be used as stored",
+  },
   CANNOT_LISTEN: { kind: "operational", status: 503, title: "The server cannot listen on its address and port" },
   SERVER_UNREACHABLE: { kind: "operational", status: 503, title: "The CLI cannot reach the server" },
   TOO_MANY_STREAMS: {

@@ -1,5 +1,6 @@
 import type { BlobStore, LoadOptions, LoadResult, LogStore, RefusedFile, SourceFile, Store } from "@causeway/core";
 import type { Engine } from "@causeway/engine";
+import type { Integrations } from "./integrations.js";
 import type { Logger } from "./logger.js";
 
 /** What the HTTP app is built from; the composition root (startServer) passes real ones. */
@@ -18,6 +19,8 @@ export interface AppDeps {
     options: LoadOptions,
     unread: readonly RefusedFile[],
   ) => LoadResult;
+  /** Secrets of integrations (webhook keys, git credentials); none when absent. */
+  readonly integrations?: Integrations;
   /** The server's version, reported by `GET /health`. */
   readonly version: string;
   readonly logger?: Logger;

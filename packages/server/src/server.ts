@@ -11,6 +11,7 @@ import { createEmbeddedRunner, DEFAULT_CANCEL_GRACE_MS, DEFAULT_PATH, endOrphane
 import { fileError, openSqliteStore, type SqliteStores } from "@causeway/store";
 import { API_PREFIX, buildApp } from "./app.js";
 import { startGitPoller, type GitPoller } from "./git-poller.js";
+import { fileIntegrations, INTEGRATIONS_DIR } from "./integrations.js";
 import { logFeed } from "./log-feed.js";
 import { badServerOptions, compileServerOptions, type ServerOptions } from "./options.js";
 import { pipelineApplier } from "./pipeline-applier.js";
@@ -137,12 +138,14 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
 
     const shutdown = new AbortController();
     const token = randomBytes(32).toString("base64url");
+    const integrations = fileIntegrations(join(stores.dataDir, INTEGRATIONS_DIR));
     const app = buildApp({
       engine,
       store: stores.store,
       logs,
       blobs: stores.blobs,
       token,
+      integrations,
       version: SERVER_VERSION,
       logger,
       signal: shutdown.signal,
