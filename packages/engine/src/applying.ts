@@ -7,6 +7,7 @@ import {
   type NewApplyRecord,
   type Pipeline,
   type StoreTx,
+  resourceKind,
 } from "@causeway/core";
 import type { EngineContext, EventBuffer } from "./context.js";
 import { insertVersion } from "./finishing.js";
@@ -96,6 +97,8 @@ export async function applyPipeline(
     const previousTemplate = before === undefined ? undefined : ((before.definition.template ?? {}) as Mapping);
     const hasVersions = model.latest.has(def.name) || (await tx.latestVersion(def.name)) !== undefined;
     if (hasVersions && previousTemplate !== undefined && canonical(previousTemplate) === canonical(template)) continue;
+    const typeKind = resourceKind(def.type);
+    if (hasVersions && !typeKind.yamlEditCreatesVersion) continue;
     const flow = ctx.options.newFlowId();
     const version = await insertVersion(ctx, tx, events, {
       objectName: def.name,
@@ -107,7 +110,7 @@ export async function applyPipeline(
       flowId: flow,
     });
     report.versioned.push(def.name);
-    if (def.type === "trigger" && hasVersions) {
+    if (typeKind.yamlEditTriggers && hasVersions) {
       triggered.push({ resource: def.name, versionId: version.id, flow, versionNumber: version.versionNumber });
     }
   }

@@ -22,6 +22,8 @@ import {
   type Store,
   type StoreTx,
   type Version,
+  mergeBag,
+  resourceKind,
 } from "@causeway/core";
 import { applyPipeline, type ApplyReport, type ApplyRequest } from "./applying.js";
 import { jobNotFound, objectNotFound, resourceNotFound } from "./names.js";
@@ -31,7 +33,7 @@ import { finishRun, insertVersion } from "./finishing.js";
 import { ReadModel } from "./read-model.js";
 import { runRelease } from "./release.js";
 import { RunLog } from "./run-log.js";
-import { checkParams, mergeBag } from "./params.js";
+import { checkParams } from "./params.js";
 import { SerialQueue } from "./serial-queue.js";
 import { traceVersion, type TraceEntry } from "./trace.js";
 import { offer, recordRun, releaseStrictWaiters } from "./triggering.js";
@@ -200,7 +202,7 @@ export class Engine {
         flowId: flow,
       });
       const runs: Run[] = [];
-      if (resource.type !== "state") {
+      if (resourceKind(resource.type).versionsTrigger) {
         for (const consumer of this.model.consumers.get(name) ?? []) {
           const run = await offer(this.#ctx, tx, events, consumer, {
             kind: "version",

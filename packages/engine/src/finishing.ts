@@ -8,6 +8,7 @@ import {
   type RunResult,
   type StoreTx,
   type Version,
+  resourceKind,
 } from "@causeway/core";
 import type { EngineContext, EventBuffer } from "./context.js";
 import { offer, recordRun, releaseStrictWaiters } from "./triggering.js";
@@ -126,6 +127,8 @@ async function postOutputs(
     }
     const resource = model.resource(step.name);
     if (resource === undefined) continue;
+    const kind = resourceKind(resource.type);
+    if (!kind.outCreatesVersion) continue;
     const current = model.latest.get(step.name);
     // The run's OUT/<name>/version.json is the base (shipctl replicate may have rewritten it);
     // the stored current version is what the result is compared with.
@@ -147,7 +150,8 @@ async function postOutputs(
       lines: result.outputs[step.name] ?? [],
     });
     const stateSha = result.outStateShas[step.name] ?? current?.stateSha ?? null;
-    const data = resource.type === "state" && stateSha !== null ? { ...next, versionName: stateSha } : next;
+    // A kind whose OUT files are its data (state) names each version after their archive.
+    const data = kind.outFiles && stateSha !== null ? { ...next, versionName: stateSha } : next;
     const stateChanged = stateSha !== (current?.stateSha ?? null);
     if (!versionChanged(current, data) && !stateChanged) {
       const explain = await tx.insertExplain({
@@ -170,7 +174,7 @@ async function postOutputs(
       flowId: run.flow,
     });
     // A state resource never triggers anything (so it may form cycles).
-    if (resource.type === "state") continue;
+    if (!kind.versionsTrigger) continue;
     for (const consumer of model.consumers.get(step.name) ?? []) {
       await offer(ctx, tx, events, consumer, {
         kind: "version",

@@ -39,20 +39,3 @@ export function checkParams(
   }
   return out;
 }
-
-/**
- * A version posted from outside merges into the current one. For a params resource, keys
- * other than `params` are parameters (as OUT processing puts them), so they land in `params`.
- */
-export function mergeBag(
-  type: string,
-  current: Readonly<Record<string, unknown>>,
-  given: Readonly<Record<string, unknown>>,
-): Record<string, unknown> {
-  if (type !== "params") return { ...current, ...given };
-  const { params, ...rest } = given;
-  const base =
-    current.params !== null && typeof current.params === "object" ? (current.params as Record<string, unknown>) : {};
-  const extra = params !== null && typeof params === "object" ? (params as Record<string, unknown>) : {};
-  return { ...current, params: { ...base, ...extra, ...rest } };
-}

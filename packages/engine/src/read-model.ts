@@ -8,6 +8,7 @@ import {
   type StoredObject,
   type UpstreamState,
   type Version,
+  resourceKind,
 } from "@causeway/core";
 
 /** A stored object with its parsed definition. */
@@ -198,7 +199,7 @@ export class ReadModel {
         if (step.kind !== "IN") continue;
         const parents = this.isJob(step.name)
           ? [step.name]
-          : this.resource(step.name)?.type === "state"
+          : resourceKind(this.resource(step.name)?.type ?? "").versionsTrigger === false
             ? []
             : (this.producers.get(step.name) ?? []);
         for (const p of parents) {

@@ -10,6 +10,7 @@ import {
   type RunnerPort,
   type RunnerStatus,
   type TaskStep,
+  resourceKind,
 } from "@causeway/core";
 import { RunnerGroup } from "./console.js";
 import { isSystemError } from "./file-errors.js";
@@ -258,7 +259,7 @@ class RunExecution implements EmbeddedExecution {
     setup.line(`workspace: ${root}`);
 
     // Data: git checkouts and state archives, concurrently.
-    const gitDeps = spec.dependencies.filter((d) => d.operation === "IN" && d.type === "gitRepo");
+    const gitDeps = spec.dependencies.filter((d) => d.operation === "IN" && resourceKind(d.type).inData === "checkout");
     if (gitDeps.length > 0) {
       for (const d of gitDeps) setup.line(`IN ${d.name}: cloning...`);
       setup.flush();
@@ -317,7 +318,7 @@ class RunExecution implements EmbeddedExecution {
 
   async #fill(dep: DependencySpec, dataDir: string): Promise<string> {
     if (dep.operation !== "IN") return "";
-    if (dep.type === "gitRepo") {
+    if (resourceKind(dep.type).inData === "checkout") {
       const source = localRepositoryPath(dep.pointer.sourceName ?? dep.template.sourceName);
       const shaData = dep.version?.propertyBag.shaData as Record<string, unknown> | undefined;
       const commit = typeof shaData?.commitSha === "string" && shaData.commitSha !== "" ? shaData.commitSha : undefined;

@@ -3,6 +3,7 @@ import {
   exceedsJsonDepth,
   MAX_JSON_DEPTH,
   parseEnvLines,
+  resourceKind,
   type BlobStore,
   type JobVersionData,
   type NotificationRequest,
@@ -78,7 +79,7 @@ export async function collectResults(input: {
 }): Promise<CollectedResults> {
   const { root, spec, log } = input;
   const outs = spec.dependencies.filter((d) => d.operation === "OUT");
-  const stateOuts = outs.filter((d) => d.type === "state");
+  const stateOuts = outs.filter((d) => resourceKind(d.type).outFiles);
   const [tree, outTrees, outVersions] = await Promise.all([
     readTree(workspacePaths(root).state),
     Promise.all(stateOuts.map((d) => readTree(dependencyPaths(root, d).dataDir))),

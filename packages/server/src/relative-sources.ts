@@ -1,5 +1,5 @@
 import { isAbsolute, resolve } from "node:path";
-import type { Mapping, Pipeline, ResourceDef } from "@causeway/core";
+import { resourceKind, type Mapping, type Pipeline, type ResourceDef } from "@causeway/core";
 
 /**
  * True when a `gitRepo` `sourceName` is a path relative to the pipeline directory: `.`, `..`,
@@ -26,7 +26,8 @@ export function resolveRelativeSources(pipeline: Pipeline, baseDir: string): Pip
   if (!isAbsolute(baseDir)) throw new Error(`baseDir must be an absolute path, got ${JSON.stringify(baseDir)}`);
   let changed = false;
   const resources = pipeline.resources.map((def): ResourceDef => {
-    if (def.type !== "gitRepo") return def;
+    // Only a kind the runner checks out has a repository as its source.
+    if (resourceKind(def.type).inData !== "checkout") return def;
     const pointer = withResolvedSource(def.pointer, baseDir);
     const template = withResolvedSource(def.template, baseDir);
     if (pointer === def.pointer && template === def.template) return def;

@@ -1,4 +1,6 @@
 import { envPrefix } from "../language/env-prefix.js";
+import { resourceKind } from "../kinds/index.js";
+import { envKey, envValue as str } from "./env-values.js";
 import type { Mapping } from "../language/model.js";
 
 /** A dependency (IN or OUT) of a run as the job sees it. */
@@ -31,22 +33,6 @@ export function isEnvName(name: string): boolean {
   return NAME_OK.test(name);
 }
 
-function str(value: unknown): string {
-  if (value === undefined || value === null) return "";
-  if (typeof value === "string") return value;
-  if (typeof value === "number" || typeof value === "boolean" || typeof value === "bigint") return String(value);
-  return JSON.stringify(value) ?? "";
-}
-
-/**
- * A key used after a prefix (`<N>_PARAMS_<KEY>`, `<N>_POINTER_<KEY>`): characters outside
- * `[A-Za-z0-9_]` dropped, upper-cased; leading digits stay, since the prefix already starts the
- * name (shipctl.md "Environment"; shipctl's `to_key` looks for `<N>_PARAMS_1ST`). May be empty.
- */
-function envKey(key: string): string {
-  return key.replace(/[^A-Za-z0-9_]/g, "").toUpperCase();
-}
-
 /** Flattens nested objects and arrays into `<prefix>_<KEY>` / `<prefix>_<i>` variables. */
 export function flattenEnv(prefix: string, value: unknown, out: Record<string, string>): void {
   if (Array.isArray(value)) {
@@ -60,7 +46,8 @@ export function flattenEnv(prefix: string, value: unknown, out: Record<string, s
 }
 
 /**
- * The variables one dependency gives a job (shippable.md §3.4, §4.1, §4.3). User data (bare
+ * The variables one dependency gives a job (shippable.md §3.4): the common ones, then its
+ * kind's (`ResourceKind.env`: a gitRepo's commit, a params resource's keys). User data (bare
  * params keys) is returned apart, because platform variables win over it.
  */
 export function dependencyEnv(dep: DependencyView): { platform: Record<string, string>; user: Record<string, string> } {
@@ -82,41 +69,8 @@ export function dependencyEnv(dep: DependencyView): { platform: Record<string, s
   if (sourceName !== undefined) platform[`${n}_SOURCENAME`] = str(sourceName);
   flattenEnv(`${n}_POINTER`, dep.pointer, platform);
   flattenEnv(`${n}_SEED`, dep.seed, platform);
-  const user: Record<string, string> = {};
-  if (dep.type === "params") {
-    const params = bag.params;
-    if (params !== null && typeof params === "object" && !Array.isArray(params)) {
-      for (const [k, v] of Object.entries(params)) {
-        if (k === "secure") continue;
-        const bare = k.replace(/[^A-Za-z0-9_]/g, "").replace(/^[0-9]+/, "");
-        if (bare !== "") user[bare] = str(v);
-        const upper = envKey(k);
-        if (upper !== "") platform[`${n}_PARAMS_${upper}`] = str(v);
-      }
-    }
-  }
-  if (dep.type === "gitRepo") Object.assign(platform, gitRepoEnv(n, dep, bag));
-  return { platform, user };
-}
-
-function gitRepoEnv(n: string, dep: DependencyView, bag: Mapping): Record<string, string> {
-  const sha = (bag.shaData ?? {}) as Record<string, unknown>;
-  const branch = sha.branchName ?? dep.pointer.branch ?? "";
-  return {
-    [`${n}_BRANCH`]: str(branch),
-    [`${n}_BASE_BRANCH`]: str(sha.baseCommitRef ?? branch),
-    [`${n}_HEAD_BRANCH`]: str(sha.headCommitRef ?? branch),
-    [`${n}_COMMIT`]: str(sha.commitSha ?? dep.version?.versionName ?? ""),
-    [`${n}_COMMIT_MESSAGE`]: str(sha.commitMessage),
-    [`${n}_COMMITTER`]: str(sha.committer),
-    [`${n}_PULL_REQUEST`]: sha.isPullRequest === true ? str(sha.pullRequestNumber) : "false",
-    [`${n}_IS_PULL_REQUEST`]: sha.isPullRequest === true ? "true" : "false",
-    [`${n}_IS_GIT_TAG`]: sha.isGitTag === true ? "true" : "false",
-    [`${n}_GIT_TAG_NAME`]: str(sha.gitTagName),
-    [`${n}_IS_RELEASE`]: sha.isRelease === true ? "true" : "false",
-    [`${n}_HTTPS_URL`]: str(dep.pointer.sourceName),
-    [`${n}_REPO_FULL_NAME`]: str(dep.pointer.sourceName),
-  };
+  const kind = resourceKind(dep.type).env(n, dep, bag);
+  return { platform: { ...platform, ...kind.platform }, user: { ...kind.user } };
 }
 
 /** The job-level part of a run's environment (shippable.md §8.3). */

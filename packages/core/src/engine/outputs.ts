@@ -1,3 +1,4 @@
+import { resourceKind } from "../kinds/index.js";
 import type { Mapping } from "../language/model.js";
 
 /** A version's data: what an OUT step computes and compares. */
@@ -34,36 +35,37 @@ export interface OutComputation {
   readonly lines: readonly (readonly [string, string])[];
 }
 
-const REPO_TYPES = new Set(["gitRepo", "syncRepo", "ciRepo"]);
-const REPO_KEYS = ["shaData", "webhookRequestHeaders", "webhookRequestBody"];
-
 /**
  * The data of an OUT's next version (shippable.md §5.3): start from the current version (or an
- * empty bag with `overwrite`, keeping repository webhook data), take a replicated IN's data,
- * then apply the run's key/values (`versionName` sets the name; params resources keep keys
- * under `params`).
+ * empty bag with `overwrite`, keeping the kind's origin keys: a repository's webhook data),
+ * take a replicated IN's data (only its origin keys for a kind that has them), then apply the
+ * run's key/values (`versionName` sets the name; a kind with a `valuesKey`, params, keeps keys
+ * under it).
  */
 export function computeOutVersion(c: OutComputation): VersionData {
-  const isRepo = REPO_TYPES.has(c.resourceType);
+  const kind = resourceKind(c.resourceType);
+  const origin = kind.originKeys;
   let versionName = c.current?.versionName ?? "";
   let bag: Record<string, unknown> = {};
   if (!c.overwrite) bag = clone({ ...(c.current?.propertyBag ?? {}) });
-  else if (isRepo && c.current !== undefined) {
-    for (const k of REPO_KEYS) if (k in c.current.propertyBag) bag[k] = clone(c.current.propertyBag[k]);
+  else if (origin !== undefined && c.current !== undefined) {
+    for (const k of origin) if (k in c.current.propertyBag) bag[k] = clone(c.current.propertyBag[k]);
   }
   if (c.replicateFrom !== undefined) {
     versionName = c.replicateFrom.versionName;
-    if (isRepo) {
-      for (const k of REPO_KEYS) if (k in c.replicateFrom.propertyBag) bag[k] = clone(c.replicateFrom.propertyBag[k]);
+    if (origin !== undefined) {
+      for (const k of origin) if (k in c.replicateFrom.propertyBag) bag[k] = clone(c.replicateFrom.propertyBag[k]);
     } else bag = { ...bag, ...clone(c.replicateFrom.propertyBag) };
   }
-  const params: Record<string, unknown> = c.resourceType === "params" && isRecord(bag.params) ? { ...bag.params } : {};
+  const valuesKey = kind.valuesKey;
+  const values: Record<string, unknown> =
+    valuesKey !== undefined && isRecord(bag[valuesKey]) ? { ...bag[valuesKey] } : {};
   for (const [key, value] of c.lines) {
     if (key === "versionName") versionName = value;
-    else if (c.resourceType === "params") params[key] = value;
+    else if (valuesKey !== undefined) values[key] = value;
     else bag[key] = value;
   }
-  if (c.resourceType === "params" && (Object.keys(params).length > 0 || "params" in bag)) bag.params = params;
+  if (valuesKey !== undefined && (Object.keys(values).length > 0 || valuesKey in bag)) bag[valuesKey] = values;
   return { versionName, propertyBag: bag };
 }
 

@@ -1,5 +1,6 @@
 import { about, diagnostic, type Diagnostic } from "../diagnostics/diagnostic.js";
 import { didYouMean } from "../diagnostics/did-you-mean.js";
+import { resourceKind, type ResourceKind } from "../kinds/index.js";
 import { envPrefix } from "./env-prefix.js";
 import { HOOK_NAMES, type JobDef, type ResourceDef } from "./model.js";
 import type { Draft } from "./normalise.js";
@@ -100,8 +101,9 @@ function kindOf(def: AnyDraft): "resource" | "job" {
   return "steps" in def ? "job" : "resource";
 }
 
-function isStateResource(def: AnyDraft): boolean {
-  return kindOf(def) === "resource" && (def as Draft<ResourceDef>).type === "state";
+// The kind of a resource definition; undefined for a job.
+function resourceKindOf(def: AnyDraft): ResourceKind | undefined {
+  return kindOf(def) === "resource" ? resourceKind((def as Draft<ResourceDef>).type) : undefined;
 }
 
 // The names of a job's IN steps as written, defined or not.
@@ -184,7 +186,7 @@ function checkJobReferences(
     if (step.kind !== "OUT") continue;
     ins ??= inNames(job);
     const target = line.owner(step.name);
-    if (target !== undefined && kindOf(target) === "resource" && ins.has(step.name) && !isStateResource(target)) {
+    if (target !== undefined && ins.has(step.name) && resourceKindOf(target)?.inAndOutOfOneJob === false) {
       job.consistent = false;
       out.push(
         diagnostic(
@@ -244,7 +246,7 @@ function checkJobReferences(
             target,
           ),
         );
-      } else if (kindOf(def) !== "resource" || (def as Draft<ResourceDef>).type !== "notification") {
+      } else if (resourceKindOf(def)?.notifyTarget !== true) {
         job.consistent = false;
         out.push(
           diagnostic(
@@ -292,7 +294,7 @@ class CycleEdges {
   }
 }
 
-// Cycles through anything but a state resource (which never triggers) are errors. An IN and
+// Cycles through anything but a resource that never triggers (a state resource) are errors. An IN and
 // OUT of one resource is reported by its own check, so that edge is left out here.
 function addCycleEdges(job: Draft<JobDef>, ins: Set<string> | undefined, line: Owners, edges: CycleEdges): void {
   const self = line.ids.get(job.name) ?? -1;
@@ -300,7 +302,7 @@ function addCycleEdges(job: Draft<JobDef>, ins: Set<string> | undefined, line: O
     if (step.kind === "TASK") continue;
     const id = line.ids.get(step.name);
     const def = id === undefined ? undefined : line.owners[id];
-    if (id === undefined || def === undefined || isStateResource(def)) continue;
+    if (id === undefined || def === undefined || resourceKindOf(def)?.versionsTrigger === false) continue;
     if (step.kind === "IN") edges.add(id, self);
     else if (!(ins ??= inNames(job)).has(step.name)) edges.add(self, id);
   }

@@ -1,0 +1,37 @@
+import { envValue as str } from "../engine/env-values.js";
+import { defineKind } from "./kind.js";
+
+/** The bag keys of a repository version that say where it came from (shippable.md §4.1). */
+export const REPO_ORIGIN_KEYS = ["shaData", "webhookRequestHeaders", "webhookRequestBody"] as const;
+
+/** `gitRepo`: a branch of a git repository; a version is one commit (shippable.md §4.1). */
+export const gitRepoKind = defineKind({
+  type: "gitRepo",
+  holds: "a commit: `versionName` is its SHA, `propertyBag.shaData` its commit, branch and committer",
+  versionsFrom:
+    "new commits of a local repository, polled by the server; an `OUT` with `replicate`; hosted repositories: not yet",
+  originKeys: REPO_ORIGIN_KEYS,
+  inData: "checkout",
+  env(n, dep, bag) {
+    const sha = (bag.shaData ?? {}) as Record<string, unknown>;
+    const branch = sha.branchName ?? dep.pointer.branch ?? "";
+    return {
+      user: {},
+      platform: {
+        [`${n}_BRANCH`]: str(branch),
+        [`${n}_BASE_BRANCH`]: str(sha.baseCommitRef ?? branch),
+        [`${n}_HEAD_BRANCH`]: str(sha.headCommitRef ?? branch),
+        [`${n}_COMMIT`]: str(sha.commitSha ?? dep.version?.versionName ?? ""),
+        [`${n}_COMMIT_MESSAGE`]: str(sha.commitMessage),
+        [`${n}_COMMITTER`]: str(sha.committer),
+        [`${n}_PULL_REQUEST`]: sha.isPullRequest === true ? str(sha.pullRequestNumber) : "false",
+        [`${n}_IS_PULL_REQUEST`]: sha.isPullRequest === true ? "true" : "false",
+        [`${n}_IS_GIT_TAG`]: sha.isGitTag === true ? "true" : "false",
+        [`${n}_GIT_TAG_NAME`]: str(sha.gitTagName),
+        [`${n}_IS_RELEASE`]: sha.isRelease === true ? "true" : "false",
+        [`${n}_HTTPS_URL`]: str(dep.pointer.sourceName),
+        [`${n}_REPO_FULL_NAME`]: str(dep.pointer.sourceName),
+      },
+    };
+  },
+});

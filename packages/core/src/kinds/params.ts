@@ -1,0 +1,26 @@
+import { envKey, envValue as str } from "../engine/env-values.js";
+import { defineKind } from "./kind.js";
+
+/** `params`: key/value settings, under `propertyBag.params` (shippable.md §4.3). */
+export const paramsKind = defineKind({
+  type: "params",
+  holds: "key/value settings under `propertyBag.params`",
+  versionsFrom: "YAML edits (do not trigger); `OUT` from a job (triggers)",
+  valuesKey: "params",
+  env(n, _dep, bag) {
+    const platform: Record<string, string> = {};
+    const user: Record<string, string> = {};
+    const params = bag.params;
+    if (params !== null && typeof params === "object" && !Array.isArray(params)) {
+      for (const [k, v] of Object.entries(params)) {
+        // The encrypted blob of Shippable: never exported as it is.
+        if (k === "secure") continue;
+        const bare = k.replace(/[^A-Za-z0-9_]/g, "").replace(/^[0-9]+/, "");
+        if (bare !== "") user[bare] = str(v);
+        const upper = envKey(k);
+        if (upper !== "") platform[`${n}_PARAMS_${upper}`] = str(v);
+      }
+    }
+    return { platform, user };
+  },
+});

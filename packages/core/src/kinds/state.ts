@@ -1,0 +1,11 @@
+import { defineKind } from "./kind.js";
+
+/** `state`: shared, versioned files; never triggers, so it may close cycles (shippable.md §4.16). */
+export const stateKind = defineKind({
+  type: "state",
+  holds: "files (the archive of `OUT/<name>/state/`), named after the archive's SHA, and key/values",
+  versionsFrom: "`OUT` from a job; never triggers",
+  versionsTrigger: false,
+  outFiles: true,
+  inAndOutOfOneJob: true,
+});
