@@ -2,6 +2,7 @@ import { CausewayError, isErrorCode } from "@causeway/core";
 import {
   ApplyRecordSchema,
   ApplyResultSchema,
+  PlanResultSchema,
   ErrorBodySchema,
   EventSchema,
   ObjectSummarySchema,
@@ -14,6 +15,7 @@ import {
   type ApplyBody,
   type ApplyRecordJson,
   type ApplyResult,
+  type PlanResult,
   type EventJson,
   type ObjectSummaryJson,
   type PutVersionBody,
@@ -121,6 +123,11 @@ export class ApiClient {
 
   apply(body: ApplyBody): Promise<ApplyResult> {
     return this.#json("POST", "/apply", { body, schema: ApplyResultSchema });
+  }
+
+  /** What applying `body` would do; nothing is applied. */
+  plan(body: ApplyBody): Promise<PlanResult> {
+    return this.#json("POST", "/plan", { body, schema: PlanResultSchema });
   }
 
   /** The apply history, newest first. */

@@ -8,6 +8,7 @@ import { registerGraph } from "./commands/graph.js";
 import { registerLogs } from "./commands/logs.js";
 import { registerPause } from "./commands/pause.js";
 import { registerPin } from "./commands/pin.js";
+import { registerPlan } from "./commands/plan.js";
 import { registerPutVersion } from "./commands/put-version.js";
 import { registerRerun } from "./commands/rerun.js";
 import { registerResume } from "./commands/resume.js";
@@ -36,6 +37,7 @@ export function buildProgram(io: Io): Command {
   registerGraph(program, io);
   registerUp(program, io);
   registerApply(program, io);
+  registerPlan(program, io);
   registerApplies(program, io);
   registerTrigger(program, io);
   registerRuns(program, io);

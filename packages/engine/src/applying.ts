@@ -1,11 +1,12 @@
 import {
-  canonical,
-  originFile,
-  planApply,
+  diffLine,
   type ApplyRecord,
   type Mapping,
   type NewApplyRecord,
   type Pipeline,
+  type AppliedObject,
+  type LineDiff,
+  type StoredObject,
   type StoreTx,
   resourceKind,
 } from "@causeway/core";
@@ -70,35 +71,27 @@ export async function applyPipeline(
   request: ApplyRequest = {},
 ): Promise<ApplyReport> {
   const { model } = ctx;
-  const stored = new Map((await tx.listObjects(true)).map((o) => [o.name, o]));
-  const applied = new Map<string, string | undefined>();
-  for (const [name, object] of stored) if (object.deletedAt === null) applied.set(name, originFile(object.definition));
-  const plan = planApply(applied, pipeline, new Set(request.refused ?? []));
+  const { stored, diff: plan, withVersions } = await diffStored(ctx, tx, pipeline, request.refused ?? []);
   const report = { added: [] as string[], changed: [] as string[], removed: [] as string[], versioned: [] as string[] };
+  const touched = new Set([...plan.added, ...plan.changed]);
+  const versioned = new Set(plan.versioned);
   const seen = new Set<string>(plan.kept);
   const triggered: { resource: string; versionId: number; flow: string; versionNumber: number }[] = [];
   for (const def of [...pipeline.resources, ...pipeline.jobs]) {
     if (def.name === "" || seen.has(def.name)) continue;
     seen.add(def.name);
+    if (!touched.has(def.name)) continue;
     const kind = "steps" in def ? ("job" as const) : ("resource" as const);
     const definition = JSON.parse(JSON.stringify(def)) as Mapping;
     const before = stored.get(def.name);
-    const same =
-      before !== undefined && before.deletedAt === null && canonical(before.definition) === canonical(definition);
-    if (same) continue;
     await tx.putObject({ name: def.name, kind, type: def.type, definition, consistent: def.consistent });
     const after = await tx.getObject(def.name);
     if (after !== undefined) model.setObject(after);
     if (before === undefined || before.deletedAt !== null) report.added.push(def.name);
     else report.changed.push(def.name);
     await events.append(tx, "definition", { name: def.name, kind, change: before === undefined ? "added" : "changed" });
-    if (kind !== "resource") continue;
+    if (kind !== "resource" || !versioned.has(def.name)) continue;
     const template = (definition.template ?? {}) as Mapping;
-    const previousTemplate = before === undefined ? undefined : ((before.definition.template ?? {}) as Mapping);
-    const hasVersions = model.latest.has(def.name) || (await tx.latestVersion(def.name)) !== undefined;
-    if (hasVersions && previousTemplate !== undefined && canonical(previousTemplate) === canonical(template)) continue;
-    const typeKind = resourceKind(def.type);
-    if (hasVersions && !typeKind.yamlEditCreatesVersion) continue;
     const flow = ctx.options.newFlowId();
     const version = await insertVersion(ctx, tx, events, {
       objectName: def.name,
@@ -110,7 +103,7 @@ export async function applyPipeline(
       flowId: flow,
     });
     report.versioned.push(def.name);
-    if (typeKind.yamlEditTriggers && hasVersions) {
+    if (resourceKind(def.type).yamlEditTriggers && withVersions.has(def.name)) {
       triggered.push({ resource: def.name, versionId: version.id, flow, versionNumber: version.versionNumber });
     }
   }
@@ -157,6 +150,38 @@ export async function applyPipeline(
     ctx.options.applyHistory,
   );
   return { ...report, kept: [...plan.kept], record };
+}
+
+/**
+ * What applying `pipeline` does to the stored line (`diffLine` on every stored object, deleted
+ * ones included), read through `reader`: a transaction for an apply, the store's reads for a
+ * plan. Writes nothing.
+ */
+export async function diffStored(
+  ctx: EngineContext,
+  reader: Pick<StoreTx, "listObjects" | "latestVersion">,
+  pipeline: Pipeline,
+  refused: readonly string[],
+): Promise<{ stored: Map<string, StoredObject>; diff: LineDiff; withVersions: Set<string> }> {
+  const stored = new Map((await reader.listObjects(true)).map((o) => [o.name, o]));
+  const withVersions = new Set<string>();
+  for (const def of pipeline.resources) {
+    if (
+      ctx.model.latest.has(def.name) ||
+      (stored.has(def.name) && (await reader.latestVersion(def.name)) !== undefined)
+    )
+      withVersions.add(def.name);
+  }
+  const diff = diffLine(appliedObjects(stored.values()), pipeline, new Set(refused), (name) => withVersions.has(name));
+  return { stored, diff, withVersions };
+}
+
+/** Stored objects as `diffLine` compares them, by name (soft-deleted ones flagged). */
+export function appliedObjects(objects: Iterable<StoredObject>): Map<string, AppliedObject> {
+  const applied = new Map<string, AppliedObject>();
+  for (const o of objects)
+    applied.set(o.name, { definition: o.definition, consistent: o.consistent, deleted: o.deletedAt !== null });
+  return applied;
 }
 
 function versionNameOf(template: Mapping): string {

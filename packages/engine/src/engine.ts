@@ -15,6 +15,7 @@ import {
   type Explain,
   type JobDef,
   type LogStore,
+  type LineDiff,
   type Pipeline,
   type Run,
   type RunResult,
@@ -25,7 +26,7 @@ import {
   mergeBag,
   resourceKind,
 } from "@causeway/core";
-import { applyPipeline, type ApplyReport, type ApplyRequest } from "./applying.js";
+import { applyPipeline, diffStored, type ApplyReport, type ApplyRequest } from "./applying.js";
 import { jobNotFound, objectNotFound, resourceNotFound } from "./names.js";
 import { compileEngineOptions, EventBuffer, type EngineContext, type EngineOptions } from "./context.js";
 import { buildRunSpec, dispatchWithin } from "./dispatching.js";
@@ -155,6 +156,17 @@ export class Engine {
   /** Applies a line's definitions, keeping those of refused files, and records it (see applyPipeline). */
   apply(pipeline: Pipeline, request: ApplyRequest = {}): Promise<ApplyReport> {
     return this.#mutate((tx, events) => applyPipeline(this.#ctx, tx, events, pipeline, request));
+  }
+
+  /**
+   * What applying `pipeline` would do, without doing it (`causeway plan`): the same decision as
+   * `apply` (`diffLine`), read from the store, nothing written. Queued behind the changes in
+   * progress, so it never sees half an apply.
+   */
+  plan(pipeline: Pipeline, request: Pick<ApplyRequest, "refused"> = {}): Promise<LineDiff> {
+    return this.#queue.run(
+      async () => (await diffStored(this.#ctx, this.#ctx.store.read, pipeline, request.refused ?? [])).diff,
+    );
   }
 
   /**

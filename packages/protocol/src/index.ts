@@ -179,6 +179,25 @@ export const ApplyResultSchema = z.object({
 /** The answer to an apply. */
 export type ApplyResult = z.infer<typeof ApplyResultSchema>;
 
+/**
+ * The answer to `POST /api/v1/plan` (same body as an apply): what the apply would do, nothing
+ * applied. `invalid`: objects that would be inconsistent (an error concerns them) and are not
+ * now (or are new): they would never be triggered.
+ */
+export const PlanResultSchema = z.object({
+  ok: z.boolean(),
+  added: z.array(z.string()),
+  changed: z.array(z.string()),
+  removed: z.array(z.string()),
+  versioned: z.array(z.string()),
+  kept: z.array(z.string()),
+  invalid: z.array(z.string()),
+  files: z.array(AppliedFileSchema),
+  diagnostics: ApplyResultSchema.shape.diagnostics,
+});
+/** The answer to a plan. */
+export type PlanResult = z.infer<typeof PlanResultSchema>;
+
 /** An entry of the apply history, as `GET /api/v1/applies` and `causeway applies --json` give it. */
 export const ApplyRecordSchema = z.object({
   id: z.number().int(),

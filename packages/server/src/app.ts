@@ -5,6 +5,7 @@ import {
   diagnostic,
   loadPipeline,
   RUN_STATUSES,
+  type LoadResult,
   type Run,
   type RunStatus,
   type StoreTx,
@@ -12,6 +13,7 @@ import {
 import {
   ApplyBodySchema,
   PinBodySchema,
+  type ApplyBody,
   PutVersionBodySchema,
   TriggerBodySchema,
   type StateJson,
@@ -19,7 +21,7 @@ import {
 } from "@causeway/protocol";
 import { loadManifest } from "@causeway/runner";
 import { Hono } from "hono";
-import { applyLoad, toApplyRecordJson, toApplyResult } from "./apply-load.js";
+import { applyLoad, planLoad, toApplyRecordJson, toApplyResult } from "./apply-load.js";
 import type { AppDeps } from "./deps.js";
 import { errorResponse, type AppEnv } from "./http-errors.js";
 import { silentLogger } from "./logger.js";
@@ -72,8 +74,9 @@ export function buildApp(deps: AppDeps): Hono<AppEnv> {
     await next();
   });
 
-  api.post("/apply", async (c) => {
-    const body = await readBody(c, ApplyBodySchema, BODY_LIMITS.apply);
+  // The load of an apply or plan body: files the client found but did not send (over a cap)
+  // are refused, so what they defined is kept.
+  const loadBody = (body: ApplyBody): LoadResult => {
     if (body.files.length === 0 && (body.unread ?? []).length === 0) {
       // Applying no file at all would remove every object: refused, never applied.
       throw new CausewayError("BAD_REQUEST", "no files to apply: send the pipeline files of a directory");
@@ -81,12 +84,16 @@ export function buildApp(deps: AppDeps): Hono<AppEnv> {
     if (body.baseDir !== undefined && !isAbsolute(body.baseDir)) {
       throw new CausewayError("BAD_REQUEST", `baseDir must be an absolute path, got ${JSON.stringify(body.baseDir)}`);
     }
-    // Files the client found but did not send (over a cap): refused, so what they defined is kept.
     const unread = (body.unread ?? []).map((u) => ({
       path: u.path,
       reason: diagnostic(u.code, { file: u.path, line: 1, col: 1, endLine: 1, endCol: 1 }, [], u.message),
     }));
-    const result = load(body.files, { applied: engine.appliedFiles() }, unread);
+    return load(body.files, { applied: engine.appliedFiles() }, unread);
+  };
+
+  api.post("/apply", async (c) => {
+    const body = await readBody(c, ApplyBodySchema, BODY_LIMITS.apply);
+    const result = loadBody(body);
     // Inconsistent objects are applied as such: one broken object does not take the line down.
     const report = await applyLoad(engine, result, {
       source: body.source ?? "api",
@@ -94,6 +101,11 @@ export function buildApp(deps: AppDeps): Hono<AppEnv> {
       dir: body.baseDir ?? null,
     });
     return c.json(toApplyResult(result, report));
+  });
+
+  api.post("/plan", async (c) => {
+    const body = await readBody(c, ApplyBodySchema, BODY_LIMITS.apply);
+    return c.json(await planLoad(engine, loadBody(body), body.baseDir ?? null));
   });
 
   api.get("/applies", async (c) => {

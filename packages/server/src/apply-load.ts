@@ -5,9 +5,10 @@ import {
   type ApplyRecord,
   type ApplySource,
   type LoadResult,
+  type Pipeline,
 } from "@causeway/core";
 import type { ApplyReport, Engine } from "@causeway/engine";
-import type { AppliedFileJson, ApplyRecordJson, ApplyResult } from "@causeway/protocol";
+import type { AppliedFileJson, ApplyRecordJson, ApplyResult, PlanResult } from "@causeway/protocol";
 import { toDiagnosticJson } from "./mapping.js";
 import { resolveRelativeSources } from "./relative-sources.js";
 
@@ -25,11 +26,39 @@ export interface ApplyOrigin {
  * apply is recorded in the apply history with its files and errors.
  */
 export function applyLoad(engine: Engine, load: LoadResult, origin: ApplyOrigin): Promise<ApplyReport> {
-  const pipeline = origin.dir === null ? load.pipeline : resolveRelativeSources(load.pipeline, origin.dir);
-  return engine.apply(pipeline, {
+  return engine.apply(lineOf(load, origin.dir), {
     refused: load.refused.map((r) => r.path),
     history: { ...loadFacts(load), source: origin.source, by: origin.by, dir: origin.dir },
   });
+}
+
+/** What an apply of a load would do, nothing applied (`POST /plan`, `causeway plan`). */
+export async function planLoad(engine: Engine, load: LoadResult, dir: string | null): Promise<PlanResult> {
+  const diff = await engine.plan(lineOf(load, dir), { refused: load.refused.map((r) => r.path) });
+  return {
+    ok: load.ok,
+    added: [...diff.added],
+    changed: [...diff.changed],
+    removed: [...diff.removed],
+    versioned: [...diff.versioned],
+    kept: [...diff.kept],
+    invalid: [...diff.invalid],
+    files: appliedFiles(load),
+    diagnostics: load.diagnostics.map(toDiagnosticJson),
+  };
+}
+
+// The line of a load as it is applied: relative `gitRepo` sources resolved against its directory.
+function lineOf(load: LoadResult, dir: string | null): Pipeline {
+  return dir === null ? load.pipeline : resolveRelativeSources(load.pipeline, dir);
+}
+
+function appliedFiles(load: LoadResult): AppliedFileJson[] {
+  return fileStatuses(load).map((f): AppliedFileJson =>
+    f.reason === undefined
+      ? { path: f.path, status: f.status }
+      : { path: f.path, status: f.status, reason: applyProblem(f.reason) },
+  );
 }
 
 /** The answer of `POST /apply`: what changed, what was kept, every file with its status. */
@@ -42,11 +71,7 @@ export function toApplyResult(load: LoadResult, report: ApplyReport): ApplyResul
     removed: report.removed,
     versioned: report.versioned,
     kept: report.kept,
-    files: fileStatuses(load).map((f): AppliedFileJson =>
-      f.reason === undefined
-        ? { path: f.path, status: f.status }
-        : { path: f.path, status: f.status, reason: applyProblem(f.reason) },
-    ),
+    files: appliedFiles(load),
     applyId: report.record.id,
     diagnostics: load.diagnostics.map(toDiagnosticJson),
   };

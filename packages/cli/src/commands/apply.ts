@@ -63,54 +63,80 @@ export function unreadFiles(local: LoadResult, texts: ReadonlyMap<string, string
   return unread;
 }
 
+/** What `apply` and `plan` send: the body, and the local load for code frames. */
+export interface PreparedLine {
+  readonly body: ApplyBody;
+  readonly local: LoadResult;
+  readonly texts: ReadonlyMap<string, string>;
+}
+
+/**
+ * Loads a pipeline directory as `apply` and `plan` send it: the same file rules and size caps as
+ * `validate`; files found but not read go as `unread` (the server keeps what they defined).
+ * With no pipeline file at all it prints why, sets exit code 1 and returns undefined: nothing is
+ * sent, the server keeps the line.
+ */
+export async function prepareLine(dir: string, io: Io, verb: string): Promise<PreparedLine | undefined> {
+  const { root, result: local, texts } = await loadDir(dir, io.cwd);
+  const unread = unreadFiles(local, texts);
+  if (texts.size === 0 && unread.length === 0) {
+    // PIPELINE_NO_FILES says why.
+    const style = makeStyle(io.color);
+    const blocks = local.diagnostics.map((d) => renderDiagnostic(d, texts.get(d.file), style));
+    io.out(`${blocks.join("\n\n")}\n\n${style.red(style.bold(`not ${verb}`))}: no pipeline file in ${dir}\n`);
+    io.exitCode(1);
+    return undefined;
+  }
+  const files = [...texts].map(([path, text]) => ({ path, text }));
+  const user = io.env.USER ?? io.env.USERNAME;
+  // The directory's absolute path: the server resolves relative gitRepo sources against
+  // it (meaningful when the server shares this filesystem, as with `causeway up`).
+  const body: ApplyBody = {
+    files,
+    baseDir: root,
+    ...(unread.length === 0 ? {} : { unread }),
+    source: "cli",
+    ...(user === undefined || user === "" || user.length > 200 ? {} : { user }),
+  };
+  return { body, local, texts };
+}
+
+/** Whether an apply or a plan found a problem (exit code 1): errors, or a refused file. */
+export function lineFailed(result: Pick<ApplyResult, "ok" | "files" | "diagnostics">): boolean {
+  return (
+    !result.ok ||
+    result.files.some((f) => f.status === "refused") ||
+    result.diagnostics.some((d) => d.severity === "error")
+  );
+}
+
+/**
+ * The server's diagnostics of an apply or plan, with code frames from the local load where it
+ * has the same diagnostic (the server knows the line as applied: a reference to an object kept
+ * for a refused file resolves there).
+ */
+export function diagnosticBlocks(diagnostics: ApplyResult["diagnostics"], line: PreparedLine, style: Style): string {
+  const blocks = diagnostics.map((d) => {
+    const mine = line.local.diagnostics.find((l) => sameDiagnostic(l, d));
+    if (mine !== undefined) return renderDiagnostic(mine, line.texts.get(mine.file), style);
+    const hint = d.hint === undefined ? "" : `\n  ${style.bold("hint")}: ${d.hint}`;
+    return `${d.severity} ${d.code}: ${d.message}\n${style.dim(`  at ${d.file}:${d.line}:${d.col}`)}${hint}`;
+  });
+  return blocks.length === 0 ? "" : `${blocks.join("\n\n")}\n\n`;
+}
+
 /** Registers `causeway apply DIR`: sends the line's files to the server, which applies them. */
 export function registerApply(program: Command, io: Io): void {
   serverCommand(program, "apply", "send an assembly line to the server: add, change and remove its resources and jobs")
     .argument("<dir>", "pipeline directory")
     .action(async (dir: string, opts: ServerCommandOptions) => {
-      // Loaded here first: the same file rules and size caps as `validate`, and code frames
-      // for the diagnostics from the texts actually sent.
-      const { root, result: local, texts } = await loadDir(dir, io.cwd);
-      // Files found but not read go as `unread`: the server keeps what they defined.
-      const unread = unreadFiles(local, texts);
-      if (texts.size === 0 && unread.length === 0) {
-        // PIPELINE_NO_FILES says why: nothing is sent, the server keeps the line.
-        const style = makeStyle(io.color);
-        const blocks = local.diagnostics.map((d) => renderDiagnostic(d, texts.get(d.file), style));
-        io.out(`${blocks.join("\n\n")}\n\n${style.red(style.bold("not applied"))}: no pipeline file in ${dir}\n`);
-        io.exitCode(1);
-        return;
-      }
+      const line = await prepareLine(dir, io, "applied");
+      if (line === undefined) return;
       const ctx = await connect(io, opts);
-      const files = [...texts].map(([path, text]) => ({ path, text }));
-      const user = io.env.USER ?? io.env.USERNAME;
-      // The directory's absolute path: the server resolves relative gitRepo sources against
-      // it (meaningful when the server shares this filesystem, as with `causeway up`).
-      const result = await ctx.client.apply({
-        files,
-        baseDir: root,
-        ...(unread.length === 0 ? {} : { unread }),
-        source: "cli",
-        ...(user === undefined || user === "" || user.length > 200 ? {} : { user }),
-      });
-      const failed =
-        !result.ok ||
-        result.files.some((f) => f.status === "refused") ||
-        result.diagnostics.some((d) => d.severity === "error");
+      const result = await ctx.client.apply(line.body);
       if (ctx.json) io.out(jsonText(result));
-      else {
-        // The server's diagnostics are the apply's: it knows the line as applied (a reference to
-        // an object kept for a refused file resolves there). The local load gives code frames.
-        const blocks = result.diagnostics.map((d) => {
-          const mine = local.diagnostics.find((l) => sameDiagnostic(l, d));
-          if (mine !== undefined) return renderDiagnostic(mine, texts.get(mine.file), ctx.style);
-          const hint = d.hint === undefined ? "" : `\n  ${ctx.style.bold("hint")}: ${d.hint}`;
-          return `${d.severity} ${d.code}: ${d.message}\n${ctx.style.dim(`  at ${d.file}:${d.line}:${d.col}`)}${hint}`;
-        });
-        if (blocks.length > 0) io.out(`${blocks.join("\n\n")}\n\n`);
-        io.out(applySummary(result, ctx.style));
-      }
-      io.exitCode(failed ? 1 : 0);
+      else io.out(diagnosticBlocks(result.diagnostics, line, ctx.style) + applySummary(result, ctx.style));
+      io.exitCode(lineFailed(result) ? 1 : 0);
     });
 }
 

@@ -2,6 +2,8 @@ import type { Diagnostic } from "../diagnostics/diagnostic.js";
 import { fileStatuses, type LoadResult } from "../language/load.js";
 import type { Mapping, Pipeline } from "../language/model.js";
 import { APPLY_PROBLEMS_KEPT, type AppliedFile, type ApplyProblem, type ApplyRecord } from "./model.js";
+import { canonical } from "./outputs.js";
+import { resourceKind } from "../kinds/index.js";
 
 /** What an apply does to the objects of the line as applied before it, by name, sorted. */
 export interface ApplyPlan {
@@ -33,6 +35,78 @@ export function planApply(
     else if (!defined.has(name)) removed.push(name);
   }
   return { kept: kept.sort(), removed: removed.sort() };
+}
+
+/** An object of the line as applied, as `diffLine` needs it. */
+export interface AppliedObject {
+  /** The stored definition (JSON of a `ResourceDef` or `JobDef`). */
+  readonly definition: Mapping;
+  readonly consistent: boolean;
+  /** Soft-deleted: removed from the line, its history kept (defining it again adds it back). */
+  readonly deleted?: boolean;
+}
+
+/** What an apply of a line would do, by name, each list sorted (`causeway plan`, and the apply itself). */
+export interface LineDiff extends ApplyPlan {
+  /** Objects not in the line as applied (new, or defined again after a removal). */
+  readonly added: readonly string[];
+  /** Objects whose definition differs from the stored one. */
+  readonly changed: readonly string[];
+  /** Resources that get a version from their definition: new, template changed, or none yet. */
+  readonly versioned: readonly string[];
+  /** Objects with an error that were consistent before, or are new: they will never be triggered. */
+  readonly invalid: readonly string[];
+}
+
+/**
+ * Compares a line with the line as applied (live objects by name) and says what an apply would
+ * add, change, remove, keep (their file was refused: `planApply`), version and make newly
+ * invalid. The one decision behind both `Engine.apply` and `Engine.plan`, so a plan shows what
+ * the apply does. A definition is compared as stored (JSON, keys in any order); of two
+ * definitions of one name the first counts (the loader reports the second). `hasVersions`
+ * tells whether a resource has any version (one without gets one); a soft-deleted object
+ * (`deleted`) defined again is added, and versioned only when its template changed. Pure.
+ */
+export function diffLine(
+  applied: ReadonlyMap<string, AppliedObject>,
+  pipeline: Pick<Pipeline, "resources" | "jobs">,
+  refused: ReadonlySet<string>,
+  hasVersions: (name: string) => boolean,
+): LineDiff {
+  const files = new Map<string, string | undefined>();
+  for (const [name, object] of applied) if (object.deleted !== true) files.set(name, originFile(object.definition));
+  const plan = planApply(files, pipeline, refused);
+  const seen = new Set<string>(plan.kept);
+  const added: string[] = [];
+  const changed: string[] = [];
+  const versioned: string[] = [];
+  const invalid: string[] = [];
+  for (const def of [...pipeline.resources, ...pipeline.jobs]) {
+    if (def.name === "" || seen.has(def.name)) continue;
+    seen.add(def.name);
+    const before = applied.get(def.name);
+    const live = before !== undefined && before.deleted !== true;
+    const definition = JSON.parse(JSON.stringify(def)) as Mapping;
+    if (!def.consistent && (!live || before.consistent)) invalid.push(def.name);
+    if (live && canonical(before.definition) === canonical(definition)) continue;
+    (live ? changed : added).push(def.name);
+    if ("steps" in def) continue;
+    const template = canonical(definition.template ?? {});
+    // A resource without versions gets one; an edited template makes one where its kind says so.
+    if (
+      before === undefined ||
+      !hasVersions(def.name) ||
+      (canonical(before.definition.template ?? {}) !== template && resourceKind(def.type).yamlEditCreatesVersion)
+    )
+      versioned.push(def.name);
+  }
+  return {
+    ...plan,
+    added: added.sort(),
+    changed: changed.sort(),
+    versioned: versioned.sort(),
+    invalid: invalid.sort(),
+  };
 }
 
 /** The file a stored definition came from (its `origin.file`), if it says. */
