@@ -14,7 +14,7 @@ import {
 
 export type { JobVersionData, NotificationRequest, OutVersionBase };
 import { carriedEntries, readTree, saveArchive, type ArchiveManifest, type TreeFile } from "./state-archive.js";
-import { dependencyPaths, workspacePaths } from "./workspace.js";
+import { dependencyPaths, outVersionBag, workspacePaths } from "./workspace.js";
 
 /**
  * What a run leaves in its workspace, read back when its tasks are over (docs/shipctl.md, "What
@@ -160,7 +160,7 @@ async function readOutVersions(
       (name === null || typeof name === "string") &&
       (v.propertyBag === undefined || isRecord(v.propertyBag))
     ) {
-      result[dep.name] = { versionName: name, propertyBag: v.propertyBag ?? {} };
+      result[dep.name] = { versionName: name, propertyBag: outVersionBag(dep, v.propertyBag ?? {}) };
     } else
       log(
         `warning: OUT ${dep.name}: version.json is missing, not {versionName?, propertyBag?}, or nested deeper than ${MAX_JSON_DEPTH} levels: the current version is kept as the base`,
