@@ -430,6 +430,20 @@ describe("writing outputs", () => {
     expect(stateEnv("app-img")).toBe("A=1\nversionName=v 1\nB=x=y\n");
   });
 
+  // Deliberate differences from Shippable (docs/shipctl.md): its unquoted `for a in ${ARR[@]}`
+  // split values on spaces and expanded `*` against the working directory.
+  it("never expands a glob in a value, even where files match it", () => {
+    const cwd = join(ws.root, "globbed");
+    mkdirSync(cwd);
+    writeFileSync(join(cwd, "a.txt"), "");
+    writeFileSync(join(cwd, "b.txt"), "");
+    expect(shipctl(ws, ["put_resource_state_multi", "app-img", "G=*.txt", "H=v 1"], { cwd }).status).toBe(0);
+    expect(shipctl(ws, ["post_resource_state_multi", "app-img", "P=*.txt Q=2"], { cwd }).status).toBe(0);
+    expect(stateEnv("app-img")).toBe("P=*.txt\nQ=2\n");
+    expect(shipctl(ws, ["put_resource_state_multi", "app-img", "G=*.txt", "H=v 1"], { cwd }).status).toBe(0);
+    expect(stateEnv("app-img")).toBe("P=*.txt\nQ=2\nG=*.txt\nH=v 1\n");
+  });
+
   it("rejects a malformed pair or a multi-line value without touching the file", () => {
     out("put_resource_state", "app-img", "A", "1");
     expect(run("put_resource_state_multi", "app-img", "B=2", "oops").status).toBe(99);
