@@ -3,7 +3,6 @@ import {
   exceedsJsonDepth,
   MAX_JSON_DEPTH,
   parseEnvLines,
-  resourceKind,
   type BlobStore,
   type JobVersionData,
   type NotificationRequest,
@@ -14,6 +13,7 @@ import {
 
 export type { JobVersionData, NotificationRequest, OutVersionBase };
 import { carriedEntries, readTree, saveArchive, type ArchiveManifest, type TreeFile } from "./state-archive.js";
+import { materialiserFor } from "./kinds/index.js";
 import { dependencyPaths, outVersionBag, workspacePaths } from "./workspace.js";
 
 /**
@@ -79,7 +79,7 @@ export async function collectResults(input: {
 }): Promise<CollectedResults> {
   const { root, spec, log } = input;
   const outs = spec.dependencies.filter((d) => d.operation === "OUT");
-  const stateOuts = outs.filter((d) => resourceKind(d.type).outFiles);
+  const stateOuts = outs.filter((d) => materialiserFor(d).savesOutFiles);
   const [tree, outTrees, outVersions] = await Promise.all([
     readTree(workspacePaths(root).state),
     Promise.all(stateOuts.map((d) => readTree(dependencyPaths(root, d).dataDir))),
