@@ -197,3 +197,11 @@ describe("what a job sees of a kind (the kind-specific variables)", () => {
     },
   );
 });
+
+describe("a kind's jobSees names every variable its env adds", () => {
+  it.each([...RESOURCE_TYPES].map((t) => [t]))("%s", (type) => {
+    const bag = { shaData: { commitSha: "c" } };
+    const { platform } = resourceKind(type).env("X", dep(type, bag), bag);
+    for (const name of Object.keys(platform)) expect(resourceKind(type).jobSees).toContain(`<N>${name.slice(1)}`);
+  });
+});

@@ -13,6 +13,8 @@ export interface ResourceKind {
   readonly holds: string;
   /** Where its versions come from, one sentence (docs/language.md "Resource types"). */
   readonly versionsFrom: string;
+  /** What a job sees of it beside the common variables and `version.json`, one sentence (docs/language.md). */
+  readonly jobSees: string;
   /** Whether a change of its definition data (`versionTemplate`, `pointer`/`seed`/`version`) creates a version. */
   readonly yamlEditCreatesVersion: boolean;
   /** Whether such a version (not the first) triggers its consumers: only `trigger` does. */
@@ -57,6 +59,7 @@ const NO_ENV: KindEnv = { platform: {}, user: {} };
 
 /** The behaviour of a type with nothing special: every field a kind leaves out. */
 export const DEFAULT_KIND_BEHAVIOUR: Omit<ResourceKind, "type" | "holds" | "versionsFrom"> = {
+  jobSees: "nothing more",
   yamlEditCreatesVersion: true,
   yamlEditTriggers: false,
   outCreatesVersion: true,
