@@ -318,6 +318,25 @@ describe("reading dependency data", () => {
     expect(out("get_resource_version_key", "nested", "yml")).toBe("null\n");
     addDependency(ws, "unversioned", { type: "image", propertyBag: { yml: {} }, version: null });
     expect(out("get_resource_version_key", "unversioned", "tag")).toBe("null\n");
+    expect(out("get_resource_version_key", "unversioned", "yml")).toBe("null\n");
+  });
+
+  it("get_resource_version_key reads what replicate wrote to an OUT that had no version yet", () => {
+    addDependency(ws, "src-img", {
+      type: "image",
+      versionName: "2.0",
+      propertyBag: { tag: "2", yml: { pointer: { sourceName: "src" } } },
+      version: { versionName: "2.0", propertyBag: { tag: "2" } },
+    });
+    addDependency(ws, "new-img", {
+      type: "image",
+      operation: "OUT",
+      propertyBag: { yml: { pointer: { sourceName: "new" } } },
+      version: null,
+    });
+    expect(run("replicate", "src-img", "new-img").status).toBe(0);
+    expect(out("get_resource_version_key", "new-img", "tag")).toBe("2\n");
+    expect(out("get_resource_version_key", "new-img", "yml")).toBe("null\n");
   });
 
   it("get_resource_version_key prints an object as JSON", () => {
