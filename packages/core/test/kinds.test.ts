@@ -77,6 +77,12 @@ describe.each(
       types: ["params"],
     },
     {
+      name: "a release job bumps the version of a version resource",
+      rule: "releaseBase",
+      value: true,
+      types: ["version"],
+    },
+    {
       name: "a change of the definition data makes a version, for every type",
       rule: "yamlEditCreatesVersion",
       value: false,

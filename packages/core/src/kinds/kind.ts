@@ -42,6 +42,8 @@ export interface ResourceKind {
   readonly inAndOutOfOneJob: boolean;
   /** Validation: a hook's `NOTIFY` may name it. */
   readonly notifyTarget: boolean;
+  /** Whether a `release` job may bump its version (the semantic version it holds as `versionName`). */
+  readonly releaseBase: boolean;
   /**
    * The kind-specific variables of a dependency of this type (`<N>` is its prefix), beside the
    * common ones of `dependencyEnv`. `user` is user data (bare params keys): platform variables win over it.
@@ -70,6 +72,7 @@ export const DEFAULT_KIND_BEHAVIOUR: Omit<ResourceKind, "type" | "holds" | "vers
   outFiles: false,
   inAndOutOfOneJob: false,
   notifyTarget: false,
+  releaseBase: false,
   env: () => NO_ENV,
 };
 
