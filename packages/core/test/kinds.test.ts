@@ -77,6 +77,12 @@ describe.each(
       types: ["params"],
     },
     {
+      name: "a release job bumps the version of a version resource",
+      rule: "releaseBase",
+      value: true,
+      types: ["version"],
+    },
+    {
       name: "a change of the definition data makes a version, for every type",
       rule: "yamlEditCreatesVersion",
       value: false,
@@ -196,4 +202,12 @@ describe("what a job sees of a kind (the kind-specific variables)", () => {
       expect(resourceKind(type).env("X", dep(type, bag), bag)).toEqual({ platform: {}, user: {} });
     },
   );
+});
+
+describe("a kind's jobSees names every variable its env adds", () => {
+  it.each([...RESOURCE_TYPES].map((t) => [t]))("%s", (type) => {
+    const bag = { shaData: { commitSha: "c" } };
+    const { platform } = resourceKind(type).env("X", dep(type, bag), bag);
+    for (const name of Object.keys(platform)) expect(resourceKind(type).jobSees).toContain(`<N>${name.slice(1)}`);
+  });
 });

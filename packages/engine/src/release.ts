@@ -1,4 +1,4 @@
-import { bumpVersion, BUMP_KINDS, type BumpKind, type RunResult, type RunSpec } from "@causeway/core";
+import { bumpVersion, BUMP_KINDS, resourceKind, type BumpKind, type RunResult, type RunSpec } from "@causeway/core";
 
 /**
  * Executes a `release` job in-process (it runs no script): bumps the semantic version of its
@@ -20,7 +20,10 @@ export function runRelease(
   });
   if (!(BUMP_KINDS as readonly string[]).includes(bump))
     return fail(`bump must be one of ${BUMP_KINDS.join(", ")}, got ${bump}`);
-  const base = spec.dependencies.find((d) => d.operation === "IN" && (d.type === "version" || d.type === "release"));
+  // The base: a resource whose kind a release bumps (version), or an upstream release job.
+  const base = spec.dependencies.find(
+    (d) => d.operation === "IN" && (d.kind === "job" ? d.type === "release" : resourceKind(d.type).releaseBase),
+  );
   if (base?.version === undefined)
     return fail("a release job needs an IN of type version (or an upstream release) with a version");
   const sameBase =

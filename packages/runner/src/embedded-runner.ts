@@ -10,12 +10,11 @@ import {
   type RunnerPort,
   type RunnerStatus,
   type TaskStep,
-  resourceKind,
 } from "@causeway/core";
 import { RunnerGroup } from "./console.js";
 import { isSystemError } from "./file-errors.js";
 import { hasContainerEngine, NO_CONTAINER_ENGINE } from "./container.js";
-import { checkoutRepository, localRepositoryPath } from "./git.js";
+import { materialiserFor } from "./kinds/index.js";
 import { compileRunnerOptions, type CompiledRunnerOptions, type EmbeddedRunnerOptions } from "./options.js";
 import { SHIPCTL_DIR } from "./paths.js";
 import { TaskLauncher, type TaskProcess } from "./launcher.js";
@@ -259,9 +258,10 @@ class RunExecution implements EmbeddedExecution {
     setup.line(`workspace: ${root}`);
 
     // Data: git checkouts and state archives, concurrently.
-    const gitDeps = spec.dependencies.filter((d) => d.operation === "IN" && resourceKind(d.type).inData === "checkout");
-    if (gitDeps.length > 0) {
-      for (const d of gitDeps) setup.line(`IN ${d.name}: cloning...`);
+    // What takes long (a clone) is said before it starts.
+    const slow = spec.dependencies.filter((d) => d.operation === "IN" && materialiserFor(d).announce !== undefined);
+    if (slow.length > 0) {
+      for (const d of slow) setup.line(`IN ${d.name}: ${materialiserFor(d).announce}`);
       setup.flush();
     }
     let previous: ArchiveManifest | undefined;
@@ -316,24 +316,15 @@ class RunExecution implements EmbeddedExecution {
     return `${dep.operation} ${dep.name} (${dep.type}): ${version}${done === "" ? "" : `, ${done} (${ms(t0)})`}`;
   }
 
+  // Each kind's materialiser fills an IN's data dir (packages/runner/src/kinds/).
   async #fill(dep: DependencySpec, dataDir: string): Promise<string> {
     if (dep.operation !== "IN") return "";
-    if (resourceKind(dep.type).inData === "checkout") {
-      const source = localRepositoryPath(dep.pointer.sourceName ?? dep.template.sourceName);
-      const shaData = dep.version?.propertyBag.shaData as Record<string, unknown> | undefined;
-      const commit = typeof shaData?.commitSha === "string" && shaData.commitSha !== "" ? shaData.commitSha : undefined;
-      const ref = commit ?? (dep.version?.versionName || undefined);
-      await checkoutRepository(source, dataDir, ref, {
-        env: this.#opts.env,
-        graceMs: this.#opts.cancelGraceMs,
-        signal: this.#abort.signal,
-      });
-      return `checked out ${ref ?? "HEAD"} from ${source}`;
-    }
-    const sha = dep.version?.stateSha ?? null;
-    if (sha === null) return "";
-    const m = await restoreArchive(this.#opts.blobs, sha, dataDir);
-    return `${m.files.length} file${m.files.length === 1 ? "" : "s"} restored`;
+    return materialiserFor(dep).fillIn(dep, dataDir, {
+      blobs: this.#opts.blobs,
+      env: this.#opts.env,
+      graceMs: this.#opts.cancelGraceMs,
+      signal: this.#abort.signal,
+    });
   }
 
   async #runTasks(prepared: Prepared): Promise<Outcome> {

@@ -30,3 +30,10 @@ export { UNSUPPORTED_REPOSITORY } from "./git.js";
 export { NO_CONTAINER_ENGINE } from "./container.js";
 export { NODE_WORKSPACE_FS, type WorkspaceFs } from "./workspace.js";
 export { endOrphanedTasks, type OrphanOptions, type OrphanReport } from "./worker-record.js";
+export {
+  filesMaterialiser,
+  materialiserFor,
+  MATERIALISERS,
+  type MaterialiseContext,
+  type Materialiser,
+} from "./kinds/index.js";

@@ -3,7 +3,6 @@ import {
   exceedsJsonDepth,
   MAX_JSON_DEPTH,
   parseEnvLines,
-  resourceKind,
   type BlobStore,
   type JobVersionData,
   type NotificationRequest,
@@ -14,7 +13,8 @@ import {
 
 export type { JobVersionData, NotificationRequest, OutVersionBase };
 import { carriedEntries, readTree, saveArchive, type ArchiveManifest, type TreeFile } from "./state-archive.js";
-import { dependencyPaths, workspacePaths } from "./workspace.js";
+import { materialiserFor } from "./kinds/index.js";
+import { dependencyPaths, outVersionBag, workspacePaths } from "./workspace.js";
 
 /**
  * What a run leaves in its workspace, read back when its tasks are over (docs/shipctl.md, "What
@@ -79,7 +79,7 @@ export async function collectResults(input: {
 }): Promise<CollectedResults> {
   const { root, spec, log } = input;
   const outs = spec.dependencies.filter((d) => d.operation === "OUT");
-  const stateOuts = outs.filter((d) => resourceKind(d.type).outFiles);
+  const stateOuts = outs.filter((d) => materialiserFor(d).savesOutFiles);
   const [tree, outTrees, outVersions] = await Promise.all([
     readTree(workspacePaths(root).state),
     Promise.all(stateOuts.map((d) => readTree(dependencyPaths(root, d).dataDir))),
@@ -160,7 +160,7 @@ async function readOutVersions(
       (name === null || typeof name === "string") &&
       (v.propertyBag === undefined || isRecord(v.propertyBag))
     ) {
-      result[dep.name] = { versionName: name, propertyBag: v.propertyBag ?? {} };
+      result[dep.name] = { versionName: name, propertyBag: outVersionBag(dep, v.propertyBag ?? {}) };
     } else
       log(
         `warning: OUT ${dep.name}: version.json is missing, not {versionName?, propertyBag?}, or nested deeper than ${MAX_JSON_DEPTH} levels: the current version is kept as the base`,

@@ -218,9 +218,23 @@ export class WorkspaceRemover {
   }
 }
 
-/** The `version.json` of a dependency (shippable.md §8.1). */
+/** The key of the bag under which `version.json` shows the resource's YAML (Shippable's `propertyBag.yml`). */
+export const YML_KEY = "yml";
+
+/**
+ * The `version.json` of a dependency (shippable.md §3.1, §8.1), in both shapes: Causeway's flat
+ * keys (`versionName`, `propertyBag`, `pointer`, `seed` at the top) and Shippable's, which scripts
+ * read with jq: the chosen version nested under `version` (`.version.versionName`,
+ * `.version.versionNumber`, `.version.propertyBag.<KEY>`) and the resource's YAML under
+ * `.propertyBag.yml` (`.propertyBag.yml.pointer.<KEY>`). The top-level `propertyBag` is
+ * therefore the version's bag plus `yml`, unless the version's bag has a `yml` of its own, which
+ * wins; the runner drops the `yml` it added when it reads an OUT's `version.json` back
+ * (`outVersionBag`).
+ */
 export function versionJson(dep: DependencySpec): string {
   const v = dep.version;
+  const bag = v?.propertyBag ?? {};
+  const yml = { name: dep.name, type: dep.type, pointer: dep.pointer, seed: dep.seed };
   return JSON.stringify({
     resourceName: dep.name,
     resourceType: dep.type,
@@ -229,10 +243,28 @@ export function versionJson(dep: DependencySpec): string {
     versionId: v?.id ?? null,
     versionNumber: v?.versionNumber ?? null,
     versionName: v?.versionName ?? null,
-    propertyBag: v?.propertyBag ?? {},
+    propertyBag: Object.hasOwn(bag, YML_KEY) ? bag : { ...bag, [YML_KEY]: yml },
     pointer: dep.pointer,
     seed: dep.seed,
+    name: dep.name,
+    type: dep.type,
+    version:
+      v === undefined
+        ? null
+        : { versionId: v.id, versionNumber: v.versionNumber, versionName: v.versionName, propertyBag: bag },
   });
+}
+
+/**
+ * The bag of an OUT's `version.json` read back after the run: without the `yml` that
+ * `versionJson` added (or that `shipctl replicate` copied from an IN), unless the OUT's version
+ * had a `yml` of its own.
+ */
+export function outVersionBag(dep: DependencySpec, bag: Readonly<Record<string, unknown>>): Record<string, unknown> {
+  if (!Object.hasOwn(bag, YML_KEY) || Object.hasOwn(dep.version?.propertyBag ?? {}, YML_KEY)) return { ...bag };
+  const rest = { ...bag };
+  delete rest[YML_KEY];
+  return rest;
 }
 
 /**

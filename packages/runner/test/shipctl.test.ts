@@ -302,9 +302,41 @@ describe("reading dependency data", () => {
     expect(out("get_resource_version_key", "app-img", "versionNumber")).toBe("9\n");
   });
 
-  it("get_resource_version_key prints nothing for a missing or null key", () => {
-    expect(out("get_resource_version_key", "app-img", "missing.deep")).toBe("");
-    expect(out("get_resource_version_key", "app-img", "empty")).toBe("");
+  it("get_resource_version_key prints null for a missing or null key, as Shippable's jq -r did", () => {
+    expect(out("get_resource_version_key", "app-img", "missing.deep")).toBe("null\n");
+    expect(out("get_resource_version_key", "app-img", "empty")).toBe("null\n");
+    expect(out("get_resource_version_key", "app-img", "shaData | .nope")).toBe("null\n");
+  });
+
+  it("get_resource_version_key reads Shippable's .version.propertyBag when version.json has it, not the yml beside it", () => {
+    addDependency(ws, "nested", {
+      type: "image",
+      propertyBag: { tag: "flat", yml: { pointer: { a: 1 } } },
+      version: { versionName: "v", propertyBag: { tag: "nested" } },
+    });
+    expect(out("get_resource_version_key", "nested", "tag")).toBe("nested\n");
+    expect(out("get_resource_version_key", "nested", "yml")).toBe("null\n");
+    addDependency(ws, "unversioned", { type: "image", propertyBag: { yml: {} }, version: null });
+    expect(out("get_resource_version_key", "unversioned", "tag")).toBe("null\n");
+    expect(out("get_resource_version_key", "unversioned", "yml")).toBe("null\n");
+  });
+
+  it("get_resource_version_key reads what replicate wrote to an OUT that had no version yet", () => {
+    addDependency(ws, "src-img", {
+      type: "image",
+      versionName: "2.0",
+      propertyBag: { tag: "2", yml: { pointer: { sourceName: "src" } } },
+      version: { versionName: "2.0", propertyBag: { tag: "2" } },
+    });
+    addDependency(ws, "new-img", {
+      type: "image",
+      operation: "OUT",
+      propertyBag: { yml: { pointer: { sourceName: "new" } } },
+      version: null,
+    });
+    expect(run("replicate", "src-img", "new-img").status).toBe(0);
+    expect(out("get_resource_version_key", "new-img", "tag")).toBe("2\n");
+    expect(out("get_resource_version_key", "new-img", "yml")).toBe("null\n");
   });
 
   it("get_resource_version_key prints an object as JSON", () => {
@@ -415,6 +447,20 @@ describe("writing outputs", () => {
     out("put_resource_state", "app-img", "A", "1");
     out("put_resource_state_multi", "app-img", "versionName=v 1", "B=x=y");
     expect(stateEnv("app-img")).toBe("A=1\nversionName=v 1\nB=x=y\n");
+  });
+
+  // Deliberate differences from Shippable (docs/shipctl.md): its unquoted `for a in ${ARR[@]}`
+  // split values on spaces and expanded `*` against the working directory.
+  it("never expands a glob in a value, even where files match it", () => {
+    const cwd = join(ws.root, "globbed");
+    mkdirSync(cwd);
+    writeFileSync(join(cwd, "a.txt"), "");
+    writeFileSync(join(cwd, "b.txt"), "");
+    expect(shipctl(ws, ["put_resource_state_multi", "app-img", "G=*.txt", "H=v 1"], { cwd }).status).toBe(0);
+    expect(shipctl(ws, ["post_resource_state_multi", "app-img", "P=*.txt Q=2"], { cwd }).status).toBe(0);
+    expect(stateEnv("app-img")).toBe("P=*.txt\nQ=2\n");
+    expect(shipctl(ws, ["put_resource_state_multi", "app-img", "G=*.txt", "H=v 1"], { cwd }).status).toBe(0);
+    expect(stateEnv("app-img")).toBe("P=*.txt\nQ=2\nG=*.txt\nH=v 1\n");
   });
 
   it("rejects a malformed pair or a multi-line value without touching the file", () => {
@@ -706,10 +752,17 @@ describe("get_json_value", () => {
     expect(out("get_json_value", file, path)).toBe(`${expected}\n`);
   });
 
-  it("prints nothing for a missing or null value and exits 99 for a missing file", () => {
-    expect(out("get_json_value", file, "nope.deeper")).toBe("");
-    expect(out("get_json_value", file, "n")).toBe("");
-    expect(run("get_json_value", join(ws.root, "missing.json"), "a").status).toBe(99);
+  it("prints null for a missing or null value, as Shippable did", () => {
+    expect(out("get_json_value", file, "nope.deeper")).toBe("null\n");
+    expect(out("get_json_value", file, "n")).toBe("null\n");
+    expect(out("get_json_value", file, "builds[5]")).toBe("null\n");
+  });
+
+  it("says so on standard output and succeeds for a missing file, as Shippable did", () => {
+    const missing = join(ws.root, "missing.json");
+    const result = run("get_json_value", missing, "a");
+    expect(result.status).toBe(0);
+    expect(result.stdout).toBe(`${missing}: No such file present in this directory\n`);
   });
 });
 
@@ -802,6 +855,10 @@ describe("retry", () => {
     const result = shipctl(ws, ["retry", "bash", "-c", script], { env: { SHIPCTL_RETRY_DELAY: "0" } });
     expect(result.status).toBe(0);
     expect(read(counter).trim()).toBe("3");
+    // Shippable's lines after each failed attempt: the attempt, then the command.
+    expect(result.stdout).toBe(
+      `retrying 1 of 3 times...\nbash -c ${script}\nretrying 2 of 3 times...\nbash -c ${script}\n`,
+    );
   });
 
   it("exits with the last status after 3 failures", () => {
@@ -810,6 +867,12 @@ describe("retry", () => {
     const result = shipctl(ws, ["retry", "bash", "-c", script], { env: { SHIPCTL_RETRY_DELAY: "0" } });
     expect(result.status).toBe(7);
     expect(read(counter)).toBe("x\nx\nx\n");
+    expect(result.stdout.match(/^retrying \d of 3 times\.\.\.$/gm)).toEqual([
+      "retrying 1 of 3 times...",
+      "retrying 2 of 3 times...",
+      "retrying 3 of 3 times...",
+    ]);
+    expect(result.stderr).toContain("failed 3 times, last exit status 7");
   });
 });
 

@@ -100,9 +100,12 @@ describe("workspace", () => {
       versionId: 21,
       versionNumber: 7,
       versionName: "7",
-      propertyBag: { image: "app:7" },
+      propertyBag: { image: "app:7", yml: { name: "build", type: "runSh", pointer: {}, seed: {} } },
       pointer: {},
       seed: {},
+      name: "build",
+      type: "runSh",
+      version: { versionId: 21, versionNumber: 7, versionName: "7", propertyBag: { image: "app:7" } },
     });
     expect(JSON.parse(await readFile(`${root}/OUT/web.img/version.json`, "utf8"))).toMatchObject({
       resourceName: "web.img",
@@ -114,7 +117,8 @@ describe("workspace", () => {
       versionId: null,
       versionNumber: null,
       versionName: null,
-      propertyBag: {},
+      propertyBag: { yml: { name: "tf", type: "state", pointer: {}, seed: {} } },
+      version: null,
     });
     const message = await readFile(`${root}/message.json`, "utf8");
     expect(JSON.parse(message)).toMatchObject({ run: { id: spec.run.id }, params: { MODE: "fast" } });
@@ -431,5 +435,90 @@ describe("environment", () => {
     const { result } = await run(makeSpec(bad));
     expect(result.status).toBe("error");
     expect(result.reason).toContain("invalid environment variable name");
+  });
+});
+
+// What Shippable-era scripts read from the workspace directly (shippable.md §3.1; docs/shipctl.md
+// "version.json"): `.version.propertyBag.<KEY>`, `.version.versionName`, `.propertyBag.yml.pointer.<KEY>`.
+describe("version.json in Shippable's shape", () => {
+  const api = makeDep("api-cfg", "params", {
+    pointer: { region: "eu-1" },
+    version: { id: 5, versionNumber: 4, versionName: "v4", propertyBag: { params: { API_URL: "https://api.test" } } },
+  });
+  const image = makeDep("img", "image", {
+    operation: "OUT",
+    pointer: { sourceName: "acme/web" },
+    version: { id: 6, versionNumber: 2, versionName: "1.2.3", propertyBag: { IMG_REPO_COMMIT_SHA: "c0ffee" } },
+  });
+
+  it("a real job script reads the nested version and the pointer with jq, in IN/<res>/ and in a meta dir", async () => {
+    const { run } = testRunner(dir, { keepWorkspaces: true });
+    const job = scriptJob([
+      "cd IN/api-cfg",
+      `echo "url=$(jq -r '.version.propertyBag.params.API_URL' version.json)" >> "$JOB_PATH/seen.txt"`,
+      `echo "number=$(jq -r '.version.versionNumber' version.json)" >> "$JOB_PATH/seen.txt"`,
+      `echo "region=$(jq -r '.propertyBag.yml.pointer.region' version.json)" >> "$JOB_PATH/seen.txt"`,
+      'cd "$(shipctl get_resource_meta img)"',
+      `echo "sha=$(jq -r '.version.propertyBag.IMG_REPO_COMMIT_SHA' version.json)" >> "$JOB_PATH/seen.txt"`,
+      `echo "name=$(jq -r '.version.versionName' version.json)" >> "$JOB_PATH/seen.txt"`,
+      `echo "source=$(jq -r '.propertyBag.yml.pointer.sourceName' version.json)" >> "$JOB_PATH/seen.txt"`,
+      `echo "flat=$(jq -r '.propertyBag.IMG_REPO_COMMIT_SHA' version.json)" >> "$JOB_PATH/seen.txt"`,
+    ]);
+    const spec = makeSpec(job, { dependencies: [api, image] });
+    const { result } = await run(spec);
+    expect(result.status).toBe("success");
+    expect(await readFile(`${dir}/${spec.run.id}-1/seen.txt`, "utf8")).toBe(
+      [
+        "url=https://api.test",
+        "number=4",
+        "region=eu-1",
+        "sha=c0ffee",
+        "name=1.2.3",
+        "source=acme/web",
+        "flat=c0ffee",
+        "",
+      ].join("\n"),
+    );
+    // The yml the runner added is not part of the OUT's next version.
+    expect(result.outVersions.img).toEqual({ versionName: "1.2.3", propertyBag: { IMG_REPO_COMMIT_SHA: "c0ffee" } });
+  });
+
+  it("a version whose bag has a yml of its own keeps it, in the file and when read back", async () => {
+    const { run } = testRunner(dir, { keepWorkspaces: true });
+    const own = makeDep("own", "image", {
+      operation: "OUT",
+      version: { id: 7, versionNumber: 1, versionName: "x", propertyBag: { yml: "mine" } },
+    });
+    const spec = makeSpec(scriptJob([`jq -r '.propertyBag.yml' OUT/own/version.json > "$JOB_PATH/yml.txt"`]), {
+      dependencies: [own],
+    });
+    const { result } = await run(spec);
+    expect(result.status).toBe("success");
+    expect(await readFile(`${dir}/${spec.run.id}-1/yml.txt`, "utf8")).toBe("mine\n");
+    expect(result.outVersions.own).toEqual({ versionName: "x", propertyBag: { yml: "mine" } });
+  });
+
+  it("shipctl replicate copies the IN's version, not its yml: the OUT keeps its own, and .version follows", async () => {
+    const { run } = testRunner(dir, { keepWorkspaces: true });
+    const from = makeDep("img-in", "image", {
+      pointer: { sourceName: "acme/in" },
+      version: { id: 8, versionNumber: 3, versionName: "9.0.0", propertyBag: { tag: "9" } },
+    });
+    const to = makeDep("img-out", "image", {
+      operation: "OUT",
+      pointer: { sourceName: "acme/out" },
+      version: { id: 9, versionNumber: 1, versionName: "1.0.0", propertyBag: { tag: "1" } },
+    });
+    const spec = makeSpec(
+      scriptJob([
+        "shipctl replicate img-in img-out",
+        `jq -c '[.propertyBag.yml.pointer.sourceName, .version.versionName, .version.propertyBag]' OUT/img-out/version.json > "$JOB_PATH/out.txt"`,
+      ]),
+      { dependencies: [from, to] },
+    );
+    const { result } = await run(spec);
+    expect(result.status).toBe("success");
+    expect(await readFile(`${dir}/${spec.run.id}-1/out.txt`, "utf8")).toBe('["acme/out","9.0.0",{"tag":"9"}]\n');
+    expect(result.outVersions["img-out"]).toEqual({ versionName: "9.0.0", propertyBag: { tag: "9" } });
   });
 });

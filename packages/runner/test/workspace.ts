@@ -32,6 +32,8 @@ export interface DependencyOptions {
   propertyBag?: Record<string, unknown>;
   pointer?: Record<string, unknown>;
   seed?: Record<string, unknown>;
+  /** Shippable's nested `version` object, written beside the flat keys when given (null: no version). */
+  version?: { versionName?: string; propertyBag?: Record<string, unknown> } | null;
   /** Written to integration.json and integration.env, exported as `<N>_INTEGRATION_<FIELD>`. */
   integration?: Record<string, string>;
 }
@@ -90,6 +92,7 @@ export function addDependency(ws: Workspace, name: string, options: DependencyOp
     propertyBag: options.propertyBag ?? {},
     pointer: options.pointer ?? {},
     seed: options.seed ?? {},
+    ...(options.version === undefined ? {} : { version: options.version }),
   };
   writeFileSync(join(dir, "version.json"), JSON.stringify(version, null, 2));
   const n = envPrefix(name);

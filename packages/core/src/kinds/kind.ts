@@ -13,6 +13,8 @@ export interface ResourceKind {
   readonly holds: string;
   /** Where its versions come from, one sentence (docs/language.md "Resource types"). */
   readonly versionsFrom: string;
+  /** What a job sees of it beside the common variables and `version.json`, one sentence (docs/language.md). */
+  readonly jobSees: string;
   /** Whether a change of its definition data (`versionTemplate`, `pointer`/`seed`/`version`) creates a version. */
   readonly yamlEditCreatesVersion: boolean;
   /** Whether such a version (not the first) triggers its consumers: only `trigger` does. */
@@ -40,6 +42,8 @@ export interface ResourceKind {
   readonly inAndOutOfOneJob: boolean;
   /** Validation: a hook's `NOTIFY` may name it. */
   readonly notifyTarget: boolean;
+  /** Whether a `release` job may bump its version (the semantic version it holds as `versionName`). */
+  readonly releaseBase: boolean;
   /**
    * The kind-specific variables of a dependency of this type (`<N>` is its prefix), beside the
    * common ones of `dependencyEnv`. `user` is user data (bare params keys): platform variables win over it.
@@ -57,6 +61,7 @@ const NO_ENV: KindEnv = { platform: {}, user: {} };
 
 /** The behaviour of a type with nothing special: every field a kind leaves out. */
 export const DEFAULT_KIND_BEHAVIOUR: Omit<ResourceKind, "type" | "holds" | "versionsFrom"> = {
+  jobSees: "nothing more",
   yamlEditCreatesVersion: true,
   yamlEditTriggers: false,
   outCreatesVersion: true,
@@ -67,6 +72,7 @@ export const DEFAULT_KIND_BEHAVIOUR: Omit<ResourceKind, "type" | "holds" | "vers
   outFiles: false,
   inAndOutOfOneJob: false,
   notifyTarget: false,
+  releaseBase: false,
   env: () => NO_ENV,
 };
 

@@ -6,6 +6,8 @@ export const paramsKind = defineKind({
   type: "params",
   holds: "key/value settings under `propertyBag.params`",
   versionsFrom: "YAML edits (do not trigger); `OUT` from a job (triggers)",
+  jobSees:
+    "each key as `<N>_PARAMS_<KEY>` and as a plain `$KEY` (a platform variable of the same name wins); `secure` is never exported",
   valuesKey: "params",
   env(n, _dep, bag) {
     const platform: Record<string, string> = {};

@@ -5,4 +5,5 @@ export const versionKind = defineKind({
   type: "version",
   holds: "a semantic version as `versionName`",
   versionsFrom: "YAML edits (reset the seed); `OUT` from a job",
+  releaseBase: true,
 });
