@@ -32,12 +32,12 @@ export function planSummary(plan: PlanResult, style: Style): string {
   return `${lines.join("\n")}\n`;
 }
 
-/** Registers `causeway plan DIR`: what `causeway apply DIR` would do, without doing it. */
+/** Registers `causeway plan DIR|URL…`: what `causeway apply DIR|URL…` would do, without doing it. */
 export function registerPlan(program: Command, io: Io): void {
   serverCommand(program, "plan", "preview an apply: what would be added, changed, removed and newly invalid")
-    .argument("<dir>", "pipeline directory")
-    .action(async (dir: string, opts: ServerCommandOptions) => {
-      const line = await prepareLine(dir, io, "planned");
+    .argument("<sources...>", "pipeline directories, git URLs (URL#branch) or projects (causeway.project.yml)")
+    .action(async (args: string[], opts: ServerCommandOptions) => {
+      const line = await prepareLine(args, io, "planned");
       if (line === undefined) return;
       const ctx = await connect(io, opts);
       const plan = await ctx.client.plan(line.body);
