@@ -1,3 +1,4 @@
+import { execFileSync } from "node:child_process";
 import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -199,5 +200,41 @@ describe("a line from several sources", () => {
     const removed = await cli("apply", project);
     expect(removed.out).toContain("applied: 0 added, 0 changed, 1 removed");
     expect(server.engine.appliedFiles().has("deploy")).toBe(false);
+  });
+});
+
+describe("a line from a git repository", () => {
+  it("validate, plan and apply clone a URL#branch for the command; the history names the commit", async () => {
+    const repo = await dir("repo", { "causeway.yml": INFRA });
+    const git = (...args: string[]) =>
+      execFileSync("git", ["-c", "user.name=T", "-c", "user.email=t@example.com", ...args], {
+        cwd: repo,
+        encoding: "utf8",
+      }).trim();
+    git("init", "--quiet", "-b", "release");
+    git("add", "-A");
+    git("commit", "--quiet", "-m", "deploy");
+    const sha = git("rev-parse", "HEAD");
+    const app = await dir("git-app", { "causeway.yml": APP("staging") });
+    const url = `file://${repo}#release`;
+
+    const valid = await local("validate", app, url);
+    expect(valid.out).toContain("valid: 2 files");
+    const plan = await cli("plan", app, url, "--json");
+    expect(plan.code).toBe(0);
+    const applied = await cli("apply", app, url);
+    expect(applied.code).toBe(0);
+    expect(server.engine.appliedFiles().get("deploy")).toBe("repo/causeway.yml");
+    const [entry] = await applies();
+    expect(entry?.sources).toEqual([
+      { name: "git-app", dir: app },
+      { name: "repo", url: `file://${repo}`, branch: "release", commit: sha },
+    ]);
+    const text = await cli("applies", "--limit", "1");
+    expect(text.out).toContain(`    repo: file://${repo}#release at ${sha.slice(0, 7)}`);
+
+    const missing = await local("validate", app, "file:///nowhere/gone.git");
+    expect(missing.code).toBe(1);
+    expect(missing.err).toContain("GIT_FAILED");
   });
 });

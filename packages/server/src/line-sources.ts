@@ -8,10 +8,15 @@ import {
   isGitUrl,
   parseProjectFile,
   PROJECT_FILE_NAME,
+  sourceOfFile,
+  sourcesFs,
   splitGitUrl,
+  unreadableSourceFs,
   type AppliedSource,
   type LineSource,
+  type PipelineFs,
 } from "@causeway/core";
+import { nodePipelineFs } from "./node-fs.js";
 import { badServerOptions } from "./options.js";
 
 /**
@@ -72,7 +77,13 @@ export async function resolveServerLine(args: readonly string[], dataDir: string
   const sources: ServerSource[] = [];
   for (const s of specs) {
     if (s.url !== undefined) {
-      sources.push({ kind: "git", name: s.name, dir: join(dataDir, SOURCES_DIR, s.name), url: s.url, branch: s.branch });
+      sources.push({
+        kind: "git",
+        name: s.name,
+        dir: join(dataDir, SOURCES_DIR, s.name),
+        url: s.url,
+        branch: s.branch,
+      });
       continue;
     }
     const dir = resolve(s.base, s.path ?? ".");
@@ -181,10 +192,42 @@ export function appliedSources(
   return line.sources.map((s): AppliedSource => {
     if (s.kind === "dir") return { name: s.name, dir: s.dir };
     const at = checkouts.get(s.name);
+    const branch = at?.branch ?? s.branch;
     return {
       name: s.name,
       url: s.url,
-      ...(at === undefined ? {} : { branch: at.branch, commit: at.commit }),
+      ...(branch === undefined ? {} : { branch }),
+      ...(at === undefined ? {} : { commit: at.commit }),
     };
   });
+}
+
+/**
+ * The files of the server's line of named sources, as one `PipelineFs` (`sourcesFs`), looked at
+ * again at each load: a source whose directory cannot be read (gone, a repository not cloned
+ * yet) lists the files the line as applied has from it and refuses them
+ * (`unreadableSourceFs`), so its objects are kept as they were.
+ */
+export function lineFs(line: ServerLine, appliedFiles: () => ReadonlyMap<string, string>): PipelineFs {
+  let current: PipelineFs = sourcesFs([]);
+  const look = async (): Promise<PipelineFs> => {
+    const files = [...appliedFiles().values()];
+    const parts = await Promise.all(
+      line.sources.map(async (s) => {
+        const info = await stat(s.dir).catch(() => undefined);
+        if (info?.isDirectory() === true) return { name: s.name, fs: nodePipelineFs(s.dir) };
+        const mine = files.filter((f) => sourceOfFile(f) === s.name).map((f) => f.slice(s.name.length + 1));
+        const where = s.kind === "git" ? `${s.url} is not cloned` : `${s.dir} cannot be read`;
+        return { name: s.name, fs: unreadableSourceFs(mine, `source ${s.name}: ${where}`) };
+      }),
+    );
+    return sourcesFs(parts);
+  };
+  return {
+    async list(dir) {
+      if (dir === "") current = await look();
+      return current.list(dir);
+    },
+    read: (path) => current.read(path),
+  };
 }
