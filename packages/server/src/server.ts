@@ -60,7 +60,9 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
   if (opts.dir !== undefined) await checkDirectory(opts.dir);
   // The sources of the line, checked before anything is written: a directory that does not
   // exist or a bad project file fails the start.
-  const line = opts.sources === undefined ? undefined : await resolveServerLine(opts.sources, opts.dataDir, opts.cwd);
+  // A directory holding a causeway.project.yml stands for the sources it lists.
+  const args = opts.sources ?? (opts.dir === undefined ? undefined : [opts.dir]);
+  const line = args === undefined ? undefined : await resolveServerLine(args, opts.dataDir, opts.cwd);
 
   const cleanups: (() => Promise<void> | void)[] = [];
   const cleanup = async (): Promise<void> => {

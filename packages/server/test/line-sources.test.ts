@@ -147,3 +147,32 @@ describe("a line from a directory and a git repository", () => {
     await rename(`${app}.away`, app);
   });
 });
+
+describe("a project directory", () => {
+  it("stands for the sources its causeway.project.yml lists; a bad one fails the start with its position", async () => {
+    const root = await tempDir("project");
+    try {
+      await mkdir(join(root, "app"));
+      await mkdir(join(root, "infra"));
+      await writeFile(join(root, "app", "causeway.yml"), APP);
+      await writeFile(join(root, "infra", "causeway.yml"), OPS("echo deploy"));
+      await writeFile(join(root, "causeway.project.yml"), "sources:\n  - path: ./app\n  - path: ./infra\n");
+      const server = await startServer({ port: 0, dataDir: join(root, "data"), dir: root, logger: collectingLogger() });
+      try {
+        expect(server.engine.appliedFiles().get("deploy")).toBe("infra/causeway.yml");
+        expect(server.engine.model.objects.get("deploy")?.stored.consistent).toBe(true);
+      } finally {
+        await server.stop();
+      }
+      await writeFile(join(root, "causeway.project.yml"), "sources:\n  - path: ./app\n    url: file:///x\n");
+      await expect(
+        startServer({ port: 0, dataDir: join(root, "data"), dir: root, logger: collectingLogger() }),
+      ).rejects.toMatchObject({
+        code: "PROJECT_INVALID",
+        message: expect.stringContaining("causeway.project.yml:2:5 a source has a path or a url, not both") as unknown,
+      });
+    } finally {
+      await rm(root, { recursive: true, force: true });
+    }
+  });
+});
