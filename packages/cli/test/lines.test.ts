@@ -131,6 +131,10 @@ describe("a line from several sources", () => {
     expect(ok.code).toBe(0);
     const alone = await local("validate", infra);
     expect(alone.code).toBe(1);
+    const graph = await local("graph", app, infra, "--format", "json");
+    expect(graph.code).toBe(0);
+    const edges = (JSON.parse(graph.out) as { edges: { from: string; to: string }[] }).edges;
+    expect(edges).toContainEqual(expect.objectContaining({ from: "build", to: "deploy" }));
 
     const twice = await dir("multi/twice", { "causeway.yml": APP("production") });
     const dup = await local("validate", app, infra, twice, "--json");

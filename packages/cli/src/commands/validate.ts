@@ -100,10 +100,10 @@ export function registerValidate(program: Command, io: Io): void {
 }
 
 /**
- * What `validate` reads: one pipeline file alone (with its templates), else the sources the
+ * What `validate` and `graph` read: one pipeline file alone (with its templates), else the sources the
  * arguments name (directories, git URLs cloned for the command, projects) as one line.
  */
-async function loadLine(paths: readonly string[], cwd: string): Promise<LoadedDir> {
+export async function loadLine(paths: readonly string[], cwd: string): Promise<LoadedDir> {
   const [only] = paths;
   if (paths.length === 1 && only !== undefined && !isGitUrl(only)) {
     const info = await stat(resolve(cwd, only)).catch(() => undefined);
