@@ -108,6 +108,11 @@ describe("parseProjectFile", () => {
       "causeway.project.yml:2:11 path must be a non-empty string",
     ],
     ["broken YAML", "sources: [\n", "causeway.project.yml:2:1"],
+    [
+      "a url that is not a git URL",
+      "sources:\n  - url: ext::sh -c true\n",
+      'causeway.project.yml:2:5 url "ext::sh -c true" is not a git URL',
+    ],
     ["two sources of one name", "sources:\n  - path: a/x\n  - path: b/x\n", "two sources are named x"],
   ])("refuses %s with its position (PROJECT_INVALID)", (_what, text, message) => {
     const error = thrown(() => parseProjectFile(text, "causeway.project.yml"));

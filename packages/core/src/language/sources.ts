@@ -125,6 +125,10 @@ export function parseProjectFile(text: string, file: string): LineSource[] {
         }
         if (fields.branch !== undefined && fields.url === undefined)
           problems.push(`${at(item)} branch goes with a url`);
+        if (fields.url !== undefined && !isGitUrl(fields.url))
+          problems.push(
+            `${at(item)} url ${JSON.stringify(fields.url)} is not a git URL (https, ssh, git, file, or user@host:path)`,
+          );
         sources.push({
           name: fields.name ?? defaultSourceName(location),
           ...(fields.path === undefined ? {} : { path: fields.path }),
