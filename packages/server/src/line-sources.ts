@@ -39,6 +39,8 @@ export type ServerSource =
 export interface ServerLine {
   readonly sources: readonly ServerSource[];
   readonly named: boolean;
+  /** The project files the sources were read from (absolute), watched by the server. */
+  readonly projects: readonly string[];
 }
 
 /** Where the clones of git sources are kept, inside the data directory. */
@@ -51,6 +53,7 @@ export const SOURCES_DIR = "sources";
  */
 export async function resolveServerLine(args: readonly string[], dataDir: string, cwd: string): Promise<ServerLine> {
   const specs: (LineSource & { base: string })[] = [];
+  const projects: string[] = [];
   let plain = args.length === 1;
   for (const arg of args) {
     if (isGitUrl(arg)) {
@@ -71,6 +74,7 @@ export async function resolveServerLine(args: readonly string[], dataDir: string
       continue;
     }
     for (const s of parseProjectFile(text, project)) specs.push({ ...s, base: dirname(project) });
+    projects.push(project);
     plain = false;
   }
   checkSources(specs);
@@ -92,7 +96,7 @@ export async function resolveServerLine(args: readonly string[], dataDir: string
       throw badServerOptions([`dir: source ${s.name}: ${dir} does not exist or is not a directory`]);
     sources.push({ kind: "dir", name: s.name, dir });
   }
-  return { sources, named: !plain };
+  return { sources, named: !plain, projects };
 }
 
 /** Options of the git commands of sources. */
@@ -208,12 +212,12 @@ export function appliedSources(
  * yet) lists the files the line as applied has from it and refuses them
  * (`unreadableSourceFs`), so its objects are kept as they were.
  */
-export function lineFs(line: ServerLine, appliedFiles: () => ReadonlyMap<string, string>): PipelineFs {
+export function lineFs(line: () => ServerLine, appliedFiles: () => ReadonlyMap<string, string>): PipelineFs {
   let current: PipelineFs = sourcesFs([]);
   const look = async (): Promise<PipelineFs> => {
     const files = [...appliedFiles().values()];
     const parts = await Promise.all(
-      line.sources.map(async (s) => {
+      line().sources.map(async (s) => {
         const info = await stat(s.dir).catch(() => undefined);
         if (info?.isDirectory() === true) return { name: s.name, fs: nodePipelineFs(s.dir) };
         const mine = files.filter((f) => sourceOfFile(f) === s.name).map((f) => f.slice(s.name.length + 1));

@@ -26,7 +26,7 @@ const USAGE = `usage: causeway-server [DIR|URL…] [--port N] [--host H] [--data
   --data DIR      data directory (default ./.causeway; env CAUSEWAY_DATA)
   --slots N       runs executed at once (default 2; env CAUSEWAY_SLOTS)
   --max-streams N event and log streams held open at once (default ${DEFAULT_MAX_STREAMS}; env CAUSEWAY_MAX_STREAMS)
-  --no-watch      do not re-apply DIR when its files change
+  --no-watch      do not re-apply the line when its files, repositories or project change
   --log-format F  text (default): one line per event for a person; json: one JSON object per
                   line for machines (env CAUSEWAY_LOG_FORMAT)`;
 

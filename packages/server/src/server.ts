@@ -4,7 +4,7 @@ import { readFile, rename, rmdir, stat, unlink, writeFile } from "node:fs/promis
 import type { Server } from "node:http";
 import { join } from "node:path";
 import { createAdaptorServer } from "@hono/node-server";
-import { CausewayError, shortVersionName } from "@causeway/core";
+import { CausewayError } from "@causeway/core";
 import { Engine } from "@causeway/engine";
 import { ServerInfoSchema, type ServerInfo } from "@causeway/protocol";
 import { createEmbeddedRunner, DEFAULT_CANCEL_GRACE_MS, DEFAULT_PATH, endOrphanedTasks } from "@causeway/runner";
@@ -12,13 +12,11 @@ import { fileError, openSqliteStore, type SqliteStores } from "@causeway/store";
 import { API_PREFIX, buildApp } from "./app.js";
 import { startGitPoller, type GitPoller } from "./git-poller.js";
 import { fileIntegrations, INTEGRATIONS_DIR } from "./integrations.js";
-import { appliedSources, lineFs, resolveServerLine, syncSource, type SourceCheckout } from "./line-sources.js";
+import { lineRunner } from "./line-runner.js";
+import { resolveServerLine } from "./line-sources.js";
 import { logFeed } from "./log-feed.js";
 import { badServerOptions, compileServerOptions, type ServerOptions } from "./options.js";
-import { pipelineApplier } from "./pipeline-applier.js";
-import { watchPipelineDirectory, type PipelineWatcher } from "./pipeline-watcher.js";
 import { startRunReporter } from "./run-reporter.js";
-import { startSourcePoller } from "./source-poller.js";
 import { prepareWorkDir } from "./work-dir.js";
 import type { Logger } from "./logger.js";
 
@@ -139,47 +137,22 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
     await engine.start();
     cleanups.push(() => engine.stop());
 
-    const gitEnv = { env: opts.env ?? { PATH: DEFAULT_PATH } };
-    const checkouts = new Map<string, SourceCheckout>();
-    const gitSources = (line?.sources ?? []).filter((s) => s.kind === "git");
-    for (const source of gitSources) {
-      // A repository that cannot be reached now is tried again by the source poller; until
-      // then the objects the line has from it are kept as they were.
-      try {
-        const checkout = await syncSource(source, gitEnv);
-        checkouts.set(source.name, checkout);
-        logger.info(
-          `source ${source.name}: ${source.url} at ${shortVersionName(checkout.commit)} on ${checkout.branch}`,
-          {
-            event: "source-commit",
-            source: source.name,
-            url: source.url,
-            branch: checkout.branch,
-            commit: checkout.commit,
-          },
-        );
-      } catch (error) {
-        logger.error(`cannot fetch source ${source.name} (${source.url})`, error, {
-          event: "source-poll",
-          source: source.name,
-        });
-      }
-    }
-    // One plain directory is the line as it always was; named sources are one line over them all.
-    const plainDir = line === undefined ? opts.dir : line.named ? undefined : line.sources[0]?.dir;
-    const namedLine = line?.named === true ? line : undefined;
-    const applier =
-      namedLine !== undefined
-        ? pipelineApplier(engine, namedLine.sources.map((s) => s.name).join(", "), {
+    const lines =
+      line === undefined || args === undefined
+        ? undefined
+        : lineRunner(line, {
+            engine,
             logger,
+            args,
+            dataDir: opts.dataDir,
+            cwd: opts.cwd,
+            env: opts.env ?? { PATH: DEFAULT_PATH },
             settleMs: opts.watchSettleMs,
-            fs: lineFs(namedLine, () => engine.appliedFiles()),
-            sources: () => appliedSources(namedLine, checkouts) ?? [],
-          })
-        : plainDir === undefined
-          ? undefined
-          : pipelineApplier(engine, plainDir, { logger, settleMs: opts.watchSettleMs });
-    await applier?.apply();
+            debounceMs: opts.watchDebounceMs,
+            pollIntervalMs: opts.pollIntervalMs,
+          });
+    if (lines !== undefined) cleanups.push(() => lines.stop());
+    await lines?.start();
 
     const shutdown = new AbortController();
     const token = randomBytes(32).toString("base64url");
@@ -209,32 +182,7 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
     });
     cleanups.push(() => removeServerInfo(infoPath, token));
 
-    if (applier !== undefined && opts.watch) {
-      const watched =
-        namedLine === undefined ? [plainDir] : namedLine.sources.filter((s) => s.kind === "dir").map((s) => s.dir);
-      for (const dir of watched) {
-        if (dir === undefined) continue;
-        const watcher: PipelineWatcher = watchPipelineDirectory(dir, () => void applier.apply(), {
-          debounceMs: opts.watchDebounceMs,
-          onError: (error) => logger.error(`cannot watch ${dir}`, error),
-        });
-        cleanups.push(() => watcher.close());
-      }
-      cleanups.push(() => applier.stop());
-    }
-    if (applier !== undefined && gitSources.length > 0) {
-      const sourcePoller = startSourcePoller({
-        ...gitEnv,
-        sources: gitSources,
-        checkouts,
-        intervalMs: opts.pollIntervalMs,
-        logger,
-        onCommit: (source, checkout) =>
-          applier.apply({ source: "git", by: `${source.name}@${shortVersionName(checkout.commit)}` }),
-      });
-      cleanups.push(() => sourcePoller.stop());
-      if (!opts.watch) cleanups.push(() => applier.stop());
-    }
+    if (opts.watch) lines?.follow();
     const poller: GitPoller = startGitPoller({
       engine,
       intervalMs: opts.pollIntervalMs,

@@ -157,10 +157,36 @@ describe("a project directory", () => {
       await writeFile(join(root, "app", "causeway.yml"), APP);
       await writeFile(join(root, "infra", "causeway.yml"), OPS("echo deploy"));
       await writeFile(join(root, "causeway.project.yml"), "sources:\n  - path: ./app\n  - path: ./infra\n");
-      const server = await startServer({ port: 0, dataDir: join(root, "data"), dir: root, logger: collectingLogger() });
+      const logger = collectingLogger();
+      const server = await startServer({
+        port: 0,
+        dataDir: join(root, "data"),
+        dir: root,
+        logger,
+        watchDebounceMs: 20,
+        watchSettleMs: 20,
+      });
       try {
         expect(server.engine.appliedFiles().get("deploy")).toBe("infra/causeway.yml");
         expect(server.engine.model.objects.get("deploy")?.stored.consistent).toBe(true);
+        const applies = async () => server.engine.store.read.listApplies();
+        const before = (await applies()).length;
+
+        // The project file edited: the removed source's objects go, the other's stay unchanged.
+        await writeFile(join(root, "causeway.project.yml"), "sources:\n  - path: ./app\n");
+        await waitFor("deploy removed", () => !server.engine.appliedFiles().has("deploy"));
+        const [entry] = await applies();
+        expect(entry).toMatchObject({ added: [], changed: [], removed: ["deploy"] });
+        expect(entry?.sources).toEqual([{ name: "app", dir: join(root, "app") }]);
+        expect(logger.lines).toContain("the sources of the line changed: app");
+
+        // A project file that does not read any more: said, and the line stays as it was.
+        await writeFile(join(root, "causeway.project.yml"), "sources: [\n");
+        await waitFor("the error", () =>
+          logger.lines.includes("cannot read the sources of the line again; it stays as it was"),
+        );
+        expect((await applies()).length).toBe(before + 1);
+        expect(server.engine.appliedFiles().get("build")).toBe("app/causeway.yml");
       } finally {
         await server.stop();
       }
