@@ -2,7 +2,7 @@ import { execFile } from "node:child_process";
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { CausewayError } from "@causeway/core";
+import { CausewayError, displayUrl, redactUrls } from "@causeway/core";
 import type { GitFetch, LocalSource } from "./line-sources.js";
 
 /** Temporary clones of git sources for one command; `cleanup` removes them all. */
@@ -28,7 +28,7 @@ export function tempClones(): TempClones {
       return {
         name: source.name,
         dir: join(dir, "checkout"),
-        git: { url: source.url, ...(source.branch === undefined ? {} : { branch: source.branch }), commit },
+        git: { url: displayUrl(source.url), ...(source.branch === undefined ? {} : { branch: source.branch }), commit },
       };
     },
     async cleanup() {
@@ -41,8 +41,9 @@ function git(args: readonly string[], cwd: string): Promise<string> {
   return new Promise((resolve, reject) => {
     execFile("git", args, { cwd, maxBuffer: 1 << 20 }, (error, stdout, stderr) => {
       if (error === null) return resolve(stdout);
-      const why = stderr.trim().split("\n").pop() ?? error.message;
-      reject(new CausewayError("GIT_FAILED", `git ${args[0] ?? ""} failed: ${why}`, { cause: error }));
+      // git's messages may repeat a URL with its credentials: never printed.
+      const why = redactUrls(stderr.trim().split("\n").pop() ?? error.message);
+      reject(new CausewayError("GIT_FAILED", `git ${args[0] ?? ""} failed: ${why}`));
     });
   });
 }

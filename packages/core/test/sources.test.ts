@@ -3,6 +3,8 @@ import {
   CausewayError,
   checkSources,
   defaultSourceName,
+  displayUrl,
+  redactUrls,
   isGitUrl,
   loadPipelineDirectory,
   parseProjectFile,
@@ -46,6 +48,24 @@ describe("git URLs and default names", () => {
   ])("%s splits into URL and branch", (text, parts) => {
     expect(splitGitUrl(text)).toEqual(parts);
   });
+});
+
+describe("displayUrl", () => {
+  it.each([
+    ["https://ci:s3cr3t@git.example.com/acme/ops.git", "https://***@git.example.com/acme/ops.git"],
+    ["https://ghp_token@github.com/a.git", "https://***@github.com/a.git"],
+    ["ssh://git:pw@host/a.git", "ssh://git:***@host/a.git"],
+    ["ssh://git@host/a.git", "ssh://git@host/a.git"],
+    ["file:///srv/a.git", "file:///srv/a.git"],
+  ])("%s is shown as %s", (url, shown) => {
+    expect(displayUrl(url)).toBe(shown);
+  });
+});
+
+it("redactUrls hides the credentials of every URL in git's messages", () => {
+  expect(redactUrls("fatal: unable to access 'https://ci:pw@host/a.git/': 403")).toBe(
+    "fatal: unable to access 'https://***@host/a.git/': 403",
+  );
 });
 
 describe("checkSources", () => {

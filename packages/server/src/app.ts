@@ -84,7 +84,10 @@ export function buildApp(deps: AppDeps): Hono<AppEnv> {
     if (body.baseDir !== undefined && !isAbsolute(body.baseDir)) {
       throw new CausewayError("BAD_REQUEST", `baseDir must be an absolute path, got ${JSON.stringify(body.baseDir)}`);
     }
+    const names = new Set<string>();
     for (const s of body.sources ?? []) {
+      if (names.has(s.name)) throw new CausewayError("BAD_REQUEST", `two sources are named ${s.name}`);
+      names.add(s.name);
       if (s.dir !== undefined && !isAbsolute(s.dir))
         throw new CausewayError(
           "BAD_REQUEST",

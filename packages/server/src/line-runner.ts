@@ -1,6 +1,6 @@
 import { watch, type FSWatcher } from "node:fs";
 import { basename, dirname } from "node:path";
-import { canonical, shortVersionName } from "@causeway/core";
+import { canonical, displayUrl, shortVersionName } from "@causeway/core";
 import type { Engine } from "@causeway/engine";
 import {
   appliedSources,
@@ -90,17 +90,17 @@ export function lineRunner(resolved: ServerLine, options: LineRunnerOptions): Li
         const checkout = await syncSource(source, gitOptions);
         checkouts.set(source.name, checkout);
         logger.info(
-          `source ${source.name}: ${source.url} at ${shortVersionName(checkout.commit)} on ${checkout.branch}`,
+          `source ${source.name}: ${displayUrl(source.url)} at ${shortVersionName(checkout.commit)} on ${checkout.branch}`,
           {
             event: "source-commit",
             source: source.name,
-            url: source.url,
+            url: displayUrl(source.url),
             branch: checkout.branch,
             commit: checkout.commit,
           },
         );
       } catch (error) {
-        logger.error(`cannot fetch source ${source.name} (${source.url})`, error, {
+        logger.error(`cannot fetch source ${source.name} (${displayUrl(source.url)})`, error, {
           event: "source-poll",
           source: source.name,
         });

@@ -5,9 +5,11 @@ import {
   CausewayError,
   checkSources,
   defaultSourceName,
+  displayUrl,
   isGitUrl,
   parseProjectFile,
   PROJECT_FILE_NAME,
+  redactUrls,
   sourceOfFile,
   sourcesFs,
   splitGitUrl,
@@ -116,8 +118,9 @@ function git(args: readonly string[], options: SourceGitOptions, cwd?: string): 
       { env, timeout: GIT_TIMEOUT_MS, encoding: "utf8", maxBuffer: 1 << 20, ...(cwd === undefined ? {} : { cwd }) },
       (error, stdout, stderr) => {
         if (error === null) return resolvePromise(stdout);
-        const why = stderr.trim().split("\n").filter(Boolean).pop() ?? error.message;
-        reject(new CausewayError("GIT_FAILED", `git ${args[0] ?? ""} failed: ${why}`, { cause: error }));
+        // git's messages may repeat a URL with its credentials: never past this point.
+        const why = redactUrls(stderr.trim().split("\n").filter(Boolean).pop() ?? error.message);
+        reject(new CausewayError("GIT_FAILED", `git ${args[0] ?? ""} failed: ${why}`));
       },
     );
   });
@@ -183,7 +186,10 @@ async function defaultBranch(
   const out = await git(["ls-remote", "--symref", "--", source.url, "HEAD"], options);
   const match = /^ref: refs\/heads\/(\S+)\s+HEAD/m.exec(out);
   if (match?.[1] === undefined)
-    throw new CausewayError("GIT_FAILED", `${source.url} has no default branch: give one (${source.url}#main)`);
+    throw new CausewayError(
+      "GIT_FAILED",
+      `${displayUrl(source.url)} has no default branch: give one (${displayUrl(source.url)}#main)`,
+    );
   return match[1];
 }
 
@@ -199,7 +205,7 @@ export function appliedSources(
     const branch = at?.branch ?? s.branch;
     return {
       name: s.name,
-      url: s.url,
+      url: displayUrl(s.url),
       ...(branch === undefined ? {} : { branch }),
       ...(at === undefined ? {} : { commit: at.commit }),
     };
@@ -221,7 +227,7 @@ export function lineFs(line: () => ServerLine, appliedFiles: () => ReadonlyMap<s
         const info = await stat(s.dir).catch(() => undefined);
         if (info?.isDirectory() === true) return { name: s.name, fs: nodePipelineFs(s.dir) };
         const mine = files.filter((f) => sourceOfFile(f) === s.name).map((f) => f.slice(s.name.length + 1));
-        const where = s.kind === "git" ? `${s.url} is not cloned` : `${s.dir} cannot be read`;
+        const where = s.kind === "git" ? `${displayUrl(s.url)} is not cloned` : `${s.dir} cannot be read`;
         return { name: s.name, fs: unreadableSourceFs(mine, `source ${s.name}: ${where}`) };
       }),
     );

@@ -1,4 +1,4 @@
-import { shortVersionName } from "@causeway/core";
+import { displayUrl, shortVersionName } from "@causeway/core";
 import type { Logger } from "./logger.js";
 import {
   remoteHead,
@@ -57,7 +57,7 @@ export function startSourcePoller(options: SourcePollerOptions): SourcePoller {
       {
         event: "source-commit",
         source: source.name,
-        url: source.url,
+        url: displayUrl(source.url),
         branch: checkout.branch,
         commit: checkout.commit,
       },
@@ -75,7 +75,7 @@ export function startSourcePoller(options: SourcePollerOptions): SourcePoller {
         const message = error instanceof Error ? error.message : String(error);
         if (lastProblem.get(source.name) !== message) {
           lastProblem.set(source.name, message);
-          logger.error(`cannot follow source ${source.name} (${source.url})`, error, {
+          logger.error(`cannot follow source ${source.name} (${displayUrl(source.url)})`, error, {
             event: "source-poll",
             source: source.name,
           });

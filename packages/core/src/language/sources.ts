@@ -28,6 +28,21 @@ export function isGitUrl(text: string): boolean {
   return /^(https?|ssh|git|file):\/\//.test(text) || /^[A-Za-z0-9._-]+@[A-Za-z0-9.-]+:/.test(text);
 }
 
+/**
+ * A git URL as it may be shown and recorded: the user part of an http(s) URL (`https://token@`,
+ * `https://user:token@`) and the password of any other is replaced by `***`, so a credential
+ * written into a URL never reaches a log line, the apply history or an answer of the API.
+ */
+export function displayUrl(url: string): string {
+  if (/^https?:\/\//i.test(url)) return url.replace(/^(https?:\/\/)[^/@]*@/i, "$1***@");
+  return url.replace(/^([a-z][a-z0-9+.-]*:\/\/[^/@:]*):[^/@]*@/i, "$1:***@");
+}
+
+/** A text (git's error message) with every URL in it shown as `displayUrl` shows it. */
+export function redactUrls(text: string): string {
+  return text.replace(/[a-z][a-z0-9+.-]*:\/\/[^\s'"]+/gi, (url) => displayUrl(url));
+}
+
 /** A git URL argument `URL#branch` split into the URL and the branch (none when not given). */
 export function splitGitUrl(text: string): { url: string; branch?: string } {
   const at = text.lastIndexOf("#");
