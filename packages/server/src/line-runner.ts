@@ -126,8 +126,12 @@ export function lineRunner(resolved: ServerLine, options: LineRunnerOptions): Li
             checkouts,
             intervalMs: options.pollIntervalMs,
             logger,
-            onCommit: (source, checkout) =>
-              applier.apply({ source: "git", by: `${source.name}@${shortVersionName(checkout.commit)}` }),
+            apply: (source, head, fetch) =>
+              applier.apply({
+                source: "git",
+                by: head === undefined ? source.name : `${source.name}@${shortVersionName(head)}`,
+                prepare: fetch,
+              }),
           });
   };
 

@@ -49,6 +49,12 @@ export interface PipelineApplierOptions {
 export interface ApplyCause {
   readonly source: ApplySource;
   readonly by: string;
+  /**
+   * Run before the line is read, inside the applier's one-at-a-time loop, so that no read of
+   * the line sees it half done (a git source's checkout). False: nothing changed, nothing is
+   * applied. It reports its own failures (it must not throw).
+   */
+  readonly prepare?: () => Promise<boolean>;
 }
 
 const WATCHER: ApplyCause = { source: "watcher", by: "watcher" };
@@ -124,7 +130,8 @@ export function pipelineApplier(engine: Engine, dir: string, options: PipelineAp
     return current.load;
   };
 
-  const once = async (cause: ApplyCause): Promise<void> => {
+  const once = async ({ source, by, prepare }: ApplyCause): Promise<void> => {
+    if (prepare !== undefined && !(await prepare())) return;
     const load = await settled();
     if (load === undefined || stopped) return;
     if (load.files.length === 0 && load.refused.length === 0) {
@@ -137,7 +144,8 @@ export function pipelineApplier(engine: Engine, dir: string, options: PipelineAp
     }
     const sources = options.sources?.();
     const report = await applyLoad(engine, load, {
-      ...cause,
+      source,
+      by,
       ...(sources === undefined ? { dir } : { dir: null, sources }),
     });
     const diagnostics = JSON.stringify(load.diagnostics);
