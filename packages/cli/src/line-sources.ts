@@ -82,3 +82,15 @@ export async function resolveSources(
   }
   return { sources: out, named: !plain };
 }
+
+/**
+ * The arguments with `--branch B` given to every git URL that names no branch (`URL` becomes
+ * `URL#B`). A `--branch` with no git URL among the arguments is a usage error.
+ */
+export function withBranch(args: readonly string[], branch: string | undefined): string[] {
+  if (branch === undefined) return [...args];
+  if (branch === "" || branch.startsWith("-") || /[\s\0]/.test(branch))
+    throw usageError(`--branch must be a branch name, got ${JSON.stringify(branch)}`);
+  if (!args.some(isGitUrl)) throw usageError("--branch goes with a git URL (URL or URL#branch)");
+  return args.map((a) => (isGitUrl(a) && splitGitUrl(a).branch === undefined ? `${splitGitUrl(a).url}#${branch}` : a));
+}

@@ -7,6 +7,8 @@ import { passthroughEnv } from "@causeway/runner";
 import { silentLogger, startServer, type RunningServer } from "@causeway/server";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { z } from "zod";
+import { serverArgs } from "../src/commands/up.js";
+import { withBranch } from "../src/line-sources.js";
 import { runCausewayCli, type CliRun } from "./fixtures.js";
 
 // `causeway plan` and lines from several sources, against the real server (SQLite, engine),
@@ -207,6 +209,22 @@ describe("a line from several sources", () => {
   });
 });
 
+describe("--branch", () => {
+  it.each([
+    [["file:///r.git", "./app"], "dev", ["file:///r.git#dev", "./app"]],
+    [["file:///r.git#main", "git@h:a/b.git"], "dev", ["file:///r.git#main", "git@h:a/b.git#dev"]],
+    [["./app"], undefined, ["./app"]],
+  ])("%j with --branch %s is %j", (args, branch, expected) => {
+    expect(withBranch(args, branch)).toEqual(expected);
+    expect(serverArgs(args, { ...(branch === undefined ? {} : { branch }) })).toEqual(expected);
+  });
+
+  it("is a usage error without a git URL, or when it is not a branch name", () => {
+    expect(() => withBranch(["./app"], "dev")).toThrow("--branch goes with a git URL");
+    expect(() => withBranch(["file:///r.git"], "--upload-pack=x")).toThrow("--branch must be a branch name");
+  });
+});
+
 describe("a line from a git repository", () => {
   it("validate, plan and apply clone a URL#branch for the command; the history names the commit", async () => {
     const repo = await dir("repo", { "causeway.yml": INFRA });
@@ -237,6 +255,11 @@ describe("a line from a git repository", () => {
     const text = await cli("applies", "--limit", "1");
     expect(text.out).toContain(`    repo: file://${repo}#release at ${sha.slice(0, 7)}`);
 
+    const branch = await local("validate", app, `file://${repo}`, "--branch", "release");
+    expect(branch.out).toContain("valid: 2 files");
+    // No branch: the repository's default branch (here release).
+    const noBranch = await local("validate", app, `file://${repo}`);
+    expect(noBranch.code).toBe(0);
     const missing = await local("validate", app, "file:///nowhere/gone.git");
     expect(missing.code).toBe(1);
     expect(missing.err).toContain("GIT_FAILED");

@@ -6,7 +6,7 @@ import { connect, serverCommand, type ServerCommandOptions } from "../command-ki
 import { jsonText } from "../format.js";
 import type { Io } from "../io.js";
 import { tempClones } from "../git-clone.js";
-import { resolveSources, type LocalSource } from "../line-sources.js";
+import { resolveSources, withBranch, type LocalSource } from "../line-sources.js";
 import { loadSources } from "../pipeline-dir.js";
 import { renderDiagnostic } from "./validate.js";
 
@@ -147,8 +147,9 @@ export function diagnosticBlocks(diagnostics: ApplyResult["diagnostics"], line: 
 export function registerApply(program: Command, io: Io): void {
   serverCommand(program, "apply", "send an assembly line to the server: add, change and remove its resources and jobs")
     .argument("<sources...>", "pipeline directories, git URLs (URL#branch) or projects (causeway.project.yml)")
-    .action(async (args: string[], opts: ServerCommandOptions) => {
-      const line = await prepareLine(args, io, "applied");
+    .option("--branch <branch>", "the branch of the git URLs that name none (URL#branch does too)")
+    .action(async (args: string[], opts: ServerCommandOptions & { branch?: string }) => {
+      const line = await prepareLine(withBranch(args, opts.branch), io, "applied");
       if (line === undefined) return;
       const ctx = await connect(io, opts);
       const result = await ctx.client.apply(line.body);

@@ -4,6 +4,7 @@ import type { Style } from "../code-frame.js";
 import { connect, serverCommand, type ServerCommandOptions } from "../command-kit.js";
 import { jsonText } from "../format.js";
 import type { Io } from "../io.js";
+import { withBranch } from "../line-sources.js";
 import { diagnosticBlocks, lineFailed, prepareLine } from "./apply.js";
 
 /**
@@ -36,8 +37,9 @@ export function planSummary(plan: PlanResult, style: Style): string {
 export function registerPlan(program: Command, io: Io): void {
   serverCommand(program, "plan", "preview an apply: what would be added, changed, removed and newly invalid")
     .argument("<sources...>", "pipeline directories, git URLs (URL#branch) or projects (causeway.project.yml)")
-    .action(async (args: string[], opts: ServerCommandOptions) => {
-      const line = await prepareLine(args, io, "planned");
+    .option("--branch <branch>", "the branch of the git URLs that name none (URL#branch does too)")
+    .action(async (args: string[], opts: ServerCommandOptions & { branch?: string }) => {
+      const line = await prepareLine(withBranch(args, opts.branch), io, "planned");
       if (line === undefined) return;
       const ctx = await connect(io, opts);
       const plan = await ctx.client.plan(line.body);

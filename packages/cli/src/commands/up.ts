@@ -5,6 +5,7 @@ import { constants } from "node:os";
 import { fileURLToPath } from "node:url";
 import type { Command } from "commander";
 import type { Io } from "../io.js";
+import { withBranch } from "../line-sources.js";
 
 const SERVER_MAIN = "@causeway/server/main";
 const FORWARDED_SIGNALS = [
@@ -14,6 +15,7 @@ const FORWARDED_SIGNALS = [
 ] as const satisfies readonly (readonly [NodeJS.Signals, NodeJS.Signals])[];
 
 interface UpOptions {
+  readonly branch?: string;
   readonly port?: string;
   readonly data?: string;
   readonly host?: string;
@@ -25,7 +27,8 @@ const LOG_FORMATS = ["text", "json"];
 
 /** The arguments passed on to the server's main: the same as `up` was given. */
 export function serverArgs(sources: readonly string[] | string | undefined, opts: UpOptions): string[] {
-  const args = sources === undefined ? [] : typeof sources === "string" ? [sources] : [...sources];
+  const given = sources === undefined ? [] : typeof sources === "string" ? [sources] : [...sources];
+  const args = withBranch(given, opts.branch);
   if (opts.port !== undefined) {
     if (!/^[0-9]+$/.test(opts.port) || Number(opts.port) > 65_535)
       throw usageError(`--port must be a port number (0 to 65535), got ${JSON.stringify(opts.port)}`);
@@ -78,6 +81,7 @@ export function registerUp(program: Command, io: Io): void {
       "[sources...]",
       "pipeline directories to watch, git URLs (URL#branch) to clone and poll, or projects (causeway.project.yml); default: .",
     )
+    .option("--branch <branch>", "the branch of the git URLs that name none (URL#branch does too)")
     .option("--port <n>", "port to listen on (0: any free port)")
     .option("--data <dir>", "data directory: database, logs, state, server.json (default: ./.causeway)")
     .option("--host <host>", "address to bind (default: 127.0.0.1)")

@@ -17,7 +17,7 @@ import { codeFrame, makeStyle, type Style } from "../code-frame.js";
 import { jsonText } from "../format.js";
 import type { Io } from "../io.js";
 import { tempClones } from "../git-clone.js";
-import { resolveSources } from "../line-sources.js";
+import { resolveSources, withBranch } from "../line-sources.js";
 import { loadSources, loadTarget, type LoadedDir } from "../pipeline-dir.js";
 
 /** The JSON output of `causeway validate --json` (a public contract: docs/cli.md). */
@@ -89,10 +89,11 @@ export function registerValidate(program: Command, io: Io): void {
     )
     .option("--format <format>", "text or json", "text")
     .option("--json", "the same as --format json")
-    .action(async (paths: string[], opts: { format: string; json?: boolean }) => {
+    .option("--branch <branch>", "the branch of the git URLs that name none (URL#branch does too)")
+    .action(async (paths: string[], opts: { format: string; json?: boolean; branch?: string }) => {
       if (opts.format !== "text" && opts.format !== "json")
         throw usageError(`--format must be text or json, got ${opts.format}`);
-      const loaded = await loadLine(paths.length === 0 ? ["."] : paths, io.cwd);
+      const loaded = await loadLine(withBranch(paths.length === 0 ? ["."] : paths, opts.branch), io.cwd);
       if (opts.format === "json" || opts.json === true) io.out(jsonText(validateJson(loaded.result, loaded.file)));
       else io.out(validateText(loaded, makeStyle(io.color)));
       io.exitCode(loaded.result.ok ? 0 : 1);
