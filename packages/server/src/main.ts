@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 import { parseArgs } from "node:util";
-import { isGitUrl, usageError } from "@causeway/core";
+import { isGitUrl, PROJECT_FILE_NAME, usageError } from "@causeway/core";
 import { passthroughEnv } from "@causeway/runner";
 import { createLogger, errorText, isExpectedError, type Logger } from "./logger.js";
 import {
@@ -89,8 +89,11 @@ function parse(argv: string[], env: NodeJS.ProcessEnv): { options: ServerOptions
   const data = values.data ?? env.CAUSEWAY_DATA;
   const logFormat = values["log-format"] ?? (env.CAUSEWAY_LOG_FORMAT || undefined);
   const options: ServerOptions = {
-    // One directory is the line as it always was; anything else names its sources.
-    ...(positionals.length <= 1 && !isGitUrl(positionals[0] ?? ".")
+    // One directory is the line as it always was; anything else (several, a git URL, a project
+    // file) names its sources.
+    ...(positionals.length <= 1 &&
+    !isGitUrl(positionals[0] ?? ".") &&
+    !(positionals[0] ?? ".").endsWith(PROJECT_FILE_NAME)
       ? { dir: positionals[0] ?? "." }
       : { sources: positionals }),
     ...(port === undefined ? {} : { port }),
