@@ -331,6 +331,11 @@ export const ObjectSummarySchema = z.object({
   paused: z.boolean(),
   latestVersion: z.number().int().nullable(),
   latestRun: z.object({ id: z.number().int(), number: z.number().int(), status: RunStatusSchema }).nullable(),
+  /**
+   * The file that defines the object, relative to the line (`app/causeway.yml`: for a line of
+   * several sources, its first segment is the source); absent when unknown.
+   */
+  file: z.string().optional(),
 });
 /** An object summary. */
 export type ObjectSummaryJson = z.infer<typeof ObjectSummarySchema>;

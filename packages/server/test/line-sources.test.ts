@@ -1,8 +1,10 @@
 import { execFileSync } from "node:child_process";
 import { mkdir, rename, rm, writeFile } from "node:fs/promises";
 import { join } from "node:path";
+import { ObjectSummarySchema } from "@causeway/protocol";
 import { passthroughEnv } from "@causeway/runner";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { z } from "zod";
 import { startServer, type RunningServer } from "../src/index.js";
 import { collectingLogger, tempDir, waitFor, yaml } from "./helpers.js";
 
@@ -94,6 +96,13 @@ describe("a line from a directory and a git repository", () => {
       deploy: "ops/causeway.yml",
     });
     expect(server.engine.model.objects.get("deploy")?.stored.consistent).toBe(true);
+    // The API says where each object comes from.
+    const res = await fetch(`${server.url}/api/v1/jobs`, { headers: { authorization: `Bearer ${server.token}` } });
+    const jobs = z.array(ObjectSummarySchema).parse(await res.json());
+    expect(jobs.map((j) => [j.name, j.file])).toEqual([
+      ["build", "app/causeway.yml"],
+      ["deploy", "ops/causeway.yml"],
+    ]);
     const [entry] = await server.engine.store.read.listApplies(1);
     expect(entry).toMatchObject({ source: "watcher", added: ["cfg", "build", "deploy"] });
     expect(entry?.sources).toEqual([
