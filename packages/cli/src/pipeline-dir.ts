@@ -4,11 +4,13 @@ import {
   loadPipeline,
   loadPipelineDirectory,
   TEMPLATES_FILE_NAME,
+  sourcesFs,
   usageError,
   type LoadResult,
   type PipelineFs,
   type SourceFile,
 } from "@causeway/core";
+import type { ResolvedSources } from "./line-sources.js";
 import { nodePipelineFs } from "./node-fs.js";
 
 /** A loaded pipeline directory (or one file of it): the load result and the text of every file read. */
@@ -64,9 +66,21 @@ export async function loadTarget(path: string, cwd: string): Promise<LoadedDir> 
   return { root, result: loadPipeline(files, { elsewhere }), texts, file };
 }
 
-async function loadRoot(root: string): Promise<LoadedDir> {
+/**
+ * Loads the sources of a line as one: one plain directory as `loadDir` does (paths relative to
+ * it), named sources through `sourcesFs`, each file's path starting with its source's name, so
+ * names resolve across all of them and a name defined in two sources is a
+ * `PIPELINE_DUPLICATE_NAME` naming both. `root` is the directory of the first source.
+ */
+export async function loadSources({ sources, named }: ResolvedSources): Promise<LoadedDir> {
+  const [first] = sources;
+  if (first === undefined) throw usageError("no source given");
+  if (!named) return loadRoot(first.dir);
+  return loadRoot(first.dir, sourcesFs(sources.map((s) => ({ name: s.name, fs: nodePipelineFs(s.dir) }))));
+}
+
+async function loadRoot(root: string, disk: PipelineFs = nodePipelineFs(root)): Promise<LoadedDir> {
   const texts = new Map<string, string>();
-  const disk = nodePipelineFs(root);
   const fs: PipelineFs = {
     list: (d) => disk.list(d),
     read: async (path) => {

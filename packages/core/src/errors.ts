@@ -41,6 +41,12 @@ export const ERROR_CODES = {
   RUN_FINISHED: { kind: "user", status: 409, title: "The run has already finished" },
   PIPELINE_INVALID: { kind: "user", status: 422, title: "The assembly line has errors" },
   UNKNOWN_FLAG: { kind: "user", status: 400, exit: 2, title: "No object of the line has this flag" },
+  PROJECT_INVALID: {
+    kind: "user",
+    status: 400,
+    exit: 2,
+    title: "The project file or the list of a line's sources is invalid",
+  },
   // The server and the CLI's way to it
   SERVER_BAD_OPTIONS: { kind: "user", status: 400, exit: 2, title: "The server was given options it cannot use" },
   DATA_DIR_LOCKED: { kind: "operational", status: 503, title: "Another server uses this data directory" },

@@ -7,6 +7,7 @@ export * from "./language/load.js";
 export * from "./language/model.js";
 export * from "./language/schema.js";
 export * from "./language/readiness.js";
+export * from "./language/sources.js";
 export { flattenScript } from "./language/normalise-steps.js";
 export type { SourceFile } from "./language/yaml-source.js";
 export * from "./graph/graph.js";

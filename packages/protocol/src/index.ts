@@ -99,6 +99,17 @@ export type PutVersionBody = z.infer<typeof PutVersionBodySchema>;
 /** `PUT /api/v1/jobs/:job/pins/:input`. */
 export const PinBodySchema = z.strictObject({ versionNumber: z.number().int().positive() });
 
+/** A source of a line: its name, and its directory or its git URL, branch and commit. */
+export const AppliedSourceSchema = z.strictObject({
+  name: z.string().min(1).max(200),
+  dir: z.string().max(4096).optional(),
+  url: z.string().max(4096).optional(),
+  branch: z.string().max(1000).optional(),
+  commit: z.string().max(100).optional(),
+});
+/** A source of a line on the wire. */
+export type AppliedSourceJson = z.infer<typeof AppliedSourceSchema>;
+
 /** The codes of a file that a client found but did not send (`ApplyBody.unread`). */
 export const UNREAD_CODES = ["PIPELINE_FILE_TOO_LARGE", "PIPELINE_DIR_TOO_LARGE", "PIPELINE_FILE_UNREADABLE"] as const;
 
@@ -112,6 +123,13 @@ export const UNREAD_CODES = ["PIPELINE_FILE_TOO_LARGE", "PIPELINE_DIR_TOO_LARGE"
 export const ApplyBodySchema = z.strictObject({
   files: z.array(z.strictObject({ path: z.string().min(1).max(1000), text: z.string() })).max(5000),
   baseDir: z.string().optional(),
+  /**
+   * The sources of a line read from several (file paths start with the source's name), or of a
+   * line from a git repository: each with its directory on the server's machine, against which
+   * its relative `gitRepo` sources are resolved, or its git URL, branch and commit. Recorded in
+   * the apply history.
+   */
+  sources: z.array(AppliedSourceSchema).max(100).optional(),
   unread: z
     .array(
       z.strictObject({
@@ -202,8 +220,11 @@ export type PlanResult = z.infer<typeof PlanResultSchema>;
 export const ApplyRecordSchema = z.object({
   id: z.number().int(),
   at: z.string(),
-  /** `watcher` (the server's pipeline directory), `api` (`POST /apply`), `cli` (`causeway apply`). */
-  source: z.enum(["watcher", "api", "cli"]),
+  /**
+   * `watcher` (the server's pipeline directories), `api` (`POST /apply`), `cli` (`causeway
+   * apply`), `git` (a new commit of a git source of `causeway up`).
+   */
+  source: z.enum(["watcher", "api", "cli", "git"]),
   by: z.string(),
   dir: z.string().nullable(),
   files: z.array(AppliedFileSchema),
@@ -215,6 +236,8 @@ export const ApplyRecordSchema = z.object({
   warnings: z.number().int(),
   /** The first errors (20 at most). */
   problems: z.array(ProblemSchema),
+  /** The sources of the line applied, when the apply named them (a git source with its commit). */
+  sources: z.array(AppliedSourceSchema).optional(),
 });
 /** An entry of the apply history on the wire. */
 export type ApplyRecordJson = z.infer<typeof ApplyRecordSchema>;
@@ -308,6 +331,11 @@ export const ObjectSummarySchema = z.object({
   paused: z.boolean(),
   latestVersion: z.number().int().nullable(),
   latestRun: z.object({ id: z.number().int(), number: z.number().int(), status: RunStatusSchema }).nullable(),
+  /**
+   * The file that defines the object, relative to the line (`app/causeway.yml`: for a line of
+   * several sources, its first segment is the source); absent when unknown.
+   */
+  file: z.string().optional(),
 });
 /** An object summary. */
 export type ObjectSummaryJson = z.infer<typeof ObjectSummarySchema>;

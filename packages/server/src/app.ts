@@ -84,6 +84,16 @@ export function buildApp(deps: AppDeps): Hono<AppEnv> {
     if (body.baseDir !== undefined && !isAbsolute(body.baseDir)) {
       throw new CausewayError("BAD_REQUEST", `baseDir must be an absolute path, got ${JSON.stringify(body.baseDir)}`);
     }
+    const names = new Set<string>();
+    for (const s of body.sources ?? []) {
+      if (names.has(s.name)) throw new CausewayError("BAD_REQUEST", `two sources are named ${s.name}`);
+      names.add(s.name);
+      if (s.dir !== undefined && !isAbsolute(s.dir))
+        throw new CausewayError(
+          "BAD_REQUEST",
+          `the dir of source ${s.name} must be an absolute path, got ${JSON.stringify(s.dir)}`,
+        );
+    }
     const unread = (body.unread ?? []).map((u) => ({
       path: u.path,
       reason: diagnostic(u.code, { file: u.path, line: 1, col: 1, endLine: 1, endCol: 1 }, [], u.message),
@@ -99,13 +109,19 @@ export function buildApp(deps: AppDeps): Hono<AppEnv> {
       source: body.source ?? "api",
       by: body.user ?? "api",
       dir: body.baseDir ?? null,
+      ...(body.sources === undefined ? {} : { sources: body.sources }),
     });
     return c.json(toApplyResult(result, report));
   });
 
   api.post("/plan", async (c) => {
     const body = await readBody(c, ApplyBodySchema, BODY_LIMITS.apply);
-    return c.json(await planLoad(engine, loadBody(body), body.baseDir ?? null));
+    return c.json(
+      await planLoad(engine, loadBody(body), {
+        dir: body.baseDir ?? null,
+        ...(body.sources === undefined ? {} : { sources: body.sources }),
+      }),
+    );
   });
 
   api.get("/applies", async (c) => {

@@ -2,6 +2,8 @@ import {
   fileStatuses,
   loadFacts,
   applyProblem,
+  sourceOfFile,
+  type AppliedSource,
   type ApplyRecord,
   type ApplySource,
   type LoadResult,
@@ -18,6 +20,12 @@ export interface ApplyOrigin {
   readonly by: string;
   /** The pipeline directory, when known; relative `gitRepo` sources are resolved against it. */
   readonly dir: string | null;
+  /**
+   * The sources of a line of named sources (its files' paths start with their source's name):
+   * recorded in the apply history; each file's relative `gitRepo` sources are resolved against
+   * the `dir` of its source (a git source has none: they stay as written).
+   */
+  readonly sources?: readonly AppliedSource[];
 }
 
 /**
@@ -26,15 +34,25 @@ export interface ApplyOrigin {
  * apply is recorded in the apply history with its files and errors.
  */
 export function applyLoad(engine: Engine, load: LoadResult, origin: ApplyOrigin): Promise<ApplyReport> {
-  return engine.apply(lineOf(load, origin.dir), {
+  return engine.apply(lineOf(load, origin), {
     refused: load.refused.map((r) => r.path),
-    history: { ...loadFacts(load), source: origin.source, by: origin.by, dir: origin.dir },
+    history: {
+      ...loadFacts(load),
+      source: origin.source,
+      by: origin.by,
+      dir: origin.dir,
+      ...(origin.sources === undefined ? {} : { sources: origin.sources }),
+    },
   });
 }
 
 /** What an apply of a load would do, nothing applied (`POST /plan`, `causeway plan`). */
-export async function planLoad(engine: Engine, load: LoadResult, dir: string | null): Promise<PlanResult> {
-  const diff = await engine.plan(lineOf(load, dir), { refused: load.refused.map((r) => r.path) });
+export async function planLoad(
+  engine: Engine,
+  load: LoadResult,
+  origin: Pick<ApplyOrigin, "dir" | "sources">,
+): Promise<PlanResult> {
+  const diff = await engine.plan(lineOf(load, origin), { refused: load.refused.map((r) => r.path) });
   return {
     ok: load.ok,
     added: [...diff.added],
@@ -48,8 +66,14 @@ export async function planLoad(engine: Engine, load: LoadResult, dir: string | n
   };
 }
 
-// The line of a load as it is applied: relative `gitRepo` sources resolved against its directory.
-function lineOf(load: LoadResult, dir: string | null): Pipeline {
+// The line of a load as it is applied: relative `gitRepo` sources resolved against its directory,
+// or, for a line of several sources, against the directory of each file's source.
+function lineOf(load: LoadResult, origin: Pick<ApplyOrigin, "dir" | "sources">): Pipeline {
+  const { dir, sources } = origin;
+  if (sources !== undefined) {
+    const dirs = new Map(sources.map((s) => [s.name, s.dir]));
+    return resolveRelativeSources(load.pipeline, (file) => dirs.get(sourceOfFile(file)));
+  }
   return dir === null ? load.pipeline : resolveRelativeSources(load.pipeline, dir);
 }
 
@@ -93,5 +117,6 @@ export function toApplyRecordJson(record: ApplyRecord): ApplyRecordJson {
     errors: record.errors,
     warnings: record.warnings,
     problems: record.problems.map((p) => ({ ...p })),
+    ...(record.sources === undefined ? {} : { sources: record.sources.map((s) => ({ ...s })) }),
   };
 }

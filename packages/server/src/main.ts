@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 import { parseArgs } from "node:util";
-import { usageError } from "@causeway/core";
+import { isGitUrl, PROJECT_FILE_NAME, usageError } from "@causeway/core";
 import { passthroughEnv } from "@causeway/runner";
 import { createLogger, errorText, isExpectedError, type Logger } from "./logger.js";
 import {
@@ -16,15 +16,17 @@ import { startServer, type RunningServer } from "./server.js";
 
 // The composition root of the server process: the only module that reads process.env and argv.
 
-const USAGE = `usage: causeway-server [DIR] [--port N] [--host H] [--data DIR] [--slots N] [--no-watch] [--log-format F] [--max-streams N]
+const USAGE = `usage: causeway-server [DIR|URL…] [--port N] [--host H] [--data DIR] [--slots N] [--no-watch] [--log-format F] [--max-streams N]
 
-  DIR             the pipeline directory to apply and watch (default: the current directory)
+  DIR|URL…        the line: pipeline directories to apply and watch, git URLs (URL#branch)
+                  to clone and poll, or projects (a causeway.project.yml, or a directory
+                  with one) listing them (default: the current directory)
   --port N        port to listen on (default ${DEFAULT_PORT}, 0 picks a free one; env CAUSEWAY_PORT)
   --host H        address to bind (default ${DEFAULT_HOST}; env CAUSEWAY_HOST)
   --data DIR      data directory (default ./.causeway; env CAUSEWAY_DATA)
   --slots N       runs executed at once (default 2; env CAUSEWAY_SLOTS)
   --max-streams N event and log streams held open at once (default ${DEFAULT_MAX_STREAMS}; env CAUSEWAY_MAX_STREAMS)
-  --no-watch      do not re-apply DIR when its files change
+  --no-watch      do not re-apply the line when its files, repositories or project change
   --log-format F  text (default): one line per event for a person; json: one JSON object per
                   line for machines (env CAUSEWAY_LOG_FORMAT)`;
 
@@ -73,7 +75,6 @@ function parse(argv: string[], env: NodeJS.ProcessEnv): { options: ServerOptions
   const { values, positionals } = parsed;
   if (values.help === true) return undefined;
   const problems: string[] = [];
-  if (positionals.length > 1) problems.push(`one pipeline directory at most, got ${positionals.join(" ")}`);
   const port = intOption(values.port ?? env.CAUSEWAY_PORT, "--port", 0, 65535, problems);
   const slots = intOption(values.slots ?? env.CAUSEWAY_SLOTS, "--slots", 1, 1024, problems);
   const maxStreams = intOption(
@@ -88,7 +89,13 @@ function parse(argv: string[], env: NodeJS.ProcessEnv): { options: ServerOptions
   const data = values.data ?? env.CAUSEWAY_DATA;
   const logFormat = values["log-format"] ?? (env.CAUSEWAY_LOG_FORMAT || undefined);
   const options: ServerOptions = {
-    dir: positionals[0] ?? ".",
+    // One directory is the line as it always was; anything else (several, a git URL, a project
+    // file) names its sources.
+    ...(positionals.length <= 1 &&
+    !isGitUrl(positionals[0] ?? ".") &&
+    !(positionals[0] ?? ".").endsWith(PROJECT_FILE_NAME)
+      ? { dir: positionals[0] ?? "." }
+      : { sources: positionals }),
     ...(port === undefined ? {} : { port }),
     ...(host === undefined || host === "" ? {} : { host }),
     ...(data === undefined || data === "" ? {} : { dataDir: data }),
@@ -198,13 +205,14 @@ async function main(): Promise<void> {
     logger.info(`Causeway is running at ${server.url}`, {
       event: "listening",
       url: server.url,
-      dir: compiled.dir,
+      dir: compiled.dir ?? null,
+      sources: (compiled.sources ?? []).join(" "),
       dataDir: server.dataDir,
     });
   } else {
     stdout(
       `Causeway is running at ${server.url}\n` +
-        `  pipeline: ${parsed.options.dir}\n` +
+        `  pipeline: ${parsed.options.dir ?? (parsed.options.sources ?? []).join(" ")}\n` +
         `  data:     ${server.dataDir} (URL and token in ${server.dataDir}/server.json)\n` +
         `Press Ctrl+C to stop (a second Ctrl+C exits at once).\n`,
     );

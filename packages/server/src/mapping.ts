@@ -1,4 +1,5 @@
 import {
+  originFile,
   secretNamesOf,
   type Diagnostic,
   type EngineEvent,
@@ -176,6 +177,7 @@ export function objectSummaries(engine: Engine, kind: "resource" | "job"): Objec
   for (const [name, entry] of engine.model.objects) {
     if (entry.kind !== kind) continue;
     const latestRun = kind === "job" ? engine.model.latestRun.get(name) : undefined;
+    const file = originFile(entry.stored.definition);
     out.push({
       name,
       kind,
@@ -185,6 +187,7 @@ export function objectSummaries(engine: Engine, kind: "resource" | "job"): Objec
       latestVersion: engine.model.latest.get(name)?.versionNumber ?? null,
       latestRun:
         latestRun === undefined ? null : { id: latestRun.id, number: latestRun.number, status: latestRun.status },
+      ...(file === undefined ? {} : { file }),
     });
   }
   return out.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));

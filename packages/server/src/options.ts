@@ -21,6 +21,12 @@ const isLogger = (value: unknown): value is Logger =>
 const ServerOptionsSchema = z.strictObject({
   /** The pipeline directory applied at start and re-applied when its files change. */
   dir: z.string().min(1).optional(),
+  /**
+   * Instead of `dir`: the sources of a line (directories, git URLs `URL#branch`, projects: a
+   * `causeway.project.yml` or a directory holding one), applied as one line; directories are
+   * watched, git repositories cloned into `<data>/sources` and polled.
+   */
+  sources: z.array(z.string().min(1)).min(1).max(100).optional(),
   /** 0 picks a free port. */
   port: z.number().int().min(0).max(65535).default(DEFAULT_PORT),
   host: z.string().min(1).default(DEFAULT_HOST),
@@ -72,6 +78,10 @@ export type ServerOptions = z.input<typeof ServerOptionsSchema>;
 /** Server options with defaults applied, paths absolute; frozen. */
 export interface CompiledServerOptions {
   readonly dir: string | undefined;
+  /** The sources as given (paths relative to `cwd`, URLs), when the line has them instead of `dir`. */
+  readonly sources: readonly string[] | undefined;
+  /** The base of relative paths. */
+  readonly cwd: string;
   readonly port: number;
   readonly host: string;
   readonly dataDir: string;
@@ -116,9 +126,13 @@ export function compileServerOptions(options: ServerOptions = {}): CompiledServe
     );
   }
   const o = parsed.data;
+  if (o.dir !== undefined && o.sources !== undefined)
+    throw badServerOptions(["sources: give the line's sources or its directory, not both"]);
   const cwd = resolve(o.cwd ?? ".");
   return Object.freeze({
     dir: o.dir === undefined ? undefined : resolve(cwd, o.dir),
+    sources: o.sources === undefined ? undefined : Object.freeze([...o.sources]),
+    cwd,
     port: o.port,
     host: o.host,
     dataDir: resolve(cwd, o.dataDir ?? ".causeway"),

@@ -1,5 +1,12 @@
 import { setTimeout as delay } from "node:timers/promises";
-import { loadPipelineDirectory, planApply, type LoadResult, type PipelineFs } from "@causeway/core";
+import {
+  loadPipelineDirectory,
+  planApply,
+  type AppliedSource,
+  type ApplySource,
+  type LoadResult,
+  type PipelineFs,
+} from "@causeway/core";
 import type { Engine } from "@causeway/engine";
 import { applyLoad } from "./apply-load.js";
 import { applyLine, diagnosticLines, refusalLines } from "./apply-lines.js";
@@ -8,8 +15,12 @@ import { nodePipelineFs } from "./node-fs.js";
 
 /** Applies the server's pipeline directory, one apply at a time. */
 export interface PipelineApplier {
-  /** Loads and applies the directory; calls during an apply are merged into one more. Never throws. */
-  apply(): Promise<void>;
+  /**
+   * Loads and applies the directory; calls during an apply are merged into one more (recorded
+   * with the cause of the last call). Never throws. `cause`: who asks, for the apply history
+   * (default: the watcher).
+   */
+  apply(cause?: ApplyCause): Promise<void>;
   /** Waits for the apply in progress (if any); later calls do nothing. */
   stop(): Promise<void>;
 }
@@ -26,7 +37,27 @@ export interface PipelineApplierOptions {
   readonly maxSettleReads?: number;
   /** The directory's files (default: the local disk). */
   readonly fs?: PipelineFs;
+  /**
+   * For a line of named sources (`fs` a `sourcesFs`): the sources as the apply history records
+   * them, read at each apply (a git source's commit changes); relative `gitRepo` sources are
+   * then resolved against each file's source, not `dir`.
+   */
+  readonly sources?: () => readonly AppliedSource[];
 }
+
+/** Who asks for an apply of the server's line, for the apply history. */
+export interface ApplyCause {
+  readonly source: ApplySource;
+  readonly by: string;
+  /**
+   * Run before the line is read, inside the applier's one-at-a-time loop, so that no read of
+   * the line sees it half done (a git source's checkout). False: nothing changed, nothing is
+   * applied. It reports its own failures (it must not throw).
+   */
+  readonly prepare?: () => Promise<boolean>;
+}
+
+const WATCHER: ApplyCause = { source: "watcher", by: "watcher" };
 
 /** One read of the directory: the load, and what was read, to tell whether the files moved. */
 interface DirectoryRead {
@@ -53,6 +84,7 @@ export function pipelineApplier(engine: Engine, dir: string, options: PipelineAp
   const maxReads = options.maxSettleReads ?? 10;
   let running: Promise<void> | undefined;
   let again = false;
+  let cause: ApplyCause = WATCHER;
   let stopped = false;
   let lastDiagnostics = "";
 
@@ -98,7 +130,8 @@ export function pipelineApplier(engine: Engine, dir: string, options: PipelineAp
     return current.load;
   };
 
-  const once = async (): Promise<void> => {
+  const once = async ({ source, by, prepare }: ApplyCause): Promise<void> => {
+    if (prepare !== undefined && !(await prepare())) return;
     const load = await settled();
     if (load === undefined || stopped) return;
     if (load.files.length === 0 && load.refused.length === 0) {
@@ -109,7 +142,12 @@ export function pipelineApplier(engine: Engine, dir: string, options: PipelineAp
       });
       return;
     }
-    const report = await applyLoad(engine, load, { source: "watcher", by: "watcher", dir });
+    const sources = options.sources?.();
+    const report = await applyLoad(engine, load, {
+      source,
+      by,
+      ...(sources === undefined ? { dir } : { dir: null, sources }),
+    });
     const diagnostics = JSON.stringify(load.diagnostics);
     const changed = report.added.length + report.changed.length + report.removed.length > 0;
     if (!changed && diagnostics === lastDiagnostics) return;
@@ -124,7 +162,8 @@ export function pipelineApplier(engine: Engine, dir: string, options: PipelineAp
   };
 
   return {
-    apply() {
+    apply(asked) {
+      if (asked !== undefined) cause = asked;
       if (running !== undefined) {
         again = true;
         return running;
@@ -133,7 +172,9 @@ export function pipelineApplier(engine: Engine, dir: string, options: PipelineAp
         do {
           again = false;
           try {
-            await once();
+            const asked = cause;
+            cause = WATCHER;
+            await once(asked);
           } catch (error) {
             logger.error(`cannot apply ${dir}`, error);
           }

@@ -15,21 +15,28 @@ export function isRelativeSource(sourceName: unknown): sourceName is string {
 }
 
 /**
- * Resolves a line's relative local repositories against its directory `baseDir` (absolute):
+ * Resolves a line's relative local repositories against its directory `baseDir` (absolute; for
+ * a line from several sources, a function giving the directory of a file's source):
  * the `sourceName` of a `gitRepo` written `./app-repo` becomes `<baseDir>/app-repo` in both its
  * `pointer` and its `template`, so the stored definition (and the version made from it), the
  * git poller and the runner all see the absolute path. Other sources (`acme/app`, URLs,
  * absolute paths) and other resource types are left as written. Pure: returns the same
  * pipeline when nothing is relative, else a copy sharing the unchanged objects.
  */
-export function resolveRelativeSources(pipeline: Pipeline, baseDir: string): Pipeline {
-  if (!isAbsolute(baseDir)) throw new Error(`baseDir must be an absolute path, got ${JSON.stringify(baseDir)}`);
+export function resolveRelativeSources(
+  pipeline: Pipeline,
+  baseDir: string | ((file: string) => string | undefined),
+): Pipeline {
+  const baseOf = typeof baseDir === "string" ? () => baseDir : baseDir;
   let changed = false;
   const resources = pipeline.resources.map((def): ResourceDef => {
     // Only a kind the runner checks out has a repository as its source.
     if (resourceKind(def.type).inData !== "checkout") return def;
-    const pointer = withResolvedSource(def.pointer, baseDir);
-    const template = withResolvedSource(def.template, baseDir);
+    const base = baseOf(def.origin.file);
+    if (base === undefined) return def;
+    if (!isAbsolute(base)) throw new Error(`baseDir must be an absolute path, got ${JSON.stringify(base)}`);
+    const pointer = withResolvedSource(def.pointer, base);
+    const template = withResolvedSource(def.template, base);
     if (pointer === def.pointer && template === def.template) return def;
     changed = true;
     return { ...def, pointer, template };

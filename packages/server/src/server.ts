@@ -12,10 +12,10 @@ import { fileError, openSqliteStore, type SqliteStores } from "@causeway/store";
 import { API_PREFIX, buildApp } from "./app.js";
 import { startGitPoller, type GitPoller } from "./git-poller.js";
 import { fileIntegrations, INTEGRATIONS_DIR } from "./integrations.js";
+import { lineRunner } from "./line-runner.js";
+import { resolveServerLine } from "./line-sources.js";
 import { logFeed } from "./log-feed.js";
 import { badServerOptions, compileServerOptions, type ServerOptions } from "./options.js";
-import { pipelineApplier } from "./pipeline-applier.js";
-import { watchPipelineDirectory, type PipelineWatcher } from "./pipeline-watcher.js";
 import { startRunReporter } from "./run-reporter.js";
 import { prepareWorkDir } from "./work-dir.js";
 import type { Logger } from "./logger.js";
@@ -56,6 +56,11 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
   const opts = compileServerOptions(options);
   const { logger } = opts;
   if (opts.dir !== undefined) await checkDirectory(opts.dir);
+  // The sources of the line, checked before anything is written: a directory that does not
+  // exist or a bad project file fails the start.
+  // A directory holding a causeway.project.yml stands for the sources it lists.
+  const args = opts.sources ?? (opts.dir === undefined ? undefined : [opts.dir]);
+  const line = args === undefined ? undefined : await resolveServerLine(args, opts.dataDir, opts.cwd);
 
   const cleanups: (() => Promise<void> | void)[] = [];
   const cleanup = async (): Promise<void> => {
@@ -132,9 +137,22 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
     await engine.start();
     cleanups.push(() => engine.stop());
 
-    const applier =
-      opts.dir === undefined ? undefined : pipelineApplier(engine, opts.dir, { logger, settleMs: opts.watchSettleMs });
-    await applier?.apply();
+    const lines =
+      line === undefined || args === undefined
+        ? undefined
+        : lineRunner(line, {
+            engine,
+            logger,
+            args,
+            dataDir: opts.dataDir,
+            cwd: opts.cwd,
+            env: opts.env ?? { PATH: DEFAULT_PATH },
+            settleMs: opts.watchSettleMs,
+            debounceMs: opts.watchDebounceMs,
+            pollIntervalMs: opts.pollIntervalMs,
+          });
+    if (lines !== undefined) cleanups.push(() => lines.stop());
+    await lines?.start();
 
     const shutdown = new AbortController();
     const token = randomBytes(32).toString("base64url");
@@ -164,14 +182,7 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
     });
     cleanups.push(() => removeServerInfo(infoPath, token));
 
-    if (applier !== undefined && opts.watch && opts.dir !== undefined) {
-      const watcher: PipelineWatcher = watchPipelineDirectory(opts.dir, () => void applier.apply(), {
-        debounceMs: opts.watchDebounceMs,
-        onError: (error) => logger.error(`cannot watch ${opts.dir}`, error),
-      });
-      cleanups.push(() => watcher.close());
-      cleanups.push(() => applier.stop());
-    }
+    if (opts.watch) lines?.follow();
     const poller: GitPoller = startGitPoller({
       engine,
       intervalMs: opts.pollIntervalMs,

@@ -55,12 +55,26 @@ describe("main.ts (the server process)", () => {
   it.each([
     ["a bad port", ["--port", "x"]],
     ["an unknown option", ["--frobnicate"]],
-    ["two directories", ["a", "b"]],
+    ["two directories that do not exist", ["a", "b"]],
     ["a directory that does not exist", ["/no/such/dir", "--port", "0"]],
   ])("exits 2 with the usage on %s", async (_what, args) => {
     const proc = spawn(...args);
     expect(await exited(proc)).toBe(2);
     expect(proc.output).toContain("usage: causeway-server");
+  });
+
+  it("takes several sources: applies them as one line and names them in its banner", async () => {
+    const other = join(root, "other");
+    await mkdir(other, { recursive: true });
+    await writeFile(join(other, "causeway.yml"), HELLO.replace("name: hello", "name: other"));
+    const data = join(root, "data-sources");
+    const proc = spawn(dir, other, "--port", "0", "--data", data);
+    await infoOf(proc, data);
+    await waitFor("the banner", () => proc.output.includes("Press Ctrl+C"));
+    expect(proc.output).toContain(`pipeline: ${dir} ${other}`);
+    expect(proc.output).toContain("applied line, other: 0 resources, 2 jobs (2 added, 0 changed, 0 removed)");
+    proc.child.kill("SIGTERM");
+    expect(await exited(proc)).toBe(0);
   });
 
   it("prints where it runs, and exits 1 with a clear message when the data directory or port is taken", async () => {

@@ -116,4 +116,18 @@ describe("POST /plan", () => {
     expect(plan.files.find((f) => f.path === "a.causeway.yml")?.status).toBe("refused");
     expect((await h.call("POST", "/plan", { files: [] })).status).toBe(400);
   });
+
+  it("refuses sources of one name, or with a relative directory", async () => {
+    const files = [{ path: "a/causeway.yml", text: CFG("x") }];
+    const twice = {
+      files,
+      sources: [
+        { name: "a", dir: "/srv/a" },
+        { name: "a", dir: "/srv/b" },
+      ],
+    };
+    expect((await h.call("POST", "/plan", twice)).status).toBe(400);
+    const relative = { files, sources: [{ name: "a", dir: "srv/a" }] };
+    expect((await h.call("POST", "/apply", relative)).status).toBe(400);
+  });
 });

@@ -1,4 +1,5 @@
 import type {
+  AppliedSource,
   AppliedFile,
   ApplyProblem,
   ApplyRecord,
@@ -94,7 +95,7 @@ export function toEvent(row: EventRow): EngineEvent {
   };
 }
 
-export function toApply(row: ApplyRow): ApplyRecord {
+export function toApply(row: ApplyRow & { sources: string | null }): ApplyRecord {
   return {
     id: row.id,
     at: row.at,
@@ -109,5 +110,6 @@ export function toApply(row: ApplyRow): ApplyRecord {
     errors: row.errors,
     warnings: row.warnings,
     problems: JSON.parse(row.problems) as ApplyProblem[],
+    ...(row.sources === null ? {} : { sources: JSON.parse(row.sources) as AppliedSource[] }),
   };
 }

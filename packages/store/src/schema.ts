@@ -14,6 +14,7 @@ export interface CausewayDatabase {
   explains: ExplainsTable;
   events: EventsTable;
   applies: AppliesTable;
+  apply_sources: ApplySourcesTable;
   version_keys: VersionKeysTable;
 }
 
@@ -119,6 +120,13 @@ export interface AppliesTable {
   warnings: number;
   /** JSON text of ApplyProblem[]. */
   problems: string;
+}
+
+/** The sources an apply read (migration 0005), one row per apply that recorded them. */
+export interface ApplySourcesTable {
+  apply_id: number;
+  /** JSON text of AppliedSource[]. */
+  sources: string;
 }
 
 export type ObjectRow = Selectable<ObjectsTable>;

@@ -450,6 +450,8 @@ export class SqliteRepo implements StoreTx {
     };
     const { insertId } = await this.#db.insertInto("applies").values(row).executeTakeFirstOrThrow();
     const id = Number(insertId);
+    const sources = record.sources === undefined ? null : JSON.stringify(record.sources);
+    if (sources !== null) await this.#db.insertInto("apply_sources").values({ apply_id: id, sources }).execute();
     // The oldest entry to keep, found by rank: ids only grow, but a rolled-back insert leaves a gap.
     const bound = await this.#db
       .selectFrom("applies")
@@ -458,12 +460,20 @@ export class SqliteRepo implements StoreTx {
       .offset(keep - 1)
       .limit(1)
       .executeTakeFirst();
-    if (bound !== undefined) await this.#db.deleteFrom("applies").where("id", "<", bound.id).execute();
-    return toApply({ id, ...row });
+    if (bound !== undefined) {
+      await this.#db.deleteFrom("applies").where("id", "<", bound.id).execute();
+      await this.#db.deleteFrom("apply_sources").where("apply_id", "<", bound.id).execute();
+    }
+    return toApply({ id, ...row, sources });
   }
 
   async listApplies(limit?: number): Promise<ApplyRecord[]> {
-    let query = this.#db.selectFrom("applies").selectAll().orderBy("id", "desc");
+    let query = this.#db
+      .selectFrom("applies")
+      .leftJoin("apply_sources", "apply_sources.apply_id", "applies.id")
+      .selectAll("applies")
+      .select("apply_sources.sources")
+      .orderBy("applies.id", "desc");
     if (limit !== undefined) query = query.limit(checkLimit(limit));
     return (await query.execute()).map(toApply);
   }

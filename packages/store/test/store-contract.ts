@@ -566,6 +566,24 @@ export function describeStoreContract(name: string, makeStore: MakeStore): void 
         expect(await store.read.listApplies(0)).toEqual([]);
       });
 
+      it("records the sources of an apply, with a git source's commit, and trims them with the history", async () => {
+        const sources = [
+          { name: "app", dir: "/srv/app" },
+          { name: "infra", url: "file:///srv/infra.git", branch: "main", commit: "0123abcd" },
+        ];
+        const first = await store.read.insertApply(entry({ sources }), 2);
+        expect(first.sources).toEqual(sources);
+        const second = await store.read.insertApply(entry(), 2);
+        expect(second.sources).toBeUndefined();
+        expect((await store.read.listApplies()).map((a) => a.sources)).toEqual([undefined, sources]);
+        await store.read.insertApply(entry({ sources: [{ name: "app", dir: "/srv/app2" }] }), 2);
+        await store.read.insertApply(entry(), 2);
+        expect((await store.read.listApplies()).map((a) => a.sources)).toEqual([
+          undefined,
+          [{ name: "app", dir: "/srv/app2" }],
+        ]);
+      });
+
       it("keeps only the newest entries it is told to keep", async () => {
         const ids: number[] = [];
         await tx(async (t) => {

@@ -21,7 +21,8 @@ export function applyOutcome(apply: ApplyRecordJson, style: Style): string {
 
 /**
  * The apply history, newest first: one row per apply (id, when, source, who, files, outcome),
- * and under an apply that refused files, one line per refused file with where and why.
+ * and under it the git sources of the line with the commit applied, and one line per refused
+ * file with where and why.
  */
 export function appliesText(applies: readonly ApplyRecordJson[], now: Date, style: Style): string {
   const rows = [
@@ -42,6 +43,12 @@ export function appliesText(applies: readonly ApplyRecordJson[], now: Date, styl
   const out = [style.bold(head)];
   applies.forEach((a, i) => {
     out.push(lines[i] ?? "");
+    // The git sources with the commit applied: which commit of which repository it came from.
+    for (const s of a.sources ?? []) {
+      if (s.url === undefined) continue;
+      const at = s.commit === undefined ? style.red("not fetched") : s.commit.slice(0, 7);
+      out.push(`    ${s.name}: ${s.url}${s.branch === undefined ? "" : `#${s.branch}`} at ${at}`);
+    }
     for (const f of a.files) {
       if (f.status !== "refused") continue;
       const r = f.reason;

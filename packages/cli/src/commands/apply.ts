@@ -1,11 +1,13 @@
 import type { Command } from "commander";
 import type { LoadResult } from "@causeway/core";
-import { UNREAD_CODES, type ApplyBody, type ApplyResult } from "@causeway/protocol";
+import { UNREAD_CODES, type AppliedSourceJson, type ApplyBody, type ApplyResult } from "@causeway/protocol";
 import { makeStyle, type Style } from "../code-frame.js";
 import { connect, serverCommand, type ServerCommandOptions } from "../command-kit.js";
 import { jsonText } from "../format.js";
 import type { Io } from "../io.js";
-import { loadDir } from "../pipeline-dir.js";
+import { tempClones } from "../git-clone.js";
+import { resolveSources, withBranch, type LocalSource } from "../line-sources.js";
+import { loadSources } from "../pipeline-dir.js";
 import { renderDiagnostic } from "./validate.js";
 
 /** How many kept names the summary lists before `and N more`. */
@@ -71,34 +73,50 @@ export interface PreparedLine {
 }
 
 /**
- * Loads a pipeline directory as `apply` and `plan` send it: the same file rules and size caps as
+ * Loads the sources of a line as `apply` and `plan` send them (directories, git URLs cloned for
+ * the command, projects: see `resolveSources`), with the same file rules and size caps as
  * `validate`; files found but not read go as `unread` (the server keeps what they defined).
  * With no pipeline file at all it prints why, sets exit code 1 and returns undefined: nothing is
  * sent, the server keeps the line.
  */
-export async function prepareLine(dir: string, io: Io, verb: string): Promise<PreparedLine | undefined> {
-  const { root, result: local, texts } = await loadDir(dir, io.cwd);
-  const unread = unreadFiles(local, texts);
-  if (texts.size === 0 && unread.length === 0) {
-    // PIPELINE_NO_FILES says why.
-    const style = makeStyle(io.color);
-    const blocks = local.diagnostics.map((d) => renderDiagnostic(d, texts.get(d.file), style));
-    io.out(`${blocks.join("\n\n")}\n\n${style.red(style.bold(`not ${verb}`))}: no pipeline file in ${dir}\n`);
-    io.exitCode(1);
-    return undefined;
+export async function prepareLine(args: readonly string[], io: Io, verb: string): Promise<PreparedLine | undefined> {
+  const clones = tempClones();
+  try {
+    const resolved = await resolveSources(args, io.cwd, clones.fetch);
+    const { sources, named } = resolved;
+    const { root, result: local, texts } = await loadSources(resolved);
+    const unread = unreadFiles(local, texts);
+    if (texts.size === 0 && unread.length === 0) {
+      // PIPELINE_NO_FILES says why.
+      const style = makeStyle(io.color);
+      const blocks = local.diagnostics.map((d) => renderDiagnostic(d, texts.get(d.file), style));
+      io.out(
+        `${blocks.join("\n\n")}\n\n${style.red(style.bold(`not ${verb}`))}: no pipeline file in ${args.join(" ")}\n`,
+      );
+      io.exitCode(1);
+      return undefined;
+    }
+    const files = [...texts].map(([path, text]) => ({ path, text }));
+    const user = io.env.USER ?? io.env.USERNAME;
+    // The directories' absolute paths: the server resolves relative gitRepo sources against
+    // them (meaningful when the server shares this filesystem, as with `causeway up`). A git
+    // source's clone is gone after the command: its relative sources are not resolved.
+    const body: ApplyBody = {
+      files,
+      ...(named ? {} : { baseDir: root }),
+      ...(named ? { sources: sources.map(appliedSource) } : {}),
+      ...(unread.length === 0 ? {} : { unread }),
+      source: "cli",
+      ...(user === undefined || user === "" || user.length > 200 ? {} : { user }),
+    };
+    return { body, local, texts };
+  } finally {
+    await clones.cleanup();
   }
-  const files = [...texts].map(([path, text]) => ({ path, text }));
-  const user = io.env.USER ?? io.env.USERNAME;
-  // The directory's absolute path: the server resolves relative gitRepo sources against
-  // it (meaningful when the server shares this filesystem, as with `causeway up`).
-  const body: ApplyBody = {
-    files,
-    baseDir: root,
-    ...(unread.length === 0 ? {} : { unread }),
-    source: "cli",
-    ...(user === undefined || user === "" || user.length > 200 ? {} : { user }),
-  };
-  return { body, local, texts };
+}
+
+function appliedSource(s: LocalSource): AppliedSourceJson {
+  return s.git === undefined ? { name: s.name, dir: s.dir } : { name: s.name, ...s.git };
 }
 
 /** Whether an apply or a plan found a problem (exit code 1): errors, or a refused file. */
@@ -125,12 +143,13 @@ export function diagnosticBlocks(diagnostics: ApplyResult["diagnostics"], line: 
   return blocks.length === 0 ? "" : `${blocks.join("\n\n")}\n\n`;
 }
 
-/** Registers `causeway apply DIR`: sends the line's files to the server, which applies them. */
+/** Registers `causeway apply DIR|URL…`: sends the line's files to the server, which applies them. */
 export function registerApply(program: Command, io: Io): void {
   serverCommand(program, "apply", "send an assembly line to the server: add, change and remove its resources and jobs")
-    .argument("<dir>", "pipeline directory")
-    .action(async (dir: string, opts: ServerCommandOptions) => {
-      const line = await prepareLine(dir, io, "applied");
+    .argument("<sources...>", "pipeline directories, git URLs (URL#branch) or projects (causeway.project.yml)")
+    .option("--branch <branch>", "the branch of the git URLs that name none (URL#branch does too)")
+    .action(async (args: string[], opts: ServerCommandOptions & { branch?: string }) => {
+      const line = await prepareLine(withBranch(args, opts.branch), io, "applied");
       if (line === undefined) return;
       const ctx = await connect(io, opts);
       const result = await ctx.client.apply(line.body);

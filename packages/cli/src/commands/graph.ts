@@ -11,25 +11,27 @@ import {
   type GraphFormat,
   usageError,
 } from "@causeway/core";
-import { loadTarget } from "../pipeline-dir.js";
 import type { Io } from "../io.js";
-import { plural } from "./validate.js";
+import { loadLine, plural } from "./validate.js";
 
-/** Registers `causeway graph [PATH] --format text|dot|mermaid|json [--json] [--flag F]`. */
+/** Registers `causeway graph [PATH|URL…] --format text|dot|mermaid|json [--json] [--flag F]`. */
 export function registerGraph(program: Command, io: Io): void {
   program
     .command("graph")
     .description("print the dependency graph of an assembly line")
-    .argument("[path]", "pipeline directory, or one pipeline file", ".")
+    .argument(
+      "[paths...]",
+      "pipeline directories, git URLs (URL#branch), projects (causeway.project.yml), or one pipeline file (default: .)",
+    )
     .option("--format <format>", GRAPH_FORMATS.join(", "), "text")
     .option("--json", "the same as --format json")
     .option("--flag <flag>", "only the objects carrying this flag and their whole chain")
-    .action(async (path: string, opts: { format: string; json?: boolean; flag?: string }) => {
+    .action(async (paths: string[], opts: { format: string; json?: boolean; flag?: string }) => {
       const format = opts.json === true ? "json" : opts.format;
       if (!(GRAPH_FORMATS as readonly string[]).includes(format)) {
         throw usageError(`--format must be one of ${GRAPH_FORMATS.join(", ")}, got ${format}`);
       }
-      const { result } = await loadTarget(path, io.cwd);
+      const { result } = await loadLine(paths.length === 0 ? ["."] : paths, io.cwd);
       let graph = buildGraph(result.pipeline);
       if (opts.flag !== undefined) {
         const flags = graphFlags(graph);

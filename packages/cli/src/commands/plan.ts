@@ -4,6 +4,7 @@ import type { Style } from "../code-frame.js";
 import { connect, serverCommand, type ServerCommandOptions } from "../command-kit.js";
 import { jsonText } from "../format.js";
 import type { Io } from "../io.js";
+import { withBranch } from "../line-sources.js";
 import { diagnosticBlocks, lineFailed, prepareLine } from "./apply.js";
 
 /**
@@ -32,12 +33,13 @@ export function planSummary(plan: PlanResult, style: Style): string {
   return `${lines.join("\n")}\n`;
 }
 
-/** Registers `causeway plan DIR`: what `causeway apply DIR` would do, without doing it. */
+/** Registers `causeway plan DIR|URL…`: what `causeway apply DIR|URL…` would do, without doing it. */
 export function registerPlan(program: Command, io: Io): void {
   serverCommand(program, "plan", "preview an apply: what would be added, changed, removed and newly invalid")
-    .argument("<dir>", "pipeline directory")
-    .action(async (dir: string, opts: ServerCommandOptions) => {
-      const line = await prepareLine(dir, io, "planned");
+    .argument("<sources...>", "pipeline directories, git URLs (URL#branch) or projects (causeway.project.yml)")
+    .option("--branch <branch>", "the branch of the git URLs that name none (URL#branch does too)")
+    .action(async (args: string[], opts: ServerCommandOptions & { branch?: string }) => {
+      const line = await prepareLine(withBranch(args, opts.branch), io, "planned");
       if (line === undefined) return;
       const ctx = await connect(io, opts);
       const plan = await ctx.client.plan(line.body);

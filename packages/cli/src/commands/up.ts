@@ -5,6 +5,7 @@ import { constants } from "node:os";
 import { fileURLToPath } from "node:url";
 import type { Command } from "commander";
 import type { Io } from "../io.js";
+import { withBranch } from "../line-sources.js";
 
 const SERVER_MAIN = "@causeway/server/main";
 const FORWARDED_SIGNALS = [
@@ -14,6 +15,7 @@ const FORWARDED_SIGNALS = [
 ] as const satisfies readonly (readonly [NodeJS.Signals, NodeJS.Signals])[];
 
 interface UpOptions {
+  readonly branch?: string;
   readonly port?: string;
   readonly data?: string;
   readonly host?: string;
@@ -24,8 +26,9 @@ interface UpOptions {
 const LOG_FORMATS = ["text", "json"];
 
 /** The arguments passed on to the server's main: the same as `up` was given. */
-export function serverArgs(dir: string | undefined, opts: UpOptions): string[] {
-  const args = dir === undefined ? [] : [dir];
+export function serverArgs(sources: readonly string[] | string | undefined, opts: UpOptions): string[] {
+  const given = sources === undefined ? [] : typeof sources === "string" ? [sources] : [...sources];
+  const args = withBranch(given, opts.branch);
   if (opts.port !== undefined) {
     if (!/^[0-9]+$/.test(opts.port) || Number(opts.port) > 65_535)
       throw usageError(`--port must be a port number (0 to 65535), got ${JSON.stringify(opts.port)}`);
@@ -67,12 +70,18 @@ export function resolveServerMain(resolve: (specifier: string) => string = (s) =
   return file;
 }
 
-/** Registers `causeway up [DIR] [--port N] [--data DIR] [--host H] [--log-format text|json]`. */
+/** Registers `causeway up [DIR|URL…] [--port N] [--data DIR] [--host H] [--log-format text|json]`. */
 export function registerUp(program: Command, io: Io): void {
   program
     .command("up")
-    .description("start the server with the embedded runner; apply DIR and re-apply it when its files change")
-    .argument("[dir]", "pipeline directory to apply and watch")
+    .description(
+      "start the server with the embedded runner; apply the line and re-apply it when its files change or its repositories get commits",
+    )
+    .argument(
+      "[sources...]",
+      "pipeline directories to watch, git URLs (URL#branch) to clone and poll, or projects (causeway.project.yml); default: .",
+    )
+    .option("--branch <branch>", "the branch of the git URLs that name none (URL#branch does too)")
     .option("--port <n>", "port to listen on (0: any free port)")
     .option("--data <dir>", "data directory: database, logs, state, server.json (default: ./.causeway)")
     .option("--host <host>", "address to bind (default: 127.0.0.1)")
@@ -80,8 +89,8 @@ export function registerUp(program: Command, io: Io): void {
       "--log-format <format>",
       "text: one line per run event for a person (default); json: one JSON object per line (env CAUSEWAY_LOG_FORMAT)",
     )
-    .action(async (dir: string | undefined, opts: UpOptions) => {
-      const args = serverArgs(dir, opts);
+    .action(async (sources: string[], opts: UpOptions) => {
+      const args = serverArgs(sources, opts);
       const main = resolveServerMain();
       io.exitCode(await runServer(main, args, io.env));
     });

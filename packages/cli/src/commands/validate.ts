@@ -1,6 +1,10 @@
+import { stat } from "node:fs/promises";
+import { basename, resolve } from "node:path";
 import type { Command } from "commander";
 import {
   groupDiagnostics,
+  isGitUrl,
+  PROJECT_FILE_NAME,
   readiness,
   usageError,
   type Diagnostic,
@@ -12,7 +16,9 @@ import {
 import { codeFrame, makeStyle, type Style } from "../code-frame.js";
 import { jsonText } from "../format.js";
 import type { Io } from "../io.js";
-import { loadTarget, type LoadedDir } from "../pipeline-dir.js";
+import { tempClones } from "../git-clone.js";
+import { resolveSources, withBranch } from "../line-sources.js";
+import { loadSources, loadTarget, type LoadedDir } from "../pipeline-dir.js";
 
 /** The JSON output of `causeway validate --json` (a public contract: docs/cli.md). */
 export interface ValidateJson {
@@ -72,22 +78,45 @@ export function validateJson(result: LoadResult, file?: string): ValidateJson {
   };
 }
 
-/** Registers `causeway validate [PATH] [--format text|json] [--json]`. */
+/** Registers `causeway validate [PATH|URL…] [--format text|json] [--json]`. */
 export function registerValidate(program: Command, io: Io): void {
   program
     .command("validate")
     .description("check an assembly line (a directory, or one file of it) and print every diagnostic with its location")
-    .argument("[path]", "pipeline directory, or one pipeline file", ".")
+    .argument(
+      "[paths...]",
+      "pipeline directories, git URLs (URL#branch), projects (causeway.project.yml), or one pipeline file (default: .)",
+    )
     .option("--format <format>", "text or json", "text")
     .option("--json", "the same as --format json")
-    .action(async (path: string, opts: { format: string; json?: boolean }) => {
+    .option("--branch <branch>", "the branch of the git URLs that name none (URL#branch does too)")
+    .action(async (paths: string[], opts: { format: string; json?: boolean; branch?: string }) => {
       if (opts.format !== "text" && opts.format !== "json")
         throw usageError(`--format must be text or json, got ${opts.format}`);
-      const loaded = await loadTarget(path, io.cwd);
+      const loaded = await loadLine(withBranch(paths.length === 0 ? ["."] : paths, opts.branch), io.cwd);
       if (opts.format === "json" || opts.json === true) io.out(jsonText(validateJson(loaded.result, loaded.file)));
       else io.out(validateText(loaded, makeStyle(io.color)));
       io.exitCode(loaded.result.ok ? 0 : 1);
     });
+}
+
+/**
+ * What `validate` and `graph` read: one pipeline file alone (with its templates), else the sources the
+ * arguments name (directories, git URLs cloned for the command, projects) as one line.
+ */
+export async function loadLine(paths: readonly string[], cwd: string): Promise<LoadedDir> {
+  const [only] = paths;
+  if (paths.length === 1 && only !== undefined && !isGitUrl(only)) {
+    const info = await stat(resolve(cwd, only)).catch(() => undefined);
+    if (info?.isFile() === true && basename(only) !== PROJECT_FILE_NAME) return loadTarget(only, cwd);
+    if (info === undefined) throw usageError(`no such file or directory: ${only}`);
+  }
+  const clones = tempClones();
+  try {
+    return await loadSources(await resolveSources(paths, cwd, clones.fetch));
+  } finally {
+    await clones.cleanup();
+  }
 }
 
 /** How many more places of a grouped problem are listed after the first. */

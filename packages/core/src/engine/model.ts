@@ -138,8 +138,8 @@ export interface EngineEvent {
   readonly payload: Readonly<Record<string, unknown>>;
 }
 
-/** Who or what asks for an apply: the server's pipeline watcher, `POST /apply`, `causeway apply`. */
-export const APPLY_SOURCES = ["watcher", "api", "cli"] as const;
+/** Who or what asks for an apply: the server's pipeline watcher, `POST /apply`, `causeway apply`, a new commit of a git source. */
+export const APPLY_SOURCES = ["watcher", "api", "cli", "git"] as const;
 /** The source of an apply. */
 export type ApplySource = (typeof APPLY_SOURCES)[number];
 
@@ -159,6 +159,18 @@ export interface AppliedFile {
   readonly status: "loaded" | "refused";
   /** Only for a refused file; its position may be in another file (its templates file). */
   readonly reason?: ApplyProblem;
+}
+
+/**
+ * A source of an applied line (docs/language.md, "Lines from several sources"): its name, and
+ * its directory or its git URL, branch and the commit applied.
+ */
+export interface AppliedSource {
+  readonly name: string;
+  readonly dir?: string;
+  readonly url?: string;
+  readonly branch?: string;
+  readonly commit?: string;
 }
 
 /**
@@ -183,6 +195,8 @@ export interface ApplyRecord {
   readonly warnings: number;
   /** The first errors of the apply (at most `APPLY_PROBLEMS_KEPT`), in file order. */
   readonly problems: readonly ApplyProblem[];
+  /** The sources of the line applied (none recorded before sources were; a git source with its commit). */
+  readonly sources?: readonly AppliedSource[];
 }
 
 /** How many applies the history keeps: older entries are deleted as new ones come. */

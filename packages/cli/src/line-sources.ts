@@ -1,0 +1,96 @@
+import { readFile, stat } from "node:fs/promises";
+import { basename, dirname, join, resolve } from "node:path";
+import {
+  checkSources,
+  defaultSourceName,
+  isGitUrl,
+  parseProjectFile,
+  PROJECT_FILE_NAME,
+  splitGitUrl,
+  usageError,
+  type LineSource,
+} from "@causeway/core";
+
+/** A source of a line, ready to read: its name and its directory on this machine. */
+export interface LocalSource {
+  readonly name: string;
+  /** Absolute. For a git source, its checkout. */
+  readonly dir: string;
+  /** The git URL it came from, with the branch and the commit checked out. */
+  readonly git?: { readonly url: string; readonly branch?: string; readonly commit: string };
+}
+
+/**
+ * The sources of a line. `named`: its files' paths start with their source's name (anything but
+ * one plain directory: several arguments, a project, a git URL), so that adding or removing a
+ * source leaves the paths of the others as they were.
+ */
+export interface ResolvedSources {
+  readonly sources: readonly LocalSource[];
+  readonly named: boolean;
+}
+
+/** Fetches a git source into a directory of this machine (the CLI: a temporary clone). */
+export type GitFetch = (source: LineSource & { url: string }) => Promise<LocalSource>;
+
+/**
+ * The sources that the arguments of `validate`, `plan`, `apply` (and `up`) name: each a
+ * directory, a git URL (`URL#branch`, fetched by `fetchGit`), or a project: a
+ * `causeway.project.yml`, or a directory holding one, which stands for the sources it lists
+ * (paths relative to it). Names are checked (`PROJECT_INVALID`: two sources of one name).
+ */
+export async function resolveSources(
+  args: readonly string[],
+  cwd: string,
+  fetchGit: GitFetch,
+): Promise<ResolvedSources> {
+  const specs: (LineSource & { base: string })[] = [];
+  let plain = args.length === 1;
+  for (const arg of args) {
+    if (isGitUrl(arg)) {
+      const { url, branch } = splitGitUrl(arg);
+      specs.push({ name: defaultSourceName(url), url, ...(branch === undefined ? {} : { branch }), base: cwd });
+      plain = false;
+      continue;
+    }
+    const target = resolve(cwd, arg);
+    const info = await stat(target).catch(() => undefined);
+    if (info === undefined) throw usageError(`no such directory: ${arg}`);
+    const project = info.isDirectory() ? join(target, PROJECT_FILE_NAME) : target;
+    if (info.isFile() && basename(target) !== PROJECT_FILE_NAME)
+      throw usageError(`not a directory: ${arg} (give a pipeline directory, a git URL or a ${PROJECT_FILE_NAME})`);
+    const text = await readFile(project, "utf8").catch(() => undefined);
+    if (text === undefined) {
+      specs.push({ name: defaultSourceName(target), path: target, base: cwd });
+      continue;
+    }
+    for (const s of parseProjectFile(text, project)) specs.push({ ...s, base: dirname(project) });
+    plain = false;
+  }
+  checkSources(specs);
+  const out: LocalSource[] = [];
+  for (const s of specs) {
+    if (s.url !== undefined) {
+      out.push(await fetchGit({ ...s, url: s.url }));
+      continue;
+    }
+    const dir = resolve(s.base, s.path ?? ".");
+    const info = await stat(dir).catch(() => undefined);
+    if (info === undefined) throw usageError(`source ${s.name}: directory not found: ${dir}`);
+    if (!info.isDirectory()) throw usageError(`source ${s.name}: not a directory: ${dir}`);
+    out.push({ name: s.name, dir });
+  }
+  return { sources: out, named: !plain };
+}
+
+/**
+ * The arguments with `--branch B` given to every git URL that names no branch (`URL` becomes
+ * `URL#B`). A `--branch` with no git URL among the arguments is a usage error.
+ */
+export function withBranch(args: readonly string[], branch: string | undefined): string[] {
+  if (branch === undefined) return [...args];
+  if (branch === "" || branch.startsWith("-") || /[\s\0]/.test(branch))
+    throw usageError(`--branch must be a branch name, got ${JSON.stringify(branch)}`);
+  if (!args.some(isGitUrl)) throw usageError("--branch goes with a git URL (URL or URL#branch)");
+  return args.map((a) => (isGitUrl(a) && splitGitUrl(a).branch === undefined ? `${splitGitUrl(a).url}#${branch}` : a));
+}
