@@ -56,6 +56,11 @@ export interface PutVersionOptions {
    * leaves one without the other.
    */
   readonly key?: string;
+  /**
+   * False: the version is recorded but offered to no consumer (a commit that only changes the
+   * line's own pipeline files: Shippable's rule). Default true.
+   */
+  readonly trigger?: boolean;
 }
 
 export interface WhyReport {
@@ -200,7 +205,7 @@ export class Engine {
         flowId: flow,
       });
       const runs: Run[] = [];
-      if (resource.type !== "state") {
+      if (resource.type !== "state" && options.trigger !== false) {
         for (const consumer of this.model.consumers.get(name) ?? []) {
           const run = await offer(this.#ctx, tx, events, consumer, {
             kind: "version",

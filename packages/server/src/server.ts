@@ -10,13 +10,15 @@ import { ServerInfoSchema, type ServerInfo } from "@causeway/protocol";
 import { createEmbeddedRunner, DEFAULT_CANCEL_GRACE_MS, DEFAULT_PATH, endOrphanedTasks } from "@causeway/runner";
 import { fileError, openSqliteStore, type SqliteStores } from "@causeway/store";
 import { API_PREFIX, buildApp } from "./app.js";
-import { startGitPoller, type GitPoller } from "./git-poller.js";
 import { fileIntegrations, INTEGRATIONS_DIR } from "./integrations.js";
 import { logFeed } from "./log-feed.js";
 import { badServerOptions, compileServerOptions, type ServerOptions } from "./options.js";
 import { pipelineApplier } from "./pipeline-applier.js";
 import { watchPipelineDirectory, type PipelineWatcher } from "./pipeline-watcher.js";
 import { startRunReporter } from "./run-reporter.js";
+import { localGitSource } from "./sources/local-git-source.js";
+import { timeSource } from "./sources/time-source.js";
+import { startVersionSources } from "./sources/version-sources.js";
 import { prepareWorkDir } from "./work-dir.js";
 import type { Logger } from "./logger.js";
 
@@ -48,7 +50,7 @@ export const SERVER_VERSION: string = (
  * (refusing with DATA_DIR_LOCKED while another server holds it), opens SQLite, builds the
  * embedded runner and the engine, recovers from a crash (runs that were processing are marked
  * lost), applies the pipeline directory and keeps it applied as its files change, reports run
- * events on the logger, polls local git repositories, and serves the API. Requests that arrive
+ * events on the logger, runs the version sources (git polls, cron ticks), and serves the API. Requests that arrive
  * before crash recovery and the first apply are done wait for them. Writes `<data>/server.json`
  * `{url, token, pid}` (mode 0600) for the CLI; `stop` undoes all of it in reverse order.
  */
@@ -172,13 +174,13 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
       cleanups.push(() => watcher.close());
       cleanups.push(() => applier.stop());
     }
-    const poller: GitPoller = startGitPoller({
+    const gitEnv = opts.env ?? { PATH: DEFAULT_PATH };
+    const sources = startVersionSources({
       engine,
-      intervalMs: opts.pollIntervalMs,
-      env: opts.env ?? { PATH: DEFAULT_PATH },
+      sources: [localGitSource({ intervalMs: opts.pollIntervalMs, env: gitEnv }), timeSource()],
       logger,
     });
-    cleanups.push(() => poller.stop());
+    cleanups.push(() => sources.stop());
 
     let stopping: Promise<void> | undefined;
     return {
