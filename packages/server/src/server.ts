@@ -17,6 +17,7 @@ import { pipelineApplier } from "./pipeline-applier.js";
 import { watchPipelineDirectory, type PipelineWatcher } from "./pipeline-watcher.js";
 import { startRunReporter } from "./run-reporter.js";
 import { localGitSource } from "./sources/local-git-source.js";
+import { remoteGitSource } from "./sources/remote-git-source.js";
 import { timeSource } from "./sources/time-source.js";
 import { startVersionSources } from "./sources/version-sources.js";
 import { prepareWorkDir } from "./work-dir.js";
@@ -24,6 +25,8 @@ import type { Logger } from "./logger.js";
 
 /** The discovery file of a running server, inside its data directory. */
 export const SERVER_INFO_FILE = "server.json";
+/** The bare copies of polled remote repositories, inside the data directory. */
+export const GIT_CACHE_DIR = "git-cache";
 /** The record of the server's live task workers, inside its data directory (runner). */
 export const WORKER_RECORD_FILE = "task-workers.json";
 
@@ -98,8 +101,11 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
           path,
         }),
     });
+    // Secrets of integrations (webhook keys, git credentials), read at each use.
+    const integrations = fileIntegrations(join(stores.dataDir, INTEGRATIONS_DIR));
     const runner = createEmbeddedRunner({
       workDir,
+      integrations: (name) => integrations.get(name),
       blobs: stores.blobs,
       workerRecord,
       ...(opts.env === undefined ? {} : { env: opts.env }),
@@ -140,7 +146,6 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
 
     const shutdown = new AbortController();
     const token = randomBytes(32).toString("base64url");
-    const integrations = fileIntegrations(join(stores.dataDir, INTEGRATIONS_DIR));
     const app = buildApp({
       engine,
       store: stores.store,
@@ -177,7 +182,17 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
     const gitEnv = opts.env ?? { PATH: DEFAULT_PATH };
     const sources = startVersionSources({
       engine,
-      sources: [localGitSource({ intervalMs: opts.pollIntervalMs, env: gitEnv }), timeSource()],
+      sources: [
+        localGitSource({ intervalMs: opts.pollIntervalMs, env: gitEnv }),
+        remoteGitSource({
+          intervalMs: opts.remotePollMs,
+          maxIntervalMs: opts.remotePollMaxMs,
+          env: gitEnv,
+          cacheDir: join(stores.dataDir, GIT_CACHE_DIR),
+          integrations,
+        }),
+        timeSource(),
+      ],
       logger,
     });
     cleanups.push(() => sources.stop());

@@ -4,8 +4,11 @@ import { join } from "node:path";
 import { pathToFileURL } from "node:url";
 import { shortVersionName } from "@causeway/core";
 import { afterEach, describe, expect, it } from "vitest";
+import { fileIntegrations } from "../src/integrations.js";
 import { localGitSource } from "../src/sources/local-git-source.js";
+import { remoteGitSource } from "../src/sources/remote-git-source.js";
 import { startVersionSources, type VersionSources } from "../src/sources/version-sources.js";
+import { startGitDaemon } from "./git-daemon.js";
 import { collectingLogger, waitFor } from "./helpers.js";
 import { ManualTimers, sourcesHarness, type SourcesHarness } from "./sources-harness.js";
 
@@ -98,5 +101,116 @@ describe("local gitRepo polling", () => {
       v2?.id,
       v4?.id,
     ]);
+  });
+});
+
+describe("remote gitRepo polling", () => {
+  it("polls a real git daemon with backoff, records pushed commits of selected branches, and runs check out the exact commit", async () => {
+    const timers = new ManualTimers("2026-03-02T10:00:00Z");
+    h = await sourcesHarness(timers);
+    const base = join(h.dir, "served");
+    await mkdir(join(base, "app.git"), { recursive: true });
+    execFileSync("git", ["init", "--quiet", "--bare", "--initial-branch=main", join(base, "app.git")], {
+      env: GIT_ENV,
+    });
+    const daemon = await startGitDaemon(base, GIT_ENV);
+    try {
+      const work = join(h.dir, "work-copy");
+      await mkdir(work);
+      const repo = repository(work);
+      repo.git("init", "--quiet", "--initial-branch=main");
+      const url = daemon.url("app.git");
+      const push = (...refs: string[]) => repo.git("push", "--quiet", url, ...refs);
+      const c1 = await repo.commit({ "app.txt": "v1\n" }, "first");
+      push("main");
+      await h.apply(`
+resources:
+  - name: app_repo
+    type: gitRepo
+    versionTemplate:
+      sourceName: ${url}
+      branches:
+        only: [main, "release/*"]
+jobs:
+  - name: build
+    type: runSh
+    steps:
+      - IN: app_repo
+      - TASK: { script: [ 'cd "$APP_REPO_STATE" && echo "at $(git rev-parse HEAD)"' ] }
+`);
+      const logger = collectingLogger();
+      sources = startVersionSources({
+        engine: h.engine,
+        sources: [
+          remoteGitSource({
+            intervalMs: 1000,
+            maxIntervalMs: 8000,
+            env: GIT_ENV,
+            cacheDir: join(h.dir, "git-cache"),
+            integrations: fileIntegrations(join(h.dir, "integrations")),
+          }),
+        ],
+        logger,
+        timers,
+      });
+      const versions = async () => (await h?.versions("app_repo")) ?? [];
+      await waitFor("the first commit's version", async () => (await versions()).length === 2);
+      await waitFor("the next poll's timer", () => timers.pending === 1);
+      expect((await versions())[1]).toMatchObject({ versionName: c1, createdBy: "git" });
+      expect((await versions())[1]?.propertyBag.shaData).toEqual({
+        commitSha: c1,
+        beforeCommitSha: "",
+        branchName: "main",
+        commitMessage: "first",
+        committer: "Tess Ter <tess@example.com>",
+        isPullRequest: false,
+        isGitTag: false,
+        isRelease: false,
+      });
+
+      // Idle: the time between polls doubles, up to the maximum.
+      const gaps: number[] = [];
+      for (let i = 0; i < 5; i++) {
+        const before = timers.now().getTime();
+        gaps.push(Date.parse(timers.nextAt() ?? "") - before);
+        await timers.fireNext();
+      }
+      expect(gaps).toEqual([1000, 2000, 4000, 8000, 8000]);
+      expect((await versions()).length).toBe(2);
+
+      // A push to main, to a selected release branch and to a branch outside the filter.
+      const c2 = await repo.commit({ "app.txt": "v2\n" }, "second");
+      repo.git("branch", "release/1.0");
+      repo.git("branch", "feature/x");
+      push("main", "release/1.0", "feature/x");
+      await timers.fireNext();
+      expect(Date.parse(timers.nextAt() ?? "") - timers.now().getTime()).toBe(1000);
+      const after = await versions();
+      expect(
+        after.slice(2).map((v) => [v.versionName, (v.propertyBag.shaData as { branchName: string }).branchName]),
+      ).toEqual([
+        [c2, "main"],
+        [c2, "release/1.0"],
+      ]);
+      expect(after[2]?.propertyBag.shaData).toMatchObject({ beforeCommitSha: c1, commitMessage: "second" });
+
+      // A commit of the line's own files only: recorded, triggers nothing.
+      const c3 = await repo.commit({ "shippable.yml": "jobs: []\n" }, "line only");
+      push("main");
+      await timers.fireNext();
+      expect((await versions()).at(-1)).toMatchObject({ versionName: c3 });
+
+      await h.engine.idle();
+      const runs = (await h.stores.store.read.listRuns({ job: "build" })).reverse();
+      expect(runs.map((r) => r.inputs[0]?.versionName)).toEqual([c1, c2, c2]);
+      for (const run of runs) {
+        expect(run.status).toBe("success");
+        const log = new TextDecoder().decode(await h.stores.logs.read(run.id));
+        expect(log).toContain(`at ${run.inputs[0]?.versionName ?? "?"}`);
+      }
+    } finally {
+      await sources?.stop();
+      await daemon.stop();
+    }
   });
 });

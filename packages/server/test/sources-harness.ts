@@ -40,6 +40,19 @@ export class ManualTimers implements SourceTimers {
     return this.#timers.size;
   }
 
+  /** When the earliest timer is due, as an ISO time; undefined when none is set. */
+  nextAt(): string | undefined {
+    let at: number | undefined;
+    for (const timer of this.#timers.values()) if (at === undefined || timer.at < at) at = timer.at;
+    return at === undefined ? undefined : new Date(at).toISOString();
+  }
+
+  /** Fires the earliest timer at its time (and waits for the watch to set its next one). */
+  async fireNext(): Promise<void> {
+    const at = this.nextAt();
+    if (at !== undefined) await this.advanceTo(at);
+  }
+
   /** Moves the clock without firing anything (a server that was down). */
   jumpTo(to: string): void {
     this.#now = Date.parse(to);
