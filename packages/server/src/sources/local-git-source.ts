@@ -70,7 +70,17 @@ export async function recordCommit(sink: SourceSink, commit: CommitVersion, bran
     { event: "commit", resource: sink.resource, commit: head, branch: branchName },
   );
   const { versionName, propertyBag } = commit;
-  await sink.record({ versionName, propertyBag }, `${branchName}@${head}`, quiet ? { trigger: false } : {});
+  const { duplicate } = await sink.record(
+    { versionName, propertyBag },
+    `${branchName}@${head}`,
+    quiet ? { trigger: false } : {},
+  );
+  // A restart, or a branch seen again, finds a commit whose key was recorded: nothing new.
+  if (duplicate)
+    sink.logger.info(
+      `${sink.resource}: commit ${shortVersionName(head)} on ${branchName} was recorded before: no new version`,
+      { event: "commit", resource: sink.resource, commit: head, branch: branchName },
+    );
 }
 
 /**
