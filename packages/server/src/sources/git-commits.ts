@@ -3,15 +3,19 @@ import { changesOnlyPipelineFiles } from "@causeway/core";
 
 const GIT_TIMEOUT_MS = 30_000;
 
-/** Runs git with `args` and resolves its stdout; rejects with git's message. */
-export function runGit(args: readonly string[], env: Readonly<Record<string, string>>): Promise<string> {
+/** Runs git with `args` and resolves its stdout; rejects with git's message (or after `timeoutMs`). */
+export function runGit(
+  args: readonly string[],
+  env: Readonly<Record<string, string>>,
+  timeoutMs = GIT_TIMEOUT_MS,
+): Promise<string> {
   return new Promise((resolve, reject) => {
     execFile(
       "git",
       [...args],
       {
         env: { ...env, GIT_TERMINAL_PROMPT: "0", LC_ALL: "C" },
-        timeout: GIT_TIMEOUT_MS,
+        timeout: timeoutMs,
         encoding: "utf8",
         maxBuffer: 64 * 1024 * 1024,
       },

@@ -8,6 +8,8 @@ import { branchOf, commitOf, describeCommit, runGit } from "./git-commits.js";
 import { pollEvery, recordCommit } from "./local-git-source.js";
 import type { SourceSink, SourceWatch, VersionSource } from "./version-source.js";
 
+const FETCH_TIMEOUT_MS = 10 * 60 * 1000;
+
 /** Options of `remoteGitSource`. */
 export interface RemoteGitSourceOptions {
   /** The time between polls of a repository while it changes (and after each change). */
@@ -33,6 +35,17 @@ export interface RemoteGitSourceOptions {
  * owner-only files that live as long as each git command.
  */
 export function remoteGitSource(options: RemoteGitSourceOptions): VersionSource {
+  // Resources of one URL share its bare copy: their fetches take turns.
+  const turns = new Map<string, Promise<unknown>>();
+  const inTurn = <T>(cache: string, work: () => Promise<T>): Promise<T> => {
+    const result = (turns.get(cache) ?? Promise.resolve()).then(work, work);
+    const settled = result.catch(() => undefined);
+    turns.set(cache, settled);
+    void settled.then(() => {
+      if (turns.get(cache) === settled) turns.delete(cache);
+    });
+    return result;
+  };
   return {
     name: "remote-git",
     createdBy: "git",
@@ -43,7 +56,7 @@ export function remoteGitSource(options: RemoteGitSourceOptions): VersionSource 
     },
     watch(def, sink) {
       const url = remoteUrl(def) ?? "";
-      return watchRemote(url, readBranchFilter(dataOf(def)), def.integration, sink, options);
+      return watchRemote(url, readBranchFilter(dataOf(def)), def.integration, sink, options, inTurn);
     },
   };
 }
@@ -64,6 +77,7 @@ function watchRemote(
   integration: string | undefined,
   sink: SourceSink,
   options: RemoteGitSourceOptions,
+  inTurn: <T>(cache: string, work: () => Promise<T>) => Promise<T>,
 ): SourceWatch {
   const cache = join(options.cacheDir, `${createHash("sha256").update(url).digest("hex").slice(0, 24)}.git`);
   // branch -> the commit of its latest version, as this watch knows it.
@@ -84,8 +98,10 @@ function watchRemote(
           known.get(branch) ?? (branchOf(latest?.propertyBag) === branch ? commitOf(latest?.propertyBag) : undefined);
         if (head === before) continue;
         changed = true;
-        await fetchInto(cache, url, branch, env);
-        const commit = await describeCommit(cache, head, before, branch, env);
+        const commit = await inTurn(cache, async () => {
+          await fetchInto(cache, url, branch, env);
+          return describeCommit(cache, head, before, branch, env);
+        });
         await recordCommit(sink, commit, branch);
         known.set(branch, head);
       }
@@ -130,5 +146,7 @@ async function fetchInto(
   await runGit(
     ["-C", cache, "fetch", "--quiet", "--no-tags", "--", url, `+refs/heads/${branch}:refs/heads/${branch}`],
     env,
+    // A first fetch of a large repository takes a while: ten minutes, not thirty seconds.
+    FETCH_TIMEOUT_MS,
   );
 }
