@@ -6,7 +6,7 @@ import { shortVersionName } from "@causeway/core";
 import { afterEach, describe, expect, it } from "vitest";
 import { fileIntegrations } from "../src/integrations.js";
 import { localGitSource } from "../src/sources/local-git-source.js";
-import { remoteGitSource } from "../src/sources/remote-git-source.js";
+import { parseLsRemote, remoteGitSource } from "../src/sources/remote-git-source.js";
 import { startVersionSources, type VersionSources } from "../src/sources/version-sources.js";
 import { startGitDaemon } from "./git-daemon.js";
 import { collectingLogger, waitFor } from "./helpers.js";
@@ -212,5 +212,27 @@ jobs:
       await sources?.stop();
       await daemon.stop();
     }
+  });
+});
+
+describe("parseLsRemote", () => {
+  it("reads the branch heads and the default branch, and nothing else", () => {
+    const a = "a".repeat(40);
+    const b = "b".repeat(40);
+    const output = [
+      "ref: refs/heads/trunk\tHEAD",
+      `${a}\tHEAD`,
+      `${a}\trefs/heads/trunk`,
+      `${b}\trefs/heads/release/1.0`,
+      `${b}\trefs/tags/v1`,
+      `${b}\trefs/pull/3/head`,
+      "",
+    ].join("\n");
+    const { heads, defaultBranch } = parseLsRemote(output);
+    expect(defaultBranch).toBe("trunk");
+    expect([...heads]).toEqual([
+      ["trunk", a],
+      ["release/1.0", b],
+    ]);
   });
 });
