@@ -123,4 +123,72 @@ jobs:
     second.child.kill("SIGTERM");
     await killed(second);
   }, 120_000);
+
+  it("records a tick missed while the server was down once at start, and never again after a SIGKILL", async () => {
+    const dir = join(root, "ticks");
+    const dataDir = join(root, "ticks-data");
+    await mkdir(dir);
+    await writeFile(
+      join(dir, "causeway.yml"),
+      `resources:
+  - name: every_minute
+    type: time
+    versionTemplate: { interval: "* * * * *" }
+jobs:
+  - name: on_tick
+    type: runSh
+    steps:
+      - IN: every_minute
+      - TASK: { script: [ "sleep 30" ] }
+`,
+    );
+    const ticks = async (api: ReturnType<typeof client>) =>
+      z
+        .array(VersionSchema)
+        .parse(await api("/objects/every_minute/versions?limit=100"))
+        .filter((v) => v.createdBy === "time")
+        .map((v) => v.versionName);
+    const scheduled = (proc: ServerProcess) =>
+      proc.output.includes('every_minute: schedule "* * * * *" (UTC), next tick');
+
+    // Server 1 defines the schedule and is killed before its first tick.
+    const first = spawnServer([dir, "--port", "0", "--data", dataDir]);
+    procs.push(first);
+    await infoOf(first, dataDir);
+    await waitFor("server 1's schedule", () => scheduled(first));
+    first.child.kill("SIGKILL");
+    await killed(first);
+    const down = Date.now();
+    const missed = Math.ceil((down + 1) / 60_000) * 60_000;
+    // Down across a minute: that tick is missed.
+    await waitFor("the next minute", () => Date.now() > missed + 200, 65_000);
+
+    const second = spawnServer([dir, "--port", "0", "--data", dataDir]);
+    procs.push(second);
+    const api2 = client(await infoOf(second, dataDir));
+    await waitFor(`server 2's schedule (output: ${second.output})`, () => scheduled(second));
+    const afterStart = await ticks(api2);
+    // The latest missed tick, once (a minute may have turned meanwhile: never a name twice).
+    expect(afterStart).toContain(new Date(missed).toISOString());
+    expect(new Set(afterStart).size).toBe(afterStart.length);
+    await waitFor("the tick's run processing", async () =>
+      z
+        .array(RunSchema)
+        .parse(await api2("/runs?job=on_tick"))
+        .some((r) => r.status === "processing"),
+    );
+    second.child.kill("SIGKILL");
+    await killed(second);
+
+    const third = spawnServer([dir, "--port", "0", "--data", dataDir]);
+    procs.push(third);
+    const api3 = client(await infoOf(third, dataDir));
+    await waitFor(`server 3's schedule (output: ${third.output})`, () => scheduled(third));
+    const afterRestart = await ticks(api3);
+    expect(afterRestart.filter((t) => t === new Date(missed).toISOString())).toHaveLength(1);
+    expect(new Set(afterRestart).size).toBe(afterRestart.length);
+    expect(afterRestart.slice(-afterStart.length)).toEqual(afterStart);
+    third.child.kill("SIGTERM");
+    await killed(third);
+  }, 120_000);
 });

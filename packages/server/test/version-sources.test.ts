@@ -166,7 +166,7 @@ describe("time resources", () => {
     const before = await h.versions("every5");
     await timers.advanceTo("2026-03-02T10:06:00Z");
     expect(await h.versions("every5")).toEqual(before);
-    expect(logger.lines.filter((l) => l.includes("tick"))).toEqual([]);
+    expect(logger.lines.filter((l) => l.startsWith("every5: tick"))).toEqual([]);
     await h.engine.idle();
     expect(await h.stores.store.read.listRuns({ job: "on_tick" })).toHaveLength(1);
   });

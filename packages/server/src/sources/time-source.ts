@@ -47,8 +47,19 @@ function watchSchedule(schedule: Schedule, sink: SourceSink): SourceWatch {
   let recording: Promise<void> | undefined;
   let stopped = false;
 
+  let said = false;
   const arm = (ms: number): void => {
-    if (!stopped) timer = timers.setTimeout(wake, Math.max(0, Math.min(ms, MAX_TIMER_MS)));
+    if (stopped) return;
+    timer = timers.setTimeout(wake, Math.max(0, Math.min(ms, MAX_TIMER_MS)));
+    // Once per watch (a start, a new schedule), after any missed tick was recorded.
+    if (said) return;
+    said = true;
+    const next = new Date(timers.now().getTime() + ms).toISOString();
+    sink.logger.info(`${sink.resource}: schedule "${schedule.interval}" (${schedule.timeZone}), next tick ${next}`, {
+      event: "schedule",
+      resource: sink.resource,
+      next,
+    });
   };
 
   const record = async (tick: Date): Promise<void> => {
