@@ -1,3 +1,4 @@
+import type { ResourceDef } from "@causeway/core";
 import type { Engine } from "@causeway/engine";
 import type { Logger } from "../logger.js";
 import {
@@ -35,7 +36,8 @@ interface Running {
   readonly source: VersionSource;
   readonly resource: string;
   readonly key: string;
-  readonly watch: SourceWatch;
+  /** Set once the source has started the watch (the sink is made first: the watch needs it). */
+  watch: SourceWatch;
   /** Set when the watch is stopped: a record after it is refused. */
   stopped: boolean;
 }
@@ -65,12 +67,7 @@ export function startVersionSources(options: VersionSourcesOptions): VersionSour
     void done.finally(() => stopping.delete(done));
   };
 
-  const start = (
-    source: VersionSource,
-    resource: string,
-    key: string,
-    def: Parameters<VersionSource["watch"]>[0],
-  ): Running => {
+  const start = (source: VersionSource, resource: string, key: string, def: ResourceDef): Running => {
     const entry: Running = { source, resource, key, watch: { stop: () => Promise.resolve() }, stopped: false };
     const sink: SourceSink = {
       resource,
@@ -85,7 +82,12 @@ export function startVersionSources(options: VersionSourcesOptions): VersionSour
       timers,
       logger,
     };
-    (entry as { watch: SourceWatch }).watch = source.watch(def, sink);
+    try {
+      entry.watch = source.watch(def, sink);
+    } catch (error) {
+      // A source that breaks its contract costs its own watch, never the others.
+      logger.error(`${source.name}: cannot watch ${resource}`, error);
+    }
     return entry;
   };
 
