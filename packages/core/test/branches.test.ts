@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { branchSelected, readBranchFilter } from "../src/index.js";
+import { branchSelected, buildsOnCommit, readBranchFilter } from "../src/index.js";
 
 // Which branches of a gitRepo make versions (shippable.md §4.1, docs/language.md "gitRepo").
 describe("readBranchFilter and branchSelected", () => {
@@ -19,5 +19,16 @@ describe("readBranchFilter and branchSelected", () => {
     [{ branches: { only: ["a.b"] } }, "aXb", "main", false],
   ])("%j selects %s (default %s): %s", (data, branch, defaultBranch, selected) => {
     expect(branchSelected(readBranchFilter(data), branch, defaultBranch)).toBe(selected);
+  });
+});
+
+describe("buildsOnCommit", () => {
+  it.each([
+    [{}, true],
+    [{ buildOnCommit: true }, true],
+    [{ buildOnCommit: false }, false],
+    [{ buildOnCommit: "false" }, false],
+  ])("%j: %s", (data, builds) => {
+    expect(buildsOnCommit(data)).toBe(builds);
   });
 });

@@ -104,6 +104,48 @@ describe("local gitRepo polling", () => {
   });
 });
 
+describe("which gitRepos are polled", () => {
+  it("polls local and remote repositories, not an SCM's org/repo, nor one with buildOnCommit: false", async () => {
+    const timers = new ManualTimers("2026-03-02T10:00:00Z");
+    h = await sourcesHarness(timers);
+    const repo = (name: string, source: string, extra = "") =>
+      `  - name: ${name}\n    type: gitRepo\n    versionTemplate:\n      sourceName: "${source}"\n${extra}`;
+    await h.apply(
+      [
+        "resources:",
+        repo("local", join(h.dir, "nowhere")),
+        repo("remote", "https://git.example.com/acme/app.git"),
+        repo("scp", "git@git.example.com:acme/app.git"),
+        repo("hosted", "acme/app"),
+        repo("fed_by_job", "https://git.example.com/acme/app.git", "      buildOnCommit: false\n"),
+        repo("fed_local", join(h.dir, "nowhere"), "      buildOnCommit: false\n"),
+        "  - name: legacy\n    type: gitRepo\n    pointer:\n      sourceName: ssh://git@git.example.com/acme/app.git\n",
+      ].join("\n"),
+    );
+    sources = startVersionSources({
+      engine: h.engine,
+      sources: [
+        localGitSource({ intervalMs: 1000, env: GIT_ENV }),
+        remoteGitSource({
+          intervalMs: 1000,
+          maxIntervalMs: 1000,
+          env: { ...GIT_ENV, GIT_SSH_COMMAND: "false" },
+          cacheDir: join(h.dir, "git-cache"),
+          integrations: fileIntegrations(join(h.dir, "integrations")),
+        }),
+      ],
+      logger: collectingLogger(),
+      timers,
+    });
+    expect(Object.fromEntries(sources.watched())).toEqual({
+      local: ["git"],
+      remote: ["remote-git"],
+      scp: ["remote-git"],
+      legacy: ["remote-git"],
+    });
+  });
+});
+
 describe("remote gitRepo polling", () => {
   it("polls a real git daemon with backoff, records pushed commits of selected branches, and runs check out the exact commit", async () => {
     const timers = new ManualTimers("2026-03-02T10:00:00Z");

@@ -188,6 +188,17 @@ describe("time resources", () => {
     ]);
   });
 
+  it("reads the legacy seed.interval as Shippable wrote it", async () => {
+    const timers = new ManualTimers("2026-03-02T10:03:00Z");
+    h = await sourcesHarness(timers);
+    await h.apply('resources:\n  - name: nightly\n    type: time\n    seed:\n      interval: "0 3 * * *"\n');
+    sources = startVersionSources({ engine: h.engine, sources: [timeSource()], logger: collectingLogger(), timers });
+    // Timers are set an hour at most (Node's overflow past 24.8 days), then set again.
+    expect(timers.nextAt()).toBe("2026-03-02T11:03:00.000Z");
+    await timers.advanceTo("2026-03-03T03:00:00Z");
+    expect((await h.versions("nightly")).map((v) => v.versionName)).toEqual(["", "2026-03-03T03:00:00.000Z"]);
+  });
+
   it("does not watch a time resource whose schedule is invalid (PIPELINE_INVALID_SCHEDULE)", async () => {
     const timers = new ManualTimers("2026-03-02T10:03:00Z");
     h = await sourcesHarness(timers);

@@ -44,3 +44,11 @@ function globMatch(pattern: string, name: string): boolean {
     .join(".*");
   return new RegExp(`^${source}$`).test(name);
 }
+
+/**
+ * Whether new commits of a gitRepo make versions (`buildOnCommit`, default true, shippable.md
+ * §4.1). A repository fed only by a job's `OUT` (`replicate`) sets it false.
+ */
+export function buildsOnCommit(data: Readonly<Record<string, unknown>>): boolean {
+  return data.buildOnCommit !== false && data.buildOnCommit !== "false";
+}

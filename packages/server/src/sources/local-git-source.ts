@@ -1,6 +1,6 @@
 import { isAbsolute } from "node:path";
 import { fileURLToPath } from "node:url";
-import { shortVersionName, type ResourceDef } from "@causeway/core";
+import { buildsOnCommit, shortVersionName, type ResourceDef } from "@causeway/core";
 import { commitOf, describeCommit, runGit, type CommitVersion } from "./git-commits.js";
 import type { SourceSink, SourceWatch, VersionSource } from "./version-source.js";
 
@@ -26,7 +26,7 @@ export function localGitSource(options: LocalGitSourceOptions): VersionSource {
     name: "git",
     createdBy: "git",
     watchKey(def) {
-      if (def.type !== "gitRepo") return undefined;
+      if (def.type !== "gitRepo" || !buildsOnCommit({ ...def.template, ...def.pointer })) return undefined;
       const repo = localRepository(sourceNameOf(def));
       return repo === undefined ? undefined : `${repo}\0${String(branchOfDef(def))}`;
     },

@@ -1,7 +1,7 @@
 import { createHash } from "node:crypto";
 import { mkdir, stat } from "node:fs/promises";
 import { join } from "node:path";
-import { branchSelected, readBranchFilter, type BranchFilter, type ResourceDef } from "@causeway/core";
+import { branchSelected, buildsOnCommit, readBranchFilter, type BranchFilter, type ResourceDef } from "@causeway/core";
 import { displayUrl, gitAuth, repositoryLocation } from "@causeway/runner";
 import type { Integrations } from "../integrations.js";
 import { branchOf, commitOf, describeCommit, runGit } from "./git-commits.js";
@@ -66,7 +66,7 @@ function dataOf(def: ResourceDef): Readonly<Record<string, unknown>> {
 }
 
 function remoteUrl(def: ResourceDef): string | undefined {
-  if (def.type !== "gitRepo") return undefined;
+  if (def.type !== "gitRepo" || !buildsOnCommit(dataOf(def))) return undefined;
   const location = repositoryLocation(def.pointer.sourceName ?? def.template.sourceName);
   return location?.kind === "remote" ? location.url : undefined;
 }
