@@ -17,6 +17,7 @@ import { startServer, type RunningServer } from "./server.js";
 // The composition root of the server process: the only module that reads process.env and argv.
 
 const USAGE = `usage: causeway-server [DIR] [--port N] [--host H] [--data DIR] [--slots N] [--no-watch] [--log-format F] [--max-streams N]
+                       [--remote-poll S] [--remote-poll-max S]
 
   DIR             the pipeline directory to apply and watch (default: the current directory)
   --port N        port to listen on (default ${DEFAULT_PORT}, 0 picks a free one; env CAUSEWAY_PORT)
@@ -24,6 +25,9 @@ const USAGE = `usage: causeway-server [DIR] [--port N] [--host H] [--data DIR] [
   --data DIR      data directory (default ./.causeway; env CAUSEWAY_DATA)
   --slots N       runs executed at once (default 2; env CAUSEWAY_SLOTS)
   --max-streams N event and log streams held open at once (default ${DEFAULT_MAX_STREAMS}; env CAUSEWAY_MAX_STREAMS)
+  --remote-poll S seconds between polls of a remote gitRepo after a change (default 30; env CAUSEWAY_REMOTE_POLL)
+  --remote-poll-max S
+                  the longest time between polls of an idle remote gitRepo (default 600; env CAUSEWAY_REMOTE_POLL_MAX)
   --no-watch      do not re-apply DIR when its files change
   --log-format F  text (default): one line per event for a person; json: one JSON object per
                   line for machines (env CAUSEWAY_LOG_FORMAT)`;
@@ -38,6 +42,8 @@ const FLAGS: Readonly<Record<string, string>> = {
   dataDir: "--data",
   slots: "--slots",
   maxStreams: "--max-streams",
+  remotePollMs: "--remote-poll",
+  remotePollMaxMs: "--remote-poll-max",
   logFormat: "--log-format",
 };
 
@@ -62,6 +68,8 @@ function parse(argv: string[], env: NodeJS.ProcessEnv): { options: ServerOptions
         data: { type: "string" },
         slots: { type: "string" },
         "max-streams": { type: "string" },
+        "remote-poll": { type: "string" },
+        "remote-poll-max": { type: "string" },
         "no-watch": { type: "boolean" },
         "log-format": { type: "string" },
         help: { type: "boolean", short: "h" },
@@ -83,6 +91,14 @@ function parse(argv: string[], env: NodeJS.ProcessEnv): { options: ServerOptions
     100_000,
     problems,
   );
+  const remotePoll = intOption(values["remote-poll"] ?? env.CAUSEWAY_REMOTE_POLL, "--remote-poll", 1, 86_400, problems);
+  const remotePollMax = intOption(
+    values["remote-poll-max"] ?? env.CAUSEWAY_REMOTE_POLL_MAX,
+    "--remote-poll-max",
+    1,
+    86_400,
+    problems,
+  );
   const host = values.host ?? env.CAUSEWAY_HOST;
   if (host === "") problems.push("--host must not be empty");
   const data = values.data ?? env.CAUSEWAY_DATA;
@@ -94,6 +110,8 @@ function parse(argv: string[], env: NodeJS.ProcessEnv): { options: ServerOptions
     ...(data === undefined || data === "" ? {} : { dataDir: data }),
     ...(slots === undefined ? {} : { slots }),
     ...(maxStreams === undefined ? {} : { maxStreams }),
+    ...(remotePoll === undefined ? {} : { remotePollMs: remotePoll * 1000 }),
+    ...(remotePollMax === undefined ? {} : { remotePollMaxMs: remotePollMax * 1000 }),
     watch: values["no-watch"] !== true,
     // Checked by compileServerOptions, with the other options (see compile()).
     ...(logFormat === undefined ? {} : { logFormat }),
