@@ -48,11 +48,11 @@ function watchSchedule(schedule: Schedule, sink: SourceSink): SourceWatch {
   let stopped = false;
 
   let said = false;
-  const arm = (ms: number): void => {
+  const arm = (ms: number, retry = false): void => {
     if (stopped) return;
     timer = timers.setTimeout(wake, Math.max(0, Math.min(ms, MAX_TIMER_MS)));
     // Once per watch (a start, a new schedule), after any missed tick was recorded.
-    if (said) return;
+    if (said || retry) return;
     said = true;
     const next = new Date(timers.now().getTime() + ms).toISOString();
     sink.logger.info(`${sink.resource}: schedule "${schedule.interval}" (${schedule.timeZone}), next tick ${next}`, {
@@ -93,7 +93,7 @@ function watchSchedule(schedule: Schedule, sink: SourceSink): SourceWatch {
           event: "tick",
           resource: sink.resource,
         });
-        arm(RETRY_MS);
+        arm(RETRY_MS, true);
       },
     );
   }
