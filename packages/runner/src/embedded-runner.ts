@@ -14,7 +14,7 @@ import {
 import { RunnerGroup } from "./console.js";
 import { isSystemError } from "./file-errors.js";
 import { hasContainerEngine, NO_CONTAINER_ENGINE } from "./container.js";
-import { checkoutRepository, displayUrl, gitAuth, repositorySource } from "./git.js";
+import { checkoutInput } from "./git.js";
 import { compileRunnerOptions, type CompiledRunnerOptions, type EmbeddedRunnerOptions } from "./options.js";
 import { SHIPCTL_DIR } from "./paths.js";
 import { TaskLauncher, type TaskProcess } from "./launcher.js";
@@ -318,28 +318,12 @@ class RunExecution implements EmbeddedExecution {
   async #fill(dep: DependencySpec, dataDir: string): Promise<string> {
     if (dep.operation !== "IN") return "";
     if (dep.type === "gitRepo") {
-      const location = repositorySource(dep.pointer.sourceName ?? dep.template.sourceName);
-      const shaData = dep.version?.propertyBag.shaData as Record<string, unknown> | undefined;
-      const commit = typeof shaData?.commitSha === "string" && shaData.commitSha !== "" ? shaData.commitSha : undefined;
-      const ref = commit ?? (dep.version?.versionName || undefined);
-      const source = location.kind === "local" ? location.path : location.url;
-      // A remote repository's credentials come from the resource's integration, as files that
-      // live only as long as the clone.
-      const fields =
-        location.kind === "remote" && dep.integration !== undefined
-          ? await this.#opts.integrations?.(dep.integration)
-          : undefined;
-      const auth = await gitAuth(fields);
-      try {
-        await checkoutRepository(source, dataDir, ref, {
-          env: { ...this.#opts.env, ...auth.env },
-          graceMs: this.#opts.cancelGraceMs,
-          signal: this.#abort.signal,
-        });
-      } finally {
-        await auth.cleanup();
-      }
-      return `checked out ${ref ?? "HEAD"} from ${displayUrl(source)}`;
+      return checkoutInput(dep, dataDir, {
+        env: this.#opts.env,
+        graceMs: this.#opts.cancelGraceMs,
+        signal: this.#abort.signal,
+        integrations: this.#opts.integrations,
+      });
     }
     const sha = dep.version?.stateSha ?? null;
     if (sha === null) return "";

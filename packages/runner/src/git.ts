@@ -1,4 +1,4 @@
-import { CausewayError } from "@causeway/core";
+import { CausewayError, type DependencySpec } from "@causeway/core";
 import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { isAbsolute, join } from "node:path";
@@ -150,4 +150,41 @@ export async function checkoutRepository(
     ["-c", "advice.detachedHead=false", "checkout", "--quiet", "--detach", ref ?? "HEAD"],
     `git checkout of ${ref ?? "HEAD"} from ${shown}`,
   );
+}
+
+/** What `checkoutInput` needs: the runner's environment and, for credentials, its integrations. */
+export interface CheckoutInputOptions extends CheckoutOptions {
+  /** The fields of an integration by name (see `EmbeddedRunnerOptions.integrations`). */
+  readonly integrations?: ((name: string) => Promise<Readonly<Record<string, string>> | undefined>) | undefined;
+}
+
+/**
+ * A gitRepo IN: clones the resource's repository (`sourceName`: a local path or a git URL, with
+ * the credentials of its `integration` for a remote one) into `dir` and checks out the commit of
+ * its frozen version (`propertyBag.shaData.commitSha`, else the version name, else the branch
+ * head), detached. Returns what it did, for the console (the URL without its user part).
+ */
+export async function checkoutInput(dep: DependencySpec, dir: string, options: CheckoutInputOptions): Promise<string> {
+  const location = repositorySource(dep.pointer.sourceName ?? dep.template.sourceName);
+  const shaData = dep.version?.propertyBag.shaData as Record<string, unknown> | undefined;
+  const commit = typeof shaData?.commitSha === "string" && shaData.commitSha !== "" ? shaData.commitSha : undefined;
+  const ref = commit ?? (dep.version?.versionName || undefined);
+  const source = location.kind === "local" ? location.path : location.url;
+  // A remote repository's credentials come from the resource's integration, as files that live
+  // only as long as the clone.
+  const fields =
+    location.kind === "remote" && dep.integration !== undefined
+      ? await options.integrations?.(dep.integration)
+      : undefined;
+  const auth = await gitAuth(fields);
+  try {
+    await checkoutRepository(source, dir, ref, {
+      env: { ...options.env, ...auth.env },
+      graceMs: options.graceMs,
+      ...(options.signal === undefined ? {} : { signal: options.signal }),
+    });
+  } finally {
+    await auth.cleanup();
+  }
+  return `checked out ${ref ?? "HEAD"} from ${displayUrl(source)}`;
 }

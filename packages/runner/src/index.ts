@@ -31,6 +31,8 @@ export {
   displayUrl,
   gitAuth,
   repositoryLocation,
+  checkoutInput,
+  type CheckoutInputOptions,
   type GitAuth,
   type RepositoryLocation,
 } from "./git.js";
