@@ -19,6 +19,8 @@ export * from "./engine/inputs.js";
 export * from "./engine/outputs.js";
 export * from "./engine/dispatch.js";
 export * from "./engine/semver.js";
+export * from "./engine/schedule.js";
+export * from "./engine/branches.js";
 export * from "./engine/env.js";
 export * from "./engine/secrets.js";
 export * from "./engine/runner-port.js";

@@ -331,6 +331,36 @@ const CASES = {
       `),
     expected: [at("PIPELINE_PIN_CONFLICT", "error", F, 8, 9, "jobs[0].steps[0]")],
   },
+  PIPELINE_INVALID_SCHEDULE: {
+    load: () =>
+      loadOne(yaml`
+        resources:
+          - name: nightly
+            type: time
+            seed:
+              interval: "0 25 * * *"
+          - name: hourly
+            type: time
+            versionTemplate:
+              interval: "@hourly"
+              timeZone: Mars/Olympus
+          - name: never
+            type: time
+            versionTemplate: {}
+        jobs:
+          - name: a
+            type: runSh
+            steps:
+              - IN: nightly
+              - IN: hourly
+              - IN: never
+      `),
+    expected: [
+      at("PIPELINE_INVALID_SCHEDULE", "error", F, 5, 17, "resources[0].seed.interval"),
+      at("PIPELINE_INVALID_SCHEDULE", "error", F, 10, 17, "resources[1].versionTemplate.timeZone"),
+      at("PIPELINE_INVALID_SCHEDULE", "error", F, 13, 22, "resources[2].versionTemplate.interval"),
+    ],
+  },
   PIPELINE_REPLICATE_SOURCE: {
     load: () =>
       loadOne(yaml`

@@ -88,6 +88,7 @@ export async function buildRunSpec(ctx: EngineContext, run: Run): Promise<RunSpe
       pointer: def?.pointer ?? {},
       seed: def?.seed ?? {},
       template: def?.template ?? {},
+      ...(def?.integration === undefined ? {} : { integration: def.integration }),
     });
   }
   // The job's latest version before this run holds the state to hand over.

@@ -59,6 +59,11 @@ export interface PutVersionOptions {
    * leaves one without the other.
    */
   readonly key?: string;
+  /**
+   * False: the version is recorded but offered to no consumer (a commit that only changes the
+   * line's own pipeline files: Shippable's rule). Default true.
+   */
+  readonly trigger?: boolean;
 }
 
 export interface WhyReport {
@@ -214,7 +219,7 @@ export class Engine {
         flowId: flow,
       });
       const runs: Run[] = [];
-      if (resourceKind(resource.type).versionsTrigger) {
+      if (resourceKind(resource.type).versionsTrigger && options.trigger !== false) {
         for (const consumer of this.model.consumers.get(name) ?? []) {
           const run = await offer(this.#ctx, tx, events, consumer, {
             kind: "version",

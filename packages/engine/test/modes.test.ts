@@ -391,4 +391,27 @@ jobs:
     await h.engine.idle();
     expect((await h.runs("on-hook")).length).toBe(2);
   });
+
+  it("records a version with trigger: false without offering it to any consumer", async () => {
+    h = await makeHarness({ slots: 2 });
+    await h.apply(`
+resources:
+  - name: repo
+    type: params
+    versionTemplate: { params: { A: "1" } }
+jobs:
+  - name: build
+    type: runSh
+    steps:
+      - IN: repo
+      - TASK: { script: [ "true" ] }
+`);
+    const quiet = await h.engine.putVersion("repo", { versionName: "yaml-only" }, "git", { key: "c1", trigger: false });
+    expect(quiet).toMatchObject({ duplicate: false, runs: [] });
+    expect(h.engine.model.latest.get("repo")?.versionName).toBe("yaml-only");
+    const loud = await h.engine.putVersion("repo", { versionName: "code" }, "git", { key: "c2" });
+    expect(loud.runs.map((r) => r.job)).toEqual(["build"]);
+    await h.engine.idle();
+    expect((await h.runs("build")).length).toBe(1);
+  });
 });

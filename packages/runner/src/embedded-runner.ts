@@ -324,6 +324,7 @@ class RunExecution implements EmbeddedExecution {
       env: this.#opts.env,
       graceMs: this.#opts.cancelGraceMs,
       signal: this.#abort.signal,
+      integrations: this.#opts.integrations,
     });
   }
 

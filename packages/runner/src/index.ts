@@ -26,7 +26,16 @@ export {
   type TreeFile,
 } from "./state-archive.js";
 export { MARKERS, markerText } from "./console.js";
-export { UNSUPPORTED_REPOSITORY } from "./git.js";
+export {
+  UNSUPPORTED_REPOSITORY,
+  displayUrl,
+  gitAuth,
+  repositoryLocation,
+  checkoutInput,
+  type CheckoutInputOptions,
+  type GitAuth,
+  type RepositoryLocation,
+} from "./git.js";
 export { NO_CONTAINER_ENGINE } from "./container.js";
 export { NODE_WORKSPACE_FS, type WorkspaceFs } from "./workspace.js";
 export { endOrphanedTasks, type OrphanOptions, type OrphanReport } from "./worker-record.js";

@@ -37,6 +37,11 @@ export interface EmbeddedRunnerOptions {
    * (`endOrphanedTasks`). Default: none.
    */
   readonly workerRecord?: string;
+  /**
+   * The fields of an integration by name (`Integrations.get` of the server): the credentials
+   * of a remote gitRepo that names one (`privateKey`, `token`...; see `gitAuth`). Default: none.
+   */
+  readonly integrations?: (name: string) => Promise<Readonly<Record<string, string>> | undefined>;
 }
 
 /** Options after defaults and checks; frozen. */
@@ -50,6 +55,7 @@ export interface CompiledRunnerOptions {
   readonly launcher: boolean;
   readonly workspaceFs: WorkspaceFs;
   readonly workerRecord: string | undefined;
+  readonly integrations: ((name: string) => Promise<Readonly<Record<string, string>> | undefined>) | undefined;
 }
 
 /** The PATH of tasks when no base environment is given. */
@@ -111,6 +117,7 @@ export function compileRunnerOptions(options: EmbeddedRunnerOptions): CompiledRu
     launcher: options.launcher ?? true,
     workspaceFs: options.workspaceFs ?? NODE_WORKSPACE_FS,
     workerRecord: options.workerRecord === undefined ? undefined : resolve(options.workerRecord),
+    integrations: options.integrations,
     env: Object.freeze(env),
   });
 }

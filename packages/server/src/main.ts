@@ -17,6 +17,7 @@ import { startServer, type RunningServer } from "./server.js";
 // The composition root of the server process: the only module that reads process.env and argv.
 
 const USAGE = `usage: causeway-server [DIR|URL…] [--port N] [--host H] [--data DIR] [--slots N] [--no-watch] [--log-format F] [--max-streams N]
+                       [--remote-poll S] [--remote-poll-max S]
 
   DIR|URL…        the line: pipeline directories to apply and watch, git URLs (URL#branch)
                   to clone and poll, or projects (a causeway.project.yml, or a directory
@@ -26,6 +27,9 @@ const USAGE = `usage: causeway-server [DIR|URL…] [--port N] [--host H] [--data
   --data DIR      data directory (default ./.causeway; env CAUSEWAY_DATA)
   --slots N       runs executed at once (default 2; env CAUSEWAY_SLOTS)
   --max-streams N event and log streams held open at once (default ${DEFAULT_MAX_STREAMS}; env CAUSEWAY_MAX_STREAMS)
+  --remote-poll S seconds between polls of a remote gitRepo after a change (default 30; env CAUSEWAY_REMOTE_POLL)
+  --remote-poll-max S
+                  the longest time between polls of an idle remote gitRepo (default 600; env CAUSEWAY_REMOTE_POLL_MAX)
   --no-watch      do not re-apply the line when its files, repositories or project change
   --log-format F  text (default): one line per event for a person; json: one JSON object per
                   line for machines (env CAUSEWAY_LOG_FORMAT)`;
@@ -40,6 +44,8 @@ const FLAGS: Readonly<Record<string, string>> = {
   dataDir: "--data",
   slots: "--slots",
   maxStreams: "--max-streams",
+  remotePollMs: "--remote-poll",
+  remotePollMaxMs: "--remote-poll-max",
   logFormat: "--log-format",
 };
 
@@ -64,6 +70,8 @@ function parse(argv: string[], env: NodeJS.ProcessEnv): { options: ServerOptions
         data: { type: "string" },
         slots: { type: "string" },
         "max-streams": { type: "string" },
+        "remote-poll": { type: "string" },
+        "remote-poll-max": { type: "string" },
         "no-watch": { type: "boolean" },
         "log-format": { type: "string" },
         help: { type: "boolean", short: "h" },
@@ -84,6 +92,14 @@ function parse(argv: string[], env: NodeJS.ProcessEnv): { options: ServerOptions
     100_000,
     problems,
   );
+  const remotePoll = intOption(values["remote-poll"] ?? env.CAUSEWAY_REMOTE_POLL, "--remote-poll", 1, 86_400, problems);
+  const remotePollMax = intOption(
+    values["remote-poll-max"] ?? env.CAUSEWAY_REMOTE_POLL_MAX,
+    "--remote-poll-max",
+    1,
+    86_400,
+    problems,
+  );
   const host = values.host ?? env.CAUSEWAY_HOST;
   if (host === "") problems.push("--host must not be empty");
   const data = values.data ?? env.CAUSEWAY_DATA;
@@ -101,6 +117,8 @@ function parse(argv: string[], env: NodeJS.ProcessEnv): { options: ServerOptions
     ...(data === undefined || data === "" ? {} : { dataDir: data }),
     ...(slots === undefined ? {} : { slots }),
     ...(maxStreams === undefined ? {} : { maxStreams }),
+    ...(remotePoll === undefined ? {} : { remotePollMs: remotePoll * 1000 }),
+    ...(remotePollMax === undefined ? {} : { remotePollMaxMs: remotePollMax * 1000 }),
     watch: values["no-watch"] !== true,
     // Checked by compileServerOptions, with the other options (see compile()).
     ...(logFormat === undefined ? {} : { logFormat }),

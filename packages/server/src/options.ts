@@ -45,6 +45,10 @@ const ServerOptionsSchema = z.strictObject({
   slots: z.number().int().min(1).max(1024).optional(),
   /** How often local gitRepo resources are polled for new commits. */
   pollIntervalMs: z.number().int().min(10).default(2000),
+  /** How often remote gitRepo resources are polled (`git ls-remote`) while they change. */
+  remotePollMs: z.number().int().min(10).default(30_000),
+  /** The longest time between two polls of an idle remote gitRepo (the time doubles up to it). */
+  remotePollMaxMs: z.number().int().min(10).default(600_000),
   /** Re-apply `dir` when its files change. */
   watch: z.boolean().default(true),
   watchDebounceMs: z.number().int().min(0).max(60_000).default(200),
@@ -89,6 +93,8 @@ export interface CompiledServerOptions {
   readonly workDir: string | undefined;
   readonly slots: number | undefined;
   readonly pollIntervalMs: number;
+  readonly remotePollMs: number;
+  readonly remotePollMaxMs: number;
   readonly watch: boolean;
   readonly watchDebounceMs: number;
   readonly watchSettleMs: number;
@@ -139,6 +145,8 @@ export function compileServerOptions(options: ServerOptions = {}): CompiledServe
     workDir: o.workDir === undefined ? undefined : resolve(cwd, o.workDir),
     slots: o.slots,
     pollIntervalMs: o.pollIntervalMs,
+    remotePollMs: o.remotePollMs,
+    remotePollMaxMs: Math.max(o.remotePollMs, o.remotePollMaxMs),
     watch: o.watch,
     watchDebounceMs: o.watchDebounceMs,
     watchSettleMs: o.watchSettleMs,

@@ -10,18 +10,23 @@ import { ServerInfoSchema, type ServerInfo } from "@causeway/protocol";
 import { createEmbeddedRunner, DEFAULT_CANCEL_GRACE_MS, DEFAULT_PATH, endOrphanedTasks } from "@causeway/runner";
 import { fileError, openSqliteStore, type SqliteStores } from "@causeway/store";
 import { API_PREFIX, buildApp } from "./app.js";
-import { startGitPoller, type GitPoller } from "./git-poller.js";
 import { fileIntegrations, INTEGRATIONS_DIR } from "./integrations.js";
 import { lineRunner } from "./line-runner.js";
 import { resolveServerLine } from "./line-sources.js";
 import { logFeed } from "./log-feed.js";
 import { badServerOptions, compileServerOptions, type ServerOptions } from "./options.js";
 import { startRunReporter } from "./run-reporter.js";
+import { localGitSource } from "./sources/local-git-source.js";
+import { remoteGitSource } from "./sources/remote-git-source.js";
+import { timeSource } from "./sources/time-source.js";
+import { startVersionSources } from "./sources/version-sources.js";
 import { prepareWorkDir } from "./work-dir.js";
 import type { Logger } from "./logger.js";
 
 /** The discovery file of a running server, inside its data directory. */
 export const SERVER_INFO_FILE = "server.json";
+/** The bare copies of polled remote repositories, inside the data directory. */
+export const GIT_CACHE_DIR = "git-cache";
 /** The record of the server's live task workers, inside its data directory (runner). */
 export const WORKER_RECORD_FILE = "task-workers.json";
 
@@ -48,7 +53,7 @@ export const SERVER_VERSION: string = (
  * (refusing with DATA_DIR_LOCKED while another server holds it), opens SQLite, builds the
  * embedded runner and the engine, recovers from a crash (runs that were processing are marked
  * lost), applies the pipeline directory and keeps it applied as its files change, reports run
- * events on the logger, polls local git repositories, and serves the API. Requests that arrive
+ * events on the logger, runs the version sources (git polls, cron ticks), and serves the API. Requests that arrive
  * before crash recovery and the first apply are done wait for them. Writes `<data>/server.json`
  * `{url, token, pid}` (mode 0600) for the CLI; `stop` undoes all of it in reverse order.
  */
@@ -101,8 +106,11 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
           path,
         }),
     });
+    // Secrets of integrations (webhook keys, git credentials), read at each use.
+    const integrations = fileIntegrations(join(stores.dataDir, INTEGRATIONS_DIR));
     const runner = createEmbeddedRunner({
       workDir,
+      integrations: (name) => integrations.get(name),
       blobs: stores.blobs,
       workerRecord,
       ...(opts.env === undefined ? {} : { env: opts.env }),
@@ -156,7 +164,6 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
 
     const shutdown = new AbortController();
     const token = randomBytes(32).toString("base64url");
-    const integrations = fileIntegrations(join(stores.dataDir, INTEGRATIONS_DIR));
     const app = buildApp({
       engine,
       store: stores.store,
@@ -183,13 +190,23 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
     cleanups.push(() => removeServerInfo(infoPath, token));
 
     if (opts.watch) lines?.follow();
-    const poller: GitPoller = startGitPoller({
+    const gitEnv = opts.env ?? { PATH: DEFAULT_PATH };
+    const sources = startVersionSources({
       engine,
-      intervalMs: opts.pollIntervalMs,
-      env: opts.env ?? { PATH: DEFAULT_PATH },
+      sources: [
+        localGitSource({ intervalMs: opts.pollIntervalMs, env: gitEnv }),
+        remoteGitSource({
+          intervalMs: opts.remotePollMs,
+          maxIntervalMs: opts.remotePollMaxMs,
+          env: gitEnv,
+          cacheDir: join(stores.dataDir, GIT_CACHE_DIR),
+          integrations,
+        }),
+        timeSource(),
+      ],
       logger,
     });
-    cleanups.push(() => poller.stop());
+    cleanups.push(() => sources.stop());
 
     let stopping: Promise<void> | undefined;
     return {

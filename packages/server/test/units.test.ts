@@ -1,5 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
-import { localRepository } from "../src/git-poller.js";
+import { localRepository } from "../src/sources/local-git-source.js";
 import { compileServerOptions } from "../src/options.js";
 import { completeUtf8Length } from "../src/streams.js";
 import { Wakeup } from "../src/wakeup.js";

@@ -38,6 +38,7 @@ export const DIAGNOSTIC_CODES = {
   },
   PIPELINE_PIN_CONFLICT: { severity: "error", title: "An IN is pinned by both versionName and versionNumber" },
   PIPELINE_REPLICATE_SOURCE: { severity: "error", title: "An OUT replicates a resource that is not an IN of the job" },
+  PIPELINE_INVALID_SCHEDULE: { severity: "error", title: "A time resource's cron expression or time zone is invalid" },
   PIPELINE_PROVIDER_TYPE: { severity: "warning", title: "A provider-specific resource type is opaque configuration" },
   PIPELINE_UNKNOWN_RESOURCE_TYPE: { severity: "warning", title: "A resource type is unknown" },
   PIPELINE_UNSUPPORTED_JOB_TYPE: { severity: "warning", title: "A job type is recognised but not supported yet" },

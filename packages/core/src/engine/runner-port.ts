@@ -24,6 +24,8 @@ export interface DependencySpec {
   readonly seed: Mapping;
   /** The resource's definition (versionTemplate or merged legacy parts). */
   readonly template: Mapping;
+  /** The resource's `integration` (credentials of a remote gitRepo), when it names one. */
+  readonly integration?: string;
 }
 
 /** Everything a runner needs to execute a run; serialisable (it travels to remote runners). */

@@ -43,3 +43,13 @@ export function templatesFor(path: string, templates: ReadonlySet<string>): stri
     dir = dirOf(dir);
   }
 }
+
+/**
+ * Whether a commit that changed `paths` (`/`-separated, relative to the repository) changed only
+ * pipeline and templates files: such a commit edits the line, not what it builds, and its
+ * version of a `gitRepo` triggers nothing (Shippable's rule; the apply of the files does what
+ * the edit asks). A commit that changed nothing (a merge, an empty commit) is not one.
+ */
+export function changesOnlyPipelineFiles(paths: readonly string[]): boolean {
+  return paths.length > 0 && paths.every((p) => fileRole(baseOf(p)) !== "ignored");
+}

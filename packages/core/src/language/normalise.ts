@@ -1,6 +1,7 @@
 import { diagnostic, type Diagnostic, type DocPath } from "../diagnostics/diagnostic.js";
 import { didYouMean } from "../diagnostics/did-you-mean.js";
 import { checkValue } from "./check.js";
+import { readSchedule } from "../engine/schedule.js";
 import {
   DEFAULT_PRIORITY,
   DEFAULT_TIMEOUT_MINUTES,
@@ -174,6 +175,8 @@ function normaliseResource(
       );
     }
   }
+  const template = hasTemplate ? asMapping(plain.versionTemplate) : { ...pointer, ...seed, ...version };
+  if (type === "time") scheduleDiagnostics(template, hasTemplate, plain, path, doc, name, out);
   return {
     name,
     type,
@@ -181,7 +184,7 @@ function normaliseResource(
     integration: asString(plain.integration),
     flags: asStrings(plain.flags),
     syntax: hasTemplate ? "versionTemplate" : "legacy",
-    template: hasTemplate ? asMapping(plain.versionTemplate) : { ...pointer, ...seed, ...version },
+    template,
     pointer: hasTemplate ? asMapping(plain.versionTemplate) : pointer,
     // Ignored beside a versionTemplate (PIPELINE_IGNORED_KEY): no <N>_SEED_* variables from them.
     seed: hasTemplate ? {} : seed,
@@ -190,6 +193,37 @@ function normaliseResource(
     origin: origin(doc, path),
     consistent: !errorsSince(out, from),
   };
+}
+
+// A `time` resource's schedule must be a cron expression that fires, in a known time zone: the
+// diagnostic points at the key (in versionTemplate, or in the legacy block that holds it).
+function scheduleDiagnostics(
+  template: Readonly<Record<string, unknown>>,
+  hasTemplate: boolean,
+  plain: Readonly<Record<string, unknown>>,
+  path: DocPath,
+  doc: SourceDoc,
+  name: string,
+  out: Diagnostic[],
+): void {
+  const result = readSchedule(template);
+  if (result.ok) return;
+  const block = hasTemplate
+    ? "versionTemplate"
+    : (["version", "seed", "pointer"].find((b) => asMapping(plain[b])[result.key] !== undefined) ??
+      (plain.seed !== undefined ? "seed" : undefined));
+  const at = block === undefined ? [...path] : [...path, block, result.key];
+  out.push(
+    diagnostic(
+      "PIPELINE_INVALID_SCHEDULE",
+      doc.locate(at),
+      at,
+      `time resource ${name}: ${result.message}`,
+      result.key === "interval"
+        ? 'five fields, minute hour day-of-month month day-of-week, in UTC: "0 3 * * *" is every day at 03:00, "*/15 * * * 1-5" every 15 minutes on weekdays'
+        : "an IANA time zone name such as Europe/Paris or America/New_York, or remove timeZone for UTC",
+    ),
+  );
 }
 
 function typeDiagnostics(

@@ -8,6 +8,8 @@ export interface MaterialiseContext {
   readonly graceMs: number;
   /** Aborted when the run is cancelled: a materialiser stops its commands. */
   readonly signal: AbortSignal;
+  /** The fields of an integration by name: credentials of a remote repository. */
+  readonly integrations?: ((name: string) => Promise<Readonly<Record<string, string>> | undefined>) | undefined;
 }
 
 /**
