@@ -26,3 +26,4 @@ export * from "./display/display.js";
 export * from "./json-limits.js";
 export * from "./console/console-parse.js";
 export * from "./engine/apply-plan.js";
+export * from "./engine/webhooks.js";

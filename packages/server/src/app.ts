@@ -27,6 +27,7 @@ import { objectSummaries, secretParams, toRunJson, runRefs, toTraceJson, toVersi
 import { DEFAULT_MAX_STREAMS } from "./options.js";
 import { BODY_LIMITS, intParam, readBody, runIdParam } from "./request.js";
 import { currentRun, eventsRoute, logExpected, logStreamRoute, StreamRegistry } from "./streams.js";
+import { listWebhooks, mountHooks } from "./webhooks.js";
 
 /** The prefix of every route. */
 export const API_PREFIX = "/api/v1";
@@ -219,6 +220,13 @@ export function buildApp(deps: AppDeps): Hono<AppEnv> {
 
   api.get("/events", (c) => eventsRoute(c, deps, streams));
 
+  api.get("/webhooks", async (c) => {
+    const limit = intParam(c.req.query("limit"), "limit", LIST_LIMIT) as number;
+    return c.json(await listWebhooks(deps, new URL(c.req.url).origin, limit));
+  });
+
+  // Outside the API: a delivery authenticates with the webhook's own key, not the API token.
+  mountHooks(app, deps, logger);
   app.route(API_PREFIX, api);
   return app;
 }

@@ -4,6 +4,7 @@ import { initial } from "./0001-initial.js";
 import { applyHistory } from "./0002-apply-history.js";
 import { runSecretParams } from "./0003-run-secret-params.js";
 import { versionDedupe } from "./0004-version-dedupe.js";
+import { webhookRefusals } from "./0005-webhook-refusals.js";
 
 /**
  * Every migration, in order. To change the schema, add `NNNN-what.ts` exporting a `Migration`
@@ -14,6 +15,7 @@ export const MIGRATIONS: Readonly<Record<string, Migration>> = {
   "0002-apply-history": applyHistory,
   "0003-run-secret-params": runSecretParams,
   "0004-version-dedupe": versionDedupe,
+  "0005-webhook-refusals": webhookRefusals,
 };
 
 /**
