@@ -37,6 +37,7 @@ export const ERROR_CODES = {
   VERSION_NOT_FOUND: { kind: "user", status: 404, title: "The object has no such version" },
   NOT_AN_INPUT: { kind: "user", status: 400, title: "The name is not an IN of the job" },
   INVALID_PARAM: { kind: "user", status: 400, title: "A manual-run parameter is invalid" },
+  JOB_NOT_EXTERNAL: { kind: "user", status: 409, title: "The job is not an externalCI job" },
   RUN_NOT_FINISHED: { kind: "user", status: 409, title: "The run has not finished" },
   RUN_FINISHED: { kind: "user", status: 409, title: "The run has already finished" },
   PIPELINE_INVALID: { kind: "user", status: 422, title: "The assembly line has errors" },

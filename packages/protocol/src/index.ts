@@ -348,3 +348,28 @@ export const WebhooksSchema = z.object({
 });
 /** `GET /api/v1/webhooks` on the wire. */
 export type WebhooksJson = z.infer<typeof WebhooksSchema>;
+
+/**
+ * `POST /api/v1/externalCI`: another CI system reports a build of an `externalCI` job, in
+ * Shippable's shape (shippable.md §5.9): `statusCode` 4001 processing, 4002 success, 4003 failure.
+ */
+export const ExternalCIBodySchema = z.object({
+  jobName: z.string().min(1),
+  statusCode: z.union([z.literal(4001), z.literal(4002), z.literal(4003)]),
+  /** The `externalCIServer` resource the report comes through (Shippable's id; kept, not checked). */
+  externalCIServerId: z.union([z.string(), z.number()]).optional(),
+  externalBuildUrl: z.string().max(2048).optional(),
+  externalBuildId: z.union([z.string().min(1).max(200), z.number()]).optional(),
+  /** Key/values of the job's version, read downstream. */
+  versionData: z.record(z.string(), z.union([z.string(), z.number(), z.boolean()])).optional(),
+});
+/** The body of `POST /api/v1/externalCI`. */
+export type ExternalCIBody = z.infer<typeof ExternalCIBodySchema>;
+
+/** The answer to `POST /api/v1/externalCI`: the run a final report created (or had created), else null. */
+export const ExternalCIAnswerSchema = z.object({
+  run: RunSchema.nullable(),
+  duplicate: z.boolean(),
+});
+/** The answer to `POST /api/v1/externalCI`. */
+export type ExternalCIAnswer = z.infer<typeof ExternalCIAnswerSchema>;

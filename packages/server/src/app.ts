@@ -11,6 +11,7 @@ import {
 } from "@causeway/core";
 import {
   ApplyBodySchema,
+  ExternalCIBodySchema,
   PinBodySchema,
   PutVersionBodySchema,
   TriggerBodySchema,
@@ -219,6 +220,20 @@ export function buildApp(deps: AppDeps): Hono<AppEnv> {
   });
 
   api.get("/events", (c) => eventsRoute(c, deps, streams));
+
+  api.post("/externalCI", async (c) => {
+    const body = await readBody(c, ExternalCIBodySchema, BODY_LIMITS.default);
+    const status = body.statusCode === 4001 ? "processing" : body.statusCode === 4002 ? "success" : "failure";
+    const versionData = Object.fromEntries(Object.entries(body.versionData ?? {}).map(([k, v]) => [k, String(v)]));
+    const { run, duplicate } = await engine.reportExternal(body.jobName, {
+      status,
+      ...(body.externalBuildId === undefined ? {} : { buildId: String(body.externalBuildId) }),
+      ...(body.externalBuildUrl === undefined ? {} : { buildUrl: body.externalBuildUrl }),
+      versionData,
+      by: "externalCI",
+    });
+    return c.json({ run: run === null ? null : runJson(run), duplicate }, run === null || duplicate ? 200 : 201);
+  });
 
   api.get("/webhooks", async (c) => {
     const limit = intParam(c.req.query("limit"), "limit", LIST_LIMIT) as number;
