@@ -36,6 +36,7 @@ const LINE = yaml`
             script:
               - echo "image=$(shipctl get_resource_version_key deploy_hook payload.image)"
               - echo "whole=$(shipctl get_resource_version_key deploy_hook payload | jq -c .)"
+              - echo "delivery=$(shipctl get_resource_version_key deploy_hook headers.x-github-delivery)"
     - name: on_chat
       type: runSh
       steps:
@@ -92,6 +93,7 @@ describe("webhook resources: POST /hooks/<resource>", () => {
     const log = String((await s.api("GET", `/runs/${run.id}/logs`)).body);
     expect(log).toContain("image=acme/app:1.4");
     expect(log).toContain('whole={"image":"acme/app:1.4","tags":["a","b"]}');
+    expect(log).toContain("delivery=d-1\n");
   });
 
   it("creates one version for a delivery its sender retries, and a new one for each POST without a delivery id", async () => {
