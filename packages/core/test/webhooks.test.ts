@@ -99,7 +99,7 @@ describe("what a payload says", () => {
       "github",
       { "x-github-event": "push" },
       { ref: "refs/tags/v1.2", after: SHA, repository: ghRepo },
-      { kind: "tag", isGitTag: true, gitTagName: "v1.2", branchName: "" },
+      { kind: "tag", isGitTag: true, gitTagName: "v1.2" },
     ],
     [
       "a GitHub pull request opened: a pull request on its base branch",
@@ -257,6 +257,22 @@ describe("what a payload says", () => {
   });
 });
 
+describe("what a push leaves out, so a job's variables fall back as for a polled commit", () => {
+  const push = (ref: string) =>
+    parseGitPayload("github", { "x-github-event": "push" }, { ref, after: SHA, repository: { full_name: "a/b" } });
+  it("a push has no pull-request keys: <N>_BASE_BRANCH and <N>_HEAD_BRANCH are its branch", () => {
+    const result = push("refs/heads/main");
+    const shaData = result.kind === "events" ? result.events[0]?.shaData : undefined;
+    expect(shaData).toMatchObject({ branchName: "main" });
+    expect(shaData).not.toHaveProperty("baseCommitRef");
+    expect(shaData).not.toHaveProperty("headCommitRef");
+  });
+  it("a tag push has no branch: <N>_BRANCH is the resource's", () => {
+    const result = push("refs/tags/v1");
+    expect(result.kind === "events" ? result.events[0]?.shaData : undefined).not.toHaveProperty("branchName");
+  });
+});
+
 describe("the repository a sourceName names", () => {
   it.each([
     ["acme/app", "acme/app"],
@@ -283,9 +299,6 @@ describe("the filters of a gitRepo (shippable.md §4.1)", () => {
     gitTagName: "",
     isRelease: false,
     pullRequestNumber: 0,
-    baseCommitRef: "",
-    headCommitRef: "",
-    pullRequestRepoFullName: "",
     repoFullName: "acme/app",
     ...over,
   });

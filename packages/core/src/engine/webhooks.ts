@@ -82,8 +82,11 @@ export function scmHostOf(headers: HookHeaders): ScmHost | undefined {
 export interface ShaData {
   readonly commitSha: string;
   readonly beforeCommitSha: string;
-  /** The branch pushed to; for a pull request, its base (target) branch. */
-  readonly branchName: string;
+  /**
+   * The branch pushed to; for a pull request, its base (target) branch. Absent for a tag push
+   * (no branch is pushed): a job's `<N>_BRANCH` then falls back to the resource's `branch`.
+   */
+  readonly branchName?: string;
   readonly commitMessage: string;
   readonly committer: string;
   readonly commitUrl: string;
@@ -92,11 +95,15 @@ export interface ShaData {
   readonly isGitTag: boolean;
   readonly gitTagName: string;
   readonly isRelease: boolean;
-  /** Pull requests: number (0 otherwise), base and head branches, the head's repository. */
+  /** Pull requests: number (0 otherwise). */
   readonly pullRequestNumber: number;
-  readonly baseCommitRef: string;
-  readonly headCommitRef: string;
-  readonly pullRequestRepoFullName: string;
+  /**
+   * Pull requests only: the base and head branches, and the head's repository. Absent for a push,
+   * so that a job's `<N>_BASE_BRANCH` and `<N>_HEAD_BRANCH` are the branch pushed to.
+   */
+  readonly baseCommitRef?: string;
+  readonly headCommitRef?: string;
+  readonly pullRequestRepoFullName?: string;
   /** `org/repo` of the repository the event happened in. */
   readonly repoFullName: string;
 }
@@ -199,9 +206,6 @@ function base(repoFullName: string): Omit<ShaData, "commitSha" | "branchName"> {
     gitTagName: "",
     isRelease: false,
     pullRequestNumber: 0,
-    baseCommitRef: "",
-    headCommitRef: "",
-    pullRequestRepoFullName: "",
     repoFullName,
   };
 }
@@ -221,7 +225,7 @@ function pushed(
   const shaData: ShaData = {
     ...data,
     commitSha: after,
-    branchName: branch ?? "",
+    ...(branch === undefined ? {} : { branchName: branch }),
     isGitTag: tag !== undefined,
     gitTagName: tag ?? "",
   };
@@ -451,7 +455,7 @@ export function gitEventFilter(data: Mapping, event: GitEvent): { accept: true }
   switch (event.kind) {
     case "commit":
       if (!flag(data.buildOnCommit, true)) return no("buildOnCommit is false");
-      if (!passes(branchFilter, shaData.branchName)) return no(`branch ${shaData.branchName} is filtered out`);
+      if (!passes(branchFilter, shaData.branchName ?? "")) return no(`branch ${shaData.branchName} is filtered out`);
       if (event.files !== undefined && event.files.length > 0 && event.files.every(isPipelineFile))
         return no("the push changes only pipeline files");
       return { accept: true };
@@ -461,11 +465,13 @@ export function gitEventFilter(data: Mapping, event: GitEvent): { accept: true }
       return { accept: true };
     case "pullRequest":
       if (!flag(data.buildOnPullRequest, false)) return no("buildOnPullRequest is not true");
-      if (!passes(branchFilter, shaData.branchName)) return no(`base branch ${shaData.branchName} is filtered out`);
+      if (!passes(branchFilter, shaData.branchName ?? ""))
+        return no(`base branch ${shaData.branchName} is filtered out`);
       return { accept: true };
     case "pullRequestClose":
       if (!flag(data.buildOnPullRequestClose, false)) return no("buildOnPullRequestClose is not true");
-      if (!passes(branchFilter, shaData.branchName)) return no(`base branch ${shaData.branchName} is filtered out`);
+      if (!passes(branchFilter, shaData.branchName ?? ""))
+        return no(`base branch ${shaData.branchName} is filtered out`);
       return { accept: true };
   }
 }
