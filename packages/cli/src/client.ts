@@ -11,6 +11,7 @@ import {
   StateSchema,
   TraceSchema,
   VersionSchema,
+  WebhooksSchema,
   WhySchema,
   type ApplyBody,
   type ApplyRecordJson,
@@ -24,6 +25,7 @@ import {
   type TraceJson,
   type TriggerBody,
   type VersionJson,
+  type WebhooksJson,
   type WhyJson,
 } from "@causeway/protocol";
 import { z } from "zod";
@@ -133,6 +135,11 @@ export class ApiClient {
   /** The apply history, newest first. */
   applies(limit?: number): Promise<ApplyRecordJson[]> {
     return this.#json("GET", "/applies", { query: { limit }, schema: z.array(ApplyRecordSchema) });
+  }
+
+  /** Every webhook endpoint, and the latest `limit` refused deliveries. */
+  webhooks(limit?: number): Promise<WebhooksJson> {
+    return this.#json("GET", "/webhooks", { query: { limit }, schema: WebhooksSchema });
   }
 
   jobs(): Promise<ObjectSummaryJson[]> {

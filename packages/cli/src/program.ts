@@ -21,6 +21,7 @@ import { registerUnpin } from "./commands/unpin.js";
 import { registerUp } from "./commands/up.js";
 import { registerValidate } from "./commands/validate.js";
 import { registerVersions } from "./commands/versions.js";
+import { registerWebhooks } from "./commands/webhooks.js";
 import { registerWhy } from "./commands/why.js";
 import type { Io, IoOptions } from "./io.js";
 
@@ -54,6 +55,7 @@ export function buildProgram(io: Io): Command {
   registerState(program, io);
   registerTrace(program, io);
   registerWhy(program, io);
+  registerWebhooks(program, io);
   for (const c of program.commands) c.exitOverride();
   return program;
 }

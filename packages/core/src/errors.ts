@@ -37,6 +37,7 @@ export const ERROR_CODES = {
   VERSION_NOT_FOUND: { kind: "user", status: 404, title: "The object has no such version" },
   NOT_AN_INPUT: { kind: "user", status: 400, title: "The name is not an IN of the job" },
   INVALID_PARAM: { kind: "user", status: 400, title: "A manual-run parameter is invalid" },
+  JOB_NOT_EXTERNAL: { kind: "user", status: 409, title: "The job is not an externalCI job" },
   RUN_NOT_FINISHED: { kind: "user", status: 409, title: "The run has not finished" },
   RUN_FINISHED: { kind: "user", status: 409, title: "The run has already finished" },
   PIPELINE_INVALID: { kind: "user", status: 422, title: "The assembly line has errors" },
@@ -47,6 +48,15 @@ export const ERROR_CODES = {
     exit: 2,
     title: "The project file or the list of a line's sources is invalid",
   },
+  // Webhook endpoints (POST /hooks/<resource>)
+  WEBHOOK_UNAUTHORIZED: {
+    kind: "user",
+    status: 401,
+    title: "A webhook delivery has no credentials, or wrong ones",
+  },
+  WEBHOOK_FORBIDDEN: { kind: "user", status: 403, title: "The webhook has no key to check a delivery against" },
+  WEBHOOK_PAYLOAD_TOO_LARGE: { kind: "user", status: 413, title: "A webhook delivery's body is over the cap" },
+  WEBHOOK_PAYLOAD_INVALID: { kind: "user", status: 400, title: "A webhook delivery's body or headers cannot be read" },
   // The server and the CLI's way to it
   SERVER_BAD_OPTIONS: { kind: "user", status: 400, exit: 2, title: "The server was given options it cannot use" },
   DATA_DIR_LOCKED: { kind: "operational", status: 503, title: "Another server uses this data directory" },

@@ -30,3 +30,4 @@ export * from "./json-limits.js";
 export * from "./console/console-parse.js";
 export * from "./engine/apply-plan.js";
 export * from "./kinds/index.js";
+export * from "./engine/webhooks.js";

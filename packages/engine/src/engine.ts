@@ -30,6 +30,7 @@ import { applyPipeline, diffStored, type ApplyReport, type ApplyRequest } from "
 import { jobNotFound, objectNotFound, resourceNotFound } from "./names.js";
 import { compileEngineOptions, EventBuffer, type EngineContext, type EngineOptions } from "./context.js";
 import { buildRunSpec, dispatchWithin } from "./dispatching.js";
+import { reportExternal, type ExternalReport } from "./external.js";
 import { finishRun, insertVersion } from "./finishing.js";
 import { ReadModel } from "./read-model.js";
 import { runRelease } from "./release.js";
@@ -235,6 +236,15 @@ export class Engine {
       if (key !== undefined) await tx.recordVersionKey(name, key, version.id);
       return { version, runs, duplicate: false };
     });
+  }
+
+  /**
+   * A report of another CI system about an `externalCI` job (shippable.md §5.9): `processing` is
+   * noted; `success` or `failure` is a run that ends so at once, with the job's version holding
+   * `versionData`; a build reported before gives its run back (`duplicate`). See external.ts.
+   */
+  reportExternal(jobName: string, report: ExternalReport): Promise<{ run: Run | null; duplicate: boolean }> {
+    return this.#mutate((tx, events) => reportExternal(this.#ctx, tx, events, jobName, report));
   }
 
   /** A manual run: always allowed (even when paused), with typed parameters and one-off pins. */

@@ -2,3 +2,4 @@ export { Engine, type EngineDeps, type PutVersionOptions, type WhyReport } from 
 export type { TraceEntry } from "./trace.js";
 export type { ApplyReport, ApplyRequest } from "./applying.js";
 export type { EngineOptions } from "./context.js";
+export type { ExternalReport } from "./external.js";

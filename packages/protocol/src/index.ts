@@ -344,3 +344,79 @@ export type ObjectSummaryJson = z.infer<typeof ObjectSummarySchema>;
 export const ServerInfoSchema = z.object({ url: z.string(), token: z.string(), pid: z.number().int() });
 /** The server's discovery file. */
 export type ServerInfo = z.infer<typeof ServerInfoSchema>;
+
+/** The answer to an accepted webhook delivery (`POST /hooks/<resource>`, 200). */
+export const HookAnswerSchema = z.object({
+  /** `Webhook processed` (Shippable's words) or `Webhook ignored: <why>`. */
+  message: z.string(),
+  /** The versions the delivery created, or that an earlier delivery with its id created. */
+  versions: z.array(z.object({ versionNumber: z.number().int(), versionName: z.string() })),
+  /** True when the delivery id was seen before: nothing was created again. */
+  duplicate: z.boolean(),
+  /** Ids of the runs the new versions created. */
+  runs: z.array(z.number().int()),
+});
+/** The answer to an accepted webhook delivery. */
+export type HookAnswer = z.infer<typeof HookAnswerSchema>;
+
+/** A refused webhook delivery, as `causeway webhooks` lists it. */
+export const WebhookRefusalSchema = z.object({
+  id: z.number().int(),
+  at: z.string(),
+  resource: z.string(),
+  status: z.number().int(),
+  code: z.string(),
+  reason: z.string(),
+  delivery: z.string().nullable(),
+  remote: z.string().nullable(),
+});
+/** A refused webhook delivery on the wire. */
+export type WebhookRefusalJson = z.infer<typeof WebhookRefusalSchema>;
+
+/** One webhook endpoint: a `webhook` resource or a hosted `gitRepo`. */
+export const WebhookEndpointSchema = z.object({
+  resource: z.string(),
+  /** `webhook` or `gitRepo`. */
+  type: z.string(),
+  /** The URL to POST to, on the address the request reached. */
+  url: z.string(),
+  /** Where the key is read from (`versionTemplate.webhookKey`, `integration NAME`), or null: none, every delivery is refused. */
+  keyFrom: z.string().nullable(),
+  /** How to call it: a curl command with the key as `$WEBHOOK_KEY`. */
+  curl: z.string(),
+});
+/** A webhook endpoint on the wire. */
+export type WebhookEndpointJson = z.infer<typeof WebhookEndpointSchema>;
+
+/** `GET /api/v1/webhooks`: every endpoint, and the latest refused deliveries (newest first). */
+export const WebhooksSchema = z.object({
+  endpoints: z.array(WebhookEndpointSchema),
+  refused: z.array(WebhookRefusalSchema),
+});
+/** `GET /api/v1/webhooks` on the wire. */
+export type WebhooksJson = z.infer<typeof WebhooksSchema>;
+
+/**
+ * `POST /api/v1/externalCI`: another CI system reports a build of an `externalCI` job, in
+ * Shippable's shape (shippable.md §5.9): `statusCode` 4001 processing, 4002 success, 4003 failure.
+ */
+export const ExternalCIBodySchema = z.object({
+  jobName: z.string().min(1),
+  statusCode: z.union([z.literal(4001), z.literal(4002), z.literal(4003)]),
+  /** The `externalCIServer` resource the report comes through (Shippable's id; kept, not checked). */
+  externalCIServerId: z.union([z.string(), z.number()]).optional(),
+  externalBuildUrl: z.string().max(2048).optional(),
+  externalBuildId: z.union([z.string().min(1).max(200), z.number()]).optional(),
+  /** Key/values of the job's version, read downstream. */
+  versionData: z.record(z.string(), z.union([z.string(), z.number(), z.boolean()])).optional(),
+});
+/** The body of `POST /api/v1/externalCI`. */
+export type ExternalCIBody = z.infer<typeof ExternalCIBodySchema>;
+
+/** The answer to `POST /api/v1/externalCI`: the run a final report created (or had created), else null. */
+export const ExternalCIAnswerSchema = z.object({
+  run: RunSchema.nullable(),
+  duplicate: z.boolean(),
+});
+/** The answer to `POST /api/v1/externalCI`. */
+export type ExternalCIAnswer = z.infer<typeof ExternalCIAnswerSchema>;

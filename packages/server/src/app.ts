@@ -12,6 +12,7 @@ import {
 } from "@causeway/core";
 import {
   ApplyBodySchema,
+  ExternalCIBodySchema,
   PinBodySchema,
   type ApplyBody,
   PutVersionBodySchema,
@@ -29,6 +30,7 @@ import { objectSummaries, secretParams, toRunJson, runRefs, toTraceJson, toVersi
 import { DEFAULT_MAX_STREAMS } from "./options.js";
 import { BODY_LIMITS, intParam, readBody, runIdParam } from "./request.js";
 import { currentRun, eventsRoute, logExpected, logStreamRoute, StreamRegistry } from "./streams.js";
+import { listWebhooks, mountHooks } from "./webhooks.js";
 
 /** The prefix of every route. */
 export const API_PREFIX = "/api/v1";
@@ -247,6 +249,27 @@ export function buildApp(deps: AppDeps): Hono<AppEnv> {
 
   api.get("/events", (c) => eventsRoute(c, deps, streams));
 
+  api.post("/externalCI", async (c) => {
+    const body = await readBody(c, ExternalCIBodySchema, BODY_LIMITS.default);
+    const status = body.statusCode === 4001 ? "processing" : body.statusCode === 4002 ? "success" : "failure";
+    const versionData = Object.fromEntries(Object.entries(body.versionData ?? {}).map(([k, v]) => [k, String(v)]));
+    const { run, duplicate } = await engine.reportExternal(body.jobName, {
+      status,
+      ...(body.externalBuildId === undefined ? {} : { buildId: String(body.externalBuildId) }),
+      ...(body.externalBuildUrl === undefined ? {} : { buildUrl: body.externalBuildUrl }),
+      versionData,
+      by: "externalCI",
+    });
+    return c.json({ run: run === null ? null : runJson(run), duplicate }, run === null || duplicate ? 200 : 201);
+  });
+
+  api.get("/webhooks", async (c) => {
+    const limit = intParam(c.req.query("limit"), "limit", LIST_LIMIT) as number;
+    return c.json(await listWebhooks(deps, new URL(c.req.url).origin, limit));
+  });
+
+  // Outside the API: a delivery authenticates with the webhook's own key, not the API token.
+  mountHooks(app, deps, logger);
   app.route(API_PREFIX, api);
   return app;
 }

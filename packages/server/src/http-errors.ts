@@ -44,5 +44,6 @@ function send(
   };
   const headers: Record<string, string> = { "X-Request-Id": requestId };
   if (code === "UNAUTHORIZED") headers["WWW-Authenticate"] = 'Bearer realm="causeway"';
+  if (code === "WEBHOOK_UNAUTHORIZED") headers["WWW-Authenticate"] = 'Basic realm="causeway-hooks"';
   return c.json(body, httpStatusOf(code) as 400, headers);
 }

@@ -10,6 +10,8 @@ export const BODY_LIMITS = {
   apply: 96 * 1024 * 1024,
   default: 1024 * 1024,
   small: 64 * 1024,
+  /** A webhook delivery: headers and body are kept in a version. */
+  hook: 1024 * 1024,
 } as const;
 
 /**
@@ -58,10 +60,18 @@ function tooLarge(limit: number): CausewayError {
   return new CausewayError("BAD_REQUEST", `the body is larger than ${limit} bytes`, { details: { limit } });
 }
 
-// Reads the body without ever holding more than `limit` bytes: a missing or lying
-// Content-Length does not get around the limit.
 async function readText(request: Request, limit: number): Promise<string> {
-  if (request.body === null) return "";
+  const bytes = await readBytes(request, limit);
+  if (bytes === undefined) throw tooLarge(limit);
+  return new TextDecoder().decode(bytes);
+}
+
+/**
+ * The body's bytes, or undefined when it is over `limit` bytes. Never holds more than `limit`
+ * bytes: a missing or lying Content-Length does not get around the limit.
+ */
+export async function readBytes(request: Request, limit: number): Promise<Uint8Array | undefined> {
+  if (request.body === null) return new Uint8Array(0);
   const reader = (request.body as ReadableStream<Uint8Array>).getReader();
   const chunks: Uint8Array[] = [];
   let size = 0;
@@ -71,11 +81,11 @@ async function readText(request: Request, limit: number): Promise<string> {
     size += value.byteLength;
     if (size > limit) {
       await reader.cancel().catch(() => undefined);
-      throw tooLarge(limit);
+      return undefined;
     }
     chunks.push(value);
   }
-  return new TextDecoder().decode(concat(chunks, size));
+  return concat(chunks, size);
 }
 
 function concat(chunks: readonly Uint8Array[], size: number): Uint8Array {

@@ -223,7 +223,8 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
   }
 }
 
-type Fetch = (request: Request) => Response | Promise<Response>;
+// `env` carries the node request (its socket: the webhook endpoints record the sender's address).
+type Fetch = (request: Request, env?: unknown) => Response | Promise<Response>;
 
 /**
  * The handler of the HTTP server while the system starts: the port is bound first, and a
@@ -234,9 +235,9 @@ class ReadyGate {
   #ready: Fetch | undefined;
   readonly #waiting = new Set<(handler: Fetch) => void>();
 
-  readonly fetch: Fetch = (request) => {
-    if (this.#ready !== undefined) return this.#ready(request);
-    return new Promise<Fetch>((resolve) => this.#waiting.add(resolve)).then((handler) => handler(request));
+  readonly fetch: Fetch = (request, env) => {
+    if (this.#ready !== undefined) return this.#ready(request, env);
+    return new Promise<Fetch>((resolve) => this.#waiting.add(resolve)).then((handler) => handler(request, env));
   };
 
   open(handler: Fetch): void {

@@ -16,6 +16,7 @@ export interface CausewayDatabase {
   applies: AppliesTable;
   apply_sources: ApplySourcesTable;
   version_keys: VersionKeysTable;
+  webhook_refusals: WebhookRefusalsTable;
 }
 
 export interface ObjectsTable {
@@ -59,6 +60,19 @@ export interface VersionKeysTable {
   version_id: number;
   created_at: string;
 }
+
+export interface WebhookRefusalsTable {
+  id: Generated<number>;
+  at: string;
+  resource: string;
+  status: number;
+  code: string;
+  reason: string;
+  delivery: string | null;
+  remote: string | null;
+}
+
+export type WebhookRefusalRow = Selectable<WebhookRefusalsTable>;
 
 export interface RunsTable {
   id: Generated<number>;

@@ -9,6 +9,7 @@ import type {
   NewExplain,
   NewRun,
   NewVersion,
+  NewWebhookRefusal,
   Pin,
   Run,
   RunPatch,
@@ -16,11 +17,20 @@ import type {
   StoredObject,
   StoreTx,
   Version,
+  WebhookRefusal,
 } from "@causeway/core";
 import type BetterSqlite3 from "better-sqlite3";
 import { sql, type Kysely } from "kysely";
 import { toApply, toEvent, toExplain, toObject, toPin, toRun, toVersion } from "./mappers.js";
-import type { ApplyRow, CausewayDatabase, EventRow, ExplainRow, RunRow, VersionRow } from "./schema.js";
+import type {
+  ApplyRow,
+  CausewayDatabase,
+  EventRow,
+  ExplainRow,
+  RunRow,
+  VersionRow,
+  WebhookRefusalRow,
+} from "./schema.js";
 
 type Statement<P, R = unknown> = BetterSqlite3.Statement<[P], R>;
 
@@ -476,6 +486,39 @@ export class SqliteRepo implements StoreTx {
       .orderBy("applies.id", "desc");
     if (limit !== undefined) query = query.limit(checkLimit(limit));
     return (await query.execute()).map(toApply);
+  }
+
+  // Refused webhook deliveries.
+
+  async insertWebhookRefusal(refusal: NewWebhookRefusal, keep: number): Promise<WebhookRefusal> {
+    if (!Number.isSafeInteger(keep) || keep < 1) {
+      throw new CausewayError("STORE_BAD_ARGUMENT", `the refused deliveries must keep at least 1 entry, not ${keep}`);
+    }
+    const row: Omit<WebhookRefusalRow, "id"> = {
+      at: this.#now(),
+      resource: refusal.resource,
+      status: refusal.status,
+      code: refusal.code,
+      reason: refusal.reason,
+      delivery: refusal.delivery,
+      remote: refusal.remote,
+    };
+    const { insertId } = await this.#db.insertInto("webhook_refusals").values(row).executeTakeFirstOrThrow();
+    const bound = await this.#db
+      .selectFrom("webhook_refusals")
+      .select("id")
+      .orderBy("id", "desc")
+      .offset(keep - 1)
+      .limit(1)
+      .executeTakeFirst();
+    if (bound !== undefined) await this.#db.deleteFrom("webhook_refusals").where("id", "<", bound.id).execute();
+    return { id: Number(insertId), ...row };
+  }
+
+  async listWebhookRefusals(limit?: number): Promise<WebhookRefusal[]> {
+    let query = this.#db.selectFrom("webhook_refusals").selectAll().orderBy("id", "desc");
+    if (limit !== undefined) query = query.limit(checkLimit(limit));
+    return (await query.execute()).map((row) => ({ ...row }));
   }
 
   async eventsSince(afterId: number, limit?: number): Promise<EngineEvent[]> {

@@ -28,6 +28,8 @@ export const STORE_TX_METHODS = [
   "appendEvent",
   "insertApply",
   "listApplies",
+  "insertWebhookRefusal",
+  "listWebhookRefusals",
 ] as const satisfies readonly (keyof StoreTx)[];
 
 type Missing = Exclude<keyof StoreTx, (typeof STORE_TX_METHODS)[number]>;

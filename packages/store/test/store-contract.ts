@@ -606,6 +606,30 @@ export function describeStoreContract(name: string, makeStore: MakeStore): void 
       });
     });
 
+    describe("refused webhook deliveries", () => {
+      const refusal = (resource = "hook") => ({
+        resource,
+        status: 401,
+        code: "WEBHOOK_UNAUTHORIZED",
+        reason: "wrong credentials",
+        delivery: null,
+        remote: "127.0.0.1",
+      });
+
+      it("records every field, lists newest first, and keeps only the newest it is told to keep", async () => {
+        const at = clock.advance(5);
+        const first = await store.read.insertWebhookRefusal({ ...refusal(), delivery: "d-1" }, 10);
+        expect(first).toEqual({ id: first.id, at, ...refusal(), delivery: "d-1" });
+        const ids = [first.id];
+        await tx(async (t) => {
+          for (let i = 0; i < 4; i++) ids.push((await t.insertWebhookRefusal(refusal(`h${i}`), 3)).id);
+        });
+        expect((await store.read.listWebhookRefusals()).map((r) => r.id)).toEqual(ids.slice(2).reverse());
+        expect(await store.read.listWebhookRefusals(1)).toHaveLength(1);
+        await expect(store.read.insertWebhookRefusal(refusal(), 0)).rejects.toEqual(withCode("STORE_BAD_ARGUMENT"));
+      });
+    });
+
     describe("transactions", () => {
       it("sees its own writes, returns the function's value, and commits", async () => {
         const result = await tx(async (t) => {

@@ -92,6 +92,31 @@ export interface NewExplain {
   readonly message: string;
 }
 
+/**
+ * A delivery a webhook endpoint refused (no or wrong credentials, no key to check them against,
+ * a body over the cap), kept for `causeway webhooks`.
+ */
+export interface WebhookRefusal {
+  readonly id: number;
+  /** ISO time of the refusal. */
+  readonly at: string;
+  /** The resource the delivery was addressed to. */
+  readonly resource: string;
+  /** The HTTP status of the answer (401, 403, 413). */
+  readonly status: number;
+  /** The error code of the answer. */
+  readonly code: string;
+  /** Why, in words (never a credential). */
+  readonly reason: string;
+  /** The sender's delivery id, when it sent one. */
+  readonly delivery: string | null;
+  /** The address the delivery came from, when known. */
+  readonly remote: string | null;
+}
+
+/** A new refused delivery; the store assigns id and `at`. */
+export type NewWebhookRefusal = Omit<WebhookRefusal, "id" | "at">;
+
 /** A new entry of the apply history; the store assigns id and `at`. */
 export type NewApplyRecord = Omit<ApplyRecord, "id" | "at">;
 
@@ -149,6 +174,14 @@ export interface StoreTx {
   insertApply(record: NewApplyRecord, keep: number): Promise<ApplyRecord>;
   /** The apply history, newest first. */
   listApplies(limit?: number): Promise<ApplyRecord[]>;
+
+  /**
+   * Records a refused webhook delivery and deletes the oldest beyond the newest `keep` (a
+   * positive integer; STORE_BAD_ARGUMENT otherwise), so a flood of bad requests stays bounded.
+   */
+  insertWebhookRefusal(refusal: NewWebhookRefusal, keep: number): Promise<WebhookRefusal>;
+  /** Refused webhook deliveries, newest first. */
+  listWebhookRefusals(limit?: number): Promise<WebhookRefusal[]>;
 }
 
 /** The store: transactions plus reads outside of one. */

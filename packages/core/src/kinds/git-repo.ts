@@ -9,7 +9,7 @@ export const gitRepoKind = defineKind({
   type: "gitRepo",
   holds: "a commit: `versionName` is its SHA, `propertyBag.shaData` its commit, branch and committer",
   versionsFrom:
-    "new commits of the selected branches, polled (local repositories, and git URLs with backoff); a commit changing only pipeline files triggers nothing; an `OUT` with `replicate`; `org/repo` names: not polled",
+    "new commits of the selected branches, polled (local repositories, and git URLs with backoff) or pushed by the host's webhooks (push, pull request, tag); a commit changing only pipeline files triggers nothing; an `OUT` with `replicate`; `org/repo` names: webhooks only",
   jobSees:
     "a checkout of the commit in `IN/<name>/gitRepo/`; `<N>_BRANCH`, `<N>_BASE_BRANCH`, `<N>_HEAD_BRANCH`, `<N>_COMMIT`, `<N>_COMMIT_MESSAGE`, `<N>_COMMITTER`, `<N>_PULL_REQUEST`, `<N>_IS_PULL_REQUEST`, `<N>_IS_GIT_TAG`, `<N>_GIT_TAG_NAME`, `<N>_IS_RELEASE`, `<N>_HTTPS_URL`, `<N>_REPO_FULL_NAME`",
   originKeys: REPO_ORIGIN_KEYS,

@@ -4,5 +4,6 @@ import { defineKind } from "./kind.js";
 export const webhookKind = defineKind({
   type: "webhook",
   holds: "the payload of an authorised POST",
-  versionsFrom: "each authorised POST, the payload stored in the version (not yet: no endpoint)",
+  versionsFrom:
+    "each authenticated `POST /hooks/<name>`, once per delivery id; the payload and headers stored in the version",
 });

@@ -5,6 +5,7 @@ import { applyHistory } from "./0002-apply-history.js";
 import { runSecretParams } from "./0003-run-secret-params.js";
 import { versionDedupe } from "./0004-version-dedupe.js";
 import { applySources } from "./0005-apply-sources.js";
+import { webhookRefusals } from "./0006-webhook-refusals.js";
 
 /**
  * Every migration, in order. To change the schema, add `NNNN-what.ts` exporting a `Migration`
@@ -16,6 +17,7 @@ export const MIGRATIONS: Readonly<Record<string, Migration>> = {
   "0003-run-secret-params": runSecretParams,
   "0004-version-dedupe": versionDedupe,
   "0005-apply-sources": applySources,
+  "0006-webhook-refusals": webhookRefusals,
 };
 
 /**
