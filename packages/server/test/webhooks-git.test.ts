@@ -180,7 +180,16 @@ describe("hosted gitRepo webhooks", () => {
     // GitHub's "Redeliver": the same delivery id.
     const again = HookAnswerSchema.parse((await fromGitHub("gh_repo", "push", body, delivery)).body);
     expect(again).toMatchObject({ duplicate: true, runs: [] });
+    // A new delivery of the same push (a host re-sending with a new id) is the same commit.
+    const resent = HookAnswerSchema.parse((await fromGitHub("gh_repo", "push", body)).body);
+    expect(resent).toMatchObject({ duplicate: true, runs: [] });
     expect(await hookVersions("gh_repo")).toHaveLength(1);
+    // So is that commit found by a poll of the branch: the pollers' key is `<branch>@<commit>`.
+    const polled = await s.engine.putVersion("gh_repo", { versionName: version?.versionName }, "git", {
+      key: `master@${String(shaData.commitSha)}`,
+    });
+    expect(polled).toMatchObject({ duplicate: true, runs: [] });
+    expect(polled.version.id).toBe(version?.id);
   });
 
   it("GitHub: tags, pull requests, pings and deletions, by the resource's filters", async () => {
