@@ -41,6 +41,21 @@ export function readSchedule(data: Readonly<Record<string, unknown>>): ScheduleR
     return { ok: false, key: "interval", message: `interval must be a cron expression string, not ${typeof interval}` };
   if (typeof timeZone !== "string" || timeZone === "")
     return { ok: false, key: "timeZone", message: "timeZone must be an IANA time zone name such as Europe/Paris" };
+  // Pure, and costly (a time-zone lookup, a compiled cron, a search for its first run): a line
+  // of thousands of time resources repeats a few schedules, each checked once.
+  const memoKey = `${timeZone}\0${interval}`;
+  const known = checkedSchedules.get(memoKey);
+  if (known !== undefined) return known;
+  const result = checkSchedule(interval, timeZone);
+  if (checkedSchedules.size >= MAX_CHECKED) checkedSchedules.clear();
+  checkedSchedules.set(memoKey, result);
+  return result;
+}
+
+const checkedSchedules = new Map<string, ScheduleResult>();
+const MAX_CHECKED = 1024;
+
+function checkSchedule(interval: string, timeZone: string): ScheduleResult {
   if (!validTimeZone(timeZone))
     return { ok: false, key: "timeZone", message: `unknown time zone ${JSON.stringify(timeZone)}` };
   let cron: Cron;
