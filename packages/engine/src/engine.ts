@@ -23,15 +23,14 @@ import {
   type Store,
   type StoreTx,
   type Version,
-  mergeBag,
-  resourceKind,
 } from "@causeway/core";
 import { applyPipeline, diffStored, type ApplyReport, type ApplyRequest } from "./applying.js";
-import { jobNotFound, objectNotFound, resourceNotFound } from "./names.js";
+import { jobNotFound, objectNotFound } from "./names.js";
 import { compileEngineOptions, EventBuffer, type EngineContext, type EngineOptions } from "./context.js";
 import { buildRunSpec, dispatchWithin } from "./dispatching.js";
 import { reportExternal, type ExternalReport } from "./external.js";
-import { finishRun, insertVersion } from "./finishing.js";
+import { putVersion, type PutVersionOptions, type VersionData } from "./versions.js";
+import { finishRun } from "./finishing.js";
 import { ReadModel } from "./read-model.js";
 import { runRelease } from "./release.js";
 import { RunLog } from "./run-log.js";
@@ -51,22 +50,6 @@ export interface EngineDeps {
 }
 
 /** The answer to "why did / didn't this job run". */
-/** Options of `Engine.putVersion`. */
-export interface PutVersionOptions {
-  /**
-   * The delivery key of the version (a webhook's delivery id, a cron tick's time, a commit): a
-   * second put with the same key for the same resource creates nothing and returns the first
-   * version with `duplicate: true`. Recorded in the version's transaction, so a crash never
-   * leaves one without the other.
-   */
-  readonly key?: string;
-  /**
-   * False: the version is recorded but offered to no consumer (a commit that only changes the
-   * line's own pipeline files: Shippable's rule). Default true.
-   */
-  readonly trigger?: boolean;
-}
-
 export interface WhyReport {
   readonly job: string;
   readonly paused: boolean;
@@ -195,47 +178,11 @@ export class Engine {
    */
   putVersion(
     name: string,
-    data: { versionName?: string; propertyBag?: Record<string, unknown> },
+    data: VersionData,
     createdBy = "api",
     options: PutVersionOptions = {},
   ): Promise<{ version: Version; runs: Run[]; duplicate: boolean }> {
-    return this.#mutate(async (tx, events) => {
-      const resource = this.model.resource(name);
-      if (resource === undefined) throw resourceNotFound(this.model, name);
-      const { key } = options;
-      if (key !== undefined) {
-        // Exactly once: a key seen before gives its version back, and nothing runs again.
-        const seen = await tx.versionByKey(name, key);
-        if (seen !== undefined) return { version: seen, runs: [], duplicate: true };
-      }
-      const current = this.model.latest.get(name);
-      const flow = this.#ctx.options.newFlowId();
-      const version = await insertVersion(this.#ctx, tx, events, {
-        objectName: name,
-        versionName: data.versionName ?? current?.versionName ?? "",
-        propertyBag: mergeBag(resource.type, current?.propertyBag ?? {}, data.propertyBag ?? {}),
-        createdBy,
-        runId: null,
-        stateSha: null,
-        flowId: flow,
-      });
-      const runs: Run[] = [];
-      if (resourceKind(resource.type).versionsTrigger && options.trigger !== false) {
-        for (const consumer of this.model.consumers.get(name) ?? []) {
-          const run = await offer(this.#ctx, tx, events, consumer, {
-            kind: "version",
-            input: name,
-            versionId: version.id,
-            description: `new version ${version.versionNumber} of ${name} (${createdBy})`,
-            flow,
-            trigger: { kind: "version", by: name, versionId: version.id },
-          });
-          if (run !== undefined) runs.push(run);
-        }
-      }
-      if (key !== undefined) await tx.recordVersionKey(name, key, version.id);
-      return { version, runs, duplicate: false };
-    });
+    return this.#mutate((tx, events) => putVersion(this.#ctx, tx, events, name, data, createdBy, options));
   }
 
   /**

@@ -1,4 +1,5 @@
-export { Engine, type EngineDeps, type PutVersionOptions, type WhyReport } from "./engine.js";
+export { Engine, type EngineDeps, type WhyReport } from "./engine.js";
+export type { PutVersionOptions, VersionData } from "./versions.js";
 export type { TraceEntry } from "./trace.js";
 export type { ApplyReport, ApplyRequest } from "./applying.js";
 export type { EngineOptions } from "./context.js";
