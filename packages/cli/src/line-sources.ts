@@ -1,10 +1,9 @@
 import { readFile, stat } from "node:fs/promises";
 import { basename, dirname, join, resolve } from "node:path";
 import {
-  checkSources,
-  defaultSourceName,
+  collectSources,
+  type SourceArgsIo,
   isGitUrl,
-  parseProjectFile,
   PROJECT_FILE_NAME,
   splitGitUrl,
   usageError,
@@ -33,6 +32,19 @@ export interface ResolvedSources {
 /** Fetches a git source into a directory of this machine (the CLI: a temporary clone). */
 export type GitFetch = (source: LineSource & { url: string }) => Promise<LocalSource>;
 
+/** The machine's side of `collectSources`. */
+const nodeSourceIo: SourceArgsIo = {
+  resolve,
+  dirname,
+  basename,
+  join,
+  kind: async (path) => {
+    const info = await stat(path).catch(() => undefined);
+    return info === undefined ? undefined : info.isDirectory() ? "dir" : "file";
+  },
+  readText: (path) => readFile(path, "utf8").catch(() => undefined),
+};
+
 /**
  * The sources that the arguments of `validate`, `plan`, `apply` (and `up`) name: each a
  * directory, a git URL (`URL#branch`, fetched by `fetchGit`), or a project: a
@@ -44,30 +56,13 @@ export async function resolveSources(
   cwd: string,
   fetchGit: GitFetch,
 ): Promise<ResolvedSources> {
-  const specs: (LineSource & { base: string })[] = [];
-  let plain = args.length === 1;
-  for (const arg of args) {
-    if (isGitUrl(arg)) {
-      const { url, branch } = splitGitUrl(arg);
-      specs.push({ name: defaultSourceName(url), url, ...(branch === undefined ? {} : { branch }), base: cwd });
-      plain = false;
-      continue;
-    }
-    const target = resolve(cwd, arg);
-    const info = await stat(target).catch(() => undefined);
-    if (info === undefined) throw usageError(`no such directory: ${arg}`);
-    const project = info.isDirectory() ? join(target, PROJECT_FILE_NAME) : target;
-    if (info.isFile() && basename(target) !== PROJECT_FILE_NAME)
-      throw usageError(`not a directory: ${arg} (give a pipeline directory, a git URL or a ${PROJECT_FILE_NAME})`);
-    const text = await readFile(project, "utf8").catch(() => undefined);
-    if (text === undefined) {
-      specs.push({ name: defaultSourceName(target), path: target, base: cwd });
-      continue;
-    }
-    for (const s of parseProjectFile(text, project)) specs.push({ ...s, base: dirname(project) });
-    plain = false;
-  }
-  checkSources(specs);
+  const { specs, named } = await collectSources(args, cwd, nodeSourceIo, ({ arg, problem }) =>
+    usageError(
+      problem === "missing"
+        ? `no such directory: ${arg}`
+        : `not a directory: ${arg} (give a pipeline directory, a git URL or a ${PROJECT_FILE_NAME})`,
+    ),
+  );
   const out: LocalSource[] = [];
   for (const s of specs) {
     if (s.url !== undefined) {
@@ -80,7 +75,7 @@ export async function resolveSources(
     if (!info.isDirectory()) throw usageError(`source ${s.name}: not a directory: ${dir}`);
     out.push({ name: s.name, dir });
   }
-  return { sources: out, named: !plain };
+  return { sources: out, named };
 }
 
 /**

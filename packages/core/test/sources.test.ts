@@ -1,6 +1,9 @@
 import { describe, expect, it } from "vitest";
 import {
   CausewayError,
+  collectSources,
+  type SourceArgProblem,
+  type SourceArgsIo,
   checkSources,
   defaultSourceName,
   displayUrl,
@@ -216,5 +219,63 @@ describe("unreadableSourceFs: a source that cannot be read keeps its objects", (
     expect(result.refused[0]?.reason.message).toContain("source infra: /srv/infra does not exist");
     // The reference to cfg, kept with its refused file, resolves.
     expect(result.pipeline.jobs[0]?.consistent).toBe(true);
+  });
+});
+
+describe("collectSources: what the arguments of validate, plan, apply and up name", () => {
+  // A machine of a few paths: directories, and files with their text.
+  const dirs = new Set(["/w/app", "/w/infra", "/w/proj"]);
+  const files = new Map([
+    [
+      "/w/proj/causeway.project.yml",
+      "sources:\n  - { name: app, path: ../app }\n  - { name: ops, url: https://git.example.com/ops.git, branch: main }\n",
+    ],
+    ["/w/notes.txt", "hello"],
+  ]);
+  const io: SourceArgsIo = {
+    resolve: (base, path) => (path.startsWith("/") ? path : `${base}/${path}`.replace(/\/\.\/?$/, "")),
+    dirname: (path) => path.slice(0, path.lastIndexOf("/")),
+    basename: (path) => path.slice(path.lastIndexOf("/") + 1),
+    join: (dir, name) => `${dir}/${name}`,
+    kind: (path) => Promise.resolve(dirs.has(path) ? "dir" : files.has(path) ? "file" : undefined),
+    readText: (path) => Promise.resolve(files.get(path)),
+  };
+  const fail = ({ arg, problem }: SourceArgProblem) => new Error(`${problem}: ${arg}`);
+  const collect = (...args: string[]) => collectSources(args, "/w", io, fail);
+
+  it.each([
+    [["app"], false, [{ name: "app", path: "/w/app", base: "/w" }], []],
+    [
+      ["app", "infra"],
+      true,
+      [
+        { name: "app", path: "/w/app", base: "/w" },
+        { name: "infra", path: "/w/infra", base: "/w" },
+      ],
+      [],
+    ],
+    [
+      ["https://git.example.com/ops.git#release"],
+      true,
+      [{ name: "ops", url: "https://git.example.com/ops.git", branch: "release", base: "/w" }],
+      [],
+    ],
+    [
+      ["proj"],
+      true,
+      [
+        { name: "app", path: "../app", base: "/w/proj" },
+        { name: "ops", url: "https://git.example.com/ops.git", branch: "main", base: "/w/proj" },
+      ],
+      ["/w/proj/causeway.project.yml"],
+    ],
+  ])("%j: named %s", async (args, named, specs, projects) => {
+    expect(await collect(...args)).toEqual({ specs, named, projects });
+  });
+
+  it("hands an argument that names nothing to the caller's error, and refuses two sources of one name", async () => {
+    await expect(collect("nowhere")).rejects.toThrow("missing: nowhere");
+    await expect(collect("notes.txt")).rejects.toThrow("not-a-directory: notes.txt");
+    await expect(collect("app", "proj")).rejects.toMatchObject({ code: "PROJECT_INVALID" });
   });
 });

@@ -2,20 +2,16 @@ import { execFile } from "node:child_process";
 import { mkdir, readFile, rm, stat } from "node:fs/promises";
 import { basename, dirname, join, resolve } from "node:path";
 import {
+  collectSources,
+  type SourceArgsIo,
   CausewayError,
-  checkSources,
-  defaultSourceName,
   displayUrl,
-  isGitUrl,
-  parseProjectFile,
   PROJECT_FILE_NAME,
   redactUrls,
   sourceOfFile,
   sourcesFs,
-  splitGitUrl,
   unreadableSourceFs,
   type AppliedSource,
-  type LineSource,
   type PipelineFs,
 } from "@causeway/core";
 import { nodePipelineFs } from "./node-fs.js";
@@ -48,38 +44,32 @@ export interface ServerLine {
 /** Where the clones of git sources are kept, inside the data directory. */
 export const SOURCES_DIR = "sources";
 
+/** The machine's side of `collectSources`. */
+const nodeSourceIo: SourceArgsIo = {
+  resolve,
+  dirname,
+  basename,
+  join,
+  kind: async (path) => {
+    const info = await stat(path).catch(() => undefined);
+    return info === undefined ? undefined : info.isDirectory() ? "dir" : "file";
+  },
+  readText: (path) => readFile(path, "utf8").catch(() => undefined),
+};
+
 /**
  * The sources the server's arguments name: directories, git URLs (`URL#branch`), projects (a
  * `causeway.project.yml`, or a directory holding one: the sources it lists, paths relative to
  * it). A bad list is `SERVER_BAD_OPTIONS` (a missing directory) or `PROJECT_INVALID`.
  */
 export async function resolveServerLine(args: readonly string[], dataDir: string, cwd: string): Promise<ServerLine> {
-  const specs: (LineSource & { base: string })[] = [];
-  const projects: string[] = [];
-  let plain = args.length === 1;
-  for (const arg of args) {
-    if (isGitUrl(arg)) {
-      const { url, branch } = splitGitUrl(arg);
-      specs.push({ name: defaultSourceName(url), url, ...(branch === undefined ? {} : { branch }), base: cwd });
-      plain = false;
-      continue;
-    }
-    const target = resolve(cwd, arg);
-    const info = await stat(target).catch(() => undefined);
-    if (info === undefined) throw badServerOptions([`dir: the pipeline directory ${arg} does not exist`]);
-    if (info.isFile() && basename(target) !== PROJECT_FILE_NAME)
-      throw badServerOptions([`dir: ${arg} is not a directory, a git URL or a ${PROJECT_FILE_NAME}`]);
-    const project = info.isDirectory() ? join(target, PROJECT_FILE_NAME) : target;
-    const text = await readFile(project, "utf8").catch(() => undefined);
-    if (text === undefined) {
-      specs.push({ name: defaultSourceName(target), path: target, base: cwd });
-      continue;
-    }
-    for (const s of parseProjectFile(text, project)) specs.push({ ...s, base: dirname(project) });
-    projects.push(project);
-    plain = false;
-  }
-  checkSources(specs);
+  const { specs, named, projects } = await collectSources(args, cwd, nodeSourceIo, ({ arg, problem }) =>
+    badServerOptions([
+      problem === "missing"
+        ? `dir: the pipeline directory ${arg} does not exist`
+        : `dir: ${arg} is not a directory, a git URL or a ${PROJECT_FILE_NAME}`,
+    ]),
+  );
   const sources: ServerSource[] = [];
   for (const s of specs) {
     if (s.url !== undefined) {
@@ -98,7 +88,7 @@ export async function resolveServerLine(args: readonly string[], dataDir: string
       throw badServerOptions([`dir: source ${s.name}: ${dir} does not exist or is not a directory`]);
     sources.push({ kind: "dir", name: s.name, dir });
   }
-  return { sources, named: !plain, projects };
+  return { sources, named, projects };
 }
 
 /** Options of the git commands of sources. */

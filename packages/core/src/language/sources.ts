@@ -221,3 +221,72 @@ export function unreadableSourceFs(paths: readonly string[], reason: string): Pi
     read: () => Promise.reject(new Error(reason)),
   };
 }
+
+/** What `collectSources` needs of a machine: paths and two reads, so that core does no I/O. */
+export interface SourceArgsIo {
+  /** `path` made absolute from `base`. */
+  resolve(base: string, path: string): string;
+  dirname(path: string): string;
+  basename(path: string): string;
+  join(dir: string, name: string): string;
+  /** What is at `path`: a directory, a file, or nothing (undefined). */
+  kind(path: string): Promise<"dir" | "file" | undefined>;
+  /** The file's text, or undefined when it cannot be read. */
+  readText(path: string): Promise<string | undefined>;
+}
+
+/** An argument that names no source: nothing is there, or a file that is not a project file. */
+export interface SourceArgProblem {
+  readonly arg: string;
+  readonly problem: "missing" | "not-a-directory";
+}
+
+/** The sources that arguments name, each with the directory its relative `path` is from. */
+export interface CollectedSources {
+  readonly specs: readonly (LineSource & { readonly base: string })[];
+  /** Its files' paths start with their source's name: anything but one plain directory. */
+  readonly named: boolean;
+  /** The project files read (absolute). */
+  readonly projects: readonly string[];
+}
+
+/**
+ * The sources that the arguments of `validate`, `plan`, `apply` and `up` name, the one rule of
+ * the CLI and the server: each argument is a git URL (`URL#branch`), a directory, or a project
+ * (a `causeway.project.yml`, or a directory holding one, which stands for the sources it lists,
+ * their paths relative to it). `fail` turns an argument that names nothing into the caller's
+ * error; two sources of one name are `PROJECT_INVALID` (`checkSources`).
+ */
+export async function collectSources(
+  args: readonly string[],
+  cwd: string,
+  io: SourceArgsIo,
+  fail: (problem: SourceArgProblem) => Error,
+): Promise<CollectedSources> {
+  const specs: (LineSource & { base: string })[] = [];
+  const projects: string[] = [];
+  let named = args.length !== 1;
+  for (const arg of args) {
+    if (isGitUrl(arg)) {
+      const { url, branch } = splitGitUrl(arg);
+      specs.push({ name: defaultSourceName(url), url, ...(branch === undefined ? {} : { branch }), base: cwd });
+      named = true;
+      continue;
+    }
+    const target = io.resolve(cwd, arg);
+    const kind = await io.kind(target);
+    if (kind === undefined) throw fail({ arg, problem: "missing" });
+    if (kind === "file" && io.basename(target) !== PROJECT_FILE_NAME) throw fail({ arg, problem: "not-a-directory" });
+    const project = kind === "dir" ? io.join(target, PROJECT_FILE_NAME) : target;
+    const text = await io.readText(project);
+    if (text === undefined) {
+      specs.push({ name: defaultSourceName(target), path: target, base: cwd });
+      continue;
+    }
+    for (const s of parseProjectFile(text, project)) specs.push({ ...s, base: io.dirname(project) });
+    projects.push(project);
+    named = true;
+  }
+  checkSources(specs);
+  return { specs, named, projects };
+}
