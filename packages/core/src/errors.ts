@@ -40,6 +40,12 @@ export const ERROR_CODES = {
   JOB_NOT_EXTERNAL: { kind: "user", status: 409, title: "The job is not an externalCI job" },
   RUN_NOT_FINISHED: { kind: "user", status: 409, title: "The run has not finished" },
   RUN_FINISHED: { kind: "user", status: 409, title: "The run has already finished" },
+  NOTIFICATION_NOT_FOUND: { kind: "user", status: 404, title: "No notification delivery has this id" },
+  NOTIFICATION_NOT_FAILED: {
+    kind: "user",
+    status: 409,
+    title: "Only a failed notification delivery can be retried",
+  },
   PIPELINE_INVALID: { kind: "user", status: 422, title: "The assembly line has errors" },
   UNKNOWN_FLAG: { kind: "user", status: 400, exit: 2, title: "No object of the line has this flag" },
   PROJECT_INVALID: {

@@ -31,3 +31,6 @@ export * from "./console/console-parse.js";
 export * from "./engine/apply-plan.js";
 export * from "./kinds/index.js";
 export * from "./engine/webhooks.js";
+export * from "./engine/notifications.js";
+export * from "./engine/notification-payloads.js";
+export * from "./engine/redact.js";

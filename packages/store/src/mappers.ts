@@ -8,6 +8,8 @@ import type {
   Explain,
   ExplainOutcome,
   Mapping,
+  Notification,
+  NotificationState,
   Pin,
   Run,
   RunInput,
@@ -16,7 +18,16 @@ import type {
   StoredObject,
   Version,
 } from "@causeway/core";
-import type { ApplyRow, EventRow, ExplainRow, ObjectRow, PinRow, RunRow, VersionRow } from "./schema.js";
+import type {
+  ApplyRow,
+  EventRow,
+  ExplainRow,
+  NotificationRow,
+  ObjectRow,
+  PinRow,
+  RunRow,
+  VersionRow,
+} from "./schema.js";
 
 // Row -> domain. JSON columns are parsed on every read, so callers never share objects with
 // the store or with each other.
@@ -111,5 +122,24 @@ export function toApply(row: ApplyRow & { sources: string | null }): ApplyRecord
     warnings: row.warnings,
     problems: JSON.parse(row.problems) as ApplyProblem[],
     ...(row.sources === null ? {} : { sources: JSON.parse(row.sources) as AppliedSource[] }),
+  };
+}
+
+export function toNotification(row: NotificationRow): Notification {
+  return {
+    id: row.id,
+    createdAt: row.created_at,
+    runId: row.run_id,
+    job: row.job,
+    event: row.event,
+    resource: row.resource,
+    method: row.method,
+    target: row.target,
+    data: JSON.parse(row.payload) as Mapping,
+    state: row.state as NotificationState,
+    attempts: row.attempts,
+    nextAttemptAt: row.next_attempt_at,
+    lastError: row.last_error,
+    deliveredAt: row.delivered_at,
   };
 }

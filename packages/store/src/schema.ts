@@ -17,6 +17,7 @@ export interface CausewayDatabase {
   apply_sources: ApplySourcesTable;
   version_keys: VersionKeysTable;
   webhook_refusals: WebhookRefusalsTable;
+  notifications: NotificationsTable;
 }
 
 export interface ObjectsTable {
@@ -143,7 +144,27 @@ export interface ApplySourcesTable {
   sources: string;
 }
 
+/** The notification outbox (migration 0008). */
+export interface NotificationsTable {
+  id: Generated<number>;
+  created_at: string;
+  run_id: number | null;
+  job: string;
+  event: string;
+  resource: string;
+  method: string | null;
+  target: string;
+  /** JSON text of the event's data (NotificationData of core). */
+  payload: string;
+  state: string;
+  attempts: number;
+  next_attempt_at: string | null;
+  last_error: string | null;
+  delivered_at: string | null;
+}
+
 export type ObjectRow = Selectable<ObjectsTable>;
+export type NotificationRow = Selectable<NotificationsTable>;
 export type PinRow = Selectable<PinsTable>;
 export type VersionRow = Selectable<VersionsTable>;
 export type RunRow = Selectable<RunsTable>;

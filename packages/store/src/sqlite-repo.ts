@@ -9,7 +9,11 @@ import type {
   NewExplain,
   NewRun,
   NewVersion,
+  NewNotification,
   NewWebhookRefusal,
+  Notification,
+  NotificationPatch,
+  NotificationQuery,
   Pin,
   Run,
   RunPatch,
@@ -21,12 +25,13 @@ import type {
 } from "@causeway/core";
 import type BetterSqlite3 from "better-sqlite3";
 import { sql, type Kysely } from "kysely";
-import { toApply, toEvent, toExplain, toObject, toPin, toRun, toVersion } from "./mappers.js";
+import { toApply, toEvent, toExplain, toNotification, toObject, toPin, toRun, toVersion } from "./mappers.js";
 import type {
   ApplyRow,
   CausewayDatabase,
   EventRow,
   ExplainRow,
+  NotificationRow,
   RunRow,
   VersionRow,
   WebhookRefusalRow,
@@ -53,6 +58,7 @@ interface HotStatements {
   getRun: Statement<{ id: number }, RunRow>;
   insertExplain: Statement<Record<string, unknown>>;
   appendEvent: Statement<Record<string, unknown>>;
+  insertNotification: Statement<Record<string, unknown>>;
 }
 
 function prepareHot(sqlite: BetterSqlite3.Database): HotStatements {
@@ -100,6 +106,12 @@ function prepareHot(sqlite: BetterSqlite3.Database): HotStatements {
        VALUES (@job, @at, @event, @outcome, @runId, @message)`,
     ),
     appendEvent: prepare(`INSERT INTO events (at, type, payload) VALUES (@at, @type, @payload)`),
+    insertNotification: prepare(
+      `INSERT INTO notifications (created_at, run_id, job, event, resource, method, target, payload, state, attempts,
+         next_attempt_at, last_error, delivered_at)
+       VALUES (@created_at, @run_id, @job, @event, @resource, @method, @target, @payload, @state, @attempts,
+         @next_attempt_at, @last_error, @delivered_at)`,
+    ),
   };
 }
 
@@ -519,6 +531,81 @@ export class SqliteRepo implements StoreTx {
     let query = this.#db.selectFrom("webhook_refusals").selectAll().orderBy("id", "desc");
     if (limit !== undefined) query = query.limit(checkLimit(limit));
     return (await query.execute()).map((row) => ({ ...row }));
+  }
+
+  // notification outbox
+
+  insertNotification(notification: NewNotification): Promise<Notification> {
+    return settle(() => {
+      const row: Omit<NotificationRow, "id"> = {
+        created_at: this.#now(),
+        run_id: notification.runId,
+        job: notification.job,
+        event: notification.event,
+        resource: notification.resource,
+        method: notification.method,
+        target: notification.target,
+        payload: JSON.stringify(notification.data),
+        state: "pending",
+        attempts: 0,
+        next_attempt_at: notification.nextAttemptAt,
+        last_error: null,
+        delivered_at: null,
+      };
+      const { lastInsertRowid } = this.#hot.insertNotification.run(row);
+      return toNotification({ id: Number(lastInsertRowid), ...row });
+    });
+  }
+
+  async getNotification(id: number): Promise<Notification | undefined> {
+    const row = await this.#db.selectFrom("notifications").selectAll().where("id", "=", id).executeTakeFirst();
+    return mapOptional(row, toNotification);
+  }
+
+  async updateNotification(id: number, patch: NotificationPatch): Promise<Notification> {
+    const set: Partial<Omit<NotificationRow, "id">> = {};
+    if (patch.state !== undefined) set.state = patch.state;
+    if (patch.attempts !== undefined) set.attempts = patch.attempts;
+    if (patch.nextAttemptAt !== undefined) set.next_attempt_at = patch.nextAttemptAt;
+    if (patch.lastError !== undefined) set.last_error = patch.lastError;
+    if (patch.deliveredAt !== undefined) set.delivered_at = patch.deliveredAt;
+    if (Object.keys(set).length > 0) await this.#db.updateTable("notifications").set(set).where("id", "=", id).execute();
+    const updated = await this.getNotification(id);
+    if (updated === undefined) throw new CausewayError("NOTIFICATION_NOT_FOUND", `no notification delivery ${id}`);
+    return updated;
+  }
+
+  async listNotifications(query: NotificationQuery = {}): Promise<Notification[]> {
+    let q = this.#db.selectFrom("notifications").selectAll().orderBy("id", "desc");
+    if (query.state !== undefined) q = q.where("state", "=", query.state);
+    if (query.limit !== undefined) q = q.limit(checkLimit(query.limit));
+    return (await q.execute()).map(toNotification);
+  }
+
+  async dueNotifications(now: string, limit: number, exclude: readonly number[]): Promise<Notification[]> {
+    let q = this.#db
+      .selectFrom("notifications")
+      .selectAll()
+      .where("state", "=", "pending")
+      .where("next_attempt_at", "<=", now)
+      .orderBy("next_attempt_at")
+      .orderBy("id")
+      .limit(checkLimit(limit));
+    if (exclude.length > 0) q = q.where("id", "not in", [...exclude]);
+    return (await q.execute()).map(toNotification);
+  }
+
+  async nextNotificationDue(exclude: readonly number[]): Promise<string | undefined> {
+    let q = this.#db
+      .selectFrom("notifications")
+      .select("next_attempt_at")
+      .where("state", "=", "pending")
+      .where("next_attempt_at", "is not", null)
+      .orderBy("next_attempt_at")
+      .limit(1);
+    if (exclude.length > 0) q = q.where("id", "not in", [...exclude]);
+    const row = await q.executeTakeFirst();
+    return row?.next_attempt_at ?? undefined;
   }
 
   async eventsSince(afterId: number, limit?: number): Promise<EngineEvent[]> {

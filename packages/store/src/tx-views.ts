@@ -30,6 +30,12 @@ export const STORE_TX_METHODS = [
   "listApplies",
   "insertWebhookRefusal",
   "listWebhookRefusals",
+  "insertNotification",
+  "getNotification",
+  "updateNotification",
+  "listNotifications",
+  "dueNotifications",
+  "nextNotificationDue",
 ] as const satisfies readonly (keyof StoreTx)[];
 
 type Missing = Exclude<keyof StoreTx, (typeof STORE_TX_METHODS)[number]>;

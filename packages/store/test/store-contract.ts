@@ -630,6 +630,79 @@ export function describeStoreContract(name: string, makeStore: MakeStore): void 
       });
     });
 
+    describe("notification outbox", () => {
+      const delivery = (target: string, due: string) => ({
+        runId: 7,
+        job: "deploy",
+        event: "failure",
+        resource: "team",
+        method: "webhook",
+        target,
+        data: { event: "failure", runNumber: 3, options: { text: "x" } },
+        nextAttemptAt: due,
+      });
+
+      it("inserts a pending delivery with every field, gets it, and lists newest first, by state", async () => {
+        const at = clock.advance(5);
+        const first = await store.read.insertNotification(delivery("http://a", at));
+        expect(first).toEqual({
+          id: first.id,
+          createdAt: at,
+          ...delivery("http://a", at),
+          state: "pending",
+          attempts: 0,
+          lastError: null,
+          deliveredAt: null,
+        });
+        expect(await store.read.getNotification(first.id)).toEqual(first);
+        const second = await tx((t) => t.insertNotification({ ...delivery("", at), method: null }));
+        expect(second.method).toBeNull();
+        await store.read.updateNotification(first.id, { state: "failed", lastError: "HTTP 500", nextAttemptAt: null });
+        expect((await store.read.listNotifications()).map((n) => n.id)).toEqual([second.id, first.id]);
+        expect((await store.read.listNotifications({ state: "failed" })).map((n) => n.id)).toEqual([first.id]);
+        expect(await store.read.listNotifications({ limit: 1 })).toHaveLength(1);
+        expect(await store.read.getNotification(999)).toBeUndefined();
+      });
+
+      it("updates only the given fields, and refuses an unknown id", async () => {
+        const at = clock.advance(1);
+        const n = await store.read.insertNotification(delivery("http://a", at));
+        const updated = await store.read.updateNotification(n.id, { attempts: 2, lastError: "timeout" });
+        expect(updated).toEqual({ ...n, attempts: 2, lastError: "timeout" });
+        const done = await store.read.updateNotification(n.id, { state: "delivered", deliveredAt: at, nextAttemptAt: null });
+        expect(done).toEqual({ ...updated, state: "delivered", deliveredAt: at, nextAttemptAt: null });
+        await expect(store.read.updateNotification(999, { attempts: 1 })).rejects.toEqual(
+          withCode("NOTIFICATION_NOT_FOUND"),
+        );
+      });
+
+      it("finds the pending deliveries due, by due time then id, leaving out the excluded, and the next due time", async () => {
+        const a = await store.read.insertNotification(delivery("a", "2026-01-01T00:00:02.000Z"));
+        const b = await store.read.insertNotification(delivery("b", "2026-01-01T00:00:01.000Z"));
+        const c = await store.read.insertNotification(delivery("c", "2026-01-01T00:00:01.000Z"));
+        const later = await store.read.insertNotification(delivery("d", "2026-01-01T00:05:00.000Z"));
+        const gone = await store.read.insertNotification(delivery("e", "2026-01-01T00:00:00.000Z"));
+        await store.read.updateNotification(gone.id, { state: "delivered" });
+        const now = "2026-01-01T00:00:03.000Z";
+        expect((await store.read.dueNotifications(now, 10, [])).map((n) => n.target)).toEqual(["b", "c", "a"]);
+        expect((await store.read.dueNotifications(now, 2, [])).map((n) => n.target)).toEqual(["b", "c"]);
+        expect((await store.read.dueNotifications(now, 10, [b.id, c.id])).map((n) => n.id)).toEqual([a.id]);
+        expect(await store.read.nextNotificationDue([])).toBe("2026-01-01T00:00:01.000Z");
+        expect(await store.read.nextNotificationDue([a.id, b.id, c.id])).toBe(later.nextAttemptAt);
+        expect(await store.read.nextNotificationDue([a.id, b.id, c.id, later.id])).toBeUndefined();
+      });
+
+      it("rolls a delivery back with its transaction", async () => {
+        await expect(
+          tx(async (t) => {
+            await t.insertNotification(delivery("a", clock.advance(1)));
+            throw new Error("boom");
+          }),
+        ).rejects.toThrow("boom");
+        expect(await store.read.listNotifications()).toEqual([]);
+      });
+    });
+
     describe("transactions", () => {
       it("sees its own writes, returns the function's value, and commits", async () => {
         const result = await tx(async (t) => {

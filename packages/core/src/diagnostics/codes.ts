@@ -39,6 +39,15 @@ export const DIAGNOSTIC_CODES = {
   PIPELINE_PIN_CONFLICT: { severity: "error", title: "An IN is pinned by both versionName and versionNumber" },
   PIPELINE_REPLICATE_SOURCE: { severity: "error", title: "An OUT replicates a resource that is not an IN of the job" },
   PIPELINE_INVALID_SCHEDULE: { severity: "error", title: "A time resource's cron expression or time zone is invalid" },
+  PIPELINE_NOTIFICATION_METHOD: { severity: "error", title: "A notification resource's method is unknown" },
+  PIPELINE_NOTIFICATION_RECIPIENT: {
+    severity: "error",
+    title: "A notification recipient does not fit the method, or the method cannot be told",
+  },
+  PIPELINE_NOTIFICATION_NOT_DELIVERED: {
+    severity: "warning",
+    title: "A Shippable notification method that Causeway accepts but does not deliver",
+  },
   PIPELINE_PROVIDER_TYPE: { severity: "warning", title: "A provider-specific resource type is opaque configuration" },
   PIPELINE_UNKNOWN_RESOURCE_TYPE: { severity: "warning", title: "A resource type is unknown" },
   PIPELINE_UNSUPPORTED_JOB_TYPE: { severity: "warning", title: "A job type is recognised but not supported yet" },

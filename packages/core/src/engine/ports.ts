@@ -117,6 +117,51 @@ export interface WebhookRefusal {
 /** A new refused delivery; the store assigns id and `at`. */
 export type NewWebhookRefusal = Omit<WebhookRefusal, "id" | "at">;
 
+/** Where an outbox delivery is: waiting for an attempt, sent, or given up. */
+export type NotificationState = "pending" | "delivered" | "failed";
+
+/**
+ * One delivery of the notification outbox: a resource's notification of an event to one target
+ * (a URL, a channel, an address; `""` for the integration's own URL). `data` is what the event
+ * said (`NotificationData`), never a secret value; it is rendered and redacted when sent.
+ */
+export interface Notification {
+  readonly id: number;
+  readonly createdAt: string;
+  readonly runId: number | null;
+  readonly job: string;
+  readonly event: string;
+  readonly resource: string;
+  /** webhook, slack or email; null: the integration's `method` field decides. */
+  readonly method: string | null;
+  readonly target: string;
+  readonly data: Mapping;
+  readonly state: NotificationState;
+  /** Attempts started (an attempt counts before it is made, so a crash during one counts too). */
+  readonly attempts: number;
+  /** When a pending delivery is due; null once delivered or failed. */
+  readonly nextAttemptAt: string | null;
+  readonly lastError: string | null;
+  readonly deliveredAt: string | null;
+}
+
+/** A new delivery, pending from `nextAttemptAt`; the store assigns id and createdAt. */
+export type NewNotification = Pick<
+  Notification,
+  "runId" | "job" | "event" | "resource" | "method" | "target" | "data" | "nextAttemptAt"
+>;
+
+/** Fields of a delivery that change over its life. */
+export type NotificationPatch = Partial<
+  Pick<Notification, "state" | "attempts" | "nextAttemptAt" | "lastError" | "deliveredAt">
+>;
+
+/** Filters of a delivery listing; newest first. */
+export interface NotificationQuery {
+  readonly state?: NotificationState;
+  readonly limit?: number;
+}
+
 /** A new entry of the apply history; the store assigns id and `at`. */
 export type NewApplyRecord = Omit<ApplyRecord, "id" | "at">;
 
@@ -182,6 +227,19 @@ export interface StoreTx {
   insertWebhookRefusal(refusal: NewWebhookRefusal, keep: number): Promise<WebhookRefusal>;
   /** Refused webhook deliveries, newest first. */
   listWebhookRefusals(limit?: number): Promise<WebhookRefusal[]>;
+
+  // notification outbox
+  /** Adds a pending delivery (one prepared insert: the engine calls it in a run's transaction). */
+  insertNotification(notification: NewNotification): Promise<Notification>;
+  getNotification(id: number): Promise<Notification | undefined>;
+  /** Changes a delivery; NOTIFICATION_NOT_FOUND when there is none. */
+  updateNotification(id: number, patch: NotificationPatch): Promise<Notification>;
+  /** Deliveries, newest first. */
+  listNotifications(query?: NotificationQuery): Promise<Notification[]>;
+  /** Pending deliveries due at `now` (by due time, then id), at most `limit`, leaving out `exclude`. */
+  dueNotifications(now: string, limit: number, exclude: readonly number[]): Promise<Notification[]>;
+  /** The earliest due time of a pending delivery not in `exclude`, or undefined when none is pending. */
+  nextNotificationDue(exclude: readonly number[]): Promise<string | undefined>;
 }
 
 /** The store: transactions plus reads outside of one. */

@@ -23,6 +23,16 @@ import { webhookKind } from "./webhook.js";
 export type { KindEnv, ResourceKind } from "./kind.js";
 export { defineKind, DEFAULT_KIND_BEHAVIOUR } from "./kind.js";
 export { REPO_ORIGIN_KEYS } from "./git-repo.js";
+export {
+  isHttpUrl,
+  NOTIFICATION_METHODS,
+  readNotification,
+  recipientFits,
+  UNDELIVERED_METHODS,
+  type NotificationMethod,
+  type NotificationProblem,
+  type NotificationSetup,
+} from "./notification.js";
 
 /** Every type the language knows, with its kind: a type missing here does not compile. */
 export const RESOURCE_KINDS: Readonly<Record<(typeof RESOURCE_TYPES)[number], ResourceKind>> = Object.freeze({

@@ -83,10 +83,19 @@ export interface TaskStep {
 /** A step of a job. */
 export type Step = InStep | OutStep | TaskStep;
 
+/**
+ * One `NOTIFY` item of a hook: the notification resource, and whether an email carries the
+ * failing run's console excerpt (`sendFailingSnippet: true`, the object form).
+ */
+export interface NotifyItem {
+  readonly name: string;
+  readonly sendFailingSnippet: boolean;
+}
+
 /** A hook section: scripts and notifications, either syntax. */
 export interface Hook {
   readonly script: readonly string[];
-  readonly notify: readonly string[];
+  readonly notify: readonly NotifyItem[];
 }
 
 /** The names of hook sections. */

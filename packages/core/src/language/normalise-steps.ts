@@ -1,8 +1,8 @@
 import { diagnostic, type Diagnostic, type DocPath } from "../diagnostics/diagnostic.js";
 import { didYouMean } from "../diagnostics/did-you-mean.js";
 import { checkValue } from "./check.js";
-import type { DependencyMode, Hook, InStep, Mapping, Origin, OutStep, Step, TaskStep } from "./model.js";
-import { asMapping, asString, asStrings, copyWithout, isMapping, origin } from "./normalise-values.js";
+import type { DependencyMode, Hook, InStep, Mapping, NotifyItem, Origin, OutStep, Step, TaskStep } from "./model.js";
+import { asMapping, asString, copyWithout, isMapping, origin } from "./normalise-values.js";
 import { InStepSchema, OutStepSchema, TaskStepSchema } from "./schema.js";
 import type { SourceDoc } from "./source-doc.js";
 
@@ -163,15 +163,25 @@ function normaliseEnv(value: unknown): Record<string, string> {
   return env;
 }
 
+/** A hook in either form; `NOTIFY` items as names or `{name, sendFailingSnippet}`. */
 export function normaliseHook(value: unknown): Hook {
   if (value === undefined || value === null) return { script: [], notify: [] };
   const items = Array.isArray(value) ? value : [value];
   const script: string[] = [];
-  const notify: string[] = [];
+  const notify: NotifyItem[] = [];
   for (const item of items) {
     const m = asMapping(item);
     flattenInto(m.script, script);
-    notify.push(...asStrings(m.NOTIFY));
+    const targets: unknown[] = Array.isArray(m.NOTIFY) ? m.NOTIFY : m.NOTIFY === undefined ? [] : [m.NOTIFY];
+    for (const target of targets) {
+      if (isMapping(target)) {
+        const name = asString(target.name);
+        if (name !== undefined) notify.push({ name, sendFailingSnippet: target.sendFailingSnippet === true });
+      } else {
+        const name = asString(target);
+        if (name !== undefined) notify.push({ name, sendFailingSnippet: false });
+      }
+    }
   }
   return { script, notify };
 }

@@ -2,6 +2,7 @@ import { diagnostic, type Diagnostic, type DocPath } from "../diagnostics/diagno
 import { didYouMean } from "../diagnostics/did-you-mean.js";
 import { checkValue } from "./check.js";
 import { readSchedule } from "../engine/schedule.js";
+import { readNotification } from "../kinds/notification.js";
 import {
   DEFAULT_PRIORITY,
   DEFAULT_TIMEOUT_MINUTES,
@@ -177,6 +178,7 @@ function normaliseResource(
   }
   const template = hasTemplate ? asMapping(plain.versionTemplate) : { ...pointer, ...seed, ...version };
   if (type === "time") scheduleDiagnostics(template, hasTemplate, plain, path, doc, name, out);
+  if (type === "notification") notificationDiagnostics(template, hasTemplate, plain, path, doc, name, out);
   return {
     name,
     type,
@@ -224,6 +226,29 @@ function scheduleDiagnostics(
         : "an IANA time zone name such as Europe/Paris or America/New_York, or remove timeZone for UTC",
     ),
   );
+}
+
+// A notification resource's method and recipients (readNotification): each problem points at
+// the key, or at the recipient, in versionTemplate or in the legacy block that holds it.
+function notificationDiagnostics(
+  template: Readonly<Record<string, unknown>>,
+  hasTemplate: boolean,
+  plain: Readonly<Record<string, unknown>>,
+  path: DocPath,
+  doc: SourceDoc,
+  name: string,
+  out: Diagnostic[],
+): void {
+  for (const problem of readNotification(template).problems) {
+    const block = hasTemplate
+      ? "versionTemplate"
+      : ["version", "seed", "pointer"].find((b) => asMapping(plain[b])[problem.key] !== undefined);
+    const key = block === undefined ? [...path] : [...path, block, problem.key];
+    const at = problem.index === undefined || !Array.isArray(template[problem.key]) ? key : [...key, problem.index];
+    out.push(
+      diagnostic(problem.code, doc.locate(at), at, `notification resource ${name}: ${problem.message}`, problem.hint),
+    );
+  }
 }
 
 function typeDiagnostics(

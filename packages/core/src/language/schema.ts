@@ -70,7 +70,19 @@ const scriptItem: z.ZodType<ScriptItem> = z.lazy(() => z.union([z.array(scriptIt
 export const ScriptSchema = z
   .union([z.array(scriptItem), scriptLine])
   .describe("bash lines; each runs in order and the task stops at the first failing line");
-const notifyRefs = z.union([name, z.array(name)]).describe("notification resource(s) to send to");
+const notifyItem = z.union([
+  name,
+  z.strictObject({
+    name,
+    sendFailingSnippet: z
+      .boolean()
+      .optional()
+      .describe("email: add the end of a failed run's console to the mail (default false)."),
+  }),
+]);
+const notifyRefs = z
+  .union([notifyItem, z.array(notifyItem)])
+  .describe("notification resource(s) to send to: names, or {name, sendFailingSnippet}");
 
 /** A resource definition. */
 export const ResourceSchema = z

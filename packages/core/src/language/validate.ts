@@ -212,7 +212,7 @@ function checkJobReferences(
     }
   }
   for (const hookName of HOOK_NAMES) {
-    for (const target of job.hooks[hookName].notify) {
+    for (const { name: target } of job.hooks[hookName].notify) {
       const id = ids.get(target);
       if (id !== undefined) used[id] = 1;
       const def = line.owner(target);
