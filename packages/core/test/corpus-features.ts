@@ -99,7 +99,7 @@ export function unknownReferences(pipeline: Pipeline): string[] {
   for (const job of pipeline.jobs) {
     for (const step of job.steps) if (step.kind !== "TASK" && !defined.has(step.name)) unknown.add(step.name);
     for (const hook of HOOK_NAMES)
-      for (const target of job.hooks[hook].notify) if (!defined.has(target)) unknown.add(target);
+      for (const { name } of job.hooks[hook].notify) if (!defined.has(name)) unknown.add(name);
   }
   return [...unknown].sort();
 }

@@ -361,6 +361,86 @@ const CASES = {
       at("PIPELINE_INVALID_SCHEDULE", "error", F, 13, 22, "resources[2].versionTemplate.interval"),
     ],
   },
+  PIPELINE_NOTIFICATION_METHOD: {
+    load: () =>
+      loadOne(yaml`
+        resources:
+          - name: team
+            type: notification
+            versionTemplate:
+              method: pigeon
+        jobs:
+          - name: a
+            type: runSh
+            steps:
+              - TASK:
+                  script: [make]
+            on_failure:
+              NOTIFY: team
+      `),
+    expected: [at("PIPELINE_NOTIFICATION_METHOD", "error", F, 5, 15, "resources[0].versionTemplate.method")],
+  },
+  PIPELINE_NOTIFICATION_RECIPIENT: {
+    load: () =>
+      loadOne(yaml`
+        resources:
+          - name: mail
+            type: notification
+            versionTemplate:
+              method: email
+              recipients: [ops@example.com, not-an-address]
+          - name: chat
+            type: notification
+            integration: slack
+            pointer:
+              method: slack
+              recipients:
+                - deploys
+          - name: hook
+            type: notification
+            versionTemplate:
+              method: webhook
+              recipients: ["ftp://example.com/x"]
+          - name: mixed
+            type: notification
+            versionTemplate:
+              recipients: ["#deploys", ops@example.com]
+        jobs:
+          - name: a
+            type: runSh
+            steps:
+              - TASK:
+                  script: [make]
+            always:
+              NOTIFY: [mail, chat, hook, mixed]
+      `),
+    expected: [
+      at("PIPELINE_NOTIFICATION_RECIPIENT", "error", F, 6, 37, "resources[0].versionTemplate.recipients[1]"),
+      at("PIPELINE_NOTIFICATION_RECIPIENT", "error", F, 13, 11, "resources[1].pointer.recipients[0]"),
+      at("PIPELINE_NOTIFICATION_RECIPIENT", "error", F, 18, 20, "resources[2].versionTemplate.recipients[0]"),
+      at("PIPELINE_NOTIFICATION_RECIPIENT", "error", F, 22, 19, "resources[3].versionTemplate.recipients"),
+    ],
+  },
+  PIPELINE_NOTIFICATION_NOT_DELIVERED: {
+    load: () =>
+      loadOne(yaml`
+        resources:
+          - name: irc
+            type: notification
+            pointer:
+              method: irc
+              recipients: ["chat.freenode.net#causeway"]
+        jobs:
+          - name: a
+            type: runSh
+            steps:
+              - TASK:
+                  script: [make]
+            on_success:
+              - NOTIFY: irc
+      `),
+    expected: [at("PIPELINE_NOTIFICATION_NOT_DELIVERED", "warning", F, 5, 15, "resources[0].pointer.method")],
+  },
   PIPELINE_REPLICATE_SOURCE: {
     load: () =>
       loadOne(yaml`

@@ -364,13 +364,53 @@ describe("hooks", () => {
     expect(result.diagnostics).toEqual([]);
     const a = job(result, "object_form").hooks;
     const b = job(result, "list_form").hooks;
-    expect(a.on_success).toEqual({ script: ["echo ok", "echo really"], notify: ["team"] });
+    const team = { name: "team", sendFailingSnippet: false };
+    expect(a.on_success).toEqual({ script: ["echo ok", "echo really"], notify: [team] });
     expect(b.on_success).toEqual(a.on_success);
     expect(b.on_failure).toEqual(a.on_failure);
     expect(b.always).toEqual(a.always);
-    expect(a.on_start).toEqual({ script: [], notify: ["team"] });
-    expect(b.on_cancel).toEqual({ script: [], notify: ["team"] });
+    expect(a.on_start).toEqual({ script: [], notify: [team] });
+    expect(b.on_cancel).toEqual({ script: [], notify: [team] });
     expect(a.on_cancel).toEqual({ script: [], notify: [] });
+  });
+
+  it("read NOTIFY items as names or {name, sendFailingSnippet}, in both forms", () => {
+    const result = loadOne(yaml`
+      resources:
+        - name: team
+          type: notification
+          versionTemplate:
+            method: email
+            recipients: [ops@example.com]
+        - name: chat
+          type: notification
+          integration: slack
+          pointer:
+            recipients: ["#deploys"]
+      jobs:
+        - name: object_form
+          type: runSh
+          on_failure:
+            script: echo failed
+            NOTIFY:
+              - name: team
+                sendFailingSnippet: true
+              - chat
+        - name: list_form
+          type: runSh
+          on_failure:
+            - NOTIFY:
+                name: team
+                sendFailingSnippet: true
+            - NOTIFY: chat
+    `);
+    expect(result.diagnostics).toEqual([]);
+    const expected = [
+      { name: "team", sendFailingSnippet: true },
+      { name: "chat", sendFailingSnippet: false },
+    ];
+    expect(job(result, "object_form").hooks.on_failure.notify).toEqual(expected);
+    expect(job(result, "list_form").hooks.on_failure.notify).toEqual(expected);
   });
 });
 

@@ -20,6 +20,11 @@ export interface EngineOptions {
   readonly newFlowId?: () => string;
   /** Entries the apply history keeps (default APPLY_HISTORY_LIMIT, 1000). */
   readonly applyHistory?: number;
+  /**
+   * Called after a commit that put deliveries into the notification outbox (the server wakes
+   * its outbox worker): no polling, and nothing at all for a change that notified nothing.
+   */
+  readonly onOutbox?: () => void;
 }
 
 /** Engine options with defaults applied. */
@@ -28,6 +33,7 @@ export interface CompiledEngineOptions {
   readonly buildUrl: (runId: number) => string;
   readonly newFlowId: () => string;
   readonly applyHistory: number;
+  readonly onOutbox: (() => void) | undefined;
 }
 
 /** Applies defaults and rejects nonsense. */
@@ -43,6 +49,7 @@ export function compileEngineOptions(options: EngineOptions, randomId: () => str
     slots,
     buildUrl: options.buildUrl ?? ((id: number) => `/runs/${id}`),
     newFlowId: options.newFlowId ?? randomId,
+    onOutbox: options.onOutbox,
   });
 }
 
@@ -60,6 +67,8 @@ export interface EngineContext {
 /** Events appended in a transaction, published to listeners after it commits. */
 export class EventBuffer {
   readonly events: EngineEvent[] = [];
+  /** Deliveries put into the notification outbox in the transaction (`enqueueNotifications`). */
+  outbox = 0;
 
   async append(tx: StoreTx, type: EngineEvent["type"], payload: Record<string, unknown>): Promise<void> {
     this.events.push(await tx.appendEvent(type, payload));

@@ -1,5 +1,14 @@
-import { selectRuns, type DependencySpec, type Run, type RunSpec, type StoreTx, type Version } from "@causeway/core";
+import {
+  notifiesOn,
+  selectRuns,
+  type DependencySpec,
+  type Run,
+  type RunSpec,
+  type StoreTx,
+  type Version,
+} from "@causeway/core";
 import type { EngineContext, EventBuffer } from "./context.js";
+import { enqueueNotifications } from "./notifying.js";
 import { recordRun } from "./triggering.js";
 
 /**
@@ -45,6 +54,10 @@ export async function dispatchWithin(
   for (const run of start) {
     const updated = await tx.updateRun(run.id, { status: "processing", startedAt: now, statusReason: null });
     await recordRun(ctx, tx, events, updated);
+    const job = model.job(run.job);
+    // on_start: only a job whose hooks notify on start pays anything.
+    if (job !== undefined && notifiesOn(job, "start"))
+      await enqueueNotifications(ctx, tx, events, { job, run: updated, event: "start" });
     started.push(updated);
   }
   return started;

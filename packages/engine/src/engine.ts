@@ -31,6 +31,7 @@ import { buildRunSpec, dispatchWithin } from "./dispatching.js";
 import { reportExternal, type ExternalReport } from "./external.js";
 import { putVersion, type PutVersionOptions, type VersionData } from "./versions.js";
 import { finishRun } from "./finishing.js";
+import { enqueueEnd } from "./notifying.js";
 import { ReadModel } from "./read-model.js";
 import { runRelease } from "./release.js";
 import { RunLog } from "./run-log.js";
@@ -294,6 +295,8 @@ export class Engine {
       const now = this.#ctx.clock.now().toISOString();
       const updated = await tx.updateRun(runId, { status: "cancelled", statusReason: reason, finishedAt: now });
       await recordRun(this.#ctx, tx, events, updated);
+      const job = this.model.job(updated.job);
+      if (job !== undefined) await enqueueEnd(this.#ctx, tx, events, job, updated);
       await releaseStrictWaiters(this.#ctx, tx, events, updated.job);
       return updated;
     });
@@ -461,6 +464,7 @@ export class Engine {
       throw error;
     }
     for (const event of events.events) this.#emit(event);
+    if (events.outbox > 0) this.#wakeOutbox();
     for (const run of started) this.#launch(run);
     return result;
   }
@@ -497,6 +501,14 @@ export class Engine {
     }, retry.delay);
     retry.timer.unref();
     retry.delay = Math.min(retry.delay * 2, END_RETRY_MS.max);
+  }
+
+  #wakeOutbox(): void {
+    try {
+      this.#ctx.options.onOutbox?.();
+    } catch {
+      // The outbox's failure never stops the engine: its rows wait in the store.
+    }
   }
 
   #emit(event: EngineEvent): void {

@@ -11,12 +11,14 @@ import {
   resourceKind,
 } from "@causeway/core";
 import type { EngineContext, EventBuffer } from "./context.js";
+import { enqueueEnd } from "./notifying.js";
 import { offer, recordRun, releaseStrictWaiters } from "./triggering.js";
 
 /**
- * Records the end of a run in one transaction (design §3): the run's status, the job's new
- * version, OUT versions (only on success or `on_failure: true`, only when changed), the
- * downstream runs they trigger, strict releases and retries. Idempotent: a run already final
+ * Records the end of a run in one transaction (design §3): the run's status, its notifications
+ * (the hooks' `NOTIFY` and `shipctl notify` requests, into the outbox), the job's new version, OUT
+ * versions (only on success or `on_failure: true`, only when changed), the downstream runs they
+ * trigger, strict releases and retries. Idempotent: a run already final
  * is left alone.
  */
 export async function finishRun(
@@ -40,6 +42,7 @@ export async function finishRun(
   });
   await recordRun(ctx, tx, events, run);
   if (job === undefined) return run;
+  await enqueueEnd(ctx, tx, events, job, run, result.notifications);
 
   // The job's own version: outputVersion.json first, then `<JOB_NAME>.env` lines (later wins).
   const own = result.outputs[job.name] ?? [];

@@ -4,3 +4,4 @@ export type { TraceEntry } from "./trace.js";
 export type { ApplyReport, ApplyRequest } from "./applying.js";
 export type { EngineOptions } from "./context.js";
 export type { ExternalReport } from "./external.js";
+export { enqueueNotifications, type NotifyRequest } from "./notifying.js";

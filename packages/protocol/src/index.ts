@@ -420,3 +420,39 @@ export const ExternalCIAnswerSchema = z.object({
 });
 /** The answer to `POST /api/v1/externalCI`. */
 export type ExternalCIAnswer = z.infer<typeof ExternalCIAnswerSchema>;
+
+// ---------------------------------------------------------------------------------------------
+// Notifications (the outbox): GET /api/v1/notifications, POST /api/v1/notifications/:id/retry,
+// `causeway notifications --json`.
+
+/** Where a delivery is: waiting for an attempt, sent, or given up. */
+export const NotificationStateSchema = z.enum(["pending", "delivered", "failed"]);
+
+/** One delivery of the notification outbox: a resource's notification of an event to one target. */
+export const NotificationSchema = z.object({
+  id: z.number().int(),
+  createdAt: z.string(),
+  runId: z.number().int().nullable(),
+  job: z.string(),
+  /** `start`, `success`, `failure`, `cancel`, `notify` (shipctl notify)... */
+  event: z.string(),
+  resource: z.string(),
+  /** webhook, slack or email; null: the integration's `method` field decides. */
+  method: z.string().nullable(),
+  /** A URL, a `#channel` or `@user`, an address; `""`: the integration's own URL. */
+  target: z.string(),
+  state: NotificationStateSchema,
+  attempts: z.number().int(),
+  /** When a pending delivery is tried next; null once delivered or failed. */
+  nextAttemptAt: z.string().nullable(),
+  /** Why the last attempt failed. */
+  lastError: z.string().nullable(),
+  deliveredAt: z.string().nullable(),
+});
+/** A delivery on the wire. */
+export type NotificationJson = z.infer<typeof NotificationSchema>;
+
+/** `GET /api/v1/notifications`: deliveries, newest first. */
+export const NotificationsSchema = z.object({ notifications: z.array(NotificationSchema) });
+/** `GET /api/v1/notifications` on the wire. */
+export type NotificationsJson = z.infer<typeof NotificationsSchema>;

@@ -13,6 +13,7 @@ import {
 import {
   ApplyBodySchema,
   ExternalCIBodySchema,
+  NotificationStateSchema,
   PinBodySchema,
   type ApplyBody,
   PutVersionBodySchema,
@@ -26,7 +27,16 @@ import { applyLoad, planLoad, toApplyRecordJson, toApplyResult } from "./apply-l
 import type { AppDeps } from "./deps.js";
 import { errorResponse, type AppEnv } from "./http-errors.js";
 import { silentLogger } from "./logger.js";
-import { objectSummaries, secretParams, toRunJson, runRefs, toTraceJson, toVersionJson, toWhyJson } from "./mapping.js";
+import {
+  objectSummaries,
+  secretParams,
+  toNotificationJson,
+  toRunJson,
+  runRefs,
+  toTraceJson,
+  toVersionJson,
+  toWhyJson,
+} from "./mapping.js";
 import { DEFAULT_MAX_STREAMS } from "./options.js";
 import { BODY_LIMITS, intParam, readBody, runIdParam } from "./request.js";
 import { currentRun, eventsRoute, logExpected, logStreamRoute, StreamRegistry } from "./streams.js";
@@ -266,6 +276,35 @@ export function buildApp(deps: AppDeps): Hono<AppEnv> {
   api.get("/webhooks", async (c) => {
     const limit = intParam(c.req.query("limit"), "limit", LIST_LIMIT) as number;
     return c.json(await listWebhooks(deps, new URL(c.req.url).origin, limit));
+  });
+
+  api.get("/notifications", async (c) => {
+    const limit = intParam(c.req.query("limit"), "limit", LIST_LIMIT) as number;
+    const state = c.req.query("state");
+    const parsed = state === undefined ? undefined : NotificationStateSchema.safeParse(state);
+    if (parsed !== undefined && !parsed.success)
+      throw new CausewayError(
+        "BAD_REQUEST",
+        `state must be pending, delivered or failed, not ${JSON.stringify(state)}`,
+      );
+    const notifications = await store.read.listNotifications({
+      limit,
+      ...(parsed === undefined ? {} : { state: parsed.data }),
+    });
+    return c.json({ notifications: notifications.map(toNotificationJson) });
+  });
+
+  api.post("/notifications/:id/retry", async (c) => {
+    const id = intParam(c.req.param("id"), "id", { min: 1, max: Number.MAX_SAFE_INTEGER }) as number;
+    const retried = await store.transaction(async (tx) => {
+      const found = await tx.getNotification(id);
+      if (found === undefined) throw new CausewayError("NOTIFICATION_NOT_FOUND", `no notification delivery ${id}`);
+      if (found.state !== "failed")
+        throw new CausewayError("NOTIFICATION_NOT_FAILED", `notification delivery ${id} is ${found.state}, not failed`);
+      return tx.updateNotification(id, { state: "pending", attempts: 0, nextAttemptAt: new Date().toISOString() });
+    });
+    deps.outbox?.wake();
+    return c.json(toNotificationJson(retried));
   });
 
   // Outside the API: a delivery authenticates with the webhook's own key, not the API token.

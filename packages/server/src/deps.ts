@@ -30,4 +30,6 @@ export interface AppDeps {
   readonly heartbeatMs?: number;
   /** Event and log streams held open at once; one more is refused (default 200). */
   readonly maxStreams?: number;
+  /** The notification outbox, woken when a failed delivery is retried (absent: nothing delivers). */
+  readonly outbox?: { wake(): void };
 }

@@ -4,6 +4,7 @@ import {
   type Diagnostic,
   type EngineEvent,
   type Explain,
+  type Notification,
   type Run,
   type StoreTx,
   type Version,
@@ -11,6 +12,7 @@ import {
 import type {
   ApplyResult,
   EventJson,
+  NotificationJson,
   ObjectSummaryJson,
   RunJson,
   TraceJson,
@@ -191,4 +193,23 @@ export function objectSummaries(engine: Engine, kind: "resource" | "job"): Objec
     });
   }
   return out.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+}
+
+/** A delivery of the notification outbox on the wire: its event data stays in the server. */
+export function toNotificationJson(n: Notification): NotificationJson {
+  return {
+    id: n.id,
+    createdAt: n.createdAt,
+    runId: n.runId,
+    job: n.job,
+    event: n.event,
+    resource: n.resource,
+    method: n.method,
+    target: n.target,
+    state: n.state,
+    attempts: n.attempts,
+    nextAttemptAt: n.nextAttemptAt,
+    lastError: n.lastError,
+    deliveredAt: n.deliveredAt,
+  };
 }

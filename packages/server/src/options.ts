@@ -63,6 +63,16 @@ const ServerOptionsSchema = z.strictObject({
   heartbeatMs: z.number().int().min(10).default(15_000),
   /** Event and log streams (SSE) held open at once; one more answers TOO_MANY_STREAMS. */
   maxStreams: z.number().int().min(1).max(100_000).default(DEFAULT_MAX_STREAMS),
+  /** How long one notification delivery may take (an HTTP request, an SMTP session). */
+  notifyTimeoutMs: z.number().int().min(1).max(600_000).default(10_000),
+  /** Notification deliveries in flight at once. */
+  notifyConcurrency: z.number().int().min(1).max(256).default(4),
+  /** The wait after a delivery's first failed attempt; it doubles after each one. */
+  notifyRetryMs: z.number().int().min(1).default(1000),
+  /** The longest wait between two attempts of a delivery. */
+  notifyRetryMaxMs: z.number().int().min(1).default(300_000),
+  /** Attempts of a delivery before it is `failed`. */
+  notifyMaxAttempts: z.number().int().min(1).max(1000).default(10),
   /** Time between SIGTERM and SIGKILL when a run is cancelled (runner default 10 s). */
   cancelGraceMs: z.number().int().min(0).optional(),
   /** `text`: one readable line per event; `json`: one JSON object per line (pino). */
@@ -102,6 +112,12 @@ export interface CompiledServerOptions {
   readonly heartbeatMs: number;
   readonly maxStreams: number;
   readonly cancelGraceMs: number | undefined;
+  /** The notification outbox: per-delivery timeout, concurrency and retry policy. */
+  readonly notify: {
+    readonly timeoutMs: number;
+    readonly concurrency: number;
+    readonly retry: { readonly firstDelayMs: number; readonly maxDelayMs: number; readonly maxAttempts: number };
+  };
   readonly logFormat: LogFormat;
   readonly logger: Logger;
 }
@@ -154,6 +170,15 @@ export function compileServerOptions(options: ServerOptions = {}): CompiledServe
     heartbeatMs: o.heartbeatMs,
     maxStreams: o.maxStreams,
     cancelGraceMs: o.cancelGraceMs,
+    notify: Object.freeze({
+      timeoutMs: o.notifyTimeoutMs,
+      concurrency: o.notifyConcurrency,
+      retry: Object.freeze({
+        firstDelayMs: o.notifyRetryMs,
+        maxDelayMs: Math.max(o.notifyRetryMs, o.notifyRetryMaxMs),
+        maxAttempts: o.notifyMaxAttempts,
+      }),
+    }),
     logFormat: o.logFormat,
     logger: o.logger ?? createLogger({ format: o.logFormat, color: o.color }),
   });

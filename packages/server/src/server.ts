@@ -14,6 +14,7 @@ import { fileIntegrations, INTEGRATIONS_DIR } from "./integrations.js";
 import { lineRunner } from "./line-runner.js";
 import { resolveServerLine } from "./line-sources.js";
 import { logFeed } from "./log-feed.js";
+import { createOutboxWorker } from "./notify/outbox-worker.js";
 import { badServerOptions, compileServerOptions, type ServerOptions } from "./options.js";
 import { startRunReporter } from "./run-reporter.js";
 import { localGitSource } from "./sources/local-git-source.js";
@@ -123,6 +124,17 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
       runner.close();
       await rmdir(workDir).catch(() => undefined);
     });
+    // The notification outbox: woken by the engine after a commit that enqueued deliveries,
+    // started once crash recovery has run (it then sends what earlier servers left pending).
+    const outbox = createOutboxWorker({
+      store: stores.store,
+      logs,
+      integrations,
+      logger,
+      timeoutMs: opts.notify.timeoutMs,
+      concurrency: opts.notify.concurrency,
+      retry: opts.notify.retry,
+    });
     const engine = new Engine({
       store: stores.store,
       blobs: stores.blobs,
@@ -131,6 +143,7 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
       options: {
         ...(opts.slots === undefined ? {} : { slots: opts.slots }),
         buildUrl: (id) => `${url}${API_PREFIX}/runs/${id}`,
+        onOutbox: () => outbox.wake(),
       },
     });
     // Subscribed before crash recovery, so runs marked lost are reported too; stopped after
@@ -144,6 +157,10 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
     cleanups.push(() => reporter.stop());
     await engine.start();
     cleanups.push(() => engine.stop());
+    // Stopped before the engine: deliveries the stop itself enqueues (runs cancelled) wait in the
+    // store for the next start.
+    outbox.start();
+    cleanups.push(() => outbox.stop());
 
     const lines =
       line === undefined || args === undefined
@@ -171,6 +188,7 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
       blobs: stores.blobs,
       token,
       integrations,
+      outbox,
       version: SERVER_VERSION,
       logger,
       signal: shutdown.signal,

@@ -569,7 +569,8 @@ export class SqliteRepo implements StoreTx {
     if (patch.nextAttemptAt !== undefined) set.next_attempt_at = patch.nextAttemptAt;
     if (patch.lastError !== undefined) set.last_error = patch.lastError;
     if (patch.deliveredAt !== undefined) set.delivered_at = patch.deliveredAt;
-    if (Object.keys(set).length > 0) await this.#db.updateTable("notifications").set(set).where("id", "=", id).execute();
+    if (Object.keys(set).length > 0)
+      await this.#db.updateTable("notifications").set(set).where("id", "=", id).execute();
     const updated = await this.getNotification(id);
     if (updated === undefined) throw new CausewayError("NOTIFICATION_NOT_FOUND", `no notification delivery ${id}`);
     return updated;

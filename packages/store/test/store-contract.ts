@@ -669,7 +669,11 @@ export function describeStoreContract(name: string, makeStore: MakeStore): void 
         const n = await store.read.insertNotification(delivery("http://a", at));
         const updated = await store.read.updateNotification(n.id, { attempts: 2, lastError: "timeout" });
         expect(updated).toEqual({ ...n, attempts: 2, lastError: "timeout" });
-        const done = await store.read.updateNotification(n.id, { state: "delivered", deliveredAt: at, nextAttemptAt: null });
+        const done = await store.read.updateNotification(n.id, {
+          state: "delivered",
+          deliveredAt: at,
+          nextAttemptAt: null,
+        });
         expect(done).toEqual({ ...updated, state: "delivered", deliveredAt: at, nextAttemptAt: null });
         await expect(store.read.updateNotification(999, { attempts: 1 })).rejects.toEqual(
           withCode("NOTIFICATION_NOT_FOUND"),

@@ -150,9 +150,7 @@ export function emailMessage(data: NotificationData, excerpt: string | undefined
     ...fields.map(([k, v]) => `<tr><th align="left">${escapeHtml(k)}</th><td>${escapeHtml(v)}</td></tr>`),
     "</table>",
     `<p><a href="${escapeHtml(data.buildUrl)}">${escapeHtml(data.buildUrl)}</a></p>`,
-    ...(excerpt === undefined
-      ? []
-      : ["<p>The end of the run's console:</p>", `<pre>${escapeHtml(excerpt)}</pre>`]),
+    ...(excerpt === undefined ? [] : ["<p>The end of the run's console:</p>", `<pre>${escapeHtml(excerpt)}</pre>`]),
     "</body></html>",
   ];
   return { subject: `[Causeway] ${summary}`, text: `${textLines.join("\n")}\n`, html: `${html.join("\n")}\n` };

@@ -111,6 +111,8 @@ export interface NotificationData {
   readonly finishedAt: string | null;
   /** email: the end of the failed run's console goes with the mail. */
   readonly sendFailingSnippet: boolean;
+  /** The notification resource's `integration` when the event happened (credentials, URL). */
+  readonly integration?: string | null;
   /** `shipctl notify` options (`text`, `pretext`, `color`, `icon-url`, `username`, `recipient`...). */
   readonly options?: Readonly<Record<string, string>>;
   /** `shipctl notify --payload`: sent as is. */

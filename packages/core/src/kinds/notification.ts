@@ -33,7 +33,8 @@ export interface NotificationSetup {
 
 /** A problem of a notification resource's definition, at `key` (and item `index` of `recipients`). */
 export interface NotificationProblem {
-  readonly code: "PIPELINE_NOTIFICATION_METHOD" | "PIPELINE_NOTIFICATION_RECIPIENT" | "PIPELINE_NOTIFICATION_NOT_DELIVERED";
+  readonly code:
+    "PIPELINE_NOTIFICATION_METHOD" | "PIPELINE_NOTIFICATION_RECIPIENT" | "PIPELINE_NOTIFICATION_NOT_DELIVERED";
   readonly key: "method" | "recipients";
   readonly index: number | undefined;
   readonly message: string;
