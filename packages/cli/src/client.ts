@@ -5,6 +5,8 @@ import {
   PlanResultSchema,
   ErrorBodySchema,
   EventSchema,
+  NotificationSchema,
+  NotificationsSchema,
   ObjectSummarySchema,
   RunSchema,
   RunStatusSchema,
@@ -18,6 +20,8 @@ import {
   type ApplyResult,
   type PlanResult,
   type EventJson,
+  type NotificationJson,
+  type NotificationsJson,
   type ObjectSummaryJson,
   type PutVersionBody,
   type RunJson,
@@ -140,6 +144,16 @@ export class ApiClient {
   /** Every webhook endpoint, and the latest `limit` refused deliveries. */
   webhooks(limit?: number): Promise<WebhooksJson> {
     return this.#json("GET", "/webhooks", { query: { limit }, schema: WebhooksSchema });
+  }
+
+  /** Deliveries of the notification outbox, newest first; only those in `state` when given. */
+  notifications(query: { state?: string; limit?: number } = {}): Promise<NotificationsJson> {
+    return this.#json("GET", "/notifications", { query, schema: NotificationsSchema });
+  }
+
+  /** Puts a failed delivery back in the outbox. */
+  retryNotification(id: number): Promise<NotificationJson> {
+    return this.#json("POST", `/notifications/${id}/retry`, { schema: NotificationSchema });
   }
 
   jobs(): Promise<ObjectSummaryJson[]> {

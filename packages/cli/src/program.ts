@@ -22,6 +22,7 @@ import { registerUp } from "./commands/up.js";
 import { registerValidate } from "./commands/validate.js";
 import { registerVersions } from "./commands/versions.js";
 import { registerWebhooks } from "./commands/webhooks.js";
+import { registerNotifications } from "./commands/notifications.js";
 import { registerWhy } from "./commands/why.js";
 import type { Io, IoOptions } from "./io.js";
 
@@ -56,6 +57,7 @@ export function buildProgram(io: Io): Command {
   registerTrace(program, io);
   registerWhy(program, io);
   registerWebhooks(program, io);
+  registerNotifications(program, io);
   for (const c of program.commands) c.exitOverride();
   return program;
 }
