@@ -135,7 +135,7 @@ async function insertDeliveries(
       resource,
       method: where.method ?? null,
       target,
-      data: { ...data, integration: def.integration ?? null } as unknown as Mapping,
+      data: { ...data, integration: def.integration ?? null },
       nextAttemptAt: now,
     });
   }

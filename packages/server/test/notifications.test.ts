@@ -123,7 +123,9 @@ jobs:
       );
       expect(r.headers["content-type"]).toBe("application/json");
     }
-    const byEvent = new Map(hooks.map((r) => [String(r.headers["x-causeway-event"]) + body(r).job, body(r)]));
+    const byEvent = new Map(
+      hooks.map((r) => [`${String(r.headers["x-causeway-event"])}${String(body(r).job)}`, body(r)]),
+    );
     expect(byEvent.get("startok")).toMatchObject({ event: "start", job: "ok", runId: ok.id, status: "processing" });
     expect(byEvent.get("successok")).toMatchObject({
       event: "success",

@@ -35,7 +35,7 @@ export interface Receiver {
 export async function startReceiver(answer: (index: number) => number | "hang" = () => 200): Promise<Receiver> {
   const requests: Received[] = [];
   const sockets = new Set<Socket>();
-  const receiver = { answer } as { answer: (index: number) => number | "hang" };
+  const receiver = { answer };
   const server: Server = createServer((req, res) => {
     const chunks: Buffer[] = [];
     req.on("data", (c: Buffer) => chunks.push(c));

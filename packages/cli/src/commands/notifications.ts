@@ -1,6 +1,7 @@
 import type { Command } from "commander";
 import type { NotificationJson } from "@causeway/protocol";
 import type { Style } from "../code-frame.js";
+import { usageError } from "@causeway/core";
 import { connect, parsePositiveInt, serverCommand, type ServerCommandOptions } from "../command-kit.js";
 import { alignRows, formatAge, jsonText } from "../format.js";
 import type { Io } from "../io.js";
@@ -38,31 +39,40 @@ export function notificationsText(deliveries: readonly NotificationJson[], now: 
 
 /** Registers `causeway notifications [--failed] [--limit N]` and `causeway notifications retry ID`. */
 export function registerNotifications(program: Command, io: Io): void {
-  const command = serverCommand(
+  serverCommand(
     program,
     "notifications",
-    "list the deliveries of the notification outbox, newest first, with their state and last error",
+    "list the deliveries of the notification outbox, newest first, with their state and last error; `retry ID` puts a failed one back",
   )
+    .argument("[retry]", "retry: put the failed delivery ID back in the outbox, to be sent at once")
+    .argument("[id]", "the delivery's id (the ID column)")
     .option("--failed", "only the deliveries that failed (gave up after their attempts)")
     .option("--limit <n>", `at most this many deliveries (default ${DEFAULT_LIMIT})`)
-    .action(async (opts: ServerCommandOptions & { failed?: boolean; limit?: string }) => {
-      const limit = opts.limit === undefined ? DEFAULT_LIMIT : parsePositiveInt(opts.limit, "--limit");
-      const ctx = await connect(io, opts);
-      const { notifications } = await ctx.client.notifications({
-        limit,
-        ...(opts.failed === true ? { state: "failed" } : {}),
-      });
-      io.out(ctx.json ? jsonText(notifications) : notificationsText(notifications, io.now(), ctx.style));
-      io.exitCode(0);
-    });
-  serverCommand(command, "retry", "put a failed delivery back in the outbox, to be sent at once")
-    // Nested: the program's loop reaches only top-level commands.
-    .exitOverride()
-    .argument("<id>", "the delivery's id (the ID column)")
-    .action(async (id: string, opts: ServerCommandOptions) => {
-      const ctx = await connect(io, opts);
-      const retried = await ctx.client.retryNotification(parsePositiveInt(id, "ID"));
-      io.out(ctx.json ? jsonText(retried) : `notification ${retried.id} is pending again\n`);
-      io.exitCode(0);
-    });
+    .action(
+      async (
+        action: string | undefined,
+        id: string | undefined,
+        opts: ServerCommandOptions & { failed?: boolean; limit?: string },
+      ) => {
+        if (action !== undefined) {
+          if (action !== "retry")
+            throw usageError(`unknown action ${JSON.stringify(action)}: the one action is retry ID`);
+          if (id === undefined) throw usageError("retry needs the id of a failed delivery (the ID column)");
+          const delivery = parsePositiveInt(id, "ID");
+          const ctx = await connect(io, opts);
+          const retried = await ctx.client.retryNotification(delivery);
+          io.out(ctx.json ? jsonText(retried) : `notification ${retried.id} is pending again\n`);
+          io.exitCode(0);
+          return;
+        }
+        const limit = opts.limit === undefined ? DEFAULT_LIMIT : parsePositiveInt(opts.limit, "--limit");
+        const ctx = await connect(io, opts);
+        const { notifications } = await ctx.client.notifications({
+          limit,
+          ...(opts.failed === true ? { state: "failed" } : {}),
+        });
+        io.out(ctx.json ? jsonText(notifications) : notificationsText(notifications, io.now(), ctx.style));
+        io.exitCode(0);
+      },
+    );
 }
