@@ -5,6 +5,7 @@ import { generateLine } from "./generate-line.js";
 import { allPassed, formatTable, runBenchmark, type BenchmarkResult } from "./harness.js";
 import { dagBenchmark, edgeBenchmark, fanoutBenchmark, historyBenchmark, sliceBenchmark } from "./engine-bench.js";
 import { peersBenchmark } from "./peers.js";
+import { notifyBenchmark } from "./notify-bench.js";
 import { webhookBenchmark } from "./webhook-bench.js";
 import { validateCli, validateInProcess, writeLine } from "./validate10k.js";
 
@@ -29,11 +30,13 @@ try {
   // above built them). --quick keeps the whole run under a minute: fewer runs, no warm-up.
   const engineRuns = quick ? 1 : 5;
   process.stdout.write(
-    `engine: 200-job chain, webhook deliveries, 1,000-job DAG, 500-job fan-out${quick ? "" : ", 4,000-job DAG, 10,000-job line, a 100,000-run history"}; median of ${engineRuns} runs\n`,
+    `engine: 200-job chain, webhook deliveries, notifications, 1,000-job DAG, 500-job fan-out${quick ? "" : ", 4,000-job DAG, 10,000-job line, a 100,000-run history"}; median of ${engineRuns} runs\n`,
   );
   results.push(await runBenchmark(edgeBenchmark(repoRoot), quick ? 2 : engineRuns, !quick));
   // Beside the edge: from an accepted webhook delivery to the first line of the job it triggers.
   results.push(await runBenchmark(webhookBenchmark(repoRoot, quick ? 20 : 100), quick ? 1 : 3, !quick));
+  // From a run's end (its commit) to its notification reaching a webhook receiver.
+  results.push(await runBenchmark(notifyBenchmark(repoRoot, quick ? 20 : 100), quick ? 1 : 3, !quick));
   results.push(await runBenchmark(dagBenchmark(repoRoot), engineRuns, !quick));
   results.push(await runBenchmark(fanoutBenchmark(repoRoot), engineRuns, !quick));
   if (!quick) {
