@@ -20,7 +20,9 @@ export interface Harness {
   close(): Promise<void>;
 }
 
-export async function makeHarness(options: { slots?: number; applyHistory?: number } = {}): Promise<Harness> {
+export async function makeHarness(
+  options: { slots?: number; applyHistory?: number; onOutbox?: () => void } = {},
+): Promise<Harness> {
   const dir = await mkdtemp(join(tmpdir(), "causeway-engine-"));
   const stores = await openSqliteStore({ dataDir: join(dir, "data") });
   const runner = createEmbeddedRunner({
@@ -35,6 +37,7 @@ export async function makeHarness(options: { slots?: number; applyHistory?: numb
     options: {
       slots: options.slots ?? 2,
       ...(options.applyHistory === undefined ? {} : { applyHistory: options.applyHistory }),
+      ...(options.onOutbox === undefined ? {} : { onOutbox: options.onOutbox }),
     },
   });
   await engine.start();
