@@ -75,28 +75,32 @@ export function createOutboxWorker(options: OutboxWorkerOptions): OutboxWorker {
   const inFlight = new Map<number, Promise<void>>();
   let started = false;
   let stopped = false;
-  let pumping = false;
+  let pumping: Promise<void> | undefined;
   let again = false;
   let timer: NodeJS.Timeout | undefined;
   let failures = 0;
 
   const wake = (): void => {
     if (!started || stopped) return;
-    if (pumping) {
+    if (pumping !== undefined) {
       again = true;
       return;
     }
-    void pump();
+    pumping = pump().finally(() => {
+      pumping = undefined;
+      if (again && !stopped) wake();
+    });
   };
 
   async function pump(): Promise<void> {
-    pumping = true;
     try {
       do {
         again = false;
         const free = options.concurrency - inFlight.size;
         if (free <= 0) break;
         const claimed = await claim(free);
+        // Claimed while stopping: they stay pending (their attempt counted) for the next start.
+        if (stopped) return;
         for (const n of claimed) {
           const attempt = deliver(n).finally(() => {
             inFlight.delete(n.id);
@@ -113,10 +117,7 @@ export function createOutboxWorker(options: OutboxWorkerOptions): OutboxWorker {
       failures++;
       logger.error("the notification outbox cannot read the store; trying again", error, { event: "notify" });
       setTimer(Math.min(1000 * 2 ** Math.min(failures, 6), 60_000));
-    } finally {
-      pumping = false;
     }
-    if (again && !stopped) wake();
   }
 
   // Takes up to `limit` due deliveries, counting their attempt before it is made.
@@ -265,6 +266,7 @@ export function createOutboxWorker(options: OutboxWorkerOptions): OutboxWorker {
       stopped = true;
       clearTimeout(timer);
       timer = undefined;
+      await pumping;
       await Promise.allSettled([...inFlight.values()]);
     },
   };
