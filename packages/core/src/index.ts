@@ -31,3 +31,4 @@ export * from "./console/console-parse.js";
 export * from "./engine/apply-plan.js";
 export * from "./kinds/index.js";
 export * from "./engine/webhooks.js";
+export * from "./engine/approvals.js";
