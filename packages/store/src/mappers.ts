@@ -1,5 +1,11 @@
 import type {
   AppliedSource,
+  Approval,
+  ApprovalRecord,
+  ApprovalState,
+  ApprovalVerdict,
+  AuditAction,
+  AuditEvent,
   AppliedFile,
   ApplyProblem,
   ApplyRecord,
@@ -16,7 +22,18 @@ import type {
   StoredObject,
   Version,
 } from "@causeway/core";
-import type { ApplyRow, EventRow, ExplainRow, ObjectRow, PinRow, RunRow, VersionRow } from "./schema.js";
+import type {
+  ApplyRow,
+  ApprovalDecisionRow,
+  ApprovalRow,
+  AuditEventRow,
+  EventRow,
+  ExplainRow,
+  ObjectRow,
+  PinRow,
+  RunRow,
+  VersionRow,
+} from "./schema.js";
 
 // Row -> domain. JSON columns are parsed on every read, so callers never share objects with
 // the store or with each other.
@@ -111,5 +128,36 @@ export function toApply(row: ApplyRow & { sources: string | null }): ApplyRecord
     warnings: row.warnings,
     problems: JSON.parse(row.problems) as ApplyProblem[],
     ...(row.sources === null ? {} : { sources: JSON.parse(row.sources) as AppliedSource[] }),
+  };
+}
+
+export function toApproval(
+  row: ApprovalRow,
+  decisions: ReadonlyMap<number, readonly ApprovalDecisionRow[]>,
+): ApprovalRecord {
+  return {
+    runId: row.run_id,
+    job: row.job,
+    gate: JSON.parse(row.gate) as Approval,
+    deadline: row.deadline,
+    state: row.state as ApprovalState,
+    createdAt: row.created_at,
+    decisions: (decisions.get(row.run_id) ?? []).map((d) => ({
+      by: d.by_name,
+      verdict: d.verdict as ApprovalVerdict,
+      comment: d.comment,
+      at: d.at,
+    })),
+  };
+}
+
+export function toAuditEvent(row: AuditEventRow): AuditEvent {
+  return {
+    id: row.id,
+    at: row.at,
+    actor: row.actor,
+    action: row.action as AuditAction,
+    subject: row.subject,
+    detail: JSON.parse(row.detail) as Mapping,
   };
 }

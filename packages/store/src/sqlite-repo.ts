@@ -1,11 +1,18 @@
 import { CausewayError } from "@causeway/core";
 import type {
   ApplyRecord,
+  ApprovalDecision,
+  ApprovalRecord,
+  ApprovalState,
+  AuditEvent,
+  AuditQuery,
   Clock,
   EngineEvent,
   Explain,
   Mapping,
   NewApplyRecord,
+  NewApproval,
+  NewAuditEvent,
   NewExplain,
   NewRun,
   NewVersion,
@@ -21,6 +28,7 @@ import type {
 } from "@causeway/core";
 import type BetterSqlite3 from "better-sqlite3";
 import { sql, type Kysely } from "kysely";
+import { ApprovalsRepo } from "./approvals-repo.js";
 import { toApply, toEvent, toExplain, toObject, toPin, toRun, toVersion } from "./mappers.js";
 import type {
   ApplyRow,
@@ -111,11 +119,13 @@ export class SqliteRepo implements StoreTx {
   readonly #db: Kysely<CausewayDatabase>;
   readonly #clock: Clock;
   readonly #hot: HotStatements;
+  readonly #approvals: ApprovalsRepo;
 
   constructor(db: Kysely<CausewayDatabase>, sqlite: BetterSqlite3.Database, clock: Clock) {
     this.#db = db;
     this.#clock = clock;
     this.#hot = prepareHot(sqlite);
+    this.#approvals = new ApprovalsRepo(db, sqlite, clock);
   }
 
   #now(): string {
@@ -519,6 +529,36 @@ export class SqliteRepo implements StoreTx {
     let query = this.#db.selectFrom("webhook_refusals").selectAll().orderBy("id", "desc");
     if (limit !== undefined) query = query.limit(checkLimit(limit));
     return (await query.execute()).map((row) => ({ ...row }));
+  }
+
+  // Approval gates and the audit trail (approvals-repo.ts).
+
+  insertApproval(approval: NewApproval): Promise<void> {
+    return settle(() => this.#approvals.insertApproval(approval));
+  }
+
+  getApproval(runId: number): Promise<ApprovalRecord | undefined> {
+    return this.#approvals.getApproval(runId);
+  }
+
+  listPendingApprovals(limit?: number): Promise<ApprovalRecord[]> {
+    return this.#approvals.listPendingApprovals(limit);
+  }
+
+  insertApprovalDecision(runId: number, decision: ApprovalDecision): Promise<void> {
+    return this.#approvals.insertApprovalDecision(runId, decision);
+  }
+
+  setApprovalState(runId: number, state: ApprovalState): Promise<void> {
+    return this.#approvals.setApprovalState(runId, state);
+  }
+
+  insertAudit(event: NewAuditEvent): Promise<AuditEvent> {
+    return settle(() => this.#approvals.insertAudit(event));
+  }
+
+  listAudit(query?: AuditQuery): Promise<AuditEvent[]> {
+    return this.#approvals.listAudit(query);
   }
 
   async eventsSince(afterId: number, limit?: number): Promise<EngineEvent[]> {

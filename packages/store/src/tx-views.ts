@@ -30,6 +30,13 @@ export const STORE_TX_METHODS = [
   "listApplies",
   "insertWebhookRefusal",
   "listWebhookRefusals",
+  "insertApproval",
+  "getApproval",
+  "listPendingApprovals",
+  "insertApprovalDecision",
+  "setApprovalState",
+  "insertAudit",
+  "listAudit",
 ] as const satisfies readonly (keyof StoreTx)[];
 
 type Missing = Exclude<keyof StoreTx, (typeof STORE_TX_METHODS)[number]>;
