@@ -4,3 +4,5 @@ export type { TraceEntry } from "./trace.js";
 export type { ApplyReport, ApplyRequest } from "./applying.js";
 export type { EngineOptions } from "./context.js";
 export type { ExternalReport } from "./external.js";
+export type { GateView } from "./approvals.js";
+export type { TriggerOptions } from "./manual-runs.js";

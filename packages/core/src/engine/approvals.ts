@@ -146,7 +146,9 @@ export function decideApproval(input: {
 }
 
 /** What a gate's timeout decides: its `onTimeout`, said so. */
-export function timeoutOutcome(gate: Pick<Approval, "onTimeout" | "timeoutMinutes">): ApprovalOutcome {
+export function timeoutOutcome(
+  gate: Pick<Approval, "onTimeout" | "timeoutMinutes">,
+): Extract<ApprovalOutcome, { kind: "approved" | "rejected" }> {
   const after = `the approval timed out after ${gate.timeoutMinutes} minutes`;
   return gate.onTimeout === "approve"
     ? { kind: "approved", message: `${after} (onTimeout: approve)` }
