@@ -266,12 +266,12 @@ export class Engine {
   setPaused(jobName: string, paused: boolean, actor = DEFAULT_ACTOR): Promise<void> {
     return this.#mutate(async (tx, events) => {
       if (this.model.job(jobName) === undefined) throw jobNotFound(this.model, jobName);
-      const action = paused ? "pause" : "resume";
-      await recordAudit(tx, events, { actor, action, subject: `job:${jobName}`, detail: {} });
       await tx.setPaused(jobName, paused);
       const stored = await tx.getObject(jobName);
       if (stored !== undefined) this.model.setObject(stored);
       await events.append(tx, "definition", { name: jobName, kind: "job", change: paused ? "paused" : "resumed" });
+      const action = paused ? "pause" : "resume";
+      await recordAudit(tx, events, { actor, action, subject: `job:${jobName}`, detail: {} });
     });
   }
 
@@ -287,18 +287,18 @@ export class Engine {
         throw new CausewayError("VERSION_NOT_FOUND", `${input} has no version ${versionNumber}`);
       }
       await tx.setPin(jobName, input, versionNumber);
-      await recordAudit(tx, events, {
-        actor,
-        action: versionNumber === null ? "unpin" : "pin",
-        subject: `job:${jobName}`,
-        detail: { input, versionNumber },
-      });
       if (versionNumber === null) this.model.clearPin(jobName, input);
       else this.model.setPin({ job: jobName, input, versionNumber });
       await events.append(tx, "definition", {
         name: jobName,
         kind: "job",
         change: versionNumber === null ? `unpinned ${input}` : `pinned ${input}@${versionNumber}`,
+      });
+      await recordAudit(tx, events, {
+        actor,
+        action: versionNumber === null ? "unpin" : "pin",
+        subject: `job:${jobName}`,
+        detail: { input, versionNumber },
       });
     });
   }

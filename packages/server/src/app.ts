@@ -111,7 +111,7 @@ export function buildApp(deps: AppDeps): Hono<AppEnv> {
     // Inconsistent objects are applied as such: one broken object does not take the line down.
     const report = await applyLoad(engine, result, {
       source: body.source ?? "api",
-      by: claimedUser(c.req.header(USER_HEADER)) ?? body.user ?? "api",
+      by: actor(c, body.user),
       dir: body.baseDir ?? null,
       ...(body.sources === undefined ? {} : { sources: body.sources }),
     });
