@@ -1,4 +1,5 @@
 import { chmod, mkdir, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { ApprovalStateJson, AuditEventJson, RunJson, WhyJson } from "@causeway/protocol";
 import { passthroughEnv } from "@causeway/runner";
@@ -8,6 +9,9 @@ import { collectingLogger, tempDir, waitFor, yaml } from "./helpers.js";
 
 // Approval gates and the audit trail (requiresApproval, docs/semantics.md "Approval gates"), on a
 // real server: real HTTP on 127.0.0.1:0, a real SQLite data directory, real task processes.
+
+/** flaky_gated fails while this file does not exist, and creates it. */
+const MARK = join(tmpdir(), `causeway-approvals-flaky-${process.pid}-${Date.now()}`);
 
 const FINAL = ["success", "failure", "cancelled", "error", "timeout", "lost", "skipped"];
 
@@ -21,7 +25,7 @@ function task(text: string, indent = 6): string {
 //   rejected (alice) ──────────────────> after_rejected
 //   started_by_hand ──> guarded_downstream (alice, bob; preventSelfApproval)
 //   self_guarded (alice, bob; preventSelfApproval), self_free (alice), by_group (group ops),
-//   times_out_reject, times_out_approve (120 ms), hello (no gate)
+//   times_out_reject, times_out_approve (120 ms), hello (no gate), flaky_gated (fails once, retried)
 const LINE = yaml`
   jobs:
     - name: quorum
@@ -80,6 +84,14 @@ ${task("anyway")}
     - name: hello
       type: runSh
 ${task("hi")}
+    - name: flaky_gated
+      type: runSh
+      requiresApproval: { approvers: [alice] }
+      retries: { max: 1, on: [failure] }
+      steps:
+        - TASK:
+            script:
+              - if [ ! -f ${MARK} ]; then touch ${MARK}; exit 3; fi
 `;
 
 const cleanups: (() => Promise<void>)[] = [];
@@ -270,6 +282,20 @@ describe("approval gates on a running server", () => {
     const gate = (await api<ApprovalStateJson>(undefined, "GET", `/runs/${rerun.body.id}/approval`)).body;
     expect(gate).toMatchObject({ approvals: [], outcome: "pending", remaining: 1 });
     await api("alice", "POST", `/runs/${rerun.body.id}/reject`);
+  });
+
+  it("does not ask again for an automatic retry of an approved run", async () => {
+    const run = await trigger(api, "dev", "flaky_gated");
+    await api("alice", "POST", `/runs/${run.id}/approve`);
+    expect((await finished(api, run.id)).status).toBe("failure");
+    const retry = await waitFor("the retry to succeed", async () => {
+      const runs = (await api<RunJson[]>(undefined, "GET", "/runs?job=flaky_gated")).body;
+      return runs[0]?.attempt === 2 && runs[0].status === "success" ? runs[0] : undefined;
+    });
+    expect(retry).toMatchObject({ trigger: { kind: "retry" }, rerunOf: run.id });
+    const gate = await api<{ error: { code: string } }>(undefined, "GET", `/runs/${retry.id}/approval`);
+    expect(gate.body.error.code).toBe("RUN_NOT_WAITING_APPROVAL");
+    await rm(MARK, { force: true });
   });
 
   it("holds no runner slot while it waits (slots: 1)", async () => {
