@@ -2,6 +2,8 @@ import { CausewayError, isErrorCode } from "@causeway/core";
 import {
   ApplyRecordSchema,
   ApplyResultSchema,
+  ApprovalStateSchema,
+  AuditEventSchema,
   PlanResultSchema,
   ErrorBodySchema,
   EventSchema,
@@ -18,6 +20,8 @@ import {
   type ApplyBody,
   type ApplyRecordJson,
   type ApplyResult,
+  type ApprovalStateJson,
+  type AuditEventJson,
   type PlanResult,
   type EventJson,
   type NotificationJson,
@@ -44,6 +48,16 @@ export interface ServerTarget {
   readonly tokenFrom?: string;
   /** The server.json that named this server, if one did, for hints. */
   readonly infoFile?: string;
+  /** The person requests are made for, sent as `X-Causeway-User` (see docs/api.md). */
+  readonly user?: string;
+}
+
+/** The filters of `GET /audit`. */
+export interface AuditQuery {
+  readonly action?: string;
+  readonly subject?: string;
+  readonly limit?: number;
+  readonly before?: number;
 }
 
 /** The filters of `GET /runs`. */
@@ -220,6 +234,31 @@ export class ApiClient {
     return this.#json("GET", `/objects/${enc(name)}/trace`, { query: { versionNumber }, schema: TraceSchema });
   }
 
+  /** Approves a run waiting for approval, as the target's user. */
+  approve(id: number, comment?: string): Promise<ApprovalStateJson> {
+    const body = comment === undefined ? {} : { comment };
+    return this.#json("POST", `/runs/${id}/approve`, { body, schema: ApprovalStateSchema });
+  }
+
+  /** Rejects a run waiting for approval, as the target's user. */
+  reject(id: number, comment?: string): Promise<ApprovalStateJson> {
+    const body = comment === undefined ? {} : { comment };
+    return this.#json("POST", `/runs/${id}/reject`, { body, schema: ApprovalStateSchema });
+  }
+
+  /** The approval gate of a run. */
+  approval(id: number): Promise<ApprovalStateJson> {
+    return this.#json("GET", `/runs/${id}/approval`, { schema: ApprovalStateSchema });
+  }
+
+  /** The audit trail, newest first. */
+  audit(query: AuditQuery = {}): Promise<AuditEventJson[]> {
+    return this.#json("GET", "/audit", {
+      query: { action: query.action, subject: query.subject, limit: query.limit, before: query.before },
+      schema: z.array(AuditEventSchema),
+    });
+  }
+
   why(job: string): Promise<WhyJson> {
     return this.#json("GET", `/jobs/${enc(job)}/why`, { schema: WhySchema });
   }
@@ -313,6 +352,7 @@ export class ApiClient {
     const qs = params.toString();
     const url = `${this.#base}${path}${qs === "" ? "" : `?${qs}`}`;
     const headers: Record<string, string> = { accept, ...extraHeaders };
+    if (this.target.user !== undefined) headers["x-causeway-user"] = this.target.user;
     if (this.target.token !== undefined) {
       // fetch would refuse it with a TypeError that quotes the header, token included.
       checkToken(this.target.token, this.target.tokenFrom);

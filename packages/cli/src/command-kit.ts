@@ -11,6 +11,8 @@ export interface ServerCommandOptions {
   readonly server?: string;
   readonly token?: string;
   readonly data?: string;
+  /** `--as NAME`: the person the request is made for (default `$USER`). */
+  readonly as?: string;
 }
 
 /** What a command's action works with. */
@@ -21,7 +23,7 @@ export interface CommandContext {
   readonly json: boolean;
 }
 
-/** Declares a command that talks to the server, with `--json`, `--server`, `--token`, `--data`. */
+/** Declares a command that talks to the server, with `--json`, `--server`, `--token`, `--data`, `--as`. */
 export function serverCommand(program: Command, name: string, description: string): Command {
   return program
     .command(name)
@@ -29,13 +31,48 @@ export function serverCommand(program: Command, name: string, description: strin
     .option("--json", "print the answer as JSON (the protocol shape, see docs/cli.md)")
     .option("--server <url>", "the server's URL (default: CAUSEWAY_SERVER, else <data>/server.json)")
     .option("--token <token>", "the API token (default: CAUSEWAY_TOKEN, else <data>/server.json)")
-    .option("--data <dir>", "the data directory whose server.json names the server (default: ./.causeway)");
+    .option("--data <dir>", "the data directory whose server.json names the server (default: ./.causeway)")
+    .option("--as <name>", "the person the request is made for, as X-Causeway-User (default: $USER)");
 }
 
 /** Finds the server and builds the context of a command's action. */
 export async function connect(io: Io, options: ServerCommandOptions): Promise<CommandContext> {
+  const user = requestUser(options.as, io.env);
   const target = await locateServer(options, io.env, io.cwd);
-  return { io, client: new ApiClient(target), style: makeStyle(io.color), json: options.json === true };
+  const client = new ApiClient(user === undefined ? target : { ...target, user });
+  return { io, client, style: makeStyle(io.color), json: options.json === true };
+}
+
+/** The longest name `X-Causeway-User` takes. */
+const MAX_USER = 200;
+
+/**
+ * Who the requests are made for: `--as NAME` (a name the server would refuse is a usage error),
+ * else `$USER` (or `USERNAME`) when it is a name a request can carry, else nobody (the server
+ * then says `admin`). The name is claimed, not proven: see docs/api.md.
+ */
+export function requestUser(
+  as: string | undefined,
+  env: Readonly<Record<string, string | undefined>>,
+): string | undefined {
+  if (as !== undefined) {
+    if (!sendableUser(as)) {
+      throw usageError(`--as must be a name of 1 to ${MAX_USER} printable characters, got ${JSON.stringify(as)}`);
+    }
+    return as.trim();
+  }
+  const fromEnv = env.USER ?? env.USERNAME;
+  return fromEnv !== undefined && sendableUser(fromEnv) ? fromEnv.trim() : undefined;
+}
+
+// A header value must be Latin-1 without control characters; the server trims it.
+function sendableUser(name: string): boolean {
+  const trimmed = name.trim();
+  return (
+    trimmed.length > 0 &&
+    trimmed.length <= MAX_USER &&
+    [...trimmed].every((ch) => ch >= " " && ch !== "\x7f" && ch <= "\xff")
+  );
 }
 
 /** A positive integer argument, or a usage error naming `what`. */

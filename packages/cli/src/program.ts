@@ -3,6 +3,8 @@ import { Command, CommanderError } from "commander";
 import { makeStyle, type Style } from "./code-frame.js";
 import { registerApplies } from "./commands/applies.js";
 import { registerApply } from "./commands/apply.js";
+import { registerApprove } from "./commands/approve.js";
+import { registerAudit } from "./commands/audit.js";
 import { registerCancel } from "./commands/cancel.js";
 import { registerGraph } from "./commands/graph.js";
 import { registerLogs } from "./commands/logs.js";
@@ -56,6 +58,8 @@ export function buildProgram(io: Io): Command {
   registerState(program, io);
   registerTrace(program, io);
   registerWhy(program, io);
+  registerApprove(program, io);
+  registerAudit(program, io);
   registerWebhooks(program, io);
   registerNotifications(program, io);
   for (const c of program.commands) c.exitOverride();

@@ -46,6 +46,13 @@ export const ERROR_CODES = {
     status: 409,
     title: "Only a failed notification delivery can be retried",
   },
+  // Approval gates
+  RUN_NOT_WAITING_APPROVAL: { kind: "user", status: 409, title: "The run is not waiting for an approval" },
+  APPROVAL_NOT_ALLOWED: { kind: "user", status: 403, title: "The identity may not decide this approval gate" },
+  APPROVAL_SELF: { kind: "user", status: 403, title: "A person may not approve a run they triggered" },
+  APPROVAL_ALREADY_DECIDED: { kind: "user", status: 409, title: "The identity already decided this approval gate" },
+  IDENTITY_INVALID: { kind: "user", status: 400, title: "The X-Causeway-User name cannot be used" },
+  GROUPS_INVALID: { kind: "operational", status: 500, title: "The groups file of the data directory cannot be used" },
   PIPELINE_INVALID: { kind: "user", status: 422, title: "The assembly line has errors" },
   UNKNOWN_FLAG: { kind: "user", status: 400, exit: 2, title: "No object of the line has this flag" },
   PROJECT_INVALID: {

@@ -34,3 +34,4 @@ export * from "./engine/webhooks.js";
 export * from "./engine/notifications.js";
 export * from "./engine/notification-payloads.js";
 export * from "./engine/redact.js";
+export * from "./engine/approvals.js";

@@ -10,6 +10,7 @@ import {
   type StoreTx,
   resourceKind,
 } from "@causeway/core";
+import { recordAudit } from "./audit.js";
 import type { EngineContext, EventBuffer } from "./context.js";
 import { insertVersion } from "./finishing.js";
 import { offer, recordRun } from "./triggering.js";
@@ -149,6 +150,20 @@ export async function applyPipeline(
     },
     ctx.options.applyHistory,
   );
+  // The server's own applies are the watcher's or a git source's; the others, the person's.
+  await recordAudit(tx, events, {
+    actor: record.source === "watcher" || record.source === "git" ? record.source : record.by,
+    action: "apply",
+    subject: `apply:${record.id}`,
+    detail: {
+      source: record.source,
+      by: record.by,
+      added: record.added,
+      changed: record.changed,
+      removed: record.removed,
+      kept: record.kept,
+    },
+  });
   return { ...report, kept: [...plan.kept], record };
 }
 

@@ -6,13 +6,13 @@ import {
   isEnvName,
   isFinal,
   originFile,
-  runLabel,
-  secretParamsOf,
+  type ApprovalVerdict,
   type BlobStore,
   type Clock,
   type EngineEvent,
   type Execution,
   type Explain,
+  type Identity,
   type JobDef,
   type LogStore,
   type LineDiff,
@@ -25,6 +25,10 @@ import {
   type Version,
 } from "@causeway/core";
 import { applyPipeline, diffStored, type ApplyReport, type ApplyRequest } from "./applying.js";
+import { decideGate, expireGates, gateReason, nextDeadline, readGate, type GateView } from "./approvals.js";
+import { DEFAULT_ACTOR, recordAudit } from "./audit.js";
+import { GateTimer } from "./gate-timer.js";
+import { rerunRun, triggerRun, type TriggerOptions } from "./manual-runs.js";
 import { jobNotFound, objectNotFound } from "./names.js";
 import { compileEngineOptions, EventBuffer, type EngineContext, type EngineOptions } from "./context.js";
 import { buildRunSpec, dispatchWithin } from "./dispatching.js";
@@ -35,10 +39,9 @@ import { enqueueEnd } from "./notifying.js";
 import { ReadModel } from "./read-model.js";
 import { runRelease } from "./release.js";
 import { RunLog } from "./run-log.js";
-import { checkParams } from "./params.js";
 import { SerialQueue } from "./serial-queue.js";
 import { traceVersion, type TraceEntry } from "./trace.js";
-import { offer, recordRun, releaseStrictWaiters } from "./triggering.js";
+import { recordRun, releaseStrictWaiters } from "./triggering.js";
 
 /** What the engine is built from: the composition root passes real implementations. */
 export interface EngineDeps {
@@ -91,6 +94,8 @@ export class Engine {
   readonly #cancelRequests = new Map<number, string>();
   readonly #unrecorded = new Map<number, UnrecordedEnd>();
   #endRetry: { timer: NodeJS.Timeout | undefined; delay: number } = { timer: undefined, delay: END_RETRY_MS.first };
+  /** One timer for the earliest deadline of the pending approval gates. */
+  readonly #gates: GateTimer;
   /** The read model could not be reloaded after a failed transaction: reload before the next. */
   #stale = false;
   #stopping = false;
@@ -106,6 +111,8 @@ export class Engine {
       model: this.model,
       options: compileEngineOptions(deps.options ?? {}, randomUUID),
     };
+    const expire = (): Promise<number> => this.#mutate((tx, events) => expireGates(this.#ctx, tx, events));
+    this.#gates = new GateTimer(() => nextDeadline(this.#ctx.store.read), expire, this.#ctx.clock);
   }
 
   get store(): Store {
@@ -118,7 +125,7 @@ export class Engine {
    */
   async start(): Promise<{ lost: Run[] }> {
     await this.model.load(this.#ctx.store);
-    return this.#mutate(async (tx, events) => {
+    const recovered = await this.#mutate(async (tx, events) => {
       const lost: Run[] = [];
       for (const run of [...this.model.active.values()]) {
         if (run.status !== "processing") continue;
@@ -135,6 +142,9 @@ export class Engine {
       }
       return { lost };
     });
+    // Gates keep their deadlines across a restart: one that passed meanwhile fires at once.
+    await this.#gates.arm();
+    return recovered;
   }
 
   /** Subscribes to engine events (after they are committed). Returns the unsubscribe. */
@@ -196,37 +206,9 @@ export class Engine {
   }
 
   /** A manual run: always allowed (even when paused), with typed parameters and one-off pins. */
-  async trigger(
-    jobName: string,
-    options: { params?: Record<string, string>; pins?: Record<string, number>; user?: string } = {},
-  ): Promise<Run> {
-    const made = await this.#mutate(async (tx, events) => {
-      const job = this.model.job(jobName);
-      if (job === undefined) throw jobNotFound(this.model, jobName);
-      const params = checkParams(job.params, options.params ?? {});
-      const pins = new Map<string, number>();
-      for (const [input, n] of Object.entries(options.pins ?? {})) {
-        if (!job.steps.some((s) => s.kind === "IN" && s.name === input)) {
-          throw new CausewayError("NOT_AN_INPUT", `${input} is not an IN of ${jobName}`);
-        }
-        if ((await tx.versionByNumber(input, n)) === undefined) {
-          throw new CausewayError("VERSION_NOT_FOUND", `${input} has no version ${n}`);
-        }
-        pins.set(input, n);
-      }
-      const user = options.user ?? "cli";
-      const run = await offer(this.#ctx, tx, events, jobName, {
-        kind: "manual",
-        description: `manual run by ${user}`,
-        flow: this.#ctx.options.newFlowId(),
-        trigger: { kind: "manual", by: user },
-        params,
-        pins,
-      });
-      // No run: the job is inconsistent. The explain record is kept (this transaction
-      // commits); the caller gets the error.
-      return run;
-    });
+  async trigger(jobName: string, options: TriggerOptions = {}): Promise<Run> {
+    const made = await this.#mutate((tx, events) => triggerRun(this.#ctx, tx, events, jobName, options));
+    // No run: the job is inconsistent. The explain record is kept (the transaction committed).
     if (made === undefined) {
       throw new CausewayError(
         "JOB_INCONSISTENT",
@@ -236,53 +218,34 @@ export class Engine {
     return made;
   }
 
-  /** Runs a finished run again with exactly the same input versions and parameters. */
+  /** Runs a finished run again with the same input versions and parameters (a gate asks again). */
   rerun(runId: number, user = "cli"): Promise<Run> {
-    return this.#mutate(async (tx, events) => {
-      const original = await tx.getRun(runId);
-      if (original === undefined) throw new CausewayError("RUN_NOT_FOUND", `no run ${runId}`);
-      if (!isFinal(original.status)) throw new CausewayError("RUN_NOT_FINISHED", `run ${runId} is ${original.status}`);
-      const job = this.model.job(original.job);
-      if (job === undefined) throw new CausewayError("JOB_NOT_FOUND", `job ${original.job} no longer exists`);
-      if (!job.consistent) {
-        throw new CausewayError(
-          "JOB_INCONSISTENT",
-          `job ${job.name} is inconsistent and cannot run: run causeway validate`,
-        );
-      }
-      const run = await tx.insertRun({
-        job: original.job,
-        status: job.support === "runnable" ? "queued" : "skipped",
-        statusReason: job.support === "runnable" ? null : `job type ${job.type} is not supported yet`,
-        trigger: { kind: "rerun", by: user, runId: original.id },
-        flow: original.flow,
-        inputs: original.inputs,
-        params: original.params,
-        // Secret then, secret now: the job's current definition may say otherwise.
-        secretParams: secretParamsOf(original.params, job.params, original.secretParams),
-        priority: job.priority,
-        attempt: 1,
-        rerunOf: original.id,
-      });
-      await recordRun(this.#ctx, tx, events, run);
-      const explain = await tx.insertExplain({
-        job: run.job,
-        event: `rerun of ${runLabel(original)} by ${user}`,
-        outcome: "created",
-        runId: run.id,
-        message: `replays the inputs of ${runLabel(original)}`,
-      });
-      await events.append(tx, "explain", { ...explain });
-      return run;
-    });
+    return this.#mutate((tx, events) => rerunRun(this.#ctx, tx, events, runId, user));
+  }
+
+  /** A verdict on a run's approval gate (see approvals.ts); a refusal throws its code. */
+  decide(
+    runId: number,
+    identity: Identity,
+    verdict: ApprovalVerdict,
+    comment: string | null = null,
+  ): Promise<GateView> {
+    return this.#mutate((tx, events) => decideGate(this.#ctx, tx, events, runId, identity, verdict, comment));
+  }
+
+  /** The approval gate of a run (undefined: it has none); RUN_NOT_FOUND when there is no such run. */
+  approval(runId: number): Promise<GateView | undefined> {
+    return readGate(this.#ctx, this.#ctx.store.read, runId);
   }
 
   /** Cancels a run: a pending one at once; a processing one through its runner (SIGTERM, then SIGKILL). */
-  cancel(runId: number, reason = "cancelled by a user"): Promise<Run> {
+  cancel(runId: number, reason = "cancelled by a user", actor = DEFAULT_ACTOR): Promise<Run> {
     return this.#mutate(async (tx, events) => {
       const run = this.model.active.get(runId) ?? (await tx.getRun(runId));
       if (run === undefined) throw new CausewayError("RUN_NOT_FOUND", `no run ${runId}`);
       if (isFinal(run.status)) throw new CausewayError("RUN_FINISHED", `run ${runId} already ended ${run.status}`);
+      const detail = { job: run.job, number: run.number, status: run.status, reason };
+      await recordAudit(tx, events, { actor, action: "cancel", subject: `run:${runId}`, detail });
       if (run.status === "processing") {
         const unrecorded = this.#unrecorded.get(runId);
         if (unrecorded !== undefined) throw endNotRecorded(runId, unrecorded.error);
@@ -303,18 +266,20 @@ export class Engine {
   }
 
   /** Pauses or resumes automatic triggers of a job (manual runs still work). */
-  setPaused(jobName: string, paused: boolean): Promise<void> {
+  setPaused(jobName: string, paused: boolean, actor = DEFAULT_ACTOR): Promise<void> {
     return this.#mutate(async (tx, events) => {
       if (this.model.job(jobName) === undefined) throw jobNotFound(this.model, jobName);
       await tx.setPaused(jobName, paused);
       const stored = await tx.getObject(jobName);
       if (stored !== undefined) this.model.setObject(stored);
       await events.append(tx, "definition", { name: jobName, kind: "job", change: paused ? "paused" : "resumed" });
+      const action = paused ? "pause" : "resume";
+      await recordAudit(tx, events, { actor, action, subject: `job:${jobName}`, detail: {} });
     });
   }
 
   /** Pins an IN of a job to a version number (null unpins). A pinned input never triggers. */
-  setPin(jobName: string, input: string, versionNumber: number | null): Promise<void> {
+  setPin(jobName: string, input: string, versionNumber: number | null, actor = DEFAULT_ACTOR): Promise<void> {
     return this.#mutate(async (tx, events) => {
       const job = this.model.job(jobName);
       if (job === undefined) throw jobNotFound(this.model, jobName);
@@ -331,6 +296,12 @@ export class Engine {
         name: jobName,
         kind: "job",
         change: versionNumber === null ? `unpinned ${input}` : `pinned ${input}@${versionNumber}`,
+      });
+      await recordAudit(tx, events, {
+        actor,
+        action: versionNumber === null ? "unpin" : "pin",
+        subject: `job:${jobName}`,
+        detail: { input, versionNumber },
       });
     });
   }
@@ -351,10 +322,12 @@ export class Engine {
   async why(jobName: string, limit = 20): Promise<WhyReport> {
     const entry = this.model.objects.get(jobName);
     if (entry === undefined || entry.kind !== "job") throw jobNotFound(this.model, jobName);
-    const pending = this.model.activeRuns(jobName).map((run) => ({
-      run,
-      reason: run.status === "queued" ? (this.#blocked.get(run.id) ?? null) : run.statusReason,
-    }));
+    const pending = await Promise.all(
+      this.model.activeRuns(jobName).map(async (run) => ({
+        run,
+        reason: run.status === "queued" ? (this.#blocked.get(run.id) ?? null) : await gateReason(this.store.read, run),
+      })),
+    );
     return {
       job: jobName,
       paused: entry.stored.paused,
@@ -419,6 +392,7 @@ export class Engine {
   /** Stops: cancels executions and waits for their results to be recorded. */
   async stop(): Promise<void> {
     this.#stopping = true;
+    this.#gates.stop();
     for (const execution of this.#executions.values()) execution.cancel("the server is stopping");
     await Promise.allSettled([...this.#launching]);
     // A last attempt at the ends still unrecorded; what is left is marked lost at the next start.
@@ -466,6 +440,7 @@ export class Engine {
     for (const event of events.events) this.#emit(event);
     if (events.outbox > 0) this.#wakeOutbox();
     for (const run of started) this.#launch(run);
+    if (events.events.some((e) => e.type === "approval")) void this.#gates.arm();
     return result;
   }
 

@@ -5,3 +5,5 @@ export type { ApplyReport, ApplyRequest } from "./applying.js";
 export type { EngineOptions } from "./context.js";
 export type { ExternalReport } from "./external.js";
 export { enqueueNotifications, type NotifyRequest } from "./notifying.js";
+export type { GateView } from "./approvals.js";
+export type { TriggerOptions } from "./manual-runs.js";

@@ -12,6 +12,7 @@ import {
   type Version,
 } from "@causeway/core";
 import type { EngineContext, EventBuffer } from "./context.js";
+import { GATE_REASON, gatedStatus, openGate } from "./gating.js";
 
 /** An event offered to a job, with what the run it creates inherits. */
 export interface Offer extends TriggerEvent {
@@ -71,10 +72,11 @@ export async function offer(
     const inputs = await resolveInputs(ctx, tx, job, event);
     const now = ctx.clock.now().toISOString();
     const params = event.params ?? {};
+    const status = gatedStatus(job, decision.status);
     run = await tx.insertRun({
       job: jobName,
-      status: decision.status,
-      statusReason: decision.status === "queued" ? null : decision.message,
+      status,
+      statusReason: status === "queued" ? null : status === "waiting_approval" ? GATE_REASON : decision.message,
       trigger: event.trigger,
       flow: event.flow,
       inputs,
@@ -86,6 +88,7 @@ export async function offer(
     });
     if (decision.status === "skipped") run = await tx.updateRun(run.id, { startedAt: now, finishedAt: now });
     await recordRun(ctx, tx, events, run);
+    await openGate(ctx, tx, events, job, run);
   } else if (decision.action === "coalesce") {
     const inputs = await resolveInputs(ctx, tx, job, event);
     run = await tx.updateRun(decision.runId, { inputs });
@@ -112,13 +115,13 @@ export async function offer(
     event: event.description,
     outcome,
     runId: run?.id ?? (decision.action === "join" ? decision.runId : null),
-    message: decision.message,
+    message: run?.status === "waiting_approval" ? `${decision.message}; waits for approval` : decision.message,
   });
   await events.append(tx, "explain", { ...explain });
   return run;
 }
 
-/** Turns a waiting (strict) run into a queued one, resolving its inputs now. */
+/** Turns a waiting (strict) run into a queued one (or one waiting for approval), resolving its inputs now. */
 export async function release(
   ctx: EngineContext,
   tx: StoreTx,
@@ -133,8 +136,14 @@ export async function release(
     flow: run?.flow ?? "",
     trigger: run?.trigger ?? { kind: "upstream", by: "" },
   });
-  const updated = await tx.updateRun(runId, { status: "queued", statusReason: null, inputs });
+  const status = gatedStatus(job, "queued");
+  const updated = await tx.updateRun(runId, {
+    status,
+    statusReason: status === "queued" ? null : GATE_REASON,
+    inputs,
+  });
   await recordRun(ctx, tx, events, updated);
+  await openGate(ctx, tx, events, job, updated);
   return updated;
 }
 

@@ -220,7 +220,7 @@ function requiredParams(params: readonly ParamSpec[]): Record<string, string> {
   return out;
 }
 
-/** Waits until no run is queued or processing, at most SETTLE_MS. */
+/** Waits until no run is queued, processing or waiting for approval (gates approved), at most SETTLE_MS. */
 async function settle(h: Harness, after: string): Promise<void> {
   let timer: NodeJS.Timeout | undefined;
   const deadline = new Promise<never>((_, reject) => {
@@ -230,10 +230,29 @@ async function settle(h: Harness, after: string): Promise<void> {
     }, SETTLE_MS);
   });
   try {
-    await Promise.race([h.engine.idle(), deadline]);
+    do await Promise.race([h.engine.idle(), deadline]);
+    while (await approveGates(h));
   } finally {
     clearTimeout(timer);
   }
+}
+
+/**
+ * Approves every run waiting for approval, as its approvers would (as many distinct people as
+ * its gate needs). True when there was one: its approval queued it.
+ */
+async function approveGates(h: Harness): Promise<boolean> {
+  const waiting = [...h.engine.model.active.values()].filter((r) => r.status === "waiting_approval");
+  for (const run of waiting) {
+    const gate = (await h.engine.approval(run.id))?.record.gate;
+    const roles = ["admin", ...(gate?.approvers ?? [])];
+    for (
+      let i = 1;
+      (await h.engine.decide(run.id, { name: `approver-${i}`, roles }, "approve")).record.state === "pending";
+      i++
+    );
+  }
+  return waiting.length > 0;
 }
 
 /** The events that start a line's control flow. */

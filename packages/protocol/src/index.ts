@@ -302,7 +302,7 @@ export type StateJson = z.infer<typeof StateSchema>;
 export const EventSchema = z.object({
   id: z.number().int(),
   at: z.string(),
-  type: z.enum(["run", "version", "definition", "explain"]),
+  type: z.enum(["run", "version", "definition", "explain", "approval", "audit"]),
   payload: z.record(z.string(), z.unknown()),
 });
 /** An engine event on the wire. */
@@ -456,3 +456,79 @@ export type NotificationJson = z.infer<typeof NotificationSchema>;
 export const NotificationsSchema = z.object({ notifications: z.array(NotificationSchema) });
 /** `GET /api/v1/notifications` on the wire. */
 export type NotificationsJson = z.infer<typeof NotificationsSchema>;
+// Approval gates and the audit trail (issue 10): POST /runs/:id/approve and /reject,
+// GET /runs/:id/approval, GET /approvals, GET /audit, and the `--json` of `causeway approve`,
+// `reject` and `audit`.
+// ---------------------------------------------------------------------------------------------
+
+/** The most characters a decision's comment may have (core's MAX_APPROVAL_COMMENT). */
+export const APPROVAL_COMMENT_MAX = 2000;
+
+/**
+ * The body of `POST /api/v1/runs/:id/approve` and `/reject`: an optional comment, at most 2000
+ * characters; an empty or blank one is no comment. Who decides is the request's identity
+ * (`X-Causeway-User`), never the body.
+ */
+export const ApprovalBodySchema = z.object({
+  comment: z.string().max(APPROVAL_COMMENT_MAX).optional(),
+});
+/** The body of an approve or reject. */
+export type ApprovalBody = z.infer<typeof ApprovalBodySchema>;
+
+/** One decision on a gate: who, approve or reject, the comment, when. `by` is `system` for a timeout. */
+export const ApprovalDecisionSchema = z.object({
+  by: z.string(),
+  verdict: z.enum(["approve", "reject"]),
+  comment: z.string().nullable(),
+  at: z.string(),
+});
+
+/**
+ * The state of a run's approval gate: the answer of approve, reject and
+ * `GET /api/v1/runs/:id/approval`, and each entry of `GET /api/v1/approvals`. `needed` is the
+ * gate's `minApprovals`, `remaining` the approvals still needed (0 once decided), `outcome`
+ * `pending`, `approved` or `rejected`; `waitingFor` says it in words (null once decided).
+ */
+export const ApprovalStateSchema = z.object({
+  runId: z.number().int(),
+  job: z.string(),
+  number: z.number().int(),
+  status: RunStatusSchema,
+  approvals: z.array(ApprovalDecisionSchema),
+  needed: z.number().int(),
+  remaining: z.number().int(),
+  deadline: z.string(),
+  outcome: z.enum(["pending", "approved", "rejected"]),
+  approvers: z.array(z.string()),
+  onTimeout: z.enum(["reject", "approve"]),
+  preventSelfApproval: z.boolean(),
+  /** The person who triggered the run's flow, whom preventSelfApproval refuses; null: nobody. */
+  requester: z.string().nullable(),
+  waitingFor: z.string().nullable(),
+});
+/** A gate's state on the wire. */
+export type ApprovalStateJson = z.infer<typeof ApprovalStateSchema>;
+
+/** One entry of the audit trail (`GET /api/v1/audit`, newest first). */
+export const AuditEventSchema = z.object({
+  id: z.number().int(),
+  at: z.string(),
+  actor: z.string(),
+  action: z.enum([
+    "approve",
+    "reject",
+    "approval-timeout",
+    "trigger",
+    "rerun",
+    "cancel",
+    "pause",
+    "resume",
+    "pin",
+    "unpin",
+    "apply",
+  ]),
+  subject: z.string(),
+  detail: z.record(z.string(), z.unknown()),
+});
+/** An audit entry on the wire. */
+export type AuditEventJson = z.infer<typeof AuditEventSchema>;

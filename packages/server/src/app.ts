@@ -22,10 +22,12 @@ import {
   type RunJson,
 } from "@causeway/protocol";
 import { loadManifest } from "@causeway/runner";
-import { Hono } from "hono";
+import { Hono, type Context } from "hono";
 import { applyLoad, planLoad, toApplyRecordJson, toApplyResult } from "./apply-load.js";
+import { mountApprovalRoutes } from "./approval-routes.js";
 import type { AppDeps } from "./deps.js";
 import { errorResponse, type AppEnv } from "./http-errors.js";
+import { claimedUser, DEFAULT_USER, USER_HEADER } from "./identity.js";
 import { silentLogger } from "./logger.js";
 import {
   objectSummaries,
@@ -119,7 +121,7 @@ export function buildApp(deps: AppDeps): Hono<AppEnv> {
     // Inconsistent objects are applied as such: one broken object does not take the line down.
     const report = await applyLoad(engine, result, {
       source: body.source ?? "api",
-      by: body.user ?? "api",
+      by: actor(c, body.user),
       dir: body.baseDir ?? null,
       ...(body.sources === undefined ? {} : { sources: body.sources }),
     });
@@ -149,7 +151,7 @@ export function buildApp(deps: AppDeps): Hono<AppEnv> {
     const run = await engine.trigger(c.req.param("job"), {
       ...(body.params === undefined ? {} : { params: body.params }),
       ...(body.pins === undefined ? {} : { pins: body.pins }),
-      user: body.user ?? "api",
+      user: actor(c, body.user),
     });
     return c.json(runJson(run), 201);
   });
@@ -189,26 +191,30 @@ export function buildApp(deps: AppDeps): Hono<AppEnv> {
 
   api.get("/runs/:id/logs/stream", (c) => logStreamRoute(c, deps, streams, runIdParam(c)));
 
-  api.post("/runs/:id/cancel", async (c) => c.json(runJson(await engine.cancel(runIdParam(c)))));
-  api.post("/runs/:id/rerun", async (c) => c.json(runJson(await engine.rerun(runIdParam(c), "api")), 201));
+  api.post("/runs/:id/cancel", async (c) => {
+    const who = actor(c);
+    return c.json(runJson(await engine.cancel(runIdParam(c), `cancelled by ${who}`, who)));
+  });
+  api.post("/runs/:id/rerun", async (c) => c.json(runJson(await engine.rerun(runIdParam(c), actor(c))), 201));
 
   api.post("/jobs/:job/pause", async (c) => {
-    await engine.setPaused(c.req.param("job"), true);
+    await engine.setPaused(c.req.param("job"), true, actor(c));
     return c.json({ ok: true as const });
   });
   api.post("/jobs/:job/resume", async (c) => {
-    await engine.setPaused(c.req.param("job"), false);
+    await engine.setPaused(c.req.param("job"), false, actor(c));
     return c.json({ ok: true as const });
   });
   api.put("/jobs/:job/pins/:input", async (c) => {
     const body = await readBody(c, PinBodySchema, BODY_LIMITS.small);
-    await engine.setPin(c.req.param("job"), c.req.param("input"), body.versionNumber);
+    await engine.setPin(c.req.param("job"), c.req.param("input"), body.versionNumber, actor(c));
     return c.json({ ok: true as const });
   });
   api.delete("/jobs/:job/pins/:input", async (c) => {
-    await engine.setPin(c.req.param("job"), c.req.param("input"), null);
+    await engine.setPin(c.req.param("job"), c.req.param("input"), null, actor(c));
     return c.json({ ok: true as const });
   });
+  mountApprovalRoutes(api, deps);
 
   api.get("/objects/:name/versions", async (c) => {
     const name = await knownObject(deps, c.req.param("name"));
@@ -311,6 +317,14 @@ export function buildApp(deps: AppDeps): Hono<AppEnv> {
   mountHooks(app, deps, logger);
   app.route(API_PREFIX, api);
   return app;
+}
+
+/**
+ * Who asks for a change (identity.ts): the `X-Causeway-User` name; else the `user` of the body
+ * of older clients; else the holder of the admin token.
+ */
+function actor(c: Context<AppEnv>, fromBody?: string): string {
+  return claimedUser(c.req.header(USER_HEADER)) ?? fromBody ?? DEFAULT_USER;
 }
 
 function digest(text: string): Buffer {

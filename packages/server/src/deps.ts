@@ -19,6 +19,8 @@ export interface AppDeps {
     options: LoadOptions,
     unread: readonly RefusedFile[],
   ) => LoadResult;
+  /** The groups file of identities (identity.ts, `<data>/groups.json`); no groups when absent. */
+  readonly groupsFile?: string;
   /** Secrets of integrations (webhook keys, git credentials); none when absent. */
   readonly integrations?: Integrations;
   /** The server's version, reported by `GET /health`. */

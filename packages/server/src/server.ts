@@ -10,6 +10,7 @@ import { ServerInfoSchema, type ServerInfo } from "@causeway/protocol";
 import { createEmbeddedRunner, DEFAULT_CANCEL_GRACE_MS, DEFAULT_PATH, endOrphanedTasks } from "@causeway/runner";
 import { fileError, openSqliteStore, type SqliteStores } from "@causeway/store";
 import { API_PREFIX, buildApp } from "./app.js";
+import { GROUPS_FILE } from "./identity.js";
 import { fileIntegrations, INTEGRATIONS_DIR } from "./integrations.js";
 import { lineRunner } from "./line-runner.js";
 import { resolveServerLine } from "./line-sources.js";
@@ -189,6 +190,7 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
       token,
       integrations,
       outbox,
+      groupsFile: join(stores.dataDir, GROUPS_FILE),
       version: SERVER_VERSION,
       logger,
       signal: shutdown.signal,

@@ -283,7 +283,8 @@ describe("HTTP API (in-process)", () => {
       });
       expect(res.status).toBe(201);
       const run = RunSchema.parse(await res.json());
-      expect(run.trigger.by).toBe("api");
+      // No X-Causeway-User: the holder of the admin token.
+      expect(run.trigger.by).toBe("admin");
       expect((await finished(h, run.id)).status).toBe("success");
     });
 
@@ -705,9 +706,9 @@ describe("POST /apply with files that do not load, and GET /applies", () => {
 
     const history = z.array(ApplyRecordSchema).parse((await h.json("GET", "/applies")).body);
     expect(history.map((a) => [a.id, a.source, a.by, a.kept])).toEqual([
-      [unread.applyId, "api", "api", ["report"]],
+      [unread.applyId, "api", "admin", ["report"]],
       [broken.applyId, "cli", "alice", ["report"]],
-      [first.applyId, "api", "api", []],
+      [first.applyId, "api", "admin", []],
     ]);
     expect(history[1]?.problems[0]).toMatchObject({ code: "PIPELINE_YAML_SYNTAX", file: "b.causeway.yml", line: 2 });
     expect(z.array(ApplyRecordSchema).parse((await h.json("GET", "/applies?limit=1")).body)).toHaveLength(1);

@@ -1,5 +1,6 @@
 import {
   APPLY_SOURCES,
+  AUDIT_ACTIONS,
   ENGINE_EVENT_TYPES,
   EXPLAIN_OUTCOMES,
   REFUSING_CODES,
@@ -8,6 +9,7 @@ import {
 } from "@causeway/core";
 import {
   ApplyRecordSchema,
+  AuditEventSchema,
   EventSchema,
   ExplainSchema,
   RunStatusSchema,
@@ -25,6 +27,7 @@ describe("protocol and core agree", () => {
     ["explain outcomes", ExplainSchema.shape.outcome.options, EXPLAIN_OUTCOMES],
     ["event types", EventSchema.shape.type.options, ENGINE_EVENT_TYPES],
     ["apply sources", ApplyRecordSchema.shape.source.options, APPLY_SOURCES],
+    ["audit actions", AuditEventSchema.shape.action.options, AUDIT_ACTIONS],
   ] as const)("on the %s", (_what, protocol, core) => {
     expect(core.length).toBeGreaterThan(0);
     expect([...protocol]).toEqual([...core]);

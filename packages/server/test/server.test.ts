@@ -183,7 +183,7 @@ describe("startServer", () => {
     await waitFor("the retry's end", () => server.logger.lines.some((l) => l.startsWith("flaky #2 succeeded in ")));
     const runLines = server.logger.lines.filter((l) => l.startsWith("flaky #"));
     expect(runLines.map((l) => l.replace(/in \d+(ms|\.\ds)/, "in T"))).toEqual([
-      "flaky #1 queued: manual run by api",
+      "flaky #1 queued: manual run by admin",
       "flaky #1 started",
       // Written after its console was read, still before the lines that follow it.
       `flaky #1 failed in T: exit 3 in "if [ ! -f flaky.mark ]; then touch flaky.mark; exit 3; fi" (see causeway logs ${first.id})`,

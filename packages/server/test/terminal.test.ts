@@ -96,10 +96,10 @@ describe("the server's terminal", () => {
       new RegExp(
         `^${time} applied ${dir}: 0 resources, 2 jobs \\(2 added, 0 changed, 0 removed\\); 0 errors, 0 warnings$`,
       ),
-      new RegExp(`^${time} hello #1 queued: manual run by api$`),
+      new RegExp(`^${time} hello #1 queued: manual run by admin$`),
       new RegExp(`^${time} hello #1 started$`),
       new RegExp(`^${time} hello #1 succeeded in ${duration}$`),
-      new RegExp(`^${time} broken #1 queued: manual run by api$`),
+      new RegExp(`^${time} broken #1 queued: manual run by admin$`),
       new RegExp(`^${time} broken #1 started$`),
       // The command that stopped the task, not the on_failure hook after it; and the run's id,
       // which is what the person types next.
@@ -171,7 +171,7 @@ describe("the server's terminal", () => {
     });
     expect(event("listening")).toMatchObject({ url: info.url, dataDir: data });
     const run = { runId: id, job: "broken", number: 1 };
-    expect(event("run.created")).toMatchObject({ ...run, status: "queued", trigger: "manual", triggeredBy: "api" });
+    expect(event("run.created")).toMatchObject({ ...run, status: "queued", trigger: "manual", triggeredBy: "admin" });
     expect(event("run.started")).toMatchObject({ ...run, status: "processing", flow: expect.any(String) });
     expect(event("run.finished")).toMatchObject({
       ...run,

@@ -1,5 +1,11 @@
 import type {
   AppliedSource,
+  Approval,
+  ApprovalRecord,
+  ApprovalState,
+  ApprovalVerdict,
+  AuditAction,
+  AuditEvent,
   AppliedFile,
   ApplyProblem,
   ApplyRecord,
@@ -20,6 +26,9 @@ import type {
 } from "@causeway/core";
 import type {
   ApplyRow,
+  ApprovalDecisionRow,
+  ApprovalRow,
+  AuditEventRow,
   EventRow,
   ExplainRow,
   NotificationRow,
@@ -141,5 +150,36 @@ export function toNotification(row: NotificationRow): Notification {
     nextAttemptAt: row.next_attempt_at,
     lastError: row.last_error,
     deliveredAt: row.delivered_at,
+  };
+}
+
+export function toApproval(
+  row: ApprovalRow,
+  decisions: ReadonlyMap<number, readonly ApprovalDecisionRow[]>,
+): ApprovalRecord {
+  return {
+    runId: row.run_id,
+    job: row.job,
+    gate: JSON.parse(row.gate) as Approval,
+    deadline: row.deadline,
+    state: row.state as ApprovalState,
+    createdAt: row.created_at,
+    decisions: (decisions.get(row.run_id) ?? []).map((d) => ({
+      by: d.by_name,
+      verdict: d.verdict as ApprovalVerdict,
+      comment: d.comment,
+      at: d.at,
+    })),
+  };
+}
+
+export function toAuditEvent(row: AuditEventRow): AuditEvent {
+  return {
+    id: row.id,
+    at: row.at,
+    actor: row.actor,
+    action: row.action as AuditAction,
+    subject: row.subject,
+    detail: JSON.parse(row.detail) as Mapping,
   };
 }

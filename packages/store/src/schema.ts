@@ -18,7 +18,46 @@ export interface CausewayDatabase {
   version_keys: VersionKeysTable;
   webhook_refusals: WebhookRefusalsTable;
   notifications: NotificationsTable;
+  approvals: ApprovalsTable;
+  approval_decisions: ApprovalDecisionsTable;
+  audit_events: AuditEventsTable;
 }
+
+/** The approval gate of a run (migration 0007). */
+export interface ApprovalsTable {
+  run_id: number;
+  job: string;
+  /** JSON text of the job's `requiresApproval` when the run was created. */
+  gate: string;
+  deadline: string;
+  state: string;
+  created_at: string;
+}
+
+/** One person's decision on a gate (migration 0007). */
+export interface ApprovalDecisionsTable {
+  run_id: number;
+  /** Who decided (`by` of the domain type; `by` is an SQL keyword). */
+  by_name: string;
+  verdict: string;
+  comment: string | null;
+  at: string;
+}
+
+/** The audit trail (migration 0007), never cut. */
+export interface AuditEventsTable {
+  id: Generated<number>;
+  at: string;
+  actor: string;
+  action: string;
+  subject: string;
+  /** JSON text. */
+  detail: string;
+}
+
+export type ApprovalRow = Selectable<ApprovalsTable>;
+export type ApprovalDecisionRow = Selectable<ApprovalDecisionsTable>;
+export type AuditEventRow = Selectable<AuditEventsTable>;
 
 export interface ObjectsTable {
   id: Generated<number>;

@@ -1,11 +1,18 @@
 import { CausewayError } from "@causeway/core";
 import type {
   ApplyRecord,
+  ApprovalDecision,
+  ApprovalRecord,
+  ApprovalState,
+  AuditEvent,
+  AuditQuery,
   Clock,
   EngineEvent,
   Explain,
   Mapping,
   NewApplyRecord,
+  NewApproval,
+  NewAuditEvent,
   NewExplain,
   NewRun,
   NewVersion,
@@ -26,6 +33,7 @@ import type {
 import type BetterSqlite3 from "better-sqlite3";
 import { sql, type Kysely } from "kysely";
 import { toApply, toEvent, toExplain, toNotification, toObject, toPin, toRun, toVersion } from "./mappers.js";
+import { ApprovalsRepo } from "./approvals-repo.js";
 import type {
   ApplyRow,
   CausewayDatabase,
@@ -123,11 +131,13 @@ export class SqliteRepo implements StoreTx {
   readonly #db: Kysely<CausewayDatabase>;
   readonly #clock: Clock;
   readonly #hot: HotStatements;
+  readonly #approvals: ApprovalsRepo;
 
   constructor(db: Kysely<CausewayDatabase>, sqlite: BetterSqlite3.Database, clock: Clock) {
     this.#db = db;
     this.#clock = clock;
     this.#hot = prepareHot(sqlite);
+    this.#approvals = new ApprovalsRepo(db, sqlite, clock);
   }
 
   #now(): string {
@@ -607,6 +617,36 @@ export class SqliteRepo implements StoreTx {
     if (exclude.length > 0) q = q.where("id", "not in", [...exclude]);
     const row = await q.executeTakeFirst();
     return row?.next_attempt_at ?? undefined;
+  }
+
+  // Approval gates and the audit trail (approvals-repo.ts).
+
+  insertApproval(approval: NewApproval): Promise<void> {
+    return settle(() => this.#approvals.insertApproval(approval));
+  }
+
+  getApproval(runId: number): Promise<ApprovalRecord | undefined> {
+    return this.#approvals.getApproval(runId);
+  }
+
+  listPendingApprovals(limit?: number): Promise<ApprovalRecord[]> {
+    return this.#approvals.listPendingApprovals(limit);
+  }
+
+  insertApprovalDecision(runId: number, decision: ApprovalDecision): Promise<void> {
+    return this.#approvals.insertApprovalDecision(runId, decision);
+  }
+
+  setApprovalState(runId: number, state: ApprovalState): Promise<void> {
+    return this.#approvals.setApprovalState(runId, state);
+  }
+
+  insertAudit(event: NewAuditEvent): Promise<AuditEvent> {
+    return settle(() => this.#approvals.insertAudit(event));
+  }
+
+  listAudit(query?: AuditQuery): Promise<AuditEvent[]> {
+    return this.#approvals.listAudit(query);
   }
 
   async eventsSince(afterId: number, limit?: number): Promise<EngineEvent[]> {

@@ -36,6 +36,13 @@ export const STORE_TX_METHODS = [
   "listNotifications",
   "dueNotifications",
   "nextNotificationDue",
+  "insertApproval",
+  "getApproval",
+  "listPendingApprovals",
+  "insertApprovalDecision",
+  "setApprovalState",
+  "insertAudit",
+  "listAudit",
 ] as const satisfies readonly (keyof StoreTx)[];
 
 type Missing = Exclude<keyof StoreTx, (typeof STORE_TX_METHODS)[number]>;

@@ -707,6 +707,95 @@ export function describeStoreContract(name: string, makeStore: MakeStore): void 
       });
     });
 
+    describe("approval gates and the audit trail", () => {
+      const gate = {
+        approvers: ["alice", "ops"],
+        minApprovals: 2,
+        timeoutMinutes: 60,
+        onTimeout: "reject" as const,
+        preventSelfApproval: true,
+      };
+
+      it("opens a gate, records decisions once per person, closes it, and lists only pending gates", async () => {
+        const created = clock.advance(5);
+        const [a, b, c] = await tx(async (t) => {
+          const runs = [];
+          for (const job of ["deploy", "deploy", "ship"]) {
+            runs.push(await t.insertRun(newRun(job, { status: "waiting_approval" })));
+          }
+          return runs;
+        });
+        if (a === undefined || b === undefined || c === undefined) throw new Error("no runs");
+        await tx(async (t) => {
+          await t.insertApproval({ runId: a.id, job: "deploy", gate, deadline: "2026-01-01T02:00:00.000Z" });
+          await t.insertApproval({ runId: b.id, job: "deploy", gate, deadline: "2026-01-01T01:00:00.000Z" });
+          await t.insertApproval({ runId: c.id, job: "ship", gate, deadline: "2026-01-01T00:30:00.000Z" });
+        });
+        await expect(
+          store.read.insertApproval({ runId: a.id, job: "deploy", gate, deadline: T0 }),
+        ).rejects.toBeDefined();
+        const decision = { by: "alice", verdict: "approve" as const, comment: "ok", at: clock.advance(5) };
+        await store.read.insertApprovalDecision(a.id, decision);
+        await expect(
+          store.read.insertApprovalDecision(a.id, { ...decision, verdict: "reject", comment: null }),
+        ).rejects.toBeDefined();
+        expect(await store.read.getApproval(a.id)).toEqual({
+          runId: a.id,
+          job: "deploy",
+          gate,
+          deadline: "2026-01-01T02:00:00.000Z",
+          state: "pending",
+          createdAt: created,
+          decisions: [decision],
+        });
+        expect(await store.read.getApproval(999)).toBeUndefined();
+        // A gate whose run no longer waits (cancelled) is not pending, whatever its state.
+        await store.read.updateRun(c.id, { status: "cancelled" });
+        expect((await store.read.listPendingApprovals()).map((g) => g.runId)).toEqual([b.id, a.id]);
+        await store.read.setApprovalState(b.id, "approved");
+        expect((await store.read.getApproval(b.id))?.state).toBe("approved");
+        expect((await store.read.listPendingApprovals(5)).map((g) => g.runId)).toEqual([a.id]);
+        expect((await store.read.listPendingApprovals())[0]?.decisions).toEqual([decision]);
+      });
+
+      it("appends audit events, never cut, and lists them newest first with filters and pages", async () => {
+        const at = clock.advance(5);
+        const first = await store.read.insertAudit({
+          actor: "alice",
+          action: "approve",
+          subject: "run:1",
+          detail: { comment: "ok" },
+        });
+        expect(first).toEqual({
+          id: first.id,
+          at,
+          actor: "alice",
+          action: "approve",
+          subject: "run:1",
+          detail: { comment: "ok" },
+        });
+        const ids = [first.id];
+        await tx(async (t) => {
+          for (const action of ["trigger", "cancel", "trigger"] as const) {
+            ids.push((await t.insertAudit({ actor: "bob", action, subject: "job:deploy", detail: {} })).id);
+          }
+        });
+        expect((await store.read.listAudit()).map((e) => e.id)).toEqual([...ids].reverse());
+        expect((await store.read.listAudit({ limit: 2 })).map((e) => e.id)).toEqual([ids[3], ids[2]]);
+        expect((await store.read.listAudit({ before: ids[2] })).map((e) => e.id)).toEqual([ids[1], ids[0]]);
+        expect((await store.read.listAudit({ after: ids[2] })).map((e) => e.id)).toEqual([ids[3]]);
+        expect((await store.read.listAudit({ action: "trigger" })).map((e) => e.id)).toEqual([ids[3], ids[1]]);
+        expect((await store.read.listAudit({ subject: "run:1" })).map((e) => e.id)).toEqual([ids[0]]);
+        await expect(
+          tx(async (t) => {
+            await t.insertAudit({ actor: "x", action: "pause", subject: "job:j", detail: {} });
+            throw new Error("rolled back");
+          }),
+        ).rejects.toThrow("rolled back");
+        expect(await store.read.listAudit({ action: "pause" })).toEqual([]);
+      });
+    });
+
     describe("transactions", () => {
       it("sees its own writes, returns the function's value, and commits", async () => {
         const result = await tx(async (t) => {

@@ -1,7 +1,7 @@
 import type { Command } from "commander";
-import type { WhyJson } from "@causeway/protocol";
+import type { ApprovalStateJson, RunJson, WhyJson } from "@causeway/protocol";
 import type { Style } from "../code-frame.js";
-import { connect, serverCommand, type ServerCommandOptions } from "../command-kit.js";
+import { connect, parseRunId, serverCommand, type ServerCommandOptions } from "../command-kit.js";
 import { alignRows, dateTime, jsonText, runLabel, statusText } from "../format.js";
 import type { Io } from "../io.js";
 
@@ -45,14 +45,30 @@ function outcomeText(outcome: WhyJson["explains"][number]["outcome"], style: Sty
   return style.yellow(outcome);
 }
 
-/** Registers `causeway why JOB`. */
+/**
+ * Why a run waits or ended as it did, in a line: for a run waiting for approval, what its gate
+ * waits for ("waiting for approval: 1 of 2 given (alice); may approve: bob, ops; times out at
+ * ... → reject"); else its status and reason.
+ */
+export function runWhyText(run: RunJson, gate: ApprovalStateJson | undefined, style: Style): string {
+  const reason = gate?.waitingFor ?? run.statusReason;
+  return `${runLabel(run)} ${statusText(run.status, style)}${reason === null ? "" : `: ${reason}`} ${style.dim(`(id ${run.id})`)}\n`;
+}
+
+/** Registers `causeway why JOB` and `causeway why RUN` (a run id: all digits). */
 export function registerWhy(program: Command, io: Io): void {
-  serverCommand(program, "why", "explain why a job did or did not run")
-    .argument("<job>", "the job")
-    .action(async (job: string, opts: ServerCommandOptions) => {
+  serverCommand(program, "why", "explain why a job did or did not run, or what a run waits for")
+    .argument("<job-or-run>", "the job, or a run id")
+    .action(async (target: string, opts: ServerCommandOptions) => {
       const ctx = await connect(io, opts);
-      const why = await ctx.client.why(job);
-      io.out(ctx.json ? jsonText(why) : whyText(why, ctx.style));
+      if (/^[0-9]+$/.test(target)) {
+        const run = await ctx.client.run(parseRunId(target));
+        const gate = run.status === "waiting_approval" ? await ctx.client.approval(run.id) : undefined;
+        io.out(ctx.json ? jsonText({ run, approval: gate ?? null }) : runWhyText(run, gate, ctx.style));
+      } else {
+        const why = await ctx.client.why(target);
+        io.out(ctx.json ? jsonText(why) : whyText(why, ctx.style));
+      }
       io.exitCode(0);
     });
 }

@@ -128,7 +128,7 @@ export interface Explain {
 }
 
 /** Every type of engine event: what changed. */
-export const ENGINE_EVENT_TYPES = ["run", "version", "definition", "explain"] as const;
+export const ENGINE_EVENT_TYPES = ["run", "version", "definition", "explain", "approval", "audit"] as const;
 
 /** An event of the engine, appended to the event log and streamed to clients. */
 export interface EngineEvent {
@@ -136,6 +136,40 @@ export interface EngineEvent {
   readonly at: string;
   readonly type: (typeof ENGINE_EVENT_TYPES)[number];
   readonly payload: Readonly<Record<string, unknown>>;
+}
+
+/**
+ * Every action the audit trail records: decisions on approval gates, and the changes people (or
+ * the server's watchers) ask for. Kept forever: the audit trail is never cut.
+ */
+export const AUDIT_ACTIONS = [
+  "approve",
+  "reject",
+  "approval-timeout",
+  "trigger",
+  "rerun",
+  "cancel",
+  "pause",
+  "resume",
+  "pin",
+  "unpin",
+  "apply",
+] as const;
+/** An action of the audit trail. */
+export type AuditAction = (typeof AUDIT_ACTIONS)[number];
+
+/** One entry of the audit trail: who did what, to what, when. */
+export interface AuditEvent {
+  readonly id: number;
+  /** ISO time. */
+  readonly at: string;
+  /** The identity's name; `system` (a timeout), `watcher` or `git` (applies of the server's own). */
+  readonly actor: string;
+  readonly action: AuditAction;
+  /** What it was done to: `run:<id>`, `job:<name>`, `apply:<id>`. */
+  readonly subject: string;
+  /** What else the action says (a comment, a version number, the names an apply changed). */
+  readonly detail: Readonly<Record<string, unknown>>;
 }
 
 /** Who or what asks for an apply: the server's pipeline watcher, `POST /apply`, `causeway apply`, a new commit of a git source. */

@@ -1,6 +1,9 @@
-import type { Mapping } from "../language/model.js";
+import type { Approval, Mapping } from "../language/model.js";
+import type { ApprovalDecision, ApprovalRecord, ApprovalState } from "./approvals.js";
 import type {
   ApplyRecord,
+  AuditAction,
+  AuditEvent,
   EngineEvent,
   Explain,
   ExplainOutcome,
@@ -162,6 +165,33 @@ export interface NotificationQuery {
   readonly limit?: number;
 }
 
+/** A new approval gate of a run; the store sets `createdAt` and the state `pending`. */
+export interface NewApproval {
+  readonly runId: number;
+  readonly job: string;
+  readonly gate: Approval;
+  readonly deadline: string;
+}
+
+/** A new entry of the audit trail; the store assigns id and `at`. */
+export interface NewAuditEvent {
+  readonly actor: string;
+  readonly action: AuditAction;
+  readonly subject: string;
+  readonly detail: Mapping;
+}
+
+/** Filters of the audit trail; newest first. */
+export interface AuditQuery {
+  readonly limit?: number;
+  /** Entries with an id above this one only (what is new since). */
+  readonly after?: number;
+  /** Entries with an id below this one only (the next page back). */
+  readonly before?: number;
+  readonly action?: AuditAction;
+  readonly subject?: string;
+}
+
 /** A new entry of the apply history; the store assigns id and `at`. */
 export type NewApplyRecord = Omit<ApplyRecord, "id" | "at">;
 
@@ -240,6 +270,22 @@ export interface StoreTx {
   dueNotifications(now: string, limit: number, exclude: readonly number[]): Promise<Notification[]>;
   /** The earliest due time of a pending delivery not in `exclude`, or undefined when none is pending. */
   nextNotificationDue(exclude: readonly number[]): Promise<string | undefined>;
+  // approvals and audit
+
+  /** Opens the gate of a run (one per run: a second fails on its primary key). */
+  insertApproval(approval: NewApproval): Promise<void>;
+  /** The gate of a run with its decisions (oldest first), if the run has one. */
+  getApproval(runId: number): Promise<ApprovalRecord | undefined>;
+  /** The gates still `pending` whose run is `waiting_approval`, earliest deadline first. */
+  listPendingApprovals(limit?: number): Promise<ApprovalRecord[]>;
+  /** Records one person's decision; a second decision of the same person fails (primary key). */
+  insertApprovalDecision(runId: number, decision: ApprovalDecision): Promise<void>;
+  /** Closes a gate (`approved`, `rejected`). */
+  setApprovalState(runId: number, state: ApprovalState): Promise<void>;
+  /** Appends to the audit trail, which is never cut. */
+  insertAudit(event: NewAuditEvent): Promise<AuditEvent>;
+  /** The audit trail, newest first. */
+  listAudit(query?: AuditQuery): Promise<AuditEvent[]>;
 }
 
 /** The store: transactions plus reads outside of one. */

@@ -6,6 +6,7 @@ import { runSecretParams } from "./0003-run-secret-params.js";
 import { versionDedupe } from "./0004-version-dedupe.js";
 import { applySources } from "./0005-apply-sources.js";
 import { webhookRefusals } from "./0006-webhook-refusals.js";
+import { approvalsAudit } from "./0007-approvals-audit.js";
 import { notificationOutbox } from "./0008-notification-outbox.js";
 
 /**
@@ -19,6 +20,7 @@ export const MIGRATIONS: Readonly<Record<string, Migration>> = {
   "0004-version-dedupe": versionDedupe,
   "0005-apply-sources": applySources,
   "0006-webhook-refusals": webhookRefusals,
+  "0007-approvals-audit": approvalsAudit,
   "0008-notification-outbox": notificationOutbox,
 };
 
