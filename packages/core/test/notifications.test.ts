@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
 import {
+  approvalNotifications,
   DEFAULT_RETRY_POLICY,
   emailMessage,
   endEventOf,
@@ -23,7 +24,7 @@ import {
   type RunStatus,
 } from "../src/index.js";
 
-function hooks(spec: Partial<Record<HookName, string[]>>, snippet: readonly string[] = []) {
+function hooks(spec: Partial<Record<HookName, readonly string[]>>, snippet: readonly string[] = []) {
   const out = {} as Record<HookName, Hook>;
   for (const h of HOOK_NAMES)
     out[h] = {
@@ -72,6 +73,20 @@ describe("notificationsFor: the hooks' NOTIFY of an event", () => {
 
   it("makes nothing for a job without NOTIFY", () => {
     expect(notificationsFor(hooks({}), "failure")).toEqual([]);
+  });
+});
+
+describe("approvalNotifications: where a gate's events go", () => {
+  it.each([
+    ["no hook notifies", {}, []],
+    ["one hook", { on_failure: ["team"] }, ["team"]],
+    [
+      "every hook, once each",
+      { on_start: ["a"], on_success: ["b", "a"], always: ["c"], on_cancel: ["b"] },
+      ["a", "b", "c"],
+    ],
+  ] as const)("%s", (_, spec, expected) => {
+    expect(approvalNotifications(hooks(spec)).map((n) => n.resource)).toEqual(expected);
   });
 });
 
@@ -193,6 +208,49 @@ describe("payloads", () => {
       finishedAt: RUN.finishedAt,
       text: "deploy #3 failed (timeout): ran longer than 1 minute",
     });
+  });
+
+  it.each([
+    [
+      "a gate opened",
+      "approval-requested",
+      { approvers: ["alice", "ops"], minApprovals: 2 },
+      "deploy #3 waits for approval from alice, ops (2 needed)",
+      "#f0ad4e",
+    ],
+    [
+      "a gate open to any operator",
+      "approval-requested",
+      { approvers: [], minApprovals: 1 },
+      "deploy #3 waits for approval",
+      "#f0ad4e",
+    ],
+    [
+      "an approval",
+      "approval-decided",
+      { outcome: "approved", by: "bob", comment: null, timedOut: false },
+      "deploy #3 was approved by bob",
+      "#65cea7",
+    ],
+    [
+      "a reject with its comment",
+      "approval-decided",
+      { outcome: "rejected", by: "bob", comment: "not today", timedOut: false },
+      "deploy #3 was rejected by bob: not today",
+      "#f15a4c",
+    ],
+    [
+      "a timeout",
+      "approval-decided",
+      { outcome: "rejected", by: "system", comment: null, timedOut: true },
+      "deploy #3 approval timed out: rejected",
+      "#f15a4c",
+    ],
+  ] as const)("approval events: %s", (_, event, extra, text, color) => {
+    const data = notificationData(RUN, event, URL, { extra });
+    expect(webhookPayload(data)).toMatchObject({ ...extra, event, text });
+    expect(slackPayload(data, "")).toMatchObject({ attachments: [{ fallback: text, color }] });
+    expect(emailMessage(data, undefined).subject).toBe(`[Causeway] ${text}`);
   });
 
   it("webhook: a shipctl --payload as is, the options otherwise", () => {

@@ -1,4 +1,5 @@
 import {
+  approvalNotifications,
   CausewayError,
   decideApproval,
   describeGate,
@@ -15,6 +16,7 @@ import {
 } from "@causeway/core";
 import { recordAudit } from "./audit.js";
 import type { EngineContext, EventBuffer } from "./context.js";
+import { enqueueNotifications } from "./notifying.js";
 import { recordRun, releaseStrictWaiters } from "./triggering.js";
 
 /**
@@ -170,6 +172,7 @@ async function close(
     comment: decision.comment,
     outcome: outcome.kind,
   });
+  if (outcome.kind !== "recorded") await notifyDecided(ctx, tx, events, updated, decision, outcome.kind);
   const state = outcome.kind === "recorded" ? "pending" : outcome.kind;
   return { run: updated, record: { ...record, state, decisions }, requester: view.requester };
 }
@@ -178,4 +181,31 @@ async function close(
 async function requesterOf(read: StoreTx, run: Run): Promise<string | null> {
   if (run.trigger.kind === "manual" || run.trigger.kind === "rerun") return run.trigger.by;
   return flowRequester(run, await read.listRuns({ flow: run.flow }));
+}
+
+/**
+ * The `approval-decided` notifications of a gate that is now approved or rejected (a timeout
+ * included), to every resource the job's hooks notify. A rejected run is told by this one
+ * notification, not by a second one of its cancel.
+ */
+async function notifyDecided(
+  ctx: EngineContext,
+  tx: StoreTx,
+  events: EventBuffer,
+  run: Run,
+  decision: ApprovalDecision,
+  outcome: "approved" | "rejected",
+): Promise<void> {
+  const job = ctx.model.job(run.job);
+  if (job === undefined) return;
+  const resources = approvalNotifications(job);
+  if (resources.length === 0) return;
+  const timedOut = decision.by === SYSTEM_ACTOR;
+  await enqueueNotifications(ctx, tx, events, {
+    job,
+    run,
+    event: "approval-decided",
+    resources,
+    extra: { outcome, by: decision.by, verdict: decision.verdict, comment: decision.comment, timedOut },
+  });
 }

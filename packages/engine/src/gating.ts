@@ -1,5 +1,13 @@
-import { gateDeadline, type JobDef, type Run, type RunStatus, type StoreTx } from "@causeway/core";
+import {
+  approvalNotifications,
+  gateDeadline,
+  type JobDef,
+  type Run,
+  type RunStatus,
+  type StoreTx,
+} from "@causeway/core";
 import type { EngineContext, EventBuffer } from "./context.js";
+import { enqueueNotifications } from "./notifying.js";
 
 /**
  * Where a run meets its job's approval gate (`requiresApproval`): a run that would be queued
@@ -20,7 +28,8 @@ export function gatedStatus(job: JobDef, status: RunStatus): RunStatus {
 
 /**
  * Opens the gate of a run created (or released) as `waiting_approval`: two inserts in the run's
- * transaction, the gate and its `approval` event. The engine arms its timer after the commit.
+ * transaction, the gate and its `approval` event, and the `approval-requested` notifications
+ * (to every resource the job's hooks notify). The engine arms its timer after the commit.
  */
 export async function openGate(
   ctx: EngineContext,
@@ -42,4 +51,13 @@ export async function openGate(
     minApprovals: gate.minApprovals,
     deadline,
   });
+  const resources = approvalNotifications(job);
+  if (resources.length > 0)
+    await enqueueNotifications(ctx, tx, events, {
+      job,
+      run,
+      event: "approval-requested",
+      resources,
+      extra: { approvers: [...gate.approvers], minApprovals: gate.minApprovals, deadline },
+    });
 }

@@ -341,3 +341,74 @@ jobs:
     ]);
   }, 60_000);
 });
+
+describe("approval gates", () => {
+  //   gated (requiresApproval: alice; on_failure NOTIFY hook) -- the gate's events go to hook
+  const line = (url: string) => `
+resources:
+  - name: hook
+    type: notification
+    versionTemplate:
+      recipients: ["${url}/gate"]
+jobs:
+  - name: gated
+    type: runSh
+    requiresApproval: { approvers: [alice, bob], minApprovals: 2 }
+    steps:
+      - TASK:
+          script: [true]
+    on_failure:
+      NOTIFY: hook
+`;
+
+  const decide = (s: NotifyServer, id: number, verdict: "approve" | "reject", by: string, comment?: string) =>
+    fetch(`${s.url}/api/v1/runs/${id}/${verdict}`, {
+      method: "POST",
+      headers: {
+        authorization: `Bearer ${s.token}`,
+        "content-type": "application/json",
+        "x-causeway-user": by,
+      },
+      body: JSON.stringify(comment === undefined ? {} : { comment }),
+    });
+
+  it("tells the job's notification resources when a gate waits and when it is decided, once each", async () => {
+    const rx = await receiver();
+    const s = await server({ "causeway.yml": line(rx.url) });
+    const approved = (await s.api<RunJson>("POST", "/jobs/gated/runs", {})).body;
+    await waitFor("the request notification", () => (rx.accepted().length === 1 ? true : undefined));
+    expect(body(rx.accepted()[0]!)).toMatchObject({
+      event: "approval-requested",
+      runId: approved.id,
+      approvers: ["alice", "bob"],
+      minApprovals: 2,
+      text: "gated #1 waits for approval from alice, bob (2 needed)",
+    });
+    // One approval of two: recorded, nobody told yet.
+    expect((await decide(s, approved.id, "approve", "alice")).status).toBe(200);
+    expect((await decide(s, approved.id, "approve", "bob", "ship it")).status).toBe(200);
+    expect((await s.finished(approved.id)).status).toBe("success");
+
+    const rejected = (await s.api<RunJson>("POST", "/jobs/gated/runs", {})).body;
+    await waitFor("the second request", () => (rx.accepted().length === 3 ? true : undefined));
+    expect((await decide(s, rejected.id, "reject", "bob", "not today")).status).toBe(200);
+    expect((await s.finished(rejected.id)).status).toBe("cancelled");
+
+    await settled(s);
+    // Deliveries of different runs may pass each other; within a run, the request comes first.
+    const order = (event: unknown) => (event === "approval-requested" ? 0 : 1);
+    const events = rx
+      .accepted()
+      .map((r) => body(r))
+      .sort((a, b) => Number(a.runId) - Number(b.runId) || order(a.event) - order(b.event))
+      .map((b) => [b.runId, b.event, b.outcome ?? null, b.text]);
+    expect(events).toEqual([
+      [approved.id, "approval-requested", null, "gated #1 waits for approval from alice, bob (2 needed)"],
+      [approved.id, "approval-decided", "approved", "gated #1 was approved by bob: ship it"],
+      [rejected.id, "approval-requested", null, "gated #2 waits for approval from alice, bob (2 needed)"],
+      [rejected.id, "approval-decided", "rejected", "gated #2 was rejected by bob: not today"],
+    ]);
+    // Each delivery once: distinct delivery ids, as many as requests.
+    expect(new Set(rx.requests.map((r) => r.headers["x-causeway-delivery"])).size).toBe(4);
+  }, 60_000);
+});

@@ -11,6 +11,7 @@ export const NOTIFY_COLORS: Readonly<Record<string, string>> = {
   failure: "#f15a4c",
   cancel: "#a0a0a0",
   start: "#5183a0",
+  "approval-requested": "#f0ad4e",
 };
 
 /** The user name of Slack posts when `--username` does not give one. */
@@ -31,10 +32,29 @@ export function notificationSummary(data: NotificationData): string {
 // What follows the run's label in the summary.
 function summaryTail(data: NotificationData): string {
   if (data.event === "notify") return `: ${data.options?.text ?? "notification"}`;
+  if (data.event === "approval-requested") return ` waits for approval${approversText(data.extra)}`;
+  if (data.event === "approval-decided") return decisionText(data.extra);
   const verb = VERBS[data.event] ?? data.event;
   const status = data.event === "failure" && data.status !== "failure" ? ` (${data.status})` : "";
   const why = (data.event === "failure" || data.event === "cancel") && data.reason !== null ? `: ${data.reason}` : "";
   return ` ${verb}${status}${why}`;
+}
+
+// "from alice, ops (2 needed)" of a gate opened.
+function approversText(extra: NotificationData["extra"]): string {
+  const approvers = Array.isArray(extra?.approvers) ? extra.approvers.map(String) : [];
+  const needed =
+    typeof extra?.minApprovals === "number" && extra.minApprovals > 1 ? ` (${extra.minApprovals} needed)` : "";
+  return `${approvers.length > 0 ? ` from ${approvers.join(", ")}` : ""}${needed}`;
+}
+
+// " was approved by bob", " was rejected by bob: not today", " approval timed out: rejected".
+function decisionText(extra: NotificationData["extra"]): string {
+  const outcome = typeof extra?.outcome === "string" ? extra.outcome : "decided";
+  const by = typeof extra?.by === "string" ? extra.by : "";
+  const comment = typeof extra?.comment === "string" && extra.comment !== "" ? `: ${extra.comment}` : "";
+  if (extra?.timedOut === true) return ` approval timed out: ${outcome}`;
+  return ` was ${outcome}${by === "" ? "" : ` by ${by}`}${comment}`;
 }
 
 /** The time an event happened: the run's end, else its start. */
@@ -92,11 +112,17 @@ export function slackPayload(data: NotificationData, channel: string): unknown {
       {
         pretext: o.pretext ?? eventTime(data) ?? "",
         text,
-        color: o.color ?? NOTIFY_COLORS[data.event] ?? NOTIFY_COLORS.start,
+        color: o.color ?? NOTIFY_COLORS[colorKey(data)] ?? NOTIFY_COLORS.start,
         fallback: summary,
       },
     ],
   };
+}
+
+// A decided gate takes the colour of its outcome.
+function colorKey(data: NotificationData): string {
+  if (data.event !== "approval-decided") return data.event;
+  return data.extra?.outcome === "approved" ? "success" : "failure";
 }
 
 /** An email: subject, plain text and HTML (every value HTML-escaped). */

@@ -1,5 +1,5 @@
 import { readNotification, type NotificationMethod } from "../kinds/notification.js";
-import type { HookName, JobDef, Mapping, ResourceDef } from "../language/model.js";
+import { HOOK_NAMES, type HookName, type JobDef, type Mapping, type ResourceDef } from "../language/model.js";
 import type { Run, RunStatus } from "./model.js";
 
 /**
@@ -65,6 +65,22 @@ export function notificationsFor(job: Pick<JobDef, "hooks">, event: Notification
     }
   }
   return [...byResource.values()];
+}
+
+/** The events of an approval gate that notify: a gate opened, and a gate decided (approved, rejected, timed out). */
+export const APPROVAL_EVENTS = ["approval-requested", "approval-decided"] as const;
+/** An event of an approval gate. */
+export type ApprovalEvent = (typeof APPROVAL_EVENTS)[number];
+
+/**
+ * The resources an approval gate's events notify: every notification resource the job's hooks
+ * name, whatever the hook, once each (the people told when the job starts, fails or ends are the
+ * people who must hear that it waits for them). None for a job whose hooks notify nothing.
+ */
+export function approvalNotifications(job: Pick<JobDef, "hooks">): { readonly resource: string }[] {
+  const names = new Set<string>();
+  for (const hook of HOOK_NAMES) for (const item of job.hooks[hook].notify) names.add(item.name);
+  return [...names].map((resource) => ({ resource }));
 }
 
 /** Whether a job's hooks notify anything at all on `event` (cheap: the hot path asks it). */
