@@ -1,4 +1,4 @@
-import { mkdtemp, rm } from "node:fs/promises";
+import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Engine } from "@causeway/engine";
@@ -194,4 +194,23 @@ export function yaml(strings: TemplateStringsArray, ...values: unknown[]): strin
   const indents = lines.filter((l) => l.trim() !== "").map((l) => /^ */.exec(l)?.[0].length ?? 0);
   const cut = indents.length === 0 ? 0 : Math.min(...indents);
   return lines.map((l) => l.slice(cut)).join("\n");
+}
+
+/**
+ * The directories of a server started on a line in a test: `<root>/line` with `files`, and
+ * `<root>/data` with an owner-only integration file per entry of `integrations`.
+ */
+export async function lineAndData(
+  root: string,
+  files: Record<string, string>,
+  integrations: Record<string, Record<string, string>> = {},
+): Promise<{ dir: string; dataDir: string }> {
+  const dir = join(root, "line");
+  const dataDir = join(root, "data");
+  await mkdir(dir, { recursive: true });
+  for (const [path, text] of Object.entries(files)) await writeFile(join(dir, path), text);
+  await mkdir(join(dataDir, "integrations"), { recursive: true, mode: 0o700 });
+  for (const [name, fields] of Object.entries(integrations))
+    await writeFile(join(dataDir, "integrations", `${name}.json`), JSON.stringify(fields), { mode: 0o600 });
+  return { dir, dataDir };
 }

@@ -1,10 +1,9 @@
 import { createHmac } from "node:crypto";
-import { mkdir, rm, writeFile } from "node:fs/promises";
-import { join } from "node:path";
+import { rm } from "node:fs/promises";
 import { RunSchema, type RunJson } from "@causeway/protocol";
 import { passthroughEnv } from "@causeway/runner";
 import { startServer, type RunningServer } from "../src/index.js";
-import { collectingLogger, tempDir, waitFor } from "./helpers.js";
+import { collectingLogger, lineAndData, tempDir, waitFor } from "./helpers.js";
 
 // A real server on the loopback for the webhook tests: deliveries are real HTTP requests.
 
@@ -33,13 +32,7 @@ export async function startHookServer(
   integrations: Record<string, Record<string, string>> = {},
 ): Promise<HookServer & { root: string }> {
   const root = await tempDir("hooks");
-  const dir = join(root, "line");
-  const dataDir = join(root, "data");
-  await mkdir(dir, { recursive: true });
-  for (const [path, text] of Object.entries(files)) await writeFile(join(dir, path), text);
-  await mkdir(join(dataDir, "integrations"), { recursive: true, mode: 0o700 });
-  for (const [name, fields] of Object.entries(integrations))
-    await writeFile(join(dataDir, "integrations", `${name}.json`), JSON.stringify(fields), { mode: 0o600 });
+  const { dir, dataDir } = await lineAndData(root, files, integrations);
   const logger = collectingLogger();
   const server = await startServer({
     dir,

@@ -1,13 +1,12 @@
 import { createServer, type IncomingHttpHeaders, type Server } from "node:http";
 import type { Socket } from "node:net";
-import { mkdir, rm, writeFile } from "node:fs/promises";
-import { join } from "node:path";
+import { rm } from "node:fs/promises";
 import { simpleParser } from "mailparser";
 import { SMTPServer } from "smtp-server";
 import { NotificationsSchema, RunSchema, type NotificationJson, type RunJson } from "@causeway/protocol";
 import { passthroughEnv } from "@causeway/runner";
 import { startServer, type RunningServer, type ServerOptions } from "../src/index.js";
-import { collectingLogger, tempDir, waitFor } from "./helpers.js";
+import { collectingLogger, lineAndData, tempDir, waitFor } from "./helpers.js";
 
 // Real receivers for the notification tests: an HTTP server on 127.0.0.1:0 for webhook and
 // Slack posts, an SMTP server (smtp-server) for mails, and a real Causeway server sending to them.
@@ -152,13 +151,7 @@ export async function startNotifyServer(
   root?: string,
 ): Promise<NotifyServer> {
   const base = root ?? (await tempDir("notify"));
-  const dir = join(base, "line");
-  const dataDir = join(base, "data");
-  await mkdir(dir, { recursive: true });
-  for (const [path, text] of Object.entries(files)) await writeFile(join(dir, path), text);
-  await mkdir(join(dataDir, "integrations"), { recursive: true, mode: 0o700 });
-  for (const [name, fields] of Object.entries(integrations))
-    await writeFile(join(dataDir, "integrations", `${name}.json`), JSON.stringify(fields), { mode: 0o600 });
+  const { dir, dataDir } = await lineAndData(base, files, integrations);
   const logger = collectingLogger();
   const server = await startServer({
     dir,
