@@ -15,8 +15,10 @@ export interface DataDirLock {
 
 // The lock files this process holds, by path. A second acquire in this process is refused from
 // here, without opening the file: in the holding process, closing any descriptor of the file
-// (a plain read of it, say) would drop the POSIX lock (see acquireDataDirLock).
-const held = new Set<string>();
+// (a plain read of it, say) would drop the POSIX lock (see acquireDataDirLock). The map also
+// keeps each lock's connection reachable: a caller that drops its handle must not lose the lock
+// when the collector finalises the connection (better-sqlite3 closes it, and the lock with it).
+const held = new Map<string, BetterSqlite3.Database>();
 
 // Where SQLite keeps `PRAGMA user_version` in the database header (4 bytes, big-endian).
 const USER_VERSION_OFFSET = 60;
@@ -71,7 +73,7 @@ export function acquireDataDirLock(dataDir: string): DataDirLock {
       }
       throw error;
     }
-    held.add(path);
+    held.set(path, db);
     let open = true;
     return {
       path,

@@ -32,7 +32,7 @@ async function tempDir(): Promise<string> {
 
 /** Starts a process that takes the lock of `dataDir`; resolves once it holds it. */
 function holder(dataDir: string): Promise<ChildProcess> {
-  const child = spawn(process.execPath, ["--import", "tsx", "--conditions=source", CHILD, dataDir], {
+  const child = spawn(process.execPath, ["--expose-gc", "--import", "tsx", "--conditions=source", CHILD, dataDir], {
     cwd: REPO,
     stdio: ["ignore", "pipe", "pipe"],
   });
