@@ -115,7 +115,8 @@ export async function offer(
     event: event.description,
     outcome,
     runId: run?.id ?? (decision.action === "join" ? decision.runId : null),
-    message: run?.status === "waiting_approval" ? `${decision.message}; waits for approval` : decision.message,
+    message:
+      run?.status === "waiting_approval" ? joinClauses(decision.message, "waits for approval") : decision.message,
   });
   await events.append(tx, "explain", { ...explain });
   return run;
@@ -224,4 +225,9 @@ export async function resolveInputs(ctx: EngineContext, tx: StoreTx, job: JobDef
     });
   }
   return out;
+}
+
+/** Clauses of an explain message joined with "; ", the empty ones left out (a manual run has none). */
+function joinClauses(...clauses: string[]): string {
+  return clauses.filter((c) => c !== "").join("; ");
 }

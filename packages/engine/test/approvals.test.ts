@@ -50,6 +50,35 @@ jobs:
     expect((await h.engine.waitForRun(gated.id)).status).toBe("success");
   });
 
+  it("says in its explain record that a run waits for its gate, with no empty clause", async () => {
+    h = await makeHarness();
+    // source ──> gated (requiresApproval)
+    await h.apply(`
+resources:
+  - name: source
+    type: params
+    versionTemplate: { params: { A: "1" } }
+jobs:
+  - name: gated
+    type: runSh
+    requiresApproval: true
+    steps:
+      - IN: source
+      - TASK: { script: [ "true" ] }
+`);
+    const manual = await h.engine.trigger("gated");
+    await h.engine.putVersion("source", { propertyBag: { params: { A: "2" } } }, "api");
+    const runs = await eventually(async () => {
+      const all = await h.runs("gated");
+      return all.length === 2 ? all : undefined;
+    });
+    const messages = new Map((await h.engine.why("gated")).explains.map((e) => [e.runId, e.message]));
+    // A run created as queued has no words of its own (its event says all): no empty clause
+    // before the gate's, whether a person or a version triggered it.
+    expect(runs.map((r) => messages.get(r.id))).toEqual(["waits for approval", "waits for approval"]);
+    expect(runs.map((r) => r.id)).toContain(manual.id);
+  });
+
   it("keeps the gate a run was created with when the job's gate changes", async () => {
     h = await makeHarness();
     const line = (min: number) => `
