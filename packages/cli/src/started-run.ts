@@ -9,7 +9,14 @@ import { waitForRun } from "./progress.js";
  */
 export async function reportStartedRun(ctx: CommandContext, run: RunJson, wait: boolean, verb: string): Promise<void> {
   const { io } = ctx;
-  if (!ctx.json) io.out(`${verb} ${runLabel(run)} (id ${run.id}, flow ${shortFlow(run.flow)})\n`);
+  if (!ctx.json) {
+    io.out(`${verb} ${runLabel(run)} (id ${run.id}, flow ${shortFlow(run.flow)})\n`);
+    // A gated job's run starts only once approved: say so, and how.
+    if (run.status === "waiting_approval")
+      io.out(
+        `  waits for approval: causeway approve ${run.id} (or reject ${run.id}); causeway why ${run.job} says who may\n`,
+      );
+  }
   if (!wait) {
     if (ctx.json) io.out(jsonText(run));
     io.exitCode(0);

@@ -114,7 +114,12 @@ describe("approval gates from the CLI", () => {
   });
 
   it("rejects with a comment: the run ends cancelled, and the audit trail says who did what", async () => {
-    const run = await json(RunSchema, "dev", "trigger", "deploy");
+    // Without --json, trigger says that the run waits, and how to decide it.
+    const triggered = await cli("dev", "trigger", "deploy");
+    expect(triggered.out).toMatch(
+      /^triggered deploy #2 \(id \d+, flow \w+\)\n {2}waits for approval: causeway approve (\d+) \(or reject \1\); causeway why deploy says who may\n$/,
+    );
+    const run = { id: Number(/id (\d+)/.exec(triggered.out)?.[1]) };
     const rejected = await cli("bob", "reject", String(run.id), "--comment", "freeze week");
     expect(rejected.code).toBe(0);
     expect(rejected.out).toBe("deploy #2 rejected: cancelled\n");
