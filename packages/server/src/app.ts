@@ -164,38 +164,48 @@ export function buildApp(deps: AppDeps): Hono<AppEnv> {
     return c.json(runJson(run), 201);
   });
 
-  routes.get("/runs", "viewer", async (c) => {
-    const statuses = parseStatuses(c.req.query("status"));
-    const job = c.req.query("job");
-    const flowText = c.req.query("flow");
-    const flow = flowText === undefined || flowText === "" ? undefined : await resolveFlow(store.read, flowText);
-    const runs = await store.read.listRuns({
-      ...(job === undefined || job === "" ? {} : { job }),
-      ...(flow === undefined ? {} : { flow }),
-      ...(statuses === undefined ? {} : { statuses }),
-      limit: intParam(c.req.query("limit"), "limit", LIST_LIMIT) as number,
-    });
-    return c.json(runs.filter((r) => !anonymous(c) || isPublicJob(r.job)).map(runJson));
-  }, publicList);
+  routes.get(
+    "/runs",
+    "viewer",
+    async (c) => {
+      const statuses = parseStatuses(c.req.query("status"));
+      const job = c.req.query("job");
+      const flowText = c.req.query("flow");
+      const flow = flowText === undefined || flowText === "" ? undefined : await resolveFlow(store.read, flowText);
+      const runs = await store.read.listRuns({
+        ...(job === undefined || job === "" ? {} : { job }),
+        ...(flow === undefined ? {} : { flow }),
+        ...(statuses === undefined ? {} : { statuses }),
+        limit: intParam(c.req.query("limit"), "limit", LIST_LIMIT) as number,
+      });
+      return c.json(runs.filter((r) => !anonymous(c) || isPublicJob(r.job)).map(runJson));
+    },
+    publicList,
+  );
 
   routes.get("/runs/:id", "viewer", async (c) => c.json(runJson(await currentRun(deps, runIdParam(c)))), publicRun);
 
-  routes.get("/runs/:id/logs", "viewer", async (c) => {
-    const id = runIdParam(c);
-    const offset = intParam(c.req.query("offset"), "offset", {
-      min: 0,
-      max: Number.MAX_SAFE_INTEGER,
-      fallback: 0,
-    }) as number;
-    // The status before the bytes: a final status means the bytes read next are the whole rest.
-    const run = await currentRun(deps, id);
-    const bytes = await deps.logs.read(id, offset, { expected: logExpected(run) });
-    return c.body(bytes as Uint8Array<ArrayBuffer>, 200, {
-      "Content-Type": "text/plain; charset=utf-8",
-      "X-Next-Offset": String(offset + bytes.byteLength),
-      "X-Run-Status": run.status,
-    });
-  }, publicRun);
+  routes.get(
+    "/runs/:id/logs",
+    "viewer",
+    async (c) => {
+      const id = runIdParam(c);
+      const offset = intParam(c.req.query("offset"), "offset", {
+        min: 0,
+        max: Number.MAX_SAFE_INTEGER,
+        fallback: 0,
+      }) as number;
+      // The status before the bytes: a final status means the bytes read next are the whole rest.
+      const run = await currentRun(deps, id);
+      const bytes = await deps.logs.read(id, offset, { expected: logExpected(run) });
+      return c.body(bytes as Uint8Array<ArrayBuffer>, 200, {
+        "Content-Type": "text/plain; charset=utf-8",
+        "X-Next-Offset": String(offset + bytes.byteLength),
+        "X-Run-Status": run.status,
+      });
+    },
+    publicRun,
+  );
 
   routes.get("/runs/:id/logs/stream", "viewer", (c) => logStreamRoute(c, deps, streams, runIdParam(c)), publicRun);
 
@@ -203,7 +213,9 @@ export function buildApp(deps: AppDeps): Hono<AppEnv> {
     const who = actor(c);
     return c.json(runJson(await engine.cancel(runIdParam(c), `cancelled by ${who}`, who)));
   });
-  routes.post("/runs/:id/rerun", "operator", async (c) => c.json(runJson(await engine.rerun(runIdParam(c), actor(c))), 201));
+  routes.post("/runs/:id/rerun", "operator", async (c) =>
+    c.json(runJson(await engine.rerun(runIdParam(c), actor(c))), 201),
+  );
 
   routes.post("/jobs/:job/pause", "operator", async (c) => {
     await engine.setPaused(c.req.param("job"), true, actor(c));

@@ -14,7 +14,6 @@ export type { Identity } from "@causeway/core";
 /** The header a client names its person in. */
 export const USER_HEADER = "X-Causeway-User";
 
-
 /** The groups file of the data directory: `{"ops": ["alice", "bob"]}`. */
 export const GROUPS_FILE = "groups.json";
 
