@@ -1,4 +1,3 @@
-import type { Store } from "@causeway/core";
 import {
   acquireDataDirLock,
   compileSqliteStoreOptions,
