@@ -87,8 +87,11 @@ export function buildApp(deps: AppDeps): Hono<AppEnv> {
   // Anonymous readers of a public server see the jobs with allowPublicAccess and their runs.
   const isPublicJob = (job: string): boolean => engine.model.job(job)?.allowPublicAccess === true;
   const anonymous = (c: Context<AppEnv>): boolean => c.get("token") === undefined;
-  const publicRun = async (c: Context<AppEnv>): Promise<boolean> =>
-    isPublicJob((await currentRun(deps, runIdParam(c))).job);
+  // A run that does not exist is refused as a hidden one is: anonymous readers learn nothing.
+  const publicRun = async (c: Context<AppEnv>): Promise<boolean> => {
+    const run = await currentRun(deps, runIdParam(c)).catch(() => undefined);
+    return run !== undefined && isPublicJob(run.job);
+  };
   const publicList = (): boolean => true;
 
   // The load of an apply or plan body: files the client found but did not send (over a cap)

@@ -37,6 +37,7 @@ export const WORKER_RECORD_FILE = "task-workers.json";
 export interface RunningServer {
   /** The base URL (`http://127.0.0.1:4810`); routes are under `/api/v1`. */
   readonly url: string;
+  /** The admin token's secret, as in `<data>/server.json`. */
   readonly token: string;
   readonly dataDir: string;
   /** Where the workspaces of runs are (see work-dir.ts). */

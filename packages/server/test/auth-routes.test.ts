@@ -233,7 +233,13 @@ describe("public read access (--public)", () => {
   it("serves the run and the log of a public job, and refuses those of another job", async () => {
     expect((await anonymous(`/runs/${shownRun}`)).status).toBe(200);
     expect(await (await anonymous(`/runs/${shownRun}/logs`)).text()).toContain("public output");
-    for (const path of [`/runs/${hiddenRun}`, `/runs/${hiddenRun}/logs`, `/runs/${hiddenRun}/logs/stream`]) {
+    // A run that does not exist is refused as a hidden one is.
+    for (const path of [
+      `/runs/${hiddenRun}`,
+      `/runs/${hiddenRun}/logs`,
+      `/runs/${hiddenRun}/logs/stream`,
+      "/runs/999",
+    ]) {
       const res = await anonymous(path);
       expect(res.status).toBe(401);
     }

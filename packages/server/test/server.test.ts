@@ -113,6 +113,11 @@ describe("startServer", () => {
     expect(info).toEqual({ url: server.url, token: server.token, pid: process.pid });
     expect(server.token).toMatch(/^cw_[A-Za-z0-9_-]{43}$/);
     expect((await stat(path)).mode & 0o777).toBe(0o600);
+    // It says how to use it, and never prints the secret.
+    const said = server.logger.entries.map((e) => e.msg).join("\n");
+    expect(said).toContain(`created the admin API token (named admin) in ${path}`);
+    expect(said).toContain("causeway token create --role");
+    expect(said).not.toContain(server.token);
     await server.stop();
     // Kept: the secret is stored nowhere else (the database has its hash).
     expect(existsSync(path)).toBe(true);
@@ -120,6 +125,7 @@ describe("startServer", () => {
     // The lock is released: the directory can be used again, with the same token.
     const again = await start({ dir, dataDir });
     expect(again.token).toBe(server.token);
+    expect(again.logger.entries.map((e) => e.msg).join("\n")).not.toContain("created the admin API token");
     expect((await client(again)("GET", "/jobs")).body).toHaveLength(1);
     const tokens = (await client(again)("GET", "/tokens")).body as { name: string; role: string }[];
     expect(tokens.map((t) => [t.name, t.role])).toEqual([["admin", "admin"]]);

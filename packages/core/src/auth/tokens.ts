@@ -68,6 +68,3 @@ export function tokenExpiry(now: Date, days: number | undefined): string | null 
 export function touchDue(lastUsedAt: string | null, now: Date): boolean {
   return lastUsedAt === null || now.getTime() - Date.parse(lastUsedAt) >= TOKEN_TOUCH_INTERVAL_MS;
 }
-
-/** The rules of a token's name: as `X-Causeway-User` names, plus no spaces (it is a CLI argument). */
-export const TOKEN_NAME_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._@-]{0,99}$/;
