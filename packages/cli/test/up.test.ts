@@ -54,6 +54,7 @@ describe("finding the server's entry point", () => {
     ]);
     expect(serverArgs(undefined, {})).toEqual([]);
     expect(serverArgs(undefined, { logFormat: "json" })).toEqual(["--log-format", "json"]);
+    expect(serverArgs(undefined, { public: true, newAdminToken: true })).toEqual(["--public", "--new-admin-token"]);
   });
 
   it("refuses a log format the server does not have", () => {
