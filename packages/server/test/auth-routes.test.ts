@@ -119,6 +119,11 @@ describe("API roles", () => {
     const made = TokenCreatedSchema.parse((await h.json("POST", "/tokens", { name: "short", role: "viewer" })).body);
     const asShort = () => h.app.request("/api/v1/jobs", { headers: { authorization: `Bearer ${made.token}` } });
     expect((await asShort()).status).toBe(200);
+    // Its use is recorded (after the answer, at most once a minute).
+    await waitFor("the use of token short to be recorded", async () => {
+      const tokens = z.array(TokenJsonSchema).parse((await h.json("GET", "/tokens")).body);
+      return tokens.find((t) => t.name === "short")?.lastUsedAt ?? undefined;
+    });
     const revoked = await h.call("DELETE", "/tokens/short");
     expect(TokenJsonSchema.parse(await revoked.json())).toMatchObject({ name: "short", state: "revoked" });
     const refused = await asShort();
