@@ -35,6 +35,11 @@ import {
   type VersionJson,
   type WebhooksJson,
   type WhyJson,
+  TokenCreatedSchema,
+  TokenJsonSchema,
+  type TokenCreateBody,
+  type TokenCreated,
+  type TokenJson,
 } from "@causeway/protocol";
 import { z } from "zod";
 import { readSse } from "./sse.js";
@@ -163,6 +168,21 @@ export class ApiClient {
   /** Deliveries of the notification outbox, newest first; only those in `state` when given. */
   notifications(query: { state?: string; limit?: number } = {}): Promise<NotificationsJson> {
     return this.#json("GET", "/notifications", { query, schema: NotificationsSchema });
+  }
+
+  /** Creates an API token; the answer holds its secret, which the server never shows again. */
+  createToken(body: TokenCreateBody): Promise<TokenCreated> {
+    return this.#json("POST", "/tokens", { body, schema: TokenCreatedSchema });
+  }
+
+  /** Every API token, revoked and expired ones included (never a secret). */
+  tokens(): Promise<TokenJson[]> {
+    return this.#json("GET", "/tokens", { schema: z.array(TokenJsonSchema) });
+  }
+
+  /** Revokes the live API token of this name. */
+  revokeToken(name: string): Promise<TokenJson> {
+    return this.#json("DELETE", `/tokens/${enc(name)}`, { schema: TokenJsonSchema });
   }
 
   /** Puts a failed delivery back in the outbox. */

@@ -49,7 +49,8 @@ const MAX_USER = 200;
 /**
  * Who the requests are made for: `--as NAME` (a name the server would refuse is a usage error),
  * else `$USER` (or `USERNAME`) when it is a name a request can carry, else nobody (the server
- * then says `admin`). The name is claimed, not proven: see docs/api.md.
+ * then says the token's name). Only an admin token's requests are made for the name it claims;
+ * the name is claimed, not proven: see docs/api.md.
  */
 export function requestUser(
   as: string | undefined,

@@ -17,6 +17,7 @@ import { registerResume } from "./commands/resume.js";
 import { registerRun } from "./commands/run.js";
 import { registerRuns } from "./commands/runs.js";
 import { registerState } from "./commands/state.js";
+import { registerToken } from "./commands/token.js";
 import { registerTrace } from "./commands/trace.js";
 import { registerTrigger } from "./commands/trigger.js";
 import { registerUnpin } from "./commands/unpin.js";
@@ -62,6 +63,7 @@ export function buildProgram(io: Io): Command {
   registerAudit(program, io);
   registerWebhooks(program, io);
   registerNotifications(program, io);
+  registerToken(program, io);
   for (const c of program.commands) c.exitOverride();
   return program;
 }

@@ -54,6 +54,7 @@ describe("finding the server's entry point", () => {
     ]);
     expect(serverArgs(undefined, {})).toEqual([]);
     expect(serverArgs(undefined, { logFormat: "json" })).toEqual(["--log-format", "json"]);
+    expect(serverArgs(undefined, { public: true, newAdminToken: true })).toEqual(["--public", "--new-admin-token"]);
   });
 
   it("refuses a log format the server does not have", () => {
@@ -113,7 +114,8 @@ describe("causeway up (the built binary)", () => {
       expect(await exited).toBe(0);
       expect(out).toContain(`Causeway is running at ${info.url}`);
       expect(out).toMatch(/stopped/);
-      expect(existsSync(join(data, "server.json"))).toBe(false);
+      // Kept: it holds the admin token, which the next start uses again.
+      expect(existsSync(join(data, "server.json"))).toBe(true);
     } finally {
       if (child.exitCode === null) child.kill("SIGKILL");
     }

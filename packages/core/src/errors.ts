@@ -26,6 +26,9 @@ export const ERROR_CODES = {
   BAD_REQUEST: { kind: "user", status: 400, title: "The request body or query is invalid" },
   USAGE: { kind: "user", status: 400, exit: 2, title: "A command or the server was called wrongly" },
   UNAUTHORIZED: { kind: "user", status: 401, title: "The API token is missing or wrong" },
+  FORBIDDEN_ROLE: { kind: "user", status: 403, title: "The API token's role may not call this route" },
+  TOKEN_NOT_FOUND: { kind: "user", status: 404, title: "No API token that is not revoked has this name" },
+  TOKEN_EXISTS: { kind: "user", status: 409, title: "An API token that is not revoked has this name" },
   NOT_FOUND: { kind: "user", status: 404, title: "No such route" },
   // The line and its runs
   JOB_NOT_FOUND: { kind: "user", status: 404, title: "No job has this name" },
@@ -72,6 +75,11 @@ export const ERROR_CODES = {
   WEBHOOK_PAYLOAD_INVALID: { kind: "user", status: 400, title: "A webhook delivery's body or headers cannot be read" },
   // The server and the CLI's way to it
   SERVER_BAD_OPTIONS: { kind: "user", status: 400, exit: 2, title: "The server was given options it cannot use" },
+  ADMIN_TOKEN_LOST: {
+    kind: "operational",
+    status: 503,
+    title: "server.json does not hold the admin token of the data directory",
+  },
   DATA_DIR_LOCKED: { kind: "operational", status: 503, title: "Another server uses this data directory" },
   WORK_DIR_UNSAFE: {
     kind: "operational",

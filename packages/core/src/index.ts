@@ -35,3 +35,6 @@ export * from "./engine/notifications.js";
 export * from "./engine/notification-payloads.js";
 export * from "./engine/redact.js";
 export * from "./engine/approvals.js";
+export * from "./auth/roles.js";
+export * from "./auth/tokens.js";
+export * from "./auth/token-store.js";

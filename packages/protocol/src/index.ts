@@ -526,9 +526,51 @@ export const AuditEventSchema = z.object({
     "pin",
     "unpin",
     "apply",
+    "token-create",
+    "token-revoke",
   ]),
   subject: z.string(),
   detail: z.record(z.string(), z.unknown()),
 });
 /** An audit entry on the wire. */
 export type AuditEventJson = z.infer<typeof AuditEventSchema>;
+
+// --- API tokens and roles (issue 11): POST/GET/DELETE /api/v1/tokens ---
+
+/** The roles of API tokens, least first (core's ROLES). */
+export const RoleSchema = z.enum(["viewer", "operator", "admin"]);
+
+/** `POST /api/v1/tokens`: a new token's name, role and lifetime in days (none: no expiry). */
+export const TokenCreateBodySchema = z.object({
+  name: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._@-]{0,99}$/, "a name of letters, digits and . _ @ -, at most 100"),
+  role: RoleSchema,
+  expiresInDays: z.number().int().min(1).max(3650).optional(),
+});
+/** The body of `POST /api/v1/tokens`. */
+export type TokenCreateBody = z.infer<typeof TokenCreateBodySchema>;
+
+/** A token as `GET /api/v1/tokens` lists it: never its secret or its hash. */
+export const TokenJsonSchema = z.object({
+  name: z.string(),
+  role: RoleSchema,
+  kind: z.enum(["api"]),
+  createdAt: z.string(),
+  createdBy: z.string(),
+  expiresAt: z.string().nullable(),
+  lastUsedAt: z.string().nullable(),
+  revokedAt: z.string().nullable(),
+  /** `active`, or why the token is refused. */
+  state: z.enum(["active", "revoked", "expired"]),
+});
+/** A token on the wire. */
+export type TokenJson = z.infer<typeof TokenJsonSchema>;
+
+/** The answer to `POST /api/v1/tokens` (201): the secret, shown this once. */
+export const TokenCreatedSchema = z.object({
+  token: z.string(),
+  name: z.string(),
+  role: RoleSchema,
+  expiresAt: z.string().nullable(),
+});
+/** A created token. */
+export type TokenCreated = z.infer<typeof TokenCreatedSchema>;

@@ -1,4 +1,4 @@
-import { createHash, randomUUID, timingSafeEqual } from "node:crypto";
+import { randomUUID } from "node:crypto";
 import { isAbsolute } from "node:path";
 import {
   CausewayError,
@@ -27,7 +27,7 @@ import { applyLoad, planLoad, toApplyRecordJson, toApplyResult } from "./apply-l
 import { mountApprovalRoutes } from "./approval-routes.js";
 import type { AppDeps } from "./deps.js";
 import { errorResponse, type AppEnv } from "./http-errors.js";
-import { claimedUser, DEFAULT_USER, USER_HEADER } from "./identity.js";
+import { actorName, USER_HEADER } from "./identity.js";
 import { silentLogger } from "./logger.js";
 import {
   objectSummaries,
@@ -42,7 +42,9 @@ import {
 import { DEFAULT_MAX_STREAMS } from "./options.js";
 import { BODY_LIMITS, intParam, readBody, runIdParam } from "./request.js";
 import { currentRun, eventsRoute, logExpected, logStreamRoute, StreamRegistry } from "./streams.js";
-import { listWebhooks, mountHooks } from "./webhooks.js";
+import { GuardedRoutes, authenticate, recordRules } from "./routes.js";
+import { mountTokenRoutes } from "./token-routes.js";
+import { HOOKS_PREFIX, listWebhooks, mountHooks } from "./webhooks.js";
 
 /** The prefix of every route. */
 export const API_PREFIX = "/api/v1";
@@ -77,16 +79,20 @@ export function buildApp(deps: AppDeps): Hono<AppEnv> {
 
   api.get("/health", (c) => c.json({ ok: true as const, version: deps.version }));
 
-  const expected = digest(deps.token);
-  api.use("*", async (c, next) => {
-    const header = c.req.header("authorization") ?? "";
-    const match = /^Bearer\s+(\S+)\s*$/i.exec(header);
-    // Compared as digests of equal length, in constant time.
-    if (match?.[1] === undefined || !timingSafeEqual(digest(match[1]), expected)) {
-      throw new CausewayError("UNAUTHORIZED", "a valid API token is required: Authorization: Bearer <token>");
-    }
-    await next();
-  });
+  const auth = deps.auth;
+  const publicAccess = deps.publicAccess === true;
+  api.use("*", authenticate(auth, publicAccess));
+  const routes = new GuardedRoutes(api, API_PREFIX, publicAccess);
+  routes.open("GET", `${API_PREFIX}/health`);
+  // Anonymous readers of a public server see the jobs with allowPublicAccess and their runs.
+  const isPublicJob = (job: string): boolean => engine.model.job(job)?.allowPublicAccess === true;
+  const anonymous = (c: Context<AppEnv>): boolean => c.get("token") === undefined;
+  // A run that does not exist is refused as a hidden one is: anonymous readers learn nothing.
+  const publicRun = async (c: Context<AppEnv>): Promise<boolean> => {
+    const run = await currentRun(deps, runIdParam(c)).catch(() => undefined);
+    return run !== undefined && isPublicJob(run.job);
+  };
+  const publicList = (): boolean => true;
 
   // The load of an apply or plan body: files the client found but did not send (over a cap)
   // are refused, so what they defined is kept.
@@ -115,7 +121,7 @@ export function buildApp(deps: AppDeps): Hono<AppEnv> {
     return load(body.files, { applied: engine.appliedFiles() }, unread);
   };
 
-  api.post("/apply", async (c) => {
+  routes.post("/apply", "admin", async (c) => {
     const body = await readBody(c, ApplyBodySchema, BODY_LIMITS.apply);
     const result = loadBody(body);
     // Inconsistent objects are applied as such: one broken object does not take the line down.
@@ -128,7 +134,7 @@ export function buildApp(deps: AppDeps): Hono<AppEnv> {
     return c.json(toApplyResult(result, report));
   });
 
-  api.post("/plan", async (c) => {
+  routes.post("/plan", "admin", async (c) => {
     const body = await readBody(c, ApplyBodySchema, BODY_LIMITS.apply);
     return c.json(
       await planLoad(engine, loadBody(body), {
@@ -138,15 +144,20 @@ export function buildApp(deps: AppDeps): Hono<AppEnv> {
     );
   });
 
-  api.get("/applies", async (c) => {
+  routes.get("/applies", "viewer", async (c) => {
     const limit = intParam(c.req.query("limit"), "limit", LIST_LIMIT) as number;
     return c.json((await store.read.listApplies(limit)).map(toApplyRecordJson));
   });
 
-  api.get("/jobs", (c) => c.json(objectSummaries(engine, "job")));
-  api.get("/resources", (c) => c.json(objectSummaries(engine, "resource")));
+  routes.get(
+    "/jobs",
+    "viewer",
+    (c) => c.json(objectSummaries(engine, "job").filter((j) => !anonymous(c) || isPublicJob(j.name))),
+    publicList,
+  );
+  routes.get("/resources", "viewer", (c) => c.json(objectSummaries(engine, "resource")));
 
-  api.post("/jobs/:job/runs", async (c) => {
+  routes.post("/jobs/:job/runs", "operator", async (c) => {
     const body = await readBody(c, TriggerBodySchema, BODY_LIMITS.default);
     const run = await engine.trigger(c.req.param("job"), {
       ...(body.params === undefined ? {} : { params: body.params }),
@@ -156,74 +167,87 @@ export function buildApp(deps: AppDeps): Hono<AppEnv> {
     return c.json(runJson(run), 201);
   });
 
-  api.get("/runs", async (c) => {
-    const statuses = parseStatuses(c.req.query("status"));
-    const job = c.req.query("job");
-    const flowText = c.req.query("flow");
-    const flow = flowText === undefined || flowText === "" ? undefined : await resolveFlow(store.read, flowText);
-    const runs = await store.read.listRuns({
-      ...(job === undefined || job === "" ? {} : { job }),
-      ...(flow === undefined ? {} : { flow }),
-      ...(statuses === undefined ? {} : { statuses }),
-      limit: intParam(c.req.query("limit"), "limit", LIST_LIMIT) as number,
-    });
-    return c.json(runs.map(runJson));
-  });
+  routes.get(
+    "/runs",
+    "viewer",
+    async (c) => {
+      const statuses = parseStatuses(c.req.query("status"));
+      const job = c.req.query("job");
+      const flowText = c.req.query("flow");
+      const flow = flowText === undefined || flowText === "" ? undefined : await resolveFlow(store.read, flowText);
+      const runs = await store.read.listRuns({
+        ...(job === undefined || job === "" ? {} : { job }),
+        ...(flow === undefined ? {} : { flow }),
+        ...(statuses === undefined ? {} : { statuses }),
+        limit: intParam(c.req.query("limit"), "limit", LIST_LIMIT) as number,
+      });
+      return c.json(runs.filter((r) => !anonymous(c) || isPublicJob(r.job)).map(runJson));
+    },
+    publicList,
+  );
 
-  api.get("/runs/:id", async (c) => c.json(runJson(await currentRun(deps, runIdParam(c)))));
+  routes.get("/runs/:id", "viewer", async (c) => c.json(runJson(await currentRun(deps, runIdParam(c)))), publicRun);
 
-  api.get("/runs/:id/logs", async (c) => {
-    const id = runIdParam(c);
-    const offset = intParam(c.req.query("offset"), "offset", {
-      min: 0,
-      max: Number.MAX_SAFE_INTEGER,
-      fallback: 0,
-    }) as number;
-    // The status before the bytes: a final status means the bytes read next are the whole rest.
-    const run = await currentRun(deps, id);
-    const bytes = await deps.logs.read(id, offset, { expected: logExpected(run) });
-    return c.body(bytes as Uint8Array<ArrayBuffer>, 200, {
-      "Content-Type": "text/plain; charset=utf-8",
-      "X-Next-Offset": String(offset + bytes.byteLength),
-      "X-Run-Status": run.status,
-    });
-  });
+  routes.get(
+    "/runs/:id/logs",
+    "viewer",
+    async (c) => {
+      const id = runIdParam(c);
+      const offset = intParam(c.req.query("offset"), "offset", {
+        min: 0,
+        max: Number.MAX_SAFE_INTEGER,
+        fallback: 0,
+      }) as number;
+      // The status before the bytes: a final status means the bytes read next are the whole rest.
+      const run = await currentRun(deps, id);
+      const bytes = await deps.logs.read(id, offset, { expected: logExpected(run) });
+      return c.body(bytes as Uint8Array<ArrayBuffer>, 200, {
+        "Content-Type": "text/plain; charset=utf-8",
+        "X-Next-Offset": String(offset + bytes.byteLength),
+        "X-Run-Status": run.status,
+      });
+    },
+    publicRun,
+  );
 
-  api.get("/runs/:id/logs/stream", (c) => logStreamRoute(c, deps, streams, runIdParam(c)));
+  routes.get("/runs/:id/logs/stream", "viewer", (c) => logStreamRoute(c, deps, streams, runIdParam(c)), publicRun);
 
-  api.post("/runs/:id/cancel", async (c) => {
+  routes.post("/runs/:id/cancel", "operator", async (c) => {
     const who = actor(c);
     return c.json(runJson(await engine.cancel(runIdParam(c), `cancelled by ${who}`, who)));
   });
-  api.post("/runs/:id/rerun", async (c) => c.json(runJson(await engine.rerun(runIdParam(c), actor(c))), 201));
+  routes.post("/runs/:id/rerun", "operator", async (c) =>
+    c.json(runJson(await engine.rerun(runIdParam(c), actor(c))), 201),
+  );
 
-  api.post("/jobs/:job/pause", async (c) => {
+  routes.post("/jobs/:job/pause", "operator", async (c) => {
     await engine.setPaused(c.req.param("job"), true, actor(c));
     return c.json({ ok: true as const });
   });
-  api.post("/jobs/:job/resume", async (c) => {
+  routes.post("/jobs/:job/resume", "operator", async (c) => {
     await engine.setPaused(c.req.param("job"), false, actor(c));
     return c.json({ ok: true as const });
   });
-  api.put("/jobs/:job/pins/:input", async (c) => {
+  routes.put("/jobs/:job/pins/:input", "operator", async (c) => {
     const body = await readBody(c, PinBodySchema, BODY_LIMITS.small);
     await engine.setPin(c.req.param("job"), c.req.param("input"), body.versionNumber, actor(c));
     return c.json({ ok: true as const });
   });
-  api.delete("/jobs/:job/pins/:input", async (c) => {
+  routes.delete("/jobs/:job/pins/:input", "operator", async (c) => {
     await engine.setPin(c.req.param("job"), c.req.param("input"), null, actor(c));
     return c.json({ ok: true as const });
   });
-  mountApprovalRoutes(api, deps);
+  mountApprovalRoutes(routes, deps);
+  mountTokenRoutes(routes, deps);
 
-  api.get("/objects/:name/versions", async (c) => {
+  routes.get("/objects/:name/versions", "viewer", async (c) => {
     const name = await knownObject(deps, c.req.param("name"));
     const limit = intParam(c.req.query("limit"), "limit", LIST_LIMIT) as number;
     const versions = await store.read.listVersions(name, limit);
     const refs = await runRefs(store.read, versions);
     return c.json(versions.map((v) => toVersionJson(v, refs)));
   });
-  api.post("/objects/:name/versions", async (c) => {
+  routes.post("/objects/:name/versions", "operator", async (c) => {
     const body = await readBody(c, PutVersionBodySchema, BODY_LIMITS.default);
     const { version, runs } = await engine.putVersion(
       c.req.param("name"),
@@ -238,19 +262,19 @@ export function buildApp(deps: AppDeps): Hono<AppEnv> {
       201,
     );
   });
-  api.get("/objects/:name/trace", async (c) => {
+  routes.get("/objects/:name/trace", "viewer", async (c) => {
     const name = await knownObject(deps, c.req.param("name"));
     const n = intParam(c.req.query("versionNumber"), "versionNumber", { min: 1, max: Number.MAX_SAFE_INTEGER });
     const trace = await engine.trace(name, n);
     return c.json(toTraceJson(trace, await runRefs(store.read, [trace.version, ...trace.entries])));
   });
 
-  api.get("/jobs/:job/why", async (c) =>
+  routes.get("/jobs/:job/why", "viewer", async (c) =>
     c.json(toWhyJson(await engine.why(c.req.param("job")), secretParams(engine, c.req.param("job")))),
   );
 
-  api.get("/jobs/:job/state", async (c) => c.json(await jobState(deps, c.req.param("job"))));
-  api.get("/jobs/:job/state/files/:path{.+}", async (c) => {
+  routes.get("/jobs/:job/state", "viewer", async (c) => c.json(await jobState(deps, c.req.param("job"))));
+  routes.get("/jobs/:job/state/files/:path{.+}", "viewer", async (c) => {
     const job = c.req.param("job");
     const path = c.req.param("path");
     const state = await jobState(deps, job);
@@ -263,9 +287,9 @@ export function buildApp(deps: AppDeps): Hono<AppEnv> {
     });
   });
 
-  api.get("/events", (c) => eventsRoute(c, deps, streams));
+  routes.get("/events", "viewer", (c) => eventsRoute(c, deps, streams));
 
-  api.post("/externalCI", async (c) => {
+  routes.post("/externalCI", "operator", async (c) => {
     const body = await readBody(c, ExternalCIBodySchema, BODY_LIMITS.default);
     const status = body.statusCode === 4001 ? "processing" : body.statusCode === 4002 ? "success" : "failure";
     const versionData = Object.fromEntries(Object.entries(body.versionData ?? {}).map(([k, v]) => [k, String(v)]));
@@ -279,12 +303,12 @@ export function buildApp(deps: AppDeps): Hono<AppEnv> {
     return c.json({ run: run === null ? null : runJson(run), duplicate }, run === null || duplicate ? 200 : 201);
   });
 
-  api.get("/webhooks", async (c) => {
+  routes.get("/webhooks", "admin", async (c) => {
     const limit = intParam(c.req.query("limit"), "limit", LIST_LIMIT) as number;
     return c.json(await listWebhooks(deps, new URL(c.req.url).origin, limit));
   });
 
-  api.get("/notifications", async (c) => {
+  routes.get("/notifications", "viewer", async (c) => {
     const limit = intParam(c.req.query("limit"), "limit", LIST_LIMIT) as number;
     const state = c.req.query("state");
     const parsed = state === undefined ? undefined : NotificationStateSchema.safeParse(state);
@@ -300,7 +324,7 @@ export function buildApp(deps: AppDeps): Hono<AppEnv> {
     return c.json({ notifications: notifications.map(toNotificationJson) });
   });
 
-  api.post("/notifications/:id/retry", async (c) => {
+  routes.post("/notifications/:id/retry", "operator", async (c) => {
     const id = intParam(c.req.param("id"), "id", { min: 1, max: Number.MAX_SAFE_INTEGER }) as number;
     const retried = await store.transaction(async (tx) => {
       const found = await tx.getNotification(id);
@@ -315,20 +339,18 @@ export function buildApp(deps: AppDeps): Hono<AppEnv> {
 
   // Outside the API: a delivery authenticates with the webhook's own key, not the API token.
   mountHooks(app, deps, logger);
+  routes.open("POST", `${HOOKS_PREFIX}/:name`);
   app.route(API_PREFIX, api);
+  recordRules(app, routes.rules);
   return app;
 }
 
 /**
- * Who asks for a change (identity.ts): the `X-Causeway-User` name; else the `user` of the body
- * of older clients; else the holder of the admin token.
+ * Who asks for a change (identity.ts): the token's name; an admin token may name the person it
+ * acts for in `X-Causeway-User` (or, from older clients, the `user` of the body).
  */
 function actor(c: Context<AppEnv>, fromBody?: string): string {
-  return claimedUser(c.req.header(USER_HEADER)) ?? fromBody ?? DEFAULT_USER;
-}
-
-function digest(text: string): Buffer {
-  return createHash("sha256").update(text, "utf8").digest();
+  return actorName(c.get("token"), c.req.header(USER_HEADER), fromBody);
 }
 
 /** How many candidates an ambiguous flow prefix lists. */

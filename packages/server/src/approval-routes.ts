@@ -9,11 +9,10 @@ import {
 } from "@causeway/core";
 import type { GateView } from "@causeway/engine";
 import { ApprovalBodySchema, type ApprovalStateJson, type AuditEventJson } from "@causeway/protocol";
-import type { Hono } from "hono";
 import type { AppDeps } from "./deps.js";
-import type { AppEnv } from "./http-errors.js";
 import { identify, USER_HEADER } from "./identity.js";
 import { BODY_LIMITS, intParam, readBody, runIdParam } from "./request.js";
+import type { GuardedRoutes } from "./routes.js";
 
 const LIST_LIMIT = { min: 1, max: 1000, fallback: 50 } as const;
 
@@ -22,21 +21,21 @@ const LIST_LIMIT = { min: 1, max: 1000, fallback: 50 } as const;
  * waiting for approval, read a gate, list the gates waiting, read the audit trail. Who decides
  * is the request's identity (identity.ts), never the body.
  */
-export function mountApprovalRoutes(api: Hono<AppEnv>, deps: AppDeps): void {
+export function mountApprovalRoutes(api: GuardedRoutes, deps: AppDeps): void {
   const { engine } = deps;
 
   const decide = (verdict: ApprovalVerdict) =>
-    api.post(`/runs/:id/${verdict}`, async (c) => {
+    api.post(`/runs/:id/${verdict}`, "operator", async (c) => {
       const runId = runIdParam(c);
       const body = await readBody(c, ApprovalBodySchema, BODY_LIMITS.small);
-      const identity = await identify(c.req.header(USER_HEADER), deps.groupsFile);
+      const identity = await identify(c.get("token"), c.req.header(USER_HEADER), deps.groupsFile);
       const comment = body.comment === undefined || body.comment.trim() === "" ? null : body.comment;
       return c.json(toApprovalJson(await engine.decide(runId, identity, verdict, comment)));
     });
   decide("approve");
   decide("reject");
 
-  api.get("/runs/:id/approval", async (c) => {
+  api.get("/runs/:id/approval", "viewer", async (c) => {
     const runId = runIdParam(c);
     const view = await engine.approval(runId);
     if (view === undefined) {
@@ -47,14 +46,14 @@ export function mountApprovalRoutes(api: Hono<AppEnv>, deps: AppDeps): void {
     return c.json(toApprovalJson(view));
   });
 
-  api.get("/approvals", async (c) => {
+  api.get("/approvals", "viewer", async (c) => {
     const limit = intParam(c.req.query("limit"), "limit", LIST_LIMIT) as number;
     const pending = await deps.store.read.listPendingApprovals(limit);
     const views = await Promise.all(pending.map((record) => engine.approval(record.runId)));
     return c.json(views.filter((v): v is GateView => v !== undefined).map(toApprovalJson));
   });
 
-  api.get("/audit", async (c) => {
+  api.get("/audit", "viewer", async (c) => {
     const action = c.req.query("action");
     if (action !== undefined && action !== "" && !(AUDIT_ACTIONS as readonly string[]).includes(action)) {
       throw new CausewayError(

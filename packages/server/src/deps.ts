@@ -1,5 +1,6 @@
 import type { BlobStore, LoadOptions, LoadResult, LogStore, RefusedFile, SourceFile, Store } from "@causeway/core";
 import type { Engine } from "@causeway/engine";
+import type { TokenAuth } from "./auth.js";
 import type { Integrations } from "./integrations.js";
 import type { Logger } from "./logger.js";
 
@@ -11,8 +12,16 @@ export interface AppDeps {
   /** Run logs; a LogFeed (see log-feed.ts) wakes log streams on every append. */
   readonly logs: LogStore;
   readonly blobs: BlobStore;
-  /** The API token every route but `GET /health` requires as `Authorization: Bearer`. */
-  readonly token: string;
+  /**
+   * The API tokens (auth.ts): every route but `GET /health` requires one as `Authorization:
+   * Bearer`, of the role the route names (routes.ts).
+   */
+  readonly auth: TokenAuth;
+  /**
+   * Anonymous GETs of the jobs with `allowPublicAccess` and of their runs and logs are allowed
+   * (`--public`); everything else still needs a token. Default false.
+   */
+  readonly publicAccess?: boolean;
   /** The loader of `POST /apply` (default: core's loadPipeline). */
   readonly loadFiles?: (
     files: readonly SourceFile[],

@@ -1,11 +1,14 @@
-import { CausewayError, httpStatusOf, type ErrorCode } from "@causeway/core";
+import { CausewayError, httpStatusOf, type ApiToken, type ErrorCode } from "@causeway/core";
 import type { ErrorBody } from "@causeway/protocol";
 import type { Context } from "hono";
 import type { Logger } from "./logger.js";
 
-/** The hono environment of the app: every request has an id. */
+/**
+ * The hono environment of the app: every request has an id; an API request has its caller's
+ * token (auth.ts), undefined for an anonymous reader of a public server.
+ */
 export interface AppEnv {
-  Variables: { requestId: string };
+  Variables: { requestId: string; token: ApiToken | undefined };
 }
 
 const GENERIC_MESSAGE = "an unexpected error occurred; the server log has the details under this request id";

@@ -1,23 +1,18 @@
 import { readFile, stat } from "node:fs/promises";
-import { CausewayError, type Identity } from "@causeway/core";
+import { CausewayError, impliedRoles, type ApiToken, type Identity } from "@causeway/core";
 
 export type { Identity } from "@causeway/core";
 
 /**
- * Who a request comes from: the one seam of identities. Today the server has one API token (an
- * admin's), so the name is the one the client claims in `X-Causeway-User` (what `causeway --as
- * NAME` or `$USER` sends): claimed by the holder of the admin token, not authenticated. Per-person
- * API tokens (the security issue) replace this file, not its callers.
+ * Who a request comes from: the one seam of identities. A request's identity is its API token's
+ * (auth.ts): the token's name, the roles its role implies, and the groups of that name. An
+ * admin token may act for a person it names in `X-Causeway-User` (what `causeway --as NAME` or
+ * `$USER` sends): claimed by the admin, not authenticated. Any other token's identity is its
+ * own name, and the header is ignored (the CLI sends `$USER` on every request).
  */
 
 /** The header a client names its person in. */
 export const USER_HEADER = "X-Causeway-User";
-
-/** The name of a request that claims none: the holder of the admin token. */
-export const DEFAULT_USER = "admin";
-
-/** The roles every identity has while the one API token is an admin's. */
-const TOKEN_ROLES = ["admin"] as const;
 
 /** The groups file of the data directory: `{"ops": ["alice", "bob"]}`. */
 export const GROUPS_FILE = "groups.json";
@@ -42,17 +37,32 @@ export function claimedUser(header: string | undefined): string | undefined {
 }
 
 /**
- * Who a request comes from, for decisions that depend on it (approval gates): the claimed name
- * (default `admin`), the token's roles, and the groups `groupsFile` gives the name (none when
- * there is no file). The file is read at each call, so an edit counts at once.
+ * The name a change is recorded under: for an admin token, the name claimed in the header, else
+ * `fromBody` (the `user` of older clients), else the token's name; for any other token, its name.
  */
-export async function identify(header: string | undefined, groupsFile: string | undefined): Promise<Identity> {
-  const name = claimedUser(header) ?? DEFAULT_USER;
+export function actorName(token: ApiToken | undefined, header: string | undefined, fromBody?: string): string {
+  if (token === undefined) return "anonymous";
+  if (token.role !== "admin") return token.name;
+  return claimedUser(header) ?? fromBody ?? token.name;
+}
+
+/**
+ * Who a request comes from, for decisions that depend on it (approval gates): its name
+ * (`actorName`), the roles its token's role implies (an admin is also an operator and a
+ * viewer), and the groups `groupsFile` gives the name (none when there is no file). The file is
+ * read at each call, so an edit counts at once.
+ */
+export async function identify(
+  token: ApiToken | undefined,
+  header: string | undefined,
+  groupsFile: string | undefined,
+): Promise<Identity> {
+  const name = actorName(token, header);
   const groups = groupsFile === undefined ? {} : await readGroups(groupsFile);
   const memberOf = Object.entries(groups)
     .filter(([, members]) => members.includes(name))
     .map(([group]) => group);
-  return { name, roles: [...TOKEN_ROLES, ...memberOf] };
+  return { name, roles: [...(token === undefined ? [] : impliedRoles(token.role)), ...memberOf] };
 }
 
 /**

@@ -26,3 +26,5 @@ export {
 } from "./options.js";
 export { startServer, SERVER_INFO_FILE, SERVER_VERSION, type RunningServer } from "./server.js";
 export { prepareWorkDir, workDirPrefix, type WorkDirOptions } from "./work-dir.js";
+export { TokenAuth, hashSecret, newSecret } from "./auth.js";
+export { routeRules, type RouteRule } from "./routes.js";

@@ -17,7 +17,7 @@ import { startServer, type RunningServer } from "./server.js";
 // The composition root of the server process: the only module that reads process.env and argv.
 
 const USAGE = `usage: causeway-server [DIR|URL…] [--port N] [--host H] [--data DIR] [--slots N] [--no-watch] [--log-format F] [--max-streams N]
-                       [--remote-poll S] [--remote-poll-max S]
+                       [--remote-poll S] [--remote-poll-max S] [--public] [--new-admin-token]
 
   DIR|URL…        the line: pipeline directories to apply and watch, git URLs (URL#branch)
                   to clone and poll, or projects (a causeway.project.yml, or a directory
@@ -31,6 +31,9 @@ const USAGE = `usage: causeway-server [DIR|URL…] [--port N] [--host H] [--data
   --remote-poll-max S
                   the longest time between polls of an idle remote gitRepo (default 600; env CAUSEWAY_REMOTE_POLL_MAX)
   --no-watch      do not re-apply the line when its files, repositories or project change
+  --public        anonymous readers may see the jobs with allowPublicAccess: true, their runs and logs
+  --new-admin-token
+                  revoke the token named admin and write a new one to <data>/server.json
   --log-format F  text (default): one line per event for a person; json: one JSON object per
                   line for machines (env CAUSEWAY_LOG_FORMAT)`;
 
@@ -73,6 +76,8 @@ function parse(argv: string[], env: NodeJS.ProcessEnv): { options: ServerOptions
         "remote-poll": { type: "string" },
         "remote-poll-max": { type: "string" },
         "no-watch": { type: "boolean" },
+        public: { type: "boolean" },
+        "new-admin-token": { type: "boolean" },
         "log-format": { type: "string" },
         help: { type: "boolean", short: "h" },
       },
@@ -120,6 +125,8 @@ function parse(argv: string[], env: NodeJS.ProcessEnv): { options: ServerOptions
     ...(remotePoll === undefined ? {} : { remotePollMs: remotePoll * 1000 }),
     ...(remotePollMax === undefined ? {} : { remotePollMaxMs: remotePollMax * 1000 }),
     watch: values["no-watch"] !== true,
+    publicAccess: values.public === true,
+    newAdminToken: values["new-admin-token"] === true,
     // Checked by compileServerOptions, with the other options (see compile()).
     ...(logFormat === undefined ? {} : { logFormat }),
     env: passthroughEnv(env),

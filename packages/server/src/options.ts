@@ -51,6 +51,16 @@ const ServerOptionsSchema = z.strictObject({
   remotePollMaxMs: z.number().int().min(10).default(600_000),
   /** Re-apply `dir` when its files change. */
   watch: z.boolean().default(true),
+  /**
+   * Anonymous readers may GET the jobs with `allowPublicAccess: true`, and their runs and logs
+   * (a public dashboard); everything else still needs a token.
+   */
+  publicAccess: z.boolean().default(false),
+  /**
+   * Revoke the token named `admin` and write a new one to `<data>/server.json`: for a lost
+   * server.json (the secret is stored nowhere else).
+   */
+  newAdminToken: z.boolean().default(false),
   watchDebounceMs: z.number().int().min(0).max(60_000).default(200),
   /**
    * When a change refuses a file or removes an object, the wait before reading the directory
@@ -106,6 +116,8 @@ export interface CompiledServerOptions {
   readonly remotePollMs: number;
   readonly remotePollMaxMs: number;
   readonly watch: boolean;
+  readonly publicAccess: boolean;
+  readonly newAdminToken: boolean;
   readonly watchDebounceMs: number;
   readonly watchSettleMs: number;
   readonly env: Readonly<Record<string, string>> | undefined;
@@ -164,6 +176,8 @@ export function compileServerOptions(options: ServerOptions = {}): CompiledServe
     remotePollMs: o.remotePollMs,
     remotePollMaxMs: Math.max(o.remotePollMs, o.remotePollMaxMs),
     watch: o.watch,
+    publicAccess: o.publicAccess,
+    newAdminToken: o.newAdminToken,
     watchDebounceMs: o.watchDebounceMs,
     watchSettleMs: o.watchSettleMs,
     env: o.env === undefined ? undefined : Object.freeze({ ...o.env }),

@@ -1,6 +1,5 @@
-import { randomBytes } from "node:crypto";
 import { readFileSync, statSync } from "node:fs";
-import { readFile, rename, rmdir, stat, unlink, writeFile } from "node:fs/promises";
+import { rename, rmdir, stat, unlink, writeFile } from "node:fs/promises";
 import type { Server } from "node:http";
 import { join } from "node:path";
 import { createAdaptorServer } from "@hono/node-server";
@@ -9,7 +8,9 @@ import { Engine } from "@causeway/engine";
 import { ServerInfoSchema, type ServerInfo } from "@causeway/protocol";
 import { createEmbeddedRunner, DEFAULT_CANCEL_GRACE_MS, DEFAULT_PATH, endOrphanedTasks } from "@causeway/runner";
 import { fileError, openSqliteStore, type SqliteStores } from "@causeway/store";
+import { adminSecret } from "./admin-token.js";
 import { API_PREFIX, buildApp } from "./app.js";
+import { TokenAuth } from "./auth.js";
 import { GROUPS_FILE } from "./identity.js";
 import { fileIntegrations, INTEGRATIONS_DIR } from "./integrations.js";
 import { lineRunner } from "./line-runner.js";
@@ -36,6 +37,7 @@ export const WORKER_RECORD_FILE = "task-workers.json";
 export interface RunningServer {
   /** The base URL (`http://127.0.0.1:4810`); routes are under `/api/v1`. */
   readonly url: string;
+  /** The admin token's secret, as in `<data>/server.json`. */
   readonly token: string;
   readonly dataDir: string;
   /** Where the workspaces of runs are (see work-dir.ts). */
@@ -57,7 +59,8 @@ export const SERVER_VERSION: string = (
  * lost), applies the pipeline directory and keeps it applied as its files change, reports run
  * events on the logger, runs the version sources (git polls, cron ticks), and serves the API. Requests that arrive
  * before crash recovery and the first apply are done wait for them. Writes `<data>/server.json`
- * `{url, token, pid}` (mode 0600) for the CLI; `stop` undoes all of it in reverse order.
+ * `{url, token, pid}` (mode 0600) for the CLI, with the admin token (admin-token.ts), and keeps
+ * it after a stop (the secret is stored nowhere else); `stop` undoes the rest in reverse order.
  */
 export async function startServer(options: ServerOptions = {}): Promise<RunningServer> {
   const opts = compileServerOptions(options);
@@ -92,6 +95,10 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
     const stores = await openStores(opts.dataDir);
     cleanups.push(() => stores.store.close());
     warnIfShared(stores.dataDir, logger);
+    // The admin token first: a start that cannot have one fails before anything runs.
+    const auth = new TokenAuth(stores.tokens, { logger });
+    const infoPath = join(stores.dataDir, SERVER_INFO_FILE);
+    const token = await adminSecret(auth, infoPath, { renew: opts.newAdminToken, logger });
     const logs = logFeed(stores.logs);
     // Tasks of a previous process of this data directory that was killed: gone before their
     // runs are retried (engine.start) and their workspaces removed.
@@ -181,13 +188,13 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
     await lines?.start();
 
     const shutdown = new AbortController();
-    const token = randomBytes(32).toString("base64url");
     const app = buildApp({
       engine,
       store: stores.store,
       logs,
       blobs: stores.blobs,
-      token,
+      auth,
+      publicAccess: opts.publicAccess,
       integrations,
       outbox,
       groupsFile: join(stores.dataDir, GROUPS_FILE),
@@ -203,11 +210,10 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
     cleanups.push(() => shutdown.abort());
     gate.open(app.fetch);
 
-    const infoPath = join(stores.dataDir, SERVER_INFO_FILE);
+    // Kept after a stop: it holds the admin token's secret, which the next start uses again.
     await writeServerInfo(infoPath, { url, token, pid: process.pid }).catch((error: unknown) => {
       throw fileError(error, infoPath);
     });
-    cleanups.push(() => removeServerInfo(infoPath, token));
 
     if (opts.watch) lines?.follow();
     const gitEnv = opts.env ?? { PATH: DEFAULT_PATH };
@@ -357,14 +363,6 @@ function warnIfShared(dataDir: string, logger: Logger): void {
 /** A path as one word of a shell command (quoted only when it needs to be). */
 function shellWord(path: string): string {
   return /^[A-Za-z0-9_./,:@%+=-]+$/.test(path) ? path : `'${path.replace(/'/g, `'\\''`)}'`;
-}
-
-async function removeServerInfo(path: string, token: string): Promise<void> {
-  // Only our own file: another server may have taken the directory over since.
-  const text = await readFile(path, "utf8").catch(() => undefined);
-  if (text === undefined) return;
-  const parsed = ServerInfoSchema.safeParse(JSON.parse(text));
-  if (parsed.success && parsed.data.token === token) await unlink(path).catch(() => undefined);
 }
 
 /**

@@ -190,10 +190,10 @@ describe("SIGKILL of the server during running jobs, then a restart", () => {
     expect(second.stdout).toMatch(/ napper #1 lost: the server stopped while this run was processing\n/);
     expect(second.stdout).toMatch(/ sleepy #2 queued: retry of sleepy #1 \(attempt 2\)\n/);
 
-    // A graceful stop this time: SIGTERM, exit 0, server.json removed.
+    // A graceful stop this time: SIGTERM, exit 0, server.json kept (it holds the admin token).
     second.child.kill("SIGTERM");
     await killed(second);
     expect(second.child.exitCode).toBe(0);
-    expect(existsSync(join(dataDir, "server.json"))).toBe(false);
+    expect(existsSync(join(dataDir, "server.json"))).toBe(true);
   });
 });

@@ -8,7 +8,7 @@ import { openSqliteStore } from "@causeway/store";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { buildApp, logFeed, startServer, type RunningServer } from "../src/index.js";
 import { Fault, faultyBlobs, faultyLogs, faultyStore, faultyWorkspaceFs } from "./faults.js";
-import { collectingLogger, tempDir, TOKEN, waitFor, yaml } from "./helpers.js";
+import { collectingLogger, tempDir, testAuth, TOKEN, waitFor, yaml } from "./helpers.js";
 import { SKIP_SMALL_DISK, SMALL_DISK_UNAVAILABLE, SmallDisk } from "./small-disk.js";
 
 // The fault suite of issue 8 for disks and logs: a full disk in the middle of a run, and a run
@@ -113,7 +113,8 @@ async function faultyApp() {
   await engine.start();
   const logger = collectingLogger();
   const shutdown = new AbortController();
-  const app = buildApp({ engine, store, logs, blobs, token: TOKEN, version: "test", logger, signal: shutdown.signal });
+  const auth = await testAuth(stores.tokens);
+  const app = buildApp({ engine, store, logs, blobs, auth, version: "test", logger, signal: shutdown.signal });
   const api: Api = {
     call: async (method, path, body) =>
       app.request(`/api/v1${path}`, {

@@ -4,8 +4,8 @@ import { join } from "node:path";
 import { Engine } from "@causeway/engine";
 import { createEmbeddedRunner, passthroughEnv } from "@causeway/runner";
 import { openSqliteStore } from "@causeway/store";
-import type { LoadResult, SourceFile } from "@causeway/core";
-import { buildApp, logFeed, type LogFields, type Logger } from "../src/index.js";
+import type { LoadResult, SourceFile, TokenStore } from "@causeway/core";
+import { buildApp, logFeed, TokenAuth, type LogFields, type Logger } from "../src/index.js";
 
 /** A temp directory, removed by `cleanup`. */
 export async function tempDir(prefix: string): Promise<string> {
@@ -60,9 +60,21 @@ export function collectingLogger(): Logger & {
 
 export const TOKEN = "test-token-0123456789";
 
+/** The token store of `stores` with an admin token named `admin` whose secret is TOKEN. */
+export async function testAuth(tokens: TokenStore): Promise<TokenAuth> {
+  const auth = new TokenAuth(tokens);
+  await auth.create({ name: "admin", role: "admin", by: "system", secret: TOKEN });
+  return auth;
+}
+
 /** The app on a real SQLite store, a real embedded runner and a real engine, in a temp dir. */
 export async function testApp(
-  options: { loadFiles?: (files: readonly SourceFile[]) => LoadResult; heartbeatMs?: number; maxStreams?: number } = {},
+  options: {
+    loadFiles?: (files: readonly SourceFile[]) => LoadResult;
+    heartbeatMs?: number;
+    maxStreams?: number;
+    publicAccess?: boolean;
+  } = {},
 ) {
   const dir = await tempDir("app");
   const stores = await openSqliteStore({ dataDir: join(dir, "data") });
@@ -77,12 +89,13 @@ export async function testApp(
   await engine.start();
   const logger = collectingLogger();
   const shutdown = new AbortController();
+  const auth = await testAuth(stores.tokens);
   const app = buildApp({
     engine,
     store: stores.store,
     logs,
     blobs: stores.blobs,
-    token: TOKEN,
+    auth,
     version: "9.9.9-test",
     logger,
     signal: shutdown.signal,
@@ -109,6 +122,7 @@ export async function testApp(
   return {
     dir,
     app,
+    auth,
     engine,
     stores,
     logger,

@@ -77,6 +77,35 @@ describe("main.ts (the server process)", () => {
     expect(await exited(proc)).toBe(0);
   });
 
+  it("--public serves the jobs with allowPublicAccess to anonymous readers; --new-admin-token renews a lost admin token", async () => {
+    const publicDir = join(root, "public-line");
+    await mkdir(publicDir, { recursive: true });
+    await writeFile(
+      join(publicDir, "causeway.yml"),
+      "jobs:\n  - name: hello\n    type: runSh\n    allowPublicAccess: true\n    steps:\n      - TASK:\n          script:\n            - echo hi\n",
+    );
+    const data = join(root, "data-public");
+    const first = spawn(publicDir, "--port", "0", "--data", data, "--public");
+    const info = await infoOf(first, data);
+    const jobs = await fetch(`${info.url}/api/v1/jobs`);
+    expect(((await jobs.json()) as { name: string }[]).map((j) => j.name)).toEqual(["hello"]);
+    expect((await fetch(`${info.url}/api/v1/resources`)).status).toBe(401);
+    first.child.kill("SIGTERM");
+    expect(await exited(first)).toBe(0);
+
+    await rm(join(data, "server.json"));
+    const refused = spawn(publicDir, "--port", "0", "--data", data);
+    expect(await exited(refused)).toBe(1);
+    expect(refused.output).toContain("error ADMIN_TOKEN_LOST:");
+    const renewed = spawn(publicDir, "--port", "0", "--data", data, "--new-admin-token");
+    const again = await infoOf(renewed, data);
+    expect(again.token).not.toBe(info.token);
+    const res = await fetch(`${again.url}/api/v1/resources`, { headers: { authorization: `Bearer ${again.token}` } });
+    expect(res.status).toBe(200);
+    renewed.child.kill("SIGTERM");
+    expect(await exited(renewed)).toBe(0);
+  });
+
   it("prints where it runs, and exits 1 with a clear message when the data directory or port is taken", async () => {
     const data = join(root, "data-a");
     const a = spawn(dir, "--port", "0", "--data", data);

@@ -2,6 +2,8 @@ import {
   APPLY_SOURCES,
   AUDIT_ACTIONS,
   ENGINE_EVENT_TYPES,
+  ROLES,
+  TOKEN_KINDS,
   EXPLAIN_OUTCOMES,
   REFUSING_CODES,
   RUN_STATUSES,
@@ -13,7 +15,9 @@ import {
   EventSchema,
   ExplainSchema,
   RunStatusSchema,
+  RoleSchema,
   RunTriggerSchema,
+  TokenJsonSchema,
   UNREAD_CODES,
 } from "@causeway/protocol";
 import { describe, expect, it } from "vitest";
@@ -28,6 +32,8 @@ describe("protocol and core agree", () => {
     ["event types", EventSchema.shape.type.options, ENGINE_EVENT_TYPES],
     ["apply sources", ApplyRecordSchema.shape.source.options, APPLY_SOURCES],
     ["audit actions", AuditEventSchema.shape.action.options, AUDIT_ACTIONS],
+    ["token roles", RoleSchema.options, ROLES],
+    ["token kinds", TokenJsonSchema.shape.kind.options, TOKEN_KINDS],
   ] as const)("on the %s", (_what, protocol, core) => {
     expect(core.length).toBeGreaterThan(0);
     expect([...protocol]).toEqual([...core]);

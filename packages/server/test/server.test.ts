@@ -1,6 +1,6 @@
 import { execFileSync } from "node:child_process";
 import { existsSync } from "node:fs";
-import { mkdir, readFile, rm, stat, writeFile } from "node:fs/promises";
+import { mkdir, readFile, rm, stat, unlink, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { pathToFileURL } from "node:url";
 import { CausewayError } from "@causeway/core";
@@ -105,20 +105,49 @@ describe("startServer", () => {
     expect(logs.res.headers.get("x-run-status")).toBe("success");
   });
 
-  it("writes <data>/server.json (mode 0600) and removes it on stop", async () => {
+  it("writes the admin token to <data>/server.json (mode 0600), keeps it on stop and uses it again", async () => {
     const { dir, dataDir } = await setup({ "causeway.yml": HELLO });
     const server = await start({ dir, dataDir });
     const path = join(dataDir, "server.json");
     const info = ServerInfoSchema.parse(JSON.parse(await readFile(path, "utf8")));
     expect(info).toEqual({ url: server.url, token: server.token, pid: process.pid });
-    expect(server.token).toMatch(/^[A-Za-z0-9_-]{43}$/);
+    expect(server.token).toMatch(/^cw_[A-Za-z0-9_-]{43}$/);
     expect((await stat(path)).mode & 0o777).toBe(0o600);
+    // It says how to use it, and never prints the secret.
+    const said = server.logger.entries.map((e) => e.msg).join("\n");
+    expect(said).toContain(`created the admin API token (named admin) in ${path}`);
+    expect(said).toContain("causeway token create --role");
+    expect(said).not.toContain(server.token);
     await server.stop();
-    expect(existsSync(path)).toBe(false);
+    // Kept: the secret is stored nowhere else (the database has its hash).
+    expect(existsSync(path)).toBe(true);
     await expect(fetch(`${server.url}/api/v1/health`)).rejects.toThrow();
-    // The lock is released: the directory can be used again.
+    // The lock is released: the directory can be used again, with the same token.
     const again = await start({ dir, dataDir });
+    expect(again.token).toBe(server.token);
+    expect(again.logger.entries.map((e) => e.msg).join("\n")).not.toContain("created the admin API token");
     expect((await client(again)("GET", "/jobs")).body).toHaveLength(1);
+    const tokens = (await client(again)("GET", "/tokens")).body as { name: string; role: string }[];
+    expect(tokens.map((t) => [t.name, t.role])).toEqual([["admin", "admin"]]);
+  });
+
+  it("refuses to start when server.json lost the admin token, until --new-admin-token makes a new one", async () => {
+    const { dir, dataDir } = await setup({ "causeway.yml": HELLO });
+    const first = await start({ dir, dataDir });
+    await first.stop();
+    await unlink(join(dataDir, "server.json"));
+    const refused = await start({ dir, dataDir }).catch((e: unknown) => e);
+    expect((refused as CausewayError).code).toBe("ADMIN_TOKEN_LOST");
+    const renewed = await start({ dir, dataDir, newAdminToken: true });
+    expect(renewed.token).not.toBe(first.token);
+    expect((await client(renewed)("GET", "/jobs")).status).toBe(200);
+    const old = await fetch(`${renewed.url}/api/v1/jobs`, { headers: { authorization: `Bearer ${first.token}` } });
+    expect(old.status).toBe(401);
+    const tokens = (await client(renewed)("GET", "/tokens")).body as { name: string; state: string }[];
+    expect(tokens.map((t) => [t.name, t.state])).toEqual([
+      ["admin", "revoked"],
+      ["admin", "active"],
+    ]);
   });
 
   it("ends open SSE streams on stop, so stopping never hangs on a client", async () => {

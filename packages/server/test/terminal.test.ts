@@ -137,8 +137,8 @@ describe("the server's terminal", () => {
     expect(ended.id).toBeGreaterThan(first);
     proc.child.kill("SIGTERM");
     expect(await exited(proc)).toBe(0);
-    // A graceful stop: it removed its server.json.
-    expect(existsSync(join(data, "server.json"))).toBe(false);
+    // A graceful stop: it keeps its server.json, which holds the admin token.
+    expect(existsSync(join(data, "server.json"))).toBe(true);
   });
 
   it("json (--log-format json): one parseable object per line, with the fields of each event", async () => {

@@ -21,6 +21,21 @@ export interface CausewayDatabase {
   approvals: ApprovalsTable;
   approval_decisions: ApprovalDecisionsTable;
   audit_events: AuditEventsTable;
+  api_tokens: ApiTokensTable;
+}
+
+/** The API tokens (migration 0009); `hash` is the SHA-256 of the secret, never the secret. */
+export interface ApiTokensTable {
+  id: Generated<number>;
+  name: string;
+  role: string;
+  kind: string;
+  hash: string;
+  created_at: string;
+  created_by: string;
+  expires_at: string | null;
+  last_used_at: string | null;
+  revoked_at: string | null;
 }
 
 /** The approval gate of a run (migration 0007). */
@@ -210,3 +225,4 @@ export type RunRow = Selectable<RunsTable>;
 export type ExplainRow = Selectable<ExplainsTable>;
 export type EventRow = Selectable<EventsTable>;
 export type ApplyRow = Selectable<AppliesTable>;
+export type ApiTokenRow = Selectable<ApiTokensTable>;

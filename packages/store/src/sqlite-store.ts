@@ -1,5 +1,17 @@
 import { CausewayError } from "@causeway/core";
-import type { BlobStore, Clock, EngineEvent, LogStore, Store, StoreTx } from "@causeway/core";
+import type {
+  ApiToken,
+  AuditEvent,
+  BlobStore,
+  Clock,
+  EngineEvent,
+  LogStore,
+  NewApiToken,
+  NewAuditEvent,
+  Store,
+  StoreTx,
+  TokenStore,
+} from "@causeway/core";
 import BetterSqlite3 from "better-sqlite3";
 import { Kysely, SqliteAdapter, SqliteDialect, type DialectAdapter } from "kysely";
 import { AsyncLocalStorage } from "node:async_hooks";
@@ -14,6 +26,7 @@ import { createPrivateFile, makePrivate } from "./modes.js";
 import type { CausewayDatabase } from "./schema.js";
 import { SerialQueue } from "./serial-queue.js";
 import { SqliteRepo } from "./sqlite-repo.js";
+import { TokensRepo } from "./tokens-repo.js";
 import { wrapStoreTx } from "./tx-views.js";
 
 /** Options of the embedded SQLite store. */
@@ -62,6 +75,8 @@ export interface SqliteStores {
   readonly store: Store;
   readonly blobs: BlobStore;
   readonly logs: LogStore;
+  /** The API tokens, on the same connection and queue as `store` (server only). */
+  readonly tokens: TokenStore;
   /** The absolute data directory. */
   readonly dataDir: string;
 }
@@ -108,7 +123,13 @@ export async function openSqliteStore(options: SqliteStoreOptions = {}): Promise
     await migrateToLatest(db as unknown as Kysely<unknown>);
     const logs = new FileLogStore(join(config.dataDir, "logs"));
     const store = new SqliteStore(sqlite, db, config, lock, logs);
-    return { store, blobs: new FileBlobStore(join(config.dataDir, "blobs")), logs, dataDir: config.dataDir };
+    return {
+      store,
+      blobs: new FileBlobStore(join(config.dataDir, "blobs")),
+      logs,
+      tokens: store.tokens,
+      dataDir: config.dataDir,
+    };
   } catch (error) {
     sqlite?.close();
     lock.release();
@@ -168,6 +189,7 @@ interface TxScope {
  */
 class SqliteStore implements Store {
   readonly read: StoreTx;
+  readonly tokens: TokenStore;
   readonly #sqlite: BetterSqlite3.Database;
   readonly #db: Kysely<CausewayDatabase>;
   readonly #repo: SqliteRepo;
@@ -201,6 +223,24 @@ class SqliteStore implements Store {
     this.#commit = sqlite.prepare("COMMIT");
     this.#rollback = sqlite.prepare("ROLLBACK");
     this.read = wrapStoreTx(this.#repo, (call) => this.#enqueue("store.read", call));
+    this.tokens = this.#tokenStore(new TokensRepo(db));
+  }
+
+  // The token store shares the queue and the transactions, so a token's change and its audit
+  // entry commit together and never interleave with the engine's writes.
+  #tokenStore(repo: TokensRepo): TokenStore {
+    const withAudit = (change: () => Promise<ApiToken>, entry: NewAuditEvent) =>
+      this.transaction(async (tx): Promise<{ token: ApiToken; audit: AuditEvent }> => {
+        const token = await change();
+        return { token, audit: await tx.insertAudit(entry) };
+      });
+    return {
+      createToken: (token: NewApiToken, audit: NewAuditEvent) => withAudit(() => repo.insert(token), audit),
+      revokeToken: (name: string, at: string, audit: NewAuditEvent) => withAudit(() => repo.revoke(name, at), audit),
+      tokenByHash: (hash: string) => this.#enqueue("tokens.tokenByHash", () => repo.byHash(hash)),
+      listTokens: () => this.#enqueue("tokens.listTokens", () => repo.list()),
+      touchToken: (id: number, at: string) => this.#enqueue("tokens.touchToken", () => repo.touch(id, at)),
+    };
   }
 
   transaction<T>(fn: (tx: StoreTx) => Promise<T>): Promise<T> {

@@ -1,4 +1,3 @@
-import type { Store } from "@causeway/core";
 import {
   acquireDataDirLock,
   compileSqliteStoreOptions,
@@ -38,19 +37,22 @@ afterEach(async () => {
 function sqliteHarness(options: { detectNestedCalls: boolean }): MakeStore {
   return async ({ clock }) => {
     const dataDir = await tempDir();
-    const open = async () => (await openSqliteStore({ dataDir, clock, ...options })).store;
-    let current: Store = await open();
+    const open = () => openSqliteStore({ dataDir, clock, ...options });
+    let current: SqliteStores = await open();
     return {
       get store() {
-        return current;
+        return current.store;
+      },
+      get tokens() {
+        return current.tokens;
       },
       async reopen() {
-        await current.close();
+        await current.store.close();
         current = await open();
-        return current;
+        return current.store;
       },
       async close() {
-        await current.close();
+        await current.store.close();
       },
     };
   };

@@ -1,4 +1,15 @@
-import type { BlobStore, Clock, LogStore, NewApplyRecord, NewRun, NewVersion, Store, StoreTx } from "@causeway/core";
+import type {
+  BlobStore,
+  Clock,
+  LogStore,
+  NewApiToken,
+  NewApplyRecord,
+  NewRun,
+  NewVersion,
+  Store,
+  StoreTx,
+  TokenStore,
+} from "@causeway/core";
 import { createHash } from "node:crypto";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 
@@ -11,6 +22,8 @@ import { afterEach, beforeEach, describe, expect, it } from "vitest";
 export interface StoreHarness {
   /** The store as opened last (by the factory or by `reopen`). */
   readonly store: Store;
+  /** The API tokens of the store as opened last (core's TokenStore). */
+  readonly tokens: TokenStore;
   /** Closes the current store and opens a new one on the same data (durability cases). */
   reopen(): Promise<Store>;
   /** Closes the current store (if still open) and removes everything the harness created. */
@@ -793,6 +806,76 @@ export function describeStoreContract(name: string, makeStore: MakeStore): void 
           }),
         ).rejects.toThrow("rolled back");
         expect(await store.read.listAudit({ action: "pause" })).toEqual([]);
+      });
+    });
+
+    describe("api tokens", () => {
+      const token = (name: string, extra: Partial<NewApiToken> = {}): NewApiToken => ({
+        name,
+        role: "viewer",
+        kind: "api",
+        hash: createHash("sha256").update(`cw_${name}`).digest("hex"),
+        createdAt: clock.iso(),
+        createdBy: "admin",
+        expiresAt: null,
+        ...extra,
+      });
+      const audit = (action: "token-create" | "token-revoke", name: string) => ({
+        actor: "admin",
+        action,
+        subject: `token:${name}`,
+        detail: {},
+      });
+
+      it("stores a token with its audit entry, finds it by hash, lists it, and records its use", async () => {
+        const made = await harness.tokens.createToken(
+          token("alice", { role: "operator", expiresAt: "2027-01-01T00:00:00.000Z" }),
+          audit("token-create", "alice"),
+        );
+        expect(made.token).toEqual({
+          ...token("alice", { role: "operator", expiresAt: "2027-01-01T00:00:00.000Z" }),
+          id: made.token.id,
+          lastUsedAt: null,
+          revokedAt: null,
+        });
+        expect(made.audit).toMatchObject({ action: "token-create", subject: "token:alice", actor: "admin" });
+        expect(await store.read.listAudit({ subject: "token:alice" })).toEqual([made.audit]);
+        expect(await harness.tokens.tokenByHash(made.token.hash)).toEqual(made.token);
+        expect(await harness.tokens.tokenByHash("0".repeat(64))).toBeUndefined();
+        const used = clock.advance(1000);
+        await harness.tokens.touchToken(made.token.id, used);
+        expect(await harness.tokens.listTokens()).toEqual([{ ...made.token, lastUsedAt: used }]);
+        await harness.reopen();
+        expect((await harness.tokens.tokenByHash(made.token.hash))?.lastUsedAt).toBe(used);
+      });
+
+      it("refuses a second live token of one name; a revoked one frees the name and stays listed", async () => {
+        const first = await harness.tokens.createToken(token("ci"), audit("token-create", "ci"));
+        await expect(
+          harness.tokens.createToken(token("ci", { hash: "f".repeat(64) }), audit("token-create", "ci")),
+        ).rejects.toEqual(withCode("TOKEN_EXISTS"));
+        // Refused in its transaction: no audit entry for the refusal.
+        expect(await store.read.listAudit({ subject: "token:ci" })).toHaveLength(1);
+        const at = clock.advance(5);
+        const revoked = await harness.tokens.revokeToken("ci", at, audit("token-revoke", "ci"));
+        expect(revoked.token).toEqual({ ...first.token, revokedAt: at });
+        expect(revoked.audit.action).toBe("token-revoke");
+        await expect(harness.tokens.revokeToken("ci", at, audit("token-revoke", "ci"))).rejects.toEqual(
+          withCode("TOKEN_NOT_FOUND"),
+        );
+        await expect(harness.tokens.revokeToken("nobody", at, audit("token-revoke", "x"))).rejects.toEqual(
+          withCode("TOKEN_NOT_FOUND"),
+        );
+        const second = await harness.tokens.createToken(
+          token("ci", { hash: "e".repeat(64) }),
+          audit("token-create", "ci"),
+        );
+        expect((await harness.tokens.listTokens()).map((t) => [t.name, t.revokedAt])).toEqual([
+          ["ci", at],
+          ["ci", null],
+        ]);
+        expect((await harness.tokens.tokenByHash(first.token.hash))?.revokedAt).toBe(at);
+        expect((await harness.tokens.tokenByHash(second.token.hash))?.revokedAt).toBeNull();
       });
     });
 

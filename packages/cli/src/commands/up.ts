@@ -20,6 +20,8 @@ interface UpOptions {
   readonly data?: string;
   readonly host?: string;
   readonly logFormat?: string;
+  readonly public?: boolean;
+  readonly newAdminToken?: boolean;
 }
 
 /** The formats of the server's terminal (the server's `--log-format`). */
@@ -41,6 +43,8 @@ export function serverArgs(sources: readonly string[] | string | undefined, opts
       throw usageError(`--log-format must be text or json, got ${JSON.stringify(opts.logFormat)}`);
     args.push("--log-format", opts.logFormat);
   }
+  if (opts.public === true) args.push("--public");
+  if (opts.newAdminToken === true) args.push("--new-admin-token");
   return args;
 }
 
@@ -70,7 +74,10 @@ export function resolveServerMain(resolve: (specifier: string) => string = (s) =
   return file;
 }
 
-/** Registers `causeway up [DIR|URL…] [--port N] [--data DIR] [--host H] [--log-format text|json]`. */
+/**
+ * Registers `causeway up [DIR|URL…] [--port N] [--data DIR] [--host H] [--log-format text|json]
+ * [--public] [--new-admin-token]`.
+ */
 export function registerUp(program: Command, io: Io): void {
   program
     .command("up")
@@ -88,6 +95,11 @@ export function registerUp(program: Command, io: Io): void {
     .option(
       "--log-format <format>",
       "text: one line per run event for a person (default); json: one JSON object per line (env CAUSEWAY_LOG_FORMAT)",
+    )
+    .option("--public", "anonymous readers may see the jobs with allowPublicAccess: true, their runs and logs")
+    .option(
+      "--new-admin-token",
+      "revoke the API token named admin and write a new one to <data>/server.json (when server.json was lost)",
     )
     .action(async (sources: string[], opts: UpOptions) => {
       const args = serverArgs(sources, opts);

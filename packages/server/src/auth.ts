@@ -1,0 +1,141 @@
+import { createHash, randomBytes } from "node:crypto";
+import {
+  CausewayError,
+  tokenExpiry,
+  tokenStanding,
+  touchDue,
+  TOKEN_PREFIX,
+  type ApiToken,
+  type AuditEvent,
+  type Role,
+  type TokenStore,
+} from "@causeway/core";
+import type { Logger } from "./logger.js";
+
+/**
+ * API tokens on the server's side (docs/api.md "Authentication"): making a secret, checking the
+ * secret a request carries, creating and revoking tokens with their audit entries.
+ *
+ * A token found once is kept in memory by its hash, so a request costs no store read after the
+ * first: this server is the only writer of its tokens (it holds the data directory's lock), so
+ * the kept copy changes only through `create` and `revoke` here. Expiry is checked at each
+ * request. The use of a token is written at most once a minute (`touchDue`), after the answer's
+ * work, never inside it.
+ */
+export class TokenAuth {
+  readonly #tokens: TokenStore;
+  readonly #now: () => Date;
+  readonly #logger: Logger | undefined;
+  readonly #known = new Map<string, ApiToken>();
+
+  constructor(tokens: TokenStore, options: { now?: () => Date; logger?: Logger } = {}) {
+    this.#tokens = tokens;
+    this.#now = options.now ?? (() => new Date());
+    this.#logger = options.logger;
+  }
+
+  /**
+   * The token of an `Authorization` header: undefined when there is none (an anonymous
+   * request), `UNAUTHORIZED` when it is not a bearer token this server knows, or is revoked or
+   * expired.
+   */
+  async authenticate(header: string | undefined): Promise<ApiToken | undefined> {
+    if (header === undefined || header.trim() === "") return undefined;
+    const secret = /^Bearer\s+(\S+)\s*$/i.exec(header)?.[1];
+    if (secret === undefined) throw unauthorized("a valid API token is required: Authorization: Bearer <token>");
+    const hash = hashSecret(secret);
+    let token = this.#known.get(hash);
+    if (token === undefined) {
+      token = await this.#tokens.tokenByHash(hash);
+      if (token === undefined) throw unauthorized("the API token is not one of this server's");
+      this.#known.set(hash, token);
+    }
+    const now = this.#now();
+    const standing = tokenStanding(token, now);
+    if (standing !== "active") throw unauthorized(`the API token ${token.name} is ${standing}`);
+    if (touchDue(token.lastUsedAt, now)) this.#touch(token, now);
+    return token;
+  }
+
+  /** Creates a token and its audit entry; the secret is returned here and never again. */
+  async create(input: {
+    readonly name: string;
+    readonly role: Role;
+    readonly by: string;
+    readonly expiresInDays?: number;
+    /** The secret to give it (tests, a known bootstrap secret); default: a new random one. */
+    readonly secret?: string;
+  }): Promise<{ token: ApiToken; secret: string; audit: AuditEvent }> {
+    const secret = input.secret ?? newSecret();
+    const now = this.#now();
+    const expiresAt = tokenExpiry(now, input.expiresInDays);
+    const made = await this.#tokens.createToken(
+      {
+        name: input.name,
+        role: input.role,
+        kind: "api",
+        hash: hashSecret(secret),
+        createdAt: now.toISOString(),
+        createdBy: input.by,
+        expiresAt,
+      },
+      {
+        actor: input.by,
+        action: "token-create",
+        subject: `token:${input.name}`,
+        detail: { role: input.role, expiresAt },
+      },
+    );
+    this.#known.set(made.token.hash, made.token);
+    return { ...made, secret };
+  }
+
+  /** Revokes the live token of this name, with its audit entry; it is refused from now on. */
+  async revoke(name: string, by: string): Promise<{ token: ApiToken; audit: AuditEvent }> {
+    const revoked = await this.#tokens.revokeToken(name, this.#now().toISOString(), {
+      actor: by,
+      action: "token-revoke",
+      subject: `token:${name}`,
+      detail: {},
+    });
+    this.#known.set(revoked.token.hash, revoked.token);
+    return revoked;
+  }
+
+  /** Every token, for `GET /tokens` (the caller leaves out the hashes). */
+  list(): Promise<ApiToken[]> {
+    return this.#tokens.listTokens();
+  }
+
+  /** The stored token of this secret, if any (the start's check of server.json's token). */
+  find(secret: string): Promise<ApiToken | undefined> {
+    return this.#tokens.tokenByHash(hashSecret(secret));
+  }
+
+  #touch(token: ApiToken, now: Date): void {
+    const at = now.toISOString();
+    this.#known.set(token.hash, { ...token, lastUsedAt: at });
+    this.#tokens.touchToken(token.id, at).catch((error: unknown) => {
+      // Only a record of use: a failure to write it refuses nothing.
+      this.#logger?.warn(`could not record the use of API token ${token.name}: ${String(error)}`, {
+        event: "token-touch",
+      });
+    });
+  }
+}
+
+/** A new token secret: `cw_` and 32 random bytes in base64url. */
+export function newSecret(): string {
+  return `${TOKEN_PREFIX}${randomBytes(32).toString("base64url")}`;
+}
+
+/** The stored form of a secret: its SHA-256 in lowercase hex. */
+export function hashSecret(secret: string): string {
+  return createHash("sha256").update(secret, "utf8").digest("hex");
+}
+
+function unauthorized(message: string): CausewayError {
+  return new CausewayError("UNAUTHORIZED", message, {
+    hint: "send Authorization: Bearer <token>; `causeway token create` makes tokens, and the CLI finds the admin token in <data>/server.json",
+  });
+}
