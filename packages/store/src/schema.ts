@@ -21,7 +21,19 @@ export interface CausewayDatabase {
   approvals: ApprovalsTable;
   approval_decisions: ApprovalDecisionsTable;
   audit_events: AuditEventsTable;
+  secrets: SecretsTable;
 }
+
+/** A secret of the integration store (migration 0010). */
+export interface SecretsTable {
+  name: string;
+  /** JSON text of `{field: SealedValue}`: every value encrypted (secret-keys.ts). */
+  fields: string;
+  created_at: string;
+  updated_at: string;
+}
+
+export type SecretRow = Selectable<SecretsTable>;
 
 /** The approval gate of a run (migration 0007). */
 export interface ApprovalsTable {

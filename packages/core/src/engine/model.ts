@@ -154,6 +154,9 @@ export const AUDIT_ACTIONS = [
   "pin",
   "unpin",
   "apply",
+  "secret-set",
+  "secret-delete",
+  "secret-rotate-key",
 ] as const;
 /** An action of the audit trail. */
 export type AuditAction = (typeof AUDIT_ACTIONS)[number];
@@ -166,7 +169,7 @@ export interface AuditEvent {
   /** The identity's name; `system` (a timeout), `watcher` or `git` (applies of the server's own). */
   readonly actor: string;
   readonly action: AuditAction;
-  /** What it was done to: `run:<id>`, `job:<name>`, `apply:<id>`. */
+  /** What it was done to: `run:<id>`, `job:<name>`, `apply:<id>`, `secret:<name>`, `secrets`. */
   readonly subject: string;
   /** What else the action says (a comment, a version number, the names an apply changed). */
   readonly detail: Readonly<Record<string, unknown>>;

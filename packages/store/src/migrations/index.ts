@@ -8,6 +8,7 @@ import { applySources } from "./0005-apply-sources.js";
 import { webhookRefusals } from "./0006-webhook-refusals.js";
 import { approvalsAudit } from "./0007-approvals-audit.js";
 import { notificationOutbox } from "./0008-notification-outbox.js";
+import { secrets } from "./0010-secrets.js";
 
 /**
  * Every migration, in order. To change the schema, add `NNNN-what.ts` exporting a `Migration`
@@ -22,6 +23,7 @@ export const MIGRATIONS: Readonly<Record<string, Migration>> = {
   "0006-webhook-refusals": webhookRefusals,
   "0007-approvals-audit": approvalsAudit,
   "0008-notification-outbox": notificationOutbox,
+  "0010-secrets": secrets,
 };
 
 /**
