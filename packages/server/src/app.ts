@@ -25,6 +25,7 @@ import { loadManifest } from "@causeway/runner";
 import { Hono, type Context } from "hono";
 import { applyLoad, planLoad, toApplyRecordJson, toApplyResult } from "./apply-load.js";
 import { mountApprovalRoutes } from "./approval-routes.js";
+import { mountSecretRoutes } from "./secret-routes.js";
 import type { AppDeps } from "./deps.js";
 import { errorResponse, type AppEnv } from "./http-errors.js";
 import { claimedUser, DEFAULT_USER, USER_HEADER } from "./identity.js";
@@ -215,6 +216,7 @@ export function buildApp(deps: AppDeps): Hono<AppEnv> {
     return c.json({ ok: true as const });
   });
   mountApprovalRoutes(api, deps);
+  mountSecretRoutes(api, deps);
 
   api.get("/objects/:name/versions", async (c) => {
     const name = await knownObject(deps, c.req.param("name"));

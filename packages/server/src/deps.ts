@@ -1,5 +1,6 @@
 import type { BlobStore, LoadOptions, LoadResult, LogStore, RefusedFile, SourceFile, Store } from "@causeway/core";
 import type { Engine } from "@causeway/engine";
+import type { SecretKeyRing } from "@causeway/store";
 import type { Integrations } from "./integrations.js";
 import type { Logger } from "./logger.js";
 
@@ -23,6 +24,8 @@ export interface AppDeps {
   readonly groupsFile?: string;
   /** Secrets of integrations (webhook keys, git credentials); none when absent. */
   readonly integrations?: Integrations;
+  /** The keys of the integration store, for `POST /secrets/rotate-key` (absent: no rotation). */
+  readonly secretKeys?: SecretKeyRing;
   /** The server's version, reported by `GET /health`. */
   readonly version: string;
   readonly logger?: Logger;

@@ -1,0 +1,74 @@
+import { CausewayError, type SecretSummary } from "@causeway/core";
+import { PutSecretRequestSchema, type RotateKeyResultJson, type SecretListJson, type SecretSummaryJson } from "@causeway/protocol";
+import { newSecretKey, writeKeyFile } from "@causeway/store";
+import type { Hono } from "hono";
+import type { AppDeps } from "./deps.js";
+import type { AppEnv } from "./http-errors.js";
+import { identify, USER_HEADER } from "./identity.js";
+import { BODY_LIMITS, readBody } from "./request.js";
+
+/**
+ * The routes of the integration store (docs/api.md, "Secrets"): set, list, delete a secret and
+ * rotate the key. A value goes in and never comes out: answers hold names and field names only.
+ * Each change is one transaction with its audit entry (`Engine.audited`). Admin-only once API
+ * tokens have roles.
+ */
+export function mountSecretRoutes(api: Hono<AppEnv>, deps: AppDeps): void {
+  const { engine } = deps;
+  const actor = async (header: string | undefined): Promise<string> => (await identify(header, deps.groupsFile)).name;
+
+  api.get("/secrets", async (c) => {
+    const body: SecretListJson = { secrets: (await deps.store.read.listSecrets()).map(toSecretJson) };
+    return c.json(body);
+  });
+
+  api.put("/secrets/:name", async (c) => {
+    const name = c.req.param("name");
+    const { fields } = await readBody(c, PutSecretRequestSchema, BODY_LIMITS.small);
+    const who = await actor(c.req.header(USER_HEADER));
+    const summary = await engine.audited(
+      { actor: who, action: "secret-set", subject: `secret:${name}`, detail: { fields: Object.keys(fields).sort() } },
+      (tx) => tx.putSecret(name, fields),
+    );
+    return c.json(toSecretJson(summary));
+  });
+
+  api.delete("/secrets/:name", async (c) => {
+    const name = c.req.param("name");
+    const who = await actor(c.req.header(USER_HEADER));
+    await engine.audited({ actor: who, action: "secret-delete", subject: `secret:${name}`, detail: {} }, async (tx) => {
+      if (!(await tx.deleteSecret(name))) throw new CausewayError("SECRET_NOT_FOUND", `no secret named ${name}`);
+    });
+    return c.body(null, 204);
+  });
+
+  api.post("/secrets/rotate-key", async (c) => {
+    const ring = deps.secretKeys;
+    if (ring?.file === undefined) {
+      throw new CausewayError(
+        "SECRET_KEY_INVALID",
+        "this server's secret key was given as text (CAUSEWAY_SECRET_KEY): only a key file (--secret-key-file) can be rotated",
+      );
+    }
+    const who = await actor(c.req.header(USER_HEADER));
+    const previousKeyId = ring.currentId;
+    const key = newSecretKey();
+    // 1. The key file holds the new key and the old one: whatever the database holds decrypts.
+    ring.promote(key);
+    writeKeyFile(ring);
+    // 2. Every value re-encrypted under the new key, in one transaction with its audit entry.
+    const resealed = await engine.audited(
+      { actor: who, action: "secret-rotate-key", subject: "secrets", detail: { keyId: key.id, previousKeyId } },
+      (tx) => tx.resealSecrets(),
+    );
+    // 3. The old key leaves the file. A crash before this leaves both keys: still decrypts.
+    ring.dropPrevious();
+    writeKeyFile(ring);
+    const body: RotateKeyResultJson = { keyId: key.id, previousKeyId, resealed };
+    return c.json(body);
+  });
+}
+
+function toSecretJson(summary: SecretSummary): SecretSummaryJson {
+  return { ...summary, fields: [...summary.fields] };
+}
