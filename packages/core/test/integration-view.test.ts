@@ -47,7 +47,12 @@ describe("the secrets of a run", () => {
     });
     const spec = {
       job: { integrations: ["slack"] },
-      dependencies: [dep("aws", "integration", "aws-prod"), dep("kv", "integration"), dep("img", "image", "hub"), dep("p", "params")],
+      dependencies: [
+        dep("aws", "integration", "aws-prod"),
+        dep("kv", "integration"),
+        dep("img", "image", "hub"),
+        dep("p", "params"),
+      ],
     } as unknown as Parameters<typeof runIntegrations>[0];
     expect(runIntegrations(spec)).toEqual(["aws-prod", "hub", "kv", "slack"]);
   });

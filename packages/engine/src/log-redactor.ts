@@ -27,7 +27,9 @@ export class LogRedactor {
 
   /** What of the console so far may be written now, redacted. */
   push(chunk: Uint8Array): Buffer {
-    const text = this.#redact(this.#carry + Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength).toString("latin1"));
+    const text = this.#redact(
+      this.#carry + Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength).toString("latin1"),
+    );
     const cut = Math.max(0, text.length - this.#keep);
     this.#carry = text.slice(cut);
     return Buffer.from(text.slice(0, cut), "latin1");

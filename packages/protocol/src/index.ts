@@ -560,6 +560,10 @@ export const SecretListSchema = z.object({ secrets: z.array(SecretSummarySchema)
 export type SecretListJson = z.infer<typeof SecretListSchema>;
 
 /** `POST /api/v1/secrets/rotate-key`: the new key's id and how many values were re-encrypted. */
-export const RotateKeyResultSchema = z.object({ keyId: z.string(), previousKeyId: z.string(), resealed: z.number().int() });
+export const RotateKeyResultSchema = z.object({
+  keyId: z.string(),
+  previousKeyId: z.string(),
+  resealed: z.number().int(),
+});
 /** The answer of a key rotation. */
 export type RotateKeyResultJson = z.infer<typeof RotateKeyResultSchema>;

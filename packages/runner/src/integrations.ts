@@ -1,10 +1,4 @@
-import {
-  CausewayError,
-  integrationOf,
-  integrationView,
-  type IntegrationFile,
-  type RunSpec,
-} from "@causeway/core";
+import { CausewayError, integrationOf, integrationView, type IntegrationFile, type RunSpec } from "@causeway/core";
 import { mkdirSync, writeFileSync } from "node:fs";
 import { checkDirName } from "./workspace.js";
 

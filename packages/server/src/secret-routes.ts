@@ -1,5 +1,10 @@
 import { CausewayError, type SecretSummary } from "@causeway/core";
-import { PutSecretRequestSchema, type RotateKeyResultJson, type SecretListJson, type SecretSummaryJson } from "@causeway/protocol";
+import {
+  PutSecretRequestSchema,
+  type RotateKeyResultJson,
+  type SecretListJson,
+  type SecretSummaryJson,
+} from "@causeway/protocol";
 import { newSecretKey, writeKeyFile } from "@causeway/store";
 import type { Hono } from "hono";
 import type { AppDeps } from "./deps.js";

@@ -110,10 +110,7 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
     });
     // Secrets of integrations (webhook keys, git credentials, what jobs use), read at each use:
     // the encrypted store first, then the legacy files of <data>/integrations.
-    const integrations = storeIntegrations(
-      stores.store,
-      fileIntegrations(join(stores.dataDir, INTEGRATIONS_DIR)),
-    );
+    const integrations = storeIntegrations(stores.store, fileIntegrations(join(stores.dataDir, INTEGRATIONS_DIR)));
     const runner = createEmbeddedRunner({
       workDir,
       integrations: (name) => integrations.get(name),

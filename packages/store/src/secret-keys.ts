@@ -21,9 +21,7 @@ export interface SealedValue {
 }
 
 /** Where the key comes from: a key file (created on first use when missing), or a text (an environment variable). */
-export type SecretKeySource =
-  | { readonly file: string }
-  | { readonly text: string; readonly name: string };
+export type SecretKeySource = { readonly file: string } | { readonly text: string; readonly name: string };
 
 /** The id of a key. */
 export function keyIdOf(key: Buffer): string {
@@ -71,7 +69,12 @@ export class SecretKeyRing {
     const iv = randomBytes(12);
     const cipher = createCipheriv("aes-256-gcm", key, iv);
     const data = Buffer.concat([cipher.update(plain, "utf8"), cipher.final()]);
-    return { keyId: id, iv: iv.toString("base64"), tag: cipher.getAuthTag().toString("base64"), data: data.toString("base64") };
+    return {
+      keyId: id,
+      iv: iv.toString("base64"),
+      tag: cipher.getAuthTag().toString("base64"),
+      data: data.toString("base64"),
+    };
   }
 
   /** Decrypts a sealed value; SECRET_KEY_INVALID naming the key id when the key is not here or the tag does not check. */
@@ -183,9 +186,13 @@ export function loadSecretKeys(source: SecretKeySource): SecretKeyRing {
     }
   } catch (error) {
     if (error instanceof CausewayError) throw error;
-    throw new CausewayError("SECRET_KEY_INVALID", `cannot read the secret key file ${file}: ${(error as Error).message}`, {
-      cause: error,
-    });
+    throw new CausewayError(
+      "SECRET_KEY_INVALID",
+      `cannot read the secret key file ${file}: ${(error as Error).message}`,
+      {
+        cause: error,
+      },
+    );
   }
   return new SecretKeyRing(parseKeyText(text, file), file);
 }

@@ -5,7 +5,14 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { isCausewayError, type NewRun } from "@causeway/core";
 import { afterEach, describe, expect, it } from "vitest";
-import { loadSecretKeys, newSecretKey, openSqliteStore, parseKeyText, writeKeyFile, type SqliteStores } from "../src/index.js";
+import {
+  loadSecretKeys,
+  newSecretKey,
+  openSqliteStore,
+  parseKeyText,
+  writeKeyFile,
+  type SqliteStores,
+} from "../src/index.js";
 
 // The integration store (issue 11): values sealed with AES-256-GCM under a key kept outside the
 // database, secret run parameters sealed in runs.params, key rotation that never leaves a state
@@ -25,7 +32,10 @@ async function dataDir(): Promise<string> {
 }
 
 async function opened(dir: string, keyFile?: string): Promise<SqliteStores> {
-  const stores = await openSqliteStore({ dataDir: dir, ...(keyFile === undefined ? {} : { secretKey: { file: keyFile } }) });
+  const stores = await openSqliteStore({
+    dataDir: dir,
+    ...(keyFile === undefined ? {} : { secretKey: { file: keyFile } }),
+  });
   open.push(stores);
   return stores;
 }
@@ -87,7 +97,9 @@ describe("the integration store", () => {
     const dir = await dataDir();
     const stores = await opened(dir);
     const token = `tok-${randomBytes(12).toString("hex")}`;
-    const inserted = await stores.store.transaction((tx) => tx.insertRun(run({ TOKEN: token, TARGET: "prod" }, ["TOKEN"])));
+    const inserted = await stores.store.transaction((tx) =>
+      tx.insertRun(run({ TOKEN: token, TARGET: "prod" }, ["TOKEN"])),
+    );
     expect(inserted.params).toEqual({ TOKEN: token, TARGET: "prod" });
     expect((await stores.store.read.getRun(inserted.id))?.params).toEqual({ TOKEN: token, TARGET: "prod" });
     expect((await stores.store.read.listRuns({ job: "deploy" }))[0]?.params.TOKEN).toBe(token);

@@ -24,7 +24,8 @@ export async function secretFields(
     if (parsed === null || typeof parsed !== "object" || Array.isArray(parsed))
       throw usageError(`--from-file ${fromFile} must hold one JSON object of string fields`);
     for (const [key, value] of Object.entries(parsed)) {
-      if (typeof value !== "string") throw usageError(`--from-file ${fromFile}: field ${JSON.stringify(key)} must be a string`);
+      if (typeof value !== "string")
+        throw usageError(`--from-file ${fromFile}: field ${JSON.stringify(key)} must be a string`);
       fields[key] = value;
     }
   }
@@ -36,7 +37,8 @@ export async function secretFields(
     // KEY=@FILE reads the value from a file (an SSH key): no secret on the command line.
     fields[key] = value.startsWith("@") ? await readValueFile(cwd, value.slice(1), key) : value;
   }
-  if (Object.keys(fields).length === 0) throw usageError("give the secret's fields: --from-file F or --field KEY=VALUE");
+  if (Object.keys(fields).length === 0)
+    throw usageError("give the secret's fields: --from-file F or --field KEY=VALUE");
   return fields;
 }
 
@@ -50,7 +52,10 @@ async function readValueFile(cwd: string, path: string, key: string): Promise<st
 
 /** The secrets' names and field names, never a value. */
 export function secretsText(secrets: readonly SecretSummaryJson[]): string {
-  const rows = [["NAME", "FIELDS", "UPDATED"], ...secrets.map((s) => [s.name, s.fields.join(","), dateTime(s.updatedAt)])];
+  const rows = [
+    ["NAME", "FIELDS", "UPDATED"],
+    ...secrets.map((s) => [s.name, s.fields.join(","), dateTime(s.updatedAt)]),
+  ];
   return `${alignRows(rows).join("\n")}\n`;
 }
 
@@ -75,14 +80,15 @@ export function registerSecret(program: Command, io: Io): void {
       io.exitCode(0);
     });
 
-  serverCommand(secret, "list", "list the secrets: names and field names")
-    .action(async (opts: ServerCommandOptions) => {
+  serverCommand(secret, "list", "list the secrets: names and field names").action(
+    async (opts: ServerCommandOptions) => {
       const ctx = await connect(io, opts);
       const secrets = await ctx.client.secrets();
       if (ctx.json) io.out(jsonText(secrets));
       else io.out(secrets.length === 0 ? "no secrets\n" : secretsText(secrets));
       io.exitCode(0);
-    });
+    },
+  );
 
   serverCommand(secret, "delete", "delete a secret")
     .argument("<name>", "the secret's name")
@@ -94,12 +100,14 @@ export function registerSecret(program: Command, io: Io): void {
       io.exitCode(0);
     });
 
-  serverCommand(secret, "rotate-key", "re-encrypt every secret under a new key, then replace the key file")
-    .action(async (opts: ServerCommandOptions) => {
+  serverCommand(secret, "rotate-key", "re-encrypt every secret under a new key, then replace the key file").action(
+    async (opts: ServerCommandOptions) => {
       const ctx = await connect(io, opts);
       const result = await ctx.client.rotateSecretKey();
       if (ctx.json) io.out(jsonText(result));
-      else io.out(`key ${result.previousKeyId} replaced by ${result.keyId}: ${result.resealed} value(s) re-encrypted\n`);
+      else
+        io.out(`key ${result.previousKeyId} replaced by ${result.keyId}: ${result.resealed} value(s) re-encrypted\n`);
       io.exitCode(0);
-    });
+    },
+  );
 }

@@ -34,7 +34,11 @@ export function secretNamesOf(
  * The integration of a dependency, when it has one: the `integration:` it names, or, for an
  * `integration` resource without one, its own name (the resource stands for the stored secret).
  */
-export function integrationOf(dep: { readonly name: string; readonly type: string; readonly integration?: string }): string | undefined {
+export function integrationOf(dep: {
+  readonly name: string;
+  readonly type: string;
+  readonly integration?: string;
+}): string | undefined {
   return dep.integration ?? (dep.type === "integration" ? dep.name : undefined);
 }
 
