@@ -8,6 +8,7 @@ import { passthroughEnv } from "@causeway/runner";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startServer, type RunningServer } from "../src/index.js";
 import { collectingLogger, tempDir, waitFor, yaml } from "./helpers.js";
+import { startReceiver } from "./notify-harness.js";
 
 // Issue 11, "secret leaks": secrets of the integration store and secret parameters reach the
 // job (variables, owner-only files, shipctl) and leave by no way out: not the console (plain,
@@ -232,4 +233,68 @@ describe("secrets of the integration store", () => {
     // With its own key it starts again.
     server = await startServer({ dir: join(root, "line"), dataDir, port: 0, watch: false, logger: collectingLogger() });
   });
+});
+
+describe("notifications through the integration store", () => {
+  it("find their webhook URL and signing key in the store, and carry no secret in any payload", async () => {
+    const rx = await startReceiver();
+    const root = await tempDir("secret-notify");
+    const dir = join(root, "line");
+    await mkdir(dir);
+    await writeFile(
+      join(dir, "causeway.yml"),
+      yaml`
+        resources:
+          - name: ops
+            type: notification
+            integration: ops_hook
+            versionTemplate:
+              method: webhook
+        jobs:
+          - name: deploy
+            type: runSh
+            params:
+              TOKEN: { type: secret, required: true }
+            steps:
+              - IN: ops
+              - TASK:
+                  script:
+                    - shipctl notify ops --text="deploying with $TOKEN"
+            on_success:
+              NOTIFY: ops
+      `,
+    );
+    const server = await startServer({
+      dir,
+      dataDir: join(root, "data"),
+      port: 0,
+      watch: false,
+      env: passthroughEnv(process.env),
+      cancelGraceMs: 500,
+      logger: collectingLogger(),
+    });
+    try {
+      const call = api(server);
+      const signingKey = `sign-${randomBytes(8).toString("hex")}`;
+      const url = `${rx.url}/ops-${randomBytes(6).toString("hex")}`;
+      expect((await call("PUT", "/secrets/ops_hook", { fields: { webhookUrl: url, secret: signingKey } })).status).toBe(
+        200,
+      );
+      const created = await call("POST", "/jobs/deploy/runs", { params: { TOKEN } });
+      const id = RunSchema.parse(created.body).id;
+      await waitFor("two deliveries", () => rx.accepted().length >= 2);
+      const received = rx.accepted();
+      expect(received.map((r) => r.path)).toEqual([new URL(url).pathname, new URL(url).pathname]);
+      const bodies = received.map((r) => r.body).join("\n");
+      expect(bodies).toContain("deploying with ***");
+      expect(leaks(bodies)).toEqual([]);
+      expect(bodies).not.toContain(signingKey);
+      expect(received.every((r) => String(r.headers["x-causeway-signature-256"]).startsWith("sha256="))).toBe(true);
+      expect((await call<RunJson>("GET", `/runs/${id}`)).body.status).toBe("success");
+    } finally {
+      await server.stop();
+      await rx.stop();
+      await rm(root, { recursive: true, force: true });
+    }
+  }, 60_000);
 });
