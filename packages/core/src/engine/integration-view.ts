@@ -37,9 +37,9 @@ function shellQuoted(value: string): string {
 }
 
 /**
- * The view of integration `name` with `fields`, for a dependency or a job-level integration
- * whose directory is `dir` (`prefix` is the env prefix of the dependency, or of the integration
- * for a job-level one). `integration.json` holds every field, `integration.env` `KEY="value"`
+ * The view of an integration's `fields` for `dependencyName` (an IN's name, or the integration's
+ * own for a job-level one: it gives the env prefix and the key files' names), whose directory is
+ * `dir`. `integration.json` holds every field, `integration.env` `KEY="value"`
  * lines (fields whose name is not a variable name are written under their `envKey`); a
  * `privateKey` field makes `<name>_key` (and `publicKey` `<name>_key.pub`), a `pemKey` field
  * `<name>_key.pem`. Pure: the runner writes the files, owner-only.
