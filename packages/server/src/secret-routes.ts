@@ -59,8 +59,14 @@ export function mountSecretRoutes(api: Hono<AppEnv>, deps: AppDeps): void {
     const previousKeyId = ring.currentId;
     const key = newSecretKey();
     // 1. The key file holds the new key and the old one: whatever the database holds decrypts.
+    // Synchronous from here to the file: nothing is sealed with the new key before it is on disk.
     ring.promote(key);
-    writeKeyFile(ring);
+    try {
+      writeKeyFile(ring);
+    } catch (error) {
+      ring.forget(key.id);
+      throw error;
+    }
     // 2. Every value re-encrypted under the new key, in one transaction with its audit entry.
     const resealed = await engine.audited(
       { actor: who, action: "secret-rotate-key", subject: "secrets", detail: { keyId: key.id, previousKeyId } },

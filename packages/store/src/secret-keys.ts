@@ -111,6 +111,12 @@ export class SecretKeyRing {
     this.#keys = [key, ...this.#keys.filter((k) => k.id !== key.id)];
   }
 
+  /** Drops a key that sealed nothing yet (a rotation whose key file could not be written). */
+  forget(id: string): void {
+    const rest = this.#keys.filter((k) => k.id !== id);
+    if (rest.length > 0) this.#keys = rest;
+  }
+
   /** Drops every key but the current one (the end of a rotation). */
   dropPrevious(): void {
     this.#keys = [this.#keys[0]!];

@@ -81,11 +81,24 @@ export class SecretsRepo {
     return result.numDeletedRows > 0n;
   }
 
-  /** The ids of the keys the stored secrets were sealed with. */
+  /** The ids of the keys the stored secrets and secret run parameters were sealed with. */
   async keyIds(): Promise<Set<string>> {
     const ids = new Set<string>();
     for (const row of await this.#db.selectFrom("secrets").selectAll().execute()) {
       for (const sealed of Object.values(parseFields(row))) ids.add(sealed.keyId);
+    }
+    const runs = await this.#db
+      .selectFrom("runs")
+      .select(["params", "secret_params"])
+      .where("secret_params", "!=", "[]")
+      .execute();
+    for (const run of runs) {
+      const params = JSON.parse(run.params) as Record<string, string>;
+      for (const name of JSON.parse(run.secret_params) as string[]) {
+        const value = params[name];
+        const id = value === undefined ? undefined : parseSealedText(value)?.keyId;
+        if (id !== undefined) ids.add(id);
+      }
     }
     return ids;
   }

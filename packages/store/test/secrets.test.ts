@@ -125,6 +125,21 @@ describe("the integration store", () => {
     expect(await again.store.read.getSecret("aws")).toEqual({ secretKey: "s3cr3t-value" });
   });
 
+  it("refuses to open with another key a database whose only sealed values are secret run parameters", async () => {
+    const dir = await dataDir();
+    const first = await opened(dir);
+    await first.store.transaction((tx) => tx.insertRun(run({ TOKEN: "tok-123456" }, ["TOKEN"])));
+    const id = first.secretKeys.currentId;
+    await first.store.close();
+    open.splice(0);
+    const error = await openSqliteStore({
+      dataDir: dir,
+      secretKey: { text: randomBytes(32).toString("base64"), name: "CAUSEWAY_SECRET_KEY" },
+    }).catch((e: unknown) => e);
+    expect(isCausewayError(error, "SECRET_KEY_INVALID")).toBe(true);
+    expect((error as Error).message).toContain(id);
+  });
+
   it("rotation: with the new and the old key in the file everything decrypts; after the reseal the new key alone does", async () => {
     const dir = await dataDir();
     const stores = await opened(dir);
