@@ -40,7 +40,7 @@ import { enqueueEnd } from "./notifying.js";
 import { ReadModel } from "./read-model.js";
 import { runRelease } from "./release.js";
 import { RunLog } from "./run-log.js";
-import { runSecrets } from "./run-secrets.js";
+import { redactResult, runSecrets } from "./run-secrets.js";
 import { SerialQueue } from "./serial-queue.js";
 import { traceVersion, type TraceEntry } from "./trace.js";
 import { recordRun, releaseStrictWaiters } from "./triggering.js";
@@ -518,13 +518,14 @@ export class Engine {
 
   async #execute(run: Run): Promise<void> {
     let result: RunResult;
+    let secrets: string[] = [];
     // A log that fails stops the run: its console can no longer be kept.
     const log = new RunLog(this.#ctx.logs, run.id, (reason) => this.#stopRun(run.id, reason));
     try {
       if (!(await log.create())) throw new Error(log.failure);
       const spec = await buildRunSpec(this.#ctx, run);
       if (spec === undefined) throw new Error(`job ${run.job} no longer exists`);
-      const secrets = await runSecrets(this.#ctx, spec);
+      secrets = await runSecrets(this.#ctx, spec);
       if (secrets.length > 0) log.redact(secrets);
       const early = this.#cancelRequests.get(run.id);
       if (early !== undefined) {
@@ -558,6 +559,8 @@ export class Engine {
     } finally {
       this.#executions.delete(run.id);
     }
+    // What the run leaves to versions and notifications holds no secret of it either.
+    result = redactResult(result, secrets);
     // Every log byte is written (or has failed) before the end is recorded.
     const logFailure = await log.close();
     if (logFailure !== undefined) result = errorResult(logFailure + itself(result, logFailure), result.exitCode);

@@ -44,6 +44,7 @@ const LINE = yaml`
               - echo "raw $secretKey"
               - cat "$AWS_CREDS_PRIVATE_KEY_PATH"
               - echo "token $TOKEN"
+              - shipctl put_resource_state deploy LEAK "x $AWS_CREDS_INTEGRATION_SECRETKEY $TOKEN"
               - echo "sha-env $(printf %s "$AWS_CREDS_INTEGRATION_SECRETKEY" | sha256sum | cut -c1-64)"
               - echo "sha-field $(shipctl get_integration_resource_field aws_creds secretKey | tr -d '\\n' | sha256sum | cut -c1-64)"
               - echo "sha-job $(shipctl get_integration_field slackhook webhookUrl | tr -d '\\n' | sha256sum | cut -c1-64)"
@@ -163,6 +164,9 @@ describe("secrets of the integration store", () => {
       (await call("GET", "/audit")).body,
     ];
     expect(leaks(JSON.stringify(answers))).toEqual([]);
+    // What the job wrote to its version is redacted before it is stored.
+    const versions = await call<{ propertyBag: Record<string, unknown> }[]>("GET", "/objects/deploy/versions");
+    expect(versions.body[0]?.propertyBag.LEAK).toBe("x *** ***");
     const audit = await call<{ action: string; subject: string; detail: unknown }[]>("GET", "/audit?action=secret-set");
     expect(audit.body.map((e) => [e.action, e.subject])).toEqual([
       ["secret-set", "secret:slackhook"],
