@@ -4,6 +4,9 @@ import {
   ApplyResultSchema,
   ApprovalStateSchema,
   AuditEventSchema,
+  RotateKeyResultSchema,
+  SecretListSchema,
+  SecretSummarySchema,
   PlanResultSchema,
   ErrorBodySchema,
   EventSchema,
@@ -22,6 +25,8 @@ import {
   type ApplyResult,
   type ApprovalStateJson,
   type AuditEventJson,
+  type RotateKeyResultJson,
+  type SecretSummaryJson,
   type PlanResult,
   type EventJson,
   type NotificationJson,
@@ -277,6 +282,26 @@ export class ApiClient {
       query: { action: query.action, subject: query.subject, limit: query.limit, before: query.before },
       schema: z.array(AuditEventSchema),
     });
+  }
+
+  /** Creates or replaces a secret of the integration store; the answer names its fields, never a value. */
+  setSecret(name: string, fields: Readonly<Record<string, string>>): Promise<SecretSummaryJson> {
+    return this.#json("PUT", `/secrets/${enc(name)}`, { body: { fields }, schema: SecretSummarySchema });
+  }
+
+  /** The secrets' names and field names. */
+  async secrets(): Promise<SecretSummaryJson[]> {
+    return (await this.#json("GET", "/secrets", { schema: SecretListSchema })).secrets;
+  }
+
+  /** Deletes a secret (SECRET_NOT_FOUND when there is none). */
+  async deleteSecret(name: string): Promise<void> {
+    await this.#fetch("DELETE", `/secrets/${enc(name)}`, {}, undefined, timeoutSignal());
+  }
+
+  /** Re-encrypts every secret under a new key. */
+  rotateSecretKey(): Promise<RotateKeyResultJson> {
+    return this.#json("POST", "/secrets/rotate-key", { schema: RotateKeyResultSchema });
   }
 
   why(job: string): Promise<WhyJson> {

@@ -5,6 +5,7 @@ import { registerApplies } from "./commands/applies.js";
 import { registerApply } from "./commands/apply.js";
 import { registerApprove } from "./commands/approve.js";
 import { registerAudit } from "./commands/audit.js";
+import { registerSecret } from "./commands/secret.js";
 import { registerCancel } from "./commands/cancel.js";
 import { registerGraph } from "./commands/graph.js";
 import { registerLogs } from "./commands/logs.js";
@@ -61,6 +62,7 @@ export function buildProgram(io: Io): Command {
   registerWhy(program, io);
   registerApprove(program, io);
   registerAudit(program, io);
+  registerSecret(program, io);
   registerWebhooks(program, io);
   registerNotifications(program, io);
   registerToken(program, io);

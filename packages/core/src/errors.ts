@@ -91,6 +91,14 @@ export const ERROR_CODES = {
     status: 500,
     title: "An integration's secrets cannot be used as stored",
   },
+  // The integration store (encrypted secrets)
+  SECRET_NOT_FOUND: { kind: "user", status: 404, title: "No secret has this name" },
+  SECRET_INVALID: { kind: "user", status: 400, exit: 2, title: "A secret's name or fields cannot be stored" },
+  SECRET_KEY_INVALID: {
+    kind: "operational",
+    status: 503,
+    title: "The secret key cannot decrypt what the store holds, or cannot be read",
+  },
   CANNOT_LISTEN: { kind: "operational", status: 503, title: "The server cannot listen on its address and port" },
   SERVER_UNREACHABLE: { kind: "operational", status: 503, title: "The CLI cannot reach the server" },
   TOO_MANY_STREAMS: {

@@ -23,6 +23,7 @@ export * from "./engine/schedule.js";
 export * from "./engine/branches.js";
 export * from "./engine/env.js";
 export * from "./engine/secrets.js";
+export * from "./engine/integration-view.js";
 export * from "./engine/runner-port.js";
 export * from "./errors.js";
 export * from "./display/display.js";

@@ -5,6 +5,7 @@ import {
   type EngineEvent,
   type LogStore,
   type RunnerPort,
+  type SecretsPort,
   type Store,
   type StoreTx,
 } from "@causeway/core";
@@ -25,6 +26,11 @@ export interface EngineOptions {
    * its outbox worker): no polling, and nothing at all for a change that notified nothing.
    */
   readonly onOutbox?: () => void;
+  /**
+   * The values of integrations, to redact them from the consoles of the runs that use them (the
+   * engine never holds the secret key). Without it only secret parameters are redacted.
+   */
+  readonly secrets?: SecretsPort;
 }
 
 /** Engine options with defaults applied. */
@@ -34,6 +40,7 @@ export interface CompiledEngineOptions {
   readonly newFlowId: () => string;
   readonly applyHistory: number;
   readonly onOutbox: (() => void) | undefined;
+  readonly secrets: SecretsPort | undefined;
 }
 
 /** Applies defaults and rejects nonsense. */
@@ -50,6 +57,7 @@ export function compileEngineOptions(options: EngineOptions, randomId: () => str
     buildUrl: options.buildUrl ?? ((id: number) => `/runs/${id}`),
     newFlowId: options.newFlowId ?? randomId,
     onOutbox: options.onOutbox,
+    secrets: options.secrets,
   });
 }
 

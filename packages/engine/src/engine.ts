@@ -21,6 +21,7 @@ import {
   type RunResult,
   type RunnerPort,
   type Store,
+  type NewAuditEvent,
   type StoreTx,
   type Version,
 } from "@causeway/core";
@@ -39,6 +40,7 @@ import { enqueueEnd } from "./notifying.js";
 import { ReadModel } from "./read-model.js";
 import { runRelease } from "./release.js";
 import { RunLog } from "./run-log.js";
+import { redactResult, runSecrets } from "./run-secrets.js";
 import { SerialQueue } from "./serial-queue.js";
 import { traceVersion, type TraceEntry } from "./trace.js";
 import { recordRun, releaseStrictWaiters } from "./triggering.js";
@@ -262,6 +264,19 @@ export class Engine {
       if (job !== undefined) await enqueueEnd(this.#ctx, tx, events, job, updated);
       await releaseStrictWaiters(this.#ctx, tx, events, updated.job);
       return updated;
+    });
+  }
+
+  /**
+   * Makes a change that is not the engine's own (a secret set, deleted, or its key rotated) in
+   * one transaction with its entry of the audit trail, so the entry exists exactly when the
+   * change does. The change sees only the store: the engine holds no secret.
+   */
+  audited<T>(entry: NewAuditEvent, change: (tx: StoreTx) => Promise<T>): Promise<T> {
+    return this.#mutate(async (tx, events) => {
+      const result = await change(tx);
+      await recordAudit(tx, events, entry);
+      return result;
     });
   }
 
@@ -503,12 +518,15 @@ export class Engine {
 
   async #execute(run: Run): Promise<void> {
     let result: RunResult;
+    let secrets: string[] = [];
     // A log that fails stops the run: its console can no longer be kept.
     const log = new RunLog(this.#ctx.logs, run.id, (reason) => this.#stopRun(run.id, reason));
     try {
       if (!(await log.create())) throw new Error(log.failure);
       const spec = await buildRunSpec(this.#ctx, run);
       if (spec === undefined) throw new Error(`job ${run.job} no longer exists`);
+      secrets = await runSecrets(this.#ctx, spec);
+      if (secrets.length > 0) log.redact(secrets);
       const early = this.#cancelRequests.get(run.id);
       if (early !== undefined) {
         result = { status: "cancelled", reason: early, exitCode: null, stateSha: null, outputs: {}, outStateShas: {} };
@@ -541,6 +559,8 @@ export class Engine {
     } finally {
       this.#executions.delete(run.id);
     }
+    // What the run leaves to versions and notifications holds no secret of it either.
+    result = redactResult(result, secrets);
     // Every log byte is written (or has failed) before the end is recorded.
     const logFailure = await log.close();
     if (logFailure !== undefined) result = errorResult(logFailure + itself(result, logFailure), result.exitCode);

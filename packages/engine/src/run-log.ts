@@ -1,4 +1,5 @@
 import { describeError, isCausewayError, type LogStore } from "@causeway/core";
+import { LogRedactor } from "./log-redactor.js";
 
 /**
  * The console log of one executing run, written through the LogStore: created before anything
@@ -17,6 +18,7 @@ export class RunLog {
   #created = false;
   #written = 0;
   #failure: string | undefined;
+  #redactor: LogRedactor | undefined;
 
   constructor(logs: LogStore, runId: number, onFailure: (reason: string) => void) {
     this.#logs = logs;
@@ -41,9 +43,25 @@ export class RunLog {
     }
   }
 
+  /**
+   * Redacts `secrets` from every byte written from now on (the run's secret parameters and
+   * integration values); a secret split across two chunks is caught (log-redactor.ts).
+   */
+  redact(secrets: readonly string[]): void {
+    this.#redactor = LogRedactor.of(secrets);
+  }
+
   /** Queues console bytes; dropped once the log has failed. */
   write(chunk: Uint8Array): void {
     if (this.#failure !== undefined || !this.#created) return;
+    if (this.#redactor !== undefined) {
+      chunk = this.#redactor.push(chunk);
+      if (chunk.byteLength === 0) return;
+    }
+    this.#queue(chunk);
+  }
+
+  #queue(chunk: Uint8Array): void {
     this.#pending.push(chunk);
     if (this.#pending.length > 1) return;
     this.#chain = this.#chain.then(async () => {
@@ -63,6 +81,9 @@ export class RunLog {
    * wrote it is a failure too. Returns the failure, if any.
    */
   async close(): Promise<string | undefined> {
+    const tail = this.#redactor?.flush();
+    this.#redactor = undefined;
+    if (tail !== undefined && tail.byteLength > 0 && this.#failure === undefined && this.#created) this.#queue(tail);
     await this.#chain;
     if (!this.#created) return this.#failure;
     try {

@@ -30,6 +30,8 @@ export async function makeHarness(
     blobs: stores.blobs,
     env: passthroughEnv(process.env),
     cancelGraceMs: 200,
+    // The store's integration store, as the server composes it.
+    integrations: (name) => stores.store.read.getSecret(name),
   });
   const engine = new Engine({
     ...stores,

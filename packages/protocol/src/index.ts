@@ -528,6 +528,9 @@ export const AuditEventSchema = z.object({
     "apply",
     "token-create",
     "token-revoke",
+    "secret-set",
+    "secret-delete",
+    "secret-rotate-key",
   ]),
   subject: z.string(),
   detail: z.record(z.string(), z.unknown()),
@@ -574,3 +577,34 @@ export const TokenCreatedSchema = z.object({
 });
 /** A created token. */
 export type TokenCreated = z.infer<typeof TokenCreatedSchema>;
+// ---------------------------------------------------------------------------------------------
+// Secrets: the integration store (issue 11). Values go in (PUT) and never come out.
+
+/** A secret's name and field names, never a value (`GET /api/v1/secrets`, the answer of a PUT). */
+export const SecretSummarySchema = z.object({
+  name: z.string(),
+  fields: z.array(z.string()),
+  createdAt: z.string(),
+  updatedAt: z.string(),
+});
+/** A secret's summary on the wire. */
+export type SecretSummaryJson = z.infer<typeof SecretSummarySchema>;
+
+/** `PUT /api/v1/secrets/:name`: the fields, replacing the secret's whole set. */
+export const PutSecretRequestSchema = z.object({ fields: z.record(z.string(), z.string()) });
+/** The body of a PUT of a secret. */
+export type PutSecretRequest = z.infer<typeof PutSecretRequestSchema>;
+
+/** `GET /api/v1/secrets`. */
+export const SecretListSchema = z.object({ secrets: z.array(SecretSummarySchema) });
+/** The list of secrets on the wire. */
+export type SecretListJson = z.infer<typeof SecretListSchema>;
+
+/** `POST /api/v1/secrets/rotate-key`: the new key's id and how many values were re-encrypted. */
+export const RotateKeyResultSchema = z.object({
+  keyId: z.string(),
+  previousKeyId: z.string(),
+  resealed: z.number().int(),
+});
+/** The answer of a key rotation. */
+export type RotateKeyResultJson = z.infer<typeof RotateKeyResultSchema>;

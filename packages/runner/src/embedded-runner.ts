@@ -20,7 +20,8 @@ import { SHIPCTL_DIR } from "./paths.js";
 import { TaskLauncher, type TaskProcess } from "./launcher.js";
 import { WorkerRecord } from "./worker-record.js";
 import { GroupProcess } from "./process.js";
-import { runEnvironment, splitSecrets, taskEnvironment } from "./run-env.js";
+import { resolveIntegrations, runIntegrations, type RunIntegrations } from "./integrations.js";
+import { runEnvironment, splitSecrets, taskEnvironment, withIntegrations } from "./run-env.js";
 import { collectResults, type EmbeddedRunResult } from "./run-results.js";
 import { taskScript } from "./script.js";
 import { restoreArchive, type ArchiveManifest } from "./state-archive.js";
@@ -232,13 +233,21 @@ class RunExecution implements EmbeddedExecution {
       tasks.push({ name: "hooks", step: undefined, lines: [] });
     }
 
+    const resolved = await resolveIntegrations(spec, this.#opts.integrations);
     if (this.#stop !== undefined) throw new Error(this.#stop.reason);
     let planned: Prepared["tasks"] = [];
+    let integrations: RunIntegrations | undefined;
     const root = this.#createWorkspace((at) => {
       const runEnv = runEnvironment(spec, at, this.#opts.env, SHIPCTL_DIR);
+      // Integration values go only to the tasks' process environment (over the worker's pipe);
+      // the paths of their key files may be in the script.
+      integrations = resolved.length === 0 ? undefined : runIntegrations(at, resolved);
+      if (integrations !== undefined) Object.assign(runEnv, integrations.paths);
       const split = tasks.map((task) => {
         const env = task.step === undefined ? { ...runEnv, TASK_NAME: task.name } : taskEnvironment(runEnv, task.step);
-        return { task, env, ...splitSecrets(env, spec) };
+        const parts = splitSecrets(env, spec);
+        if (integrations === undefined) return { task, env, ...parts };
+        return { task, ...withIntegrations(env, parts, integrations, task.step?.env ?? {}) };
       });
       planned = split.map(({ task, env, secret }) => ({ task, env, secretEnv: secret }));
       return split.map(({ task, open }, i) =>
@@ -254,6 +263,7 @@ class RunExecution implements EmbeddedExecution {
       );
     });
     this.#root = root;
+    integrations?.writeFiles();
     const paths = workspacePaths(root);
     setup.line(`workspace: ${root}`);
 

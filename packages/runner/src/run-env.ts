@@ -99,3 +99,24 @@ export function splitSecrets(env: Readonly<Record<string, string>>, spec: RunSpe
   }
   return { open, secret };
 }
+
+/**
+ * A task's environment with a run's integrations: their values join the secret part (never a
+ * file), their raw key-value names only where neither the run nor the task sets the variable,
+ * and the task's own `env` wins over all of them.
+ */
+export function withIntegrations(
+  env: Readonly<Record<string, string>>,
+  parts: SplitEnvironment,
+  integrations: { readonly secret: Readonly<Record<string, string>>; readonly raw: Readonly<Record<string, string>> },
+  taskEnv: Readonly<Record<string, string>>,
+): { env: Record<string, string>; open: Readonly<Record<string, string>>; secret: Record<string, string> } {
+  const secret: Record<string, string> = { ...parts.secret };
+  for (const [name, value] of Object.entries(integrations.raw)) {
+    if (!Object.hasOwn(env, name)) secret[name] = value;
+  }
+  for (const [name, value] of Object.entries(integrations.secret)) {
+    if (!Object.hasOwn(taskEnv, name)) secret[name] = value;
+  }
+  return { env: { ...env, ...secret }, open: parts.open, secret };
+}

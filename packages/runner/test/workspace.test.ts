@@ -131,7 +131,10 @@ describe("workspace", () => {
   });
 
   it("creates IN/, OUT/ and integrations/ only when the run has something to put there", async () => {
-    const { run } = testRunner(dir, { keepWorkspaces: true });
+    const { run } = testRunner(dir, {
+      keepWorkspaces: true,
+      integrations: (name) => Promise.resolve(name === "aws_keys" ? { accessKey: "AK" } : undefined),
+    });
     const bare = makeSpec(scriptJob(["true"]));
     await run(bare);
     for (const d of ["IN", "OUT", "integrations"]) await expect(stat(`${dir}/${bare.run.id}-1/${d}`)).rejects.toThrow();
@@ -141,6 +144,14 @@ describe("workspace", () => {
     for (const d of ["IN", "OUT", "integrations"]) {
       expect((await stat(`${dir}/${full.run.id}-1/${d}`)).isDirectory()).toBe(true);
     }
+  });
+
+  it("ends a run whose job-level integration is not stored `error` before any task, naming it", async () => {
+    const { run } = testRunner(dir, { integrations: () => Promise.resolve(undefined) });
+    const { result } = await run(makeSpec({ ...scriptJob(["echo never"]), integrations: ["missing_one"] }));
+    expect(result.status).toBe("error");
+    expect(result.reason).toContain('integration "missing_one"');
+    expect(result.reason).toContain("causeway secret set missing_one");
   });
 
   it("uses a fresh directory when the attempt's workspace already exists", async () => {

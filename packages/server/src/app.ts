@@ -25,6 +25,7 @@ import { loadManifest } from "@causeway/runner";
 import { Hono, type Context } from "hono";
 import { applyLoad, planLoad, toApplyRecordJson, toApplyResult } from "./apply-load.js";
 import { mountApprovalRoutes } from "./approval-routes.js";
+import { mountSecretRoutes } from "./secret-routes.js";
 import type { AppDeps } from "./deps.js";
 import { errorResponse, type AppEnv } from "./http-errors.js";
 import { actorName, USER_HEADER } from "./identity.js";
@@ -239,6 +240,7 @@ export function buildApp(deps: AppDeps): Hono<AppEnv> {
   });
   mountApprovalRoutes(routes, deps);
   mountTokenRoutes(routes, deps);
+  mountSecretRoutes(routes, deps);
 
   routes.get("/objects/:name/versions", "viewer", async (c) => {
     const name = await knownObject(deps, c.req.param("name"));

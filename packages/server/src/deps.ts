@@ -1,6 +1,7 @@
 import type { BlobStore, LoadOptions, LoadResult, LogStore, RefusedFile, SourceFile, Store } from "@causeway/core";
 import type { Engine } from "@causeway/engine";
 import type { TokenAuth } from "./auth.js";
+import type { SecretKeyRing } from "@causeway/store";
 import type { Integrations } from "./integrations.js";
 import type { Logger } from "./logger.js";
 
@@ -32,6 +33,8 @@ export interface AppDeps {
   readonly groupsFile?: string;
   /** Secrets of integrations (webhook keys, git credentials); none when absent. */
   readonly integrations?: Integrations;
+  /** The keys of the integration store, for `POST /secrets/rotate-key` (absent: no rotation). */
+  readonly secretKeys?: SecretKeyRing;
   /** The server's version, reported by `GET /health`. */
   readonly version: string;
   readonly logger?: Logger;

@@ -1,6 +1,6 @@
 import { readFile, stat } from "node:fs/promises";
 import { join } from "node:path";
-import { CausewayError } from "@causeway/core";
+import { CausewayError, type SecretsPort, type Store } from "@causeway/core";
 
 /** The fields of one integration (a webhook key, a token, an SSH key, SMTP credentials). */
 export type IntegrationFields = Readonly<Record<string, string>>;
@@ -68,6 +68,33 @@ export function fileIntegrations(dir: string): Integrations {
         fields[key] = value;
       }
       return fields;
+    },
+  };
+}
+
+/**
+ * The integration store: the encrypted `secrets` of the store (`causeway secret set`) first, then
+ * the legacy owner-only files of `<data>/integrations/` (read at each call, as before), so lines
+ * and data directories written before the store keep working. A name in both is the store's.
+ */
+export function storeIntegrations(store: Store, legacy: Integrations): Integrations {
+  return {
+    async get(name) {
+      return (await store.read.getSecret(name)) ?? legacy.get(name);
+    },
+  };
+}
+
+/**
+ * The engine's port to the values of integrations (for redacting consoles). Never throws: an
+ * integration that cannot be read leaves nothing to redact, and the run that needs it fails in
+ * the runner with the reason.
+ */
+export function integrationSecrets(integrations: Integrations): SecretsPort {
+  return {
+    async valuesOf(names) {
+      const all = await Promise.all(names.map((name) => integrations.get(name).catch(() => undefined)));
+      return all.flatMap((fields) => (fields === undefined ? [] : Object.values(fields)));
     },
   };
 }

@@ -30,6 +30,10 @@ const USAGE = `usage: causeway-server [DIR|URL…] [--port N] [--host H] [--data
   --remote-poll S seconds between polls of a remote gitRepo after a change (default 30; env CAUSEWAY_REMOTE_POLL)
   --remote-poll-max S
                   the longest time between polls of an idle remote gitRepo (default 600; env CAUSEWAY_REMOTE_POLL_MAX)
+  --secret-key-file F
+                  the key file of the integration store (default <data>/secret.key, created
+                  on first start; env CAUSEWAY_SECRET_KEY_FILE); CAUSEWAY_SECRET_KEY gives
+                  the key itself (base64 of 32 bytes) instead
   --no-watch      do not re-apply the line when its files, repositories or project change
   --public        anonymous readers may see the jobs with allowPublicAccess: true, their runs and logs
   --new-admin-token
@@ -50,6 +54,8 @@ const FLAGS: Readonly<Record<string, string>> = {
   remotePollMs: "--remote-poll",
   remotePollMaxMs: "--remote-poll-max",
   logFormat: "--log-format",
+  secretKey: "CAUSEWAY_SECRET_KEY",
+  secretKeyFile: "--secret-key-file",
 };
 
 function intOption(value: string | undefined, name: string, min: number, max: number, problems: string[]) {
@@ -79,6 +85,7 @@ function parse(argv: string[], env: NodeJS.ProcessEnv): { options: ServerOptions
         public: { type: "boolean" },
         "new-admin-token": { type: "boolean" },
         "log-format": { type: "string" },
+        "secret-key-file": { type: "string" },
         help: { type: "boolean", short: "h" },
       },
     });
@@ -108,6 +115,8 @@ function parse(argv: string[], env: NodeJS.ProcessEnv): { options: ServerOptions
   const host = values.host ?? env.CAUSEWAY_HOST;
   if (host === "") problems.push("--host must not be empty");
   const data = values.data ?? env.CAUSEWAY_DATA;
+  const secretKeyFile = values["secret-key-file"] ?? (env.CAUSEWAY_SECRET_KEY_FILE || undefined);
+  const secretKey = env.CAUSEWAY_SECRET_KEY || undefined;
   const logFormat = values["log-format"] ?? (env.CAUSEWAY_LOG_FORMAT || undefined);
   const options: ServerOptions = {
     // One directory is the line as it always was; anything else (several, a git URL, a project
@@ -121,6 +130,8 @@ function parse(argv: string[], env: NodeJS.ProcessEnv): { options: ServerOptions
     ...(host === undefined || host === "" ? {} : { host }),
     ...(data === undefined || data === "" ? {} : { dataDir: data }),
     ...(slots === undefined ? {} : { slots }),
+    ...(secretKeyFile === undefined ? {} : { secretKeyFile }),
+    ...(secretKey === undefined ? {} : { secretKey }),
     ...(maxStreams === undefined ? {} : { maxStreams }),
     ...(remotePoll === undefined ? {} : { remotePollMs: remotePoll * 1000 }),
     ...(remotePollMax === undefined ? {} : { remotePollMaxMs: remotePollMax * 1000 }),

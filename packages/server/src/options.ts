@@ -1,4 +1,4 @@
-import { resolve } from "node:path";
+import { join, resolve } from "node:path";
 import { CausewayError, isCausewayError } from "@causeway/core";
 import { z } from "zod";
 import { createLogger, LOG_FORMATS, type LogFormat, type Logger } from "./logger.js";
@@ -39,6 +39,13 @@ const ServerOptionsSchema = z.strictObject({
    * cost microseconds instead of up to a millisecond each on a busy disk.
    */
   workDir: z.string().min(1).optional(),
+  /**
+   * The key of the integration store: a key file (relative to `cwd`; created on first start
+   * when missing) or the key itself in base64 (`CAUSEWAY_SECRET_KEY`). Default:
+   * `<dataDir>/secret.key`.
+   */
+  secretKeyFile: z.string().min(1).optional(),
+  secretKey: z.string().min(1).optional(),
   /** Base of relative paths (default: the process's working directory). */
   cwd: z.string().min(1).optional(),
   /** Runs executed at once by the embedded runner (engine default 2). */
@@ -111,6 +118,8 @@ export interface CompiledServerOptions {
   readonly dataDir: string;
   /** The work directory the caller chose; undefined: the default (see work-dir.ts). */
   readonly workDir: string | undefined;
+  /** Where the secret key comes from (see SqliteStoreOptions.secretKey). */
+  readonly secretKey: { readonly file: string } | { readonly text: string; readonly name: string };
   readonly slots: number | undefined;
   readonly pollIntervalMs: number;
   readonly remotePollMs: number;
@@ -162,6 +171,8 @@ export function compileServerOptions(options: ServerOptions = {}): CompiledServe
   const o = parsed.data;
   if (o.dir !== undefined && o.sources !== undefined)
     throw badServerOptions(["sources: give the line's sources or its directory, not both"]);
+  if (o.secretKey !== undefined && o.secretKeyFile !== undefined)
+    throw badServerOptions(["secretKey: give the secret key or its file, not both"]);
   const cwd = resolve(o.cwd ?? ".");
   return Object.freeze({
     dir: o.dir === undefined ? undefined : resolve(cwd, o.dir),
@@ -171,6 +182,10 @@ export function compileServerOptions(options: ServerOptions = {}): CompiledServe
     host: o.host,
     dataDir: resolve(cwd, o.dataDir ?? ".causeway"),
     workDir: o.workDir === undefined ? undefined : resolve(cwd, o.workDir),
+    secretKey:
+      o.secretKey !== undefined
+        ? { text: o.secretKey, name: "CAUSEWAY_SECRET_KEY" }
+        : { file: resolve(cwd, o.secretKeyFile ?? join(o.dataDir ?? ".causeway", "secret.key")) },
     slots: o.slots,
     pollIntervalMs: o.pollIntervalMs,
     remotePollMs: o.remotePollMs,

@@ -7,12 +7,12 @@ import { CausewayError } from "@causeway/core";
 import { Engine } from "@causeway/engine";
 import { ServerInfoSchema, type ServerInfo } from "@causeway/protocol";
 import { createEmbeddedRunner, DEFAULT_CANCEL_GRACE_MS, DEFAULT_PATH, endOrphanedTasks } from "@causeway/runner";
-import { fileError, openSqliteStore, type SqliteStores } from "@causeway/store";
 import { adminSecret } from "./admin-token.js";
+import { fileError, openSqliteStore, type SecretKeySource, type SqliteStores } from "@causeway/store";
 import { API_PREFIX, buildApp } from "./app.js";
 import { TokenAuth } from "./auth.js";
 import { GROUPS_FILE } from "./identity.js";
-import { fileIntegrations, INTEGRATIONS_DIR } from "./integrations.js";
+import { fileIntegrations, integrationSecrets, INTEGRATIONS_DIR, storeIntegrations } from "./integrations.js";
 import { lineRunner } from "./line-runner.js";
 import { resolveServerLine } from "./line-sources.js";
 import { logFeed } from "./log-feed.js";
@@ -92,7 +92,7 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
   });
   const url = baseUrl(http, opts.host);
   try {
-    const stores = await openStores(opts.dataDir);
+    const stores = await openStores(opts.dataDir, opts.secretKey);
     cleanups.push(() => stores.store.close());
     warnIfShared(stores.dataDir, logger);
     // The admin token first: a start that cannot have one fails before anything runs.
@@ -115,8 +115,9 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
           path,
         }),
     });
-    // Secrets of integrations (webhook keys, git credentials), read at each use.
-    const integrations = fileIntegrations(join(stores.dataDir, INTEGRATIONS_DIR));
+    // Secrets of integrations (webhook keys, git credentials, what jobs use), read at each use:
+    // the encrypted store first, then the legacy files of <data>/integrations.
+    const integrations = storeIntegrations(stores.store, fileIntegrations(join(stores.dataDir, INTEGRATIONS_DIR)));
     const runner = createEmbeddedRunner({
       workDir,
       integrations: (name) => integrations.get(name),
@@ -152,6 +153,7 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
         ...(opts.slots === undefined ? {} : { slots: opts.slots }),
         buildUrl: (id) => `${url}${API_PREFIX}/runs/${id}`,
         onOutbox: () => outbox.wake(),
+        secrets: integrationSecrets(integrations),
       },
     });
     // Subscribed before crash recovery, so runs marked lost are reported too; stopped after
@@ -196,6 +198,7 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
       auth,
       publicAccess: opts.publicAccess,
       integrations,
+      secretKeys: stores.secretKeys,
       outbox,
       groupsFile: join(stores.dataDir, GROUPS_FILE),
       version: SERVER_VERSION,
@@ -284,10 +287,10 @@ async function checkDirectory(dir: string): Promise<void> {
   if (!info.isDirectory()) throw badServerOptions([`dir: ${dir} is not a directory`]);
 }
 
-async function openStores(dataDir: string): Promise<SqliteStores> {
+async function openStores(dataDir: string, secretKey: SecretKeySource): Promise<SqliteStores> {
   // No nesting detection: the engine never calls the store from inside a transaction, and
   // the detection slows every promise of the process (AsyncLocalStorage on Node 20).
-  return openSqliteStore({ dataDir, detectNestedCalls: false });
+  return openSqliteStore({ dataDir, detectNestedCalls: false, secretKey });
 }
 
 function listen(fetch: Fetch, port: number, host: string): Promise<Server> {

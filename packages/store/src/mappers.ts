@@ -72,7 +72,16 @@ export function toVersion(row: VersionRow): Version {
   };
 }
 
-export function toRun(row: RunRow): Run {
+/**
+ * A run from its row; `openParams` decrypts the values of its secret parameters (sealed at rest
+ * by the secrets repo), given the JSON text of `params` and the secret names.
+ */
+export function toRun(
+  row: RunRow,
+  openParams: (text: string, secret: readonly string[]) => Record<string, string> = (text) =>
+    JSON.parse(text) as Record<string, string>,
+): Run {
+  const secretParams = JSON.parse(row.secret_params) as string[];
   return {
     id: row.id,
     job: row.job,
@@ -82,8 +91,8 @@ export function toRun(row: RunRow): Run {
     trigger: JSON.parse(row.trigger) as RunTrigger,
     flow: row.flow,
     inputs: JSON.parse(row.inputs) as RunInput[],
-    params: JSON.parse(row.params) as Record<string, string>,
-    secretParams: JSON.parse(row.secret_params) as string[],
+    params: openParams(row.params, secretParams),
+    secretParams,
     priority: row.priority,
     attempt: row.attempt,
     rerunOf: row.rerun_of,

@@ -21,6 +21,7 @@ export interface CausewayDatabase {
   approvals: ApprovalsTable;
   approval_decisions: ApprovalDecisionsTable;
   audit_events: AuditEventsTable;
+  secrets: SecretsTable;
   api_tokens: ApiTokensTable;
 }
 
@@ -37,6 +38,17 @@ export interface ApiTokensTable {
   last_used_at: string | null;
   revoked_at: string | null;
 }
+
+/** A secret of the integration store (migration 0010). */
+export interface SecretsTable {
+  name: string;
+  /** JSON text of `{field: SealedValue}`: every value encrypted (secret-keys.ts). */
+  fields: string;
+  created_at: string;
+  updated_at: string;
+}
+
+export type SecretRow = Selectable<SecretsTable>;
 
 /** The approval gate of a run (migration 0007). */
 export interface ApprovalsTable {

@@ -24,6 +24,8 @@ import type {
   Pin,
   Run,
   RunPatch,
+  SecretFields,
+  SecretSummary,
   RunQuery,
   StoredObject,
   StoreTx,
@@ -34,6 +36,8 @@ import type BetterSqlite3 from "better-sqlite3";
 import { sql, type Kysely } from "kysely";
 import { toApply, toEvent, toExplain, toNotification, toObject, toPin, toRun, toVersion } from "./mappers.js";
 import { ApprovalsRepo } from "./approvals-repo.js";
+import type { SecretKeyRing } from "./secret-keys.js";
+import { SecretsRepo } from "./secrets-repo.js";
 import type {
   ApplyRow,
   CausewayDatabase,
@@ -132,12 +136,21 @@ export class SqliteRepo implements StoreTx {
   readonly #clock: Clock;
   readonly #hot: HotStatements;
   readonly #approvals: ApprovalsRepo;
+  readonly #secrets: SecretsRepo;
+  readonly #toRun: (row: RunRow) => Run;
 
-  constructor(db: Kysely<CausewayDatabase>, sqlite: BetterSqlite3.Database, clock: Clock) {
+  constructor(db: Kysely<CausewayDatabase>, sqlite: BetterSqlite3.Database, clock: Clock, keys: SecretKeyRing) {
     this.#db = db;
     this.#clock = clock;
     this.#hot = prepareHot(sqlite);
     this.#approvals = new ApprovalsRepo(db, sqlite, clock);
+    this.#secrets = new SecretsRepo(db, clock, keys);
+    this.#toRun = (row) => toRun(row, (text, secret) => this.#secrets.openParams(text, secret));
+  }
+
+  /** The ids of the keys the stored secrets were sealed with (checked against the key ring at open). */
+  secretKeyIds(): Promise<Set<string>> {
+    return this.#secrets.keyIds();
   }
 
   #now(): string {
@@ -310,7 +323,8 @@ export class SqliteRepo implements StoreTx {
       trigger: JSON.stringify(run.trigger),
       flow: run.flow,
       inputs: JSON.stringify(run.inputs),
-      params: JSON.stringify(run.params),
+      // The values of secret parameters are encrypted at rest (only runs that have some pay).
+      params: this.#secrets.sealParams(run.params, run.secretParams),
       secret_params: JSON.stringify([...new Set(run.secretParams)].sort()),
       priority: run.priority,
       attempt: run.attempt,
@@ -335,7 +349,8 @@ export class SqliteRepo implements StoreTx {
       rerunOf: row.rerun_of,
       createdAt: row.created_at,
     });
-    return toRun({ id: Number(lastInsertRowid), ...row });
+    const plain = run.secretParams.length === 0 ? row.params : JSON.stringify(run.params);
+    return toRun({ id: Number(lastInsertRowid), ...row, params: plain });
   }
 
   updateRun(id: number, patch: RunPatch): Promise<Run> {
@@ -359,11 +374,11 @@ export class SqliteRepo implements StoreTx {
       finishedAt: patch.finishedAt ?? null,
     });
     if (changes === 0) throw new CausewayError("RUN_NOT_FOUND", `no run with id ${id}`);
-    return toRun(defined(this.#hot.getRun.get({ id })));
+    return this.#toRun(defined(this.#hot.getRun.get({ id })));
   }
 
   getRun(id: number): Promise<Run | undefined> {
-    return settle(() => mapOptional(this.#hot.getRun.get({ id }), toRun));
+    return settle(() => mapOptional(this.#hot.getRun.get({ id }), this.#toRun));
   }
 
   async listRuns(query: RunQuery = {}): Promise<Run[]> {
@@ -379,7 +394,7 @@ export class SqliteRepo implements StoreTx {
     if (query.flow !== undefined) select = select.where("flow", "=", query.flow);
     if (query.statuses !== undefined) select = select.where("status", "in", [...query.statuses]);
     if (query.limit !== undefined) select = select.limit(checkLimit(query.limit));
-    return (await select.execute()).map(toRun);
+    return (await select.execute()).map(this.#toRun);
   }
 
   async flowsWithPrefix(prefix: string, limit: number): Promise<string[]> {
@@ -647,6 +662,28 @@ export class SqliteRepo implements StoreTx {
 
   listAudit(query?: AuditQuery): Promise<AuditEvent[]> {
     return this.#approvals.listAudit(query);
+  }
+
+  // The integration store (secrets-repo.ts).
+
+  putSecret(name: string, fields: SecretFields): Promise<SecretSummary> {
+    return this.#secrets.put(name, fields);
+  }
+
+  getSecret(name: string): Promise<SecretFields | undefined> {
+    return this.#secrets.get(name);
+  }
+
+  listSecrets(): Promise<SecretSummary[]> {
+    return this.#secrets.list();
+  }
+
+  deleteSecret(name: string): Promise<boolean> {
+    return this.#secrets.delete(name);
+  }
+
+  resealSecrets(): Promise<number> {
+    return this.#secrets.reseal();
   }
 
   async eventsSince(afterId: number, limit?: number): Promise<EngineEvent[]> {

@@ -27,6 +27,7 @@ import type { CausewayDatabase } from "./schema.js";
 import { SerialQueue } from "./serial-queue.js";
 import { SqliteRepo } from "./sqlite-repo.js";
 import { TokensRepo } from "./tokens-repo.js";
+import { loadSecretKeys, SECRET_KEY_FILE, type SecretKeyRing, type SecretKeySource } from "./secret-keys.js";
 import { wrapStoreTx } from "./tx-views.js";
 
 /** Options of the embedded SQLite store. */
@@ -44,6 +45,11 @@ export interface SqliteStoreOptions {
    * 90 ns dearer; a server that has proven it never nests may turn it off.
    */
   readonly detectNestedCalls?: boolean;
+  /**
+   * The key of the integration store and of secret run parameters, kept outside the database.
+   * Default: the key file `<dataDir>/secret.key`, created (0600) on first open.
+   */
+  readonly secretKey?: SecretKeySource;
 }
 
 /** SqliteStoreOptions with defaults applied. */
@@ -52,6 +58,7 @@ export interface CompiledSqliteStoreOptions {
   readonly clock: Clock;
   readonly busyTimeoutMs: number;
   readonly detectNestedCalls: boolean;
+  readonly secretKey: SecretKeySource;
 }
 
 /** Applies the defaults of SqliteStoreOptions and rejects bad values. */
@@ -60,8 +67,10 @@ export function compileSqliteStoreOptions(options: SqliteStoreOptions = {}): Com
   if (!Number.isSafeInteger(busyTimeoutMs) || busyTimeoutMs < 0) {
     throw new CausewayError("STORE_BAD_ARGUMENT", `busyTimeoutMs must be a non-negative integer, not ${busyTimeoutMs}`);
   }
+  const dataDir = resolve(options.dataDir ?? ".causeway");
   return Object.freeze({
-    dataDir: resolve(options.dataDir ?? ".causeway"),
+    dataDir,
+    secretKey: options.secretKey ?? { file: join(dataDir, SECRET_KEY_FILE) },
     clock: options.clock ?? systemClock,
     busyTimeoutMs,
     detectNestedCalls: options.detectNestedCalls ?? true,
@@ -79,6 +88,8 @@ export interface SqliteStores {
   readonly tokens: TokenStore;
   /** The absolute data directory. */
   readonly dataDir: string;
+  /** The keys that encrypt secrets at rest (rotation changes them in place). */
+  readonly secretKeys: SecretKeyRing;
 }
 
 /** The database file inside a data directory. */
@@ -121,14 +132,25 @@ export async function openSqliteStore(options: SqliteStoreOptions = {}): Promise
     sqlite.pragma("foreign_keys = ON");
     const db = new Kysely<CausewayDatabase>({ dialect: new StoreSqliteDialect({ database: sqlite }) });
     await migrateToLatest(db as unknown as Kysely<unknown>);
+    const secretKeys = loadSecretKeys(config.secretKey);
     const logs = new FileLogStore(join(config.dataDir, "logs"));
-    const store = new SqliteStore(sqlite, db, config, lock, logs);
+    const store = new SqliteStore(sqlite, db, config, lock, logs, secretKeys);
+    // A server started with the wrong key says so at once, naming the key ids it lacks.
+    const missing = [...(await store.secretKeyIds())].filter((id) => !secretKeys.ids.includes(id));
+    if (missing.length > 0) {
+      throw new CausewayError(
+        "SECRET_KEY_INVALID",
+        `the stored secrets were encrypted with key${missing.length > 1 ? "s" : ""} ${missing.join(", ")}, ` +
+          `which the server's secret key (${secretKeys.ids.join(", ")}) is not: start it with the key they were encrypted with`,
+      );
+    }
     return {
       store,
       blobs: new FileBlobStore(join(config.dataDir, "blobs")),
       logs,
       tokens: store.tokens,
       dataDir: config.dataDir,
+      secretKeys,
     };
   } catch (error) {
     sqlite?.close();
@@ -211,6 +233,7 @@ class SqliteStore implements Store {
     config: CompiledSqliteStoreOptions,
     lock: DataDirLock,
     logs: FileLogStore,
+    keys: SecretKeyRing,
   ) {
     this.#scope = config.detectNestedCalls ? new AsyncLocalStorage<TxScope>() : undefined;
     this.#sqlite = sqlite;
@@ -218,7 +241,7 @@ class SqliteStore implements Store {
     this.#lock = lock;
     this.#logs = logs;
     this.#path = join(config.dataDir, DATABASE_FILE);
-    this.#repo = new SqliteRepo(db, sqlite, config.clock);
+    this.#repo = new SqliteRepo(db, sqlite, config.clock, keys);
     this.#begin = sqlite.prepare("BEGIN IMMEDIATE");
     this.#commit = sqlite.prepare("COMMIT");
     this.#rollback = sqlite.prepare("ROLLBACK");
@@ -241,6 +264,11 @@ class SqliteStore implements Store {
       listTokens: () => this.#enqueue("tokens.listTokens", () => repo.list()),
       touchToken: (id: number, at: string) => this.#enqueue("tokens.touchToken", () => repo.touch(id, at)),
     };
+  }
+
+  /** The ids of the keys the stored secrets were sealed with (read once, at open). */
+  secretKeyIds(): Promise<Set<string>> {
+    return this.#repo.secretKeyIds();
   }
 
   transaction<T>(fn: (tx: StoreTx) => Promise<T>): Promise<T> {

@@ -43,6 +43,11 @@ export const STORE_TX_METHODS = [
   "setApprovalState",
   "insertAudit",
   "listAudit",
+  "putSecret",
+  "getSecret",
+  "listSecrets",
+  "deleteSecret",
+  "resealSecrets",
 ] as const satisfies readonly (keyof StoreTx)[];
 
 type Missing = Exclude<keyof StoreTx, (typeof STORE_TX_METHODS)[number]>;

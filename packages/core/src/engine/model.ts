@@ -156,6 +156,9 @@ export const AUDIT_ACTIONS = [
   "apply",
   "token-create",
   "token-revoke",
+  "secret-set",
+  "secret-delete",
+  "secret-rotate-key",
 ] as const;
 /** An action of the audit trail. */
 export type AuditAction = (typeof AUDIT_ACTIONS)[number];
@@ -168,7 +171,7 @@ export interface AuditEvent {
   /** The identity's name; `system` (a timeout), `watcher` or `git` (applies of the server's own). */
   readonly actor: string;
   readonly action: AuditAction;
-  /** What it was done to: `run:<id>`, `job:<name>`, `apply:<id>`, `token:<name>`. */
+  /** What it was done to: `run:<id>`, `job:<name>`, `apply:<id>`, `token:<name>`, `secret:<name>`, `secrets`. */
   readonly subject: string;
   /** What else the action says (a comment, a version number, the names an apply changed). */
   readonly detail: Readonly<Record<string, unknown>>;

@@ -286,6 +286,44 @@ export interface StoreTx {
   insertAudit(event: NewAuditEvent): Promise<AuditEvent>;
   /** The audit trail, newest first. */
   listAudit(query?: AuditQuery): Promise<AuditEvent[]>;
+
+  // the integration store (secrets): the store encrypts every value at rest with a key kept
+  // outside the database; values cross this port in plain text, so only the server reads them.
+  /** Creates or replaces a secret (SECRET_INVALID for a bad name or fields). */
+  putSecret(name: string, fields: SecretFields): Promise<SecretSummary>;
+  /** A secret's fields, decrypted; undefined when none has that name (SECRET_KEY_INVALID when its key is missing). */
+  getSecret(name: string): Promise<SecretFields | undefined>;
+  /** Every secret's name and field names, by name: never a value. */
+  listSecrets(): Promise<SecretSummary[]>;
+  /** Deletes a secret; false when there was none. */
+  deleteSecret(name: string): Promise<boolean>;
+  /**
+   * Re-encrypts every secret and every secret run parameter sealed under another key than the
+   * store's current one (key rotation); returns how many values it rewrote.
+   */
+  resealSecrets(): Promise<number>;
+}
+
+/** The fields of a secret (an integration): names to values, all strings. */
+export type SecretFields = Readonly<Record<string, string>>;
+
+/** What may be shown of a secret: its name and field names, never a value. */
+export interface SecretSummary {
+  readonly name: string;
+  readonly fields: readonly string[];
+  /** ISO times. */
+  readonly createdAt: string;
+  readonly updatedAt: string;
+}
+
+/**
+ * The values of integrations, for the engine to redact a run's console: the engine never holds
+ * the key, it asks the server's integration store through this port. Contract: unknown names
+ * are left out; never throws for a missing integration (the runner reports it).
+ */
+export interface SecretsPort {
+  /** Every field value of the named integrations. */
+  valuesOf(integrations: readonly string[]): Promise<string[]>;
 }
 
 /** The store: transactions plus reads outside of one. */

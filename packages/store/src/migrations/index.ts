@@ -9,6 +9,7 @@ import { webhookRefusals } from "./0006-webhook-refusals.js";
 import { approvalsAudit } from "./0007-approvals-audit.js";
 import { notificationOutbox } from "./0008-notification-outbox.js";
 import { apiTokens } from "./0009-api-tokens.js";
+import { secrets } from "./0010-secrets.js";
 
 /**
  * Every migration, in order. To change the schema, add `NNNN-what.ts` exporting a `Migration`
@@ -24,6 +25,7 @@ export const MIGRATIONS: Readonly<Record<string, Migration>> = {
   "0007-approvals-audit": approvalsAudit,
   "0008-notification-outbox": notificationOutbox,
   "0009-api-tokens": apiTokens,
+  "0010-secrets": secrets,
 };
 
 /**

@@ -1,0 +1,90 @@
+import { envPrefix } from "../language/env-prefix.js";
+import { isEnvName } from "./env.js";
+import { envKey } from "./env-values.js";
+
+/** A file an integration puts in a run's workspace: always owner-only (0600). */
+export interface IntegrationFile {
+  /** The file's name inside the integration's directory. */
+  readonly name: string;
+  readonly content: string;
+}
+
+/**
+ * What a job sees of one integration (shippable.md §4.4): variables holding secret values, which
+ * travel only in the task's process environment; variables naming files, which may be written
+ * anywhere; and the files of its directory (`IN/<name>/` or `$JOB_INTEGRATIONS/<name>/`).
+ */
+export interface IntegrationView {
+  /** `<N>_INTEGRATION_<FIELD>` of every field. */
+  readonly secretEnv: Readonly<Record<string, string>>;
+  /** Fields under their raw names (a key-value integration acts as encrypted params); the platform's variables win. */
+  readonly rawEnv: Readonly<Record<string, string>>;
+  /** `<N>_PRIVATE_KEY_PATH`, `<N>_PUBLIC_KEY_PATH`, `<N>_KEYPATH`: paths, not secrets. */
+  readonly pathEnv: Readonly<Record<string, string>>;
+  readonly files: readonly IntegrationFile[];
+}
+
+/** The field that makes an integration an SSH key (`<name>_key`, `<name>_key.pub`). */
+export const SSH_PRIVATE_KEY_FIELD = "privateKey";
+/** The public half of an SSH key integration. */
+export const SSH_PUBLIC_KEY_FIELD = "publicKey";
+/** The field that makes an integration a PEM key (`<name>_key.pem`). */
+export const PEM_KEY_FIELD = "pemKey";
+
+/** `"value"` as a double-quoted shell word: `$`, backquote, `"` and `\` escaped. */
+function shellQuoted(value: string): string {
+  return `"${value.replace(/[\\"$`]/g, (c) => `\\${c}`)}"`;
+}
+
+/**
+ * The view of an integration's `fields` for `dependencyName` (an IN's name, or the integration's
+ * own for a job-level one: it gives the env prefix and the key files' names), whose directory is
+ * `dir`. `integration.json` holds every field, `integration.env` `KEY="value"`
+ * lines (fields whose name is not a variable name are written under their `envKey`); a
+ * `privateKey` field makes `<name>_key` (and `publicKey` `<name>_key.pub`), a `pemKey` field
+ * `<name>_key.pem`. Pure: the runner writes the files, owner-only.
+ */
+export function integrationView(
+  dependencyName: string,
+  fields: Readonly<Record<string, string>>,
+  dir: string,
+): IntegrationView {
+  const n = envPrefix(dependencyName);
+  const secretEnv: Record<string, string> = {};
+  const rawEnv: Record<string, string> = {};
+  const pathEnv: Record<string, string> = {};
+  const envLines: string[] = [];
+  for (const [field, value] of Object.entries(fields)) {
+    const key = envKey(field);
+    if (key !== "") secretEnv[`${n}_INTEGRATION_${key}`] = value;
+    if (isEnvName(field)) rawEnv[field] = value;
+    const line = isEnvName(field) ? field : key;
+    if (line !== "" && isEnvName(line)) envLines.push(`${line}=${shellQuoted(value)}`);
+  }
+  const files: IntegrationFile[] = [
+    { name: "integration.json", content: `${JSON.stringify(fields, null, 2)}\n` },
+    { name: "integration.env", content: envLines.map((l) => `${l}\n`).join("") },
+  ];
+  const privateKey = fields[SSH_PRIVATE_KEY_FIELD];
+  if (privateKey !== undefined) {
+    files.push({ name: `${dependencyName}_key`, content: withNewline(privateKey) });
+    pathEnv[`${n}_PRIVATE_KEY_PATH`] = `${dir}/${dependencyName}_key`;
+    pathEnv[`${n}_KEYPATH`] = `${dir}/${dependencyName}_key`;
+    const publicKey = fields[SSH_PUBLIC_KEY_FIELD];
+    if (publicKey !== undefined) {
+      files.push({ name: `${dependencyName}_key.pub`, content: withNewline(publicKey) });
+      pathEnv[`${n}_PUBLIC_KEY_PATH`] = `${dir}/${dependencyName}_key.pub`;
+    }
+  }
+  const pem = fields[PEM_KEY_FIELD];
+  if (pem !== undefined) {
+    files.push({ name: `${dependencyName}_key.pem`, content: withNewline(pem) });
+    pathEnv[`${n}_KEYPATH`] = `${dir}/${dependencyName}_key.pem`;
+  }
+  return { secretEnv, rawEnv, pathEnv, files };
+}
+
+// ssh refuses a key without its final newline.
+function withNewline(text: string): string {
+  return text.endsWith("\n") ? text : `${text}\n`;
+}
