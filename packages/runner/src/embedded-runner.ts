@@ -19,6 +19,7 @@ import { compileRunnerOptions, type CompiledRunnerOptions, type EmbeddedRunnerOp
 import { SHIPCTL_DIR } from "./paths.js";
 import { TaskLauncher, type TaskProcess } from "./launcher.js";
 import { WorkerRecord } from "./worker-record.js";
+import { chooseSandbox, workspaceArgs, type SandboxChoice } from "./sandbox.js";
 import { GroupProcess } from "./process.js";
 import { runEnvironment, splitSecrets, taskEnvironment } from "./run-env.js";
 import { collectResults, type EmbeddedRunResult } from "./run-results.js";
@@ -41,15 +42,24 @@ import {
  */
 export function createEmbeddedRunner(options: EmbeddedRunnerOptions): EmbeddedRunner {
   const compiled = compileRunnerOptions(options);
+  const sandbox = chooseSandbox({
+    mode: compiled.sandbox,
+    env: compiled.env,
+    shipctlDir: SHIPCTL_DIR,
+    hidden: compiled.sandboxHidden,
+  });
+  const command = sandbox.kind === "bwrap" ? [sandbox.sandbox.bwrap, ...sandbox.sandbox.args] : undefined;
   const launcher = compiled.launcher
     ? new TaskLauncher({
         graceMs: compiled.cancelGraceMs,
         ...(compiled.workerRecord === undefined ? {} : { record: new WorkerRecord(compiled.workerRecord) }),
+        ...(command === undefined ? {} : { sandbox: command }),
       })
     : undefined;
   const remover = new WorkspaceRemover(launcher === undefined ? undefined : (dir) => launcher.deleteTree(dir));
   return {
-    execute: (spec, observer) => new RunExecution(compiled, remover, launcher, spec, observer),
+    sandbox,
+    execute: (spec, observer) => new RunExecution(compiled, remover, launcher, command, spec, observer),
     idle: () => remover.idle(),
     close: () => launcher?.close(),
   };
@@ -62,6 +72,8 @@ export interface EmbeddedExecution extends Execution {
 
 /** The embedded runner: a RunnerPort whose executions report an EmbeddedRunResult. */
 export interface EmbeddedRunner extends RunnerPort {
+  /** Whether tasks run in a sandbox, and which, or why not: for the server's start line. */
+  readonly sandbox: SandboxChoice;
   execute(spec: RunSpec, observer: RunObserver): EmbeddedExecution;
   /**
    * Resolves when the workspaces of finished runs are deleted (they are renamed away when a
@@ -113,6 +125,8 @@ class RunExecution implements EmbeddedExecution {
   readonly #opts: CompiledRunnerOptions;
   readonly #remover: WorkspaceRemover;
   readonly #launcher: TaskLauncher | undefined;
+  /** bwrap and its common arguments when tasks run in a sandbox. */
+  readonly #sandbox: readonly string[] | undefined;
   readonly #spec: RunSpec;
   readonly #observer: RunObserver;
   readonly #abort = new AbortController();
@@ -125,12 +139,14 @@ class RunExecution implements EmbeddedExecution {
     opts: CompiledRunnerOptions,
     remover: WorkspaceRemover,
     launcher: TaskLauncher | undefined,
+    sandbox: readonly string[] | undefined,
     spec: RunSpec,
     observer: RunObserver,
   ) {
     this.#opts = opts;
     this.#remover = remover;
     this.#launcher = launcher;
+    this.#sandbox = sandbox;
     this.#spec = spec;
     this.#observer = observer;
     this.done = this.#execute().catch((error: unknown) => ({
@@ -345,10 +361,18 @@ class RunExecution implements EmbeddedExecution {
         // A task worker's subshell takes the environment from the script, and the values of
         // secret parameters over the worker's pipe; a direct spawn also gets the whole
         // environment as the process environment, exactly.
+        // In a sandbox, bwrap leads the task's process group and runs the bash.
+        const sandbox = this.#sandbox;
         proc =
-          this.#launcher === undefined
-            ? new GroupProcess(this.#opts.shell, [`${prefix}.sh`], { ...common, env })
-            : this.#launcher.launch({ ...common, prefix, secretEnv, ownPid: mentionsPid(job, task, i === 0) });
+          this.#launcher !== undefined
+            ? this.#launcher.launch({ ...common, prefix, secretEnv, ownPid: mentionsPid(job, task, i === 0) })
+            : sandbox === undefined
+              ? new GroupProcess(this.#opts.shell, [`${prefix}.sh`], { ...common, env })
+              : new GroupProcess(
+                  sandbox[0] as string,
+                  [...sandbox.slice(1), ...workspaceArgs(common.cwd), "--", this.#opts.shell, `${prefix}.sh`],
+                  { ...common, env },
+                );
       } catch (error) {
         return {
           status: "error",

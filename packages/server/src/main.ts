@@ -17,7 +17,7 @@ import { startServer, type RunningServer } from "./server.js";
 // The composition root of the server process: the only module that reads process.env and argv.
 
 const USAGE = `usage: causeway-server [DIR|URL…] [--port N] [--host H] [--data DIR] [--slots N] [--no-watch] [--log-format F] [--max-streams N]
-                       [--remote-poll S] [--remote-poll-max S]
+                       [--remote-poll S] [--remote-poll-max S] [--sandbox M]
 
   DIR|URL…        the line: pipeline directories to apply and watch, git URLs (URL#branch)
                   to clone and poll, or projects (a causeway.project.yml, or a directory
@@ -30,6 +30,9 @@ const USAGE = `usage: causeway-server [DIR|URL…] [--port N] [--host H] [--data
   --remote-poll S seconds between polls of a remote gitRepo after a change (default 30; env CAUSEWAY_REMOTE_POLL)
   --remote-poll-max S
                   the longest time between polls of an idle remote gitRepo (default 600; env CAUSEWAY_REMOTE_POLL_MAX)
+  --sandbox M     auto (default): run each task in a bubblewrap sandbox when bwrap works here,
+                  else without one (said on the log); off: never; required: refuse to start
+                  without one (env CAUSEWAY_SANDBOX)
   --no-watch      do not re-apply the line when its files, repositories or project change
   --log-format F  text (default): one line per event for a person; json: one JSON object per
                   line for machines (env CAUSEWAY_LOG_FORMAT)`;
@@ -43,6 +46,7 @@ const FLAGS: Readonly<Record<string, string>> = {
   host: "--host",
   dataDir: "--data",
   slots: "--slots",
+  sandbox: "--sandbox",
   maxStreams: "--max-streams",
   remotePollMs: "--remote-poll",
   remotePollMaxMs: "--remote-poll-max",
@@ -69,6 +73,7 @@ function parse(argv: string[], env: NodeJS.ProcessEnv): { options: ServerOptions
         host: { type: "string" },
         data: { type: "string" },
         slots: { type: "string" },
+        sandbox: { type: "string" },
         "max-streams": { type: "string" },
         "remote-poll": { type: "string" },
         "remote-poll-max": { type: "string" },
@@ -116,6 +121,8 @@ function parse(argv: string[], env: NodeJS.ProcessEnv): { options: ServerOptions
     ...(host === undefined || host === "" ? {} : { host }),
     ...(data === undefined || data === "" ? {} : { dataDir: data }),
     ...(slots === undefined ? {} : { slots }),
+    // Checked by compileServerOptions (auto, off or required).
+    ...((values.sandbox ?? env.CAUSEWAY_SANDBOX) ? { sandbox: (values.sandbox ?? env.CAUSEWAY_SANDBOX) as "auto" } : {}),
     ...(maxStreams === undefined ? {} : { maxStreams }),
     ...(remotePoll === undefined ? {} : { remotePollMs: remotePoll * 1000 }),
     ...(remotePollMax === undefined ? {} : { remotePollMaxMs: remotePollMax * 1000 }),

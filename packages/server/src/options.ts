@@ -43,6 +43,8 @@ const ServerOptionsSchema = z.strictObject({
   cwd: z.string().min(1).optional(),
   /** Runs executed at once by the embedded runner (engine default 2). */
   slots: z.number().int().min(1).max(1024).optional(),
+  /** Whether tasks run in a bubblewrap sandbox (runner/src/sandbox.ts): auto, off, required. */
+  sandbox: z.enum(["auto", "off", "required"]).default("auto"),
   /** How often local gitRepo resources are polled for new commits. */
   pollIntervalMs: z.number().int().min(10).default(2000),
   /** How often remote gitRepo resources are polled (`git ls-remote`) while they change. */
@@ -102,6 +104,7 @@ export interface CompiledServerOptions {
   /** The work directory the caller chose; undefined: the default (see work-dir.ts). */
   readonly workDir: string | undefined;
   readonly slots: number | undefined;
+  readonly sandbox: "auto" | "off" | "required";
   readonly pollIntervalMs: number;
   readonly remotePollMs: number;
   readonly remotePollMaxMs: number;
@@ -160,6 +163,7 @@ export function compileServerOptions(options: ServerOptions = {}): CompiledServe
     dataDir: resolve(cwd, o.dataDir ?? ".causeway"),
     workDir: o.workDir === undefined ? undefined : resolve(cwd, o.workDir),
     slots: o.slots,
+    sandbox: o.sandbox,
     pollIntervalMs: o.pollIntervalMs,
     remotePollMs: o.remotePollMs,
     remotePollMaxMs: Math.max(o.remotePollMs, o.remotePollMaxMs),
