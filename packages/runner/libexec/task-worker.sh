@@ -93,11 +93,14 @@ while IFS=$'\t' read -r __cw_k __cw_i __cw_a __cw_b; do
         done
         unset __cw_v
         # In a sandbox: bwrap, shown this task's workspace, runs a fresh bash (bwrap keeps the
-        # exported environment: the secret values above).
+        # exported environment: the secret values above). bwrap itself ignores the signals the
+        # task's group is sent, else a SIGTERM would end it, and the sandbox with it, at once:
+        # the task's bash gets them back (env --default-signal) and has its grace, as outside.
         if [ ${#__cw_sb[@]} -gt 0 ]; then
           unset SHLVL
+          trap '' TERM INT HUP QUIT
           exec "${__cw_sb[@]}" --bind "$__cw_a" "$__cw_a" --bind "$__cw_a" /build --chdir "$__cw_a" \
-            -- "$BASH" -- "$__cw_b.sh"
+            -- /usr/bin/env --default-signal=TERM,INT,HUP,QUIT "$BASH" -- "$__cw_b.sh"
         fi
         # X: a fresh bash, for a script that uses $$ or PPID (the script sets the environment).
         [ "$__cw_k" = T ] || { unset SHLVL; exec "$BASH" -- "$__cw_b.sh"; }

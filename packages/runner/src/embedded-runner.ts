@@ -19,7 +19,7 @@ import { compileRunnerOptions, type CompiledRunnerOptions, type EmbeddedRunnerOp
 import { SHIPCTL_DIR } from "./paths.js";
 import { TaskLauncher, type TaskProcess } from "./launcher.js";
 import { WorkerRecord } from "./worker-record.js";
-import { chooseSandbox, workspaceArgs, type SandboxChoice } from "./sandbox.js";
+import { chooseSandbox, sandboxedCommand, type Sandbox, type SandboxChoice } from "./sandbox.js";
 import { GroupProcess } from "./process.js";
 import { runEnvironment, splitSecrets, taskEnvironment } from "./run-env.js";
 import { collectResults, type EmbeddedRunResult } from "./run-results.js";
@@ -48,18 +48,18 @@ export function createEmbeddedRunner(options: EmbeddedRunnerOptions): EmbeddedRu
     shipctlDir: SHIPCTL_DIR,
     hidden: compiled.sandboxHidden,
   });
-  const command = sandbox.kind === "bwrap" ? [sandbox.sandbox.bwrap, ...sandbox.sandbox.args] : undefined;
+  const chosen = sandbox.kind === "bwrap" ? sandbox.sandbox : undefined;
   const launcher = compiled.launcher
     ? new TaskLauncher({
         graceMs: compiled.cancelGraceMs,
         ...(compiled.workerRecord === undefined ? {} : { record: new WorkerRecord(compiled.workerRecord) }),
-        ...(command === undefined ? {} : { sandbox: command }),
+        ...(chosen === undefined ? {} : { sandbox: [chosen.bwrap, ...chosen.args] }),
       })
     : undefined;
   const remover = new WorkspaceRemover(launcher === undefined ? undefined : (dir) => launcher.deleteTree(dir));
   return {
     sandbox,
-    execute: (spec, observer) => new RunExecution(compiled, remover, launcher, command, spec, observer),
+    execute: (spec, observer) => new RunExecution(compiled, remover, launcher, chosen, spec, observer),
     idle: () => remover.idle(),
     close: () => launcher?.close(),
   };
@@ -125,8 +125,8 @@ class RunExecution implements EmbeddedExecution {
   readonly #opts: CompiledRunnerOptions;
   readonly #remover: WorkspaceRemover;
   readonly #launcher: TaskLauncher | undefined;
-  /** bwrap and its common arguments when tasks run in a sandbox. */
-  readonly #sandbox: readonly string[] | undefined;
+  /** The sandbox of tasks, if any. */
+  readonly #sandbox: Sandbox | undefined;
   readonly #spec: RunSpec;
   readonly #observer: RunObserver;
   readonly #abort = new AbortController();
@@ -139,7 +139,7 @@ class RunExecution implements EmbeddedExecution {
     opts: CompiledRunnerOptions,
     remover: WorkspaceRemover,
     launcher: TaskLauncher | undefined,
-    sandbox: readonly string[] | undefined,
+    sandbox: Sandbox | undefined,
     spec: RunSpec,
     observer: RunObserver,
   ) {
@@ -361,18 +361,16 @@ class RunExecution implements EmbeddedExecution {
         // A task worker's subshell takes the environment from the script, and the values of
         // secret parameters over the worker's pipe; a direct spawn also gets the whole
         // environment as the process environment, exactly.
-        // In a sandbox, bwrap leads the task's process group and runs the bash.
+        // In a sandbox, bwrap (in the task's process group) runs the bash.
         const sandbox = this.#sandbox;
+        const [file, args] =
+          sandbox === undefined
+            ? [this.#opts.shell, [`${prefix}.sh`]]
+            : sandboxedCommand(sandbox, common.cwd, this.#opts.shell, `${prefix}.sh`);
         proc =
-          this.#launcher !== undefined
-            ? this.#launcher.launch({ ...common, prefix, secretEnv, ownPid: mentionsPid(job, task, i === 0) })
-            : sandbox === undefined
-              ? new GroupProcess(this.#opts.shell, [`${prefix}.sh`], { ...common, env })
-              : new GroupProcess(
-                  sandbox[0] as string,
-                  [...sandbox.slice(1), ...workspaceArgs(common.cwd), "--", this.#opts.shell, `${prefix}.sh`],
-                  { ...common, env },
-                );
+          this.#launcher === undefined
+            ? new GroupProcess(file, args, { ...common, env })
+            : this.#launcher.launch({ ...common, prefix, secretEnv, ownPid: mentionsPid(job, task, i === 0) });
       } catch (error) {
         return {
           status: "error",

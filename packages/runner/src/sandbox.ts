@@ -128,6 +128,38 @@ export function workspaceArgs(root: string): string[] {
   return ["--bind", root, root, "--bind", root, "/build", "--chdir", root];
 }
 
+/**
+ * What runs a task's command inside the sandbox: bwrap is started with the signals a task's
+ * process group is sent (SIGTERM on cancel...) ignored, so that it outlives them, and this gives
+ * them back to the task, which then has its grace period as it would outside a sandbox.
+ */
+export const SANDBOX_ENTRY = ["/usr/bin/env", "--default-signal=TERM,INT,HUP,QUIT"] as const;
+
+/** The signals bwrap ignores (task-worker.sh, `sandboxedCommand`). */
+export const SANDBOX_IGNORED_SIGNALS = "TERM INT HUP QUIT";
+
+/**
+ * The command of a task run in `sandbox` by a direct spawn (no task worker): a bash that
+ * ignores the signals of `SANDBOX_IGNORED_SIGNALS` and execs bwrap, which runs `shell script`.
+ */
+export function sandboxedCommand(sandbox: Sandbox, root: string, shell: string, script: string): [string, string[]] {
+  return [
+    "bash",
+    [
+      "-c",
+      `trap '' ${SANDBOX_IGNORED_SIGNALS}; exec "$@"`,
+      "bash",
+      sandbox.bwrap,
+      ...sandbox.args,
+      ...workspaceArgs(root),
+      "--",
+      ...SANDBOX_ENTRY,
+      shell,
+      script,
+    ],
+  ];
+}
+
 /** The log line that says how tasks run. */
 export function sandboxNotice(choice: SandboxChoice): string {
   return choice.kind === "bwrap"
@@ -162,7 +194,7 @@ const probes = new Map<string, SandboxChoice>();
 
 /**
  * Decides how tasks run: `off` never sandboxes; `auto` sandboxes when bwrap is on the base
- * environment's PATH (or in /usr/bin) and a sandboxed `true` runs (user namespaces may be
+ * environment's PATH and a sandboxed `true` runs (user namespaces may be
  * disabled), else runs tasks without one and says why; `required` throws
  * `RUNNER_SANDBOX_UNAVAILABLE` instead. Runs bwrap twice, once per process and arguments (at
  * the runner's creation, never per run).
@@ -179,7 +211,7 @@ export function chooseSandbox(request: SandboxRequest): SandboxChoice {
 }
 
 function probe(request: SandboxRequest): SandboxChoice {
-  const bwrap = findBwrap(`${request.env.PATH ?? ""}${delimiter}/usr/bin`);
+  const bwrap = findBwrap(request.env.PATH ?? "");
   if (bwrap === undefined) return { kind: "none", reason: "bwrap not found (apt-get install bubblewrap)" };
   const args = sandboxArgs(request.env, request.shipctlDir, request.hidden);
   const key = JSON.stringify([bwrap, args]);
@@ -190,7 +222,11 @@ function probe(request: SandboxRequest): SandboxChoice {
   if (version.status !== 0) {
     choice = { kind: "none", reason: `${bwrap} --version failed: ${firstLine(version.stderr, version.error)}` };
   } else {
-    const tried = spawnSync(bwrap, [...args, "--", "true"], { encoding: "utf8", env: {}, timeout: 10_000 });
+    const tried = spawnSync(bwrap, [...args, "--", ...SANDBOX_ENTRY, "true"], {
+      encoding: "utf8",
+      env: {},
+      timeout: 10_000,
+    });
     choice =
       tried.status === 0
         ? { kind: "bwrap", sandbox: { bwrap, version: version.stdout.trim(), args } }
