@@ -34,8 +34,7 @@ export interface Sandbox {
 
 /** What the runner decided: tasks run in `sandbox`, or without one, `reason` saying why. */
 export type SandboxChoice =
-  | { readonly kind: "bwrap"; readonly sandbox: Sandbox }
-  | { readonly kind: "none"; readonly reason: string };
+  { readonly kind: "bwrap"; readonly sandbox: Sandbox } | { readonly kind: "none"; readonly reason: string };
 
 /** Directories of the system shown read-only to tasks (when they exist), or their links. */
 export const SYSTEM_DIRS = ["/usr", "/bin", "/sbin", "/lib", "/lib32", "/lib64", "/libx32", "/etc", "/opt"] as const;
@@ -53,7 +52,8 @@ export const LOCAL_HOST: SandboxHost = {
   kind(path) {
     try {
       const st = lstatSync(path);
-      if (st.isSymbolicLink()) return statSync(path).isDirectory() ? { type: "link", target: readlinkSync(path) } : undefined;
+      if (st.isSymbolicLink())
+        return statSync(path).isDirectory() ? { type: "link", target: readlinkSync(path) } : undefined;
       return st.isDirectory() ? { type: "dir" } : undefined;
     } catch {
       return undefined;

@@ -77,7 +77,12 @@ describe.each(SANDBOX_MODES_HERE)("cancel and timeout (sandbox %s)", (sandbox) =
   it("sends SIGKILL after the grace period when SIGTERM is trapped", async () => {
     const { rec, execution, sleep } = await startSleeper(
       sandbox,
-      (s) => ["trap 'echo got-term' TERM", `(trap '' TERM; exec sleep ${s}) &`, "echo ready", "while :; do sleep 0.05; done"],
+      (s) => [
+        "trap 'echo got-term' TERM",
+        `(trap '' TERM; exec sleep ${s}) &`,
+        "echo ready",
+        "while :; do sleep 0.05; done",
+      ],
       300,
     );
     const t0 = Date.now();

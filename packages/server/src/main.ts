@@ -122,7 +122,9 @@ function parse(argv: string[], env: NodeJS.ProcessEnv): { options: ServerOptions
     ...(data === undefined || data === "" ? {} : { dataDir: data }),
     ...(slots === undefined ? {} : { slots }),
     // Checked by compileServerOptions (auto, off or required).
-    ...((values.sandbox ?? env.CAUSEWAY_SANDBOX) ? { sandbox: (values.sandbox ?? env.CAUSEWAY_SANDBOX) as "auto" } : {}),
+    ...((values.sandbox ?? env.CAUSEWAY_SANDBOX)
+      ? { sandbox: (values.sandbox ?? env.CAUSEWAY_SANDBOX) as "auto" }
+      : {}),
     ...(maxStreams === undefined ? {} : { maxStreams }),
     ...(remotePoll === undefined ? {} : { remotePollMs: remotePoll * 1000 }),
     ...(remotePollMax === undefined ? {} : { remotePollMaxMs: remotePollMax * 1000 }),
