@@ -110,8 +110,11 @@ export function compileRunnerOptions(options: EmbeddedRunnerOptions): CompiledRu
   if (!SANDBOX_MODES.includes(sandbox)) {
     problems.push(`sandbox must be one of ${SANDBOX_MODES.join(", ")} (got ${JSON.stringify(sandbox)})`);
   }
-  const hidden = options.sandboxHidden ?? [];
-  if (!Array.isArray(hidden) || hidden.some((h) => typeof h !== "string" || h === "" || h.includes("\0"))) {
+  const hidden: readonly string[] = Array.isArray(options.sandboxHidden) ? options.sandboxHidden : [];
+  if (
+    (options.sandboxHidden !== undefined && !Array.isArray(options.sandboxHidden)) ||
+    hidden.some((h) => typeof h !== "string" || h === "" || h.includes("\0"))
+  ) {
     problems.push("sandboxHidden must be a list of non-empty paths");
   }
   const grace = options.cancelGraceMs ?? DEFAULT_CANCEL_GRACE_MS;
