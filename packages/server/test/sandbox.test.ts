@@ -4,7 +4,7 @@ import { CausewayError } from "@causeway/core";
 import { RunSchema, type RunJson } from "@causeway/protocol";
 import { chooseSandbox, passthroughEnv, SHIPCTL_DIR } from "@causeway/runner";
 import { afterEach, describe, expect, it } from "vitest";
-import { startServer, type RunningServer } from "../src/index.js";
+import { optionProblems, startServer, type RunningServer } from "../src/index.js";
 import { collectingLogger, tempDir, yaml } from "./helpers.js";
 
 // The server runs tasks in a bubblewrap sandbox by default, says how tasks run in one line at
@@ -111,5 +111,7 @@ describe("a server where bwrap is missing", () => {
     const error = await start({ dir, dataDir, env, sandbox: "required" }).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(CausewayError);
     expect((error as CausewayError).code).toBe("RUNNER_SANDBOX_UNAVAILABLE");
+    const bad = await startServer({ dir, dataDir, sandbox: "maybe" as "auto" }).catch((e: unknown) => e);
+    expect(optionProblems(bad)).toEqual([expect.stringMatching(/^sandbox: /)]);
   });
 });

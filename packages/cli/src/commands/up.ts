@@ -20,10 +20,13 @@ interface UpOptions {
   readonly data?: string;
   readonly host?: string;
   readonly logFormat?: string;
+  readonly sandbox?: string;
 }
 
 /** The formats of the server's terminal (the server's `--log-format`). */
 const LOG_FORMATS = ["text", "json"];
+/** The server's `--sandbox` modes (runner/src/sandbox.ts; docs/semantics.md "What a task can see"). */
+const SANDBOX_MODES = ["auto", "off", "required"];
 
 /** The arguments passed on to the server's main: the same as `up` was given. */
 export function serverArgs(sources: readonly string[] | string | undefined, opts: UpOptions): string[] {
@@ -40,6 +43,11 @@ export function serverArgs(sources: readonly string[] | string | undefined, opts
     if (!LOG_FORMATS.includes(opts.logFormat))
       throw usageError(`--log-format must be text or json, got ${JSON.stringify(opts.logFormat)}`);
     args.push("--log-format", opts.logFormat);
+  }
+  if (opts.sandbox !== undefined) {
+    if (!SANDBOX_MODES.includes(opts.sandbox))
+      throw usageError(`--sandbox must be auto, off or required, got ${JSON.stringify(opts.sandbox)}`);
+    args.push("--sandbox", opts.sandbox);
   }
   return args;
 }
@@ -70,7 +78,10 @@ export function resolveServerMain(resolve: (specifier: string) => string = (s) =
   return file;
 }
 
-/** Registers `causeway up [DIR|URL…] [--port N] [--data DIR] [--host H] [--log-format text|json]`. */
+/**
+ * Registers `causeway up [DIR|URL…] [--port N] [--data DIR] [--host H] [--log-format text|json]
+ * [--sandbox auto|off|required]`.
+ */
 export function registerUp(program: Command, io: Io): void {
   program
     .command("up")
@@ -88,6 +99,10 @@ export function registerUp(program: Command, io: Io): void {
     .option(
       "--log-format <format>",
       "text: one line per run event for a person (default); json: one JSON object per line (env CAUSEWAY_LOG_FORMAT)",
+    )
+    .option(
+      "--sandbox <mode>",
+      "auto: run each task in a bubblewrap sandbox where bwrap works (default); off: never; required: refuse to start without one (env CAUSEWAY_SANDBOX)",
     )
     .action(async (sources: string[], opts: UpOptions) => {
       const args = serverArgs(sources, opts);
