@@ -13,8 +13,9 @@ import { CausewayError } from "@causeway/core";
 //
 // One bwrap per task: a task worker's subshell execs it (task-worker.sh), so the worker, a
 // process of ours, stays outside and keeps ending the task by its process group (bwrap is
-// not made a session leader: no --new-session). It costs a few milliseconds of CPU per task
-// (docs/architecture.md "Where the time goes").
+// not made a session leader: no --new-session). It adds a few milliseconds to every task,
+// mostly the kernel's setup and teardown of the namespaces (docs/architecture.md "What the
+// embedded runner isolates": why not one sandbox per worker).
 
 /** Whether tasks run in a sandbox: when one is available, never, or always (else no start). */
 export type SandboxMode = "auto" | "off" | "required";
