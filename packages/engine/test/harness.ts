@@ -30,6 +30,9 @@ export async function makeHarness(
     blobs: stores.blobs,
     env: passthroughEnv(process.env),
     cancelGraceMs: 200,
+    // Tasks of these tests wait on gate files outside their workspaces: no sandbox (it hides
+    // them; its own tests are in packages/runner and packages/server).
+    sandbox: "off",
   });
   const engine = new Engine({
     ...stores,
