@@ -52,7 +52,9 @@ try {
 }
 
 process.stdout.write(tryThis());
-const child = spawn(process.execPath, [CLI, "up", LINE], { cwd: ROOT, stdio: "inherit" });
+// The example's jobs "deploy" into a directory shared between jobs outside their workspaces
+// (under $TMPDIR), which tasks in the sandbox cannot share: the example runs without it.
+const child = spawn(process.execPath, [CLI, "up", LINE, "--sandbox", "off"], { cwd: ROOT, stdio: "inherit" });
 
 // The CLI passes signals on to the server once (it ignores a repeat within 300 ms: the terminal
 // sends Ctrl+C to this whole process group and npm forwards it too).

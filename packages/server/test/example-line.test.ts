@@ -92,6 +92,9 @@ describe("examples/hello-line", () => {
       env: { ...passthroughEnv(process.env), CAUSEWAY_DEPLOY_ROOT: deployRoot },
       cancelGraceMs: 500,
       logger,
+      // The example's jobs share a deployment directory outside their workspaces, which a
+      // sandboxed task cannot reach (npm start runs it without the sandbox too: scripts/start.mjs).
+      sandbox: "off",
     });
   });
 
