@@ -104,7 +104,9 @@ describe("examples/hello-line", () => {
   });
 
   it("validates and applies with no error and no warning, the repository resolved to an absolute path", async () => {
-    expect(logger.lines[0]).toMatch(/^applied .*: 5 resources, 4 jobs \(9 added.*; 0 errors, 0 warnings$/);
+    // The first line after the one that says how tasks run (without a sandbox, here).
+    expect(logger.lines[0]).toMatch(/^tasks run WITHOUT a sandbox: /);
+    expect(logger.lines[1]).toMatch(/^applied .*: 5 resources, 4 jobs \(9 added.*; 0 errors, 0 warnings$/);
     const versions = await api(z.array(VersionSchema), "GET", "/objects/app_repo/versions?limit=1000");
     // Version 1 comes from the definition: the stored definition holds the absolute path.
     expect(versions.at(-1)?.propertyBag).toMatchObject({ sourceName: repo, branch: "main" });
