@@ -52,6 +52,8 @@ try {
 }
 
 process.stdout.write(tryThis());
+// Tasks run without the sandbox, the default (the example's jobs also share a directory outside
+// their workspaces, which sandboxed tasks could not).
 const child = spawn(process.execPath, [CLI, "up", LINE], { cwd: ROOT, stdio: "inherit" });
 
 // The CLI passes signals on to the server once (it ignores a repeat within 300 ms: the terminal

@@ -1,5 +1,12 @@
-/** A chain of `n` jobs: job_i takes job_{i-1} as IN; each writes timestamps to `timesFile`. */
-export function chainLine(n: number, timesFile: string): string {
+import { readdir, readFile } from "node:fs/promises";
+import { join } from "node:path";
+
+/**
+ * A chain of `n` jobs: job_i takes job_{i-1} as IN; each prints timestamps (`s i <t>`, `e i
+ * <t>`) to its console, which the scenario reads from the run logs (`timestampLines`): a file
+ * outside the workspace would be out of a sandboxed task's reach.
+ */
+export function chainLine(n: number): string {
   const out = [
     "resources:",
     "  - name: src",
@@ -15,11 +22,25 @@ export function chainLine(n: number, timesFile: string): string {
       `      - IN: ${i === 0 ? "src" : `job_${i - 1}`}`,
       "      - TASK:",
       "          script:",
-      `            - echo "s ${i} $EPOCHREALTIME" >> ${timesFile}`,
-      `            - echo "e ${i} $EPOCHREALTIME" >> ${timesFile}`,
+      `            - echo "s ${i} $EPOCHREALTIME"`,
+      `            - echo "e ${i} $EPOCHREALTIME"`,
     );
   }
   return `${out.join("\n")}\n`;
+}
+
+/**
+ * The lines of the run logs in `logsDir` (`<data>/logs`, one file per run) that match `pattern`,
+ * runs in id order: the timestamps a benchmark's jobs print.
+ */
+export async function timestampLines(logsDir: string, pattern: RegExp): Promise<string[]> {
+  const files = (await readdir(logsDir)).filter((f) => /^\d+\.log$/.test(f));
+  files.sort((a, b) => parseInt(a, 10) - parseInt(b, 10));
+  const out: string[] = [];
+  for (const f of files) {
+    for (const line of (await readFile(join(logsDir, f), "utf8")).split("\n")) if (pattern.test(line)) out.push(line);
+  }
+  return out;
 }
 
 /** A deterministic PRNG (mulberry32). */

@@ -1,4 +1,4 @@
-import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
+import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { loadPipeline, type Store, type LogStore } from "@causeway/core";
@@ -6,7 +6,8 @@ import { Engine } from "@causeway/engine";
 import { createEmbeddedRunner, passthroughEnv } from "@causeway/runner";
 import { prepareWorkDir } from "@causeway/server";
 import { openSqliteStore } from "@causeway/store";
-import { chainLine, dagLine, fanoutLine, slicedLine } from "./engine-lines.js";
+import { chainLine, dagLine, fanoutLine, slicedLine, timestampLines } from "./engine-lines.js";
+import { benchSandbox } from "./harness.js";
 
 // One engine scenario in its own process (the "server" of the benchmark), so its memory is
 // measured alone. Prints one JSON object.
@@ -18,13 +19,12 @@ import { chainLine, dagLine, fanoutLine, slicedLine } from "./engine-lines.js";
 //
 // BENCH_HISTORY=N first fills the store with N finished runs of the line's jobs (each with its
 // job version, its events and a log file), so the same scenario can be measured with a history.
+// BENCH_SANDBOX=auto|off|required: the runner's sandbox (default off, as the server's).
 
 const [kind = "chain", countArg = "200", thirdArg = "1"] = process.argv.slice(2);
 const count = Number(countArg);
 const history = Number(process.env.BENCH_HISTORY ?? "0");
 const dir = await mkdtemp(join(tmpdir(), "causeway-bench-engine-"));
-const timesFile = join(dir, "times");
-await writeFile(timesFile, "");
 // The server's default work directory (a new one on tmpfs), removed at the end.
 let workDir: string | undefined;
 try {
@@ -36,6 +36,8 @@ try {
     workDir,
     blobs: stores.blobs,
     env: passthroughEnv(process.env),
+    sandbox: benchSandbox(process.env.BENCH_SANDBOX),
+    sandboxHidden: [join(dir, "data")],
   });
   const engine = new Engine({ ...stores, runner, options: { slots: 2 } });
   await engine.start();
@@ -83,7 +85,10 @@ try {
     event_loop_utilization: performance.eventLoopUtilization(elu0).utilization,
     history,
   };
-  if (kind === "chain") result.edges_ms = edges(await readFile(timesFile, "utf8"), count);
+  if (kind === "chain") {
+    const lines = await timestampLines(join(dir, "data", "logs"), /^[se] \d+ \d+[.,]\d+$/);
+    result.edges_ms = edges(lines.join("\n"), count);
+  }
   process.stdout.write(`${JSON.stringify(result)}\n`);
 } finally {
   await rm(dir, { recursive: true, force: true });
@@ -95,7 +100,7 @@ try {
 function scenarioLine(): { yaml: string; trigger: string } {
   switch (kind) {
     case "chain":
-      return { yaml: chainLine(count, timesFile), trigger: "src" };
+      return { yaml: chainLine(count), trigger: "src" };
     case "dag":
       return { yaml: dagLine(count, Number(thirdArg)).yaml, trigger: "src" };
     case "fanout":

@@ -109,3 +109,13 @@ export function formatTable(results: readonly BenchmarkResult[]): string {
 export function allPassed(results: readonly BenchmarkResult[]): boolean {
   return results.every((r) => r.ok && Object.values(r.figures).every((f) => f.pass !== false));
 }
+
+/**
+ * The sandbox of a benchmark's runner, from BENCH_SANDBOX: `off` (default, as the server's),
+ * `auto` or `required` (`npm run bench -- --sandbox off` sets it for every scenario).
+ */
+export function benchSandbox(value: string | undefined): "auto" | "off" | "required" {
+  if (value === undefined || value === "") return "off";
+  if (value === "auto" || value === "off" || value === "required") return value;
+  throw new Error(`BENCH_SANDBOX must be auto, off or required, got ${JSON.stringify(value)}`);
+}

@@ -4,6 +4,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { passthroughEnv } from "@causeway/runner";
 import { silentLogger, startServer } from "@causeway/server";
+import { benchSandbox } from "./harness.js";
 
 // The notification scenario in its own process: a real server (store, engine, embedded runner,
 // outbox worker) and a webhook receiver (node:http) on the loopback. Prints one JSON object.
@@ -55,6 +56,7 @@ jobs:
     port: 0,
     watch: false,
     env: passthroughEnv(process.env),
+    sandbox: benchSandbox(process.env.BENCH_SANDBOX),
     logger: silentLogger,
   });
   const ended: number[] = [];

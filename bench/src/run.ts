@@ -2,7 +2,7 @@ import { mkdir, writeFile } from "node:fs/promises";
 import { cpus, totalmem } from "node:os";
 import { fileURLToPath } from "node:url";
 import { generateLine } from "./generate-line.js";
-import { allPassed, formatTable, runBenchmark, type BenchmarkResult } from "./harness.js";
+import { allPassed, benchSandbox, formatTable, runBenchmark, type BenchmarkResult } from "./harness.js";
 import { dagBenchmark, edgeBenchmark, fanoutBenchmark, historyBenchmark, sliceBenchmark } from "./engine-bench.js";
 import { peersBenchmark } from "./peers.js";
 import { notifyBenchmark } from "./notify-bench.js";
@@ -16,6 +16,10 @@ const quick = process.argv.includes("--quick");
 // --peers: the same DAG run by peers fetched at run time (not part of npm test, nor of --quick).
 const peers = process.argv.includes("--peers");
 const runs = quick ? 3 : 7;
+// --sandbox auto|off|required: the runner's sandbox in every engine scenario (BENCH_SANDBOX,
+// which the scenarios' processes inherit); default auto, as the server's.
+const sandboxAt = process.argv.indexOf("--sandbox");
+if (sandboxAt >= 0) process.env.BENCH_SANDBOX = benchSandbox(process.argv[sandboxAt + 1]);
 
 const started = performance.now();
 const line = await writeLine(generateLine({ jobs: 10_000, resources: 10_000, files: 10, seed: 1 }));
@@ -30,7 +34,7 @@ try {
   // above built them). --quick keeps the whole run under a minute: fewer runs, no warm-up.
   const engineRuns = quick ? 1 : 5;
   process.stdout.write(
-    `engine: 200-job chain, webhook deliveries, notifications, 1,000-job DAG, 500-job fan-out${quick ? "" : ", 4,000-job DAG, 10,000-job line, a 100,000-run history"}; median of ${engineRuns} runs\n`,
+    `engine: 200-job chain, webhook deliveries, notifications, 1,000-job DAG, 500-job fan-out${quick ? "" : ", 4,000-job DAG, 10,000-job line, a 100,000-run history"}; median of ${engineRuns} runs; sandbox ${process.env.BENCH_SANDBOX ?? "auto"}\n`,
   );
   results.push(await runBenchmark(edgeBenchmark(repoRoot), quick ? 2 : engineRuns, !quick));
   // Beside the edge: from an accepted webhook delivery to the first line of the job it triggers.

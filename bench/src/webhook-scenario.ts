@@ -1,11 +1,13 @@
 import { spawn } from "node:child_process";
-import { mkdir, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
+import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { createInterface } from "node:readline";
 import { fileURLToPath } from "node:url";
 import { passthroughEnv } from "@causeway/runner";
 import { silentLogger, startServer } from "@causeway/server";
+import { timestampLines } from "./engine-lines.js";
+import { benchSandbox } from "./harness.js";
 
 // The webhook scenario in its own process: a real server (store, engine, embedded runner, HTTP)
 // on the loopback, and deliveries POSTed to it one after another. Prints one JSON object.
@@ -40,9 +42,7 @@ if (process.argv[2] === "--sender") {
 
 const count = Number(process.argv[2] ?? "50");
 const dir = await mkdtemp(join(tmpdir(), "causeway-bench-webhook-"));
-const times = join(dir, "times");
 try {
-  await writeFile(times, "");
   await mkdir(join(dir, "line"));
   await writeFile(
     join(dir, "line", "causeway.yml"),
@@ -58,7 +58,7 @@ jobs:
       - IN: hook
       - TASK:
           script:
-            - echo "$EPOCHREALTIME" >> ${times}
+            - echo "first $EPOCHREALTIME"
 `,
   );
   const server = await startServer({
@@ -67,6 +67,7 @@ jobs:
     port: 0,
     watch: false,
     env: passthroughEnv(process.env),
+    sandbox: benchSandbox(process.env.BENCH_SANDBOX),
     logger: silentLogger,
   });
   const sender = spawn(process.execPath, [fileURLToPath(import.meta.url), "--sender"], {
@@ -102,10 +103,10 @@ jobs:
     sender.stdin.end();
     await server.stop();
   }
-  const firstLines = (await readFile(times, "utf8"))
-    .split("\n")
-    .filter((l) => l.trim() !== "")
-    .map((l) => Number(l.replace(",", ".")) * 1000);
+  // The first lines' times, from the run logs (runs in delivery order).
+  const firstLines = (await timestampLines(join(dir, "data", "logs"), /^first \d+[.,]\d+$/)).map(
+    (l) => Number(l.slice("first ".length).replace(",", ".")) * 1000,
+  );
   if (firstLines.length !== count) throw new Error(`expected ${count} runs, got ${firstLines.length} first lines`);
   const latencies = firstLines.map((t, i) => t - (answered[i] ?? Number.NaN));
   const fromSent = firstLines.map((t, i) => t - (sent[i] ?? Number.NaN));

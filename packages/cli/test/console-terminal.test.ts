@@ -75,6 +75,8 @@ beforeAll(async () => {
     env: passthroughEnv(process.env),
     cancelGraceMs: 500,
     logger: silentLogger,
+    // A job waits on a gate file outside its workspace: no sandbox (it hides the file).
+    sandbox: "off",
   });
   greet = await ran("greet");
   broken = await ran("broken");

@@ -55,19 +55,23 @@ describe("finding the server's entry point", () => {
     expect(serverArgs(undefined, {})).toEqual([]);
     expect(serverArgs(undefined, { logFormat: "json" })).toEqual(["--log-format", "json"]);
     expect(serverArgs(undefined, { public: true, newAdminToken: true })).toEqual(["--public", "--new-admin-token"]);
+    expect(serverArgs(undefined, { sandbox: "required" })).toEqual(["--sandbox", "required"]);
   });
 
-  it("refuses a log format the server does not have", () => {
-    const error = (() => {
-      try {
-        return serverArgs(undefined, { logFormat: "yaml" });
-      } catch (e) {
-        return e;
-      }
-    })();
-    expect(error).toBeInstanceOf(CausewayError);
-    expect((error as CausewayError).code).toBe("USAGE");
-  });
+  it.each([{ logFormat: "yaml" }, { sandbox: "maybe" }])(
+    "refuses an option value the server does not have: %j",
+    (opts) => {
+      const error = (() => {
+        try {
+          return serverArgs(undefined, opts);
+        } catch (e) {
+          return e;
+        }
+      })();
+      expect(error).toBeInstanceOf(CausewayError);
+      expect((error as CausewayError).code).toBe("USAGE");
+    },
+  );
 });
 
 describe("causeway up (the built binary)", () => {

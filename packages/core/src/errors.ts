@@ -120,6 +120,11 @@ export const ERROR_CODES = {
   STORE_BAD_ARGUMENT: { kind: "internal", status: 500, title: "The store was given an argument it cannot accept" },
   // The runner
   RUNNER_BAD_OPTIONS: { kind: "user", status: 400, title: "The runner was given options it cannot use" },
+  RUNNER_SANDBOX_UNAVAILABLE: {
+    kind: "operational",
+    status: 503,
+    title: "Tasks must run in a sandbox and none can be made here",
+  },
   WORKSPACE_INVALID: { kind: "user", status: 400, title: "A run cannot be laid out in its workspace" },
   GIT_FAILED: { kind: "operational", status: 503, title: "A git repository could not be cloned or checked out" },
   ARCHIVE_NOT_FOUND: { kind: "operational", status: 503, title: "A state archive is missing from the blob store" },

@@ -94,6 +94,9 @@ async function makeRig(yaml: string): Promise<Rig> {
     blobs: stores.blobs,
     env: passthroughEnv(process.env),
     cancelGraceMs: 200,
+    // Tasks of these tests wait on gate files outside their workspaces: no sandbox (it hides
+    // them; its own tests are in packages/runner and packages/server).
+    sandbox: "off",
   });
   const engine = new Engine({
     store: committingFails(stores.store, storeFault),

@@ -32,6 +32,9 @@ export async function makeHarness(
     cancelGraceMs: 200,
     // The store's integration store, as the server composes it.
     integrations: (name) => stores.store.read.getSecret(name),
+    // Tasks of these tests wait on gate files outside their workspaces: no sandbox (it hides
+    // them; its own tests are in packages/runner and packages/server).
+    sandbox: "off",
   });
   const engine = new Engine({
     ...stores,

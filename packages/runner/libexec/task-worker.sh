@@ -8,7 +8,12 @@
 # shell (its variables and functions are unset there), so the task's shell holds nothing but
 # what the task is given.
 #
-# Usage: task-worker.sh <grace ms>, with file descriptor 3 open on the lifeline (below).
+# Usage: task-worker.sh <grace ms> [<sandbox>...], with file descriptor 3 open on the lifeline
+# (below). <sandbox>, when given, is bwrap and the arguments common to every task's sandbox
+# (runner/src/sandbox.ts): each task's subshell then execs it, adding the binds of the task's
+# workspace (its <cwd>, also shown at /build) and a fresh bash that runs the script; bwrap stays
+# in the task's process group (no --new-session), so the signals below reach it and, through
+# --die-with-parent and its PID namespace, everything in the sandbox.
 # Requests on stdin, one per line, tab-separated (paths hold no tab or newline):
 #   T <id> <cwd> <prefix>   run <prefix>.sh in <cwd> (the script exports the task's environment
 #                           first), stdin /dev/null, stdout and stderr appended to <prefix>.out,
@@ -29,6 +34,7 @@
 # the last task left behind if that is still in its grace: SIGTERM, SIGKILL when the group is
 # still there after the grace; then it exits. Tasks never hold the lifeline.
 __cw_g=$(((${1:-10000} + 99) / 100))
+__cw_sb=("${@:2}")
 # The watcher: blocked on the lifeline, then SIGTERM to the worker's process group (the worker
 # and the watcher; tasks have groups of their own). Forked before job control is on, so that it
 # stays in that group: a group id is not reused while the group has a member, so the signal
@@ -86,10 +92,20 @@ while IFS=$'\t' read -r __cw_k __cw_i __cw_a __cw_b; do
           printf -v "${__cw_v[__cw_s]}" %b "${__cw_v[__cw_s + 1]}" && export "${__cw_v[__cw_s]}"
         done
         unset __cw_v
+        # In a sandbox: bwrap, shown this task's workspace, runs a fresh bash (bwrap keeps the
+        # exported environment: the secret values above). bwrap itself ignores the signals the
+        # task's group is sent, else a SIGTERM would end it, and the sandbox with it, at once:
+        # the task's bash gets them back (env --default-signal) and has its grace, as outside.
+        if [ ${#__cw_sb[@]} -gt 0 ]; then
+          unset SHLVL
+          trap '' TERM INT HUP QUIT
+          exec "${__cw_sb[@]}" --bind "$__cw_a" "$__cw_a" --bind "$__cw_a" /build --chdir "$__cw_a" \
+            -- /usr/bin/env --default-signal=TERM,INT,HUP,QUIT "$BASH" -- "$__cw_b.sh"
+        fi
         # X: a fresh bash, for a script that uses $$ or PPID (the script sets the environment).
         [ "$__cw_k" = T ] || { unset SHLVL; exec "$BASH" -- "$__cw_b.sh"; }
         BASH_ARGV0=$__cw_b.sh
-        unset __cw_k __cw_i __cw_a __cw_b __cw_p __cw_s __cw_l __cw_lt __cw_e __cw_t __cw_g
+        unset __cw_k __cw_i __cw_a __cw_b __cw_p __cw_s __cw_l __cw_lt __cw_e __cw_t __cw_g __cw_sb
         unset -f __cw_end __cw_gone
         . "$0"
       ) </dev/null >>"$__cw_b.out" 2>&1 3<&- &

@@ -19,6 +19,7 @@ import { compileRunnerOptions, type CompiledRunnerOptions, type EmbeddedRunnerOp
 import { SHIPCTL_DIR } from "./paths.js";
 import { TaskLauncher, type TaskProcess } from "./launcher.js";
 import { WorkerRecord } from "./worker-record.js";
+import { chooseSandbox, sandboxedCommand, type Sandbox, type SandboxChoice } from "./sandbox.js";
 import { GroupProcess } from "./process.js";
 import { resolveIntegrations, runIntegrations, type RunIntegrations } from "./integrations.js";
 import { runEnvironment, splitSecrets, taskEnvironment, withIntegrations } from "./run-env.js";
@@ -42,15 +43,24 @@ import {
  */
 export function createEmbeddedRunner(options: EmbeddedRunnerOptions): EmbeddedRunner {
   const compiled = compileRunnerOptions(options);
+  const sandbox = chooseSandbox({
+    mode: compiled.sandbox,
+    env: compiled.env,
+    shipctlDir: SHIPCTL_DIR,
+    hidden: compiled.sandboxHidden,
+  });
+  const chosen = sandbox.kind === "bwrap" ? sandbox.sandbox : undefined;
   const launcher = compiled.launcher
     ? new TaskLauncher({
         graceMs: compiled.cancelGraceMs,
         ...(compiled.workerRecord === undefined ? {} : { record: new WorkerRecord(compiled.workerRecord) }),
+        ...(chosen === undefined ? {} : { sandbox: [chosen.bwrap, ...chosen.args] }),
       })
     : undefined;
   const remover = new WorkspaceRemover(launcher === undefined ? undefined : (dir) => launcher.deleteTree(dir));
   return {
-    execute: (spec, observer) => new RunExecution(compiled, remover, launcher, spec, observer),
+    sandbox,
+    execute: (spec, observer) => new RunExecution(compiled, remover, launcher, chosen, spec, observer),
     idle: () => remover.idle(),
     close: () => launcher?.close(),
   };
@@ -63,6 +73,8 @@ export interface EmbeddedExecution extends Execution {
 
 /** The embedded runner: a RunnerPort whose executions report an EmbeddedRunResult. */
 export interface EmbeddedRunner extends RunnerPort {
+  /** Whether tasks run in a sandbox, and which, or why not: for the server's start line. */
+  readonly sandbox: SandboxChoice;
   execute(spec: RunSpec, observer: RunObserver): EmbeddedExecution;
   /**
    * Resolves when the workspaces of finished runs are deleted (they are renamed away when a
@@ -114,6 +126,8 @@ class RunExecution implements EmbeddedExecution {
   readonly #opts: CompiledRunnerOptions;
   readonly #remover: WorkspaceRemover;
   readonly #launcher: TaskLauncher | undefined;
+  /** The sandbox of tasks, if any. */
+  readonly #sandbox: Sandbox | undefined;
   readonly #spec: RunSpec;
   readonly #observer: RunObserver;
   readonly #abort = new AbortController();
@@ -126,12 +140,14 @@ class RunExecution implements EmbeddedExecution {
     opts: CompiledRunnerOptions,
     remover: WorkspaceRemover,
     launcher: TaskLauncher | undefined,
+    sandbox: Sandbox | undefined,
     spec: RunSpec,
     observer: RunObserver,
   ) {
     this.#opts = opts;
     this.#remover = remover;
     this.#launcher = launcher;
+    this.#sandbox = sandbox;
     this.#spec = spec;
     this.#observer = observer;
     this.done = this.#execute().catch((error: unknown) => ({
@@ -355,9 +371,15 @@ class RunExecution implements EmbeddedExecution {
         // A task worker's subshell takes the environment from the script, and the values of
         // secret parameters over the worker's pipe; a direct spawn also gets the whole
         // environment as the process environment, exactly.
+        // In a sandbox, bwrap (in the task's process group) runs the bash.
+        const sandbox = this.#sandbox;
+        const [file, args] =
+          sandbox === undefined
+            ? [this.#opts.shell, [`${prefix}.sh`]]
+            : sandboxedCommand(sandbox, common.cwd, this.#opts.shell, `${prefix}.sh`);
         proc =
           this.#launcher === undefined
-            ? new GroupProcess(this.#opts.shell, [`${prefix}.sh`], { ...common, env })
+            ? new GroupProcess(file, args, { ...common, env })
             : this.#launcher.launch({ ...common, prefix, secretEnv, ownPid: mentionsPid(job, task, i === 0) });
       } catch (error) {
         return {

@@ -38,6 +38,16 @@ export {
 } from "./git.js";
 export { NO_CONTAINER_ENGINE } from "./container.js";
 export { NODE_WORKSPACE_FS, type WorkspaceFs } from "./workspace.js";
+export {
+  chooseSandbox,
+  sandboxArgs,
+  sandboxNotice,
+  workspaceArgs,
+  SANDBOX_MODES,
+  type Sandbox,
+  type SandboxChoice,
+  type SandboxMode,
+} from "./sandbox.js";
 export { endOrphanedTasks, type OrphanOptions, type OrphanReport } from "./worker-record.js";
 export {
   filesMaterialiser,

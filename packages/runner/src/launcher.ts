@@ -58,6 +58,12 @@ export interface TaskLauncherOptions {
   readonly graceMs: number;
   /** Where live workers are recorded, for the next process to end what they left running. */
   readonly record?: WorkerRecord;
+  /**
+   * The sandbox every task runs in: bwrap and its common arguments (sandbox.ts). The worker
+   * execs it in the task's subshell, adding the binds of the task's workspace, then a bash
+   * that runs the script. Default: none (tasks are sourced by the worker's subshell).
+   */
+  readonly sandbox?: readonly string[];
 }
 
 /**
@@ -157,7 +163,7 @@ class Worker {
     // Its own session (so its own process group): a terminal's Ctrl-C reaches the server, which
     // stops its runs; every task is a process group of this session. fd 3 is the lifeline,
     // never written: it closes when this process ends, and the worker then ends its task.
-    const child = spawn("bash", [TASK_WORKER, String(Math.ceil(options.graceMs))], {
+    const child = spawn("bash", [TASK_WORKER, String(Math.ceil(options.graceMs)), ...(options.sandbox ?? [])], {
       stdio: ["pipe", "pipe", "ignore", "pipe"],
       env: {},
       detached: true,

@@ -2,6 +2,7 @@ import { CausewayError } from "@causeway/core";
 import { resolve } from "node:path";
 import type { BlobStore } from "@causeway/core";
 import { NODE_WORKSPACE_FS, type WorkspaceFs } from "./workspace.js";
+import { SANDBOX_MODES, type SandboxMode } from "./sandbox.js";
 
 /** Options of `createEmbeddedRunner`. */
 export interface EmbeddedRunnerOptions {
@@ -42,6 +43,18 @@ export interface EmbeddedRunnerOptions {
    * of a remote gitRepo that names one (`privateKey`, `token`...; see `gitAuth`). Default: none.
    */
   readonly integrations?: (name: string) => Promise<Readonly<Record<string, string>> | undefined>;
+  /**
+   * Whether each task runs in a bubblewrap sandbox that shows it only its workspace and the
+   * system's tools (sandbox.ts): `auto` when bwrap works here, `off` never (default: one bwrap per task costs the hot path
+   * milliseconds, docs/performance.md),
+   * `required` always (the runner is not created without one: `RUNNER_SANDBOX_UNAVAILABLE`).
+   */
+  readonly sandbox?: SandboxMode;
+  /**
+   * Paths a sandboxed task must never see, even through the directories of its PATH or /opt:
+   * the server passes its data directory. Default: none.
+   */
+  readonly sandboxHidden?: readonly string[];
 }
 
 /** Options after defaults and checks; frozen. */
@@ -56,6 +69,8 @@ export interface CompiledRunnerOptions {
   readonly workspaceFs: WorkspaceFs;
   readonly workerRecord: string | undefined;
   readonly integrations: ((name: string) => Promise<Readonly<Record<string, string>> | undefined>) | undefined;
+  readonly sandbox: SandboxMode;
+  readonly sandboxHidden: readonly string[];
 }
 
 /** The PATH of tasks when no base environment is given. */
@@ -92,6 +107,17 @@ export function compileRunnerOptions(options: EmbeddedRunnerOptions): CompiledRu
   if (options.workerRecord !== undefined && (typeof options.workerRecord !== "string" || options.workerRecord === "")) {
     problems.push("workerRecord must be a non-empty path");
   }
+  const sandbox = options.sandbox ?? "off";
+  if (!SANDBOX_MODES.includes(sandbox)) {
+    problems.push(`sandbox must be one of ${SANDBOX_MODES.join(", ")} (got ${JSON.stringify(sandbox)})`);
+  }
+  const hidden: readonly string[] = Array.isArray(options.sandboxHidden) ? options.sandboxHidden : [];
+  if (
+    (options.sandboxHidden !== undefined && !Array.isArray(options.sandboxHidden)) ||
+    hidden.some((h) => typeof h !== "string" || h === "" || h.includes("\0"))
+  ) {
+    problems.push("sandboxHidden must be a list of non-empty paths");
+  }
   const grace = options.cancelGraceMs ?? DEFAULT_CANCEL_GRACE_MS;
   if (typeof grace !== "number" || !Number.isFinite(grace) || grace < 0) {
     problems.push("cancelGraceMs must be a finite number of milliseconds, 0 or more");
@@ -118,6 +144,8 @@ export function compileRunnerOptions(options: EmbeddedRunnerOptions): CompiledRu
     workspaceFs: options.workspaceFs ?? NODE_WORKSPACE_FS,
     workerRecord: options.workerRecord === undefined ? undefined : resolve(options.workerRecord),
     integrations: options.integrations,
+    sandbox,
+    sandboxHidden: Object.freeze(hidden.map((h) => resolve(h))),
     env: Object.freeze(env),
   });
 }

@@ -185,7 +185,9 @@ describe("task execution", () => {
   });
 
   it("runs concurrent runs at the same time, each in its own task worker", async () => {
-    const { runner } = testRunner(dir);
+    // The runs signal each other through files outside their workspaces: no sandbox (the
+    // sandbox's tests show that a sandboxed run cannot see another's files).
+    const { runner } = testRunner(dir, { sandbox: "off" });
     const silent = { onStarted: () => undefined, onLog: () => undefined };
     // Each run signals, then waits for the other's signal: only concurrent runs both finish.
     const a = runner.execute(

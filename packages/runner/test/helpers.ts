@@ -1,10 +1,15 @@
 import { createHash } from "node:crypto";
+import { readdirSync, readFileSync } from "node:fs";
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import {
+  chooseSandbox,
   createEmbeddedRunner,
   passthroughEnv,
+  SHIPCTL_DIR,
+  type SandboxChoice,
+  type SandboxMode,
   type EmbeddedRunner,
   type EmbeddedRunnerOptions,
   type EmbeddedRunResult,
@@ -202,4 +207,55 @@ export function testRunner(
       return { result, rec };
     },
   };
+}
+
+/** Whether tasks can run in a bubblewrap sandbox here (decided once per test file). */
+export const SANDBOX: SandboxChoice = chooseSandbox({
+  mode: "auto",
+  env: passthroughEnv(process.env),
+  shipctlDir: SHIPCTL_DIR,
+  hidden: [],
+});
+
+/** True when `CI` is set to anything but an empty string, `0` or `false` (as .ci/run sets it). */
+const IN_CI = !["", "0", "false"].includes((process.env.CI ?? "").trim().toLowerCase());
+
+/**
+ * Why the sandbox's tests cannot run here, or undefined when they can. Where CI is set a missing
+ * sandbox is a failure (`.ci/run` installs bubblewrap), elsewhere a skip with this one line.
+ */
+export const SANDBOX_SKIP: string | undefined =
+  SANDBOX.kind === "bwrap" || IN_CI ? undefined : `sandbox tests skipped: ${SANDBOX.reason}`;
+if (SANDBOX_SKIP !== undefined) console.warn(SANDBOX_SKIP);
+
+/**
+ * The sandbox modes the runner's process tests run in: `off`, and `required` where a sandbox
+ * can be made (always in CI: there `required` fails when it cannot).
+ */
+export const SANDBOX_MODES_HERE: readonly SandboxMode[] = SANDBOX_SKIP === undefined ? ["off", "required"] : ["off"];
+
+/**
+ * The processes (this machine's PIDs) whose command line holds `marker`, zombies excluded: how
+ * a test finds a task's processes from outside, in a sandbox too (where `$$` and `$!` are PIDs
+ * of the sandbox's own PID namespace).
+ */
+export function processesWith(marker: string): number[] {
+  const found: number[] = [];
+  for (const name of readdirSync("/proc")) {
+    if (!/^\d+$/.test(name) || Number(name) === process.pid) continue;
+    try {
+      const stat = readFileSync(`/proc/${name}/stat`, "latin1");
+      if (stat.slice(stat.lastIndexOf(")") + 2)[0] === "Z") continue;
+      if (readFileSync(`/proc/${name}/cmdline`, "latin1").split("\0").includes(marker)) found.push(Number(name));
+    } catch {
+      // Gone meanwhile.
+    }
+  }
+  return found;
+}
+
+let nextMarker = 0;
+/** A `sleep` duration of about 30 s that no other process of this machine has as argument. */
+export function uniqueSleep(): string {
+  return `30.${process.pid}${String(++nextMarker).padStart(3, "0")}`;
 }

@@ -4,7 +4,7 @@ import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { afterEach, describe, expect, it } from "vitest";
 import { endOrphanedTasks } from "../src/index.js";
-import { tempDir, waitFor } from "./helpers.js";
+import { SANDBOX_SKIP, processesWith, tempDir, uniqueSleep, waitFor } from "./helpers.js";
 
 // Tasks die with the process that started them, and the start-up check ends what is left of a
 // killed server's tasks without ever touching a process that merely got a recorded PID. Real
@@ -80,7 +80,7 @@ interface Started {
  * Starts a stand-in server running one task (`lines`, after the task writes its process group
  * id), through a worker with `graceMs`; resolves once the task runs.
  */
-async function startTask(mode: "T" | "X", graceMs: number, lines: readonly string[]): Promise<Started> {
+async function startTask(mode: "T" | "X" | "S", graceMs: number, lines: readonly string[]): Promise<Started> {
   const dir = await tempDir();
   cleanups.push(dir.cleanup);
   const record = join(dir.path, "task-workers.json");
@@ -119,6 +119,24 @@ describe("the lifeline of task workers", () => {
     server.kill("SIGKILL");
     await exited(server);
     await waitFor(() => living(pgid).length === 0, 5_000, "the task's process group to be gone");
+    await waitFor(() => !running(worker), 5_000, "the worker to exit");
+  });
+
+  it.skipIf(SANDBOX_SKIP !== undefined).each([
+    ["that ends on SIGTERM", 10_000, []],
+    ["that ignores SIGTERM (SIGKILL after the grace)", 300, ["trap '' TERM"]],
+  ])("ends a task in the sandbox %s when the server is SIGKILLed", async (_, graceMs, first) => {
+    // Inside the sandbox PIDs are its own: the task's processes are found by their argument.
+    const sleep = uniqueSleep();
+    const { server, worker } = await startTask("S", graceMs, [...first, `sleep ${sleep} &`, `sleep ${sleep}`]);
+    await waitFor(() => processesWith(sleep).length === 2, 5_000, "the task's two sleeps");
+    const pgid = stateOf(processesWith(sleep)[0] as number)?.pgid as number;
+    // bwrap, its init in the sandbox, the task's bash and its two sleeps: one process group.
+    expect(living(pgid)).toHaveLength(5);
+    server.kill("SIGKILL");
+    await exited(server);
+    await waitFor(() => living(pgid).length === 0, 5_000, "the task's process group to be gone");
+    expect(processesWith(sleep)).toEqual([]);
     await waitFor(() => !running(worker), 5_000, "the worker to exit");
   });
 

@@ -23,6 +23,8 @@ describe("runner options", () => {
       launcher: true,
       env: { PATH: DEFAULT_PATH },
       workspaceFs: NODE_WORKSPACE_FS,
+      sandbox: "auto",
+      sandboxHidden: [],
     });
     expect(Object.isFrozen(compiled)).toBe(true);
     expect(Object.isFrozen(compiled.env)).toBe(true);
@@ -47,6 +49,8 @@ describe("runner options", () => {
         cancelGraceMs: -1,
         env: { "A=B": "x", OK: "nul\0" },
         workerRecord: "",
+        sandbox: "maybe" as "auto",
+        sandboxHidden: [""],
       } satisfies EmbeddedRunnerOptions);
     } catch (e) {
       error = e;
@@ -54,7 +58,17 @@ describe("runner options", () => {
     expect(error).toBeInstanceOf(CausewayError);
     expect((error as CausewayError).code).toBe("RUNNER_BAD_OPTIONS");
     const message = (error as CausewayError).message;
-    for (const part of ["workDir", "blobs", "shell", "cancelGraceMs", '"A=B"', "OK must be", "workerRecord"])
+    for (const part of [
+      "workDir",
+      "blobs",
+      "shell",
+      "cancelGraceMs",
+      '"A=B"',
+      "OK must be",
+      "workerRecord",
+      "sandbox must be",
+      "sandboxHidden",
+    ])
       expect(message).toContain(part);
   });
 

@@ -18,6 +18,7 @@ import { startServer, type RunningServer } from "./server.js";
 
 const USAGE = `usage: causeway-server [DIR|URL…] [--port N] [--host H] [--data DIR] [--slots N] [--no-watch] [--log-format F] [--max-streams N]
                        [--remote-poll S] [--remote-poll-max S] [--public] [--new-admin-token]
+                       [--sandbox M]
 
   DIR|URL…        the line: pipeline directories to apply and watch, git URLs (URL#branch)
                   to clone and poll, or projects (a causeway.project.yml, or a directory
@@ -34,6 +35,9 @@ const USAGE = `usage: causeway-server [DIR|URL…] [--port N] [--host H] [--data
                   the key file of the integration store (default <data>/secret.key, created
                   on first start; env CAUSEWAY_SECRET_KEY_FILE); CAUSEWAY_SECRET_KEY gives
                   the key itself (base64 of 32 bytes) instead
+  --sandbox M     auto: run each task in a bubblewrap sandbox when bwrap works here,
+                  else without one (said on the log); off (default): never; required: refuse to start
+                  without one (env CAUSEWAY_SANDBOX)
   --no-watch      do not re-apply the line when its files, repositories or project change
   --public        anonymous readers may see the jobs with allowPublicAccess: true, their runs and logs
   --new-admin-token
@@ -50,6 +54,7 @@ const FLAGS: Readonly<Record<string, string>> = {
   host: "--host",
   dataDir: "--data",
   slots: "--slots",
+  sandbox: "--sandbox",
   maxStreams: "--max-streams",
   remotePollMs: "--remote-poll",
   remotePollMaxMs: "--remote-poll-max",
@@ -78,6 +83,7 @@ function parse(argv: string[], env: NodeJS.ProcessEnv): { options: ServerOptions
         host: { type: "string" },
         data: { type: "string" },
         slots: { type: "string" },
+        sandbox: { type: "string" },
         "max-streams": { type: "string" },
         "remote-poll": { type: "string" },
         "remote-poll-max": { type: "string" },
@@ -132,6 +138,10 @@ function parse(argv: string[], env: NodeJS.ProcessEnv): { options: ServerOptions
     ...(slots === undefined ? {} : { slots }),
     ...(secretKeyFile === undefined ? {} : { secretKeyFile }),
     ...(secretKey === undefined ? {} : { secretKey }),
+    // Checked by compileServerOptions (auto, off or required).
+    ...((values.sandbox ?? env.CAUSEWAY_SANDBOX)
+      ? { sandbox: (values.sandbox ?? env.CAUSEWAY_SANDBOX) as "auto" }
+      : {}),
     ...(maxStreams === undefined ? {} : { maxStreams }),
     ...(remotePoll === undefined ? {} : { remotePollMs: remotePoll * 1000 }),
     ...(remotePollMax === undefined ? {} : { remotePollMaxMs: remotePollMax * 1000 }),

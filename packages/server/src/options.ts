@@ -50,6 +50,8 @@ const ServerOptionsSchema = z.strictObject({
   cwd: z.string().min(1).optional(),
   /** Runs executed at once by the embedded runner (engine default 2). */
   slots: z.number().int().min(1).max(1024).optional(),
+  /** Whether tasks run in a bubblewrap sandbox (runner/src/sandbox.ts): auto, off, required. */
+  sandbox: z.enum(["auto", "off", "required"]).default("off"),
   /** How often local gitRepo resources are polled for new commits. */
   pollIntervalMs: z.number().int().min(10).default(2000),
   /** How often remote gitRepo resources are polled (`git ls-remote`) while they change. */
@@ -121,6 +123,7 @@ export interface CompiledServerOptions {
   /** Where the secret key comes from (see SqliteStoreOptions.secretKey). */
   readonly secretKey: { readonly file: string } | { readonly text: string; readonly name: string };
   readonly slots: number | undefined;
+  readonly sandbox: "auto" | "off" | "required";
   readonly pollIntervalMs: number;
   readonly remotePollMs: number;
   readonly remotePollMaxMs: number;
@@ -187,6 +190,7 @@ export function compileServerOptions(options: ServerOptions = {}): CompiledServe
         ? { text: o.secretKey, name: "CAUSEWAY_SECRET_KEY" }
         : { file: resolve(cwd, o.secretKeyFile ?? join(o.dataDir ?? ".causeway", "secret.key")) },
     slots: o.slots,
+    sandbox: o.sandbox,
     pollIntervalMs: o.pollIntervalMs,
     remotePollMs: o.remotePollMs,
     remotePollMaxMs: Math.max(o.remotePollMs, o.remotePollMaxMs),

@@ -6,7 +6,13 @@ import { createAdaptorServer } from "@hono/node-server";
 import { CausewayError } from "@causeway/core";
 import { Engine } from "@causeway/engine";
 import { ServerInfoSchema, type ServerInfo } from "@causeway/protocol";
-import { createEmbeddedRunner, DEFAULT_CANCEL_GRACE_MS, DEFAULT_PATH, endOrphanedTasks } from "@causeway/runner";
+import {
+  createEmbeddedRunner,
+  DEFAULT_CANCEL_GRACE_MS,
+  DEFAULT_PATH,
+  endOrphanedTasks,
+  sandboxNotice,
+} from "@causeway/runner";
 import { adminSecret } from "./admin-token.js";
 import { fileError, openSqliteStore, type SecretKeySource, type SqliteStores } from "@causeway/store";
 import { API_PREFIX, buildApp } from "./app.js";
@@ -123,9 +129,14 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
       integrations: (name) => integrations.get(name),
       blobs: stores.blobs,
       workerRecord,
+      sandbox: opts.sandbox,
+      sandboxHidden: [stores.dataDir],
       ...(opts.env === undefined ? {} : { env: opts.env }),
       ...(opts.cancelGraceMs === undefined ? {} : { cancelGraceMs: opts.cancelGraceMs }),
     });
+    // One plain line: whether tasks are isolated from the data directory (docs/semantics.md).
+    const sandboxed = runner.sandbox.kind === "bwrap";
+    logger[sandboxed ? "info" : "warn"](sandboxNotice(runner.sandbox), { event: "sandbox", sandboxed });
     cleanups.push(async () => {
       // Wait for the workspace deletes, end the launcher, and leave no empty work directory
       // behind (on tmpfs it would outlive the data directory).

@@ -114,6 +114,9 @@ async function start(dir: string, dataDir: string, slots = 1): Promise<RunningSe
     logger: collectingLogger(),
     cancelGraceMs: 500,
     watch: false,
+    // flaky_gated marks its first attempt in a file outside its workspace, which a sandboxed
+    // task cannot reach (the sandbox has tests of its own: sandbox.test.ts).
+    sandbox: "off",
   });
 }
 

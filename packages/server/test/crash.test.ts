@@ -7,6 +7,11 @@ import { z } from "zod";
 import { ensureBuilt, infoOf, killed, spawnServer, type ServerProcess } from "./built.js";
 import { tempDir, waitFor, yaml } from "./helpers.js";
 
+// Tasks here write marks and their PIDs to files outside their workspaces, which the tests read
+// with this machine's PIDs: no sandbox (it hides those files, and its PIDs are its own; the
+// sandbox's lifeline is tested in packages/runner/test/lifeline.test.ts).
+const NO_SANDBOX = ["--sandbox", "off"];
+
 const FINAL = ["success", "failure", "cancelled", "error", "timeout", "lost", "skipped"];
 
 function client(info: ServerInfo) {
@@ -98,7 +103,7 @@ describe("SIGKILL of the server during running jobs, then a restart", () => {
           .join(""),
     );
 
-    const first = spawnServer([dir, "--port", "0", "--data", dataDir]);
+    const first = spawnServer([dir, "--port", "0", "--data", dataDir, ...NO_SANDBOX]);
     procs.push(first);
     const api1 = client(await infoOf(first, dataDir));
 
@@ -127,7 +132,7 @@ describe("SIGKILL of the server during running jobs, then a restart", () => {
     first.child.kill("SIGKILL");
     await killed(first);
 
-    const second = spawnServer([dir, "--port", "0", "--data", dataDir]);
+    const second = spawnServer([dir, "--port", "0", "--data", dataDir, ...NO_SANDBOX]);
     procs.push(second);
     const api2 = client(await infoOf(second, dataDir));
 

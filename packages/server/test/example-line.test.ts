@@ -92,6 +92,9 @@ describe("examples/hello-line", () => {
       env: { ...passthroughEnv(process.env), CAUSEWAY_DEPLOY_ROOT: deployRoot },
       cancelGraceMs: 500,
       logger,
+      // The example's jobs share a deployment directory outside their workspaces, which a
+      // sandboxed task cannot reach (npm start runs it without the sandbox too: scripts/start.mjs).
+      sandbox: "off",
     });
   });
 
@@ -101,9 +104,11 @@ describe("examples/hello-line", () => {
   });
 
   it("validates and applies with no error and no warning, the repository resolved to an absolute path", async () => {
-    // The first line after the admin token's (a first start creates it).
+    // A first start creates the admin token, then says how tasks run (without a sandbox, here),
+    // then applies.
     expect(logger.lines[0]).toMatch(/^created the admin API token/);
-    expect(logger.lines[1]).toMatch(/^applied .*: 5 resources, 4 jobs \(9 added.*; 0 errors, 0 warnings$/);
+    expect(logger.lines[1]).toMatch(/^tasks run WITHOUT a sandbox: /);
+    expect(logger.lines[2]).toMatch(/^applied .*: 5 resources, 4 jobs \(9 added.*; 0 errors, 0 warnings$/);
     const versions = await api(z.array(VersionSchema), "GET", "/objects/app_repo/versions?limit=1000");
     // Version 1 comes from the definition: the stored definition holds the absolute path.
     expect(versions.at(-1)?.propertyBag).toMatchObject({ sourceName: repo, branch: "main" });

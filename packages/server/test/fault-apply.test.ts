@@ -18,6 +18,10 @@ import { startServer } from "../src/index.js";
 import { ensureBuilt, infoOf, killAll, killed, spawnServer, type ServerProcess } from "./built.js";
 import { collectingLogger, tempDir, waitFor, yaml } from "./helpers.js";
 
+// The jobs here wait on gate files outside their workspaces: no sandbox (it hides them; its
+// own tests are sandbox.test.ts).
+const NO_SANDBOX = ["--sandbox", "off"];
+
 // The fault suite of a broken file (issue 8, docs/semantics.md "A broken file"): a file that
 // cannot be read as YAML, or breaks a limit, leaves the objects it defined as they were; its
 // queued runs are not cancelled; the apply history has the refusal with its position; fixing
@@ -173,7 +177,7 @@ describe("a broken file in the watched directory of a running server (real proce
     await mkdir(dir);
     await writeFile(join(dir, "keep.causeway.yml"), keepFile(pidFile));
     await writeFile(join(dir, "shippable.yml"), shipFile(version));
-    server = spawnServer([dir, "--port", "0", "--data", dataDir, "--slots", "1"]);
+    server = spawnServer([dir, "--port", "0", "--data", dataDir, "--slots", "1", ...NO_SANDBOX]);
     procs.push(server);
     api = client(await infoOf(server, dataDir));
     const sleeper = await api(RunSchema, "POST", "/jobs/sleeper/runs", {});
@@ -252,7 +256,7 @@ describe("a broken file in the watched directory of a running server (real proce
     server.child.kill("SIGTERM");
     await killed(server);
     expect(server.child.exitCode).toBe(0);
-    server = spawnServer([dir, "--port", "0", "--data", dataDir, "--slots", "1"]);
+    server = spawnServer([dir, "--port", "0", "--data", dataDir, "--slots", "1", ...NO_SANDBOX]);
     procs.push(server);
     api = client(await infoOf(server, dataDir));
     const after = await api(Applies, "GET", "/applies?limit=1000");
@@ -284,6 +288,9 @@ describe("POST /apply with a broken file (real server process)", () => {
       "--slots",
       "1",
       "--no-watch",
+      // Its jobs wait on gate files outside their workspaces: no sandbox.
+      "--sandbox",
+      "off",
     ]);
     procs.push(server);
     api = client(await infoOf(server, join(root, "data")));
@@ -390,6 +397,7 @@ describe("a file half written while the watcher reads it (in-process server, rea
       env: passthroughEnv(process.env),
       logger,
       cancelGraceMs: 500,
+      sandbox: "off",
     });
     stops.push(() => running.stop());
     const local = client({ url: running.url, token: running.token, pid: process.pid });

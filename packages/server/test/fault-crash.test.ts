@@ -9,6 +9,11 @@ import { z } from "zod";
 import { ensureBuilt, infoOf, killAll, killed, spawnServer, type ServerProcess } from "./built.js";
 import { tempDir, waitFor, yaml } from "./helpers.js";
 
+// Tasks here write marks and their PIDs to files outside their workspaces, which the tests read
+// with this machine's PIDs: no sandbox (it hides those files, and its PIDs are its own; the
+// sandbox's lifeline is tested in packages/runner/test/lifeline.test.ts).
+const NO_SANDBOX = ["--sandbox", "off"];
+
 // The fault suite, "a crash of the server" (docs/semantics.md): the built server process is
 // SIGKILLed while tasks run; real processes, files and signals.
 
@@ -143,7 +148,7 @@ describe("a crash of the server (fault suite)", () => {
       `,
     );
 
-    const first = spawnServer([dir, "--port", "0", "--data", dataDir]);
+    const first = spawnServer([dir, "--port", "0", "--data", dataDir, ...NO_SANDBOX]);
     procs.push(first);
     const api1 = client(await infoOf(first, dataDir));
     const deploy = RunSchema.parse(await api1("POST", "/jobs/deploy/runs", {}));
@@ -177,7 +182,7 @@ describe("a crash of the server (fault suite)", () => {
     const linesOfLost = (await readFile(out, "utf8")).split("\n").filter(Boolean);
     expect(linesOfLost.every((l) => l.startsWith(`${deploy.id} `))).toBe(true);
 
-    const second = spawnServer([dir, "--port", "0", "--data", dataDir]);
+    const second = spawnServer([dir, "--port", "0", "--data", dataDir, ...NO_SANDBOX]);
     procs.push(second);
     const api2 = client(await infoOf(second, dataDir));
     expect(RunSchema.parse(await api2("GET", `/runs/${deploy.id}`)).status).toBe("lost");
@@ -204,10 +209,10 @@ describe("a crash of the server (fault suite)", () => {
     await mkdir(dir);
     await writeFile(join(dir, "causeway.yml"), "jobs: []\n");
 
-    const first = spawnServer([dir, "--port", "0", "--data", dataDir]);
+    const first = spawnServer([dir, "--port", "0", "--data", dataDir, ...NO_SANDBOX]);
     procs.push(first);
     await infoOf(first, dataDir);
-    const refused = spawnServer([dir, "--port", "0", "--data", dataDir]);
+    const refused = spawnServer([dir, "--port", "0", "--data", dataDir, ...NO_SANDBOX]);
     procs.push(refused);
     expect(await exitCode(refused)).toBe(1);
     expect(refused.output).toContain(
@@ -222,7 +227,7 @@ describe("a crash of the server (fault suite)", () => {
     others.push(unrelated);
     recordLockPid(dataDir, unrelated.pid as number);
 
-    const second = spawnServer([dir, "--port", "0", "--data", dataDir]);
+    const second = spawnServer([dir, "--port", "0", "--data", dataDir, ...NO_SANDBOX]);
     procs.push(second);
     await infoOf(second, dataDir);
     expect(unrelated.exitCode).toBeNull();
@@ -255,7 +260,7 @@ describe("a crash of the server (fault suite)", () => {
       }),
     );
 
-    const server = spawnServer([dir, "--port", "0", "--data", dataDir]);
+    const server = spawnServer([dir, "--port", "0", "--data", dataDir, ...NO_SANDBOX]);
     procs.push(server);
     await infoOf(server, dataDir);
     expect(running(pid, start)).toBe(true);

@@ -108,6 +108,8 @@ async function faultyApp() {
     env: passthroughEnv(process.env),
     cancelGraceMs: 500,
     workspaceFs: faultyWorkspaceFs(faults.workspace),
+    // Tasks wait on gate files outside their workspaces: no sandbox (sandbox.test.ts has its own).
+    sandbox: "off",
   });
   const engine = new Engine({ store, blobs, logs, runner, options: { slots: 1 } });
   await engine.start();
@@ -351,6 +353,8 @@ describe.skipIf(SKIP_SMALL_DISK)(
         env: passthroughEnv(process.env),
         cancelGraceMs: 500,
         logger: collectingLogger(),
+        // Tasks wait on a gate file outside their workspaces: no sandbox.
+        sandbox: "off",
       });
       const { url, token } = server;
       api = {

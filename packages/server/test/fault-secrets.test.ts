@@ -111,6 +111,8 @@ async function start(
     env: passthroughEnv(process.env),
     cancelGraceMs: 500,
     logger,
+    // Tasks wait on gate files outside their workspaces: no sandbox (sandbox.test.ts has its own).
+    sandbox: "off",
   });
   cleanups.push(() => server.stop());
   return Object.assign(server, { logger });

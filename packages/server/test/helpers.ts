@@ -84,6 +84,9 @@ export async function testApp(
     blobs: stores.blobs,
     env: passthroughEnv(process.env),
     cancelGraceMs: 500,
+    // Tasks of these tests wait on gate files in the test's directory, outside their
+    // workspaces: no sandbox (it hides that directory; its own tests are sandbox.test.ts).
+    sandbox: "off",
   });
   const engine = new Engine({ store: stores.store, blobs: stores.blobs, logs, runner, options: { slots: 4 } });
   await engine.start();

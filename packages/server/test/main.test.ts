@@ -151,7 +151,8 @@ describe("main.ts (the server process)", () => {
                     - trap '' TERM; echo $BASHPID > "${pidFile}"; while true; do sleep 0.1; done
       `,
     );
-    const proc = spawn(dir, "--port", "0", "--data", data);
+    // The task writes its PID (this machine's) to a file outside its workspace: no sandbox.
+    const proc = spawn(dir, "--port", "0", "--data", data, "--sandbox", "off");
     const info = await infoOf(proc, data);
     const res = await fetch(`${info.url}/api/v1/jobs/stubborn/runs`, {
       method: "POST",

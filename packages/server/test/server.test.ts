@@ -207,7 +207,8 @@ describe("startServer", () => {
                     - if [ ! -f flaky.mark ]; then touch flaky.mark; exit 3; fi
       `,
     );
-    const server = await start({ dir, dataDir });
+    // The job marks its first attempt in the test's directory, outside its workspace: no sandbox.
+    const server = await start({ dir, dataDir, sandbox: "off" });
     const first = RunSchema.parse((await client(server)("POST", "/jobs/flaky/runs")).body);
     await waitFor("the retry's end", () => server.logger.lines.some((l) => l.startsWith("flaky #2 succeeded in ")));
     const runLines = server.logger.lines.filter((l) => l.startsWith("flaky #"));

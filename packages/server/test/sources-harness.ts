@@ -96,6 +96,8 @@ export async function sourcesHarness(timers: SourceTimers, dir?: string): Promis
     blobs: stores.blobs,
     env: passthroughEnv(process.env),
     cancelGraceMs: 200,
+    // Tasks may wait on files outside their workspaces: no sandbox (sandbox.test.ts has its own).
+    sandbox: "off",
   });
   const engine = new Engine({ ...stores, runner, clock, options: { slots: 2 } });
   await engine.start();

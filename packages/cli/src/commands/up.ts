@@ -22,10 +22,13 @@ interface UpOptions {
   readonly logFormat?: string;
   readonly public?: boolean;
   readonly newAdminToken?: boolean;
+  readonly sandbox?: string;
 }
 
 /** The formats of the server's terminal (the server's `--log-format`). */
 const LOG_FORMATS = ["text", "json"];
+/** The server's `--sandbox` modes (runner/src/sandbox.ts; docs/semantics.md "What a task can see"). */
+const SANDBOX_MODES = ["auto", "off", "required"];
 
 /** The arguments passed on to the server's main: the same as `up` was given. */
 export function serverArgs(sources: readonly string[] | string | undefined, opts: UpOptions): string[] {
@@ -45,6 +48,11 @@ export function serverArgs(sources: readonly string[] | string | undefined, opts
   }
   if (opts.public === true) args.push("--public");
   if (opts.newAdminToken === true) args.push("--new-admin-token");
+  if (opts.sandbox !== undefined) {
+    if (!SANDBOX_MODES.includes(opts.sandbox))
+      throw usageError(`--sandbox must be auto, off or required, got ${JSON.stringify(opts.sandbox)}`);
+    args.push("--sandbox", opts.sandbox);
+  }
   return args;
 }
 
@@ -76,7 +84,7 @@ export function resolveServerMain(resolve: (specifier: string) => string = (s) =
 
 /**
  * Registers `causeway up [DIR|URL…] [--port N] [--data DIR] [--host H] [--log-format text|json]
- * [--public] [--new-admin-token]`.
+ * [--public] [--new-admin-token] [--sandbox auto|off|required]`.
  */
 export function registerUp(program: Command, io: Io): void {
   program
@@ -100,6 +108,10 @@ export function registerUp(program: Command, io: Io): void {
     .option(
       "--new-admin-token",
       "revoke the API token named admin and write a new one to <data>/server.json (when server.json was lost)",
+    )
+    .option(
+      "--sandbox <mode>",
+      "auto: run each task in a bubblewrap sandbox where bwrap works; off: never (default); required: refuse to start without one (env CAUSEWAY_SANDBOX)",
     )
     .action(async (sources: string[], opts: UpOptions) => {
       const args = serverArgs(sources, opts);

@@ -1,0 +1,213 @@
+import { mkdir, writeFile } from "node:fs/promises";
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { CausewayError } from "@causeway/core";
+import { chooseSandbox, sandboxArgs, SHIPCTL_DIR } from "../src/index.js";
+import { SANDBOX, SANDBOX_SKIP, makeDep, makeSpec, scriptJob, tempDir, testRunner } from "./helpers.js";
+
+// Tasks in a bubblewrap sandbox (docs/semantics.md "What a task can see"): real bwrap, real
+// task workers, a data directory laid out as the server's. Each case that shows a file is
+// hidden also shows that the same task reads it without the sandbox, so no case passes because
+// of a wrong path.
+
+let dir: string;
+let cleanup: () => Promise<void>;
+beforeEach(async () => {
+  ({ path: dir, cleanup } = await tempDir());
+});
+afterEach(() => cleanup());
+
+/** A data directory as the server's, its workspaces inside it (the fallback without /dev/shm). */
+async function dataDir(): Promise<{ data: string; work: string }> {
+  const data = `${dir}/data`;
+  await mkdir(`${data}/workspaces`, { recursive: true, mode: 0o700 });
+  await writeFile(`${data}/server.json`, '{"token":"admin-token-value"}\n', { mode: 0o600 });
+  await writeFile(`${data}/causeway.db`, "SQLite format 3\0 every run's parameters\n", { mode: 0o600 });
+  return { data, work: `${data}/workspaces` };
+}
+
+describe.skipIf(SANDBOX_SKIP !== undefined)("a task in the sandbox", () => {
+  it("is available here (bwrap works): CI installs bubblewrap, so there this must hold", () => {
+    expect(SANDBOX).toMatchObject({ kind: "bwrap" });
+  });
+
+  it("cannot read server.json or the database, though its workspace is inside the data directory", async () => {
+    const { data, work } = await dataDir();
+    const lines = [`cat ${data}/server.json`, `cat ${data}/causeway.db`];
+    const outside = testRunner(work, { sandbox: "off", sandboxHidden: [data] });
+    const plain = await outside.run(makeSpec(scriptJob(lines)));
+    expect(plain.result.status).toBe("success");
+    expect(plain.rec.outputLines).toContain('{"token":"admin-token-value"}');
+
+    const { run } = testRunner(work, { sandbox: "required", sandboxHidden: [data] });
+    for (const line of lines) {
+      const { result, rec } = await run(makeSpec(scriptJob([line])));
+      expect(result.status).toBe("failure");
+      expect(rec.text).toMatch(/No such file or directory/);
+      expect(rec.text).not.toContain("admin-token-value");
+    }
+    // Nothing of the data directory is there but the path down to this run's workspace.
+    const spec = makeSpec(scriptJob([`ls -A ${data}`, `ls -A ${work}`]));
+    const listing = await run(spec);
+    expect(listing.result.status).toBe("success");
+    expect(listing.rec.outputLines).toEqual(["workspaces", `${spec.run.id}-1`]);
+  });
+
+  it("cannot read another run's workspace", async () => {
+    const { run } = testRunner(dir, { sandbox: "required", keepWorkspaces: true });
+    const first = makeSpec(scriptJob(['echo "mine only" > "$SHARED_DIR/note"']));
+    expect((await run(first)).result.status).toBe("success");
+    const note = `${dir}/${first.run.id}-1/shared/note`;
+    const { result, rec } = await run(makeSpec(scriptJob([`cat ${note}`])));
+    expect(result.status).toBe("failure");
+    expect(rec.text).toMatch(/No such file or directory/);
+    // The same read without the sandbox works: the path is right.
+    const plain = await testRunner(dir, { sandbox: "off" }).run(makeSpec(scriptJob([`cat ${note}`])));
+    expect(plain.rec.outputLines).toContain("mine only");
+  });
+
+  it("reads its IN files at /build/IN/<res>/ (Shippable's path) and under $JOB_PATH, and writes its state", async () => {
+    const { run } = testRunner(dir, { sandbox: "required" });
+    const conf = makeDep("conf", "params", { version: { versionName: "v7", propertyBag: { params: { A: "1" } } } });
+    const { result, rec } = await run(
+      makeSpec(
+        scriptJob([
+          "jq -r .version.versionName /build/IN/conf/version.json",
+          'jq -r .version.versionName "$JOB_PATH/IN/conf/version.json"',
+          '[ /build -ef "$JOB_PATH" ] && echo same-dir',
+          "shipctl get_resource_version_name conf",
+          'echo done > "$JOB_STATE/out.txt"',
+        ]),
+        { dependencies: [conf] },
+      ),
+    );
+    expect(rec.outputLines).toEqual(["v7", "v7", "same-dir", "v7"]);
+    expect(result.status).toBe("success");
+    expect(result.stateSha).not.toBeNull();
+  });
+
+  it("runs the tools a line needs (bash, coreutils, git, jq) with a HOME and /tmp of its own", async () => {
+    const { run } = testRunner(dir, { sandbox: "required" });
+    const { result, rec } = await run(
+      makeSpec(
+        scriptJob([
+          "git init -q /tmp/r && git -C /tmp/r -c user.name=t -c user.email=t@e commit -q --allow-empty -m x",
+          "git -C /tmp/r log --format=%s",
+          `echo '{"a":[1,2]}' | jq -c '.a | length'`,
+          "sort -r <<< $'a\\nb' | head -n 1 | tr a-z A-Z",
+          'touch "$HOME/x" /tmp/y && ls "$HOME/x" /tmp/y | wc -l',
+        ]),
+      ),
+    );
+    expect(result.status).toBe("success");
+    expect(rec.outputLines).toEqual(["x", "2", "B", "2"]);
+  });
+
+  it("sees none of the server's processes", async () => {
+    const { run } = testRunner(dir, { sandbox: "required" });
+    const { result, rec } = await run(
+      makeSpec(
+        scriptJob([
+          `test -e /proc/${process.pid} && echo server-seen || echo server-unseen`,
+          "ls /proc | grep -c '^[0-9]'",
+        ]),
+      ),
+    );
+    expect(result.status).toBe("success");
+    expect(rec.outputLines[0]).toBe("server-unseen");
+    // bwrap's init, the task's bash, ls and grep: the sandbox's own PID namespace.
+    expect(Number(rec.outputLines[1])).toBeLessThan(8);
+  });
+
+  it("gets its secret parameters in its environment, as outside a sandbox", async () => {
+    const { run } = testRunner(dir, { sandbox: "required" });
+    const job = scriptJob(['test "$TOKEN" = "s3cr3t value" && echo secret-ok']);
+    const spec = makeSpec(job, { params: { TOKEN: "s3cr3t value" } });
+    const { result, rec } = await run({ ...spec, run: { ...spec.run, secretParams: ["TOKEN"] } });
+    expect(result.status).toBe("success");
+    expect(rec.outputLines).toEqual(["secret-ok"]);
+  });
+
+  it("runs without task workers too (launcher: false)", async () => {
+    const { data, work } = await dataDir();
+    const { run } = testRunner(work, { sandbox: "required", launcher: false, sandboxHidden: [data] });
+    const { result, rec } = await run(makeSpec(scriptJob(["ls /build", `cat ${data}/server.json || echo hidden`])));
+    expect(result.status).toBe("success");
+    expect(rec.outputLines).toContain("hidden");
+    expect(rec.outputLines).toContain("scripts");
+  });
+});
+
+describe("choosing the sandbox", () => {
+  it("is off when asked, and says so", () => {
+    expect(chooseSandbox({ mode: "off", env: {}, shipctlDir: SHIPCTL_DIR, hidden: [] })).toEqual({
+      kind: "none",
+      reason: "the sandbox is off (the default; --sandbox auto turns it on)",
+    });
+  });
+
+  it("runs tasks without one when bwrap is not on the PATH (auto), and refuses to (required)", () => {
+    const env = { PATH: `${dir}/no-bin` };
+    expect(chooseSandbox({ mode: "auto", env, shipctlDir: SHIPCTL_DIR, hidden: [] })).toEqual({
+      kind: "none",
+      reason: "bwrap not found (apt-get install bubblewrap)",
+    });
+    let error: unknown;
+    try {
+      chooseSandbox({ mode: "required", env, shipctlDir: SHIPCTL_DIR, hidden: [] });
+    } catch (e) {
+      error = e;
+    }
+    expect(error).toBeInstanceOf(CausewayError);
+    expect((error as CausewayError).code).toBe("RUNNER_SANDBOX_UNAVAILABLE");
+    expect(() => testRunner(dir, { sandbox: "required", env })).toThrow(/bwrap not found/);
+  });
+
+  it("shows system directories and links as they are, PATH's other directories read-only, never a hidden one", () => {
+    const dirs: Record<string, { type: "dir" } | { type: "link"; target: string }> = {
+      "/usr": { type: "dir" },
+      "/bin": { type: "link", target: "usr/bin" },
+      "/etc": { type: "dir" },
+      "/opt": { type: "dir" },
+      "/srv/tools/bin": { type: "dir" },
+      "/srv/causeway/bin": { type: "dir" },
+    };
+    const args = sandboxArgs(
+      { PATH: "/usr/bin:/srv/tools/bin:/srv/causeway/bin:relative", HOME: "/home/ci", TMPDIR: "/tmp/x" },
+      "/app/shipctl",
+      ["/srv/causeway", "/opt/causeway-data"],
+      { kind: (p) => dirs[p], realpath: (p) => (p === "/etc/resolv.conf" ? "/run/resolve/resolv.conf" : p) },
+    );
+    expect(args).toEqual([
+      "--unshare-all",
+      "--share-net",
+      "--die-with-parent",
+      "--ro-bind",
+      "/usr",
+      "/usr",
+      "--symlink",
+      "usr/bin",
+      "/bin",
+      "--ro-bind",
+      "/etc",
+      "/etc",
+      // /opt holds a hidden directory: not shown.
+      "--ro-bind",
+      "/run/resolve",
+      "/run/resolve",
+      "--proc",
+      "/proc",
+      "--dev",
+      "/dev",
+      "--tmpfs",
+      "/tmp",
+      "--tmpfs",
+      "/home/ci",
+      "--ro-bind",
+      "/srv/tools/bin",
+      "/srv/tools/bin",
+      "--ro-bind",
+      "/app/shipctl",
+      "/app/shipctl",
+    ]);
+  });
+});
