@@ -134,9 +134,11 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
       ...(opts.env === undefined ? {} : { env: opts.env }),
       ...(opts.cancelGraceMs === undefined ? {} : { cancelGraceMs: opts.cancelGraceMs }),
     });
-    // One plain line: whether tasks are isolated from the data directory (docs/semantics.md).
+    // One plain line: whether tasks are isolated from the data directory (docs/semantics.md); a
+    // warning when a sandbox was asked for and could not be made, information otherwise.
     const sandboxed = runner.sandbox.kind === "bwrap";
-    logger[sandboxed ? "info" : "warn"](sandboxNotice(runner.sandbox), { event: "sandbox", sandboxed });
+    const fellBack = !sandboxed && opts.sandbox !== "off";
+    logger[fellBack ? "warn" : "info"](sandboxNotice(runner.sandbox), { event: "sandbox", sandboxed });
     cleanups.push(async () => {
       // Wait for the workspace deletes, end the launcher, and leave no empty work directory
       // behind (on tmpfs it would outlive the data directory).

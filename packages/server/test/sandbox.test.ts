@@ -86,7 +86,7 @@ describe.skipIf(SKIP !== undefined)("the server's sandbox", () => {
     // The same job without the sandbox (the default) reads both: what the sandbox takes away.
     const open = await start({ dir, dataDir });
     expect(open.logger.entries).toContainEqual({
-      level: "warn",
+      level: "info",
       msg: "tasks run WITHOUT a sandbox: the sandbox is off (the default; --sandbox auto turns it on)",
       fields: { event: "sandbox", sandboxed: false },
     });
