@@ -1,12 +1,8 @@
-import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
 import { ApprovalStateSchema, AuditEventSchema, RunSchema } from "@causeway/protocol";
-import { passthroughEnv } from "@causeway/runner";
-import { silentLogger, startServer, type RunningServer } from "@causeway/server";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { z } from "zod";
 import { runCausewayCli, type CliRun } from "./fixtures.js";
+import { startLineServer, type LineServer } from "./line-server.js";
 
 // `causeway approve`, `reject`, `why RUN`, `audit` and `--as` against the real server (SQLite,
 // engine, embedded runner), found by the server.json of its temp data directory.
@@ -32,30 +28,16 @@ const LINE = `jobs:
             - echo smoke
 `;
 
-let root = "";
 let dataDir = "";
-let server: RunningServer;
+let lineServer: LineServer;
 
 beforeAll(async () => {
-  root = await mkdtemp(join(tmpdir(), "causeway-cli-approvals-"));
-  dataDir = join(root, "data");
-  const lineDir = join(root, "line");
-  await mkdir(lineDir);
-  await writeFile(join(lineDir, "causeway.yml"), LINE);
-  server = await startServer({
-    dir: lineDir,
-    port: 0,
-    dataDir,
-    env: passthroughEnv(process.env),
-    cancelGraceMs: 500,
-    logger: silentLogger,
-    watch: false,
-  });
+  lineServer = await startLineServer("approvals", LINE, { cancelGraceMs: 500 });
+  ({ dataDir } = lineServer);
 }, 60_000);
 
 afterAll(async () => {
-  await server.stop();
-  await rm(root, { recursive: true, force: true });
+  await lineServer.stop();
 });
 
 /** The CLI as the person `$USER` names. */

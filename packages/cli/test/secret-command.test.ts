@@ -1,36 +1,28 @@
-import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
-import { tmpdir } from "node:os";
+import { writeFile } from "node:fs/promises";
 import { join } from "node:path";
-import { passthroughEnv } from "@causeway/runner";
-import { silentLogger, startServer, type RunningServer } from "@causeway/server";
+import type { RunningServer } from "@causeway/server";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { runCausewayCli } from "./fixtures.js";
+import { startLineServer, type LineServer } from "./line-server.js";
 
 // `causeway secret` against the real server (docs/cli.md): values go in from flags and files
 // and are never printed back.
 
 process.env.TZ = "UTC";
 
+const LINE = "jobs: []\n";
+
 let root = "";
 let server: RunningServer;
+let lineServer: LineServer;
 
 beforeAll(async () => {
-  root = await mkdtemp(join(tmpdir(), "causeway-cli-secret-"));
-  const dir = join(root, "line");
-  await mkdir(dir);
-  await writeFile(join(dir, "causeway.yml"), "jobs: []\n");
-  server = await startServer({
-    dir,
-    port: 0,
-    dataDir: join(root, "data"),
-    env: passthroughEnv(process.env),
-    logger: silentLogger,
-  });
+  lineServer = await startLineServer("secret", LINE);
+  ({ root, server } = lineServer);
 }, 60_000);
 
 afterAll(async () => {
-  await server.stop();
-  await rm(root, { recursive: true, force: true });
+  await lineServer.stop();
 });
 
 const cli = (argv: readonly string[]) =>

@@ -1,12 +1,8 @@
-import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
 import { TokenCreatedSchema, TokenJsonSchema } from "@causeway/protocol";
-import { passthroughEnv } from "@causeway/runner";
-import { silentLogger, startServer, type RunningServer } from "@causeway/server";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { z } from "zod";
 import { runCausewayCli, type CliRun } from "./fixtures.js";
+import { startLineServer, type LineServer } from "./line-server.js";
 
 // `causeway token create|list|revoke` against the real server (SQLite, engine), found by the
 // server.json of its temp data directory, whose admin token the CLI uses; the tokens it makes
@@ -20,29 +16,16 @@ const LINE = `jobs:
             - echo hello
 `;
 
-let root = "";
 let dataDir = "";
-let server: RunningServer;
+let lineServer: LineServer;
 
 beforeAll(async () => {
-  root = await mkdtemp(join(tmpdir(), "causeway-cli-tokens-"));
-  dataDir = join(root, "data");
-  const lineDir = join(root, "line");
-  await mkdir(lineDir);
-  await writeFile(join(lineDir, "causeway.yml"), LINE);
-  server = await startServer({
-    dir: lineDir,
-    port: 0,
-    dataDir,
-    env: passthroughEnv(process.env),
-    logger: silentLogger,
-    watch: false,
-  });
+  lineServer = await startLineServer("tokens", LINE);
+  ({ dataDir } = lineServer);
 }, 60_000);
 
 afterAll(async () => {
-  await server.stop();
-  await rm(root, { recursive: true, force: true });
+  await lineServer.stop();
 });
 
 function cli(argv: string[], env: Record<string, string> = {}): Promise<CliRun> {
