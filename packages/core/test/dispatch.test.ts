@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { loadPipeline, selectRuns, type JobDef, type Run } from "../src/index.js";
+import { DEFAULT_POOL, loadPipeline, poolOf, selectRuns, type JobDef, type Run } from "../src/index.js";
 
 // The dispatcher's pure rule (design §3): slots, serial, concurrency groups, chrono neighbours.
 
@@ -58,7 +58,9 @@ describe("selectRuns", () => {
     processingByJob: new Map(Object.entries(processing)),
     processingGroups: new Set<string>(),
     neighbours: (j: string) => (j === "down" ? ["up"] : ["down"]),
-    freeSlots,
+    freeSlots: new Map([[DEFAULT_POOL, freeSlots]]),
+    capacity: new Map([[DEFAULT_POOL, 2]]),
+    poolOf: () => DEFAULT_POOL,
   });
   const down = defs.get("down") as JobDef;
 
@@ -89,5 +91,70 @@ describe("selectRuns", () => {
     expect(start).toEqual([c]);
     expect(blocked.get(a.id)).toBe("waiting: every runner slot is busy");
     expect(blocked.get(b.id)).toBe("waiting: an earlier run of down is queued (serial)");
+  });
+});
+
+describe("runner pools", () => {
+  const defs = jobs(`
+resources:
+  - name: src
+    type: params
+    versionTemplate: { params: { A: "1" } }
+jobs:
+  - name: plain
+    type: runSh
+    steps:
+      - TASK: { script: [ "true" ] }
+  - name: mac
+    type: runSh
+    runtime: { nodePool: macs }
+    steps:
+      - TASK: { script: [ "true" ] }
+  - name: mac2
+    type: runSh
+    runtime: { nodePool: macs }
+    steps:
+      - TASK: { script: [ "true" ] }
+`);
+  const mac2 = defs.get("mac2") as JobDef;
+  const plain = defs.get("plain") as JobDef;
+  const mac = defs.get("mac") as JobDef;
+  const state = (free: Record<string, number>, capacity: Record<string, number>) => ({
+    processingByJob: new Map<string, number>(),
+    processingGroups: new Set<string>(),
+    neighbours: () => [],
+    freeSlots: new Map(Object.entries(free)),
+    capacity: new Map(Object.entries(capacity)),
+    poolOf,
+  });
+
+  it("names a job's pool: its nodePool, else the default pool", () => {
+    expect(poolOf(mac)).toBe("macs");
+    expect(poolOf(plain)).toBe(DEFAULT_POOL);
+  });
+
+  it("counts the free slots of each pool apart", () => {
+    const runs = [run("mac"), run("mac2"), run("plain")];
+    const { start, blocked } = selectRuns(
+      runs.map((r) => ({ run: r, job: r.job === "mac" ? mac : r.job === "mac2" ? mac2 : plain })),
+      state({ macs: 1, [DEFAULT_POOL]: 1 }, { macs: 1, [DEFAULT_POOL]: 2 }),
+    );
+    expect(start.map((r) => r.id)).toEqual([runs[0]!.id, runs[2]!.id]);
+    expect(blocked.get(runs[1]!.id)).toBe("waiting: every runner slot of pool macs is busy");
+  });
+
+  it("says when no live runner serves a pool, and when none serves the default pool", () => {
+    const m = run("mac");
+    const p = run("plain");
+    const { start, blocked } = selectRuns(
+      [
+        { run: m, job: mac },
+        { run: p, job: plain },
+      ],
+      state({}, {}),
+    );
+    expect(start).toEqual([]);
+    expect(blocked.get(m.id)).toBe("waiting: no live runner in pool macs");
+    expect(blocked.get(p.id)).toBe("waiting: no live runner serves jobs without a nodePool");
   });
 });

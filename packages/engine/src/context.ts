@@ -10,6 +10,7 @@ import {
   type StoreTx,
 } from "@causeway/core";
 import type { ReadModel } from "./read-model.js";
+import { DEFAULT_LOG_LIMIT } from "./run-log.js";
 
 /** Options of the engine; `compileEngineOptions` applies defaults. */
 export interface EngineOptions {
@@ -31,6 +32,8 @@ export interface EngineOptions {
    * engine never holds the secret key). Without it only secret parameters are redacted.
    */
   readonly secrets?: SecretsPort;
+  /** The most bytes a run's log keeps; past it a marker line, then nothing (default 64 MiB). */
+  readonly logLimitBytes?: number;
 }
 
 /** Engine options with defaults applied. */
@@ -41,6 +44,7 @@ export interface CompiledEngineOptions {
   readonly applyHistory: number;
   readonly onOutbox: (() => void) | undefined;
   readonly secrets: SecretsPort | undefined;
+  readonly logLimitBytes: number;
 }
 
 /** Applies defaults and rejects nonsense. */
@@ -51,7 +55,11 @@ export function compileEngineOptions(options: EngineOptions, randomId: () => str
   const applyHistory = options.applyHistory ?? APPLY_HISTORY_LIMIT;
   if (!Number.isInteger(applyHistory) || applyHistory < 1)
     throw new RangeError(`engine applyHistory must be a positive integer, got ${applyHistory}`);
+  const logLimitBytes = options.logLimitBytes ?? DEFAULT_LOG_LIMIT;
+  if (!Number.isSafeInteger(logLimitBytes) || logLimitBytes < 1024)
+    throw new RangeError(`engine logLimitBytes must be an integer of at least 1024, got ${logLimitBytes}`);
   return Object.freeze({
+    logLimitBytes,
     applyHistory,
     slots,
     buildUrl: options.buildUrl ?? ((id: number) => `/runs/${id}`),

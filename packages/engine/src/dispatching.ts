@@ -1,5 +1,7 @@
 import {
+  DEFAULT_POOL,
   notifiesOn,
+  poolOf,
   selectRuns,
   type DependencySpec,
   type Run,
@@ -29,13 +31,18 @@ export async function dispatchWithin(
   const candidates = [];
   const processingByJob = new Map<string, number>();
   const groups = new Set<string>();
-  let processing = 0;
+  // A runner with pools (remote runners) counts each pool apart; the embedded runner alone is
+  // one pool of the engine's slots for every job.
+  const capacity = ctx.runner.capacity?.() ?? new Map([[DEFAULT_POOL, ctx.options.slots]]);
+  const pool = ctx.runner.capacity === undefined ? () => DEFAULT_POOL : poolOf;
+  const busy = new Map<string, number>();
   for (const run of model.active.values()) {
     // Waiting runs (often most of the active ones in a strict line) take no part.
     if (run.status === "waiting" || over.has(run.id)) continue;
     const job = model.job(run.job);
     if (run.status === "processing") {
-      processing++;
+      const key = job === undefined ? DEFAULT_POOL : pool(job);
+      busy.set(key, (busy.get(key) ?? 0) + 1);
       processingByJob.set(run.job, (processingByJob.get(run.job) ?? 0) + 1);
       if (job?.concurrencyGroup !== undefined) groups.add(job.concurrencyGroup);
     } else if (run.status === "queued" && job !== undefined) candidates.push({ run, job });
@@ -45,7 +52,9 @@ export async function dispatchWithin(
     processingByJob,
     processingGroups: groups,
     neighbours: (j) => model.neighbours(j),
-    freeSlots: ctx.options.slots - processing,
+    freeSlots: new Map([...capacity].map(([name, slots]) => [name, slots - (busy.get(name) ?? 0)])),
+    capacity,
+    poolOf: pool,
   });
   blocked.clear();
   for (const [id, reason] of why) blocked.set(id, reason);

@@ -18,6 +18,7 @@ import {
   type LineDiff,
   type Pipeline,
   type Run,
+  type RunObserver,
   type RunResult,
   type RunnerPort,
   type Store,
@@ -72,6 +73,18 @@ const SYSTEM_CLOCK: Clock = { now: () => new Date() };
 /** Retries of ends that could not be recorded: from this delay, doubling, up to the maximum. */
 const END_RETRY_MS = { first: 100, max: 5_000 } as const;
 
+/** A run a remote runner still executes after a restart, adopted by the engine. */
+interface Resumed {
+  readonly log: RunLog;
+  readonly secrets: readonly string[];
+  readonly execution: Execution;
+}
+
+/** The observer of a run's execution: its console goes to its log. */
+function observe(log: RunLog): RunObserver {
+  return { onStarted: () => undefined, onLog: (chunk) => log.write(chunk), logged: () => log.flushed() };
+}
+
 /** A run whose execution is over but whose end could not be recorded yet (a full disk). */
 interface UnrecordedEnd {
   /** What is recorded once a write succeeds: `error`, saying why and how the run ended. */
@@ -95,6 +108,8 @@ export class Engine {
   readonly #blocked = new Map<number, string>();
   readonly #cancelRequests = new Map<number, string>();
   readonly #unrecorded = new Map<number, UnrecordedEnd>();
+  /** Runs left to their remote runners when the server stops: their ends are not recorded here. */
+  readonly #detached = new Set<number>();
   #endRetry: { timer: NodeJS.Timeout | undefined; delay: number } = { timer: undefined, delay: END_RETRY_MS.first };
   /** One timer for the earliest deadline of the pending approval gates. */
   readonly #gates: GateTimer;
@@ -127,10 +142,11 @@ export class Engine {
    */
   async start(): Promise<{ lost: Run[] }> {
     await this.model.load(this.#ctx.store);
+    const adopted = await this.#adoptRemote();
     const recovered = await this.#mutate(async (tx, events) => {
       const lost: Run[] = [];
       for (const run of [...this.model.active.values()]) {
-        if (run.status !== "processing") continue;
+        if (run.status !== "processing" || adopted.has(run.id)) continue;
         const result: RunResult = {
           status: "lost",
           reason: "the server stopped while this run was processing",
@@ -144,9 +160,50 @@ export class Engine {
       }
       return { lost };
     });
+    for (const [runId, resumed] of adopted) {
+      const run = this.model.active.get(runId);
+      if (run !== undefined) this.#track(this.#resume(run, resumed));
+    }
     // Gates keep their deadlines across a restart: one that passed meanwhile fires at once.
     await this.#gates.arm();
+    this.#ctx.runner.onCapacity?.(() => void this.dispatch().catch(() => undefined));
     return recovered;
+  }
+
+  /**
+   * The runs a remote runner still executes after a restart (their leases are in the store):
+   * their logs reopened where they were, they go on and end as any run (`#resume`).
+   */
+  async #adoptRemote(): Promise<Map<number, Resumed>> {
+    const adopted = new Map<number, Resumed>();
+    const adopt = this.#ctx.runner.adopt?.bind(this.#ctx.runner);
+    if (adopt === undefined) return adopted;
+    for (const run of this.model.active.values()) {
+      if (run.status !== "processing") continue;
+      const log = new RunLog(
+        this.#ctx.logs,
+        run.id,
+        (reason) => this.#stopRun(run.id, reason),
+        this.#ctx.options.logLimitBytes,
+      );
+      const spec = await buildRunSpec(this.#ctx, run);
+      if (spec === undefined || !(await log.reopen())) continue;
+      const secrets = await runSecrets(this.#ctx, spec);
+      if (secrets.length > 0) log.redact(secrets);
+      const execution = adopt(run, observe(log));
+      if (execution === undefined) {
+        await log.close();
+        continue;
+      }
+      this.#executions.set(run.id, execution);
+      adopted.set(run.id, { log, secrets, execution });
+    }
+    return adopted;
+  }
+
+  /** Dispatches what may start now: after a runner came or its capacity changed. */
+  dispatch(): Promise<void> {
+    return this.#mutate(() => Promise.resolve());
   }
 
   /** Subscribes to engine events (after they are committed). Returns the unsubscribe. */
@@ -408,7 +465,14 @@ export class Engine {
   async stop(): Promise<void> {
     this.#stopping = true;
     this.#gates.stop();
-    for (const execution of this.#executions.values()) execution.cancel("the server is stopping");
+    // A remote runner's run goes on without the server: it reports to the next one.
+    for (const [runId, execution] of this.#executions) {
+      if (execution.detach === undefined) execution.cancel("the server is stopping");
+      else {
+        this.#detached.add(runId);
+        execution.detach();
+      }
+    }
     await Promise.allSettled([...this.#launching]);
     // A last attempt at the ends still unrecorded; what is left is marked lost at the next start.
     this.#stopped = true;
@@ -512,15 +576,37 @@ export class Engine {
   }
 
   #launch(run: Run): void {
-    const task = this.#execute(run).finally(() => this.#launching.delete(task));
-    this.#launching.add(task);
+    this.#track(this.#execute(run));
+  }
+
+  #track(task: Promise<void>): void {
+    const tracked = task.finally(() => this.#launching.delete(tracked));
+    this.#launching.add(tracked);
+  }
+
+  /** A run adopted from a remote runner after a restart: waits for its end and records it. */
+  async #resume(run: Run, { log, secrets, execution }: Resumed): Promise<void> {
+    let result: RunResult;
+    try {
+      result = await execution.done;
+    } catch (error) {
+      result = errorResult(describeError(error), null);
+    } finally {
+      this.#executions.delete(run.id);
+    }
+    await this.#end(run, log, redactResult(result, secrets));
   }
 
   async #execute(run: Run): Promise<void> {
     let result: RunResult;
     let secrets: string[] = [];
     // A log that fails stops the run: its console can no longer be kept.
-    const log = new RunLog(this.#ctx.logs, run.id, (reason) => this.#stopRun(run.id, reason));
+    const log = new RunLog(
+      this.#ctx.logs,
+      run.id,
+      (reason) => this.#stopRun(run.id, reason),
+      this.#ctx.options.logLimitBytes,
+    );
     try {
       if (!(await log.create())) throw new Error(log.failure);
       const spec = await buildRunSpec(this.#ctx, run);
@@ -545,10 +631,7 @@ export class Engine {
         for (const [name] of Object.entries(spec.params)) {
           if (!isEnvName(name)) throw new Error(`parameter ${name} is not a valid environment variable name`);
         }
-        const execution = this.#ctx.runner.execute(spec, {
-          onStarted: () => undefined,
-          onLog: (chunk) => log.write(chunk),
-        });
+        const execution = this.#ctx.runner.execute(spec, observe(log));
         this.#executions.set(run.id, execution);
         const requested = this.#cancelRequests.get(run.id);
         if (requested !== undefined) execution.cancel(requested);
@@ -560,7 +643,17 @@ export class Engine {
       this.#executions.delete(run.id);
     }
     // What the run leaves to versions and notifications holds no secret of it either.
-    result = redactResult(result, secrets);
+    await this.#end(run, log, redactResult(result, secrets));
+  }
+
+  /** Closes a run's log, then records its end (or keeps it to record once a write succeeds). */
+  async #end(run: Run, log: RunLog, end: RunResult): Promise<void> {
+    let result = end;
+    if (this.#detached.has(run.id)) {
+      // The server stops; the remote runner goes on and reports to the next server.
+      await log.close();
+      return;
+    }
     // Every log byte is written (or has failed) before the end is recorded.
     const logFailure = await log.close();
     if (logFailure !== undefined) result = errorResult(logFailure + itself(result, logFailure), result.exitCode);

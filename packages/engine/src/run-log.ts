@@ -1,6 +1,14 @@
 import { describeError, isCausewayError, type LogStore } from "@causeway/core";
 import { LogRedactor } from "./log-redactor.js";
 
+/** The most bytes a run's log keeps by default (the engine's `logLimitBytes`). */
+export const DEFAULT_LOG_LIMIT = 64 * 1024 * 1024;
+
+/** The line that ends a log cut at its limit. */
+export function capMarker(limit: number): string {
+  return `\n[causeway] this log reached its limit of ${limit} bytes: the rest of the run's output is dropped\n`;
+}
+
 /**
  * The console log of one executing run, written through the LogStore: created before anything
  * runs, appended in order (chunks that arrive while an append is in flight go out together in
@@ -19,11 +27,16 @@ export class RunLog {
   #written = 0;
   #failure: string | undefined;
   #redactor: LogRedactor | undefined;
+  readonly #limit: number;
+  /** Bytes taken so far, against the limit (the log's size when reopened). */
+  #accepted = 0;
+  #capped = false;
 
-  constructor(logs: LogStore, runId: number, onFailure: (reason: string) => void) {
+  constructor(logs: LogStore, runId: number, onFailure: (reason: string) => void, limit = DEFAULT_LOG_LIMIT) {
     this.#logs = logs;
     this.#runId = runId;
     this.#onFailure = onFailure;
+    this.#limit = limit;
   }
 
   /** Why the log failed, once it has: `log write failed: ...` or `log lost: ...`. */
@@ -44,6 +57,28 @@ export class RunLog {
   }
 
   /**
+   * Opens the log of a run that was executing when the server stopped (a remote runner goes on
+   * with it): appends go on after the bytes it holds. False when it cannot be (the failure says why).
+   */
+  async reopen(): Promise<boolean> {
+    try {
+      await this.#logs.create(this.#runId);
+      this.#written = await this.#logs.size(this.#runId);
+      this.#accepted = this.#written;
+      this.#created = true;
+      return true;
+    } catch (error) {
+      this.#fail(error);
+      return false;
+    }
+  }
+
+  /** Resolves when every byte queued so far is appended (or the log has failed). */
+  flushed(): Promise<void> {
+    return this.#chain;
+  }
+
+  /**
    * Redacts `secrets` from every byte written from now on (the run's secret parameters and
    * integration values); a secret split across two chunks is caught (log-redactor.ts).
    */
@@ -51,13 +86,25 @@ export class RunLog {
     this.#redactor = LogRedactor.of(secrets);
   }
 
-  /** Queues console bytes; dropped once the log has failed. */
+  /**
+   * Queues console bytes; dropped once the log has failed. Past the log's limit, one marker
+   * line says so and the rest is dropped (the run goes on): a flood never fills the disk or
+   * the server's memory.
+   */
   write(chunk: Uint8Array): void {
-    if (this.#failure !== undefined || !this.#created) return;
+    if (this.#failure !== undefined || !this.#created || this.#capped) return;
     if (this.#redactor !== undefined) {
       chunk = this.#redactor.push(chunk);
       if (chunk.byteLength === 0) return;
     }
+    const room = this.#limit - this.#accepted;
+    if (chunk.byteLength > room) {
+      this.#capped = true;
+      if (room > 0) this.#queue(chunk.subarray(0, room));
+      this.#queue(new TextEncoder().encode(capMarker(this.#limit)));
+      return;
+    }
+    this.#accepted += chunk.byteLength;
     this.#queue(chunk);
   }
 

@@ -14,7 +14,22 @@ export interface DispatchState {
   readonly processingGroups: ReadonlySet<string>;
   /** Jobs directly connected to `job` (IN jobs, producers of its IN resources, its consumers). */
   neighbours(job: string): readonly string[];
-  readonly freeSlots: number;
+  /**
+   * The free runner slots of each pool (`poolOf`), and where a pool is missing or 0 the
+   * runners it has: 0 means no live runner serves the pool, and its runs say so.
+   */
+  readonly freeSlots: ReadonlyMap<string, number>;
+  readonly capacity: ReadonlyMap<string, number>;
+  /** The pool of a job's runs: `poolOf`, or one pool for all where the runner has no pools. */
+  readonly poolOf: (job: JobDef) => string;
+}
+
+/** The pool of a job's runs when its `runtime.nodePool` names none. */
+export const DEFAULT_POOL = "default";
+
+/** The runner pool a job's runs need: `runtime.nodePool`, else the default pool. */
+export function poolOf(job: JobDef): string {
+  return job.runtime.nodePool ?? DEFAULT_POOL;
 }
 
 /** Orders queued runs: priority (0 first), then creation order. */
@@ -36,18 +51,28 @@ export function selectRuns(
   const seenSerial = new Set<string>();
   const start: Run[] = [];
   const blocked = new Map<number, string>();
-  let slots = state.freeSlots;
+  const slots = new Map(state.freeSlots);
   for (const { run, job } of [...candidates].sort((a, b) => compareQueued(a.run, b.run))) {
     // The mode that created the run: a per-input dependencyMode of its triggering input wins.
     const input = run.trigger.kind === "version" || run.trigger.kind === "upstream" ? run.trigger.by : undefined;
-    const reason = blockReason(job, modeFor(job, input), processing, groups, seenSerial, state, slots);
+    const pool = state.poolOf(job);
+    const reason = blockReason(
+      job,
+      modeFor(job, input),
+      processing,
+      groups,
+      seenSerial,
+      state,
+      pool,
+      slots.get(pool) ?? 0,
+    );
     if (job.triggerMode === "serial") seenSerial.add(job.name);
     if (reason !== undefined) {
       blocked.set(run.id, reason);
       continue;
     }
     start.push(run);
-    slots--;
+    slots.set(pool, (slots.get(pool) ?? 0) - 1);
     processing.set(job.name, (processing.get(job.name) ?? 0) + 1);
     if (job.concurrencyGroup !== undefined) groups.add(job.concurrencyGroup);
   }
@@ -61,6 +86,7 @@ function blockReason(
   groups: ReadonlySet<string>,
   seenSerial: ReadonlySet<string>,
   state: DispatchState,
+  pool: string,
   slots: number,
 ): string | undefined {
   if (job.triggerMode === "serial") {
@@ -74,6 +100,13 @@ function blockReason(
     const busy = state.neighbours(job.name).find((n) => (processing.get(n) ?? 0) > 0);
     if (busy !== undefined) return `waiting: connected job ${busy} is processing (chrono)`;
   }
-  if (slots <= 0) return "waiting: every runner slot is busy";
-  return undefined;
+  if (slots > 0) return undefined;
+  if ((state.capacity.get(pool) ?? 0) === 0) {
+    return pool === DEFAULT_POOL
+      ? "waiting: no live runner serves jobs without a nodePool"
+      : `waiting: no live runner in pool ${pool}`;
+  }
+  return pool === DEFAULT_POOL
+    ? "waiting: every runner slot is busy"
+    : `waiting: every runner slot of pool ${pool} is busy`;
 }

@@ -87,11 +87,21 @@ export interface RunResult {
 export interface RunObserver {
   onStarted(): void;
   onLog(chunk: Uint8Array): void;
+  /**
+   * Resolves when every byte given to `onLog` so far is stored: a remote runner's upload is
+   * acknowledged only then, so that a server restart loses no acknowledged byte.
+   */
+  logged?(): Promise<void>;
 }
 
 /** A run being executed. `cancel` is idempotent: SIGTERM to the process group, then SIGKILL. */
 export interface Execution {
   cancel(reason: string): void;
+  /**
+   * A remote runner's execution only: the server stops without ending the run (the runner goes
+   * on and reports to the next server); `done` then resolves and its result is not recorded.
+   */
+  detach?(): void;
   readonly done: Promise<RunResult>;
 }
 
@@ -102,4 +112,16 @@ export interface Execution {
  */
 export interface RunnerPort {
   execute(spec: RunSpec, observer: RunObserver): Execution;
+  /**
+   * The runner slots of each pool that live runners serve now (`poolOf`). Absent: the runner
+   * has no pools, and the engine's own `slots` serve every job.
+   */
+  capacity?(): ReadonlyMap<string, number>;
+  /** Registers the engine's wake-up for a change of `capacity` (a runner came, went or drains). */
+  onCapacity?(listener: () => void): void;
+  /**
+   * After a restart: the execution of a run that was processing, when a remote runner still
+   * holds its lease (it reconnects and finishes it), else undefined (the run was lost).
+   */
+  adopt?(run: Run, observer: RunObserver): Execution | undefined;
 }
