@@ -30,6 +30,21 @@ export const ERROR_CODES = {
   TOKEN_NOT_FOUND: { kind: "user", status: 404, title: "No API token that is not revoked has this name" },
   TOKEN_EXISTS: { kind: "user", status: 409, title: "An API token that is not revoked has this name" },
   NOT_FOUND: { kind: "user", status: 404, title: "No such route" },
+  // Remote runners (the runner protocol, /api/runner/v1)
+  RUNNER_REGISTRATION_INVALID: {
+    kind: "user",
+    status: 401,
+    title: "The runner registration token is unknown, used, expired or for another pool",
+  },
+  RUNNER_EXISTS: { kind: "user", status: 409, title: "A runner with this name is registered already" },
+  RUNNER_NOT_FOUND: { kind: "user", status: 404, title: "No runner has this name" },
+  RUNNER_FENCED: {
+    kind: "user",
+    status: 409,
+    title: "The runner's lease on the run was lost: its epoch is stale, and its report is refused",
+  },
+  RUNNER_SESSION_REPLACED: { kind: "user", status: 409, title: "A newer process of this runner took over its session" },
+  LOG_OFFSET_GAP: { kind: "user", status: 416, title: "A log upload starts past the bytes the server holds" },
   // The line and its runs
   JOB_NOT_FOUND: { kind: "user", status: 404, title: "No job has this name" },
   RESOURCE_NOT_FOUND: { kind: "user", status: 404, title: "No resource has this name" },

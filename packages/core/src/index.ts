@@ -39,3 +39,4 @@ export * from "./engine/approvals.js";
 export * from "./auth/roles.js";
 export * from "./auth/tokens.js";
 export * from "./auth/token-store.js";
+export * from "./runners/runners.js";

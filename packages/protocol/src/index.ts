@@ -531,6 +531,10 @@ export const AuditEventSchema = z.object({
     "secret-set",
     "secret-delete",
     "secret-rotate-key",
+    "runner-token-create",
+    "runner-register",
+    "runner-drain",
+    "runner-activate",
   ]),
   subject: z.string(),
   detail: z.record(z.string(), z.unknown()),
@@ -608,3 +612,4 @@ export const RotateKeyResultSchema = z.object({
 });
 /** The answer of a key rotation. */
 export type RotateKeyResultJson = z.infer<typeof RotateKeyResultSchema>;
+export * from "./runner.js";

@@ -23,6 +23,45 @@ export interface CausewayDatabase {
   audit_events: AuditEventsTable;
   secrets: SecretsTable;
   api_tokens: ApiTokensTable;
+  runner_registrations: RunnerRegistrationsTable;
+  runners: RunnersTable;
+  run_leases: RunLeasesTable;
+}
+
+/** Single-use runner registration tokens (migration 0011), by the SHA-256 of their secret. */
+export interface RunnerRegistrationsTable {
+  id: Generated<number>;
+  hash: string;
+  pool: string | null;
+  created_at: string;
+  created_by: string;
+  expires_at: string;
+  used_at: string | null;
+}
+
+/** Registered runners (migration 0011); `labels` is JSON text of a string array. */
+export interface RunnersTable {
+  id: Generated<number>;
+  name: string;
+  pool: string;
+  labels: string;
+  capacity: number;
+  state: string;
+  credential_hash: string;
+  session: string | null;
+  registered_at: string;
+  last_seen_at: string | null;
+}
+
+/** The leases of runs executing on remote runners (migration 0011). */
+export interface RunLeasesTable {
+  run_id: number;
+  runner_id: number;
+  epoch: number;
+  token_hash: string;
+  log_offset: number;
+  claimed_at: string;
+  started_at: string | null;
 }
 
 /** The API tokens (migration 0009); `hash` is the SHA-256 of the secret, never the secret. */

@@ -11,6 +11,7 @@ import type {
   Store,
   StoreTx,
   TokenStore,
+  RunnerStore,
 } from "@causeway/core";
 import BetterSqlite3 from "better-sqlite3";
 import { Kysely, SqliteAdapter, SqliteDialect, type DialectAdapter } from "kysely";
@@ -27,6 +28,7 @@ import type { CausewayDatabase } from "./schema.js";
 import { SerialQueue } from "./serial-queue.js";
 import { SqliteRepo } from "./sqlite-repo.js";
 import { TokensRepo } from "./tokens-repo.js";
+import { RunnersRepo } from "./runners-repo.js";
 import { loadSecretKeys, SECRET_KEY_FILE, type SecretKeyRing, type SecretKeySource } from "./secret-keys.js";
 import { wrapStoreTx } from "./tx-views.js";
 
@@ -86,6 +88,8 @@ export interface SqliteStores {
   readonly logs: LogStore;
   /** The API tokens, on the same connection and queue as `store` (server only). */
   readonly tokens: TokenStore;
+  /** The remote runners and their leases, on the same connection and queue (server only). */
+  readonly runners: RunnerStore;
   /** The absolute data directory. */
   readonly dataDir: string;
   /** The keys that encrypt secrets at rest (rotation changes them in place). */
@@ -149,6 +153,7 @@ export async function openSqliteStore(options: SqliteStoreOptions = {}): Promise
       blobs: new FileBlobStore(join(config.dataDir, "blobs")),
       logs,
       tokens: store.tokens,
+      runners: store.runners,
       dataDir: config.dataDir,
       secretKeys,
     };
@@ -212,6 +217,7 @@ interface TxScope {
 class SqliteStore implements Store {
   readonly read: StoreTx;
   readonly tokens: TokenStore;
+  readonly runners: RunnerStore;
   readonly #sqlite: BetterSqlite3.Database;
   readonly #db: Kysely<CausewayDatabase>;
   readonly #repo: SqliteRepo;
@@ -247,6 +253,46 @@ class SqliteStore implements Store {
     this.#rollback = sqlite.prepare("ROLLBACK");
     this.read = wrapStoreTx(this.#repo, (call) => this.#enqueue("store.read", call));
     this.tokens = this.#tokenStore(new TokensRepo(db));
+    this.runners = this.#runnerStore(new RunnersRepo(db));
+  }
+
+  #runnerStore(repo: RunnersRepo): RunnerStore {
+    const q = <T>(what: string, call: () => Promise<T>): Promise<T> => this.#enqueue(`runners.${what}`, call);
+    return {
+      createRegistration: (registration, audit) =>
+        this.transaction(async (tx) => ({
+          registration: await repo.insertRegistration(registration),
+          audit: await tx.insertAudit(audit),
+        })),
+      register: (hash, runner) =>
+        this.transaction(async (tx) => {
+          const made = await repo.register(hash, runner);
+          await tx.insertAudit({
+            actor: `runner:${made.name}`,
+            action: "runner-register",
+            subject: `runner:${made.name}`,
+            detail: { pool: made.pool, labels: made.labels, capacity: made.capacity },
+          });
+          return made;
+        }),
+      runnerByCredential: (hash) => q("runnerByCredential", () => repo.byCredential(hash)),
+      listRunners: () => q("listRunners", () => repo.list()),
+      setRunnerState: (name, state, audit) =>
+        this.transaction(async (tx) => {
+          const runner = await repo.setState(name, state);
+          await tx.insertAudit(audit);
+          return runner;
+        }),
+      startSession: (runnerId, session, capacity, labels, at) =>
+        q("startSession", () => repo.startSession(runnerId, session, capacity, labels, at)),
+      touchRunner: (runnerId, at) => q("touchRunner", () => repo.touch(runnerId, at)),
+      claimLease: (runId, runnerId, tokenHash, at) =>
+        q("claimLease", () => repo.claimLease(runId, runnerId, tokenHash, at)),
+      startLease: (runId, at) => q("startLease", () => repo.startLease(runId, at)),
+      recordLogOffset: (runId, offset) => q("recordLogOffset", () => repo.recordLogOffset(runId, offset)),
+      deleteLease: (runId) => q("deleteLease", () => repo.deleteLease(runId)),
+      listLeases: () => q("listLeases", () => repo.listLeases()),
+    };
   }
 
   // The token store shares the queue and the transactions, so a token's change and its audit

@@ -159,6 +159,10 @@ export const AUDIT_ACTIONS = [
   "secret-set",
   "secret-delete",
   "secret-rotate-key",
+  "runner-token-create",
+  "runner-register",
+  "runner-drain",
+  "runner-activate",
 ] as const;
 /** An action of the audit trail. */
 export type AuditAction = (typeof AUDIT_ACTIONS)[number];

@@ -10,6 +10,7 @@ import { approvalsAudit } from "./0007-approvals-audit.js";
 import { notificationOutbox } from "./0008-notification-outbox.js";
 import { apiTokens } from "./0009-api-tokens.js";
 import { secrets } from "./0010-secrets.js";
+import { runners } from "./0011-runners.js";
 
 /**
  * Every migration, in order. To change the schema, add `NNNN-what.ts` exporting a `Migration`
@@ -26,6 +27,7 @@ export const MIGRATIONS: Readonly<Record<string, Migration>> = {
   "0008-notification-outbox": notificationOutbox,
   "0009-api-tokens": apiTokens,
   "0010-secrets": secrets,
+  "0011-runners": runners,
 };
 
 /**
