@@ -13,6 +13,7 @@ import {
 import { recordAudit } from "./audit.js";
 import type { EngineContext, EventBuffer } from "./context.js";
 import { insertVersion } from "./finishing.js";
+import { enqueueEnd } from "./notifying.js";
 import { offer, recordRun } from "./triggering.js";
 
 /** What applying a line changed. */
@@ -108,11 +109,12 @@ export async function applyPipeline(
       triggered.push({ resource: def.name, versionId: version.id, flow, versionNumber: version.versionNumber });
     }
   }
+  // Runs of a removed job that have not started never will: end them now, with the job's
+  // on_cancel/always notifications like any cancel. All of them before any removed object leaves
+  // the model, so a notification resource removed by the same apply still delivers them.
   for (const name of plan.removed) {
-    const object = stored.get(name);
-    if (object === undefined) continue;
-    await tx.softDeleteObject(name);
-    // Runs of a removed job that have not started never will: end them now.
+    const job = stored.has(name) ? model.job(name) : undefined;
+    if (job === undefined) continue;
     for (const run of model.activeRuns(name)) {
       if (run.status === "processing") continue;
       const now = ctx.clock.now().toISOString();
@@ -122,7 +124,13 @@ export async function applyPipeline(
         finishedAt: now,
       });
       await recordRun(ctx, tx, events, ended);
+      await enqueueEnd(ctx, tx, events, job, ended);
     }
+  }
+  for (const name of plan.removed) {
+    const object = stored.get(name);
+    if (object === undefined) continue;
+    await tx.softDeleteObject(name);
     model.objects.delete(name);
     report.removed.push(name);
     await events.append(tx, "definition", { name, kind: object.kind, change: "removed" });

@@ -41,7 +41,14 @@ export async function finishRun(
     ...(current.startedAt === null ? { startedAt: now } : {}),
   });
   await recordRun(ctx, tx, events, run);
-  if (job === undefined) return run;
+  if (job === undefined) {
+    // Its job was removed from the line while it processed: the run still sends its end's
+    // notifications as the job defined them (the stored definition is kept, soft-deleted).
+    const removed = await tx.getObject(current.job);
+    if (removed?.kind === "job")
+      await enqueueEnd(ctx, tx, events, removed.definition as unknown as JobDef, run, result.notifications);
+    return run;
+  }
   await enqueueEnd(ctx, tx, events, job, run, result.notifications);
 
   // The job's own version: outputVersion.json first, then `<JOB_NAME>.env` lines (later wins).

@@ -109,3 +109,62 @@ describe("the outbox", () => {
     expect(rows[0]?.data).toMatchObject({ hook: "on_cancel", sendFailingSnippet: true, status: "cancelled" });
   });
 });
+
+describe("runs of a job removed from the line", () => {
+  const line = (dir: string, withJob: boolean): string => `
+resources:
+  - name: hook
+    type: notification
+    versionTemplate:
+      recipients: ["https://ci.example.com/hook"]
+${
+  withJob
+    ? `  - name: chat
+    type: notification
+    integration: slack
+    pointer:
+      recipients: ["#a"]
+jobs:
+  - name: doomed
+    type: runSh
+    steps:
+      - TASK:
+          script: ["while [ ! -e ${dir}/go ]; do sleep 0.02; done"]
+    on_cancel:
+      NOTIFY: hook
+    always:
+      NOTIFY: chat
+`
+    : ""
+}`;
+
+  it("send on_cancel and always: a queued run's when the apply cancels it, a processing run's when it ends", async () => {
+    let wakes = 0;
+    h = await makeHarness({ slots: 1, onOutbox: () => wakes++ });
+    await h.apply(line(h.dir, true));
+    const first = await h.engine.trigger("doomed");
+    const second = await h.engine.trigger("doomed");
+    await eventually(() => (h?.engine.model.active.get(first.id)?.status === "processing" ? true : undefined));
+    // The job and `chat` go in one apply: the queued run's cancel still reaches `chat`.
+    await h.apply(line(h.dir, false));
+    expect(await h.stores.store.read.getRun(second.id)).toMatchObject({
+      status: "cancelled",
+      statusReason: "the job was removed from the line",
+    });
+    const afterApply = (await h.stores.store.read.listNotifications()).reverse();
+    expect(afterApply.map((n) => [n.runId, n.event, n.resource, n.target])).toEqual([
+      [second.id, "cancel", "hook", "https://ci.example.com/hook"],
+      [second.id, "cancel", "chat", "#a"],
+    ]);
+    expect(afterApply[0]?.data).toMatchObject({ hook: "on_cancel", status: "cancelled", job: "doomed" });
+    expect(afterApply[1]?.data).toMatchObject({ hook: "always", integration: "slack" });
+    expect(wakes).toBe(1);
+
+    // The processing run goes on; cancelled, it notifies what is still in the line.
+    await h.engine.cancel(first.id);
+    expect((await h.engine.waitForRun(first.id)).status).toBe("cancelled");
+    const rows = (await h.stores.store.read.listNotifications()).reverse();
+    expect(rows.slice(2).map((n) => [n.runId, n.event, n.resource])).toEqual([[first.id, "cancel", "hook"]]);
+    expect(wakes).toBe(2);
+  });
+});

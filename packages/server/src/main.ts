@@ -18,7 +18,8 @@ import { startServer, type RunningServer } from "./server.js";
 
 const USAGE = `usage: causeway-server [DIR|URL…] [--port N] [--host H] [--data DIR] [--slots N] [--no-watch] [--log-format F] [--max-streams N]
                        [--remote-poll S] [--remote-poll-max S] [--public] [--new-admin-token]
-                       [--sandbox M]
+                       [--sandbox M] [--notify-concurrency N] [--notify-timeout S] [--notify-attempts N]
+                       [--notify-retry S] [--notify-retry-max S]
 
   DIR|URL…        the line: pipeline directories to apply and watch, git URLs (URL#branch)
                   to clone and poll, or projects (a causeway.project.yml, or a directory
@@ -38,6 +39,16 @@ const USAGE = `usage: causeway-server [DIR|URL…] [--port N] [--host H] [--data
   --sandbox M     auto: run each task in a bubblewrap sandbox when bwrap works here,
                   else without one (said on the log); off (default): never; required: refuse to start
                   without one (env CAUSEWAY_SANDBOX)
+  --notify-concurrency N
+                  notification deliveries sent at once (default 4; env CAUSEWAY_NOTIFY_CONCURRENCY)
+  --notify-timeout S
+                  seconds one delivery may take (default 10; env CAUSEWAY_NOTIFY_TIMEOUT)
+  --notify-attempts N
+                  attempts of a delivery before it is failed (default 10; env CAUSEWAY_NOTIFY_ATTEMPTS)
+  --notify-retry S
+                  seconds before the second attempt, doubling after each (default 1; env CAUSEWAY_NOTIFY_RETRY)
+  --notify-retry-max S
+                  the longest wait between two attempts (default 300; env CAUSEWAY_NOTIFY_RETRY_MAX)
   --no-watch      do not re-apply the line when its files, repositories or project change
   --public        anonymous readers may see the jobs with allowPublicAccess: true, their runs and logs
   --new-admin-token
@@ -62,6 +73,67 @@ const FLAGS: Readonly<Record<string, string>> = {
   secretKey: "CAUSEWAY_SECRET_KEY",
   secretKeyFile: "--secret-key-file",
 };
+
+// The notification outbox's settings: flag, environment variable, server option, bounds, and
+// the factor from the unit given (seconds for times) to the option's.
+const NOTIFY_SETTINGS = [
+  {
+    flag: "notify-concurrency",
+    env: "CAUSEWAY_NOTIFY_CONCURRENCY",
+    option: "notifyConcurrency",
+    min: 1,
+    max: 256,
+    scale: 1,
+  },
+  { flag: "notify-timeout", env: "CAUSEWAY_NOTIFY_TIMEOUT", option: "notifyTimeoutMs", min: 1, max: 600, scale: 1000 },
+  {
+    flag: "notify-attempts",
+    env: "CAUSEWAY_NOTIFY_ATTEMPTS",
+    option: "notifyMaxAttempts",
+    min: 1,
+    max: 1000,
+    scale: 1,
+  },
+  { flag: "notify-retry", env: "CAUSEWAY_NOTIFY_RETRY", option: "notifyRetryMs", min: 1, max: 3600, scale: 1000 },
+  {
+    flag: "notify-retry-max",
+    env: "CAUSEWAY_NOTIFY_RETRY_MAX",
+    option: "notifyRetryMaxMs",
+    min: 1,
+    max: 86_400,
+    scale: 1000,
+  },
+] as const;
+
+type NotifySettings = Partial<Record<(typeof NOTIFY_SETTINGS)[number]["option"], number>>;
+
+/**
+ * The outbox's settings given by flag (else by environment variable); a problem names the flag
+ * or the variable that was given.
+ */
+function notifySettings(
+  values: Readonly<Record<string, unknown>>,
+  env: NodeJS.ProcessEnv,
+  problems: string[],
+): NotifySettings {
+  const settings: NotifySettings = {};
+  const given: Partial<Record<keyof NotifySettings, string>> = {};
+  for (const s of NOTIFY_SETTINGS) {
+    const flag = values[s.flag] as string | undefined;
+    const fromEnv = env[s.env] === "" ? undefined : env[s.env];
+    const name = flag === undefined ? s.env : `--${s.flag}`;
+    const n = intOption(flag ?? fromEnv, name, s.min, s.max, problems);
+    if (n === undefined) continue;
+    settings[s.option] = n * s.scale;
+    given[s.option] = name;
+  }
+  const { notifyRetryMs: first, notifyRetryMaxMs: most } = settings;
+  if (first !== undefined && most !== undefined && most < first)
+    problems.push(
+      `${given.notifyRetryMaxMs} must not be less than ${given.notifyRetryMs} (${first / 1000} s), got ${most / 1000} s`,
+    );
+  return settings;
+}
 
 function intOption(value: string | undefined, name: string, min: number, max: number, problems: string[]) {
   if (value === undefined) return undefined;
@@ -92,6 +164,7 @@ function parse(argv: string[], env: NodeJS.ProcessEnv): { options: ServerOptions
         "new-admin-token": { type: "boolean" },
         "log-format": { type: "string" },
         "secret-key-file": { type: "string" },
+        ...Object.fromEntries(NOTIFY_SETTINGS.map((s) => [s.flag, { type: "string" as const }])),
         help: { type: "boolean", short: "h" },
       },
     });
@@ -118,6 +191,7 @@ function parse(argv: string[], env: NodeJS.ProcessEnv): { options: ServerOptions
     86_400,
     problems,
   );
+  const notify = notifySettings(values, env, problems);
   const host = values.host ?? env.CAUSEWAY_HOST;
   if (host === "") problems.push("--host must not be empty");
   const data = values.data ?? env.CAUSEWAY_DATA;
@@ -145,6 +219,7 @@ function parse(argv: string[], env: NodeJS.ProcessEnv): { options: ServerOptions
     ...(maxStreams === undefined ? {} : { maxStreams }),
     ...(remotePoll === undefined ? {} : { remotePollMs: remotePoll * 1000 }),
     ...(remotePollMax === undefined ? {} : { remotePollMaxMs: remotePollMax * 1000 }),
+    ...notify,
     watch: values["no-watch"] !== true,
     publicAccess: values.public === true,
     newAdminToken: values["new-admin-token"] === true,

@@ -2,6 +2,7 @@ import { createHmac } from "node:crypto";
 import type { RunJson } from "@causeway/protocol";
 import { afterEach, describe, expect, it } from "vitest";
 import { rm } from "node:fs/promises";
+import { createServer as createNetServer } from "node:net";
 import { tempDir, waitFor } from "./helpers.js";
 import {
   settled,
@@ -300,6 +301,58 @@ jobs:
       "NOTIFICATION_NOT_FOUND",
     );
     expect((await s.api("GET", "/notifications?state=lost")).status).toBe(400);
+  }, 60_000);
+
+  it("fails a delivery fetch never sends (a blocked port) at once, and retries a refused connection", async () => {
+    // A port that was just free: nothing listens there.
+    const spare = createNetServer();
+    await new Promise<void>((resolve) => spare.listen(0, "127.0.0.1", resolve));
+    const address = spare.address();
+    const closed = typeof address === "object" && address !== null ? address.port : 0;
+    await new Promise<void>((resolve) => spare.close(() => resolve()));
+    const s = await server(
+      {
+        "causeway.yml": `
+resources:
+  - name: blocked
+    type: notification
+    versionTemplate:
+      recipients: ["http://127.0.0.1:6000/h"]
+  - name: refused
+    type: notification
+    versionTemplate:
+      recipients: ["http://127.0.0.1:${closed}/h"]
+jobs:
+  - name: ping
+    type: runSh
+    steps:
+      - TASK:
+          script: [true]
+    on_success:
+      NOTIFY: [blocked, refused]
+`,
+      },
+      {},
+      { notifyMaxAttempts: 3 },
+    );
+    await s.run("ping");
+    const byResource = new Map((await settled(s)).map((n) => [n.resource, n]));
+    expect(byResource.get("blocked")).toMatchObject({
+      state: "failed",
+      attempts: 1,
+      lastError: "127.0.0.1:6000: bad port (fetch never sends to this URL)",
+    });
+    expect(byResource.get("refused")).toMatchObject({
+      state: "failed",
+      attempts: 3,
+      lastError: `127.0.0.1:${closed}: ECONNREFUSED`,
+    });
+    const id = byResource.get("blocked")?.id;
+    expect(
+      s.logger.lines.some((l) =>
+        l.includes(`notification ${id} (blocked, success of ping) failed after 1 attempt: 127.0.0.1:6000: bad port`),
+      ),
+    ).toBe(true);
   }, 60_000);
 
   it("sends at the next start what was put into the outbox while the server stopped", async () => {
