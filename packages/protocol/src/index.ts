@@ -509,7 +509,10 @@ export const ApprovalStateSchema = z.object({
 /** A gate's state on the wire. */
 export type ApprovalStateJson = z.infer<typeof ApprovalStateSchema>;
 
-/** One entry of the audit trail (`GET /api/v1/audit`, newest first). */
+/**
+ * One entry of the audit trail (`GET /api/v1/audit`, newest first). Its actions are core's AUDIT_ACTIONS, spelled
+ * again since protocol imports nothing internal; `server/test/protocol-core.test.ts` holds them equal.
+ */
 export const AuditEventSchema = z.object({
   id: z.number().int(),
   at: z.string(),

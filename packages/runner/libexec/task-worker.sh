@@ -8,12 +8,14 @@
 # shell (its variables and functions are unset there), so the task's shell holds nothing but
 # what the task is given.
 #
-# Usage: task-worker.sh <grace ms> [<sandbox>...], with file descriptor 3 open on the lifeline
-# (below). <sandbox>, when given, is bwrap and the arguments common to every task's sandbox
-# (runner/src/sandbox.ts): each task's subshell then execs it, adding the binds of the task's
-# workspace (its <cwd>, also shown at /build) and a fresh bash that runs the script; bwrap stays
-# in the task's process group (no --new-session), so the signals below reach it and, through
-# --die-with-parent and its PID namespace, everything in the sandbox.
+# Usage: task-worker.sh <grace ms> [<signals> <n> <bwrap>... <entry>...], with file descriptor 3
+# open on the lifeline (below). The sandbox, when given, comes from workerSandboxArgs
+# (runner/src/sandbox.ts), the one home of its signal list: the signals bwrap ignores (one word),
+# then <n> words of bwrap and the arguments common to every task's sandbox, then the command that
+# gives those signals back to the task. Each task's subshell then execs bwrap, adding the binds
+# of the task's workspace (its <cwd>, also shown at /build), the entry and a fresh bash that runs
+# the script; bwrap stays in the task's process group (no --new-session), so the signals below
+# reach it and, through --die-with-parent and its PID namespace, everything in the sandbox.
 # Requests on stdin, one per line, tab-separated (paths hold no tab or newline):
 #   T <id> <cwd> <prefix>   run <prefix>.sh in <cwd> (the script exports the task's environment
 #                           first), stdin /dev/null, stdout and stderr appended to <prefix>.out,
@@ -34,7 +36,13 @@
 # the last task left behind if that is still in its grace: SIGTERM, SIGKILL when the group is
 # still there after the grace; then it exits. Tasks never hold the lifeline.
 __cw_g=$(((${1:-10000} + 99) / 100))
-__cw_sb=("${@:2}")
+__cw_ss=${2-}
+__cw_sb=()
+__cw_se=()
+if [ $# -gt 1 ]; then
+  __cw_sb=("${@:4:$3}")
+  __cw_se=("${@:$((4 + $3))}")
+fi
 # The watcher: blocked on the lifeline, then SIGTERM to the worker's process group (the worker
 # and the watcher; tasks have groups of their own). Forked before job control is on, so that it
 # stays in that group: a group id is not reused while the group has a member, so the signal
@@ -95,17 +103,18 @@ while IFS=$'\t' read -r __cw_k __cw_i __cw_a __cw_b; do
         # In a sandbox: bwrap, shown this task's workspace, runs a fresh bash (bwrap keeps the
         # exported environment: the secret values above). bwrap itself ignores the signals the
         # task's group is sent, else a SIGTERM would end it, and the sandbox with it, at once:
-        # the task's bash gets them back (env --default-signal) and has its grace, as outside.
+        # the task's bash gets them back (the entry) and has its grace, as outside.
         if [ ${#__cw_sb[@]} -gt 0 ]; then
           unset SHLVL
-          trap '' TERM INT HUP QUIT
+          # Unquoted: the signals are one word, split into their names.
+          trap '' $__cw_ss
           exec "${__cw_sb[@]}" --bind "$__cw_a" "$__cw_a" --bind "$__cw_a" /build --chdir "$__cw_a" \
-            -- /usr/bin/env --default-signal=TERM,INT,HUP,QUIT "$BASH" -- "$__cw_b.sh"
+            -- "${__cw_se[@]}" "$BASH" -- "$__cw_b.sh"
         fi
         # X: a fresh bash, for a script that uses $$ or PPID (the script sets the environment).
         [ "$__cw_k" = T ] || { unset SHLVL; exec "$BASH" -- "$__cw_b.sh"; }
         BASH_ARGV0=$__cw_b.sh
-        unset __cw_k __cw_i __cw_a __cw_b __cw_p __cw_s __cw_l __cw_lt __cw_e __cw_t __cw_g __cw_sb
+        unset __cw_k __cw_i __cw_a __cw_b __cw_p __cw_s __cw_l __cw_lt __cw_e __cw_t __cw_g __cw_ss __cw_sb __cw_se
         unset -f __cw_end __cw_gone
         . "$0"
       ) </dev/null >>"$__cw_b.out" 2>&1 3<&- &

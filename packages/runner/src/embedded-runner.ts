@@ -54,7 +54,7 @@ export function createEmbeddedRunner(options: EmbeddedRunnerOptions): EmbeddedRu
     ? new TaskLauncher({
         graceMs: compiled.cancelGraceMs,
         ...(compiled.workerRecord === undefined ? {} : { record: new WorkerRecord(compiled.workerRecord) }),
-        ...(chosen === undefined ? {} : { sandbox: [chosen.bwrap, ...chosen.args] }),
+        ...(chosen === undefined ? {} : { sandbox: chosen }),
       })
     : undefined;
   const remover = new WorkspaceRemover(launcher === undefined ? undefined : (dir) => launcher.deleteTree(dir));

@@ -4,6 +4,7 @@ import type { Socket } from "node:net";
 import { createInterface } from "node:readline";
 import { signalGroup, type ProcessExit } from "./process.js";
 import { TASK_WORKER } from "./paths.js";
+import { workerSandboxArgs, type Sandbox } from "./sandbox.js";
 import { isShellVariable } from "./script.js";
 import type { WorkerRecord } from "./worker-record.js";
 
@@ -59,11 +60,11 @@ export interface TaskLauncherOptions {
   /** Where live workers are recorded, for the next process to end what they left running. */
   readonly record?: WorkerRecord;
   /**
-   * The sandbox every task runs in: bwrap and its common arguments (sandbox.ts). The worker
-   * execs it in the task's subshell, adding the binds of the task's workspace, then a bash
+   * The sandbox every task runs in (sandbox.ts), given to the worker by `workerSandboxArgs`: it
+   * execs bwrap in the task's subshell, adding the binds of the task's workspace, then a bash
    * that runs the script. Default: none (tasks are sourced by the worker's subshell).
    */
-  readonly sandbox?: readonly string[];
+  readonly sandbox?: Sandbox;
 }
 
 /**
@@ -163,11 +164,19 @@ class Worker {
     // Its own session (so its own process group): a terminal's Ctrl-C reaches the server, which
     // stops its runs; every task is a process group of this session. fd 3 is the lifeline,
     // never written: it closes when this process ends, and the worker then ends its task.
-    const child = spawn("bash", [TASK_WORKER, String(Math.ceil(options.graceMs)), ...(options.sandbox ?? [])], {
-      stdio: ["pipe", "pipe", "ignore", "pipe"],
-      env: {},
-      detached: true,
-    });
+    const child = spawn(
+      "bash",
+      [
+        TASK_WORKER,
+        String(Math.ceil(options.graceMs)),
+        ...(options.sandbox === undefined ? [] : workerSandboxArgs(options.sandbox)),
+      ],
+      {
+        stdio: ["pipe", "pipe", "ignore", "pipe"],
+        env: {},
+        detached: true,
+      },
+    );
     this.#child = child;
     const pid = child.pid;
     // Recorded before the worker gets its first request.

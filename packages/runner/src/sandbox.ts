@@ -130,14 +130,27 @@ export function workspaceArgs(root: string): string[] {
 }
 
 /**
- * What runs a task's command inside the sandbox: bwrap is started with the signals a task's
- * process group is sent (SIGTERM on cancel...) ignored, so that it outlives them, and this gives
- * them back to the task, which then has its grace period as it would outside a sandbox.
+ * The signals a task's process group is sent (SIGTERM on cancel...) that bwrap ignores, so that
+ * it outlives them; `SANDBOX_ENTRY` gives them back to the task. The one list of them: the
+ * task worker is given it (`workerSandboxArgs`), as is `sandboxedCommand`.
  */
-export const SANDBOX_ENTRY = ["/usr/bin/env", "--default-signal=TERM,INT,HUP,QUIT"] as const;
+export const SANDBOX_IGNORED_SIGNALS = ["TERM", "INT", "HUP", "QUIT"] as const;
 
-/** The signals bwrap ignores (task-worker.sh, `sandboxedCommand`). */
-export const SANDBOX_IGNORED_SIGNALS = "TERM INT HUP QUIT";
+/**
+ * What runs a task's command inside the sandbox: it gives the signals bwrap ignores back to the
+ * task, which then has its grace period as it would outside a sandbox.
+ */
+export const SANDBOX_ENTRY = ["/usr/bin/env", `--default-signal=${SANDBOX_IGNORED_SIGNALS.join(",")}`] as const;
+
+/**
+ * The arguments of task-worker.sh after its grace that run every task in `sandbox`: the signals
+ * to ignore (one word), how many words bwrap and its common arguments are, those words, then
+ * `SANDBOX_ENTRY`. The worker adds a task's workspace binds and its bash between the two.
+ */
+export function workerSandboxArgs(sandbox: Sandbox): string[] {
+  const bwrap = [sandbox.bwrap, ...sandbox.args];
+  return [SANDBOX_IGNORED_SIGNALS.join(" "), String(bwrap.length), ...bwrap, ...SANDBOX_ENTRY];
+}
 
 /**
  * The command of a task run in `sandbox` by a direct spawn (no task worker): a bash that
@@ -148,7 +161,7 @@ export function sandboxedCommand(sandbox: Sandbox, root: string, shell: string, 
     "bash",
     [
       "-c",
-      `trap '' ${SANDBOX_IGNORED_SIGNALS}; exec "$@"`,
+      `trap '' ${SANDBOX_IGNORED_SIGNALS.join(" ")}; exec "$@"`,
       "bash",
       sandbox.bwrap,
       ...sandbox.args,

@@ -20,7 +20,7 @@ const sandbox =
 const launcher = new TaskLauncher({
   graceMs: Number(grace),
   record: new WorkerRecord(record),
-  ...(sandbox?.kind === "bwrap" ? { sandbox: [sandbox.sandbox.bwrap, ...sandbox.sandbox.args] } : {}),
+  ...(sandbox?.kind === "bwrap" ? { sandbox: sandbox.sandbox } : {}),
 });
 const task = launcher.launch({
   cwd: dir,

@@ -280,7 +280,18 @@ describe("environment", () => {
     // Only the task script's own variables and functions use the __cw_ prefix: the worker's
     // request variables (__cw_k, __cw_i, __cw_a, __cw_b, __cw_v...) are gone.
     const vars = await readFile(`${root}/vars.txt`, "utf8");
-    for (const name of ["__cw_k", "__cw_i", "__cw_a", "__cw_b", "__cw_v", "__cw_s", "__cw_l"]) {
+    for (const name of [
+      "__cw_k",
+      "__cw_i",
+      "__cw_a",
+      "__cw_b",
+      "__cw_v",
+      "__cw_s",
+      "__cw_l",
+      "__cw_ss",
+      "__cw_sb",
+      "__cw_se",
+    ]) {
       expect(vars).not.toMatch(new RegExp(`^declare -\\S+ ${name}=`, "m"));
     }
     const funcs = (await readFile(`${root}/funcs.txt`, "utf8")).trim().split("\n");

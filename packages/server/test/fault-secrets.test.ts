@@ -9,7 +9,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { startServer, type RunningServer } from "../src/index.js";
 import { workDirPrefix } from "../src/work-dir.js";
 import { ensureBuilt, infoOf, killAll, killed, REPO, spawnServer, type ServerProcess } from "./built.js";
-import { collectingLogger, tempDir, waitFor, yaml } from "./helpers.js";
+import { collectingLogger, lineAndData, tempDir, waitFor, yaml } from "./helpers.js";
 
 // The fault suite of issue 8, "nothing leaks, nobody else gets in": one test per case, with
 // real processes (the server, its tasks, the CLI), real files and real permissions. What each
@@ -91,10 +91,7 @@ afterEach(async () => {
 async function lineDir(name: string, line: string): Promise<{ root: string; dir: string; dataDir: string }> {
   const root = await tempDir(`fault-${name}`);
   cleanups.push(() => rm(root, { recursive: true, force: true }));
-  const dir = join(root, "line");
-  await mkdir(dir);
-  await writeFile(join(dir, "causeway.yml"), line);
-  return { root, dir, dataDir: join(root, "data") };
+  return { root, ...(await lineAndData(root, { "causeway.yml": line })) };
 }
 
 /** The server in this process (its tasks are real processes), stopped after the test. */

@@ -1,6 +1,6 @@
 import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { dirname, join } from "node:path";
 import { Engine } from "@causeway/engine";
 import { createEmbeddedRunner, passthroughEnv } from "@causeway/runner";
 import { openSqliteStore } from "@causeway/store";
@@ -214,18 +214,24 @@ export function yaml(strings: TemplateStringsArray, ...values: unknown[]): strin
 }
 
 /**
- * The directories of a server started on a line in a test: `<root>/line` with `files`, and
- * `<root>/data` with an owner-only integration file per entry of `integrations`.
+ * The directories of a server started on a line in a test: `<root>/line` with `files` (paths
+ * relative to it, subdirectories made), and `<root>/data`. With `integrations`, the data directory
+ * is made beforehand with an owner-only integration file per entry; without, it is left for the
+ * server to make, as on a first start.
  */
 export async function lineAndData(
   root: string,
   files: Record<string, string>,
-  integrations: Record<string, Record<string, string>> = {},
+  integrations?: Record<string, Record<string, string>>,
 ): Promise<{ dir: string; dataDir: string }> {
   const dir = join(root, "line");
   const dataDir = join(root, "data");
   await mkdir(dir, { recursive: true });
-  for (const [path, text] of Object.entries(files)) await writeFile(join(dir, path), text);
+  for (const [path, text] of Object.entries(files)) {
+    await mkdir(dirname(join(dir, path)), { recursive: true });
+    await writeFile(join(dir, path), text);
+  }
+  if (integrations === undefined) return { dir, dataDir };
   await mkdir(join(dataDir, "integrations"), { recursive: true, mode: 0o700 });
   for (const [name, fields] of Object.entries(integrations))
     await writeFile(join(dataDir, "integrations", `${name}.json`), JSON.stringify(fields), { mode: 0o600 });

@@ -1,11 +1,11 @@
-import { mkdir, rm, writeFile } from "node:fs/promises";
+import { rm, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { CausewayError } from "@causeway/core";
 import { RunSchema, type RunJson } from "@causeway/protocol";
 import { chooseSandbox, passthroughEnv, SHIPCTL_DIR } from "@causeway/runner";
 import { afterEach, describe, expect, it } from "vitest";
 import { optionProblems, startServer, type RunningServer } from "../src/index.js";
-import { collectingLogger, tempDir, yaml } from "./helpers.js";
+import { collectingLogger, lineAndData, tempDir, yaml } from "./helpers.js";
 
 // The server runs tasks in a bubblewrap sandbox with --sandbox auto, says how tasks run in one line at
 // start, and a task cannot read the server's token or database. Real server, real store, real
@@ -26,9 +26,7 @@ afterEach(async () => {
 async function setup(): Promise<{ dir: string; dataDir: string }> {
   const root = await tempDir("sandbox");
   cleanups.push(() => rm(root, { recursive: true, force: true }));
-  const dir = join(root, "line");
-  const dataDir = join(root, "data");
-  await mkdir(dir, { recursive: true });
+  const { dir, dataDir } = await lineAndData(root, {});
   await writeFile(
     join(dir, "causeway.yml"),
     yaml`

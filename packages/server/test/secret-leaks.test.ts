@@ -1,13 +1,13 @@
 import { createHash, randomBytes } from "node:crypto";
 import { readFileSync, statSync } from "node:fs";
-import { mkdir, rm, writeFile } from "node:fs/promises";
+import { rm, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { isCausewayError } from "@causeway/core";
 import { RunSchema, type RunJson } from "@causeway/protocol";
 import { passthroughEnv } from "@causeway/runner";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startServer, type RunningServer } from "../src/index.js";
-import { collectingLogger, tempDir, waitFor, yaml } from "./helpers.js";
+import { collectingLogger, lineAndData, tempDir, waitFor, yaml } from "./helpers.js";
 import { startReceiver } from "./notify-harness.js";
 
 // Issue 11, "secret leaks": secrets of the integration store and secret parameters reach the
@@ -92,12 +92,10 @@ describe("secrets of the integration store", () => {
 
   beforeAll(async () => {
     root = await tempDir("secret-leaks");
-    const dir = join(root, "line");
-    dataDir = join(root, "data");
-    await mkdir(dir);
-    await writeFile(join(dir, "causeway.yml"), LINE);
+    const line = await lineAndData(root, { "causeway.yml": LINE });
+    dataDir = line.dataDir;
     server = await startServer({
-      dir,
+      dir: line.dir,
       dataDir,
       port: 0,
       watch: false,
@@ -243,11 +241,8 @@ describe("notifications through the integration store", () => {
   it("find their webhook URL and signing key in the store, and carry no secret in any payload", async () => {
     const rx = await startReceiver();
     const root = await tempDir("secret-notify");
-    const dir = join(root, "line");
-    await mkdir(dir);
-    await writeFile(
-      join(dir, "causeway.yml"),
-      yaml`
+    const { dir, dataDir } = await lineAndData(root, {
+      "causeway.yml": yaml`
         resources:
           - name: ops
             type: notification
@@ -267,10 +262,10 @@ describe("notifications through the integration store", () => {
             on_success:
               NOTIFY: ops
       `,
-    );
+    });
     const server = await startServer({
       dir,
-      dataDir: join(root, "data"),
+      dataDir,
       port: 0,
       watch: false,
       env: passthroughEnv(process.env),

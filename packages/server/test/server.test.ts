@@ -9,7 +9,7 @@ import { passthroughEnv } from "@causeway/runner";
 import { afterEach, describe, expect, it } from "vitest";
 import { z } from "zod";
 import { optionProblems, startServer, type RunningServer } from "../src/index.js";
-import { collectingLogger, tempDir, waitFor, yaml } from "./helpers.js";
+import { collectingLogger, lineAndData, tempDir, waitFor, yaml } from "./helpers.js";
 
 const FINAL = ["success", "failure", "cancelled", "error", "timeout", "lost", "skipped"];
 
@@ -31,13 +31,7 @@ afterEach(async () => {
 async function setup(files: Record<string, string>) {
   const root = await tempDir("up");
   cleanups.push(() => rm(root, { recursive: true, force: true }));
-  const dir = join(root, "line");
-  await mkdir(dir, { recursive: true });
-  for (const [path, text] of Object.entries(files)) {
-    await mkdir(join(dir, path, ".."), { recursive: true });
-    await writeFile(join(dir, path), text);
-  }
-  return { root, dir, dataDir: join(root, "data") };
+  return { root, ...(await lineAndData(root, files)) };
 }
 
 async function start(

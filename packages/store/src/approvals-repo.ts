@@ -1,5 +1,4 @@
 import {
-  CausewayError,
   type ApprovalDecision,
   type ApprovalRecord,
   type ApprovalState,
@@ -12,6 +11,7 @@ import {
 import type BetterSqlite3 from "better-sqlite3";
 import type { Kysely } from "kysely";
 import { toApproval, toAuditEvent } from "./mappers.js";
+import { checkLimit } from "./query-limits.js";
 import type { ApprovalDecisionRow, ApprovalRow, AuditEventRow, CausewayDatabase } from "./schema.js";
 
 type Statement = BetterSqlite3.Statement<[Record<string, unknown>]>;
@@ -128,11 +128,4 @@ export class ApprovalsRepo {
     }
     return out;
   }
-}
-
-function checkLimit(limit: number): number {
-  if (!Number.isSafeInteger(limit) || limit < 0) {
-    throw new CausewayError("STORE_BAD_ARGUMENT", `a limit must be a non-negative integer, not ${limit}`);
-  }
-  return limit;
 }

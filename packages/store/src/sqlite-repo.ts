@@ -34,8 +34,10 @@ import type {
 } from "@causeway/core";
 import type BetterSqlite3 from "better-sqlite3";
 import { sql, type Kysely } from "kysely";
-import { toApply, toEvent, toExplain, toNotification, toObject, toPin, toRun, toVersion } from "./mappers.js";
+import { toApply, toEvent, toExplain, toObject, toPin, toRun, toVersion } from "./mappers.js";
 import { ApprovalsRepo } from "./approvals-repo.js";
+import { NotificationsRepo } from "./notifications-repo.js";
+import { checkLimit } from "./query-limits.js";
 import type { SecretKeyRing } from "./secret-keys.js";
 import { SecretsRepo } from "./secrets-repo.js";
 import type {
@@ -43,7 +45,6 @@ import type {
   CausewayDatabase,
   EventRow,
   ExplainRow,
-  NotificationRow,
   RunRow,
   VersionRow,
   WebhookRefusalRow,
@@ -70,7 +71,6 @@ interface HotStatements {
   getRun: Statement<{ id: number }, RunRow>;
   insertExplain: Statement<Record<string, unknown>>;
   appendEvent: Statement<Record<string, unknown>>;
-  insertNotification: Statement<Record<string, unknown>>;
 }
 
 function prepareHot(sqlite: BetterSqlite3.Database): HotStatements {
@@ -118,12 +118,6 @@ function prepareHot(sqlite: BetterSqlite3.Database): HotStatements {
        VALUES (@job, @at, @event, @outcome, @runId, @message)`,
     ),
     appendEvent: prepare(`INSERT INTO events (at, type, payload) VALUES (@at, @type, @payload)`),
-    insertNotification: prepare(
-      `INSERT INTO notifications (created_at, run_id, job, event, resource, method, target, payload, state, attempts,
-         next_attempt_at, last_error, delivered_at)
-       VALUES (@created_at, @run_id, @job, @event, @resource, @method, @target, @payload, @state, @attempts,
-         @next_attempt_at, @last_error, @delivered_at)`,
-    ),
   };
 }
 
@@ -136,6 +130,7 @@ export class SqliteRepo implements StoreTx {
   readonly #clock: Clock;
   readonly #hot: HotStatements;
   readonly #approvals: ApprovalsRepo;
+  readonly #notifications: NotificationsRepo;
   readonly #secrets: SecretsRepo;
   readonly #toRun: (row: RunRow) => Run;
 
@@ -144,6 +139,7 @@ export class SqliteRepo implements StoreTx {
     this.#clock = clock;
     this.#hot = prepareHot(sqlite);
     this.#approvals = new ApprovalsRepo(db, sqlite, clock);
+    this.#notifications = new NotificationsRepo(db, sqlite, clock);
     this.#secrets = new SecretsRepo(db, clock, keys);
     this.#toRun = (row) => toRun(row, (text, secret) => this.#secrets.openParams(text, secret));
   }
@@ -558,80 +554,30 @@ export class SqliteRepo implements StoreTx {
     return (await query.execute()).map((row) => ({ ...row }));
   }
 
-  // notification outbox
+  // The notification outbox (notifications-repo.ts).
 
   insertNotification(notification: NewNotification): Promise<Notification> {
-    return settle(() => {
-      const row: Omit<NotificationRow, "id"> = {
-        created_at: this.#now(),
-        run_id: notification.runId,
-        job: notification.job,
-        event: notification.event,
-        resource: notification.resource,
-        method: notification.method,
-        target: notification.target,
-        payload: JSON.stringify(notification.data),
-        state: "pending",
-        attempts: 0,
-        next_attempt_at: notification.nextAttemptAt,
-        last_error: null,
-        delivered_at: null,
-      };
-      const { lastInsertRowid } = this.#hot.insertNotification.run(row);
-      return toNotification({ id: Number(lastInsertRowid), ...row });
-    });
+    return settle(() => this.#notifications.insert(notification));
   }
 
-  async getNotification(id: number): Promise<Notification | undefined> {
-    const row = await this.#db.selectFrom("notifications").selectAll().where("id", "=", id).executeTakeFirst();
-    return mapOptional(row, toNotification);
+  getNotification(id: number): Promise<Notification | undefined> {
+    return this.#notifications.get(id);
   }
 
-  async updateNotification(id: number, patch: NotificationPatch): Promise<Notification> {
-    const set: Partial<Omit<NotificationRow, "id">> = {};
-    if (patch.state !== undefined) set.state = patch.state;
-    if (patch.attempts !== undefined) set.attempts = patch.attempts;
-    if (patch.nextAttemptAt !== undefined) set.next_attempt_at = patch.nextAttemptAt;
-    if (patch.lastError !== undefined) set.last_error = patch.lastError;
-    if (patch.deliveredAt !== undefined) set.delivered_at = patch.deliveredAt;
-    if (Object.keys(set).length > 0)
-      await this.#db.updateTable("notifications").set(set).where("id", "=", id).execute();
-    const updated = await this.getNotification(id);
-    if (updated === undefined) throw new CausewayError("NOTIFICATION_NOT_FOUND", `no notification delivery ${id}`);
-    return updated;
+  updateNotification(id: number, patch: NotificationPatch): Promise<Notification> {
+    return this.#notifications.update(id, patch);
   }
 
-  async listNotifications(query: NotificationQuery = {}): Promise<Notification[]> {
-    let q = this.#db.selectFrom("notifications").selectAll().orderBy("id", "desc");
-    if (query.state !== undefined) q = q.where("state", "=", query.state);
-    if (query.limit !== undefined) q = q.limit(checkLimit(query.limit));
-    return (await q.execute()).map(toNotification);
+  listNotifications(query?: NotificationQuery): Promise<Notification[]> {
+    return this.#notifications.list(query);
   }
 
-  async dueNotifications(now: string, limit: number, exclude: readonly number[]): Promise<Notification[]> {
-    let q = this.#db
-      .selectFrom("notifications")
-      .selectAll()
-      .where("state", "=", "pending")
-      .where("next_attempt_at", "<=", now)
-      .orderBy("next_attempt_at")
-      .orderBy("id")
-      .limit(checkLimit(limit));
-    if (exclude.length > 0) q = q.where("id", "not in", [...exclude]);
-    return (await q.execute()).map(toNotification);
+  dueNotifications(now: string, limit: number, exclude: readonly number[]): Promise<Notification[]> {
+    return this.#notifications.due(now, limit, exclude);
   }
 
-  async nextNotificationDue(exclude: readonly number[]): Promise<string | undefined> {
-    let q = this.#db
-      .selectFrom("notifications")
-      .select("next_attempt_at")
-      .where("state", "=", "pending")
-      .where("next_attempt_at", "is not", null)
-      .orderBy("next_attempt_at")
-      .limit(1);
-    if (exclude.length > 0) q = q.where("id", "not in", [...exclude]);
-    const row = await q.executeTakeFirst();
-    return row?.next_attempt_at ?? undefined;
+  nextNotificationDue(exclude: readonly number[]): Promise<string | undefined> {
+    return this.#notifications.nextDue(exclude);
   }
 
   // Approval gates and the audit trail (approvals-repo.ts).
@@ -714,11 +660,4 @@ function defined<T>(row: T | undefined): T {
 
 function mapOptional<R, T>(row: R | undefined, map: (row: R) => T): T | undefined {
   return row === undefined ? undefined : map(row);
-}
-
-function checkLimit(limit: number): number {
-  if (!Number.isSafeInteger(limit) || limit < 0) {
-    throw new CausewayError("STORE_BAD_ARGUMENT", `a limit must be a non-negative integer, not ${limit}`);
-  }
-  return limit;
 }
