@@ -60,11 +60,15 @@ export function createEmbeddedRunner(options: EmbeddedRunnerOptions): EmbeddedRu
   const remover = new WorkspaceRemover(launcher === undefined ? undefined : (dir) => launcher.deleteTree(dir));
   return {
     sandbox,
-    execute: (spec, observer) => new RunExecution(compiled, remover, launcher, chosen, spec, observer),
+    execute: (spec, observer, io) =>
+      new RunExecution(io === undefined ? compiled : { ...compiled, ...io }, remover, launcher, chosen, spec, observer),
     idle: () => remover.idle(),
     close: () => launcher?.close(),
   };
 }
+
+/** What one run reads and writes through (a remote runner's calls to the server). */
+export type RunIo = Pick<CompiledRunnerOptions, "blobs" | "integrations">;
 
 /** An execution of the embedded runner: its result carries the fields of EmbeddedRunResult. */
 export interface EmbeddedExecution extends Execution {
@@ -75,7 +79,11 @@ export interface EmbeddedExecution extends Execution {
 export interface EmbeddedRunner extends RunnerPort {
   /** Whether tasks run in a sandbox, and which, or why not: for the server's start line. */
   readonly sandbox: SandboxChoice;
-  execute(spec: RunSpec, observer: RunObserver): EmbeddedExecution;
+  /**
+   * `io` replaces the runner's blob store and integrations for this run: a remote runner reads
+   * and writes them through the server, with the run's own job token.
+   */
+  execute(spec: RunSpec, observer: RunObserver, io?: RunIo): EmbeddedExecution;
   /**
    * Resolves when the workspaces of finished runs are deleted (they are renamed away when a
    * run ends and deleted in the background); for shutdown and tests.

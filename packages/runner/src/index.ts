@@ -1,5 +1,5 @@
 export { SHIPCTL_DIR } from "./paths.js";
-export { createEmbeddedRunner, type EmbeddedExecution, type EmbeddedRunner } from "./embedded-runner.js";
+export { createEmbeddedRunner, type EmbeddedExecution, type EmbeddedRunner, type RunIo } from "./embedded-runner.js";
 export type { EmbeddedRunResult, JobVersionData, NotificationRequest, OutVersionBase } from "./run-results.js";
 export {
   compileRunnerOptions,

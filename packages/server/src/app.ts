@@ -26,6 +26,7 @@ import { Hono, type Context } from "hono";
 import { applyLoad, planLoad, toApplyRecordJson, toApplyResult } from "./apply-load.js";
 import { mountApprovalRoutes } from "./approval-routes.js";
 import { mountSecretRoutes } from "./secret-routes.js";
+import { mountRunnerRoutes } from "./runners/runner-routes.js";
 import type { AppDeps } from "./deps.js";
 import { errorResponse, type AppEnv } from "./http-errors.js";
 import { actorName, USER_HEADER } from "./identity.js";
@@ -241,6 +242,7 @@ export function buildApp(deps: AppDeps): Hono<AppEnv> {
   mountApprovalRoutes(routes, deps);
   mountTokenRoutes(routes, deps);
   mountSecretRoutes(routes, deps);
+  if (deps.runners !== undefined) mountRunnerRoutes(app, routes, deps, deps.runners);
 
   routes.get("/objects/:name/versions", "viewer", async (c) => {
     const name = await knownObject(deps, c.req.param("name"));

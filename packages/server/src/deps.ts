@@ -5,6 +5,8 @@ import type { SecretKeyRing } from "@causeway/store";
 import type { Integrations } from "./integrations.js";
 import type { Logger } from "./logger.js";
 
+import type { RunnerDeps } from "./runners/runner-routes.js";
+
 /** What the HTTP app is built from; the composition root (startServer) passes real ones. */
 export interface AppDeps {
   readonly engine: Engine;
@@ -46,4 +48,6 @@ export interface AppDeps {
   readonly maxStreams?: number;
   /** The notification outbox, woken when a failed delivery is retried (absent: nothing delivers). */
   readonly outbox?: { wake(): void };
+  /** The runners (runners/hub.ts) and their rows: the runner protocol's routes (absent: none). */
+  readonly runners?: RunnerDeps;
 }

@@ -92,6 +92,13 @@ const ServerOptionsSchema = z.strictObject({
   notifyRetryMaxMs: z.number().int().min(1).default(300_000),
   /** Attempts of a delivery before it is `failed`. */
   notifyMaxAttempts: z.number().int().min(1).max(1000).default(10),
+  /** Whether the server runs jobs itself (the embedded runner, pool `default`); false: remote runners only. */
+  embeddedRunner: z.boolean().default(true),
+  /** The runner protocol's intervals (design §5): heartbeat, lease, long-poll hold, start ack. */
+  runnerHeartbeatMs: z.number().int().min(10).default(5_000),
+  runnerLeaseMs: z.number().int().min(30).default(20_000),
+  runnerClaimHoldMs: z.number().int().min(10).default(30_000),
+  runnerStartTimeoutMs: z.number().int().min(10).default(30_000),
   /** Time between SIGTERM and SIGKILL when a run is cancelled (runner default 10 s). */
   cancelGraceMs: z.number().int().min(0).optional(),
   /** `text`: one readable line per event; `json`: one JSON object per line (pino). */
@@ -136,6 +143,14 @@ export interface CompiledServerOptions {
   readonly heartbeatMs: number;
   readonly maxStreams: number;
   readonly cancelGraceMs: number | undefined;
+  readonly embeddedRunner: boolean;
+  /** The runner protocol's intervals. */
+  readonly runners: {
+    readonly heartbeatMs: number;
+    readonly leaseMs: number;
+    readonly claimHoldMs: number;
+    readonly startTimeoutMs: number;
+  };
   /** The notification outbox: per-delivery timeout, concurrency and retry policy. */
   readonly notify: {
     readonly timeoutMs: number;
@@ -203,6 +218,13 @@ export function compileServerOptions(options: ServerOptions = {}): CompiledServe
     heartbeatMs: o.heartbeatMs,
     maxStreams: o.maxStreams,
     cancelGraceMs: o.cancelGraceMs,
+    embeddedRunner: o.embeddedRunner,
+    runners: Object.freeze({
+      heartbeatMs: o.runnerHeartbeatMs,
+      leaseMs: Math.max(o.runnerLeaseMs, 2 * o.runnerHeartbeatMs),
+      claimHoldMs: o.runnerClaimHoldMs,
+      startTimeoutMs: o.runnerStartTimeoutMs,
+    }),
     notify: Object.freeze({
       timeoutMs: o.notifyTimeoutMs,
       concurrency: o.notifyConcurrency,

@@ -20,6 +20,7 @@ import { TokenAuth } from "./auth.js";
 import { GROUPS_FILE } from "./identity.js";
 import { fileIntegrations, integrationSecrets, INTEGRATIONS_DIR, storeIntegrations } from "./integrations.js";
 import { lineRunner } from "./line-runner.js";
+import { RunnerHub } from "./runners/hub.js";
 import { resolveServerLine } from "./line-sources.js";
 import { logFeed } from "./log-feed.js";
 import { createOutboxWorker } from "./notify/outbox-worker.js";
@@ -157,11 +158,22 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
       concurrency: opts.notify.concurrency,
       retry: opts.notify.retry,
     });
+    // The runners: the embedded one for the default pool, remote ones over the runner protocol.
+    const hub = new RunnerHub({
+      store: stores.runners,
+      ...(opts.embeddedRunner ? { embedded: runner } : {}),
+      embeddedSlots: opts.slots ?? 2,
+      settings: opts.runners,
+      onLost: (runId, name, reason) =>
+        logger.warn(`run ${runId} lost on runner ${name}: ${reason}`, { event: "run-lost", runId, runner: name }),
+    });
+    await hub.load();
+    cleanups.push(() => hub.stop());
     const engine = new Engine({
       store: stores.store,
       blobs: stores.blobs,
       logs,
-      runner,
+      runner: hub,
       options: {
         ...(opts.slots === undefined ? {} : { slots: opts.slots }),
         buildUrl: (id) => `${url}${API_PREFIX}/runs/${id}`,
@@ -219,6 +231,7 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
       signal: shutdown.signal,
       heartbeatMs: opts.heartbeatMs,
       maxStreams: opts.maxStreams,
+      runners: { hub, store: stores.runners },
     });
     // On stop, requests end before the engine and the store do.
     cleanups.push(stopServing);

@@ -1,0 +1,151 @@
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { hostname } from "node:os";
+import { join, resolve } from "node:path";
+import { parseArgs } from "node:util";
+import { createEmbeddedRunner } from "../embedded-runner.js";
+import { passthroughEnv, SANDBOX_MODES_LIST } from "./main-options.js";
+import { RunnerAgent } from "./agent.js";
+import { RunnerClient, ServerRefusal } from "./client.js";
+
+// The composition root of a remote runner process (`causeway runner`, docs/runners.md): the
+// only module of the runner that reads argv and process.env.
+
+const USAGE = `usage: causeway runner --server URL [--token T] [--work-dir DIR] [--pool NAME] [--labels a,b]
+                       [--capacity N] [--name NAME] [--sandbox auto|off|required]
+
+  --server URL    the Causeway server (as printed by causeway up)
+  --token T       a registration token (causeway runner-token create); needed on the first
+                  start only: the runner keeps its credential in its work directory
+  --work-dir DIR  the runner's directory: credential, workspaces, console spool (default ./causeway-runner)
+  --pool NAME     the pool it serves: jobs with runtime.nodePool NAME (default: the default pool)
+  --labels a,b    labels it reports
+  --capacity N    runs executed at once (default 1)
+  --name NAME     its name (default: the host name)
+  --sandbox M     run each task in a bubblewrap sandbox: auto, off (default), required
+
+SIGTERM or Ctrl+C drains: running jobs finish and are reported, no new ones are taken; a
+second one stops the jobs at once.`;
+
+/** The runner's credential file, owner-only, in its work directory. */
+export const CREDENTIAL_FILE = "runner.json";
+
+interface Credential {
+  readonly server: string;
+  readonly name: string;
+  readonly credential: string;
+}
+
+async function main(argv: readonly string[]): Promise<number> {
+  const { values } = parseArgs({
+    args: [...argv],
+    options: {
+      server: { type: "string" },
+      token: { type: "string" },
+      "work-dir": { type: "string" },
+      pool: { type: "string" },
+      labels: { type: "string" },
+      capacity: { type: "string" },
+      name: { type: "string" },
+      sandbox: { type: "string" },
+      "log-flush-ms": { type: "string" },
+      help: { type: "boolean", short: "h" },
+    },
+  });
+  if (values.help === true) {
+    process.stdout.write(`${USAGE}\n`);
+    return 0;
+  }
+  const say = (line: string): void => void process.stderr.write(`causeway runner: ${line}\n`);
+  const workDir = resolve(values["work-dir"] ?? process.env.CAUSEWAY_RUNNER_DIR ?? "causeway-runner");
+  const capacity = Number(values.capacity ?? "1");
+  const problems: string[] = [];
+  if (!Number.isInteger(capacity) || capacity < 1 || capacity > 256)
+    problems.push("--capacity must be an integer from 1 to 256");
+  const sandbox = values.sandbox ?? "off";
+  if (!SANDBOX_MODES_LIST.includes(sandbox)) problems.push(`--sandbox must be one of ${SANDBOX_MODES_LIST.join(", ")}`);
+  mkdirSync(workDir, { recursive: true, mode: 0o700 });
+  const file = join(workDir, CREDENTIAL_FILE);
+  let saved = existsSync(file) ? (JSON.parse(readFileSync(file, "utf8")) as Credential) : undefined;
+  const server = values.server ?? saved?.server;
+  if (server === undefined) problems.push("--server is required (the URL causeway up prints)");
+  if (saved === undefined && values.token === undefined) {
+    problems.push(
+      `--token is required on the first start (no credential in ${file}); an admin makes one: causeway runner-token create`,
+    );
+  }
+  if (problems.length > 0 || server === undefined) {
+    for (const p of problems) say(p);
+    process.stderr.write(`\n${USAGE}\n`);
+    return 2;
+  }
+  const client = new RunnerClient(server);
+  const labels = (values.labels ?? "")
+    .split(",")
+    .map((l) => l.trim())
+    .filter((l) => l !== "");
+  if (saved === undefined) {
+    try {
+      const made = await client.register({
+        token: values.token as string,
+        name: values.name ?? hostname(),
+        ...(values.pool === undefined ? {} : { pool: values.pool }),
+        labels,
+        capacity,
+      });
+      saved = { server, name: made.runner.name, credential: made.credential };
+      writeFileSync(file, JSON.stringify(saved, null, 2) + "\n", { mode: 0o600 });
+      say(`registered as ${made.runner.name} in pool ${made.runner.pool}; credential kept in ${file}`);
+    } catch (error) {
+      say(error instanceof ServerRefusal ? `${error.code}: ${error.message}` : `cannot register: ${String(error)}`);
+      return 1;
+    }
+  }
+  const runner = createEmbeddedRunner({
+    workDir: join(workDir, "work"),
+    blobs: {
+      get: () => Promise.resolve(undefined),
+      put: () => Promise.reject(new Error("no blob store outside a run")),
+    },
+    env: passthroughEnv(process.env),
+    workerRecord: join(workDir, "task-workers.json"),
+    sandbox: sandbox as "off",
+  });
+  const agent = new RunnerAgent({
+    client,
+    credential: saved.credential,
+    runner,
+    capacity,
+    labels,
+    spoolDir: join(workDir, "spool"),
+    ...(values["log-flush-ms"] === undefined ? {} : { logFlushMs: Number(values["log-flush-ms"]) }),
+    log: say,
+  });
+  let signals = 0;
+  const stopped = new Promise<number>((done) => {
+    const onSignal = (): void => {
+      signals++;
+      if (signals === 1) {
+        say(`draining: ${agent.running} running job(s) finish, no new ones are taken`);
+        void agent.drain().then(() => done(0));
+      } else {
+        agent.abandon();
+        done(1);
+      }
+    };
+    process.on("SIGTERM", onSignal);
+    process.on("SIGINT", onSignal);
+  });
+  await agent.start();
+  const code = await stopped;
+  await runner.idle();
+  runner.close();
+  return code;
+}
+
+main(process.argv.slice(2)).then(
+  (code) => process.exit(code),
+  (error: unknown) => {
+    process.stderr.write(`causeway runner: ${error instanceof Error ? error.message : String(error)}\n`);
+    process.exit(1);
+  },
+);
