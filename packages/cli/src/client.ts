@@ -45,6 +45,10 @@ import {
   type TokenCreateBody,
   type TokenCreated,
   type TokenJson,
+  RunnerSchema,
+  RunnerTokenSchema,
+  type RunnerTokenJson,
+  type RunnerTokenRequestSchema,
 } from "@causeway/protocol";
 import { z } from "zod";
 import { readSse } from "./sse.js";
@@ -124,6 +128,13 @@ const PutVersionResultSchema = z.object({ version: VersionSchema, runs: z.array(
 const LogChunkSchema = z.object({ offset: z.number().int(), text: z.string() });
 const EVENT_TYPES = EventSchema.shape.type.options;
 const HealthSchema = z.object({}).passthrough();
+const RunnerListSchema = z.object({ runners: z.array(RunnerSchema) });
+const RunnerAnswerSchema = z.object({ runner: RunnerSchema });
+
+/** The body of `GET /runners`, as `causeway runners --json` prints it. */
+export type RunnerList = z.infer<typeof RunnerListSchema>;
+/** The body of `POST /runners/:name/drain|activate`. */
+export type RunnerAnswer = z.infer<typeof RunnerAnswerSchema>;
 
 /** The result of `put-version`: the version created and the runs it triggered. */
 export type PutVersionResult = z.infer<typeof PutVersionResultSchema>;
@@ -188,6 +199,26 @@ export class ApiClient {
   /** Revokes the live API token of this name. */
   revokeToken(name: string): Promise<TokenJson> {
     return this.#json("DELETE", `/tokens/${enc(name)}`, { schema: TokenJsonSchema });
+  }
+
+  /** Makes a single-use registration token for one runner (of `pool` when given); shown this once. */
+  createRunnerToken(body: z.input<typeof RunnerTokenRequestSchema>): Promise<RunnerTokenJson> {
+    return this.#json("POST", "/runner-tokens", { body, schema: RunnerTokenSchema });
+  }
+
+  /** The registered runners, with their state and the runs they execute now. */
+  runners(): Promise<RunnerList> {
+    return this.#json("GET", "/runners", { schema: RunnerListSchema });
+  }
+
+  /** Drains a runner: it finishes its runs and claims no more (RUNNER_NOT_FOUND when none has the name). */
+  drainRunner(name: string): Promise<RunnerAnswer> {
+    return this.#json("POST", `/runners/${enc(name)}/drain`, { schema: RunnerAnswerSchema });
+  }
+
+  /** Lets a drained runner claim runs again (RUNNER_NOT_FOUND when none has the name). */
+  activateRunner(name: string): Promise<RunnerAnswer> {
+    return this.#json("POST", `/runners/${enc(name)}/activate`, { schema: RunnerAnswerSchema });
   }
 
   /** Puts a failed delivery back in the outbox. */

@@ -16,6 +16,8 @@ import { registerPutVersion } from "./commands/put-version.js";
 import { registerRerun } from "./commands/rerun.js";
 import { registerResume } from "./commands/resume.js";
 import { registerRun } from "./commands/run.js";
+import { registerRunners } from "./commands/runners.js";
+import { registerRunnerToken } from "./commands/runner-token.js";
 import { registerRuns } from "./commands/runs.js";
 import { registerState } from "./commands/state.js";
 import { registerToken } from "./commands/token.js";
@@ -38,6 +40,9 @@ export function buildProgram(io: Io): Command {
     .description("Causeway: assembly lines of versioned resources and jobs")
     .version("0.1.0")
     .exitOverride()
+    // A command's options follow its name and belong to it, so that `causeway runner drain NAME
+    // --server URL` gives --server to `drain`, not to the runner agent (`runner-admin.ts`).
+    .enablePositionalOptions()
     .configureOutput({ writeOut: (s) => io.out(s), writeErr: (s) => io.err(s) });
   registerValidate(program, io);
   registerGraph(program, io);
@@ -66,12 +71,21 @@ export function buildProgram(io: Io): Command {
   registerWebhooks(program, io);
   registerNotifications(program, io);
   registerToken(program, io);
+  registerRunnerToken(program, io);
+  registerRunners(program, io);
   for (const c of program.commands) c.exitOverride();
   return program;
 }
 
-/** Runs the CLI with `argv` (without node and script), returning the exit code. */
-export async function runCli(argv: readonly string[], options: IoOptions): Promise<number> {
+/**
+ * Runs the CLI with `argv` (without node and script), returning the exit code. `build` makes the
+ * program (tests give one with commands that are not registered yet).
+ */
+export async function runCli(
+  argv: readonly string[],
+  options: IoOptions,
+  build: (io: Io) => Command = buildProgram,
+): Promise<number> {
   let code: number = EXIT.ok;
   const io: Io = {
     ...options,
@@ -81,7 +95,7 @@ export async function runCli(argv: readonly string[], options: IoOptions): Promi
     outBytes: options.outBytes ?? ((bytes) => options.out(new TextDecoder().decode(bytes))),
     exitCode: (c) => (code = c),
   };
-  const program = buildProgram(io);
+  const program = build(io);
   try {
     await program.parseAsync([...argv], { from: "user" });
     return code;
