@@ -17,6 +17,7 @@ import { registerRerun } from "./commands/rerun.js";
 import { registerResume } from "./commands/resume.js";
 import { registerRun } from "./commands/run.js";
 import { registerRunners } from "./commands/runners.js";
+import { registerRunner } from "./commands/runner.js";
 import { registerRunnerToken } from "./commands/runner-token.js";
 import { registerRuns } from "./commands/runs.js";
 import { registerState } from "./commands/state.js";
@@ -73,6 +74,7 @@ export function buildProgram(io: Io): Command {
   registerToken(program, io);
   registerRunnerToken(program, io);
   registerRunners(program, io);
+  registerRunner(program, io);
   for (const c of program.commands) c.exitOverride();
   return program;
 }

@@ -19,7 +19,8 @@ import { startServer, type RunningServer } from "./server.js";
 const USAGE = `usage: causeway-server [DIR|URL…] [--port N] [--host H] [--data DIR] [--slots N] [--no-watch] [--log-format F] [--max-streams N]
                        [--remote-poll S] [--remote-poll-max S] [--public] [--new-admin-token]
                        [--sandbox M] [--notify-concurrency N] [--notify-timeout S] [--notify-attempts N]
-                       [--notify-retry S] [--notify-retry-max S]
+                       [--notify-retry S] [--notify-retry-max S] [--no-embedded-runner]
+                       [--runner-heartbeat S] [--runner-lease S] [--runner-claim-hold S] [--runner-start-timeout S]
 
   DIR|URL…        the line: pipeline directories to apply and watch, git URLs (URL#branch)
                   to clone and poll, or projects (a causeway.project.yml, or a directory
@@ -49,6 +50,11 @@ const USAGE = `usage: causeway-server [DIR|URL…] [--port N] [--host H] [--data
                   seconds before the second attempt, doubling after each (default 1; env CAUSEWAY_NOTIFY_RETRY)
   --notify-retry-max S
                   the longest wait between two attempts (default 300; env CAUSEWAY_NOTIFY_RETRY_MAX)
+  --no-embedded-runner
+                  run no job in the server's process: remote runners only (causeway runner)
+  --runner-heartbeat S, --runner-lease S, --runner-claim-hold S, --runner-start-timeout S
+                  the runner protocol's intervals in seconds (defaults 5, 20, 30, 30; env
+                  CAUSEWAY_RUNNER_HEARTBEAT, _LEASE, _CLAIM_HOLD, _START_TIMEOUT)
   --no-watch      do not re-apply the line when its files, repositories or project change
   --public        anonymous readers may see the jobs with allowPublicAccess: true, their runs and logs
   --new-admin-token
@@ -104,6 +110,40 @@ const NOTIFY_SETTINGS = [
     scale: 1000,
   },
 ] as const;
+
+// The runner protocol's intervals (design §5), in seconds (decimals allowed: tests use
+// milliseconds).
+const RUNNER_SETTINGS = [
+  { flag: "runner-heartbeat", env: "CAUSEWAY_RUNNER_HEARTBEAT", option: "runnerHeartbeatMs", min: 0.01, max: 600 },
+  { flag: "runner-lease", env: "CAUSEWAY_RUNNER_LEASE", option: "runnerLeaseMs", min: 0.03, max: 3600 },
+  { flag: "runner-claim-hold", env: "CAUSEWAY_RUNNER_CLAIM_HOLD", option: "runnerClaimHoldMs", min: 0.01, max: 300 },
+  {
+    flag: "runner-start-timeout",
+    env: "CAUSEWAY_RUNNER_START_TIMEOUT",
+    option: "runnerStartTimeoutMs",
+    min: 0.01,
+    max: 3600,
+  },
+] as const;
+
+type RunnerSettings = Partial<Record<(typeof RUNNER_SETTINGS)[number]["option"], number>>;
+
+function runnerSettings(
+  values: Readonly<Record<string, unknown>>,
+  env: NodeJS.ProcessEnv,
+  problems: string[],
+): RunnerSettings {
+  const settings: RunnerSettings = {};
+  for (const s of RUNNER_SETTINGS) {
+    const value = (values[s.flag] as string | undefined) ?? (env[s.env] === "" ? undefined : env[s.env]);
+    if (value === undefined) continue;
+    const n = Number(value);
+    if (/^\d+(\.\d+)?$/.test(value) && n >= s.min && n <= s.max) settings[s.option] = Math.round(n * 1000);
+    else
+      problems.push(`--${s.flag} must be a number of seconds from ${s.min} to ${s.max}, got ${JSON.stringify(value)}`);
+  }
+  return settings;
+}
 
 type NotifySettings = Partial<Record<(typeof NOTIFY_SETTINGS)[number]["option"], number>>;
 
@@ -165,6 +205,8 @@ function parse(argv: string[], env: NodeJS.ProcessEnv): { options: ServerOptions
         "log-format": { type: "string" },
         "secret-key-file": { type: "string" },
         ...Object.fromEntries(NOTIFY_SETTINGS.map((s) => [s.flag, { type: "string" as const }])),
+        ...Object.fromEntries(RUNNER_SETTINGS.map((s) => [s.flag, { type: "string" as const }])),
+        "no-embedded-runner": { type: "boolean" },
         help: { type: "boolean", short: "h" },
       },
     });
@@ -192,6 +234,7 @@ function parse(argv: string[], env: NodeJS.ProcessEnv): { options: ServerOptions
     problems,
   );
   const notify = notifySettings(values, env, problems);
+  const runners = runnerSettings(values, env, problems);
   const host = values.host ?? env.CAUSEWAY_HOST;
   if (host === "") problems.push("--host must not be empty");
   const data = values.data ?? env.CAUSEWAY_DATA;
@@ -220,6 +263,8 @@ function parse(argv: string[], env: NodeJS.ProcessEnv): { options: ServerOptions
     ...(remotePoll === undefined ? {} : { remotePollMs: remotePoll * 1000 }),
     ...(remotePollMax === undefined ? {} : { remotePollMaxMs: remotePollMax * 1000 }),
     ...notify,
+    ...runners,
+    embeddedRunner: values["no-embedded-runner"] !== true,
     watch: values["no-watch"] !== true,
     publicAccess: values.public === true,
     newAdminToken: values["new-admin-token"] === true,

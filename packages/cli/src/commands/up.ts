@@ -61,22 +61,28 @@ export function serverArgs(sources: readonly string[] | string | undefined, opts
  * server as a process of its own, found through the package's `./main` export.
  */
 export function resolveServerMain(resolve: (specifier: string) => string = (s) => import.meta.resolve(s)): string {
+  return resolveMain(SERVER_MAIN, "the server", "@causeway/server", resolve);
+}
+
+/** The file of a package's entry point (the server's, the runner agent's), checked to be built. */
+export function resolveMain(
+  specifier: string,
+  what: string,
+  pkg: string,
+  resolve: (specifier: string) => string = (s) => import.meta.resolve(s),
+): string {
   let url: string;
   try {
-    url = resolve(SERVER_MAIN);
+    url = resolve(specifier);
   } catch (error) {
-    throw new CausewayError(
-      "INTERNAL",
-      `cannot find the server (${SERVER_MAIN}): is the @causeway/server package installed?`,
-      {
-        hint: "run `npm ci` at the root of the Causeway checkout",
-        cause: error,
-      },
-    );
+    throw new CausewayError("INTERNAL", `cannot find ${what} (${specifier}): is the ${pkg} package installed?`, {
+      hint: "run `npm ci` at the root of the Causeway checkout",
+      cause: error,
+    });
   }
   const file = url.startsWith("file:") ? fileURLToPath(url) : url;
   if (!existsSync(file))
-    throw new CausewayError("INTERNAL", `the server is not built: ${file} does not exist`, {
+    throw new CausewayError("INTERNAL", `${what} is not built: ${file} does not exist`, {
       hint: "run `npm run build` at the root of the Causeway checkout",
     });
   return file;
@@ -116,7 +122,7 @@ export function registerUp(program: Command, io: Io): void {
     .action(async (sources: string[], opts: UpOptions) => {
       const args = serverArgs(sources, opts);
       const main = resolveServerMain();
-      io.exitCode(await runServer(main, args, io.env));
+      io.exitCode(await runChild(main, args, io.env, "the server"));
     });
 }
 
@@ -126,11 +132,11 @@ export function registerUp(program: Command, io: Io): void {
 const DUPLICATE_SIGNAL_MS = 300;
 
 /**
- * Runs the server's main with inherited stdio until it exits and returns its exit code
- * (128 + n for signal n). The server runs in a process group of its own, so a Ctrl+C reaches
- * it once, forwarded from here: SIGINT and SIGTERM as they are, SIGHUP as SIGTERM.
+ * Runs a main (the server's, the runner agent's) with inherited stdio until it exits and returns
+ * its exit code (128 + n for signal n). The child runs in a process group of its own, so a Ctrl+C
+ * reaches it once, forwarded from here: SIGINT and SIGTERM as they are, SIGHUP as SIGTERM.
  */
-function runServer(main: string, args: readonly string[], env: Io["env"]): Promise<number> {
+export function runChild(main: string, args: readonly string[], env: Io["env"], what: string): Promise<number> {
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, [main, ...args], {
       stdio: "inherit",
@@ -151,7 +157,7 @@ function runServer(main: string, args: readonly string[], env: Io["env"]): Promi
     };
     child.once("error", (error) => {
       cleanup();
-      reject(new CausewayError("INTERNAL", `cannot start the server: ${error.message}`, { cause: error }));
+      reject(new CausewayError("INTERNAL", `cannot start ${what}: ${error.message}`, { cause: error }));
     });
     // The handlers stay after the server exits (forward() then does nothing): a Ctrl+C that
     // arrives while this process is exiting must not kill it by signal and lose its exit code.
