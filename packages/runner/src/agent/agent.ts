@@ -4,7 +4,8 @@ import { performance } from "node:perf_hooks";
 import type { BlobStore, RunResult, RunSpec } from "@causeway/core";
 import type { AttemptFinish, RunnerClaim, RunnerSettings } from "@causeway/protocol";
 import type { EmbeddedExecution, EmbeddedRunner } from "../embedded-runner.js";
-import { RunnerClient, ServerRefusal, unreachable } from "./client.js";
+import type { RunnerClient} from "./client.js";
+import { ServerRefusal, unreachable } from "./client.js";
 
 /** What the agent needs. */
 export interface AgentOptions {
@@ -359,13 +360,13 @@ function toWire(result: RunResult): AttemptFinish["result"] {
     outStateShas: { ...result.outStateShas },
     ...(result.outVersions === undefined
       ? {}
-      : { outVersions: result.outVersions as AttemptFinish["result"]["outVersions"] }),
+      : { outVersions: result.outVersions }),
     ...(result.jobVersion === undefined
       ? {}
-      : { jobVersion: result.jobVersion as AttemptFinish["result"]["jobVersion"] }),
+      : { jobVersion: result.jobVersion }),
     ...(result.notifications === undefined
       ? {}
-      : { notifications: result.notifications.map((n) => ({ ...n })) as AttemptFinish["result"]["notifications"] }),
+      : { notifications: result.notifications.map((n) => ({ ...n })) }),
   };
 }
 

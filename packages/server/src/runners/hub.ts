@@ -324,9 +324,10 @@ export class RunnerHub implements RunnerPort {
 
   /** The end of an attempt: recorded once every console byte is here (else `LOG_OFFSET_GAP`). */
   finish(attempt: Attempt, logBytes: number, result: RunResult): Promise<void> {
-    const run = async (): Promise<void> => {
-      if (logBytes > attempt.logOffset) throw logGap(attempt);
+    const run = (): Promise<void> => {
+      if (logBytes > attempt.logOffset) return Promise.reject(logGap(attempt));
       attempt.end(result);
+      return Promise.resolve();
     };
     const next = attempt.chain.then(run, run);
     attempt.chain = next.catch(() => undefined);

@@ -5,7 +5,7 @@ import {
   REGISTRATION_PREFIX,
   RUNNER_CREDENTIAL_PREFIX,
   runIntegrations,
-  type RunResult,
+
   type RunnerRecord,
   type RunnerStore,
 } from "@causeway/core";
@@ -162,7 +162,7 @@ export function mountRunnerRoutes(app: Hono<AppEnv>, api: GuardedRoutes, deps: A
   app.post(route("POST", "/attempts/:id/finish"), async (c) => {
     const body = await readBody(c, AttemptFinishSchema, BODY_LIMITS.default);
     const attempt = hub.attempt(jobToken(c), attemptId(c), body.epoch);
-    await hub.finish(attempt, body.logBytes, body.result as RunResult);
+    await hub.finish(attempt, body.logBytes, body.result);
     return c.json({ ok: true });
   });
 
