@@ -125,8 +125,8 @@ export class TokenAuth {
 }
 
 /** A new token secret: `cw_` and 32 random bytes in base64url. */
-export function newSecret(): string {
-  return `${TOKEN_PREFIX}${randomBytes(32).toString("base64url")}`;
+export function newSecret(prefix: string = TOKEN_PREFIX): string {
+  return `${prefix}${randomBytes(32).toString("base64url")}`;
 }
 
 /** The stored form of a secret: its SHA-256 in lowercase hex. */

@@ -28,3 +28,4 @@ export { startServer, SERVER_INFO_FILE, SERVER_VERSION, type RunningServer } fro
 export { prepareWorkDir, workDirPrefix, type WorkDirOptions } from "./work-dir.js";
 export { TokenAuth, hashSecret, newSecret } from "./auth.js";
 export { routeRules, type RouteRule } from "./routes.js";
+export { RunnerHub, DEFAULT_RUNNER_SETTINGS, type RunnerHubOptions } from "./runners/hub.js";

@@ -5,7 +5,7 @@ import { Engine } from "@causeway/engine";
 import { createEmbeddedRunner, passthroughEnv } from "@causeway/runner";
 import { openSqliteStore } from "@causeway/store";
 import type { LoadResult, SourceFile, TokenStore } from "@causeway/core";
-import { buildApp, logFeed, TokenAuth, type LogFields, type Logger } from "../src/index.js";
+import { buildApp, logFeed, RunnerHub, TokenAuth, type LogFields, type Logger } from "../src/index.js";
 
 /** A temp directory, removed by `cleanup`. */
 export async function tempDir(prefix: string): Promise<string> {
@@ -88,7 +88,10 @@ export async function testApp(
     // workspaces: no sandbox (it hides that directory; its own tests are sandbox.test.ts).
     sandbox: "off",
   });
-  const engine = new Engine({ store: stores.store, blobs: stores.blobs, logs, runner, options: { slots: 4 } });
+  // The server's runners: the embedded one behind the hub, and the runner protocol's routes.
+  const hub = new RunnerHub({ store: stores.runners, embedded: runner, embeddedSlots: 4 });
+  await hub.load();
+  const engine = new Engine({ store: stores.store, blobs: stores.blobs, logs, runner: hub, options: { slots: 4 } });
   await engine.start();
   const logger = collectingLogger();
   const shutdown = new AbortController();
@@ -102,6 +105,7 @@ export async function testApp(
     version: "9.9.9-test",
     logger,
     signal: shutdown.signal,
+    runners: { hub, store: stores.runners },
     ...options,
   });
   const call = (method: string, path: string, body?: unknown, headers: Record<string, string> = {}) =>

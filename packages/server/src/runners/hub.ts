@@ -1,4 +1,4 @@
-import { createHash, randomBytes, randomUUID } from "node:crypto";
+import { randomUUID } from "node:crypto";
 import {
   CausewayError,
   DEFAULT_POOL,
@@ -16,6 +16,7 @@ import {
   type RunnerStore,
 } from "@causeway/core";
 import type { RunnerJson, RunnerSettings } from "@causeway/protocol";
+import { hashSecret, newSecret } from "../auth.js";
 
 /** The runner protocol's default intervals (design §5); tests set milliseconds. */
 export const DEFAULT_RUNNER_SETTINGS: RunnerSettings = {
@@ -24,16 +25,6 @@ export const DEFAULT_RUNNER_SETTINGS: RunnerSettings = {
   claimHoldMs: 30_000,
   startTimeoutMs: 30_000,
 };
-
-/** The SHA-256 of a secret, as the store keeps credentials and tokens. */
-export function hashSecret(secret: string): string {
-  return createHash("sha256").update(secret).digest("hex");
-}
-
-/** A new secret with a prefix: 32 random bytes, base64url. */
-export function newSecret(prefix: string): string {
-  return prefix + randomBytes(32).toString("base64url");
-}
 
 /** A run handed to remote runners: waiting for a claim, claimed, started. */
 class Attempt {

@@ -29,7 +29,8 @@ import type { AppEnv } from "../http-errors.js";
 import { actorName, USER_HEADER } from "../identity.js";
 import { BODY_LIMITS, intParam, readBody, readBytes } from "../request.js";
 import type { GuardedRoutes } from "../routes.js";
-import { hashSecret, newSecret, type Attempt, type RunnerHub } from "./hub.js";
+import { hashSecret, newSecret } from "../auth.js";
+import type { Attempt, RunnerHub } from "./hub.js";
 
 /** What the runner routes need. */
 export interface RunnerDeps {
