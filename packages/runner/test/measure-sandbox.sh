@@ -21,6 +21,8 @@
 #               without a lifeline): a request on its stdin until its "E" reply; without a
 #               sandbox (the sourced subshell), with full's or lean's arguments. Their CPU is not
 #               counted (the worker is not waited for).
+#   worker-inside  the worker itself started once in full's sandbox, sourcing its tasks there:
+#               what a sandbox per runner slot would cost per task (not what the runner does)
 set -u
 n=${1:-200}
 shift || true
@@ -66,14 +68,19 @@ mapfile -t nodev < <(without --dev 1)
 nodev+=(--dev-bind /dev /dev)
 
 # The task workers: started once, each behind two FIFOs.
-worker=$(dirname "$0")/../libexec/task-worker.sh
+worker=$(cd "$(dirname "$0")/../libexec" && pwd)/task-worker.sh
 printf 'true\n' >"$ws/task.sh"
 declare -A win wout
 worker_start() {
   local name=$1 i o
   shift
   mkfifo "$ws/$name.in" "$ws/$name.out"
-  bash "$worker" 10000 "$@" <"$ws/$name.in" >"$ws/$name.out" 2>/dev/null &
+  if [ "$name" = worker-inside ]; then
+    "$bwrap" "${full[@]}" --ro-bind "$(dirname "$worker")" "$(dirname "$worker")" -- "${entry[@]:0:2}" \
+      bash "$worker" 10000 <"$ws/$name.in" >"$ws/$name.out" 2>/dev/null &
+  else
+    bash "$worker" 10000 "$@" <"$ws/$name.in" >"$ws/$name.out" 2>/dev/null &
+  fi
   exec {i}>"$ws/$name.in" {o}<"$ws/$name.out"
   win[$name]=$i wout[$name]=$o
 }
@@ -83,6 +90,7 @@ worker_start worker-full "$signals" $((1 + ${#full[@]} - ${#work[@]})) "$bwrap" 
   /usr/bin/env --default-signal=TERM,INT,HUP,QUIT
 worker_start worker-lean "$signals" $((1 + ${#lean[@]} - ${#work[@]})) "$bwrap" "${lean[@]:0:${#lean[@]}-${#work[@]}}" \
   /usr/bin/env --default-signal=TERM,INT,HUP,QUIT
+worker_start worker-inside
 task=0
 through() {
   local reply
@@ -94,7 +102,7 @@ through() {
 
 run() {
   case $1 in
-    worker | worker-full | worker-lean) through "$1" ;;
+    worker | worker-full | worker-lean | worker-inside) through "$1" ;;
     fork) (:) ;;
     exec) /usr/bin/true ;;
     bash) bash -c true ;;
@@ -115,7 +123,8 @@ run() {
 
 variants=("$@")
 [ ${#variants[@]} -gt 0 ] ||
-  variants=(fork exec bash bwrap user pid ipc uts net cgroup mounts full lean noproc nodie nodev worker worker-full worker-lean)
+  variants=(fork exec bash bwrap user pid ipc uts net cgroup mounts full lean noproc nodie nodev worker worker-full worker-lean
+    worker-inside)
 for v in "${variants[@]}"; do
   run "$v" || { echo "variant $v fails here: status $?" >&2; exit 1; }
 done
@@ -151,12 +160,12 @@ for ((i = 0; i < n; i++)); do
     cpus[$v]=$((${cpus[$v]:-0} + REPLY - c0))
   done
 done
-printf '%-11s %9s %9s %9s   (N=%d, %s, %s)\n' variant p50_ms p90_ms cpu_ms "$n" "$("$bwrap" --version)" "$(uname -r)"
+printf '%-13s %9s %9s %9s   (N=%d, %s, %s)\n' variant p50_ms p90_ms cpu_ms "$n" "$("$bwrap" --version)" "$(uname -r)"
 for v in "${variants[@]}"; do
   mapfile -t s < <(printf '%s\n' ${walls[$v]} | sort -n)
   p50=${s[$((n / 2))]}
   p90=${s[$((n * 9 / 10))]}
   c=$(bc <<<"scale=3; ${cpus[$v]}/$n/1000")
   [ "${v#worker}" = "$v" ] || c=-
-  printf '%-11s %9.2f %9.2f %9s\n' "$v" "$(bc <<<"scale=3; $p50/1000")" "$(bc <<<"scale=3; $p90/1000")" "$c"
+  printf '%-13s %9.2f %9.2f %9s\n' "$v" "$(bc <<<"scale=3; $p50/1000")" "$(bc <<<"scale=3; $p90/1000")" "$c"
 done
