@@ -14,7 +14,7 @@ import { CausewayError } from "@causeway/core";
 // One bwrap per task: a task worker's subshell execs it (task-worker.sh), so the worker, a
 // process of ours, stays outside and keeps ending the task by its process group (bwrap is
 // not made a session leader: no --new-session). It adds about 15 ms to every task here, the
-// processes it starts (bwrap, its sandbox, the PID namespace's init, env, a fresh bash), not its
+// processes it starts (bwrap, the sandbox's init, env exec'ing a fresh bash), not its
 // flags: test/measure-sandbox.sh, docs/performance.md "The sandbox's cost per task"; why not
 // one sandbox per worker: docs/architecture.md "What the embedded runner isolates".
 
