@@ -9,13 +9,14 @@
 #   fork        ( : )               the subshell a task worker forks per task (sourced tasks)
 #   exec        /usr/bin/true       fork + exec
 #   bash        bash -c true        fork + exec of a fresh bash (what a sandboxed task execs)
-#   bwrap       bwrap --bind / /    bwrap without namespaces but the mount one it always makes
+#   bwrap       bwrap --bind / /    bwrap with only the namespaces it always makes (mount, and
+#                                   user unless run as root)
 #   user pid ipc uts net cgroup     the mount namespace plus --unshare-<that one>
 #   mounts      the system directories read-only, /proc, /dev, tmpfs: no namespace but mount
 #   full        the arguments of sandboxArgs today (--unshare-all --share-net --die-with-parent,
 #               the mounts) + a workspace's binds + env --default-signal + bash -c true
-#   lean        what sandboxArgs makes now: --unshare-pid only (no user, IPC, UTS namespaces:
-#               see docs/performance.md), the same mounts, entry and bash
+#   lean        full with --unshare-pid alone (no IPC, UTS, cgroup namespace): what dropping the
+#               namespaces that buy least would save (nothing measurable: docs/performance.md)
 #   noproc, nodie, nodev  full without --proc (/proc bound instead), --die-with-parent, --dev
 #   worker, worker-full, worker-lean  a task `true` through a running task worker (task-worker.sh,
 #               without a lifeline): a request on its stdin until its "E" reply; without a
