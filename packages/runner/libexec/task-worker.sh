@@ -128,8 +128,12 @@ while IFS=$'\t' read -r __cw_k __cw_i __cw_a __cw_b; do
         ! read -r -t 0 -u 3 2>/dev/null || __cw_gone
       done
       # Processes the task left behind in its group get SIGTERM now; "1" asks the runner to
-      # SIGKILL the group after its grace period.
-      if kill -TERM -- "-$__cw_p" 2>/dev/null; then
+      # SIGKILL the group after its grace period. A sandboxed task leaves nothing: bwrap's end
+      # ends the init of its PID namespace (--die-with-parent), and that every process in it.
+      # bwrap ends as soon as its command does, so the group is still there for a moment (the
+      # init, dying): signalling it then would report a leftover, and a later SIGKILL of the
+      # group id, for every task.
+      if [ ${#__cw_sb[@]} -eq 0 ] && kill -TERM -- "-$__cw_p" 2>/dev/null; then
         __cw_e=1 __cw_l=$__cw_p __cw_lt=$SECONDS
       else
         __cw_e=0 __cw_l=

@@ -13,9 +13,10 @@ import { CausewayError } from "@causeway/core";
 //
 // One bwrap per task: a task worker's subshell execs it (task-worker.sh), so the worker, a
 // process of ours, stays outside and keeps ending the task by its process group (bwrap is
-// not made a session leader: no --new-session). It adds a few milliseconds to every task,
-// mostly the kernel's setup and teardown of the namespaces (docs/architecture.md "What the
-// embedded runner isolates": why not one sandbox per worker).
+// not made a session leader: no --new-session). It adds about 15 ms to every task here, the
+// processes it starts (bwrap, the sandbox's init, env exec'ing a fresh bash), not its
+// flags: test/measure-sandbox.sh, docs/performance.md "The sandbox's cost per task"; why not
+// one sandbox per worker: docs/architecture.md "What the embedded runner isolates".
 
 /** Whether tasks run in a sandbox: when one is available, never, or always (else no start). */
 export type SandboxMode = "auto" | "off" | "required";

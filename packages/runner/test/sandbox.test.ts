@@ -1,8 +1,23 @@
+import { spawn } from "node:child_process";
 import { mkdir, writeFile } from "node:fs/promises";
+import { createInterface } from "node:readline";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { CausewayError } from "@causeway/core";
 import { chooseSandbox, sandboxArgs, SHIPCTL_DIR } from "../src/index.js";
-import { SANDBOX, SANDBOX_SKIP, makeDep, makeSpec, scriptJob, tempDir, testRunner } from "./helpers.js";
+import { TASK_WORKER } from "../src/paths.js";
+import { workerSandboxArgs, type Sandbox } from "../src/sandbox.js";
+import {
+  SANDBOX,
+  SANDBOX_SKIP,
+  makeDep,
+  makeSpec,
+  processesWith,
+  scriptJob,
+  tempDir,
+  testRunner,
+  uniqueSleep,
+  waitFor,
+} from "./helpers.js";
 
 // Tasks in a bubblewrap sandbox (docs/semantics.md "What a task can see"): real bwrap, real
 // task workers, a data directory laid out as the server's. Each case that shows a file is
@@ -134,6 +149,40 @@ describe.skipIf(SANDBOX_SKIP !== undefined)("a task in the sandbox", () => {
     expect(result.status).toBe("success");
     expect(rec.outputLines).toContain("hidden");
     expect(rec.outputLines).toContain("scripts");
+  });
+});
+
+/** Runs `script` as one task of a task worker (libexec/task-worker.sh) in `cwd`: its "E" reply. */
+async function workerReply(cwd: string, script: string, sandbox: Sandbox | undefined): Promise<string> {
+  await writeFile(`${cwd}/task.sh`, script);
+  const worker = spawn("bash", [TASK_WORKER, "10000", ...(sandbox === undefined ? [] : workerSandboxArgs(sandbox))], {
+    stdio: ["pipe", "pipe", "ignore"],
+    env: {},
+  });
+  worker.stdin.write(`T\t1\t${cwd}\t${cwd}/task\n`);
+  try {
+    for await (const line of createInterface({ input: worker.stdout })) {
+      if (line.startsWith("E ")) return line;
+    }
+    return "no reply";
+  } finally {
+    worker.stdin.end();
+  }
+}
+
+describe.skipIf(SANDBOX_SKIP !== undefined)("a task worker's task in the sandbox", () => {
+  it("leaves nothing behind when it ends, so the worker reports no leftover to SIGKILL later", async () => {
+    if (SANDBOX.kind !== "bwrap") throw new Error(SANDBOX.reason);
+    const sleep = uniqueSleep();
+    const script = `sleep ${sleep} &\ntrue\n`;
+    // Without the sandbox the background sleep outlives the task: a leftover (the last "1"),
+    // which the worker sent SIGTERM.
+    expect(await workerReply(dir, script, undefined)).toBe("E 1 0 1");
+    await waitFor(() => processesWith(sleep).length === 0, 5_000, "the leftover sleep to end");
+    // In the sandbox it ends with the sandbox, though bwrap's init may still be dying when the
+    // worker sees bwrap end: no leftover.
+    expect(await workerReply(dir, script, SANDBOX.sandbox)).toBe("E 1 0 0");
+    await waitFor(() => processesWith(sleep).length === 0, 5_000, "the sandbox's sleep to end");
   });
 });
 
