@@ -23,12 +23,12 @@ interface ScenarioResult {
  * Runs one engine scenario in its own process (the server of the benchmark); `history` past
  * runs are put in its store first.
  */
-async function scenario(repoRoot: string, args: string[], history = 0): Promise<ScenarioResult> {
+async function scenario(repoRoot: string, args: string[], history = 0, remote = false): Promise<ScenarioResult> {
   const script = join(repoRoot, "bench/dist/src/engine-scenario.js");
   const { stdout } = await run(process.execPath, [script, ...args], {
     cwd: repoRoot,
     maxBuffer: 16 * 1024 * 1024,
-    env: { ...process.env, BENCH_HISTORY: String(history) },
+    env: { ...process.env, BENCH_HISTORY: String(history), BENCH_REMOTE: remote ? "1" : "0" },
   });
   return JSON.parse(stdout) as ScenarioResult;
 }
@@ -55,19 +55,24 @@ function percentile(values: readonly number[], p: number): number {
  * Scheduler overhead per dependency edge: a 200-job chain, from job i-1's last script line to
  * job i's first script line (bash's $EPOCHREALTIME on both sides), on the embedded store.
  */
-export function edgeBenchmark(repoRoot: string, jobs = 200): Benchmark {
+export function edgeBenchmark(repoRoot: string, jobs = 200, remote = false): Benchmark {
+  const name = remote ? "edge_remote" : "edge";
   return {
-    name: "edge",
-    targets: { edge_ms_p50: 20, edge_ms_p99: 100 },
-    details: { jobs },
+    name,
+    targets: remote ? {} : { edge_ms_p50: 20, edge_ms_p99: 100 },
+    details: { jobs, runner: remote ? "a separate process, over the runner protocol" : "embedded" },
     async run() {
-      const r = await scenario(repoRoot, ["chain", String(jobs)]);
+      const r = await scenario(repoRoot, ["chain", String(jobs)], 0, remote);
       if (r.success !== jobs || r.edges_ms?.length !== jobs - 1) {
         throw new Error(
           `chain: expected ${jobs} successful runs and ${jobs - 1} edges, got ${r.success} and ${r.edges_ms?.length}`,
         );
       }
-      return { edge_ms_p50: percentile(r.edges_ms, 0.5), edge_ms_p99: percentile(r.edges_ms, 0.99), chain_s: r.wall_s };
+      return {
+        [`${name}_ms_p50`]: percentile(r.edges_ms, 0.5),
+        [`${name}_ms_p99`]: percentile(r.edges_ms, 0.99),
+        [remote ? "chain_remote_s" : "chain_s"]: r.wall_s,
+      };
     },
   };
 }
@@ -78,15 +83,15 @@ export function edgeBenchmark(repoRoot: string, jobs = 200): Benchmark {
  * same dependencies, in the same run. Figures are named after the size: `dag1000_s`,
  * `make_dag1000_s`, `dag1000_ratio`, `server_rss_mb_dag1000`.
  */
-export function dagBenchmark(repoRoot: string, jobs = 1000, seed = 1): Benchmark {
-  const name = `dag${jobs}`;
+export function dagBenchmark(repoRoot: string, jobs = 1000, seed = 1, remote = false): Benchmark {
+  const name = remote ? `dag${jobs}_remote` : `dag${jobs}`;
   return {
     name,
-    targets: { [`${name}_ratio`]: 2, ...(jobs === 1000 ? { server_rss_mb_dag1000: 200 } : {}) },
-    details: { jobs, seed, slots: 2 },
+    targets: remote ? {} : { [`${name}_ratio`]: 2, ...(jobs === 1000 ? { server_rss_mb_dag1000: 200 } : {}) },
+    details: { jobs, seed, slots: 2, runner: remote ? "a separate process, over the runner protocol" : "embedded" },
     async run() {
       const make = await makeTime(dagLine(jobs, seed).parents);
-      const r = await scenario(repoRoot, ["dag", String(jobs), String(seed)]);
+      const r = await scenario(repoRoot, ["dag", String(jobs), String(seed)], 0, remote);
       if (r.success !== jobs || r.runs !== jobs)
         throw new Error(`dag: expected ${jobs} runs, all successful; got ${r.runs} runs, ${r.success} successful`);
       return {

@@ -8,6 +8,7 @@ import { prepareWorkDir } from "@causeway/server";
 import { openSqliteStore } from "@causeway/store";
 import { chainLine, dagLine, fanoutLine, slicedLine, timestampLines } from "./engine-lines.js";
 import { benchSandbox } from "./harness.js";
+import { remoteRunner } from "./remote-runner.js";
 
 // One engine scenario in its own process (the "server" of the benchmark), so its memory is
 // measured alone. Prints one JSON object.
@@ -32,6 +33,8 @@ try {
   // The server's defaults: no nesting detection, workspaces on tmpfs when available.
   const stores = await openSqliteStore({ dataDir: join(dir, "data"), detectNestedCalls: false });
   workDir = process.env.BENCH_WORK_DIR ?? prepareWorkDir({ dataDir: join(dir, "data") });
+  // BENCH_REMOTE=1: the jobs run on a runner in a separate process, over the runner protocol.
+  const remote = process.env.BENCH_REMOTE === "1" ? remoteRunner(stores, dir, 2) : undefined;
   const runner = createEmbeddedRunner({
     workDir,
     blobs: stores.blobs,
@@ -39,8 +42,9 @@ try {
     sandbox: benchSandbox(process.env.BENCH_SANDBOX),
     sandboxHidden: [join(dir, "data")],
   });
-  const engine = new Engine({ ...stores, runner, options: { slots: 2 } });
+  const engine = new Engine({ ...stores, runner: remote?.hub ?? runner, options: { slots: 2 } });
   await engine.start();
+  await remote?.connect(engine);
   const loadStart = performance.now();
   const loaded = loadPipeline([{ path: "causeway.yml", text: yaml }]);
   if (!loaded.ok) throw new Error(`scenario line has errors: ${JSON.stringify(loaded.diagnostics.slice(0, 3))}`);
@@ -69,6 +73,7 @@ try {
   const runs = (await stores.store.read.listRuns({ limit: count * 4 })).filter((r) => r.id > (before[0]?.id ?? 0));
   const ok = runs.filter((r) => r.status === "success").length;
   await running.stop();
+  await remote?.stop();
   runner.close();
   await runner.idle();
   await stores.store.close();

@@ -171,10 +171,6 @@ export class RunnersRepo {
     return row.epoch;
   }
 
-  async startLease(runId: number, at: string): Promise<void> {
-    await this.#db.updateTable("run_leases").set({ started_at: at }).where("run_id", "=", runId).execute();
-  }
-
   async recordLogOffset(runId: number, offset: number): Promise<void> {
     await this.#db.updateTable("run_leases").set({ log_offset: offset }).where("run_id", "=", runId).execute();
   }

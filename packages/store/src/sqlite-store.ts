@@ -288,7 +288,6 @@ class SqliteStore implements Store {
       touchRunner: (runnerId, at) => q("touchRunner", () => repo.touch(runnerId, at)),
       claimLease: (runId, runnerId, tokenHash, at) =>
         q("claimLease", () => repo.claimLease(runId, runnerId, tokenHash, at)),
-      startLease: (runId, at) => q("startLease", () => repo.startLease(runId, at)),
       recordLogOffset: (runId, offset) => q("recordLogOffset", () => repo.recordLogOffset(runId, offset)),
       deleteLease: (runId) => q("deleteLease", () => repo.deleteLease(runId)),
       listLeases: () => q("listLeases", () => repo.listLeases()),

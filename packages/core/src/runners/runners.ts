@@ -103,8 +103,6 @@ export interface RunnerStore {
   touchRunner(runnerId: number, at: string): Promise<void>;
   /** Gives the run's lease to a runner: the next epoch (1 for a first claim), returned. */
   claimLease(runId: number, runnerId: number, tokenHash: string, at: string): Promise<number>;
-  /** Records the runner's start of the run. */
-  startLease(runId: number, at: string): Promise<void>;
   recordLogOffset(runId: number, offset: number): Promise<void>;
   /** Ends a lease (the run is over, or its claim was undone). */
   deleteLease(runId: number): Promise<void>;

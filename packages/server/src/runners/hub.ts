@@ -172,7 +172,8 @@ export class RunnerHub implements RunnerPort {
     const runner = lease === undefined ? undefined : this.#runners.get(lease.runnerId);
     if (lease === undefined || runner === undefined) return undefined;
     const attempt = new Attempt(run.id, runner.record.pool, undefined, observer);
-    attempt.state = lease.startedAt === null ? "claimed" : "started";
+    // Started or not, its runner says so at its first call; until then it has a whole lease.
+    attempt.state = "started";
     attempt.runnerId = lease.runnerId;
     attempt.epoch = lease.epoch;
     attempt.tokenHash = lease.tokenHash;
@@ -278,16 +279,17 @@ export class RunnerHub implements RunnerPort {
     return attempt.spec;
   }
 
-  async start(attempt: Attempt): Promise<void> {
-    if (attempt.state === "claimed") {
-      attempt.state = "started";
-      await this.#store.startLease(attempt.runId, this.#clock.now().toISOString());
-      attempt.observer.onStarted();
-    }
+  /**
+   * The runner's start of a claimed run. Not written to the store: after a restart, an adopted
+   * run counts as started at its runner's first call (a heartbeat, an upload).
+   */
+  start(attempt: Attempt): void {
+    this.#started(attempt);
     this.#arm(attempt, this.settings.leaseMs, () => this.#expire(attempt));
   }
 
   heartbeat(attempt: Attempt): { cancel: string | null; leaseMs: number } {
+    this.#started(attempt);
     this.#arm(attempt, this.settings.leaseMs, () => this.#expire(attempt));
     return { cancel: attempt.cancelReason ?? null, leaseMs: this.settings.leaseMs };
   }
@@ -299,6 +301,7 @@ export class RunnerHub implements RunnerPort {
   log(attempt: Attempt, offset: number, bytes: Uint8Array): Promise<number> {
     const run = async (): Promise<number> => {
       if (offset > attempt.logOffset) throw logGap(attempt);
+      this.#started(attempt);
       const fresh = bytes.subarray(Math.min(attempt.logOffset - offset, bytes.byteLength));
       if (fresh.byteLength === 0) return attempt.logOffset;
       attempt.observer.onLog(fresh);
@@ -352,6 +355,12 @@ export class RunnerHub implements RunnerPort {
   }
 
   // Internals
+
+  #started(attempt: Attempt): void {
+    if (attempt.state !== "claimed") return;
+    attempt.state = "started";
+    attempt.observer.onStarted();
+  }
 
   #execution(attempt: Attempt): Execution {
     return {

@@ -142,7 +142,7 @@ export function mountRunnerRoutes(app: Hono<AppEnv>, api: GuardedRoutes, deps: A
 
   app.post(route("POST", "/attempts/:id/start"), async (c) => {
     const attempt = await attemptOf(c, hub);
-    await hub.start(attempt);
+    hub.start(attempt);
     return c.json({ ok: true });
   });
 
