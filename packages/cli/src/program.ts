@@ -79,15 +79,8 @@ export function buildProgram(io: Io): Command {
   return program;
 }
 
-/**
- * Runs the CLI with `argv` (without node and script), returning the exit code. `build` makes the
- * program (tests give one with commands that are not registered yet).
- */
-export async function runCli(
-  argv: readonly string[],
-  options: IoOptions,
-  build: (io: Io) => Command = buildProgram,
-): Promise<number> {
+/** Runs the CLI with `argv` (without node and script), returning the exit code. */
+export async function runCli(argv: readonly string[], options: IoOptions): Promise<number> {
   let code: number = EXIT.ok;
   const io: Io = {
     ...options,
@@ -97,7 +90,7 @@ export async function runCli(
     outBytes: options.outBytes ?? ((bytes) => options.out(new TextDecoder().decode(bytes))),
     exitCode: (c) => (code = c),
   };
-  const program = build(io);
+  const program = buildProgram(io);
   try {
     await program.parseAsync([...argv], { from: "user" });
     return code;

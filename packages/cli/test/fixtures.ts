@@ -2,8 +2,6 @@ import type { RunJson, VersionJson } from "@causeway/protocol";
 import { mkdtemp } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import type { Command } from "commander";
-import type { Io } from "../src/io.js";
 import { runCli } from "../src/program.js";
 
 /** A run on the wire with defaults for what a test does not care about. */
@@ -61,8 +59,6 @@ export interface CliOptions {
   readonly color?: boolean;
   /** The working directory (default: an empty temporary directory, so no server.json is found). */
   readonly cwd?: string;
-  /** Makes the program (default: the CLI's own, `buildProgram`). */
-  readonly build?: (io: Io) => Command;
 }
 
 let empty: Promise<string> | undefined;
@@ -77,18 +73,14 @@ function emptyCwd(): Promise<string> {
 export async function runCausewayCli(argv: readonly string[], options: CliOptions = {}): Promise<CliRun> {
   let out = "";
   let err = "";
-  const code = await runCli(
-    argv,
-    {
-      out: (s) => (out += s),
-      err: (s) => (err += s),
-      color: options.color ?? false,
-      env: options.env ?? {},
-      isTTY: options.isTTY ?? false,
-      now: options.now ?? (() => new Date("2030-01-02T10:05:00.000Z")),
-      cwd: options.cwd ?? (await emptyCwd()),
-    },
-    options.build,
-  );
+  const code = await runCli(argv, {
+    out: (s) => (out += s),
+    err: (s) => (err += s),
+    color: options.color ?? false,
+    env: options.env ?? {},
+    isTTY: options.isTTY ?? false,
+    now: options.now ?? (() => new Date("2030-01-02T10:05:00.000Z")),
+    cwd: options.cwd ?? (await emptyCwd()),
+  });
   return { code, out, err };
 }

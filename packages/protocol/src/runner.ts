@@ -120,7 +120,7 @@ export const AttemptFinishSchema = z.object({
 });
 export type AttemptFinish = z.infer<typeof AttemptFinishSchema>;
 
-/** `POST /runners/:name/drain|activate` (admin, under /api/v1). */
+/** `POST /api/v1/runner-tokens` (admin): a single-use registration token, of a pool when given. */
 export const RunnerTokenRequestSchema = z.object({
   pool: name.optional(),
   expiresInHours: z
