@@ -186,6 +186,75 @@ async function holderOf(h: RemoteHarness, runId: number): Promise<string> {
   });
 }
 
+describe("work given to remote runners", () => {
+  it("carries a cancel on the heartbeat's answer, and the runner stops the job", async () => {
+    const line = ["jobs:", job("long", "p", ["echo begun", "sleep 30", "echo never"])];
+    harness = await RemoteHarness.start(line.join("\n") + "\n", FAST);
+    await harness.startRunner("one", "p");
+    const run = await harness.trigger("long");
+    await waitFor("the job to begin", async () => (await harness!.log(run.id)).includes("begun"));
+    await harness.api("POST", `/api/v1/runs/${run.id}/cancel`, {});
+    const done = await harness.finished(run.id, 10_000);
+    expect(done.status).toBe("cancelled");
+    expect(await harness.log(run.id)).not.toContain("never");
+  }, 60_000);
+
+  it("gives a drained runner no work until it is activated, and drains on SIGTERM after its running job", async () => {
+    const line = ["jobs:", job("quick", "p", ["echo quick"]), job("slowish", "p", ["sleep 1", "echo slowish done"])];
+    harness = await RemoteHarness.start(line.join("\n") + "\n", FAST);
+    const runner = await harness.startRunner("one", "p");
+    await harness.api("POST", "/api/v1/runners/one/drain", {});
+    const waiting = await harness.trigger("quick");
+    await waitFor("why to say the pool has no live runner", async () => {
+      const why = await harness!.api<{ pending: { reason: string | null }[] }>("GET", "/api/v1/jobs/quick/why");
+      return why.pending[0]?.reason === "waiting: no live runner in pool p";
+    });
+    expect((await harness.run(waiting.id)).status).toBe("queued");
+    await harness.api("POST", "/api/v1/runners/one/activate", {});
+    expect((await harness.finished(waiting.id)).status).toBe("success");
+
+    const slow = await harness.trigger("slowish");
+    await waitFor("the slow job to run", async () => (await harness!.run(slow.id)).status === "processing");
+    const exited = new Promise<number | null>((resolve) => runner.child.once("exit", (code) => resolve(code)));
+    runner.child.kill("SIGTERM");
+    expect(await exited).toBe(0);
+    expect(runner.output).toContain("draining");
+    const done = await harness.run(slow.id);
+    expect(done.status).toBe("success");
+    expect(await harness.log(slow.id)).toContain("slowish done");
+  }, 60_000);
+
+  it("offers a claimed run again when its runner does not start it in time", async () => {
+    const line = ["jobs:", job("once", "p", ["echo ran in $PWD"])];
+    harness = await RemoteHarness.start(line.join("\n") + "\n", [...FAST, "--runner-start-timeout", "0.5"]);
+    const h = harness;
+    const token = await h.registrationToken("p");
+    const post = async (path: string, bearer: string, body: unknown): Promise<Response> =>
+      fetch(`${h.url}/api/runner/v1${path}`, {
+        method: "POST",
+        headers: { Authorization: `Bearer ${bearer}`, "Content-Type": "application/json" },
+        body: JSON.stringify(body),
+      });
+    const { credential } = (await (await post("/register", "", { token, name: "silent", pool: "p" })).json()) as {
+      credential: string;
+    };
+    const { session } = (await (await post("/sessions", credential, { capacity: 1 })).json()) as { session: string };
+    const run = await h.trigger("once");
+    const claimed = (await (await post("/claim", credential, { session, free: 1 })).json()) as {
+      runId: number;
+      epoch: number;
+      jobToken: string;
+    };
+    expect(claimed.runId).toBe(run.id);
+    // The silent runner never starts it: another runner gets it, with the next epoch.
+    const other = await h.startRunner("other", "p");
+    expect((await h.finished(run.id)).status).toBe("success");
+    expect(await h.log(run.id)).toContain(`ran in ${other.workDir}`);
+    const late = await post(`/attempts/${run.id}/start`, claimed.jobToken, { epoch: claimed.epoch });
+    expect(late.status).toBe(409);
+  }, 60_000);
+});
+
 describe("runner credentials and job tokens", () => {
   it("open nothing beyond their scope, and a registration token registers once", async () => {
     const line = ["jobs:", job("one", "p", ["sleep 1"]), job("two", "p", ["sleep 1"])];
