@@ -3,14 +3,12 @@ import {
   CausewayError,
   describeError,
   isCausewayError,
-  isEnvName,
   isFinal,
   originFile,
   type ApprovalVerdict,
   type BlobStore,
   type Clock,
   type EngineEvent,
-  type Execution,
   type Explain,
   type Identity,
   type JobDef,
@@ -18,7 +16,6 @@ import {
   type LineDiff,
   type Pipeline,
   type Run,
-  type RunObserver,
   type RunResult,
   type RunnerPort,
   type Store,
@@ -33,15 +30,13 @@ import { GateTimer } from "./gate-timer.js";
 import { rerunRun, triggerRun, type TriggerOptions } from "./manual-runs.js";
 import { jobNotFound, objectNotFound } from "./names.js";
 import { compileEngineOptions, EventBuffer, type EngineContext, type EngineOptions } from "./context.js";
-import { buildRunSpec, dispatchWithin } from "./dispatching.js";
+import { dispatchWithin } from "./dispatching.js";
+import { errorResult, itself, RunExecutions } from "./executing.js";
 import { reportExternal, type ExternalReport } from "./external.js";
 import { putVersion, type PutVersionOptions, type VersionData } from "./versions.js";
 import { finishRun } from "./finishing.js";
 import { enqueueEnd } from "./notifying.js";
 import { ReadModel } from "./read-model.js";
-import { runRelease } from "./release.js";
-import { RunLog } from "./run-log.js";
-import { redactResult, runSecrets } from "./run-secrets.js";
 import { SerialQueue } from "./serial-queue.js";
 import { traceVersion, type TraceEntry } from "./trace.js";
 import { recordRun, releaseStrictWaiters } from "./triggering.js";
@@ -73,18 +68,6 @@ const SYSTEM_CLOCK: Clock = { now: () => new Date() };
 /** Retries of ends that could not be recorded: from this delay, doubling, up to the maximum. */
 const END_RETRY_MS = { first: 100, max: 5_000 } as const;
 
-/** A run a remote runner still executes after a restart, adopted by the engine. */
-interface Resumed {
-  readonly log: RunLog;
-  readonly secrets: readonly string[];
-  readonly execution: Execution;
-}
-
-/** The observer of a run's execution: its console goes to its log. */
-function observe(log: RunLog): RunObserver {
-  return { onStarted: () => undefined, onLog: (chunk) => log.write(chunk), logged: () => log.flushed() };
-}
-
 /** A run whose execution is over but whose end could not be recorded yet (a full disk). */
 interface UnrecordedEnd {
   /** What is recorded once a write succeeds: `error`, saying why and how the run ended. */
@@ -103,13 +86,9 @@ export class Engine {
   readonly #ctx: EngineContext;
   readonly #queue = new SerialQueue();
   readonly #listeners = new Set<(event: EngineEvent) => void>();
-  readonly #executions = new Map<number, Execution>();
-  readonly #launching = new Set<Promise<void>>();
   readonly #blocked = new Map<number, string>();
-  readonly #cancelRequests = new Map<number, string>();
   readonly #unrecorded = new Map<number, UnrecordedEnd>();
-  /** Runs left to their remote runners when the server stops: their ends are not recorded here. */
-  readonly #detached = new Set<number>();
+  readonly #runs: RunExecutions;
   #endRetry: { timer: NodeJS.Timeout | undefined; delay: number } = { timer: undefined, delay: END_RETRY_MS.first };
   /** One timer for the earliest deadline of the pending approval gates. */
   readonly #gates: GateTimer;
@@ -128,6 +107,7 @@ export class Engine {
       model: this.model,
       options: compileEngineOptions(deps.options ?? {}, randomUUID),
     };
+    this.#runs = new RunExecutions(this.#ctx, (run, result) => this.#recordEnd(run, result));
     const expire = (): Promise<number> => this.#mutate((tx, events) => expireGates(this.#ctx, tx, events));
     this.#gates = new GateTimer(() => nextDeadline(this.#ctx.store.read), expire, this.#ctx.clock);
   }
@@ -142,7 +122,8 @@ export class Engine {
    */
   async start(): Promise<{ lost: Run[] }> {
     await this.model.load(this.#ctx.store);
-    const adopted = await this.#adoptRemote();
+    const processing = [...this.model.active.values()].filter((r) => r.status === "processing");
+    const adopted = await this.#runs.adopt(processing);
     const recovered = await this.#mutate(async (tx, events) => {
       const lost: Run[] = [];
       for (const run of [...this.model.active.values()]) {
@@ -162,43 +143,12 @@ export class Engine {
     });
     for (const [runId, resumed] of adopted) {
       const run = this.model.active.get(runId);
-      if (run !== undefined) this.#track(this.#resume(run, resumed));
+      if (run !== undefined) this.#runs.resume(run, resumed);
     }
     // Gates keep their deadlines across a restart: one that passed meanwhile fires at once.
     await this.#gates.arm();
     this.#ctx.runner.onCapacity?.(() => void this.dispatch().catch(() => undefined));
     return recovered;
-  }
-
-  /**
-   * The runs a remote runner still executes after a restart (their leases are in the store):
-   * their logs reopened where they were, they go on and end as any run (`#resume`).
-   */
-  async #adoptRemote(): Promise<Map<number, Resumed>> {
-    const adopted = new Map<number, Resumed>();
-    const adopt = this.#ctx.runner.adopt?.bind(this.#ctx.runner);
-    if (adopt === undefined) return adopted;
-    for (const run of this.model.active.values()) {
-      if (run.status !== "processing") continue;
-      const log = new RunLog(
-        this.#ctx.logs,
-        run.id,
-        (reason) => this.#stopRun(run.id, reason),
-        this.#ctx.options.logLimitBytes,
-      );
-      const spec = await buildRunSpec(this.#ctx, run);
-      if (spec === undefined || !(await log.reopen())) continue;
-      const secrets = await runSecrets(this.#ctx, spec);
-      if (secrets.length > 0) log.redact(secrets);
-      const execution = adopt(run, observe(log));
-      if (execution === undefined) {
-        await log.close();
-        continue;
-      }
-      this.#executions.set(run.id, execution);
-      adopted.set(run.id, { log, secrets, execution });
-    }
-    return adopted;
   }
 
   /** Dispatches what may start now: after a runner came or its capacity changed. */
@@ -308,10 +258,8 @@ export class Engine {
       if (run.status === "processing") {
         const unrecorded = this.#unrecorded.get(runId);
         if (unrecorded !== undefined) throw endNotRecorded(runId, unrecorded.error);
-        const execution = this.#executions.get(runId);
-        // Not registered yet (its spec is being built): the launch checks this before starting.
-        if (execution === undefined) this.#cancelRequests.set(runId, reason);
-        else execution.cancel(reason);
+        // Not handed to the runner yet (its spec is being built): the launch checks this first.
+        this.#runs.stop(runId, reason);
         return run;
       }
       const now = this.#ctx.clock.now().toISOString();
@@ -466,14 +414,7 @@ export class Engine {
     this.#stopping = true;
     this.#gates.stop();
     // A remote runner's run goes on without the server: it reports to the next one.
-    for (const [runId, execution] of this.#executions) {
-      if (execution.detach === undefined) execution.cancel("the server is stopping");
-      else {
-        this.#detached.add(runId);
-        execution.detach();
-      }
-    }
-    await Promise.allSettled([...this.#launching]);
+    await this.#runs.stopAll("the server is stopping");
     // A last attempt at the ends still unrecorded; what is left is marked lost at the next start.
     this.#stopped = true;
     clearTimeout(this.#endRetry.timer);
@@ -518,9 +459,22 @@ export class Engine {
     }
     for (const event of events.events) this.#emit(event);
     if (events.outbox > 0) this.#wakeOutbox();
-    for (const run of started) this.#launch(run);
+    for (const run of started) this.#runs.launch(run);
     if (events.events.some((e) => e.type === "approval")) void this.#gates.arm();
     return result;
+  }
+
+  /** Records a run's end, or keeps it to record once a write succeeds. */
+  async #recordEnd(run: Run, result: RunResult): Promise<void> {
+    try {
+      await this.#mutate((tx, events) => finishRun(this.#ctx, tx, events, run.id, result));
+    } catch (error) {
+      // Recording the end failed (the transaction rolled back; the disk may be full). The run is
+      // over: it holds no slot from now on, and ends `error` as soon as a write succeeds.
+      const reason = `its end could not be recorded: ${describeError(error)}`;
+      this.#unrecorded.set(run.id, { result: errorResult(reason + itself(result, reason), result.exitCode), error });
+      this.#retryEnds();
+    }
   }
 
   /**
@@ -574,119 +528,6 @@ export class Engine {
       }
     }
   }
-
-  #launch(run: Run): void {
-    this.#track(this.#execute(run));
-  }
-
-  #track(task: Promise<void>): void {
-    const tracked = task.finally(() => this.#launching.delete(tracked));
-    this.#launching.add(tracked);
-  }
-
-  /** A run adopted from a remote runner after a restart: waits for its end and records it. */
-  async #resume(run: Run, { log, secrets, execution }: Resumed): Promise<void> {
-    let result: RunResult;
-    try {
-      result = await execution.done;
-    } catch (error) {
-      result = errorResult(describeError(error), null);
-    } finally {
-      this.#executions.delete(run.id);
-    }
-    await this.#end(run, log, redactResult(result, secrets));
-  }
-
-  async #execute(run: Run): Promise<void> {
-    let result: RunResult;
-    let secrets: string[] = [];
-    // A log that fails stops the run: its console can no longer be kept.
-    const log = new RunLog(
-      this.#ctx.logs,
-      run.id,
-      (reason) => this.#stopRun(run.id, reason),
-      this.#ctx.options.logLimitBytes,
-    );
-    try {
-      if (!(await log.create())) throw new Error(log.failure);
-      const spec = await buildRunSpec(this.#ctx, run);
-      if (spec === undefined) throw new Error(`job ${run.job} no longer exists`);
-      secrets = await runSecrets(this.#ctx, spec);
-      if (secrets.length > 0) log.redact(secrets);
-      const early = this.#cancelRequests.get(run.id);
-      if (early !== undefined) {
-        result = { status: "cancelled", reason: early, exitCode: null, stateSha: null, outputs: {}, outStateShas: {} };
-      } else if (spec.job.type === "release") {
-        const own = this.model.latest.get(spec.job.name);
-        result = runRelease(
-          spec,
-          own === undefined ? undefined : { versionName: own.versionName, propertyBag: { ...own.propertyBag } },
-        );
-        // A release runs no script: its console says what it did.
-        const lines = (result.outputs[spec.job.name] ?? []).map(([k, v]) => `${k}=${v}`);
-        const text =
-          result.status === "success" ? `release: ${lines.join(" ")}\n` : `release: ${result.reason ?? "failed"}\n`;
-        log.write(new TextEncoder().encode(text));
-      } else {
-        for (const [name] of Object.entries(spec.params)) {
-          if (!isEnvName(name)) throw new Error(`parameter ${name} is not a valid environment variable name`);
-        }
-        const execution = this.#ctx.runner.execute(spec, observe(log));
-        this.#executions.set(run.id, execution);
-        const requested = this.#cancelRequests.get(run.id);
-        if (requested !== undefined) execution.cancel(requested);
-        result = await execution.done;
-      }
-    } catch (error) {
-      result = errorResult(describeError(error), null);
-    } finally {
-      this.#executions.delete(run.id);
-    }
-    // What the run leaves to versions and notifications holds no secret of it either.
-    await this.#end(run, log, redactResult(result, secrets));
-  }
-
-  /** Closes a run's log, then records its end (or keeps it to record once a write succeeds). */
-  async #end(run: Run, log: RunLog, end: RunResult): Promise<void> {
-    let result = end;
-    if (this.#detached.has(run.id)) {
-      // The server stops; the remote runner goes on and reports to the next server.
-      await log.close();
-      return;
-    }
-    // Every log byte is written (or has failed) before the end is recorded.
-    const logFailure = await log.close();
-    if (logFailure !== undefined) result = errorResult(logFailure + itself(result, logFailure), result.exitCode);
-    try {
-      await this.#mutate((tx, events) => finishRun(this.#ctx, tx, events, run.id, result));
-    } catch (error) {
-      // Recording the end failed (the transaction rolled back; the disk may be full). The run is
-      // over: it holds no slot from now on, and ends `error` as soon as a write succeeds.
-      const reason = `its end could not be recorded: ${describeError(error)}`;
-      this.#unrecorded.set(run.id, { result: errorResult(reason + itself(result, reason), result.exitCode), error });
-      this.#retryEnds();
-    } finally {
-      this.#cancelRequests.delete(run.id);
-    }
-  }
-
-  /** Stops a running run (a cancel with `reason`), or the launch that is about to start it. */
-  #stopRun(runId: number, reason: string): void {
-    const execution = this.#executions.get(runId);
-    if (execution === undefined) this.#cancelRequests.set(runId, reason);
-    else execution.cancel(reason);
-  }
-}
-
-/** A result with status `error`: nothing of the run is kept (outputs, state: the previous state carries on). */
-function errorResult(reason: string, exitCode: number | null): RunResult {
-  return { status: "error", reason, exitCode, stateSha: null, outputs: {}, outStateShas: {} };
-}
-
-/** How the run itself ended, when that is not already the failure being reported. */
-function itself(result: RunResult, failure: string): string {
-  if (result.reason === failure) return "";
-  return `; the run itself ended ${result.status}${result.reason === null ? "" : ` (${result.reason})`}`;
 }
 
 /** The answer to a cancel of a run whose end is waiting to be recorded. */

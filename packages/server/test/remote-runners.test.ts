@@ -81,6 +81,8 @@ describe("remote runners", () => {
     const two = await harness.startRunner("two", "p");
     const first = await harness.trigger("slow");
     const holder = await holderOf(harness, first.id);
+    // Started: a claim its runner never started is offered again, not lost.
+    await waitFor("the job to start", async () => (await harness!.log(first.id)).includes("started in"));
     const [victim, other] = holder === "one" ? [one, two] : [two, one];
     victim.child.kill("SIGKILL");
     const lost = await harness.finished(first.id);
@@ -101,6 +103,7 @@ describe("remote runners", () => {
     const two = await harness.startRunner("two", "p");
     const first = await harness.trigger("once");
     const holder = await holderOf(harness, first.id);
+    await waitFor("the job to start", async () => (await harness!.log(first.id)).includes("begun"));
     const [paused] = holder === "one" ? [one, two] : [two, one];
     paused.child.kill("SIGSTOP");
     const lost = await harness.finished(first.id);
