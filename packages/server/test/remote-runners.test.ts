@@ -95,9 +95,10 @@ describe("remote runners", () => {
 
   it("fence a runner paused past its lease: its job is killed, its late reports refused, and the job completes once elsewhere", async () => {
     const line = (root: string): string =>
-      ["jobs:", job("once", "p", ["sleep 4", `echo done >> ${root}/marks`], "retries: { max: 1, on: [lost] }")].join(
-        "\n",
-      ) + "\n";
+      [
+        "jobs:",
+        job("once", "p", ["echo begun", "sleep 4", `echo done >> ${root}/marks`], "retries: { max: 1, on: [lost] }"),
+      ].join("\n") + "\n";
     harness = await RemoteHarness.start(line, FAST);
     const one = await harness.startRunner("one", "p");
     const two = await harness.startRunner("two", "p");
