@@ -56,6 +56,8 @@ describe("finding the server's entry point", () => {
     expect(serverArgs(undefined, { logFormat: "json" })).toEqual(["--log-format", "json"]);
     expect(serverArgs(undefined, { public: true, newAdminToken: true })).toEqual(["--public", "--new-admin-token"]);
     expect(serverArgs(undefined, { sandbox: "required" })).toEqual(["--sandbox", "required"]);
+    expect(serverArgs(undefined, { embeddedRunner: false })).toEqual(["--no-embedded-runner"]);
+    expect(serverArgs(undefined, { embeddedRunner: true })).toEqual([]);
   });
 
   it.each([{ logFormat: "yaml" }, { sandbox: "maybe" }])(

@@ -23,6 +23,8 @@ interface UpOptions {
   readonly public?: boolean;
   readonly newAdminToken?: boolean;
   readonly sandbox?: string;
+  /** False with `--no-embedded-runner`: remote runners only. */
+  readonly embeddedRunner?: boolean;
 }
 
 /** The formats of the server's terminal (the server's `--log-format`). */
@@ -53,6 +55,7 @@ export function serverArgs(sources: readonly string[] | string | undefined, opts
       throw usageError(`--sandbox must be auto, off or required, got ${JSON.stringify(opts.sandbox)}`);
     args.push("--sandbox", opts.sandbox);
   }
+  if (opts.embeddedRunner === false) args.push("--no-embedded-runner");
   return args;
 }
 
@@ -119,6 +122,7 @@ export function registerUp(program: Command, io: Io): void {
       "--sandbox <mode>",
       "auto: run each task in a bubblewrap sandbox where bwrap works; off: never (default); required: refuse to start without one (env CAUSEWAY_SANDBOX)",
     )
+    .option("--no-embedded-runner", "run no job in the server's process: remote runners only (causeway runner)")
     .action(async (sources: string[], opts: UpOptions) => {
       const args = serverArgs(sources, opts);
       const main = resolveServerMain();
