@@ -442,6 +442,11 @@ export class RunnerHub implements RunnerPort {
 
   #requeue(attempt: Attempt): void {
     if (attempt.over) return;
+    // Cancelled while a runner held it: nothing ran, nothing to offer again.
+    if (attempt.cancelReason !== undefined) {
+      attempt.end(ended("cancelled", attempt.cancelReason));
+      return;
+    }
     attempt.state = "pending";
     const queue = this.#pending.get(attempt.pool) ?? [];
     queue.unshift(attempt);

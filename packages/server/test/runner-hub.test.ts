@@ -1,0 +1,124 @@
+import { join } from "node:path";
+import type { RunObserver, RunSpec, RunnerRecord } from "@causeway/core";
+import { openSqliteStore, type SqliteStores } from "@causeway/store";
+import { afterEach, describe, expect, it } from "vitest";
+import { hashSecret, RunnerHub } from "../src/index.js";
+import { tempDir } from "./helpers.js";
+
+// The hub's rules on a real store, without HTTP: capacity per pool, claims, cancels, sessions.
+
+let stores: SqliteStores | undefined;
+let hub: RunnerHub | undefined;
+afterEach(async () => {
+  hub?.stop();
+  await stores?.store.close();
+  stores = undefined;
+  hub = undefined;
+});
+
+const SETTINGS = { heartbeatMs: 50, leaseMs: 200, claimHoldMs: 100, startTimeoutMs: 150 };
+const quiet: RunObserver = { onStarted: () => undefined, onLog: () => undefined };
+
+function spec(runId: number, pool?: string): RunSpec {
+  return { run: { id: runId }, job: { name: `j${runId}`, runtime: { nodePool: pool } } } as unknown as RunSpec;
+}
+
+async function setUp(): Promise<{
+  hub: RunnerHub;
+  register: (name: string, pool: string, capacity: number) => Promise<RunnerRecord>;
+}> {
+  stores = await openSqliteStore({ dataDir: join(await tempDir("hub"), "data") });
+  const s = stores;
+  hub = new RunnerHub({ store: s.runners, embeddedSlots: 0, settings: SETTINGS });
+  await hub.load();
+  const h = hub;
+  let n = 0;
+  const register = async (name: string, pool: string, capacity: number): Promise<RunnerRecord> => {
+    const secret = `cwreg_${name}`;
+    const now = new Date();
+    await s.runners.createRegistration(
+      {
+        hash: hashSecret(secret),
+        pool,
+        createdAt: now.toISOString(),
+        createdBy: "t",
+        expiresAt: new Date(now.getTime() + 60_000).toISOString(),
+      },
+      { actor: "t", action: "runner-token-create", subject: "runners", detail: {} },
+    );
+    const record = await s.runners.register(hashSecret(secret), {
+      name,
+      pool,
+      labels: [],
+      capacity,
+      credentialHash: hashSecret(`cwr_${name}_${n++}`),
+      at: now.toISOString(),
+    });
+    h.updated(record);
+    return h.startSession(record, capacity, [], []);
+  };
+  return { hub: h, register };
+}
+
+describe("the runner hub", () => {
+  it("counts a pool's slots from its live active runners; a drained one keeps only the runs it holds", async () => {
+    const { hub: h, register } = await setUp();
+    expect(h.capacity().get("macs") ?? 0).toBe(0);
+    const mac = await register("mac", "macs", 3);
+    expect(h.capacity().get("macs")).toBe(3);
+    const execution = h.execute(spec(1, "macs"), quiet);
+    const claimed = await h.claim(mac, mac.session as string, new AbortController().signal);
+    expect(claimed?.runId).toBe(1);
+    h.updated({ ...mac, state: "draining" });
+    expect(h.capacity().get("macs")).toBe(1);
+    execution.cancel("stop");
+    // Gone: no call within a lease.
+    await new Promise((r) => setTimeout(r, SETTINGS.leaseMs * 2));
+    expect(await execution.done).toMatchObject({ status: "cancelled" });
+    expect(h.capacity().get("macs") ?? 0).toBe(0);
+  });
+
+  it("hands a pending run to the first claim of its pool only, and a cancel ends a pending run at once", async () => {
+    const { hub: h, register } = await setUp();
+    const linux = await register("linux", "linux", 1);
+    const mac = await register("mac2", "macs", 1);
+    const forMac = h.execute(spec(7, "macs"), quiet);
+    expect(await h.claim(linux, linux.session as string, new AbortController().signal)).toBeUndefined();
+    const pending = h.execute(spec(8, "linux"), quiet);
+    pending.cancel("no longer needed");
+    expect(await pending.done).toMatchObject({ status: "cancelled", reason: "no longer needed" });
+    const claimed = await h.claim(mac, mac.session as string, new AbortController().signal);
+    expect(claimed?.runId).toBe(7);
+    forMac.cancel("done");
+  });
+
+  it("refuses the claims of an older session, and ends the runs a restarted runner no longer holds", async () => {
+    const { hub: h, register } = await setUp();
+    const one = await register("one", "p", 2);
+    const oldSession = one.session as string;
+    const execution = h.execute(spec(3, "p"), quiet);
+    const claimed = await h.claim(one, oldSession, new AbortController().signal);
+    expect(claimed?.runId).toBe(3);
+    h.start(h.attempt(claimed!.jobToken, 3, claimed!.epoch));
+    const renewed = await h.startSession(one, 2, [], []);
+    await expect(h.claim(renewed, oldSession, new AbortController().signal)).rejects.toMatchObject({
+      code: "RUNNER_SESSION_REPLACED",
+    });
+    expect(await execution.done).toMatchObject({
+      status: "lost",
+      reason: "runner one restarted while it ran this run",
+    });
+    expect(() => h.attempt(claimed!.jobToken, 3, claimed!.epoch)).toThrow(/lease is over/);
+  });
+
+  it("marks a started run lost when its lease passes without a heartbeat", async () => {
+    const { hub: h, register } = await setUp();
+    const one = await register("silent", "p", 1);
+    const execution = h.execute(spec(4, "p"), quiet);
+    const claimed = await h.claim(one, one.session as string, new AbortController().signal);
+    h.start(h.attempt(claimed!.jobToken, 4, claimed!.epoch));
+    const result = await execution.done;
+    expect(result.status).toBe("lost");
+    expect(result.reason).toMatch(/runner silent stopped reporting: no heartbeat for 0.2 s/);
+  });
+});
