@@ -4,7 +4,7 @@ import { join } from "node:path";
 import { loadPipeline, type Store, type LogStore } from "@causeway/core";
 import { Engine } from "@causeway/engine";
 import { createEmbeddedRunner, passthroughEnv } from "@causeway/runner";
-import { prepareWorkDir } from "@causeway/server";
+import { prepareWorkDir, RunnerHub, startEmbeddedAgent } from "@causeway/server";
 import { openSqliteStore } from "@causeway/store";
 import { chainLine, dagLine, fanoutLine, slicedLine, timestampLines } from "./engine-lines.js";
 import { benchSandbox } from "./harness.js";
@@ -42,7 +42,12 @@ try {
     sandbox: benchSandbox(process.env.BENCH_SANDBOX),
     sandboxHidden: [join(dir, "data")],
   });
-  const engine = new Engine({ ...stores, runner: remote?.hub ?? runner, options: { slots: 2 } });
+  // As the server composes them: the embedded runner is a runner of the hub, on the in-process
+  // transport of the runner protocol (or, BENCH_REMOTE=1, a runner process over HTTP).
+  const hub = remote?.hub ?? new RunnerHub({ store: stores.runners });
+  const embedded =
+    remote === undefined ? await startEmbeddedAgent({ hub, runner, slots: 2, blobs: stores.blobs }) : undefined;
+  const engine = new Engine({ ...stores, runner: hub, options: { slots: 2 } });
   await engine.start();
   await remote?.connect(engine);
   const loadStart = performance.now();
@@ -61,7 +66,7 @@ try {
     // As after a restart with that history: the read model is loaded from the store.
     await engine.stop();
   }
-  const running = history > 0 ? new Engine({ ...stores, runner, options: { slots: 2 } }) : engine;
+  const running = history > 0 ? new Engine({ ...stores, runner: hub, options: { slots: 2 } }) : engine;
   if (history > 0) await running.start();
   const rssApplied = process.memoryUsage().rss / 1024 / 1024;
   const before = await stores.store.read.listRuns({ limit: 1 });
@@ -73,6 +78,7 @@ try {
   const runs = (await stores.store.read.listRuns({ limit: count * 4 })).filter((r) => r.id > (before[0]?.id ?? 0));
   const ok = runs.filter((r) => r.status === "success").length;
   await running.stop();
+  await embedded?.stop();
   await remote?.stop();
   runner.close();
   await runner.idle();

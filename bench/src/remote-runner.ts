@@ -4,7 +4,7 @@ import type { Server } from "node:http";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { createAdaptorServer } from "@hono/node-server";
-import { REGISTRATION_PREFIX, type RunnerPort } from "@causeway/core";
+import { REGISTRATION_PREFIX } from "@causeway/core";
 import type { Engine } from "@causeway/engine";
 import { buildApp, hashSecret, newSecret, RunnerHub, TokenAuth } from "@causeway/server";
 import type { SqliteStores } from "@causeway/store";
@@ -13,7 +13,7 @@ const AGENT = fileURLToPath(new URL("../../../packages/runner/dist/agent/main.js
 
 /** A remote runner for the engine scenarios: the hub, the runner protocol on the loopback, one agent process. */
 export interface RemoteRunner {
-  readonly hub: RunnerPort;
+  readonly hub: RunnerHub;
   /** Serves the protocol (once the engine exists) and starts the agent; resolves when it is connected. */
   connect(engine: Engine): Promise<void>;
   stop(): Promise<void>;
@@ -26,7 +26,7 @@ export interface RemoteRunner {
  * embedded runner.
  */
 export function remoteRunner(stores: SqliteStores, dir: string, slots: number): RemoteRunner {
-  const hub = new RunnerHub({ store: stores.runners, embeddedSlots: 0 });
+  const hub = new RunnerHub({ store: stores.runners });
   let server: Server | undefined;
   let agent: ChildProcess | undefined;
   return {

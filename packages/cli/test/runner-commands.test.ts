@@ -48,7 +48,7 @@ let deadUrl = "";
 
 beforeAll(async () => {
   // A lease far longer than the tests: a runner stays active between its calls.
-  line = await startLineServer("runners", LINE, { runnerLeaseMs: 600_000 });
+  line = await startLineServer("runners", LINE, { runnerLeaseMs: 600_000, embeddedRunner: false });
   ({ url, token: adminToken } = line.server);
   const viewer = await cli(["token", "create", "--role", "viewer", "--name", "watcher"]);
   expect(viewer.code).toBe(0);

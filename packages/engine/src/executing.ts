@@ -79,11 +79,8 @@ export class RunExecutions {
   /** On stop: cancels the executions, detaches those of remote runners; resolves once all ended. */
   async stopAll(reason: string): Promise<void> {
     for (const [runId, execution] of this.#executions) {
-      if (execution.detach === undefined) execution.cancel(reason);
-      else {
-        this.#detached.add(runId);
-        execution.detach();
-      }
+      if (execution.detach?.() === true) this.#detached.add(runId);
+      else execution.cancel(reason);
     }
     await Promise.allSettled([...this.#launching]);
   }

@@ -56,3 +56,6 @@ export {
   type MaterialiseContext,
   type Materialiser,
 } from "./kinds/index.js";
+export { RunnerAgent, type AgentOptions } from "./agent/agent.js";
+export { RunnerClient, ServerRefusal, unreachable } from "./agent/client.js";
+export type { RunnerTransport } from "./agent/transport.js";

@@ -29,3 +29,4 @@ export { prepareWorkDir, workDirPrefix, type WorkDirOptions } from "./work-dir.j
 export { TokenAuth, hashSecret, newSecret } from "./auth.js";
 export { routeRules, type RouteRule } from "./routes.js";
 export { RunnerHub, DEFAULT_RUNNER_SETTINGS, type RunnerHubOptions } from "./runners/hub.js";
+export { startEmbeddedAgent, InProcessTransport, type EmbeddedAgent } from "./runners/in-process.js";

@@ -21,6 +21,7 @@ import { GROUPS_FILE } from "./identity.js";
 import { fileIntegrations, integrationSecrets, INTEGRATIONS_DIR, storeIntegrations } from "./integrations.js";
 import { lineRunner } from "./line-runner.js";
 import { RunnerHub } from "./runners/hub.js";
+import { startEmbeddedAgent } from "./runners/in-process.js";
 import { resolveServerLine } from "./line-sources.js";
 import { logFeed } from "./log-feed.js";
 import { createOutboxWorker } from "./notify/outbox-worker.js";
@@ -161,14 +162,18 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
     // The runners: the embedded one for the default pool, remote ones over the runner protocol.
     const hub = new RunnerHub({
       store: stores.runners,
-      ...(opts.embeddedRunner ? { embedded: runner } : {}),
-      embeddedSlots: opts.slots ?? 2,
       settings: opts.runners,
       onLost: (runId, name, reason) =>
         logger.warn(`run ${runId} lost on runner ${name}: ${reason}`, { event: "run-lost", runId, runner: name }),
     });
     await hub.load();
     cleanups.push(() => hub.stop());
+    // The embedded runner is a runner of the hub like a remote one, on the in-process transport.
+    const embedded = opts.embeddedRunner
+      ? await startEmbeddedAgent({ hub, runner, slots: opts.slots ?? 2, blobs: stores.blobs, integrations })
+      : undefined;
+    // After the engine's stop (cleanups run in reverse): its runs are over by then.
+    if (embedded !== undefined) cleanups.push(() => embedded.stop());
     const engine = new Engine({
       store: stores.store,
       blobs: stores.blobs,

@@ -5,7 +5,15 @@ import { Engine } from "@causeway/engine";
 import { createEmbeddedRunner, passthroughEnv } from "@causeway/runner";
 import { openSqliteStore } from "@causeway/store";
 import type { LoadResult, SourceFile, TokenStore } from "@causeway/core";
-import { buildApp, logFeed, RunnerHub, TokenAuth, type LogFields, type Logger } from "../src/index.js";
+import {
+  buildApp,
+  logFeed,
+  RunnerHub,
+  startEmbeddedAgent,
+  TokenAuth,
+  type LogFields,
+  type Logger,
+} from "../src/index.js";
 
 /** A temp directory, removed by `cleanup`. */
 export async function tempDir(prefix: string): Promise<string> {
@@ -89,8 +97,9 @@ export async function testApp(
     sandbox: "off",
   });
   // The server's runners: the embedded one behind the hub, and the runner protocol's routes.
-  const hub = new RunnerHub({ store: stores.runners, embedded: runner, embeddedSlots: 4 });
+  const hub = new RunnerHub({ store: stores.runners });
   await hub.load();
+  const embedded = await startEmbeddedAgent({ hub, runner, slots: 4, blobs: stores.blobs });
   const engine = new Engine({ store: stores.store, blobs: stores.blobs, logs, runner: hub, options: { slots: 4 } });
   await engine.start();
   const logger = collectingLogger();
@@ -140,6 +149,9 @@ export async function testApp(
     async close() {
       shutdown.abort();
       await engine.stop();
+      await embedded.stop();
+      hub.stop();
+      runner.close();
       await stores.store.close();
       await rm(dir, { recursive: true, force: true });
     },

@@ -228,6 +228,32 @@ describe("work given to remote runners", () => {
     expect(await harness.log(slow.id)).toContain("slowish done");
   }, 60_000);
 
+  it("carries state files between runs of different runners through the server", async () => {
+    const line = [
+      "jobs:",
+      job("make", "a", ["echo made-here > $JOB_STATE/made.txt"]),
+      [
+        "  - name: use",
+        "    type: runSh",
+        "    runtime: { nodePool: b }",
+        "    steps:",
+        "      - IN: make",
+        "      - TASK:",
+        "          script:",
+        '            - "cat $(shipctl get_resource_state make)/made.txt"',
+      ].join("\n"),
+    ];
+    harness = await RemoteHarness.start(line.join("\n") + "\n", FAST);
+    await harness.startRunner("ra", "a");
+    await harness.startRunner("rb", "b");
+    const made = await harness.trigger("make");
+    expect((await harness.finished(made.id)).status).toBe("success");
+    const used = await waitFor("the downstream run", async () => (await harness!.runs("use"))[0]);
+    const done = await harness.finished(used.id);
+    expect(done.status).toBe("success");
+    expect(await harness.log(used.id)).toContain("made-here");
+  }, 60_000);
+
   it("offers a claimed run again when its runner does not start it in time", async () => {
     const line = ["jobs:", job("once", "p", ["echo ran in $PWD"])];
     harness = await RemoteHarness.start(line.join("\n") + "\n", [...FAST, "--runner-start-timeout", "0.5"]);

@@ -29,7 +29,7 @@ async function setUp(): Promise<{
 }> {
   stores = await openSqliteStore({ dataDir: join(await tempDir("hub"), "data") });
   const s = stores;
-  hub = new RunnerHub({ store: s.runners, embeddedSlots: 0, settings: SETTINGS });
+  hub = new RunnerHub({ store: s.runners, settings: SETTINGS });
   await hub.load();
   const h = hub;
   let n = 0;
@@ -120,5 +120,15 @@ describe("the runner hub", () => {
     const result = await execution.done;
     expect(result.status).toBe("lost");
     expect(result.reason).toMatch(/runner silent stopped reporting: no heartbeat for 0.2 s/);
+  });
+
+  it("lists an in-process runner (the embedded one) as a live runner of the default pool, never stored", async () => {
+    const { hub: h } = await setUp();
+    h.embed("embedded", 2);
+    expect(h.capacity().get("default")).toBe(2);
+    expect((await h.list()).map((r) => [r.name, r.pool, r.capacity, r.state])).toEqual([
+      ["embedded", "default", 2, "active"],
+    ]);
+    expect(await stores!.runners.listRunners()).toEqual([]);
   });
 });

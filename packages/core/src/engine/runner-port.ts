@@ -98,10 +98,11 @@ export interface RunObserver {
 export interface Execution {
   cancel(reason: string): void;
   /**
-   * A remote runner's execution only: the server stops without ending the run (the runner goes
-   * on and reports to the next server); `done` then resolves and its result is not recorded.
+   * The server stops without ending the run, when a remote runner executes it (it goes on and
+   * reports to the next server): true, and `done` resolves with a result not to record. False
+   * when the run stops with the server (it is cancelled then).
    */
-  detach?(): void;
+  detach?(): boolean;
   readonly done: Promise<RunResult>;
 }
 

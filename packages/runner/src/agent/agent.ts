@@ -4,19 +4,18 @@ import { performance } from "node:perf_hooks";
 import type { BlobStore, RunResult, RunSpec } from "@causeway/core";
 import type { AttemptFinish, RunnerClaim, RunnerSettings } from "@causeway/protocol";
 import type { EmbeddedExecution, EmbeddedRunner } from "../embedded-runner.js";
-import type { RunnerClient} from "./client.js";
 import { ServerRefusal, unreachable } from "./client.js";
+import type { RunnerTransport } from "./transport.js";
 
 /** What the agent needs. */
 export interface AgentOptions {
-  readonly client: RunnerClient;
-  readonly credential: string;
+  readonly client: RunnerTransport;
   /** The runner that executes claimed runs (the same code as the server's embedded runner). */
   readonly runner: EmbeddedRunner;
   readonly capacity: number;
   readonly labels: readonly string[];
-  /** Where consoles wait until the server has them (`<work dir>/spool`). */
-  readonly spoolDir: string;
+  /** Where consoles wait until the server has them (`<work dir>/spool`); none in process. */
+  readonly spoolDir?: string;
   /** Console bytes are uploaded at least this often (default 1 s) and at 64 KiB. */
   readonly logFlushMs?: number;
   readonly log?: (line: string) => void;
@@ -50,7 +49,7 @@ export class RunnerAgent {
   constructor(options: AgentOptions) {
     this.#opts = options;
     this.#log = options.log ?? (() => undefined);
-    mkdirSync(options.spoolDir, { recursive: true, mode: 0o700 });
+    if (options.spoolDir !== undefined) mkdirSync(options.spoolDir, { recursive: true, mode: 0o700 });
   }
 
   /** Starts a session and the claim loop; resolves once the session is there. */
@@ -82,7 +81,7 @@ export class RunnerAgent {
     const running = [...this.#attempts.values()].map((a) => ({ runId: a.runId, epoch: a.epoch }));
     const answer = await retrying(
       () =>
-        this.#opts.client.session(this.#opts.credential, {
+        this.#opts.client.session({
           capacity: this.#opts.capacity,
           labels: [...this.#opts.labels],
           running,
@@ -107,7 +106,6 @@ export class RunnerAgent {
       let claim: RunnerClaim | undefined;
       try {
         claim = await this.#opts.client.claim(
-          this.#opts.credential,
           this.#session,
           this.#opts.capacity - this.#attempts.size,
           this.#claimAbort.signal,
@@ -157,7 +155,9 @@ class AgentAttempt {
   readonly #opts: AgentOptions;
   readonly #log: (line: string) => void;
   readonly #spool: string;
-  readonly #fd: number;
+  /** The spool file; none in process (console bytes go straight to the server). */
+  readonly #fd: number | undefined;
+  #direct: Promise<void> = Promise.resolve();
   #size = 0;
   #acked = 0;
   #uploading: Promise<void> | undefined;
@@ -167,6 +167,8 @@ class AgentAttempt {
   #renewedAt = performance.now();
   #execution: EmbeddedExecution | undefined;
   #fenced: string | undefined;
+  /** A cancel from the server, kept for an execution not made yet. */
+  #cancelled: string | undefined;
   #report!: () => void;
 
   constructor(claim: RunnerClaim, settings: RunnerSettings, opts: AgentOptions, log: (line: string) => void) {
@@ -177,8 +179,12 @@ class AgentAttempt {
     this.#settings = settings;
     this.#opts = opts;
     this.#log = log;
-    this.#spool = join(opts.spoolDir, `${claim.runId}-${claim.epoch}.log`);
-    this.#fd = openSync(this.#spool, "w+", 0o600);
+    this.#spool = join(opts.spoolDir ?? ".", `${claim.runId}-${claim.epoch}.log`);
+    this.#fd =
+      opts.client.inProcess === undefined && opts.spoolDir !== undefined
+        ? openSync(this.#spool, "w+", 0o600)
+        : undefined;
+    opts.client.inProcess?.onCancel(this.#token, (reason) => this.#cancel(reason));
     this.reported = new Promise((resolve) => (this.#report = resolve));
   }
 
@@ -186,10 +192,18 @@ class AgentAttempt {
     void this.#run().finally(() => {
       clearInterval(this.#heartbeat);
       clearTimeout(this.#flushTimer);
-      closeSync(this.#fd);
-      rmSync(this.#spool, { force: true });
+      if (this.#fd !== undefined) {
+        closeSync(this.#fd);
+        rmSync(this.#spool, { force: true });
+      }
       this.#report();
     });
+  }
+
+  /** The server cancels the run: the job stops, and its end is reported. */
+  #cancel(reason: string): void {
+    this.#cancelled ??= reason;
+    this.#execution?.cancel(reason);
   }
 
   /** Stops the job and reports nothing more of it: its lease is lost. */
@@ -223,7 +237,8 @@ class AgentAttempt {
       { blobs, integrations },
     );
     this.#execution = execution;
-    if (this.#fenced !== undefined) execution.cancel(this.#fenced);
+    const stop = this.#fenced ?? this.#cancelled;
+    if (stop !== undefined) execution.cancel(stop);
     const result = await execution.done;
     clearInterval(this.#heartbeat);
     if (this.#fenced !== undefined) return;
@@ -232,6 +247,7 @@ class AgentAttempt {
 
   #spool_(chunk: Uint8Array): void {
     if (this.#fenced !== undefined) return;
+    if (this.#fd === undefined) return this.#send(chunk);
     writeSync(this.#fd, chunk, 0, chunk.byteLength, this.#size);
     this.#size += chunk.byteLength;
     if (this.#size - this.#acked >= FLUSH_AT) void this.#flush();
@@ -243,8 +259,24 @@ class AgentAttempt {
     }
   }
 
+  /** In process: the bytes go to the server in order, one call after the other. */
+  #send(chunk: Uint8Array): void {
+    const offset = this.#size;
+    this.#size += chunk.byteLength;
+    this.#direct = this.#direct.then(async () => {
+      if (this.#fenced !== undefined) return;
+      try {
+        this.#acked = await this.#opts.client.log(this.#token, this.runId, this.epoch, offset, chunk);
+      } catch (error) {
+        if (error instanceof ServerRefusal && error.status === 409) this.fence(error.message);
+        else this.#log(`run ${this.runId}: console bytes refused (${describe(error)})`);
+      }
+    });
+  }
+
   /** Uploads what the server does not have yet; one upload at a time. */
   #flush(): Promise<void> {
+    if (this.#fd === undefined) return this.#direct;
     this.#uploading ??= this.#upload().finally(() => (this.#uploading = undefined));
     return this.#uploading;
   }
@@ -252,10 +284,12 @@ class AgentAttempt {
   async #upload(): Promise<void> {
     const { client } = this.#opts;
     let delay: number = RETRY.first;
+    const fd = this.#fd;
+    if (fd === undefined) return;
     while (this.#acked < this.#size && this.#fenced === undefined) {
       const length = Math.min(CHUNK, this.#size - this.#acked);
       const bytes = Buffer.alloc(length);
-      readSync(this.#fd, bytes, 0, length, this.#acked);
+      readSync(fd, bytes, 0, length, this.#acked);
       try {
         this.#acked = await client.log(this.#token, this.runId, this.epoch, this.#acked, bytes);
         this.#renewedAt = performance.now();
@@ -290,7 +324,7 @@ class AgentAttempt {
         return;
       }
       this.#renewedAt = performance.now();
-      if (answer.cancel !== null) this.#execution?.cancel(answer.cancel);
+      if (answer.cancel !== null) this.#cancel(answer.cancel);
     } catch (error) {
       if (error instanceof ServerRefusal && error.status === 409) this.fence(error.message);
       // Unreachable: the next beat tries again, until the lease runs out.
@@ -358,15 +392,9 @@ function toWire(result: RunResult): AttemptFinish["result"] {
       Object.entries(result.outputs).map(([k, v]) => [k, v.map(([a, b]) => [a, b] as [string, string])]),
     ),
     outStateShas: { ...result.outStateShas },
-    ...(result.outVersions === undefined
-      ? {}
-      : { outVersions: result.outVersions }),
-    ...(result.jobVersion === undefined
-      ? {}
-      : { jobVersion: result.jobVersion }),
-    ...(result.notifications === undefined
-      ? {}
-      : { notifications: result.notifications.map((n) => ({ ...n })) }),
+    ...(result.outVersions === undefined ? {} : { outVersions: result.outVersions }),
+    ...(result.jobVersion === undefined ? {} : { jobVersion: result.jobVersion }),
+    ...(result.notifications === undefined ? {} : { notifications: result.notifications.map((n) => ({ ...n })) }),
   };
 }
 

@@ -14,6 +14,7 @@ import {
   type RunnerSessionRequest,
 } from "@causeway/protocol";
 import type { z } from "zod";
+import type { RunnerTransport } from "./transport.js";
 
 /** A refusal of the server: its status and error code, and its details (a 416's offset). */
 export class ServerRefusal extends Error {
@@ -39,29 +40,31 @@ export function unreachable(error: unknown): boolean {
  * validated with the protocol's schemas, refusals as ServerRefusal. A fetch that fails (the
  * server is down) throws as fetch does; the agent retries.
  */
-export class RunnerClient {
+export class RunnerClient implements RunnerTransport {
   readonly #base: string;
+  #credential = "";
 
-  constructor(server: string) {
+  constructor(server: string, credential?: string) {
     this.#base = server.replace(/\/+$/, "") + RUNNER_API;
+    if (credential !== undefined) this.#credential = credential;
+  }
+
+  /** The runner credential of the session and claim calls (after a registration). */
+  set credential(value: string) {
+    this.#credential = value;
   }
 
   register(body: RunnerRegister): Promise<RunnerRegistered> {
     return this.#json("POST", "/register", undefined, body, RunnerRegisteredSchema);
   }
 
-  session(credential: string, body: RunnerSessionRequest): Promise<RunnerSession> {
-    return this.#json("POST", "/sessions", credential, body, RunnerSessionSchema);
+  session(body: RunnerSessionRequest): Promise<RunnerSession> {
+    return this.#json("POST", "/sessions", this.#credential, body, RunnerSessionSchema);
   }
 
   /** A long poll: a claim, or undefined when the server had nothing within its hold. */
-  async claim(
-    credential: string,
-    session: string,
-    free: number,
-    signal: AbortSignal,
-  ): Promise<RunnerClaim | undefined> {
-    const response = await this.#fetch("POST", "/claim", credential, JSON.stringify({ session, free }), signal);
+  async claim(session: string, free: number, signal: AbortSignal): Promise<RunnerClaim | undefined> {
+    const response = await this.#fetch("POST", "/claim", this.#credential, JSON.stringify({ session, free }), signal);
     if (response.status === 204) return undefined;
     return RunnerClaimSchema.parse(await response.json());
   }

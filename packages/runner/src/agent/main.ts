@@ -100,6 +100,7 @@ async function main(argv: readonly string[]): Promise<number> {
       return 1;
     }
   }
+  client.credential = saved.credential;
   const runner = createEmbeddedRunner({
     workDir: join(workDir, "work"),
     blobs: {
@@ -112,7 +113,6 @@ async function main(argv: readonly string[]): Promise<number> {
   });
   const agent = new RunnerAgent({
     client,
-    credential: saved.credential,
     runner,
     capacity,
     labels,

@@ -39,6 +39,8 @@ class Attempt {
   /** Raw console bytes received (before the server's redaction). */
   logOffset = 0;
   cancelReason: string | undefined;
+  /** An in-process runner's listener: a cancel reaches it at once, not on the next heartbeat. */
+  onCancel: ((reason: string) => void) | undefined;
   timer: NodeJS.Timeout | undefined;
   /** Uploads and the finish of this attempt, one at a time. */
   chain: Promise<unknown> = Promise.resolve();
@@ -84,9 +86,6 @@ interface LiveRunner {
 /** What the hub needs. */
 export interface RunnerHubOptions {
   readonly store: RunnerStore;
-  /** The embedded runner, serving the default pool with `embeddedSlots` slots; none: remote only. */
-  readonly embedded?: RunnerPort;
-  readonly embeddedSlots: number;
   readonly settings?: Partial<RunnerSettings>;
   readonly clock?: Clock;
   /** Called when a runner's lease on a run expires, for the server's log. */
@@ -103,11 +102,10 @@ export interface RunnerHubOptions {
 export class RunnerHub implements RunnerPort {
   readonly settings: RunnerSettings;
   readonly #store: RunnerStore;
-  readonly #embedded: RunnerPort | undefined;
-  readonly #embeddedSlots: number;
   readonly #clock: Clock;
   readonly #onLost: RunnerHubOptions["onLost"];
-  #embeddedBusy = 0;
+  /** Epochs of in-process runners' claims (nothing of theirs is stored: they die with the server). */
+  #localEpoch = 0;
   readonly #attempts = new Map<number, Attempt>();
   readonly #byToken = new Map<string, Attempt>();
   readonly #pending = new Map<string, Attempt[]>();
@@ -122,8 +120,6 @@ export class RunnerHub implements RunnerPort {
   constructor(options: RunnerHubOptions) {
     this.settings = { ...DEFAULT_RUNNER_SETTINGS, ...options.settings };
     this.#store = options.store;
-    this.#embedded = options.embedded;
-    this.#embeddedSlots = options.embedded === undefined ? 0 : options.embeddedSlots;
     this.#clock = options.clock ?? { now: () => new Date() };
     this.#onLost = options.onLost;
   }
@@ -138,12 +134,6 @@ export class RunnerHub implements RunnerPort {
 
   execute(spec: RunSpec, observer: RunObserver): Execution {
     const pool = poolOf(spec.job);
-    if (this.#embedded !== undefined && pool === DEFAULT_POOL && this.#embeddedBusy < this.#embeddedSlots) {
-      this.#embeddedBusy++;
-      const execution = this.#embedded.execute(spec, observer);
-      void execution.done.finally(() => this.#embeddedBusy--);
-      return execution;
-    }
     const attempt = new Attempt(spec.run.id, pool, spec, observer);
     this.#attempts.set(attempt.runId, attempt);
     void attempt.done.finally(() => this.#forget(attempt));
@@ -154,7 +144,6 @@ export class RunnerHub implements RunnerPort {
   capacity(): ReadonlyMap<string, number> {
     const slots = new Map<string, number>();
     const add = (pool: string, n: number): void => void slots.set(pool, (slots.get(pool) ?? 0) + n);
-    if (this.#embedded !== undefined) add(DEFAULT_POOL, this.#embeddedSlots);
     for (const runner of this.#runners.values()) {
       // A runner that drains or is gone keeps the slots of the runs it still holds, no more.
       const active = runner.live && runner.record.state === "active";
@@ -193,6 +182,45 @@ export class RunnerHub implements RunnerPort {
     for (const attempt of this.#attempts.values()) clearTimeout(attempt.timer);
     for (const runner of this.#runners.values()) clearTimeout(runner.timer);
     for (const waiters of this.#waiters.values()) waiters.splice(0);
+  }
+
+  /**
+   * A runner in the server's own process (the embedded runner, through the in-process
+   * transport): pool `default`, `capacity` slots, always live; nothing of it is stored, as it
+   * dies with the server. Returns its record, with its session.
+   */
+  embed(name: string, capacity: number): RunnerRecord {
+    const id = -1 - [...this.#runners.keys()].filter((k) => k < 0).length;
+    const at = this.#clock.now().toISOString();
+    const record: RunnerRecord = {
+      id,
+      name,
+      pool: DEFAULT_POOL,
+      labels: [],
+      capacity,
+      state: "active",
+      credentialHash: "",
+      session: `in-process-${-id}`,
+      registeredAt: at,
+      lastSeenAt: at,
+    };
+    const runner = this.#remember(record, true);
+    runner.seenAt = this.#clock.now().getTime();
+    this.#capacityChanged();
+    return record;
+  }
+
+  /** An in-process runner's cancel listener for the attempt of `jobToken`. */
+  onCancel(jobToken: string, listener: (reason: string) => void): void {
+    const attempt = this.#byToken.get(hashSecret(jobToken));
+    if (attempt === undefined) return;
+    attempt.onCancel = listener;
+    if (attempt.cancelReason !== undefined) listener(attempt.cancelReason);
+  }
+
+  /** The JSON of a runner, stored or in process. */
+  async runnerJson(name: string): Promise<RunnerJson | undefined> {
+    return (await this.list()).find((r) => r.name === name);
   }
 
   // What the runner protocol's routes call
@@ -305,9 +333,13 @@ export class RunnerHub implements RunnerPort {
       const fresh = bytes.subarray(Math.min(attempt.logOffset - offset, bytes.byteLength));
       if (fresh.byteLength === 0) return attempt.logOffset;
       attempt.observer.onLog(fresh);
-      await attempt.observer.logged?.();
       attempt.logOffset += fresh.byteLength;
-      await this.#store.recordLogOffset(attempt.runId, attempt.logOffset);
+      // A remote runner's offset is stored once its bytes are: a restart resumes from there. An
+      // in-process runner's bytes are queued as the embedded runner's always were.
+      if (attempt.runnerId > 0) {
+        await attempt.observer.logged?.();
+        await this.#store.recordLogOffset(attempt.runId, attempt.logOffset);
+      }
       this.#arm(attempt, this.settings.leaseMs, () => this.#expire(attempt));
       return attempt.logOffset;
     };
@@ -330,7 +362,8 @@ export class RunnerHub implements RunnerPort {
 
   /** Every runner with its live state and runs, for `GET /api/v1/runners`. */
   async list(): Promise<RunnerJson[]> {
-    const records = await this.#store.listRunners();
+    const inProcess = [...this.#runners.values()].filter((r) => r.record.id < 0).map((r) => r.record);
+    const records = [...inProcess, ...(await this.#store.listRunners())];
     return records.map((record) => {
       const live = this.#runners.get(record.id);
       const state = live?.live === true ? record.state : "offline";
@@ -370,9 +403,17 @@ export class RunnerHub implements RunnerPort {
         if (attempt.state === "pending") {
           this.#unqueue(attempt);
           attempt.end(ended("cancelled", reason));
-        } else attempt.cancelReason ??= reason;
+        } else {
+          attempt.cancelReason ??= reason;
+          attempt.onCancel?.(reason);
+        }
       },
-      detach: () => attempt.end(ended("lost", "detached: the server stopped")),
+      // A remote runner's run is left to it; an in-process runner's stops with the server.
+      detach: () => {
+        if (attempt.state === "pending" || attempt.runnerId < 0) return false;
+        attempt.end(ended("lost", "detached: the server stopped"));
+        return true;
+      },
     };
   }
 
@@ -461,7 +502,10 @@ export class RunnerHub implements RunnerPort {
     const tokenHash = hashSecret(jobToken);
     let epoch: number;
     try {
-      epoch = await this.#store.claimLease(attempt.runId, live.record.id, tokenHash, this.#clock.now().toISOString());
+      epoch =
+        live.record.id < 0
+          ? ++this.#localEpoch
+          : await this.#store.claimLease(attempt.runId, live.record.id, tokenHash, this.#clock.now().toISOString());
     } catch (error) {
       this.#requeue(attempt);
       throw error;
@@ -516,11 +560,11 @@ export class RunnerHub implements RunnerPort {
     // The token stays known a while as over: a late report is answered as fenced, not unknown.
     const live = this.#runners.get(attempt.runnerId);
     live?.runs.delete(attempt.runId);
-    if (attempt.state !== "pending" && !this.#stopped) {
+    if (attempt.state !== "pending" && attempt.runnerId > 0 && !this.#stopped) {
       void this.#store.deleteLease(attempt.runId).catch(() => undefined);
     }
     setTimeout(() => this.#byToken.delete(attempt.tokenHash), this.settings.leaseMs).unref();
-    this.#capacityChanged();
+    // No wake-up of the engine: it records the run's end next, and dispatches in that change.
   }
 
   #arm(attempt: Attempt, ms: number, fire: () => void): void {
@@ -552,7 +596,7 @@ export class RunnerHub implements RunnerPort {
     const was = runner.live;
     runner.live = runner.record.session !== null;
     clearTimeout(runner.timer);
-    if (runner.polls === 0 && !this.#stopped) {
+    if (runner.polls === 0 && runner.record.id > 0 && !this.#stopped) {
       runner.timer = setTimeout(() => {
         runner.live = false;
         this.#capacityChanged();

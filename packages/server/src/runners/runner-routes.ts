@@ -4,8 +4,6 @@ import {
   JOB_TOKEN_PREFIX,
   REGISTRATION_PREFIX,
   RUNNER_CREDENTIAL_PREFIX,
-  runIntegrations,
-
   type RunnerRecord,
   type RunnerStore,
 } from "@causeway/core";
@@ -31,6 +29,7 @@ import { BODY_LIMITS, intParam, readBody, readBytes } from "../request.js";
 import type { GuardedRoutes } from "../routes.js";
 import { hashSecret, newSecret } from "../auth.js";
 import type { Attempt, RunnerHub } from "./hub.js";
+import { checkIntegration, checkReadableBlob } from "./in-process.js";
 
 /** What the runner routes need. */
 export interface RunnerDeps {
@@ -44,7 +43,6 @@ const LOG_CHUNK_LIMIT = 4 * 1024 * 1024;
 const BLOB_LIMIT = 512 * 1024 * 1024;
 /** How long a registration token lives by default. */
 const REGISTRATION_HOURS = 24;
-const SHA = /^[0-9a-f]{64}$/;
 
 /**
  * The runners' routes. Under /api/v1, for people (admin unless said): make a registration
@@ -170,13 +168,7 @@ export function mountRunnerRoutes(app: Hono<AppEnv>, api: GuardedRoutes, deps: A
   app.get(route("GET", "/attempts/:id/blobs/:sha"), async (c) => {
     const attempt = await attemptOf(c, hub, epochQuery(c));
     const sha = c.req.param("sha") ?? "";
-    const spec = hub.specOf(attempt);
-    const readable = new Set<string>();
-    if (spec?.previousStateSha) readable.add(spec.previousStateSha);
-    for (const dep of spec?.dependencies ?? []) if (dep.version?.stateSha) readable.add(dep.version.stateSha);
-    if (!SHA.test(sha) || !readable.has(sha)) {
-      throw new CausewayError("FORBIDDEN_ROLE", `run ${attempt.runId} has no blob ${sha} among its inputs`);
-    }
+    await checkReadableBlob(hub.specOf(attempt), attempt.runId, sha, deps.blobs);
     const bytes = await deps.blobs.get(sha);
     if (bytes === undefined) throw new CausewayError("NOT_FOUND", `no blob ${sha}`);
     return c.body(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength) as unknown as ArrayBuffer, 200, {
@@ -194,10 +186,7 @@ export function mountRunnerRoutes(app: Hono<AppEnv>, api: GuardedRoutes, deps: A
   app.get(route("GET", "/attempts/:id/integrations/:name"), async (c) => {
     const attempt = await attemptOf(c, hub, epochQuery(c));
     const name = c.req.param("name") ?? "";
-    const spec = hub.specOf(attempt);
-    if (spec === undefined || !runIntegrations(spec).includes(name)) {
-      throw new CausewayError("FORBIDDEN_ROLE", `run ${attempt.runId} does not use the integration ${name}`);
-    }
+    checkIntegration(hub.specOf(attempt), attempt.runId, name);
     const fields = await deps.integrations?.get(name);
     if (fields === undefined) throw new CausewayError("NOT_FOUND", `no integration ${name}`);
     return c.json({ fields });
@@ -229,7 +218,8 @@ async function runnerOf(c: Context<AppEnv>, hub: RunnerHub): Promise<RunnerRecor
 
 function jobToken(c: Context<AppEnv>): string {
   const token = bearer(c);
-  if (!token.startsWith(JOB_TOKEN_PREFIX)) throw new CausewayError("UNAUTHORIZED", "an attempt's calls need its job token");
+  if (!token.startsWith(JOB_TOKEN_PREFIX))
+    throw new CausewayError("UNAUTHORIZED", "an attempt's calls need its job token");
   return token;
 }
 
