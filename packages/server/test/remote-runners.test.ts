@@ -383,6 +383,8 @@ describe("runner credentials and job tokens", () => {
     };
     expect((await call("POST", `/api/runner/v1/attempts/${a.runId}/finish`, a.jobToken, finish)).status).toBe(200);
     expect((await h.finished(a.runId)).status).toBe("success");
+    // Idempotent: the same finish again (its answer was lost) is answered the same, recorded once.
+    expect((await call("POST", `/api/runner/v1/attempts/${a.runId}/finish`, a.jobToken, finish)).status).toBe(200);
     expect(await h.log(a.runId)).toBe("hello world\n");
     // Reported once: a late report of the same attempt is refused as fenced.
     const late = await call("POST", `/api/runner/v1/attempts/${a.runId}/heartbeat`, a.jobToken, { epoch: a.epoch });

@@ -47,6 +47,8 @@ class Attempt {
   readonly done: Promise<RunResult>;
   #resolve!: (result: RunResult) => void;
   over = false;
+  /** Ended by its runner's finish: a repeated finish (its answer was lost) is answered again. */
+  finished = false;
 
   constructor(runId: number, pool: string, spec: RunSpec | undefined, observer: RunObserver) {
     this.runId = runId;
@@ -281,9 +283,9 @@ export class RunnerHub implements RunnerPort {
   }
 
   /** The attempt a job token is for, checked against the run and epoch the call names. */
-  attempt(jobToken: string, runId: number, epoch: number): Attempt {
+  attempt(jobToken: string, runId: number, epoch: number, finishing = false): Attempt {
     const attempt = this.#byToken.get(hashSecret(jobToken));
-    if (attempt === undefined || attempt.over) {
+    if (attempt === undefined || (attempt.over && !(finishing && attempt.finished))) {
       throw new CausewayError("RUNNER_FENCED", `run ${runId}: this attempt's lease is over`, {
         hint: "the runner stops the job: the run was lost, given to another runner, or ended",
       });
@@ -351,7 +353,9 @@ export class RunnerHub implements RunnerPort {
   /** The end of an attempt: recorded once every console byte is here (else `LOG_OFFSET_GAP`). */
   finish(attempt: Attempt, logBytes: number, result: RunResult): Promise<void> {
     const run = (): Promise<void> => {
+      if (attempt.finished) return Promise.resolve();
       if (logBytes > attempt.logOffset) return Promise.reject(logGap(attempt));
+      attempt.finished = true;
       attempt.end(result);
       return Promise.resolve();
     };

@@ -109,7 +109,7 @@ export class InProcessTransport implements RunnerTransport {
 
   finish(token: string, runId: number, body: AttemptFinish): Promise<void> {
     return refused(() =>
-      this.#hub.finish(this.#hub.attempt(token, runId, body.epoch), body.logBytes, body.result as RunResult),
+      this.#hub.finish(this.#hub.attempt(token, runId, body.epoch, true), body.logBytes, body.result as RunResult),
     );
   }
 

@@ -160,7 +160,8 @@ export function mountRunnerRoutes(app: Hono<AppEnv>, api: GuardedRoutes, deps: A
 
   app.post(route("POST", "/attempts/:id/finish"), async (c) => {
     const body = await readBody(c, AttemptFinishSchema, BODY_LIMITS.default);
-    const attempt = hub.attempt(jobToken(c), attemptId(c), body.epoch);
+    // Idempotent: a finish repeated (its answer was lost) is answered as the first.
+    const attempt = hub.attempt(jobToken(c), attemptId(c), body.epoch, true);
     await hub.finish(attempt, body.logBytes, body.result);
     return c.json({ ok: true });
   });
