@@ -34,20 +34,19 @@ import type {
 } from "@causeway/core";
 import type BetterSqlite3 from "better-sqlite3";
 import { sql, type Kysely } from "kysely";
-import { toApply, toEvent, toExplain, toObject, toPin, toRun, toVersion } from "./mappers.js";
+import { toEvent, toExplain, toObject, toPin, toRun, toVersion } from "./mappers.js";
 import { ApprovalsRepo } from "./approvals-repo.js";
 import { NotificationsRepo } from "./notifications-repo.js";
+import { HistoryRepo } from "./history-repo.js";
 import { checkLimit } from "./query-limits.js";
 import type { SecretKeyRing } from "./secret-keys.js";
 import { SecretsRepo } from "./secrets-repo.js";
 import type {
-  ApplyRow,
   CausewayDatabase,
   EventRow,
   ExplainRow,
   RunRow,
   VersionRow,
-  WebhookRefusalRow,
 } from "./schema.js";
 
 type Statement<P, R = unknown> = BetterSqlite3.Statement<[P], R>;
@@ -131,6 +130,7 @@ export class SqliteRepo implements StoreTx {
   readonly #hot: HotStatements;
   readonly #approvals: ApprovalsRepo;
   readonly #notifications: NotificationsRepo;
+  readonly #history: HistoryRepo;
   readonly #secrets: SecretsRepo;
   readonly #toRun: (row: RunRow) => Run;
 
@@ -140,6 +140,7 @@ export class SqliteRepo implements StoreTx {
     this.#hot = prepareHot(sqlite);
     this.#approvals = new ApprovalsRepo(db, sqlite, clock);
     this.#notifications = new NotificationsRepo(db, sqlite, clock);
+    this.#history = new HistoryRepo(db, clock);
     this.#secrets = new SecretsRepo(db, clock, keys);
     this.#toRun = (row) => toRun(row, (text, secret) => this.#secrets.openParams(text, secret));
   }
@@ -471,87 +472,22 @@ export class SqliteRepo implements StoreTx {
       .execute();
   }
 
-  // The apply history.
+  // The apply history and the refused webhook deliveries (history-repo.ts).
 
-  async insertApply(record: NewApplyRecord, keep: number): Promise<ApplyRecord> {
-    if (!Number.isSafeInteger(keep) || keep < 1) {
-      throw new CausewayError("STORE_BAD_ARGUMENT", `the apply history must keep at least 1 entry, not ${keep}`);
-    }
-    const row: Omit<ApplyRow, "id"> = {
-      at: this.#now(),
-      source: record.source,
-      by_name: record.by,
-      dir: record.dir,
-      files: JSON.stringify(record.files),
-      added: JSON.stringify(record.added),
-      changed: JSON.stringify(record.changed),
-      removed: JSON.stringify(record.removed),
-      kept: JSON.stringify(record.kept),
-      errors: record.errors,
-      warnings: record.warnings,
-      problems: JSON.stringify(record.problems),
-    };
-    const { insertId } = await this.#db.insertInto("applies").values(row).executeTakeFirstOrThrow();
-    const id = Number(insertId);
-    const sources = record.sources === undefined ? null : JSON.stringify(record.sources);
-    if (sources !== null) await this.#db.insertInto("apply_sources").values({ apply_id: id, sources }).execute();
-    // The oldest entry to keep, found by rank: ids only grow, but a rolled-back insert leaves a gap.
-    const bound = await this.#db
-      .selectFrom("applies")
-      .select("id")
-      .orderBy("id", "desc")
-      .offset(keep - 1)
-      .limit(1)
-      .executeTakeFirst();
-    if (bound !== undefined) {
-      await this.#db.deleteFrom("applies").where("id", "<", bound.id).execute();
-      await this.#db.deleteFrom("apply_sources").where("apply_id", "<", bound.id).execute();
-    }
-    return toApply({ id, ...row, sources });
+  insertApply(record: NewApplyRecord, keep: number): Promise<ApplyRecord> {
+    return this.#history.insertApply(record, keep);
   }
 
-  async listApplies(limit?: number): Promise<ApplyRecord[]> {
-    let query = this.#db
-      .selectFrom("applies")
-      .leftJoin("apply_sources", "apply_sources.apply_id", "applies.id")
-      .selectAll("applies")
-      .select("apply_sources.sources")
-      .orderBy("applies.id", "desc");
-    if (limit !== undefined) query = query.limit(checkLimit(limit));
-    return (await query.execute()).map(toApply);
+  listApplies(limit?: number): Promise<ApplyRecord[]> {
+    return this.#history.listApplies(limit);
   }
 
-  // Refused webhook deliveries.
-
-  async insertWebhookRefusal(refusal: NewWebhookRefusal, keep: number): Promise<WebhookRefusal> {
-    if (!Number.isSafeInteger(keep) || keep < 1) {
-      throw new CausewayError("STORE_BAD_ARGUMENT", `the refused deliveries must keep at least 1 entry, not ${keep}`);
-    }
-    const row: Omit<WebhookRefusalRow, "id"> = {
-      at: this.#now(),
-      resource: refusal.resource,
-      status: refusal.status,
-      code: refusal.code,
-      reason: refusal.reason,
-      delivery: refusal.delivery,
-      remote: refusal.remote,
-    };
-    const { insertId } = await this.#db.insertInto("webhook_refusals").values(row).executeTakeFirstOrThrow();
-    const bound = await this.#db
-      .selectFrom("webhook_refusals")
-      .select("id")
-      .orderBy("id", "desc")
-      .offset(keep - 1)
-      .limit(1)
-      .executeTakeFirst();
-    if (bound !== undefined) await this.#db.deleteFrom("webhook_refusals").where("id", "<", bound.id).execute();
-    return { id: Number(insertId), ...row };
+  insertWebhookRefusal(refusal: NewWebhookRefusal, keep: number): Promise<WebhookRefusal> {
+    return this.#history.insertRefusal(refusal, keep);
   }
 
-  async listWebhookRefusals(limit?: number): Promise<WebhookRefusal[]> {
-    let query = this.#db.selectFrom("webhook_refusals").selectAll().orderBy("id", "desc");
-    if (limit !== undefined) query = query.limit(checkLimit(limit));
-    return (await query.execute()).map((row) => ({ ...row }));
+  listWebhookRefusals(limit?: number): Promise<WebhookRefusal[]> {
+    return this.#history.listRefusals(limit);
   }
 
   // The notification outbox (notifications-repo.ts).
