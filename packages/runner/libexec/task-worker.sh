@@ -12,9 +12,9 @@
 # the lifeline (below). With "slot" the worker runs inside a runner slot's sandbox, started once
 # by bwrap (slotWorkerCommand, runner/src/sandbox.ts), and sources its tasks there as outside
 # one; each of the <n> <dir>s (the sandbox's private /tmp, HOME, TMPDIR) is emptied when a new
-# run starts in the slot (R below), but for each <mount>, an entry of a <dir> that is a mount of
+# run in the slot is over (R below), but for each <mount>, an entry of a <dir> that is a mount of
 # the sandbox (the slot directory itself, say, when the work directory is a child of /tmp). Its process ids are of the sandbox's PID namespace: the runner signals this worker,
-# which passes signals on to its task's group (below), and has it SIGKILL leftovers (K).
+# which passes signals on to its task's group and SIGKILLs leftovers after their grace (below).
 # Requests on stdin, one per line, tab-separated (paths hold no tab or newline):
 #   T <id> <cwd> <prefix>   run <prefix>.sh in <cwd> (the script exports the task's environment
 #                           first), stdin /dev/null, stdout and stderr appended to <prefix>.out,
@@ -24,12 +24,12 @@
 #   V <id> <name> <value>   export <name> into the next task's shell before its script runs:
 #                           <value> is an argument of `printf %b` (\xHH escapes); the values
 #                           of secret parameters come this way, so that no file holds them
-#   R <id>                  a new run starts: empty the slot's private directories (no reply)
-#   K <id> <pgid>           SIGKILL to the process group <pgid>, what an ended task left behind
-#                           after its grace (no reply): in a slot's sandbox the runner cannot
-#                           signal it, its process ids are of the sandbox's PID namespace
+#   R <id>                  the slot's run is over: end every process of the sandbox but the
+#                           worker's own and empty its private directories (no reply)
 # Signals: TERM, INT, HUP, QUIT to the worker are passed on to the running task's process group,
-# USR1 sends that group SIGKILL (how the runner ends a task in a slot's sandbox after its grace).
+# USR1 sends that group SIGKILL; USR2 sends SIGKILL to the groups that tasks left behind (which had
+# SIGTERM when their task ended) whose grace is over. In a slot's sandbox the runner cannot signal
+# the groups itself (their ids are of the sandbox's PID namespace): it signals the worker.
 # Replies on stdout: "S <id> <pid>" once a task started (pid = its process group id) and
 # "E <id> <status> [<left>]" when a request is over (128+N for a task killed by signal N;
 # <left> is 1 when processes the task left in its group were sent SIGTERM). End of stdin ends
@@ -41,6 +41,7 @@
 # the last task left behind if that is still in its grace: SIGTERM, SIGKILL when the group is
 # still there after the grace; then it exits. Tasks never hold the lifeline.
 __cw_g=$(((${1:-10000} + 99) / 100))
+__cw_gm=${1:-10000}
 __cw_sc=()
 __cw_z=
 declare -A __cw_m=()
@@ -71,6 +72,18 @@ for __cw_k in TERM INT HUP QUIT; do
   trap "__cw_t=1; [ -z \"\$__cw_p\" ] || kill -$__cw_k -- \"-\$__cw_p\" 2>/dev/null" "$__cw_k"
 done
 trap '__cw_t=1; [ -z "$__cw_p" ] || kill -KILL -- "-$__cw_p" 2>/dev/null' USR1
+# The groups tasks left behind, by id: when their grace ends (microseconds, $EPOCHREALTIME's).
+declare -A __cw_lg=()
+__cw_reap() {
+  local p now=${EPOCHREALTIME/./}
+  for p in "${!__cw_lg[@]}"; do
+    if [ "${__cw_lg[$p]}" -le "$now" ]; then
+      kill -KILL -- "-$p" 2>/dev/null
+      unset "__cw_lg[$p]"
+    fi
+  done
+}
+trap '__cw_t=1; __cw_reap' USR2
 # A reply to a server that is gone fails (EPIPE) instead of killing the worker before it ended
 # its task (handled, not ignored: an ignored signal would stay ignored in the task).
 trap : PIPE
@@ -95,8 +108,8 @@ __cw_gone() {
   [ -z "$__cw_l" ] || [ "$left" -lt 0 ] || __cw_end "$__cw_l" "$left"
   exit 0
 }
-# A new run in the slot: ends what the last run left running in the sandbox (a process that
-# left its task's group, or is still in its grace): every process of the sandbox's PID
+# The slot's run is over: ends what it left running in the sandbox (a process that left its
+# task's group, or is still in its grace), before the next run's tasks: every process of the sandbox's PID
 # namespace but its init (1), this worker and its watcher. Then empties the slot's private
 # directories (what a run left in /tmp, HOME, TMPDIR). No process when there is nothing to
 # end or remove, as mostly. Never a mount nor across one: the slot directory, the worker's and
@@ -108,6 +121,7 @@ __cw_scrub() {
     [ "$d" = 1 ] || [ "$d" = $$ ] || [ "$d" = "${__cw_w-}" ] || p+=("$d")
   done
   [ ${#p[@]} -eq 0 ] || kill -KILL "${p[@]}" 2>/dev/null
+  __cw_lg=()
   shopt -s nullglob dotglob
   for d in "${__cw_sc[@]}"; do
     for d in "$d"/*; do [ -n "${__cw_m[$d]-}" ] || f+=("$d"); done
@@ -131,8 +145,8 @@ while IFS=$'\t' read -r __cw_k __cw_i __cw_a __cw_b; do
         # X: a fresh bash, for a script that uses $$ or PPID (the script sets the environment).
         [ "$__cw_k" = T ] || { unset SHLVL; exec "$BASH" -- "$__cw_b.sh"; }
         BASH_ARGV0=$__cw_b.sh
-        unset __cw_k __cw_i __cw_a __cw_b __cw_p __cw_s __cw_l __cw_lt __cw_e __cw_t __cw_g __cw_sc __cw_m __cw_w __cw_z
-        unset -f __cw_end __cw_gone __cw_scrub
+        unset __cw_k __cw_i __cw_a __cw_b __cw_p __cw_s __cw_l __cw_lt __cw_e __cw_t __cw_g __cw_gm __cw_sc __cw_m __cw_w __cw_z __cw_lg
+        unset -f __cw_end __cw_gone __cw_scrub __cw_reap
         . "$0"
       ) </dev/null >>"$__cw_b.out" 2>&1 3<&- &
       __cw_p=$!
@@ -145,9 +159,10 @@ while IFS=$'\t' read -r __cw_k __cw_i __cw_a __cw_b; do
         ! read -r -t 0 -u 3 2>/dev/null || __cw_gone
       done
       # Processes the task left behind in its group get SIGTERM now; "1" asks the runner to
-      # SIGKILL the group after its grace period (in a slot's sandbox, with a K request).
+      # SIGKILL the group after its grace period (in a slot's sandbox, through USR2).
       if kill -TERM -- "-$__cw_p" 2>/dev/null; then
         __cw_e=1 __cw_l=$__cw_p __cw_lt=$SECONDS
+        [ -z "$__cw_z" ] || __cw_lg[$__cw_p]=$((${EPOCHREALTIME/./} + __cw_gm * 1000))
       else
         __cw_e=0 __cw_l=
       fi
@@ -157,7 +172,6 @@ while IFS=$'\t' read -r __cw_k __cw_i __cw_a __cw_b; do
     V) __cw_v+=("$__cw_a" "$__cw_b") ;;
     # Only in a slot's sandbox, whose PID namespace holds nothing but the slot's processes.
     R) [ -z "$__cw_z" ] || __cw_scrub ;;
-    K) [[ $__cw_a =~ ^[1-9][0-9]*$ ]] && kill -KILL -- "-$__cw_a" 2>/dev/null ;;
     D)
       [ "${__cw_a:0:1}" = / ] && rm -rf -- "$__cw_a" 3<&-
       printf 'E %s %s\n' "$__cw_i" "$?"

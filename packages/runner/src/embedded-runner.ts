@@ -401,7 +401,7 @@ class RunExecution implements EmbeddedExecution {
           graceMs: this.#opts.cancelGraceMs,
           onData: (chunk: Buffer) => this.#emit(chunk),
         };
-        const slot = this.#slot === undefined ? {} : { slot: this.#slot, newRun: i === 0 };
+        const slot = this.#slot === undefined ? {} : { slot: this.#slot };
         // A task worker's subshell takes the environment from the script, and the values of
         // secret parameters over the worker's pipe; a direct spawn also gets the whole
         // environment as the process environment, exactly.
@@ -511,7 +511,11 @@ class RunExecution implements EmbeddedExecution {
         cleanup.line("workspace removed");
       }
     }
-    if (slot !== undefined && slotEmpty) this.#slots?.release(slot);
+    if (slot !== undefined) {
+      // Nothing of this run may run on in the slot's sandbox, nor stay in its /tmp.
+      this.#launcher?.endRun(slot);
+      if (slotEmpty) this.#slots?.release(slot);
+    }
     cleanup.line(`status: ${result.status}${result.reason === null ? "" : ` (${result.reason})`}`);
     cleanup.end(failed ? 1 : 0, Date.now());
     return result;

@@ -36,8 +36,6 @@ export interface LaunchRequest {
    * task at a time per slot: the run that holds the slot.
    */
   readonly slot?: string;
-  /** The first task of a run in its slot: the slot's private /tmp, HOME, TMPDIR are emptied first. */
-  readonly newRun?: boolean;
 }
 
 /**
@@ -111,13 +109,17 @@ export class TaskLauncher {
     const worker =
       this.#options.sandbox === undefined ? this.#take() : this.#slotWorker(request, this.#options.sandbox);
     const task = new LaunchedTask(request, worker);
-    const fresh = request.newRun === true ? `R\t${id}\n` : "";
-    worker.send(
-      `${fresh}${vars}${request.ownPid === true ? "X" : "T"}\t${id}\t${request.cwd}\t${request.prefix}`,
-      id,
-      task,
-    );
+    worker.send(`${vars}${request.ownPid === true ? "X" : "T"}\t${id}\t${request.cwd}\t${request.prefix}`, id, task);
     return task;
+  }
+
+  /**
+   * The run that held slot directory `slot` is over (its tasks ended): the slot's worker ends
+   * what is left running in its sandbox and empties its /tmp, HOME and TMPDIR, before the next
+   * run's first task (an R request, which it handles while the next run prepares).
+   */
+  endRun(slot: string): void {
+    this.#slots.get(slot)?.post("R\t0");
   }
 
   /**
@@ -307,8 +309,13 @@ class Worker implements GroupSignals {
 
   killLeft(pgid: number): void {
     if (!this.#sandboxed) signalGroup(pgid, "SIGKILL");
-    // After the worker's current request, if any: the group had its SIGTERM a grace ago.
-    else this.#child.stdin?.write(`K\t0\t${pgid}\n`);
+    // The worker kills the groups whose grace is over (this one had its SIGTERM a grace ago).
+    else this.#signalWorker("SIGUSR2");
+  }
+
+  /** Writes a request that has no reply (R): the worker handles it after its current one. */
+  post(line: string): void {
+    this.#child.stdin?.write(`${line}\n`);
   }
 
   #signalWorker(signal: NodeJS.Signals): boolean {

@@ -25,6 +25,7 @@
 #               --die-with-parent, the slot bound, /build a link), each request preceded by the R
 #               (a new run) the runner sends before a run's first task: what a task costs in
 #               the sandbox with task workers (`causeway up --sandbox auto`)
+#   worker-slot-next  the same without the R: a run's second task and later
 #               Workers' CPU is not counted (the worker is not waited for).
 set -u
 n=${1:-200}
@@ -95,16 +96,17 @@ worker_start worker-slot
 task=0
 through() {
   local reply fresh=
-  [ "$1" = worker ] || fresh=$'R\t0\n'
-  printf '%sT\t%s\t%s\t%s\n' "$fresh" $((++task)) "$ws" "$ws/task" >&"${win[$1]}"
-  read -r -u "${wout[$1]}" reply
-  read -r -u "${wout[$1]}" reply
+  local w=${1%-next}
+  [ "$1" != worker-slot ] || fresh=$'R\t0\n'
+  printf '%sT\t%s\t%s\t%s\n' "$fresh" $((++task)) "$ws" "$ws/task" >&"${win[$w]}"
+  read -r -u "${wout[$w]}" reply
+  read -r -u "${wout[$w]}" reply
   [ "${reply#E * }" = "0 0" ] || [ "${reply#E * }" = "0 1" ] || { echo "$1: $reply" >&2; cat "$ws/task.out" >&2; return 1; }
 }
 
 run() {
   case $1 in
-    worker | worker-slot) through "$1" ;;
+    worker | worker-slot | worker-slot-next) through "$1" ;;
     fork) (:) ;;
     exec) /usr/bin/true ;;
     bash) bash -c true ;;
@@ -125,7 +127,7 @@ run() {
 
 variants=("$@")
 [ ${#variants[@]} -gt 0 ] ||
-  variants=(fork exec bash bwrap user pid ipc uts net cgroup mounts full lean noproc nodie nodev worker worker-slot)
+  variants=(fork exec bash bwrap user pid ipc uts net cgroup mounts full lean noproc nodie nodev worker worker-slot worker-slot-next)
 for v in "${variants[@]}"; do
   run "$v" || { echo "variant $v fails here: status $?" >&2; exit 1; }
 done

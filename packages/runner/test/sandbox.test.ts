@@ -7,6 +7,7 @@ import {
   SANDBOX,
   SANDBOX_SKIP,
   makeDep,
+  jobOf,
   makeSpec,
   processesWith,
   Recorder,
@@ -127,26 +128,29 @@ describe.skipIf(SANDBOX_SKIP !== undefined)("a task in the sandbox", () => {
     expect(`${dir}/slot-0/${second.run.id}-1`).toBe(rec.text.match(/workspace: (\S+)/)?.[1]);
   });
 
-  it("ends what a run left running outside its task's group before the slot's next run", async () => {
+  it("ends what a run left running outside its task's group when the run ends", async () => {
     const { run } = testRunner(dir, { sandbox: "required" });
     const sleep = uniqueSleep();
-    // setsid: out of the task's process group, so no leftover SIGTERM or SIGKILL reaches it.
-    // The task ends once it escaped (else the task's end may SIGTERM it before it does).
+    // setsid: out of the task's process group, so no leftover SIGTERM or SIGKILL reaches it; the
+    // task ends once it escaped (else the task's end may SIGTERM it before it does).
     const first = await run(
       makeSpec(
         scriptJob([
           `setsid bash -c ': > /tmp/escaped; exec sleep ${sleep}' > /dev/null 2>&1 < /dev/null &`,
           "until [ -e /tmp/escaped ]; do sleep 0.01; done",
+          `pgrep -f ${sleep} > /dev/null && echo running`,
         ]),
       ),
     );
     expect(first.result.status).toBe("success");
-    await waitFor(() => processesWith(sleep).length === 1, 5_000, "the escaped sleep");
-    // The next run of the slot (slot 0 again) does not share the sandbox with it.
-    const { result, rec } = await run(makeSpec(scriptJob([`pgrep -f ${sleep} || echo none`])));
+    expect(first.rec.outputLines).toEqual(["running"]);
+    await waitFor(() => processesWith(sleep).length === 0, 5_000, "the escaped sleep to be killed");
+    // The next run of the slot (slot 0 again) finds nothing of it.
+    const { result, rec } = await run(
+      makeSpec(scriptJob([`pgrep -f ${sleep} || echo none`, "test -e /tmp/escaped || echo clean"])),
+    );
     expect(result.status).toBe("success");
-    expect(rec.outputLines).toEqual(["none"]);
-    expect(processesWith(sleep)).toEqual([]);
+    expect(rec.outputLines).toEqual(["none", "clean"]);
   });
 
   it("reads its IN files at /build/IN/<res>/ (Shippable's path) and under $JOB_PATH, and writes its state", async () => {
@@ -223,22 +227,31 @@ describe.skipIf(SANDBOX_SKIP !== undefined)("a task in the sandbox", () => {
 
 describe.skipIf(SANDBOX_SKIP !== undefined)("a task worker in a slot's sandbox", () => {
   it("sends what a task left behind SIGTERM, then has the worker SIGKILL it after the grace", async () => {
-    const { run } = testRunner(dir, { sandbox: "required", cancelGraceMs: 500 });
+    const { run } = testRunner(dir, { sandbox: "required", cancelGraceMs: 300 });
     const sleep = uniqueSleep();
-    // A leftover that ignores SIGTERM: only the SIGKILL after the grace ends it, and the runner
-    // cannot signal its group (its id is of the sandbox's PID namespace): the worker does.
-    // The task ends once the leftover ignores SIGTERM (else the worker's SIGTERM may come first).
-    const { result } = await run(
-      makeSpec(
-        scriptJob([
+    // A leftover of the first task that ignores SIGTERM (it is ready before the task ends, else
+    // the worker's SIGTERM may come first): only the SIGKILL after the grace ends it, and the
+    // runner cannot signal its group (its id is of the sandbox's PID namespace): the worker
+    // does, while the second task waits for it to be gone.
+    const task = (lines: string[]): string =>
+      `      - TASK:\n          script:\n${lines.map((l) => `            - ${JSON.stringify(l)}`).join("\n")}`;
+    const job = jobOf(
+      [
+        "jobs:\n  - name: job\n    type: runSh\n    steps:",
+        task([
           `(trap '' TERM; : > /tmp/ignoring; exec sleep ${sleep}) &`,
           "until [ -e /tmp/ignoring ]; do sleep 0.01; done",
         ]),
-      ),
+        task([
+          `pgrep -f ${sleep} > /dev/null && echo still-there`,
+          `for i in $(seq 100); do pgrep -f ${sleep} > /dev/null || break; sleep 0.05; done`,
+          `pgrep -f ${sleep} > /dev/null || echo gone`,
+        ]),
+      ].join("\n"),
     );
+    const { result, rec } = await run(makeSpec(job));
     expect(result.status).toBe("success");
-    expect(processesWith(sleep)).toHaveLength(1);
-    await waitFor(() => processesWith(sleep).length === 0, 5_000, "the leftover to be killed after the grace");
+    expect(rec.outputLines).toEqual(["still-there", "gone"]);
   });
 });
 
