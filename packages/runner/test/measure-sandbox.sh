@@ -22,10 +22,11 @@
 #               a request on its stdin until its "E" reply, no sandbox (the sourced subshell)
 #   worker-slot the same through the worker of a runner slot, started once in its sandbox as
 #               slotWorkerCommand (sandbox.ts) starts it (full's arguments without
-#               --die-with-parent, the slot bound, /build a link), each request preceded by the R
-#               (a new run) the runner sends before a run's first task: what a task costs in
-#               the sandbox with task workers (`causeway up --sandbox auto`)
-#   worker-slot-next  the same without the R: a run's second task and later
+#               --die-with-parent, the slot bound, /build a link): what a task costs in the
+#               sandbox with task workers (`causeway up --sandbox auto`)
+#   worker-slot-r  the same with the R the runner sends the worker when a run ends (end what it
+#               left, empty /tmp...) just before the task: a run's end and the next's first task
+#               back to back, with nothing in between to hide the R
 #               Workers' CPU is not counted (the worker is not waited for).
 set -u
 n=${1:-200}
@@ -96,8 +97,8 @@ worker_start worker-slot
 task=0
 through() {
   local reply fresh=
-  local w=${1%-next}
-  [ "$1" != worker-slot ] || fresh=$'R\t0\n'
+  local w=${1%-r}
+  [ "$1" != worker-slot-r ] || fresh=$'R\t0\n'
   printf '%sT\t%s\t%s\t%s\n' "$fresh" $((++task)) "$ws" "$ws/task" >&"${win[$w]}"
   read -r -u "${wout[$w]}" reply
   read -r -u "${wout[$w]}" reply
@@ -106,7 +107,7 @@ through() {
 
 run() {
   case $1 in
-    worker | worker-slot | worker-slot-next) through "$1" ;;
+    worker | worker-slot | worker-slot-r) through "$1" ;;
     fork) (:) ;;
     exec) /usr/bin/true ;;
     bash) bash -c true ;;
@@ -127,7 +128,7 @@ run() {
 
 variants=("$@")
 [ ${#variants[@]} -gt 0 ] ||
-  variants=(fork exec bash bwrap user pid ipc uts net cgroup mounts full lean noproc nodie nodev worker worker-slot worker-slot-next)
+  variants=(fork exec bash bwrap user pid ipc uts net cgroup mounts full lean noproc nodie nodev worker worker-slot worker-slot-r)
 for v in "${variants[@]}"; do
   run "$v" || { echo "variant $v fails here: status $?" >&2; exit 1; }
 done
