@@ -75,7 +75,10 @@ export function createEmbeddedRunner(options: EmbeddedRunnerOptions): EmbeddedRu
         observer,
       ),
     idle: () => remover.idle(),
-    close: () => launcher?.close(),
+    close: () => {
+      launcher?.close();
+      slots?.removeFree();
+    },
   };
 }
 
@@ -101,7 +104,7 @@ export interface EmbeddedRunner extends RunnerPort {
    * run ends and deleted in the background); for shutdown and tests.
    */
   idle(): Promise<void>;
-  /** Ends the task launcher (running tasks go on). */
+  /** Ends the task launcher (running tasks go on) and removes the empty slot directories. */
   close(): void;
 }
 

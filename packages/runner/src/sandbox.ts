@@ -167,9 +167,10 @@ export function privateDirs(args: readonly string[]): string[] {
  * the run in the slot is made inside it; nothing else of the work directory is shown), the
  * worker's directory read-only, `/build` a link to `<slotDir>/.build`, then the worker (which
  * sources its tasks there, as outside a sandbox) with its private directories to empty
- * between runs. A bash that ignores `SANDBOX_IGNORED_SIGNALS` execs bwrap, so that bwrap
- * outlives a SIGTERM of the worker's session (endOrphanedTasks) while the worker, given them
- * back by `SANDBOX_ENTRY`, passes it on to its task.
+ * between runs. `env` execs bwrap ignoring `SANDBOX_IGNORED_SIGNALS`, so that bwrap outlives a
+ * SIGTERM of the worker's session (endOrphanedTasks) while the worker, given them back by
+ * `SANDBOX_ENTRY`, passes it on to its task. (Not a `bash -c`: with its stdin a socket, as
+ * Node's pipes are, bash reads ~/.bashrc, whose exports would reach every task.)
  */
 export function slotWorkerCommand(
   sandbox: Sandbox,
@@ -191,11 +192,9 @@ export function slotWorkerCommand(
   ];
   const scrubbed = privateDirs(sandbox.args);
   return [
-    "bash",
+    SANDBOX_ENTRY[0],
     [
-      "-c",
-      `trap '' ${SANDBOX_IGNORED_SIGNALS.join(" ")}; exec "$@"`,
-      "bash",
+      `--ignore-signal=${SANDBOX_IGNORED_SIGNALS.join(",")}`,
       sandbox.bwrap,
       // Not with its parent, this process: when it dies the worker gives its task the grace
       // (the lifeline) and then exits, which ends the sandbox; --die-with-parent would SIGKILL
@@ -292,8 +291,7 @@ const probes = new Map<string, SandboxChoice>();
  * the runner's creation, never per run).
  */
 export function chooseSandbox(request: SandboxRequest): SandboxChoice {
-  if (request.mode === "off")
-    return { kind: "none", reason: "the sandbox is off (the default; --sandbox auto turns it on)" };
+  if (request.mode === "off") return { kind: "none", reason: "the sandbox is off (--sandbox off)" };
   const choice = probe(request);
   if (choice.kind === "none" && request.mode === "required") {
     throw new CausewayError("RUNNER_SANDBOX_UNAVAILABLE", `tasks cannot run in a sandbox: ${choice.reason}`, {

@@ -1,4 +1,4 @@
-import { mkdirSync, renameSync, rmSync, symlinkSync } from "node:fs";
+import { mkdirSync, renameSync, rmdirSync, rmSync, symlinkSync } from "node:fs";
 import { basename } from "node:path";
 import { BUILD_LINK } from "./sandbox.js";
 
@@ -32,6 +32,22 @@ export class SlotPool {
       throw error;
     }
     return dir;
+  }
+
+  /**
+   * Removes the directories of the free slots that hold nothing but their `.build` link (at
+   * the runner's end, so that no empty work directory is left behind). Never throws.
+   */
+  removeFree(): void {
+    for (const k of this.#free) {
+      const dir = `${this.#workDir}/slot-${k}`;
+      try {
+        rmSync(`${dir}/${BUILD_LINK}`, { force: true });
+        rmdirSync(dir);
+      } catch {
+        // Not empty (a kept workspace), or gone.
+      }
+    }
   }
 
   /** Gives the slot `dir` back; it must hold nothing of its run any more. */

@@ -259,7 +259,7 @@ describe("choosing the sandbox", () => {
   it("is off when asked, and says so", () => {
     expect(chooseSandbox({ mode: "off", env: {}, shipctlDir: SHIPCTL_DIR, hidden: [] })).toEqual({
       kind: "none",
-      reason: "the sandbox is off (the default; --sandbox auto turns it on)",
+      reason: "the sandbox is off (--sandbox off)",
     });
   });
 

@@ -117,7 +117,7 @@ export function registerUp(program: Command, io: Io): void {
     )
     .option(
       "--sandbox <mode>",
-      "auto: run each task in a bubblewrap sandbox where bwrap works; off: never (default); required: refuse to start without one (env CAUSEWAY_SANDBOX)",
+      "auto: run tasks in a bubblewrap sandbox where bwrap works (default); off: never; required: refuse to start without one (env CAUSEWAY_SANDBOX)",
     )
     .action(async (sources: string[], opts: UpOptions) => {
       const args = serverArgs(sources, opts);
