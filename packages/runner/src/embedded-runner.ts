@@ -1,4 +1,4 @@
-import { renameSync, statfsSync } from "node:fs";
+import { renameSync, rmSync, statfsSync } from "node:fs";
 import { basename } from "node:path";
 import { performance } from "node:perf_hooks";
 import { constants as osConstants } from "node:os";
@@ -358,7 +358,15 @@ class RunExecution implements EmbeddedExecution {
       this.#slot = slot;
       if (slot !== undefined) this.#launcher?.startSlot(slot);
       const root = createWorkspace(slot ?? this.#opts.workDir, this.#spec, scriptsFor, this.#opts.workspaceFs);
-      if (slot !== undefined) pointBuild(slot, root);
+      if (slot !== undefined) {
+        try {
+          pointBuild(slot, root);
+        } catch (error) {
+          // The slot is given back when the run ends: nothing of this run may stay in it.
+          rmSync(root, { recursive: true, force: true });
+          throw error;
+        }
+      }
       return root;
     } catch (error) {
       if (!isSystemError(error)) throw error;
