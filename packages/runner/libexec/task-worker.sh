@@ -8,14 +8,13 @@
 # shell (its variables and functions are unset there), so the task's shell holds nothing but
 # what the task is given.
 #
-# Usage: task-worker.sh <grace ms> [<signals> <n> <bwrap>... <entry>...], with file descriptor 3
-# open on the lifeline (below). The sandbox, when given, comes from workerSandboxArgs
-# (runner/src/sandbox.ts), the one home of its signal list: the signals bwrap ignores (one word),
-# then <n> words of bwrap and the arguments common to every task's sandbox, then the command that
-# gives those signals back to the task. Each task's subshell then execs bwrap, adding the binds
-# of the task's workspace (its <cwd>, also shown at /build), the entry and a fresh bash that runs
-# the script; bwrap stays in the task's process group (no --new-session), so the signals below
-# reach it and, through --die-with-parent and its PID namespace, everything in the sandbox.
+# Usage: task-worker.sh <grace ms> [slot <n> <dir>... <mount>...], with file descriptor 3 open on
+# the lifeline (below). With "slot" the worker runs inside a runner slot's sandbox, started once
+# by bwrap (slotWorkerCommand, runner/src/sandbox.ts), and sources its tasks there as outside
+# one; each of the <n> <dir>s (the sandbox's private /tmp, HOME, TMPDIR) is emptied when a new
+# run in the slot is over (R below), but for each <mount>, an entry of a <dir> that is a mount of
+# the sandbox (the slot directory itself, say, when the work directory is a child of /tmp). Its process ids are of the sandbox's PID namespace: the runner signals this worker,
+# which passes signals on to its task's group and SIGKILLs leftovers after their grace (below).
 # Requests on stdin, one per line, tab-separated (paths hold no tab or newline):
 #   T <id> <cwd> <prefix>   run <prefix>.sh in <cwd> (the script exports the task's environment
 #                           first), stdin /dev/null, stdout and stderr appended to <prefix>.out,
@@ -25,6 +24,12 @@
 #   V <id> <name> <value>   export <name> into the next task's shell before its script runs:
 #                           <value> is an argument of `printf %b` (\xHH escapes); the values
 #                           of secret parameters come this way, so that no file holds them
+#   R <id>                  the slot's run is over: end every process of the sandbox but the
+#                           worker's own and empty its private directories (no reply)
+# Signals: TERM, INT, HUP, QUIT to the worker are passed on to the running task's process group,
+# USR1 sends that group SIGKILL; USR2 sends SIGKILL to the groups that tasks left behind (which had
+# SIGTERM when their task ended) whose grace is over. In a slot's sandbox the runner cannot signal
+# the groups itself (their ids are of the sandbox's PID namespace): it signals the worker.
 # Replies on stdout: "S <id> <pid>" once a task started (pid = its process group id) and
 # "E <id> <status> [<left>]" when a request is over (128+N for a task killed by signal N;
 # <left> is 1 when processes the task left in its group were sent SIGTERM). End of stdin ends
@@ -36,12 +41,14 @@
 # the last task left behind if that is still in its grace: SIGTERM, SIGKILL when the group is
 # still there after the grace; then it exits. Tasks never hold the lifeline.
 __cw_g=$(((${1:-10000} + 99) / 100))
-__cw_ss=${2-}
-__cw_sb=()
-__cw_se=()
-if [ $# -gt 1 ]; then
-  __cw_sb=("${@:4:$3}")
-  __cw_se=("${@:$((4 + $3))}")
+__cw_gm=${1:-10000}
+__cw_sc=()
+__cw_z=
+declare -A __cw_m=()
+if [ "${2-}" = slot ]; then
+  __cw_z=1
+  __cw_sc=("${@:4:$3}")
+  for __cw_k in "${@:$((4 + $3))}"; do __cw_m[$__cw_k]=1; done
 fi
 # The watcher: blocked on the lifeline, then SIGTERM to the worker's process group (the worker
 # and the watcher; tasks have groups of their own). Forked before job control is on, so that it
@@ -50,6 +57,7 @@ fi
 # when the script is run by hand, there is nothing to watch.)
 if { : <&3; } 2>/dev/null; then
   { read -r -u 3 __cw_k; kill -TERM 0; } </dev/null >/dev/null 2>&1 &
+  __cw_w=$!
 fi
 set -m
 # In a sourced task, $$ is this worker's pid and $PPID its parent's (a subshell keeps them;
@@ -63,6 +71,19 @@ __cw_lt=0
 for __cw_k in TERM INT HUP QUIT; do
   trap "__cw_t=1; [ -z \"\$__cw_p\" ] || kill -$__cw_k -- \"-\$__cw_p\" 2>/dev/null" "$__cw_k"
 done
+trap '__cw_t=1; [ -z "$__cw_p" ] || kill -KILL -- "-$__cw_p" 2>/dev/null' USR1
+# The groups tasks left behind, by id: when their grace ends (microseconds, $EPOCHREALTIME's).
+declare -A __cw_lg=()
+__cw_reap() {
+  local p now=${EPOCHREALTIME/./}
+  for p in "${!__cw_lg[@]}"; do
+    if [ "${__cw_lg[$p]}" -le "$now" ]; then
+      kill -KILL -- "-$p" 2>/dev/null
+      unset "__cw_lg[$p]"
+    fi
+  done
+}
+trap '__cw_t=1; __cw_reap' USR2
 # A reply to a server that is gone fails (EPIPE) instead of killing the worker before it ended
 # its task (handled, not ignored: an ignored signal would stay ignored in the task).
 trap : PIPE
@@ -87,6 +108,27 @@ __cw_gone() {
   [ -z "$__cw_l" ] || [ "$left" -lt 0 ] || __cw_end "$__cw_l" "$left"
   exit 0
 }
+# The slot's run is over: ends what it left running in the sandbox (a process that left its
+# task's group, or is still in its grace), before the next run's tasks: every process of the sandbox's PID
+# namespace but its init (1), this worker and its watcher. Then empties the slot's private
+# directories (what a run left in /tmp, HOME, TMPDIR). No process when there is nothing to
+# end or remove, as mostly. Never a mount nor across one: the slot directory, the worker's and
+# shipctl's may be bound inside them (a work directory under /tmp).
+__cw_scrub() {
+  local d f=() p=()
+  for d in /proc/[1-9]*; do
+    d=${d#/proc/}
+    [ "$d" = 1 ] || [ "$d" = $$ ] || [ "$d" = "${__cw_w-}" ] || p+=("$d")
+  done
+  [ ${#p[@]} -eq 0 ] || kill -KILL "${p[@]}" 2>/dev/null
+  __cw_lg=()
+  shopt -s nullglob dotglob
+  for d in "${__cw_sc[@]}"; do
+    for d in "$d"/*; do [ -n "${__cw_m[$d]-}" ] || f+=("$d"); done
+  done
+  shopt -u nullglob dotglob
+  [ ${#f[@]} -eq 0 ] || rm -rf --one-file-system -- "${f[@]}" 3<&- 2>/dev/null
+}
 while IFS=$'\t' read -r __cw_k __cw_i __cw_a __cw_b; do
   case $__cw_k in
     T | X)
@@ -100,22 +142,11 @@ while IFS=$'\t' read -r __cw_k __cw_i __cw_a __cw_b; do
           printf -v "${__cw_v[__cw_s]}" %b "${__cw_v[__cw_s + 1]}" && export "${__cw_v[__cw_s]}"
         done
         unset __cw_v
-        # In a sandbox: bwrap, shown this task's workspace, runs a fresh bash (bwrap keeps the
-        # exported environment: the secret values above). bwrap itself ignores the signals the
-        # task's group is sent, else a SIGTERM would end it, and the sandbox with it, at once:
-        # the task's bash gets them back (the entry) and has its grace, as outside.
-        if [ ${#__cw_sb[@]} -gt 0 ]; then
-          unset SHLVL
-          # Unquoted: the signals are one word, split into their names.
-          trap '' $__cw_ss
-          exec "${__cw_sb[@]}" --bind "$__cw_a" "$__cw_a" --bind "$__cw_a" /build --chdir "$__cw_a" \
-            -- "${__cw_se[@]}" "$BASH" -- "$__cw_b.sh"
-        fi
         # X: a fresh bash, for a script that uses $$ or PPID (the script sets the environment).
         [ "$__cw_k" = T ] || { unset SHLVL; exec "$BASH" -- "$__cw_b.sh"; }
         BASH_ARGV0=$__cw_b.sh
-        unset __cw_k __cw_i __cw_a __cw_b __cw_p __cw_s __cw_l __cw_lt __cw_e __cw_t __cw_g __cw_ss __cw_sb __cw_se
-        unset -f __cw_end __cw_gone
+        unset __cw_k __cw_i __cw_a __cw_b __cw_p __cw_s __cw_l __cw_lt __cw_e __cw_t __cw_g __cw_gm __cw_sc __cw_m __cw_w __cw_z __cw_lg
+        unset -f __cw_end __cw_gone __cw_scrub __cw_reap
         . "$0"
       ) </dev/null >>"$__cw_b.out" 2>&1 3<&- &
       __cw_p=$!
@@ -128,13 +159,10 @@ while IFS=$'\t' read -r __cw_k __cw_i __cw_a __cw_b; do
         ! read -r -t 0 -u 3 2>/dev/null || __cw_gone
       done
       # Processes the task left behind in its group get SIGTERM now; "1" asks the runner to
-      # SIGKILL the group after its grace period. A sandboxed task leaves nothing: bwrap's end
-      # ends the init of its PID namespace (--die-with-parent), and that every process in it.
-      # bwrap ends as soon as its command does, so the group is still there for a moment (the
-      # init, dying): signalling it then would report a leftover, and a later SIGKILL of the
-      # group id, for every task.
-      if [ ${#__cw_sb[@]} -eq 0 ] && kill -TERM -- "-$__cw_p" 2>/dev/null; then
+      # SIGKILL the group after its grace period (in a slot's sandbox, through USR2).
+      if kill -TERM -- "-$__cw_p" 2>/dev/null; then
         __cw_e=1 __cw_l=$__cw_p __cw_lt=$SECONDS
+        [ -z "$__cw_z" ] || __cw_lg[$__cw_p]=$((${EPOCHREALTIME/./} + __cw_gm * 1000))
       else
         __cw_e=0 __cw_l=
       fi
@@ -142,6 +170,8 @@ while IFS=$'\t' read -r __cw_k __cw_i __cw_a __cw_b; do
       printf 'E %s %s %s\n' "$__cw_i" "$__cw_s" "$__cw_e"
       ;;
     V) __cw_v+=("$__cw_a" "$__cw_b") ;;
+    # Only in a slot's sandbox, whose PID namespace holds nothing but the slot's processes.
+    R) [ -z "$__cw_z" ] || __cw_scrub ;;
     D)
       [ "${__cw_a:0:1}" = / ] && rm -rf -- "$__cw_a" 3<&-
       printf 'E %s %s\n' "$__cw_i" "$?"

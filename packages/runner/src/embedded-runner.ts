@@ -1,4 +1,5 @@
-import { statfsSync } from "node:fs";
+import { renameSync, rmSync, statfsSync } from "node:fs";
+import { basename } from "node:path";
 import { performance } from "node:perf_hooks";
 import { constants as osConstants } from "node:os";
 import {
@@ -21,6 +22,7 @@ import { TaskLauncher, type TaskProcess } from "./launcher.js";
 import { WorkerRecord } from "./worker-record.js";
 import { chooseSandbox, sandboxedCommand, type Sandbox, type SandboxChoice } from "./sandbox.js";
 import { GroupProcess } from "./process.js";
+import { pointBuild, SlotPool } from "./slots.js";
 import { resolveIntegrations, runIntegrations, type RunIntegrations } from "./integrations.js";
 import { runEnvironment, splitSecrets, taskEnvironment, withIntegrations } from "./run-env.js";
 import { collectResults, type EmbeddedRunResult } from "./run-results.js";
@@ -57,13 +59,26 @@ export function createEmbeddedRunner(options: EmbeddedRunnerOptions): EmbeddedRu
         ...(chosen === undefined ? {} : { sandbox: chosen }),
       })
     : undefined;
-  const remover = new WorkspaceRemover(launcher === undefined ? undefined : (dir) => launcher.deleteTree(dir));
+  // Tasks in a sandbox through task workers: one sandboxed worker per slot (slots.ts).
+  const slots = launcher !== undefined && chosen !== undefined ? new SlotPool(compiled.workDir) : undefined;
+  const remover = new WorkspaceRemover(
+    launcher === undefined ? undefined : (dir) => launcher.deleteTree(dir),
+    slots === undefined ? undefined : compiled.workDir,
+  );
   return {
     sandbox,
     execute: (spec, observer, io) =>
-      new RunExecution(io === undefined ? compiled : { ...compiled, ...io }, remover, launcher, chosen, spec, observer),
+      new RunExecution(
+        io === undefined ? compiled : { ...compiled, ...io },
+        { remover, launcher, sandbox: chosen, slots },
+        spec,
+        observer,
+      ),
     idle: () => remover.idle(),
-    close: () => launcher?.close(),
+    close: () => {
+      launcher?.close();
+      slots?.removeFree();
+    },
   };
 }
 
@@ -89,7 +104,7 @@ export interface EmbeddedRunner extends RunnerPort {
    * run ends and deleted in the background); for shutdown and tests.
    */
   idle(): Promise<void>;
-  /** Ends the task launcher (running tasks go on). */
+  /** Ends the task launcher (running tasks go on) and removes the empty slot directories. */
   close(): void;
 }
 
@@ -125,6 +140,16 @@ interface Outcome {
 
 type Stop = { readonly status: "cancelled" | "timeout"; readonly reason: string };
 
+/** What the runs of a runner share. */
+interface RunnerParts {
+  readonly remover: WorkspaceRemover;
+  readonly launcher: TaskLauncher | undefined;
+  /** The sandbox of tasks, if any. */
+  readonly sandbox: Sandbox | undefined;
+  /** The slots of sandboxed task workers (a sandbox and a launcher), if any. */
+  readonly slots: SlotPool | undefined;
+}
+
 const MAX_TIMER_MS = 2_147_483_647;
 
 const HOOKS_WITH_SCRIPTS = ["on_start", "on_success", "on_failure", "always"] as const;
@@ -136,6 +161,9 @@ class RunExecution implements EmbeddedExecution {
   readonly #launcher: TaskLauncher | undefined;
   /** The sandbox of tasks, if any. */
   readonly #sandbox: Sandbox | undefined;
+  readonly #slots: SlotPool | undefined;
+  /** The slot directory this run holds (its workspace is inside), if any. */
+  #slot: string | undefined;
   readonly #spec: RunSpec;
   readonly #observer: RunObserver;
   readonly #abort = new AbortController();
@@ -144,18 +172,12 @@ class RunExecution implements EmbeddedExecution {
   #tasksOver = false;
   #root: string | undefined;
 
-  constructor(
-    opts: CompiledRunnerOptions,
-    remover: WorkspaceRemover,
-    launcher: TaskLauncher | undefined,
-    sandbox: Sandbox | undefined,
-    spec: RunSpec,
-    observer: RunObserver,
-  ) {
+  constructor(opts: CompiledRunnerOptions, parts: RunnerParts, spec: RunSpec, observer: RunObserver) {
     this.#opts = opts;
-    this.#remover = remover;
-    this.#launcher = launcher;
-    this.#sandbox = sandbox;
+    this.#remover = parts.remover;
+    this.#launcher = parts.launcher;
+    this.#sandbox = parts.sandbox;
+    this.#slots = parts.slots;
     this.#spec = spec;
     this.#observer = observer;
     this.done = this.#execute().catch((error: unknown) => ({
@@ -331,7 +353,21 @@ class RunExecution implements EmbeddedExecution {
   /** Lays out the workspace; a file that cannot be written is said as such (a full disk). */
   #createWorkspace(scriptsFor: (root: string) => readonly string[]): string {
     try {
-      return createWorkspace(this.#opts.workDir, this.#spec, scriptsFor, this.#opts.workspaceFs);
+      // In a slot (a sandbox): the workspace is made in the slot, and is the slot's /build.
+      const slot = this.#slots?.take();
+      this.#slot = slot;
+      if (slot !== undefined) this.#launcher?.startSlot(slot);
+      const root = createWorkspace(slot ?? this.#opts.workDir, this.#spec, scriptsFor, this.#opts.workspaceFs);
+      if (slot !== undefined) {
+        try {
+          pointBuild(slot, root);
+        } catch (error) {
+          // The slot is given back when the run ends: nothing of this run may stay in it.
+          rmSync(root, { recursive: true, force: true });
+          throw error;
+        }
+      }
+      return root;
     } catch (error) {
       if (!isSystemError(error)) throw error;
       throw new Error(`cannot create the workspace: ${error.message}`, { cause: error });
@@ -376,6 +412,7 @@ class RunExecution implements EmbeddedExecution {
           graceMs: this.#opts.cancelGraceMs,
           onData: (chunk: Buffer) => this.#emit(chunk),
         };
+        const slot = this.#slot === undefined ? {} : { slot: this.#slot };
         // A task worker's subshell takes the environment from the script, and the values of
         // secret parameters over the worker's pipe; a direct spawn also gets the whole
         // environment as the process environment, exactly.
@@ -388,7 +425,7 @@ class RunExecution implements EmbeddedExecution {
         proc =
           this.#launcher === undefined
             ? new GroupProcess(file, args, { ...common, env })
-            : this.#launcher.launch({ ...common, prefix, secretEnv, ownPid: mentionsPid(job, task, i === 0) });
+            : this.#launcher.launch({ ...common, ...slot, prefix, secretEnv, ownPid: mentionsPid(job, task, i === 0) });
       } catch (error) {
         return {
           status: "error",
@@ -469,14 +506,26 @@ class RunExecution implements EmbeddedExecution {
     } else if (spec.previousStateSha !== null) {
       cleanup.line("state: the previous state is carried forward (no task ran)");
     }
+    const slot = this.#slot;
+    // The slot is given back when nothing of this run is left in it (else it is not given back).
+    let slotEmpty = true;
     if (root !== undefined) {
-      if (this.#opts.keepWorkspaces) cleanup.line(`workspace kept: ${root}`);
-      else {
-        this.#remover.remove(root);
-        // A full work directory gets its space back before the next run is given it.
-        if (outcome.workDirFull === true) await this.#remover.idle();
+      if (this.#opts.keepWorkspaces) {
+        const kept = slot === undefined ? root : keepOutOfSlot(this.#opts.workDir, root);
+        slotEmpty = kept !== root;
+        cleanup.line(`workspace kept: ${kept}`);
+      } else {
+        const moved = this.#remover.remove(root);
+        // A full work directory gets its space back before the next run is given it, as does
+        // the slot whose workspace could not be moved out.
+        if (outcome.workDirFull === true || (slot !== undefined && !moved)) await this.#remover.idle();
         cleanup.line("workspace removed");
       }
+    }
+    if (slot !== undefined) {
+      // Nothing of this run may run on in the slot's sandbox, nor stay in its /tmp.
+      this.#launcher?.endRun(slot);
+      if (slotEmpty) this.#slots?.release(slot);
     }
     cleanup.line(`status: ${result.status}${result.reason === null ? "" : ` (${result.reason})`}`);
     cleanup.end(failed ? 1 : 0, Date.now());
@@ -494,6 +543,21 @@ function mentionsPid(job: RunSpec["job"], task: PlannedTask, first: boolean): bo
   const h = job.hooks;
   const texts = [task.lines, first ? h.on_start.script : [], h.on_success.script, h.on_failure.script, h.always.script];
   return texts.some((lines) => lines.some((line) => line.includes("$$") || line.includes("PPID")));
+}
+
+/**
+ * Moves a kept workspace out of its slot to the work directory (where it would be without a
+ * sandbox), so that the slot's next run does not see it: its new path, or `root` when it could
+ * not be moved (a workspace of that name is there).
+ */
+function keepOutOfSlot(workDir: string, root: string): string {
+  const to = `${workDir}/${basename(root)}`;
+  try {
+    renameSync(root, to);
+    return to;
+  } catch {
+    return root;
+  }
 }
 
 /** Below this many free bytes, a work directory is full: a task's writes and console fail. */

@@ -1,10 +1,10 @@
 import { spawn, type ChildProcess } from "node:child_process";
-import { closeSync, openSync, readSync, watch, type FSWatcher } from "node:fs";
+import { closeSync, openSync, readFileSync, readSync, watch, type FSWatcher } from "node:fs";
 import type { Socket } from "node:net";
 import { createInterface } from "node:readline";
 import { signalGroup, type ProcessExit } from "./process.js";
 import { TASK_WORKER } from "./paths.js";
-import { workerSandboxArgs, type Sandbox } from "./sandbox.js";
+import { slotWorkerCommand, type Sandbox } from "./sandbox.js";
 import { isShellVariable } from "./script.js";
 import type { WorkerRecord } from "./worker-record.js";
 
@@ -31,6 +31,11 @@ export interface LaunchRequest {
   readonly secretEnv?: Readonly<Record<string, string>>;
   readonly graceMs: number;
   readonly onData: (chunk: Buffer) => void;
+  /**
+   * With a sandbox: the slot directory whose worker runs the task (`cwd` is inside it). One
+   * task at a time per slot: the run that holds the slot.
+   */
+  readonly slot?: string;
 }
 
 /**
@@ -60,9 +65,9 @@ export interface TaskLauncherOptions {
   /** Where live workers are recorded, for the next process to end what they left running. */
   readonly record?: WorkerRecord;
   /**
-   * The sandbox every task runs in (sandbox.ts), given to the worker by `workerSandboxArgs`: it
-   * execs bwrap in the task's subshell, adding the binds of the task's workspace, then a bash
-   * that runs the script. Default: none (tasks are sourced by the worker's subshell).
+   * The sandbox tasks run in (sandbox.ts): each task then names its slot, and runs in that
+   * slot's worker, started once in a sandbox that shows it the slot directory
+   * (`slotWorkerCommand`) and kept. Default: none (tasks are sourced by any worker's subshell).
    */
   readonly sandbox?: Sandbox;
 }
@@ -80,6 +85,8 @@ export interface TaskLauncherOptions {
 export class TaskLauncher {
   readonly #idle: Worker[] = [];
   readonly #all = new Set<Worker>();
+  /** The sandboxed worker of each slot directory. */
+  readonly #slots = new Map<string, Worker>();
   readonly #options: TaskLauncherOptions;
   #next = 0;
 
@@ -99,13 +106,57 @@ export class TaskLauncher {
       if (value.includes("\0")) throw new Error(`environment variable ${name} holds a NUL character`);
       vars += `V\t${id}\t${name}\t${printfEscape(value)}\n`;
     }
-    const task = new LaunchedTask(request);
-    this.#take().send(
-      `${vars}${request.ownPid === true ? "X" : "T"}\t${id}\t${request.cwd}\t${request.prefix}`,
-      id,
-      task,
-    );
+    const worker =
+      this.#options.sandbox === undefined ? this.#take() : this.#slotWorker(request, this.#options.sandbox);
+    const task = new LaunchedTask(request, worker);
+    worker.send(`${vars}${request.ownPid === true ? "X" : "T"}\t${id}\t${request.cwd}\t${request.prefix}`, id, task);
     return task;
+  }
+
+  /**
+   * The run that held slot directory `slot` is over (its tasks ended): the slot's worker ends
+   * what is left running in its sandbox and empties its /tmp, HOME and TMPDIR, before the next
+   * run's first task (an R request, which it handles while the next run prepares).
+   */
+  endRun(slot: string): void {
+    this.#slots.get(slot)?.post("R\t0");
+  }
+
+  /**
+   * Starts the worker of slot directory `slot` now if it is not running (with a sandbox), so
+   * that its sandbox is made while the run prepares its workspace, not when its first task
+   * starts.
+   */
+  startSlot(slot: string): void {
+    const sandbox = this.#options.sandbox;
+    if (sandbox !== undefined && FIELD_OK.test(slot) && !this.#slots.has(slot)) this.#startSlot(slot, sandbox);
+  }
+
+  #slotWorker(request: LaunchRequest, sandbox: Sandbox): Worker {
+    const slot = request.slot;
+    if (slot === undefined || !FIELD_OK.test(slot) || !request.cwd.startsWith(`${slot}/`)) {
+      throw new Error(`task launcher: a sandboxed task needs the slot directory that holds its workspace`);
+    }
+    const known = this.#slots.get(slot);
+    if (known !== undefined) {
+      if (known.busy) throw new Error(`task launcher: the worker of slot ${slot} is busy`);
+      return known;
+    }
+    return this.#startSlot(slot, sandbox);
+  }
+
+  #startSlot(slot: string, sandbox: Sandbox): Worker {
+    const worker = new Worker(
+      this.#options,
+      slotWorkerCommand(sandbox, slot, TASK_WORKER, this.#options.graceMs),
+      true,
+      () => undefined,
+      (w) => {
+        if (this.#slots.get(slot) === w) this.#slots.delete(slot);
+      },
+    );
+    this.#slots.set(slot, worker);
+    return worker;
   }
 
   /** Deletes a directory tree with `rm -rf` in a worker; resolves when done, never rejects. */
@@ -119,8 +170,9 @@ export class TaskLauncher {
 
   /** Ends the workers once their current request is over (running tasks go on). */
   close(): void {
-    for (const worker of this.#all) worker.end();
+    for (const worker of [...this.#all, ...this.#slots.values()]) worker.end();
     this.#all.clear();
+    this.#slots.clear();
     this.#idle.length = 0;
   }
 
@@ -135,6 +187,8 @@ export class TaskLauncher {
   #start(): Worker {
     const worker = new Worker(
       this.#options,
+      ["bash", [TASK_WORKER, String(Math.ceil(this.#options.graceMs))]],
+      false,
       (w) => {
         if (!this.#all.has(w)) return;
         if (this.#idle.length < MAX_IDLE_WORKERS) this.#idle.push(w);
@@ -154,29 +208,44 @@ export class TaskLauncher {
   }
 }
 
+/**
+ * How a task's process group is signalled: directly, or, for a worker in a slot's sandbox
+ * (whose process ids are of the sandbox's PID namespace), through its worker.
+ */
+interface GroupSignals {
+  /** SIGTERM to the running task's group `pgid`; false when it is gone. */
+  term(pgid: number): boolean;
+  /** SIGKILL to the running task's group `pgid` (only while it runs). */
+  kill(pgid: number): void;
+  /** SIGKILL to what the ended task of group `pgid` left behind. */
+  killLeft(pgid: number): void;
+}
+
 /** One task worker process; it serves one request at a time. */
-class Worker {
+class Worker implements GroupSignals {
   readonly #child: ChildProcess;
+  readonly #sandboxed: boolean;
+  /** In a sandbox: the worker's process id here (bwrap's pid is the child's), once looked up. */
+  #inner: number | undefined;
   #current: { id: string; pending: Pending; pid?: number } | undefined;
 
-  constructor(options: TaskLauncherOptions, onIdle: (w: Worker) => void, onExit: (w: Worker) => void) {
+  constructor(
+    options: TaskLauncherOptions,
+    [file, args]: [string, string[]],
+    sandboxed: boolean,
+    onIdle: (w: Worker) => void,
+    onExit: (w: Worker) => void,
+  ) {
+    this.#sandboxed = sandboxed;
     // stderr is ignored: job control reports a task killed by a signal there ("Terminated").
     // Its own session (so its own process group): a terminal's Ctrl-C reaches the server, which
     // stops its runs; every task is a process group of this session. fd 3 is the lifeline,
     // never written: it closes when this process ends, and the worker then ends its task.
-    const child = spawn(
-      "bash",
-      [
-        TASK_WORKER,
-        String(Math.ceil(options.graceMs)),
-        ...(options.sandbox === undefined ? [] : workerSandboxArgs(options.sandbox)),
-      ],
-      {
-        stdio: ["pipe", "pipe", "ignore", "pipe"],
-        env: {},
-        detached: true,
-      },
-    );
+    const child = spawn(file, args, {
+      stdio: ["pipe", "pipe", "ignore", "pipe"],
+      env: {},
+      detached: true,
+    });
     this.#child = child;
     const pid = child.pid;
     // Recorded before the worker gets its first request.
@@ -222,6 +291,44 @@ class Worker {
     this.#child.stdin?.end();
   }
 
+  /** A request is pending. */
+  get busy(): boolean {
+    return this.#current !== undefined;
+  }
+
+  term(pgid: number): boolean {
+    if (!this.#sandboxed) return signalGroup(pgid, "SIGTERM");
+    // The worker passes it on to its task's group (task-worker.sh).
+    return this.#signalWorker("SIGTERM");
+  }
+
+  kill(pgid: number): void {
+    if (!this.#sandboxed) signalGroup(pgid, "SIGKILL");
+    else this.#signalWorker("SIGUSR1");
+  }
+
+  killLeft(pgid: number): void {
+    if (!this.#sandboxed) signalGroup(pgid, "SIGKILL");
+    // The worker kills the groups whose grace is over (this one had its SIGTERM a grace ago).
+    else this.#signalWorker("SIGUSR2");
+  }
+
+  /** Writes a request that has no reply (R): the worker handles it after its current one. */
+  post(line: string): void {
+    this.#child.stdin?.write(`${line}\n`);
+  }
+
+  #signalWorker(signal: NodeJS.Signals): boolean {
+    this.#inner ??= sandboxedWorker(this.#child.pid);
+    if (this.#inner === undefined) return false;
+    try {
+      process.kill(this.#inner, signal);
+      return true;
+    } catch {
+      return false;
+    }
+  }
+
   // Keep the event loop alive only while a request is pending.
   #refresh(): void {
     const busy = this.#current !== undefined;
@@ -231,6 +338,34 @@ class Worker {
       else handle?.unref?.();
     }
   }
+}
+
+/**
+ * The process id, here, of the worker that bwrap (process `pid`) runs: the process under it
+ * that is pid 2 of the sandbox's PID namespace, the first that bwrap's init (pid 1) starts
+ * (other children of the init are orphans it adopted). Read when a task of the worker is first
+ * signalled, never per task.
+ */
+function sandboxedWorker(pid: number | undefined): number | undefined {
+  let level = pid === undefined ? [] : [pid];
+  for (let depth = 0; depth < 4 && level.length > 0; depth++) {
+    const next: number[] = [];
+    for (const at of level) {
+      try {
+        const ns = /^NSpid:\s*(.*)$/m
+          .exec(readFileSync(`/proc/${at}/status`, "latin1"))?.[1]
+          ?.trim()
+          .split(/\s+/);
+        if (ns !== undefined && ns.length > 1 && ns[ns.length - 1] === "2") return at;
+        const children = readFileSync(`/proc/${at}/task/${at}/children`, "latin1").trim();
+        if (children !== "") next.push(...children.split(" ").map(Number));
+      } catch {
+        // Gone meanwhile.
+      }
+    }
+    level = next;
+  }
+  return undefined;
 }
 
 /**
@@ -260,6 +395,7 @@ const STREAM_AFTER_MS = 100;
 class LaunchedTask implements TaskProcess, Pending {
   readonly done: Promise<ProcessExit>;
   readonly #request: LaunchRequest;
+  readonly #signals: GroupSignals;
   #resolve!: (exit: ProcessExit) => void;
   #pid: number | undefined;
   #terminating = false;
@@ -270,8 +406,9 @@ class LaunchedTask implements TaskProcess, Pending {
   #fd: number | undefined;
   #offset = 0;
 
-  constructor(request: LaunchRequest) {
+  constructor(request: LaunchRequest, signals: GroupSignals) {
     this.#request = request;
+    this.#signals = signals;
     this.done = new Promise((resolve) => (this.#resolve = resolve));
     const out = `${request.prefix}.out`;
     // Created (empty) here and read through this handle; the task appends.
@@ -297,8 +434,11 @@ class LaunchedTask implements TaskProcess, Pending {
     this.#ended = true;
     // Processes the task left behind in its group had SIGTERM: SIGKILL after the grace.
     const pid = this.#pid;
-    if (pid !== undefined && left && !this.#terminating) {
-      this.#timers.push(setTimeout(() => signalGroup(pid, "SIGKILL"), this.#request.graceMs).unref());
+    if (!left) {
+      // Nothing is left of the group: no SIGKILL (a sandboxed worker may run another task then).
+      for (const timer of this.#timers) clearTimeout(timer);
+    } else if (pid !== undefined && !this.#terminating) {
+      this.#timers.push(setTimeout(() => this.#signals.killLeft(pid), this.#request.graceMs).unref());
     }
     clearTimeout(this.#stream);
     this.#watcher?.close();
@@ -321,8 +461,10 @@ class LaunchedTask implements TaskProcess, Pending {
 
   #signal(): void {
     const pid = this.#pid as number;
-    if (signalGroup(pid, "SIGTERM"))
-      this.#timers.push(setTimeout(() => signalGroup(pid, "SIGKILL"), this.#request.graceMs).unref());
+    if (this.#signals.term(pid)) {
+      const kill = (): void => (this.#ended ? this.#signals.killLeft(pid) : this.#signals.kill(pid));
+      this.#timers.push(setTimeout(kill, this.#request.graceMs).unref());
+    }
   }
 
   // Reads what the task appended since the last read.

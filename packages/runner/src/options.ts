@@ -45,8 +45,8 @@ export interface EmbeddedRunnerOptions {
   readonly integrations?: (name: string) => Promise<Readonly<Record<string, string>> | undefined>;
   /**
    * Whether each task runs in a bubblewrap sandbox that shows it only its workspace and the
-   * system's tools (sandbox.ts): `auto` when bwrap works here, `off` never (default: one bwrap per task costs the hot path
-   * milliseconds, docs/performance.md),
+   * system's tools (sandbox.ts): `auto` when bwrap works here (default: with task workers, one
+   * sandbox per slot costs a task nothing measurable, docs/performance.md), `off` never,
    * `required` always (the runner is not created without one: `RUNNER_SANDBOX_UNAVAILABLE`).
    */
   readonly sandbox?: SandboxMode;
@@ -107,7 +107,7 @@ export function compileRunnerOptions(options: EmbeddedRunnerOptions): CompiledRu
   if (options.workerRecord !== undefined && (typeof options.workerRecord !== "string" || options.workerRecord === "")) {
     problems.push("workerRecord must be a non-empty path");
   }
-  const sandbox = options.sandbox ?? "off";
+  const sandbox = options.sandbox ?? "auto";
   if (!SANDBOX_MODES.includes(sandbox)) {
     problems.push(`sandbox must be one of ${SANDBOX_MODES.join(", ")} (got ${JSON.stringify(sandbox)})`);
   }

@@ -3,20 +3,20 @@ import { accessSync, constants, lstatSync, readlinkSync, realpathSync, statSync 
 import { delimiter, dirname, isAbsolute, resolve } from "node:path";
 import { CausewayError } from "@causeway/core";
 
-// The sandbox of task processes (docs/semantics.md "What a task can see"): each task runs in a
-// bubblewrap (bwrap) sandbox of its own, which shows it the system's programs and libraries
-// read-only, its run's workspace (at its own path and at Shippable's /build), shipctl, an empty
-// /tmp, HOME and TMPDIR, and nothing else of the machine's files: not the data directory (the
+// The sandbox of task processes (docs/semantics.md "What a task can see"): tasks run in a
+// bubblewrap (bwrap) sandbox, which shows them the system's programs and libraries read-only,
+// their run's workspace (at its own path and at Shippable's /build), shipctl, a private /tmp,
+// HOME and TMPDIR, and nothing else of the machine's files: not the data directory (the
 // database, server.json with the admin token, logs, blobs), not the other runs' workspaces.
 // It has its own PID, IPC, UTS and user namespaces (it sees no process of the server), and
 // shares the network (jobs clone and download).
 //
-// One bwrap per task: a task worker's subshell execs it (task-worker.sh), so the worker, a
-// process of ours, stays outside and keeps ending the task by its process group (bwrap is
-// not made a session leader: no --new-session). It adds about 15 ms to every task here, the
-// processes it starts (bwrap, the sandbox's init, env exec'ing a fresh bash), not its
-// flags: test/measure-sandbox.sh, docs/performance.md "The sandbox's cost per task"; why not
-// one sandbox per worker: docs/architecture.md "What the embedded runner isolates".
+// One sandbox per runner slot (slots.ts): the slot's task worker is started once in it
+// (`slotWorkerCommand`) and sources its tasks there, so a task costs what it costs outside a
+// sandbox; the sandbox shows the slot's directory, where the run that holds the slot makes its
+// workspace, and nothing else of the work directory. Without task workers (launcher: false)
+// each task runs in a bwrap of its own (`sandboxedCommand`), about 15 ms more per task:
+// test/measure-sandbox.sh, docs/performance.md "The sandbox's cost per task".
 
 /** Whether tasks run in a sandbox: when one is available, never, or always (else no start). */
 export type SandboxMode = "auto" | "off" | "required";
@@ -70,6 +70,8 @@ export const LOCAL_HOST: SandboxHost = {
   },
 };
 
+const DIE_WITH_PARENT = "--die-with-parent";
+
 /** Whether `path` is `dir` or inside it. */
 function within(path: string, dir: string): boolean {
   return path === dir || path.startsWith(dir === "/" ? "/" : `${dir}/`);
@@ -90,7 +92,7 @@ export function sandboxArgs(
 ): string[] {
   const secret = hidden.map((h) => resolve(h));
   const shown = (dir: string): boolean => !secret.some((h) => within(dir, h) || within(h, dir));
-  const args = ["--unshare-all", "--share-net", "--die-with-parent"];
+  const args = ["--unshare-all", "--share-net", DIE_WITH_PARENT];
   const bound: string[] = [];
   for (const dir of SYSTEM_DIRS) {
     const kind = host.kind(dir);
@@ -132,8 +134,8 @@ export function workspaceArgs(root: string): string[] {
 
 /**
  * The signals a task's process group is sent (SIGTERM on cancel...) that bwrap ignores, so that
- * it outlives them; `SANDBOX_ENTRY` gives them back to the task. The one list of them: the
- * task worker is given it (`workerSandboxArgs`), as is `sandboxedCommand`.
+ * it outlives them; `SANDBOX_ENTRY` gives them back to the task (or the slot's worker). The one
+ * list of them, for `slotWorkerCommand` and `sandboxedCommand`.
  */
 export const SANDBOX_IGNORED_SIGNALS = ["TERM", "INT", "HUP", "QUIT"] as const;
 
@@ -144,13 +146,87 @@ export const SANDBOX_IGNORED_SIGNALS = ["TERM", "INT", "HUP", "QUIT"] as const;
 export const SANDBOX_ENTRY = ["/usr/bin/env", `--default-signal=${SANDBOX_IGNORED_SIGNALS.join(",")}`] as const;
 
 /**
- * The arguments of task-worker.sh after its grace that run every task in `sandbox`: the signals
- * to ignore (one word), how many words bwrap and its common arguments are, those words, then
- * `SANDBOX_ENTRY`. The worker adds a task's workspace binds and its bash between the two.
+ * The link in a slot directory that the sandbox's `/build` points at (through `/build ->
+ * <slot>/.build`): the runner points it at the workspace of the run the slot holds.
  */
-export function workerSandboxArgs(sandbox: Sandbox): string[] {
-  const bwrap = [sandbox.bwrap, ...sandbox.args];
-  return [SANDBOX_IGNORED_SIGNALS.join(" "), String(bwrap.length), ...bwrap, ...SANDBOX_ENTRY];
+export const BUILD_LINK = ".build";
+
+/** The directories `args` (of `sandboxArgs`) mounts as tmpfs: the sandbox's private ones. */
+export function privateDirs(args: readonly string[]): string[] {
+  const dirs: string[] = [];
+  args.forEach((arg, i) => {
+    const dir = args[i + 1];
+    if (arg === "--tmpfs" && dir !== undefined) dirs.push(dir);
+  });
+  return dirs;
+}
+
+/**
+ * The command of the task worker of one runner slot, started once in its sandbox: `sandbox`'s
+ * common arguments, the slot directory `slotDir` read-write at its own path (the workspace of
+ * the run in the slot is made inside it; nothing else of the work directory is shown), the
+ * worker's directory read-only, `/build` a link to `<slotDir>/.build`, then the worker (which
+ * sources its tasks there, as outside a sandbox) with its private directories to empty
+ * between runs. `env` execs bwrap ignoring `SANDBOX_IGNORED_SIGNALS`, so that bwrap outlives a
+ * SIGTERM of the worker's session (endOrphanedTasks) while the worker, given them back by
+ * `SANDBOX_ENTRY`, passes it on to its task. (Not a `bash -c`: with its stdin a socket, as
+ * Node's pipes are, bash reads ~/.bashrc, whose exports would reach every task.)
+ */
+export function slotWorkerCommand(
+  sandbox: Sandbox,
+  slotDir: string,
+  worker: string,
+  graceMs: number,
+): [string, string[]] {
+  const libexec = dirname(worker);
+  const binds = [
+    "--bind",
+    slotDir,
+    slotDir,
+    "--ro-bind",
+    libexec,
+    libexec,
+    "--symlink",
+    `${slotDir}/${BUILD_LINK}`,
+    "/build",
+  ];
+  const scrubbed = privateDirs(sandbox.args);
+  return [
+    SANDBOX_ENTRY[0],
+    [
+      `--ignore-signal=${SANDBOX_IGNORED_SIGNALS.join(",")}`,
+      sandbox.bwrap,
+      // Not with its parent, this process: when it dies the worker gives its task the grace
+      // (the lifeline) and then exits, which ends the sandbox; --die-with-parent would SIGKILL
+      // the task at once.
+      ...sandbox.args.filter((arg) => arg !== DIE_WITH_PARENT),
+      ...binds,
+      "--chdir",
+      slotDir,
+      "--",
+      ...SANDBOX_ENTRY,
+      "bash",
+      worker,
+      String(Math.ceil(graceMs)),
+      "slot",
+      String(scrubbed.length),
+      ...scrubbed,
+      ...mountsIn(scrubbed, [...sandbox.args, ...binds]),
+    ],
+  ];
+}
+
+/** The bwrap options that take a source and a destination. */
+const TWO_PATHS = new Set(["--bind", "--ro-bind", "--dev-bind", "--symlink"]);
+
+/** The destinations of `args` (bwrap's) that are entries of one of `dirs`. */
+function mountsIn(dirs: readonly string[], args: readonly string[]): string[] {
+  const found = new Set<string>();
+  args.forEach((arg, i) => {
+    const dest = TWO_PATHS.has(arg) ? args[i + 2] : arg === "--tmpfs" ? args[i + 1] : undefined;
+    if (dest !== undefined && dirs.includes(dirname(dest))) found.add(dest);
+  });
+  return [...found];
 }
 
 /**
@@ -215,8 +291,7 @@ const probes = new Map<string, SandboxChoice>();
  * the runner's creation, never per run).
  */
 export function chooseSandbox(request: SandboxRequest): SandboxChoice {
-  if (request.mode === "off")
-    return { kind: "none", reason: "the sandbox is off (the default; --sandbox auto turns it on)" };
+  if (request.mode === "off") return { kind: "none", reason: "the sandbox is off (--sandbox off)" };
   const choice = probe(request);
   if (choice.kind === "none" && request.mode === "required") {
     throw new CausewayError("RUNNER_SANDBOX_UNAVAILABLE", `tasks cannot run in a sandbox: ${choice.reason}`, {

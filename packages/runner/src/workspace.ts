@@ -163,10 +163,16 @@ const BATCH_MS = 500;
 export class WorkspaceRemover {
   readonly #pending = new Set<Promise<void>>();
   readonly #deleter: TreeDeleter;
+  readonly #trashIn: string | undefined;
   #last: Promise<void> = Promise.resolve();
   #batch: { dir: string; count: number; timer: NodeJS.Timeout } | undefined;
 
-  constructor(deleter?: TreeDeleter) {
+  /**
+   * `trashIn`: where trash batches are made (default: the workspace's parent); a slot's run
+   * moves its workspace out of the slot (slots.ts).
+   */
+  constructor(deleter?: TreeDeleter, trashIn?: string) {
+    this.#trashIn = trashIn;
     this.#deleter =
       deleter ??
       ((dir) =>
@@ -176,10 +182,13 @@ export class WorkspaceRemover {
         ));
   }
 
-  /** Moves `root` into the trash batch; deletes it in place when it cannot be moved. */
-  remove(root: string): void {
+  /**
+   * Moves `root` into the trash batch; deletes it in place when it cannot be moved. Returns
+   * whether it was moved (else it is still there until `idle`).
+   */
+  remove(root: string): boolean {
     const at = root.lastIndexOf("/");
-    const parent = root.slice(0, at);
+    const parent = this.#trashIn ?? root.slice(0, at);
     let batch = this.#batch;
     try {
       if (batch === undefined) {
@@ -190,8 +199,10 @@ export class WorkspaceRemover {
       }
       renameSync(root, `${batch.dir}/${root.slice(at + 1)}`);
       if (++batch.count >= BATCH_SIZE) this.#seal();
+      return true;
     } catch {
       this.#delete(root);
+      return false;
     }
   }
 

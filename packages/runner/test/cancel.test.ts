@@ -71,7 +71,12 @@ describe.each(SANDBOX_MODES_HERE)("cancel and timeout (sandbox %s)", (sandbox) =
     await waitFor(() => processesWith(sleep).length === 0, 5_000, "the background sleep to die");
     expect(rec.text).not.toMatch(/^hook-ran$/m);
     await runner.idle();
-    expect(await readdir(dir)).toEqual([]);
+    // In the sandbox the run's slot stays, for the next run, with nothing of this one.
+    if (sandbox === "off") expect(await readdir(dir)).toEqual([]);
+    else {
+      expect(await readdir(dir)).toEqual(["slot-0"]);
+      expect(await readdir(`${dir}/slot-0`)).toEqual([".build"]);
+    }
   });
 
   it("sends SIGKILL after the grace period when SIGTERM is trapped", async () => {

@@ -40,7 +40,8 @@ describe("a disk that refuses a write during a run", () => {
   it.each(["message.json", "task-1.sh"])(
     "a workspace file (%s) that cannot be written ends the run error, naming the file; nothing is left",
     async (name) => {
-      const { run, runner } = testRunner(dir, { workspaceFs: fullFor(name) });
+      // The workspace in the work directory itself: without the sandbox (in it, in a slot).
+      const { run, runner } = testRunner(dir, { workspaceFs: fullFor(name), sandbox: "off" });
       const spec = makeSpec(scriptJob(["echo never"]), { previousStateSha: "a".repeat(64) });
       const { result, rec } = await run(spec);
       const file = name === "message.json" ? name : `scripts/${name}`;

@@ -1,8 +1,10 @@
 // A process that runs one task through a task worker, says so, and waits to be killed: the
 // stand-in for a server in the lifeline tests.
 // Run: node --import tsx --conditions=source packages/runner/test/launcher-child.ts
-//        <dir> <record file> <grace ms> <T|X|S>   (S: in the sandbox, with <dir> its workspace)
+//        <dir> <record file> <grace ms> <T|X|S>   (S: in the sandbox, with <dir> its slot and
+//        <dir>/ws the task's working directory)
 // The task is <dir>/task.sh (written by the test); its output goes to <dir>/task.out.
+import { mkdirSync } from "node:fs";
 import { join } from "node:path";
 import { TaskLauncher } from "../src/launcher.js";
 import { chooseSandbox } from "../src/sandbox.js";
@@ -22,8 +24,10 @@ const launcher = new TaskLauncher({
   record: new WorkerRecord(record),
   ...(sandbox?.kind === "bwrap" ? { sandbox: sandbox.sandbox } : {}),
 });
+if (mode === "S") mkdirSync(join(dir, "ws"));
 const task = launcher.launch({
-  cwd: dir,
+  cwd: mode === "S" ? join(dir, "ws") : dir,
+  ...(mode === "S" ? { slot: dir } : {}),
   prefix: join(dir, "task"),
   ownPid: mode === "X",
   graceMs: Number(grace),

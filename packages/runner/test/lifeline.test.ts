@@ -131,8 +131,9 @@ describe("the lifeline of task workers", () => {
     const { server, worker } = await startTask("S", graceMs, [...first, `sleep ${sleep} &`, `sleep ${sleep}`]);
     await waitFor(() => processesWith(sleep).length === 2, 5_000, "the task's two sleeps");
     const pgid = stateOf(processesWith(sleep)[0] as number)?.pgid as number;
-    // bwrap, its init in the sandbox, the task's bash and its two sleeps: one process group.
-    expect(living(pgid)).toHaveLength(5);
+    // The task's shell and its two sleeps: one process group (bwrap, its init and the worker
+    // are the worker's group).
+    expect(living(pgid)).toHaveLength(3);
     server.kill("SIGKILL");
     await exited(server);
     await waitFor(() => living(pgid).length === 0, 5_000, "the task's process group to be gone");
@@ -167,6 +168,30 @@ describe("endOrphanedTasks", () => {
     expect(running(worker)).toBe(false);
     expect(existsSync(record)).toBe(false);
   });
+
+  it.skipIf(SANDBOX_SKIP !== undefined)(
+    "ends the tasks of a slot's sandboxed worker by its recorded bwrap",
+    async () => {
+      const sleep = uniqueSleep();
+      const { server, worker, record } = await startTask("S", 60_000, [
+        "trap '' TERM",
+        `sleep ${sleep} &`,
+        `sleep ${sleep}`,
+      ]);
+      await waitFor(() => processesWith(sleep).length === 2, 5_000, "the task's two sleeps");
+      const pgid = stateOf(processesWith(sleep)[0] as number)?.pgid as number;
+      // The record names bwrap, whose session holds the sandbox's processes.
+      expect(readFileSync(`/proc/${worker}/comm`, "latin1").trim()).toBe("bwrap");
+      server.kill("SIGKILL");
+      await exited(server);
+      const report = await endOrphanedTasks(record, { graceMs: 200 });
+      expect(report.workers).toEqual([worker]);
+      expect(report.processes).toEqual(expect.arrayContaining([worker, pgid]));
+      expect(report.remaining).toEqual([]);
+      expect(processesWith(sleep)).toEqual([]);
+      expect(running(worker)).toBe(false);
+    },
+  );
 
   it("never signals a recorded PID that is not the recorded worker", async () => {
     const dir = await tempDir();

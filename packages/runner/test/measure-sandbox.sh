@@ -18,12 +18,16 @@
 #   lean        full with --unshare-pid alone (no IPC, UTS, cgroup namespace): what dropping the
 #               namespaces that buy least would save (nothing measurable: docs/performance.md)
 #   noproc, nodie, nodev  full without --proc (/proc bound instead), --die-with-parent, --dev
-#   worker, worker-full, worker-lean  a task `true` through a running task worker (task-worker.sh,
-#               without a lifeline): a request on its stdin until its "E" reply; without a
-#               sandbox (the sourced subshell), with full's or lean's arguments. Their CPU is not
-#               counted (the worker is not waited for).
-#   worker-inside  the worker itself started once in full's sandbox, sourcing its tasks there:
-#               what a sandbox per runner slot would cost per task (not what the runner does)
+#   worker      a task `true` through a running task worker (task-worker.sh, without a lifeline):
+#               a request on its stdin until its "E" reply, no sandbox (the sourced subshell)
+#   worker-slot the same through the worker of a runner slot, started once in its sandbox as
+#               slotWorkerCommand (sandbox.ts) starts it (full's arguments without
+#               --die-with-parent, the slot bound, /build a link): what a task costs in the
+#               sandbox with task workers (`causeway up --sandbox auto`)
+#   worker-slot-r  the same with the R the runner sends the worker when a run ends (end what it
+#               left, empty /tmp...) just before the task: a run's end and the next's first task
+#               back to back, with nothing in between to hide the R
+#               Workers' CPU is not counted (the worker is not waited for).
 set -u
 n=${1:-200}
 shift || true
@@ -73,37 +77,37 @@ worker=$(cd "$(dirname "$0")/../libexec" && pwd)/task-worker.sh
 printf 'true\n' >"$ws/task.sh"
 declare -A win wout
 worker_start() {
-  local name=$1 i o
-  shift
+  local name=$1 i o libexec
+  libexec=$(dirname "$worker")
   mkfifo "$ws/$name.in" "$ws/$name.out"
-  if [ "$name" = worker-inside ]; then
-    "$bwrap" "${full[@]}" --ro-bind "$(dirname "$worker")" "$(dirname "$worker")" -- "${entry[@]:0:2}" \
-      bash "$worker" 10000 <"$ws/$name.in" >"$ws/$name.out" 2>/dev/null &
+  if [ "$name" = worker-slot ]; then
+    mapfile -t slot < <(without --die-with-parent 0)
+    # full's arguments end with the workspace's binds: the slot's replace them.
+    bash -c "trap '' TERM INT HUP QUIT; exec \"\$@\"" bash "$bwrap" "${slot[@]:0:${#slot[@]}-${#work[@]}}" \
+      --bind "$ws" "$ws" --ro-bind "$libexec" "$libexec" --symlink "$ws/.build" /build --chdir "$ws" \
+      -- "${entry[@]:0:2}" bash "$worker" 10000 slot 2 /tmp "${HOME:-/root}" "$ws" <"$ws/$name.in" >"$ws/$name.out" 2>/dev/null &
   else
-    bash "$worker" 10000 "$@" <"$ws/$name.in" >"$ws/$name.out" 2>/dev/null &
+    bash "$worker" 10000 <"$ws/$name.in" >"$ws/$name.out" 2>/dev/null &
   fi
   exec {i}>"$ws/$name.in" {o}<"$ws/$name.out"
   win[$name]=$i wout[$name]=$o
 }
-signals="TERM INT HUP QUIT"
 worker_start worker
-worker_start worker-full "$signals" $((1 + ${#full[@]} - ${#work[@]})) "$bwrap" "${full[@]:0:${#full[@]}-${#work[@]}}" \
-  /usr/bin/env --default-signal=TERM,INT,HUP,QUIT
-worker_start worker-lean "$signals" $((1 + ${#lean[@]} - ${#work[@]})) "$bwrap" "${lean[@]:0:${#lean[@]}-${#work[@]}}" \
-  /usr/bin/env --default-signal=TERM,INT,HUP,QUIT
-worker_start worker-inside
+worker_start worker-slot
 task=0
 through() {
-  local reply
-  printf 'T\t%s\t%s\t%s\n' $((++task)) "$ws" "$ws/task" >&"${win[$1]}"
-  read -r -u "${wout[$1]}" reply
-  read -r -u "${wout[$1]}" reply
+  local reply fresh=
+  local w=${1%-r}
+  [ "$1" != worker-slot-r ] || fresh=$'R\t0\n'
+  printf '%sT\t%s\t%s\t%s\n' "$fresh" $((++task)) "$ws" "$ws/task" >&"${win[$w]}"
+  read -r -u "${wout[$w]}" reply
+  read -r -u "${wout[$w]}" reply
   [ "${reply#E * }" = "0 0" ] || [ "${reply#E * }" = "0 1" ] || { echo "$1: $reply" >&2; cat "$ws/task.out" >&2; return 1; }
 }
 
 run() {
   case $1 in
-    worker | worker-full | worker-lean | worker-inside) through "$1" ;;
+    worker | worker-slot | worker-slot-r) through "$1" ;;
     fork) (:) ;;
     exec) /usr/bin/true ;;
     bash) bash -c true ;;
@@ -124,8 +128,7 @@ run() {
 
 variants=("$@")
 [ ${#variants[@]} -gt 0 ] ||
-  variants=(fork exec bash bwrap user pid ipc uts net cgroup mounts full lean noproc nodie nodev worker worker-full worker-lean
-    worker-inside)
+  variants=(fork exec bash bwrap user pid ipc uts net cgroup mounts full lean noproc nodie nodev worker worker-slot worker-slot-r)
 for v in "${variants[@]}"; do
   run "$v" || { echo "variant $v fails here: status $?" >&2; exit 1; }
 done

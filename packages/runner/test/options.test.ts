@@ -23,7 +23,7 @@ describe("runner options", () => {
       launcher: true,
       env: { PATH: DEFAULT_PATH },
       workspaceFs: NODE_WORKSPACE_FS,
-      sandbox: "off",
+      sandbox: "auto",
       sandboxHidden: [],
     });
     expect(Object.isFrozen(compiled)).toBe(true);

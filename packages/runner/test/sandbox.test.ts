@@ -1,17 +1,16 @@
-import { spawn } from "node:child_process";
+import { existsSync, readFileSync } from "node:fs";
 import { mkdir, writeFile } from "node:fs/promises";
-import { createInterface } from "node:readline";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { CausewayError } from "@causeway/core";
 import { chooseSandbox, sandboxArgs, SHIPCTL_DIR } from "../src/index.js";
-import { TASK_WORKER } from "../src/paths.js";
-import { workerSandboxArgs, type Sandbox } from "../src/sandbox.js";
 import {
   SANDBOX,
   SANDBOX_SKIP,
   makeDep,
+  jobOf,
   makeSpec,
   processesWith,
+  Recorder,
   scriptJob,
   tempDir,
   testRunner,
@@ -60,11 +59,12 @@ describe.skipIf(SANDBOX_SKIP !== undefined)("a task in the sandbox", () => {
       expect(rec.text).toMatch(/No such file or directory/);
       expect(rec.text).not.toContain("admin-token-value");
     }
-    // Nothing of the data directory is there but the path down to this run's workspace.
-    const spec = makeSpec(scriptJob([`ls -A ${data}`, `ls -A ${work}`]));
+    // Nothing of the data directory is there but the path down to this run's workspace, in
+    // the run's slot (with the link /build goes through).
+    const spec = makeSpec(scriptJob([`ls -A ${data}`, `ls -A ${work}`, `ls -A ${work}/slot-0`]));
     const listing = await run(spec);
     expect(listing.result.status).toBe("success");
-    expect(listing.rec.outputLines).toEqual(["workspaces", `${spec.run.id}-1`]);
+    expect(listing.rec.outputLines).toEqual(["workspaces", "slot-0", ".build", `${spec.run.id}-1`]);
   });
 
   it("cannot read another run's workspace", async () => {
@@ -78,6 +78,79 @@ describe.skipIf(SANDBOX_SKIP !== undefined)("a task in the sandbox", () => {
     // The same read without the sandbox works: the path is right.
     const plain = await testRunner(dir, { sandbox: "off" }).run(makeSpec(scriptJob([`cat ${note}`])));
     expect(plain.rec.outputLines).toContain("mine only");
+  });
+
+  it("cannot see the workspace of a run running at the same time in another slot", async () => {
+    const { runner } = testRunner(dir, { sandbox: "required" });
+    // B (slot 0) writes a note in its workspace and waits for the test to let it end.
+    const b = makeSpec(
+      scriptJob(['echo "b only" > "$SHARED_DIR/note"', 'until [ -e "$SHARED_DIR/go" ]; do sleep 0.02; done']),
+    );
+    const bDone = runner.execute(b, new Recorder()).done;
+    const bShared = `${dir}/slot-0/${b.run.id}-1/shared`;
+    await waitFor(() => existsSync(`${bShared}/note`), 10_000, "run B's note");
+    // The path is right: outside the sandbox the note is there.
+    expect(readFileSync(`${bShared}/note`, "utf8")).toBe("b only\n");
+    // A, at the same time, in slot 1: B's workspace is not there, nor is slot 0.
+    const a = makeSpec(
+      scriptJob([
+        `cat ${bShared}/note 2>/dev/null || echo unseen`,
+        `ls -A ${dir}`,
+        'ls -A "$(dirname "$JOB_PATH")"',
+        '[ /build -ef "$JOB_PATH" ] && echo build-is-mine',
+      ]),
+    );
+    const rec = new Recorder();
+    const aResult = await runner.execute(a, rec).done;
+    expect(aResult.status).toBe("success");
+    expect(rec.outputLines).toEqual(["unseen", "slot-1", ".build", `${a.run.id}-1`, "build-is-mine"]);
+    await writeFile(`${bShared}/go`, "");
+    expect((await bDone).status).toBe("success");
+  });
+
+  it("runs the next run of a slot with /build at its own workspace, nothing of the last run left", async () => {
+    const { run } = testRunner(dir, { sandbox: "required" });
+    const first = makeSpec(
+      scriptJob(["echo one > /build/shared/mark", "echo tmp > /tmp/left", 'echo home > "$HOME/left"']),
+    );
+    expect((await run(first)).result.status).toBe("success");
+    const second = makeSpec(
+      scriptJob([
+        '[ /build -ef "$JOB_PATH" ] && echo build-is-mine',
+        "ls -A /build/shared",
+        'ls -A "$(dirname "$JOB_PATH")"',
+        'ls -A /tmp "$HOME" | grep -c left || true',
+      ]),
+    );
+    const { result, rec } = await run(second);
+    expect(result.status).toBe("success");
+    expect(rec.outputLines).toEqual(["build-is-mine", ".build", `${second.run.id}-1`, "0"]);
+    expect(`${dir}/slot-0/${second.run.id}-1`).toBe(rec.text.match(/workspace: (\S+)/)?.[1]);
+  });
+
+  it("ends what a run left running outside its task's group when the run ends", async () => {
+    const { run } = testRunner(dir, { sandbox: "required" });
+    const sleep = uniqueSleep();
+    // setsid: out of the task's process group, so no leftover SIGTERM or SIGKILL reaches it; the
+    // task ends once it escaped (else the task's end may SIGTERM it before it does).
+    const first = await run(
+      makeSpec(
+        scriptJob([
+          `setsid bash -c ': > /tmp/escaped; exec sleep ${sleep}' > /dev/null 2>&1 < /dev/null &`,
+          "until [ -e /tmp/escaped ]; do sleep 0.01; done",
+          `pgrep -f ${sleep} > /dev/null && echo running`,
+        ]),
+      ),
+    );
+    expect(first.result.status).toBe("success");
+    expect(first.rec.outputLines).toEqual(["running"]);
+    await waitFor(() => processesWith(sleep).length === 0, 5_000, "the escaped sleep to be killed");
+    // The next run of the slot (slot 0 again) finds nothing of it.
+    const { result, rec } = await run(
+      makeSpec(scriptJob([`pgrep -f ${sleep} || echo none`, "test -e /tmp/escaped || echo clean"])),
+    );
+    expect(result.status).toBe("success");
+    expect(rec.outputLines).toEqual(["none", "clean"]);
   });
 
   it("reads its IN files at /build/IN/<res>/ (Shippable's path) and under $JOB_PATH, and writes its state", async () => {
@@ -152,37 +225,33 @@ describe.skipIf(SANDBOX_SKIP !== undefined)("a task in the sandbox", () => {
   });
 });
 
-/** Runs `script` as one task of a task worker (libexec/task-worker.sh) in `cwd`: its "E" reply. */
-async function workerReply(cwd: string, script: string, sandbox: Sandbox | undefined): Promise<string> {
-  await writeFile(`${cwd}/task.sh`, script);
-  const worker = spawn("bash", [TASK_WORKER, "10000", ...(sandbox === undefined ? [] : workerSandboxArgs(sandbox))], {
-    stdio: ["pipe", "pipe", "ignore"],
-    env: {},
-  });
-  worker.stdin.write(`T\t1\t${cwd}\t${cwd}/task\n`);
-  try {
-    for await (const line of createInterface({ input: worker.stdout })) {
-      if (line.startsWith("E ")) return line;
-    }
-    return "no reply";
-  } finally {
-    worker.stdin.end();
-  }
-}
-
-describe.skipIf(SANDBOX_SKIP !== undefined)("a task worker's task in the sandbox", () => {
-  it("leaves nothing behind when it ends, so the worker reports no leftover to SIGKILL later", async () => {
-    if (SANDBOX.kind !== "bwrap") throw new Error(SANDBOX.reason);
+describe.skipIf(SANDBOX_SKIP !== undefined)("a task worker in a slot's sandbox", () => {
+  it("sends what a task left behind SIGTERM, then has the worker SIGKILL it after the grace", async () => {
+    const { run } = testRunner(dir, { sandbox: "required", cancelGraceMs: 300 });
     const sleep = uniqueSleep();
-    const script = `sleep ${sleep} &\ntrue\n`;
-    // Without the sandbox the background sleep outlives the task: a leftover (the last "1"),
-    // which the worker sent SIGTERM.
-    expect(await workerReply(dir, script, undefined)).toBe("E 1 0 1");
-    await waitFor(() => processesWith(sleep).length === 0, 5_000, "the leftover sleep to end");
-    // In the sandbox it ends with the sandbox, though bwrap's init may still be dying when the
-    // worker sees bwrap end: no leftover.
-    expect(await workerReply(dir, script, SANDBOX.sandbox)).toBe("E 1 0 0");
-    await waitFor(() => processesWith(sleep).length === 0, 5_000, "the sandbox's sleep to end");
+    // A leftover of the first task that ignores SIGTERM (it is ready before the task ends, else
+    // the worker's SIGTERM may come first): only the SIGKILL after the grace ends it, and the
+    // runner cannot signal its group (its id is of the sandbox's PID namespace): the worker
+    // does, while the second task waits for it to be gone.
+    const task = (lines: string[]): string =>
+      `      - TASK:\n          script:\n${lines.map((l) => `            - ${JSON.stringify(l)}`).join("\n")}`;
+    const job = jobOf(
+      [
+        "jobs:\n  - name: job\n    type: runSh\n    steps:",
+        task([
+          `(trap '' TERM; : > /tmp/ignoring; exec sleep ${sleep}) &`,
+          "until [ -e /tmp/ignoring ]; do sleep 0.01; done",
+        ]),
+        task([
+          `pgrep -f ${sleep} > /dev/null && echo still-there`,
+          `for i in $(seq 100); do pgrep -f ${sleep} > /dev/null || break; sleep 0.05; done`,
+          `pgrep -f ${sleep} > /dev/null || echo gone`,
+        ]),
+      ].join("\n"),
+    );
+    const { result, rec } = await run(makeSpec(job));
+    expect(result.status).toBe("success");
+    expect(rec.outputLines).toEqual(["still-there", "gone"]);
   });
 });
 
@@ -190,7 +259,7 @@ describe("choosing the sandbox", () => {
   it("is off when asked, and says so", () => {
     expect(chooseSandbox({ mode: "off", env: {}, shipctlDir: SHIPCTL_DIR, hidden: [] })).toEqual({
       kind: "none",
-      reason: "the sandbox is off (the default; --sandbox auto turns it on)",
+      reason: "the sandbox is off (--sandbox off)",
     });
   });
 

@@ -155,7 +155,8 @@ describe("workspace", () => {
   });
 
   it("uses a fresh directory when the attempt's workspace already exists", async () => {
-    const { run } = testRunner(dir, { keepWorkspaces: true });
+    // Workspaces in the work directory itself: without the sandbox (in it they are in slots).
+    const { run } = testRunner(dir, { keepWorkspaces: true, sandbox: "off" });
     const spec = makeSpec(scriptJob(['echo "root=$JOB_PATH"']));
     const first = await run(spec);
     const second = await run(spec);
@@ -182,6 +183,7 @@ describe("environment", () => {
     const { run } = testRunner(dir, {
       keepWorkspaces: true,
       env: { PATH: "/usr/bin:/bin", HOME: "/home/ci", LANG: "C.UTF-8" },
+      sandbox: "off",
     });
     const spec = makeSpec(scriptJob([DUMP_ENV]), { dependencies: [cfg, build, img, repo] });
     const { result } = await run(spec);
@@ -256,7 +258,7 @@ describe("environment", () => {
 
   it("gives the task's shell exactly the given environment, nothing of the worker's", async () => {
     const base = { PATH: "/usr/bin:/bin", LANG: "C.UTF-8" };
-    const { run } = testRunner(dir, { keepWorkspaces: true, env: base });
+    const { run } = testRunner(dir, { keepWorkspaces: true, env: base, sandbox: "off" });
     const spec = makeSpec(
       scriptJob([
         DUMP_ENV,

@@ -37,9 +37,9 @@ const USAGE = `usage: causeway-server [DIR|URL…] [--port N] [--host H] [--data
                   the key file of the integration store (default <data>/secret.key, created
                   on first start; env CAUSEWAY_SECRET_KEY_FILE); CAUSEWAY_SECRET_KEY gives
                   the key itself (base64 of 32 bytes) instead
-  --sandbox M     auto: run each task in a bubblewrap sandbox when bwrap works here,
-                  else without one (said on the log); off (default): never; required: refuse to start
-                  without one (env CAUSEWAY_SANDBOX)
+  --sandbox M     auto (default): run tasks in a bubblewrap sandbox (one per slot) when bwrap
+                  works here, else without one (said on the log); off: never; required: refuse to
+                  start without one (env CAUSEWAY_SANDBOX)
   --notify-concurrency N
                   notification deliveries sent at once (default 4; env CAUSEWAY_NOTIFY_CONCURRENCY)
   --notify-timeout S

@@ -51,7 +51,7 @@ const ServerOptionsSchema = z.strictObject({
   /** Runs executed at once by the embedded runner (engine default 2). */
   slots: z.number().int().min(1).max(1024).optional(),
   /** Whether tasks run in a bubblewrap sandbox (runner/src/sandbox.ts): auto, off, required. */
-  sandbox: z.enum(["auto", "off", "required"]).default("off"),
+  sandbox: z.enum(["auto", "off", "required"]).default("auto"),
   /** How often local gitRepo resources are polled for new commits. */
   pollIntervalMs: z.number().int().min(10).default(2000),
   /** How often remote gitRepo resources are polled (`git ls-remote`) while they change. */

@@ -81,11 +81,19 @@ describe.skipIf(SKIP !== undefined)("the server's sandbox", () => {
     expect(log).not.toContain(server.token);
     await server.stop();
 
-    // The same job without the sandbox (the default) reads both: what the sandbox takes away.
-    const open = await start({ dir, dataDir });
+    // The default is the sandbox where bwrap works.
+    const byDefault = await start({ dir, dataDir });
+    expect(byDefault.logger.entries).toContainEqual(
+      expect.objectContaining({ fields: { event: "sandbox", sandboxed: true } }),
+    );
+    expect((await runPeek(byDefault)).run.status).toBe("failure");
+    await byDefault.stop();
+
+    // The same job without the sandbox reads both: what the sandbox takes away.
+    const open = await start({ dir, dataDir, sandbox: "off" });
     expect(open.logger.entries).toContainEqual({
       level: "info",
-      msg: "tasks run WITHOUT a sandbox: the sandbox is off (the default; --sandbox auto turns it on)",
+      msg: "tasks run WITHOUT a sandbox: the sandbox is off (--sandbox off)",
       fields: { event: "sandbox", sandboxed: false },
     });
     const plain = await runPeek(open);

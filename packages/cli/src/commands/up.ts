@@ -120,7 +120,7 @@ export function registerUp(program: Command, io: Io): void {
     )
     .option(
       "--sandbox <mode>",
-      "auto: run each task in a bubblewrap sandbox where bwrap works; off: never (default); required: refuse to start without one (env CAUSEWAY_SANDBOX)",
+      "auto: run tasks in a bubblewrap sandbox where bwrap works (default); off: never; required: refuse to start without one (env CAUSEWAY_SANDBOX)",
     )
     .option("--no-embedded-runner", "run no job in the server's process: remote runners only (causeway runner)")
     .action(async (sources: string[], opts: UpOptions) => {

@@ -1,0 +1,71 @@
+import { mkdirSync, renameSync, rmdirSync, rmSync, symlinkSync } from "node:fs";
+import { basename } from "node:path";
+import { BUILD_LINK } from "./sandbox.js";
+
+/**
+ * The slots of a runner whose tasks run in a sandbox: directories `<workDir>/slot-<k>`, each
+ * held by one run at a time, which makes its workspace inside. A slot's task worker runs in a
+ * sandbox that shows it that directory and nothing else of the work directory (launcher.ts),
+ * so a task never sees the workspace of a run in another slot; the run that held a slot before
+ * moved its workspace out of it when it ended (to the trash or, kept, to the work directory).
+ * The lowest free slot is taken, so a runner uses as many slots, and keeps as many sandboxed
+ * workers, as it ran runs at once.
+ */
+export class SlotPool {
+  readonly #workDir: string;
+  /** Free slot numbers, lowest last. */
+  readonly #free: number[] = [];
+  #count = 0;
+
+  constructor(workDir: string) {
+    this.#workDir = workDir;
+  }
+
+  /** Takes a free slot: its directory (created when missing, owner-only). */
+  take(): string {
+    const k = this.#free.pop() ?? this.#count++;
+    const dir = `${this.#workDir}/slot-${k}`;
+    try {
+      mkdirSync(dir, { recursive: true, mode: 0o700 });
+    } catch (error) {
+      this.release(dir);
+      throw error;
+    }
+    return dir;
+  }
+
+  /**
+   * Removes the directories of the free slots that hold nothing but their `.build` link (at
+   * the runner's end, so that no empty work directory is left behind). Never throws.
+   */
+  removeFree(): void {
+    for (const k of this.#free) {
+      const dir = `${this.#workDir}/slot-${k}`;
+      try {
+        rmSync(`${dir}/${BUILD_LINK}`, { force: true });
+        rmdirSync(dir);
+      } catch {
+        // Not empty (a kept workspace), or gone.
+      }
+    }
+  }
+
+  /** Gives the slot `dir` back; it must hold nothing of its run any more. */
+  release(dir: string): void {
+    const k = Number(dir.slice(dir.lastIndexOf("-") + 1));
+    if (!Number.isSafeInteger(k) || this.#free.includes(k)) return;
+    this.#free.push(k);
+    this.#free.sort((a, b) => b - a);
+  }
+}
+
+/**
+ * Points `<slot>/.build`, which the sandbox's `/build` links to, at the workspace `root` (a
+ * directory of `slot`): a relative link, replaced in one rename.
+ */
+export function pointBuild(slot: string, root: string): void {
+  const temp = `${slot}/${BUILD_LINK}.new`;
+  rmSync(temp, { force: true });
+  symlinkSync(basename(root), temp);
+  renameSync(temp, `${slot}/${BUILD_LINK}`);
+}
