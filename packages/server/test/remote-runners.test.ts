@@ -100,8 +100,9 @@ describe("remote runners", () => {
         job("once", "p", ["echo begun", "sleep 4", `echo done >> ${root}/marks`], "retries: { max: 1, on: [lost] }"),
       ].join("\n") + "\n";
     harness = await RemoteHarness.start(line, FAST);
-    const one = await harness.startRunner("one", "p");
-    const two = await harness.startRunner("two", "p");
+    // No sandbox: the job counts its completions in a file outside its workspace.
+    const one = await harness.startRunner("one", "p", ["--sandbox", "off"]);
+    const two = await harness.startRunner("two", "p", ["--sandbox", "off"]);
     const first = await harness.trigger("once");
     const holder = await holderOf(harness, first.id);
     await waitFor("the job to start", async () => (await harness!.log(first.id)).includes("begun"));

@@ -52,7 +52,7 @@ export function registerRunner(program: Command, io: Io): void {
     .option("--labels <a,b>", "labels it reports")
     .option("--capacity <n>", "runs executed at once (default 1)")
     .option("--name <name>", "its name (default: the host name)")
-    .option("--sandbox <mode>", "auto, off (default) or required: each task in a bubblewrap sandbox")
+    .option("--sandbox <mode>", "auto (default: where bwrap works), off or required: each task in a bubblewrap sandbox")
     .action(async (opts: RunnerOptions) => {
       const main = resolveMain(AGENT_MAIN, "the runner agent", "@causeway/runner");
       io.exitCode(await runChild(main, agentArgs(opts), io.env, "the runner agent"));

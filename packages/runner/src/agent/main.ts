@@ -3,6 +3,7 @@ import { hostname } from "node:os";
 import { join, resolve } from "node:path";
 import { parseArgs } from "node:util";
 import { createEmbeddedRunner } from "../embedded-runner.js";
+import { sandboxNotice } from "../sandbox.js";
 import { passthroughEnv, SANDBOX_MODES_LIST } from "./main-options.js";
 import { RunnerAgent } from "./agent.js";
 import { RunnerClient, ServerRefusal } from "./client.js";
@@ -21,7 +22,7 @@ const USAGE = `usage: causeway runner --server URL [--token T] [--work-dir DIR] 
   --labels a,b    labels it reports
   --capacity N    runs executed at once (default 1)
   --name NAME     its name (default: the host name)
-  --sandbox M     run each task in a bubblewrap sandbox: auto, off (default), required
+  --sandbox M     run each task in a bubblewrap sandbox: auto (default: where bwrap works), off, required
 
 SIGTERM or Ctrl+C drains: running jobs finish and are reported, no new ones are taken; a
 second one stops the jobs at once.`;
@@ -61,7 +62,7 @@ async function main(argv: readonly string[]): Promise<number> {
   const problems: string[] = [];
   if (!Number.isInteger(capacity) || capacity < 1 || capacity > 256)
     problems.push("--capacity must be an integer from 1 to 256");
-  const sandbox = values.sandbox ?? "off";
+  const sandbox = values.sandbox ?? "auto";
   if (!SANDBOX_MODES_LIST.includes(sandbox)) problems.push(`--sandbox must be one of ${SANDBOX_MODES_LIST.join(", ")}`);
   mkdirSync(workDir, { recursive: true, mode: 0o700 });
   const file = join(workDir, CREDENTIAL_FILE);
@@ -109,8 +110,9 @@ async function main(argv: readonly string[]): Promise<number> {
     },
     env: passthroughEnv(process.env),
     workerRecord: join(workDir, "task-workers.json"),
-    sandbox: sandbox as "off",
+    sandbox: sandbox as "auto",
   });
+  say(sandboxNotice(runner.sandbox));
   const agent = new RunnerAgent({
     client,
     runner,
