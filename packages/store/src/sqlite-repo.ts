@@ -41,13 +41,7 @@ import { HistoryRepo } from "./history-repo.js";
 import { checkLimit } from "./query-limits.js";
 import type { SecretKeyRing } from "./secret-keys.js";
 import { SecretsRepo } from "./secrets-repo.js";
-import type {
-  CausewayDatabase,
-  EventRow,
-  ExplainRow,
-  RunRow,
-  VersionRow,
-} from "./schema.js";
+import type { CausewayDatabase, EventRow, ExplainRow, RunRow, VersionRow } from "./schema.js";
 
 type Statement<P, R = unknown> = BetterSqlite3.Statement<[P], R>;
 
