@@ -19,8 +19,10 @@ const CLI = join(ROOT, "packages/cli/dist/main.js");
 /** @type {NodeJS.Signals[]} */
 const SIGNALS = ["SIGINT", "SIGTERM", "SIGHUP"];
 
+// Where the example's jobs deploy (its YAML says the same), shared with its sandboxed tasks.
+const deployRoot = `${process.env.TMPDIR || "/tmp"}/causeway-hello-line`.replace(/\/+/g, "/");
+
 function tryThis() {
-  const deployRoot = `${process.env.TMPDIR || "/tmp"}/causeway-hello-line`.replace(/\/+/g, "/");
   return `
 Starting Causeway on ${LINE} (http://127.0.0.1:4810). Once it runs, try this in another
 terminal, in ${ROOT}:
@@ -52,9 +54,12 @@ try {
 }
 
 process.stdout.write(tryThis());
-// Tasks run without the sandbox, the default (the example's jobs also share a directory outside
-// their workspaces, which sandboxed tasks could not).
-const child = spawn(process.execPath, [CLI, "up", LINE], { cwd: ROOT, stdio: "inherit" });
+// Tasks run in the sandbox (the default) where it works; the example's jobs deploy into a
+// directory outside their workspaces, which the sandbox shares with them.
+const child = spawn(process.execPath, [CLI, "up", LINE, "--sandbox-share", deployRoot], {
+  cwd: ROOT,
+  stdio: "inherit",
+});
 
 // The CLI passes signals on to the server once (it ignores a repeat within 300 ms: the terminal
 // sends Ctrl+C to this whole process group and npm forwards it too).

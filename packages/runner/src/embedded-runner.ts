@@ -1,4 +1,4 @@
-import { renameSync, rmSync, statfsSync } from "node:fs";
+import { mkdirSync, renameSync, rmSync, statfsSync } from "node:fs";
 import { basename } from "node:path";
 import { performance } from "node:perf_hooks";
 import { constants as osConstants } from "node:os";
@@ -45,11 +45,20 @@ import {
  */
 export function createEmbeddedRunner(options: EmbeddedRunnerOptions): EmbeddedRunner {
   const compiled = compileRunnerOptions(options);
+  // Shared directories exist before the sandbox binds them (one that cannot be made is not shown).
+  for (const dir of compiled.sandboxShared) {
+    try {
+      mkdirSync(dir, { recursive: true });
+    } catch {
+      // Left out of the sandbox by sandboxArgs.
+    }
+  }
   const sandbox = chooseSandbox({
     mode: compiled.sandbox,
     env: compiled.env,
     shipctlDir: SHIPCTL_DIR,
     hidden: compiled.sandboxHidden,
+    shared: compiled.sandboxShared,
   });
   const chosen = sandbox.kind === "bwrap" ? sandbox.sandbox : undefined;
   const launcher = compiled.launcher

@@ -55,6 +55,12 @@ export interface EmbeddedRunnerOptions {
    * the server passes its data directory. Default: none.
    */
   readonly sandboxHidden?: readonly string[];
+  /**
+   * Directories a sandboxed task may read and write, at their own paths (where a line's jobs
+   * deploy, say); created when missing. One that is, holds or is inside a hidden path is not
+   * shown. Default: none.
+   */
+  readonly sandboxShared?: readonly string[];
 }
 
 /** Options after defaults and checks; frozen. */
@@ -71,6 +77,7 @@ export interface CompiledRunnerOptions {
   readonly integrations: ((name: string) => Promise<Readonly<Record<string, string>> | undefined>) | undefined;
   readonly sandbox: SandboxMode;
   readonly sandboxHidden: readonly string[];
+  readonly sandboxShared: readonly string[];
 }
 
 /** The PATH of tasks when no base environment is given. */
@@ -118,6 +125,13 @@ export function compileRunnerOptions(options: EmbeddedRunnerOptions): CompiledRu
   ) {
     problems.push("sandboxHidden must be a list of non-empty paths");
   }
+  const shared: readonly string[] = Array.isArray(options.sandboxShared) ? options.sandboxShared : [];
+  if (
+    (options.sandboxShared !== undefined && !Array.isArray(options.sandboxShared)) ||
+    shared.some((h) => typeof h !== "string" || h === "" || h.includes("\0"))
+  ) {
+    problems.push("sandboxShared must be a list of non-empty paths");
+  }
   const grace = options.cancelGraceMs ?? DEFAULT_CANCEL_GRACE_MS;
   if (typeof grace !== "number" || !Number.isFinite(grace) || grace < 0) {
     problems.push("cancelGraceMs must be a finite number of milliseconds, 0 or more");
@@ -146,6 +160,7 @@ export function compileRunnerOptions(options: EmbeddedRunnerOptions): CompiledRu
     integrations: options.integrations,
     sandbox,
     sandboxHidden: Object.freeze(hidden.map((h) => resolve(h))),
+    sandboxShared: Object.freeze(shared.map((h) => resolve(h))),
     env: Object.freeze(env),
   });
 }

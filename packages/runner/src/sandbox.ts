@@ -89,6 +89,7 @@ export function sandboxArgs(
   shipctlDir: string,
   hidden: readonly string[],
   host: SandboxHost = LOCAL_HOST,
+  shared: readonly string[] = [],
 ): string[] {
   const secret = hidden.map((h) => resolve(h));
   const shown = (dir: string): boolean => !secret.some((h) => within(dir, h) || within(h, dir));
@@ -124,6 +125,10 @@ export function sandboxArgs(
     bound.push(dir);
   }
   args.push("--ro-bind", shipctlDir, shipctlDir);
+  // Last, so that a shared directory under /tmp or HOME shows through their tmpfs.
+  for (const dir of shared) {
+    if (isAbsolute(dir) && dir !== "/" && shown(dir) && host.kind(dir)?.type === "dir") args.push("--bind", dir, dir);
+  }
   return args;
 }
 
@@ -279,6 +284,8 @@ export interface SandboxRequest {
   readonly env: Readonly<Record<string, string>>;
   readonly shipctlDir: string;
   readonly hidden: readonly string[];
+  /** Directories tasks may read and write (`sandboxShared`). */
+  readonly shared?: readonly string[];
 }
 
 const probes = new Map<string, SandboxChoice>();
@@ -304,7 +311,7 @@ export function chooseSandbox(request: SandboxRequest): SandboxChoice {
 function probe(request: SandboxRequest): SandboxChoice {
   const bwrap = findBwrap(request.env.PATH ?? "");
   if (bwrap === undefined) return { kind: "none", reason: "bwrap not found (apt-get install bubblewrap)" };
-  const args = sandboxArgs(request.env, request.shipctlDir, request.hidden);
+  const args = sandboxArgs(request.env, request.shipctlDir, request.hidden, LOCAL_HOST, request.shared ?? []);
   const key = JSON.stringify([bwrap, args]);
   const known = probes.get(key);
   if (known !== undefined) return known;

@@ -280,6 +280,29 @@ describe("choosing the sandbox", () => {
     expect(() => testRunner(dir, { sandbox: "required", env })).toThrow(/bwrap not found/);
   });
 
+  it("shows shared directories read-write, last (over the tmpfs of /tmp), never a hidden or a missing one", () => {
+    const dirs: Record<string, { type: "dir" }> = {
+      "/tmp/deploys": { type: "dir" },
+      "/srv/causeway/data": { type: "dir" },
+    };
+    const args = sandboxArgs(
+      { PATH: "" },
+      "/app/shipctl",
+      ["/srv/causeway"],
+      { kind: (p) => dirs[p], realpath: () => undefined },
+      ["/tmp/deploys", "/srv/causeway/data", "/nowhere"],
+    );
+    expect(args.slice(-6)).toEqual([
+      "--ro-bind",
+      "/app/shipctl",
+      "/app/shipctl",
+      "--bind",
+      "/tmp/deploys",
+      "/tmp/deploys",
+    ]);
+    expect(args.indexOf("--tmpfs")).toBeLessThan(args.indexOf("--bind"));
+  });
+
   it("shows system directories and links as they are, PATH's other directories read-only, never a hidden one", () => {
     const dirs: Record<string, { type: "dir" } | { type: "link"; target: string }> = {
       "/usr": { type: "dir" },

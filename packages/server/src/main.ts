@@ -19,7 +19,7 @@ import { startServer, type RunningServer } from "./server.js";
 const USAGE = `usage: causeway-server [DIR|URL…] [--port N] [--host H] [--data DIR] [--slots N] [--no-watch] [--log-format F] [--max-streams N]
                        [--remote-poll S] [--remote-poll-max S] [--public] [--new-admin-token]
                        [--sandbox M] [--notify-concurrency N] [--notify-timeout S] [--notify-attempts N]
-                       [--notify-retry S] [--notify-retry-max S] [--no-embedded-runner]
+                       [--notify-retry S] [--notify-retry-max S] [--sandbox-share DIR] [--no-embedded-runner]
                        [--runner-heartbeat S] [--runner-lease S] [--runner-claim-hold S] [--runner-start-timeout S]
 
   DIR|URL…        the line: pipeline directories to apply and watch, git URLs (URL#branch)
@@ -50,6 +50,9 @@ const USAGE = `usage: causeway-server [DIR|URL…] [--port N] [--host H] [--data
                   seconds before the second attempt, doubling after each (default 1; env CAUSEWAY_NOTIFY_RETRY)
   --notify-retry-max S
                   the longest wait between two attempts (default 300; env CAUSEWAY_NOTIFY_RETRY_MAX)
+  --sandbox-share DIR
+                  a directory sandboxed tasks may read and write (where jobs deploy); repeatable
+                  (env CAUSEWAY_SANDBOX_SHARE, colon-separated)
   --no-embedded-runner
                   run no job in the server's process: remote runners only (causeway runner)
   --runner-heartbeat S, --runner-lease S, --runner-claim-hold S, --runner-start-timeout S
@@ -207,6 +210,7 @@ function parse(argv: string[], env: NodeJS.ProcessEnv): { options: ServerOptions
         ...Object.fromEntries(NOTIFY_SETTINGS.map((s) => [s.flag, { type: "string" as const }])),
         ...Object.fromEntries(RUNNER_SETTINGS.map((s) => [s.flag, { type: "string" as const }])),
         "no-embedded-runner": { type: "boolean" },
+        "sandbox-share": { type: "string", multiple: true },
         help: { type: "boolean", short: "h" },
       },
     });
@@ -265,6 +269,10 @@ function parse(argv: string[], env: NodeJS.ProcessEnv): { options: ServerOptions
     ...notify,
     ...runners,
     embeddedRunner: values["no-embedded-runner"] !== true,
+    sandboxShare: [
+      ...(values["sandbox-share"] ?? []),
+      ...(env.CAUSEWAY_SANDBOX_SHARE ?? "").split(":").filter((d) => d !== ""),
+    ],
     watch: values["no-watch"] !== true,
     publicAccess: values.public === true,
     newAdminToken: values["new-admin-token"] === true,

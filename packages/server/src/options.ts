@@ -92,6 +92,8 @@ const ServerOptionsSchema = z.strictObject({
   notifyRetryMaxMs: z.number().int().min(1).default(300_000),
   /** Attempts of a delivery before it is `failed`. */
   notifyMaxAttempts: z.number().int().min(1).max(1000).default(10),
+  /** Directories sandboxed tasks may read and write (`--sandbox-share`). */
+  sandboxShare: z.array(z.string().min(1)).default([]),
   /** Whether the server runs jobs itself (the embedded runner, pool `default`); false: remote runners only. */
   embeddedRunner: z.boolean().default(true),
   /** The runner protocol's intervals (design §5): heartbeat, lease, long-poll hold, start ack. */
@@ -144,6 +146,7 @@ export interface CompiledServerOptions {
   readonly maxStreams: number;
   readonly cancelGraceMs: number | undefined;
   readonly embeddedRunner: boolean;
+  readonly sandboxShare: readonly string[];
   /** The runner protocol's intervals. */
   readonly runners: {
     readonly heartbeatMs: number;
@@ -219,6 +222,7 @@ export function compileServerOptions(options: ServerOptions = {}): CompiledServe
     maxStreams: o.maxStreams,
     cancelGraceMs: o.cancelGraceMs,
     embeddedRunner: o.embeddedRunner,
+    sandboxShare: o.sandboxShare,
     runners: Object.freeze({
       heartbeatMs: o.runnerHeartbeatMs,
       leaseMs: Math.max(o.runnerLeaseMs, 2 * o.runnerHeartbeatMs),

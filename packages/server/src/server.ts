@@ -1,7 +1,7 @@
 import { readFileSync, statSync } from "node:fs";
 import { rename, rmdir, stat, unlink, writeFile } from "node:fs/promises";
 import type { Server } from "node:http";
-import { join } from "node:path";
+import { join, resolve } from "node:path";
 import { createAdaptorServer } from "@hono/node-server";
 import { CausewayError } from "@causeway/core";
 import { Engine } from "@causeway/engine";
@@ -133,6 +133,7 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
       workerRecord,
       sandbox: opts.sandbox,
       sandboxHidden: [stores.dataDir],
+      sandboxShared: opts.sandboxShare.map((dir) => resolve(opts.cwd ?? process.cwd(), dir)),
       ...(opts.env === undefined ? {} : { env: opts.env }),
       ...(opts.cancelGraceMs === undefined ? {} : { cancelGraceMs: opts.cancelGraceMs }),
     });

@@ -23,6 +23,8 @@ interface UpOptions {
   readonly public?: boolean;
   readonly newAdminToken?: boolean;
   readonly sandbox?: string;
+  /** `--sandbox-share DIR`, repeatable. */
+  readonly sandboxShare?: readonly string[];
   /** False with `--no-embedded-runner`: remote runners only. */
   readonly embeddedRunner?: boolean;
 }
@@ -55,6 +57,7 @@ export function serverArgs(sources: readonly string[] | string | undefined, opts
       throw usageError(`--sandbox must be auto, off or required, got ${JSON.stringify(opts.sandbox)}`);
     args.push("--sandbox", opts.sandbox);
   }
+  for (const dir of opts.sandboxShare ?? []) args.push("--sandbox-share", dir);
   if (opts.embeddedRunner === false) args.push("--no-embedded-runner");
   return args;
 }
@@ -121,6 +124,11 @@ export function registerUp(program: Command, io: Io): void {
     .option(
       "--sandbox <mode>",
       "auto: run tasks in a bubblewrap sandbox where bwrap works (default); off: never; required: refuse to start without one (env CAUSEWAY_SANDBOX)",
+    )
+    .option(
+      "--sandbox-share <dir>",
+      "a directory sandboxed tasks may read and write (where jobs deploy); repeatable",
+      (dir: string, dirs: string[] = []) => [...dirs, dir],
     )
     .option("--no-embedded-runner", "run no job in the server's process: remote runners only (causeway runner)")
     .action(async (sources: string[], opts: UpOptions) => {
