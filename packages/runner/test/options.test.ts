@@ -25,6 +25,7 @@ describe("runner options", () => {
       workspaceFs: NODE_WORKSPACE_FS,
       sandbox: "auto",
       sandboxHidden: [],
+      sandboxShared: [],
     });
     expect(Object.isFrozen(compiled)).toBe(true);
     expect(Object.isFrozen(compiled.env)).toBe(true);
@@ -51,6 +52,7 @@ describe("runner options", () => {
         workerRecord: "",
         sandbox: "maybe" as "auto",
         sandboxHidden: [""],
+        sandboxShared: ["ok", "nul\0"],
       } satisfies EmbeddedRunnerOptions);
     } catch (e) {
       error = e;
@@ -68,6 +70,7 @@ describe("runner options", () => {
       "workerRecord",
       "sandbox must be",
       "sandboxHidden",
+      "sandboxShared",
     ])
       expect(message).toContain(part);
   });
