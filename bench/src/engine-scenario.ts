@@ -20,7 +20,7 @@ import { remoteRunner } from "./remote-runner.js";
 //
 // BENCH_HISTORY=N first fills the store with N finished runs of the line's jobs (each with its
 // job version, its events and a log file), so the same scenario can be measured with a history.
-// BENCH_SANDBOX=auto|off|required: the runner's sandbox (default off, as the server's).
+// BENCH_SANDBOX=auto|off|required: the runner's sandbox (default auto, as the server's).
 
 const [kind = "chain", countArg = "200", thirdArg = "1"] = process.argv.slice(2);
 const count = Number(countArg);

@@ -111,11 +111,12 @@ export function allPassed(results: readonly BenchmarkResult[]): boolean {
 }
 
 /**
- * The sandbox of a benchmark's runner, from BENCH_SANDBOX: `off` (default, as the server's),
- * `auto` or `required` (`npm run bench -- --sandbox off` sets it for every scenario).
+ * The sandbox of a benchmark's runner, from BENCH_SANDBOX: `auto` (default, as the server's:
+ * one sandbox per runner slot where bwrap works), `off` or `required` (`npm run bench --
+ * --sandbox off` sets it for every scenario).
  */
 export function benchSandbox(value: string | undefined): "auto" | "off" | "required" {
-  if (value === undefined || value === "") return "off";
+  if (value === undefined || value === "") return "auto";
   if (value === "auto" || value === "off" || value === "required") return value;
   throw new Error(`BENCH_SANDBOX must be auto, off or required, got ${JSON.stringify(value)}`);
 }
