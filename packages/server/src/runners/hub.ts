@@ -17,6 +17,7 @@ import {
 } from "@causeway/core";
 import type { RunnerJson, RunnerSettings } from "@causeway/protocol";
 import { hashSecret, newSecret } from "../auth.js";
+import { Attempt, ended, logGap } from "./attempt.js";
 
 /** The runner protocol's default intervals (design §5); tests set milliseconds. */
 export const DEFAULT_RUNNER_SETTINGS: RunnerSettings = {
@@ -25,46 +26,6 @@ export const DEFAULT_RUNNER_SETTINGS: RunnerSettings = {
   claimHoldMs: 30_000,
   startTimeoutMs: 30_000,
 };
-
-/** A run handed to remote runners: waiting for a claim, claimed, started. */
-class Attempt {
-  readonly runId: number;
-  readonly pool: string;
-  readonly spec: RunSpec | undefined;
-  readonly observer: RunObserver;
-  state: "pending" | "claimed" | "started" = "pending";
-  runnerId = 0;
-  epoch = 0;
-  tokenHash = "";
-  /** Raw console bytes received (before the server's redaction). */
-  logOffset = 0;
-  cancelReason: string | undefined;
-  /** An in-process runner's listener: a cancel reaches it at once, not on the next heartbeat. */
-  onCancel: ((reason: string) => void) | undefined;
-  timer: NodeJS.Timeout | undefined;
-  /** Uploads and the finish of this attempt, one at a time. */
-  chain: Promise<unknown> = Promise.resolve();
-  readonly done: Promise<RunResult>;
-  #resolve!: (result: RunResult) => void;
-  over = false;
-  /** Ended by its runner's finish: a repeated finish (its answer was lost) is answered again. */
-  finished = false;
-
-  constructor(runId: number, pool: string, spec: RunSpec | undefined, observer: RunObserver) {
-    this.runId = runId;
-    this.pool = pool;
-    this.spec = spec;
-    this.observer = observer;
-    this.done = new Promise((resolve) => (this.#resolve = resolve));
-  }
-
-  end(result: RunResult): void {
-    if (this.over) return;
-    this.over = true;
-    clearTimeout(this.timer);
-    this.#resolve(result);
-  }
-}
 
 /** A long poll of a runner, waiting for work of its pool. */
 interface Waiter {
@@ -625,20 +586,6 @@ export interface Claimed {
 }
 
 export type { Attempt };
-
-function ended(status: "cancelled" | "lost", reason: string): RunResult {
-  return { status, reason, exitCode: null, stateSha: null, outputs: {}, outStateShas: {} };
-}
-
-function logGap(attempt: Attempt): CausewayError {
-  return new CausewayError(
-    "LOG_OFFSET_GAP",
-    `run ${attempt.runId}: the server holds ${attempt.logOffset} bytes of its console`,
-    {
-      details: { offset: attempt.logOffset },
-    },
-  );
-}
 
 function sessionReplaced(name: string): CausewayError {
   return new CausewayError("RUNNER_SESSION_REPLACED", `a newer process of runner ${name} took over its session`, {
