@@ -8,13 +8,16 @@
 # shell (its variables and functions are unset there), so the task's shell holds nothing but
 # what the task is given.
 #
-# Usage: task-worker.sh <grace ms> [slot <n> <dir>... <mount>...], with file descriptor 3 open on
+# Usage: task-worker.sh <grace ms> [slot <n> <dir>... <kept>...], with file descriptor 3 open on
 # the lifeline (below). With "slot" the worker runs inside a runner slot's sandbox, started once
 # by bwrap (slotWorkerCommand, runner/src/sandbox.ts), and sources its tasks there as outside
-# one; each of the <n> <dir>s (the sandbox's private /tmp, HOME, TMPDIR) is emptied when a new
-# run in the slot is over (R below), but for each <mount>, an entry of a <dir> that is a mount of
-# the sandbox (the slot directory itself, say, when the work directory is a child of /tmp). Its process ids are of the sandbox's PID namespace: the runner signals this worker,
-# which passes signals on to its task's group and SIGKILLs leftovers after their grace (below).
+# one; each of the <n> <dir>s (the sandbox's private /tmp, HOME, TMPDIR) is emptied when a run
+# in the slot is over (R below), but for each <kept> (scrubExceptions, sandbox.ts): a mount of
+# the sandbox inside a <dir> (the slot directory when the work directory is under /tmp, a PATH
+# directory under HOME) is left as it is, and a directory on the way to one, written +<path>,
+# is emptied but for that way. Its process ids are of the sandbox's PID namespace: the runner
+# signals this worker, which passes signals on to its task's group and SIGKILLs leftovers after
+# their grace (below).
 # Requests on stdin, one per line, tab-separated (paths hold no tab or newline):
 #   T <id> <cwd> <prefix>   run <prefix>.sh in <cwd> (the script exports the task's environment
 #                           first), stdin /dev/null, stdout and stderr appended to <prefix>.out,
@@ -48,7 +51,9 @@ declare -A __cw_m=()
 if [ "${2-}" = slot ]; then
   __cw_z=1
   __cw_sc=("${@:4:$3}")
-  for __cw_k in "${@:$((4 + $3))}"; do __cw_m[$__cw_k]=1; done
+  for __cw_k in "${@:$((4 + $3))}"; do
+    if [ "${__cw_k:0:1}" = + ]; then __cw_m[${__cw_k:1}]=2; else __cw_m[$__cw_k]=1; fi
+  done
 fi
 # The watcher: blocked on the lifeline, then SIGTERM to the worker's process group (the worker
 # and the watcher; tasks have groups of their own). Forked before job control is on, so that it
@@ -123,11 +128,21 @@ __cw_scrub() {
   [ ${#p[@]} -eq 0 ] || kill -KILL "${p[@]}" 2>/dev/null
   __cw_lg=()
   shopt -s nullglob dotglob
-  for d in "${__cw_sc[@]}"; do
-    for d in "$d"/*; do [ -n "${__cw_m[$d]-}" ] || f+=("$d"); done
-  done
+  for d in "${__cw_sc[@]}"; do __cw_empty "$d"; done
   shopt -u nullglob dotglob
   [ ${#f[@]} -eq 0 ] || rm -rf --one-file-system -- "${f[@]}" 3<&- 2>/dev/null
+}
+# Adds the entries of directory $1 to __cw_scrub's f, but the kept ones (a mount), going into
+# those on the way to a mount.
+__cw_empty() {
+  local e
+  for e in "$1"/*; do
+    case ${__cw_m[$e]-} in
+      1) ;;
+      2) __cw_empty "$e" ;;
+      *) f+=("$e") ;;
+    esac
+  done
 }
 while IFS=$'\t' read -r __cw_k __cw_i __cw_a __cw_b; do
   case $__cw_k in
@@ -146,7 +161,7 @@ while IFS=$'\t' read -r __cw_k __cw_i __cw_a __cw_b; do
         [ "$__cw_k" = T ] || { unset SHLVL; exec "$BASH" -- "$__cw_b.sh"; }
         BASH_ARGV0=$__cw_b.sh
         unset __cw_k __cw_i __cw_a __cw_b __cw_p __cw_s __cw_l __cw_lt __cw_e __cw_t __cw_g __cw_gm __cw_sc __cw_m __cw_w __cw_z __cw_lg
-        unset -f __cw_end __cw_gone __cw_scrub __cw_reap
+        unset -f __cw_end __cw_gone __cw_scrub __cw_empty __cw_reap
         . "$0"
       ) </dev/null >>"$__cw_b.out" 2>&1 3<&- &
       __cw_p=$!

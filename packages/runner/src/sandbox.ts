@@ -216,7 +216,7 @@ export function slotWorkerCommand(
       "slot",
       String(scrubbed.length),
       ...scrubbed,
-      ...mountsIn(scrubbed, [...sandbox.args, ...binds]),
+      ...scrubExceptions(scrubbed, [...sandbox.args, ...binds]),
     ],
   ];
 }
@@ -224,14 +224,26 @@ export function slotWorkerCommand(
 /** The bwrap options that take a source and a destination. */
 const TWO_PATHS = new Set(["--bind", "--ro-bind", "--dev-bind", "--symlink"]);
 
-/** The destinations of `args` (bwrap's) that are entries of one of `dirs`. */
-function mountsIn(dirs: readonly string[], args: readonly string[]): string[] {
-  const found = new Set<string>();
+/**
+ * What the slot worker's scrub of the private directories `dirs` must leave (task-worker.sh):
+ * each destination of `args` (bwrap's) inside one of them, as it is (a mount: the slot
+ * directory under /tmp, a PATH directory under HOME), and, marked `+`, each directory between
+ * that private directory and the mount, which bwrap made to hold it: the scrub goes into those
+ * and empties them but for the mounts' way. (Removing `~/.cargo` whole, for `~/.cargo/bin` on
+ * the PATH, would fork an `rm` at every run's end that fails on the mount.) Pure.
+ */
+export function scrubExceptions(dirs: readonly string[], args: readonly string[]): string[] {
+  const mounts = new Set<string>();
+  const ways = new Set<string>();
   args.forEach((arg, i) => {
     const dest = TWO_PATHS.has(arg) ? args[i + 2] : arg === "--tmpfs" ? args[i + 1] : undefined;
-    if (dest !== undefined && dirs.includes(dirname(dest))) found.add(dest);
+    if (dest === undefined) return;
+    const under = dirs.find((dir) => dest !== dir && within(dest, dir));
+    if (under === undefined) return;
+    mounts.add(dest);
+    for (let way = dirname(dest); way !== under && within(way, under); way = dirname(way)) ways.add(way);
   });
-  return [...found];
+  return [...mounts, ...[...ways].filter((way) => !mounts.has(way)).map((way) => `+${way}`)];
 }
 
 /**

@@ -1,8 +1,9 @@
 import { existsSync, readFileSync } from "node:fs";
-import { mkdir, writeFile } from "node:fs/promises";
+import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { CausewayError } from "@causeway/core";
 import { chooseSandbox, sandboxArgs, SHIPCTL_DIR } from "../src/index.js";
+import { scrubExceptions } from "../src/sandbox.js";
 import {
   SANDBOX,
   SANDBOX_SKIP,
@@ -109,23 +110,36 @@ describe.skipIf(SANDBOX_SKIP !== undefined)("a task in the sandbox", () => {
   });
 
   it("runs the next run of a slot with /build at its own workspace, nothing of the last run left", async () => {
-    const { run } = testRunner(dir, { sandbox: "required" });
-    const first = makeSpec(
-      scriptJob(["echo one > /build/shared/mark", "echo tmp > /tmp/left", 'echo home > "$HOME/left"']),
-    );
-    expect((await run(first)).result.status).toBe("success");
-    const second = makeSpec(
-      scriptJob([
-        '[ /build -ef "$JOB_PATH" ] && echo build-is-mine',
-        "ls -A /build/shared",
-        'ls -A "$(dirname "$JOB_PATH")"',
-        'ls -A /tmp "$HOME" | grep -c left || true',
-      ]),
-    );
-    const { result, rec } = await run(second);
-    expect(result.status).toBe("success");
-    expect(rec.outputLines).toEqual(["build-is-mine", ".build", `${second.run.id}-1`, "0"]);
-    expect(`${dir}/slot-0/${second.run.id}-1`).toBe(rec.text.match(/workspace: (\S+)/)?.[1]);
+    // A work directory under /tmp: the slot is a mount inside the sandbox's private /tmp, and
+    // the directories on the way to it (this one) are the sandbox's, emptied but for that way.
+    const work = await mkdtemp("/tmp/causeway-slots-");
+    try {
+      const { run } = testRunner(work, { sandbox: "required" });
+      const first = makeSpec(
+        scriptJob([
+          "echo one > /build/shared/mark",
+          "echo tmp > /tmp/left",
+          'echo home > "$HOME/left"',
+          `echo way > ${work}/left`,
+        ]),
+      );
+      expect((await run(first)).result.status).toBe("success");
+      const second = makeSpec(
+        scriptJob([
+          '[ /build -ef "$JOB_PATH" ] && echo build-is-mine',
+          "ls -A /build/shared",
+          'ls -A "$(dirname "$JOB_PATH")"',
+          `ls -A /tmp "$HOME" ${work} | grep -c left || true`,
+          `ls -A ${work}`,
+        ]),
+      );
+      const { result, rec } = await run(second);
+      expect(result.status).toBe("success");
+      expect(rec.outputLines).toEqual(["build-is-mine", ".build", `${second.run.id}-1`, "0", "slot-0"]);
+      expect(`${work}/slot-0/${second.run.id}-1`).toBe(rec.text.match(/workspace: (\S+)/)?.[1]);
+    } finally {
+      await rm(work, { recursive: true, force: true });
+    }
   });
 
   it("ends what a run left running outside its task's group when the run ends", async () => {
@@ -278,6 +292,42 @@ describe("choosing the sandbox", () => {
     expect(error).toBeInstanceOf(CausewayError);
     expect((error as CausewayError).code).toBe("RUNNER_SANDBOX_UNAVAILABLE");
     expect(() => testRunner(dir, { sandbox: "required", env })).toThrow(/bwrap not found/);
+  });
+
+  it("keeps the mounts inside the private directories at a run's end, and the way to them, emptied", () => {
+    const args = [
+      "--tmpfs",
+      "/tmp",
+      "--tmpfs",
+      "/root",
+      "--ro-bind",
+      "/root/.cargo/bin",
+      "/root/.cargo/bin",
+      "--ro-bind",
+      "/usr",
+      "/usr",
+      "--bind",
+      "/tmp/w/slot-0",
+      "/tmp/w/slot-0",
+      "--symlink",
+      "/tmp/w/slot-0/.build",
+      "/build",
+      "--ro-bind",
+      "/root/.local/lib/x/bin",
+      "/root/.local/lib/x/bin",
+    ];
+    expect(scrubExceptions(["/tmp", "/root"], args)).toEqual([
+      "/root/.cargo/bin",
+      "/tmp/w/slot-0",
+      "/root/.local/lib/x/bin",
+      "+/root/.cargo",
+      "+/tmp/w",
+      "+/root/.local/lib/x",
+      "+/root/.local/lib",
+      "+/root/.local",
+    ]);
+    // Mounts outside them, and the private directories themselves, are not the scrub's.
+    expect(scrubExceptions(["/home/ci"], args)).toEqual([]);
   });
 
   it("shows shared directories read-write, last (over the tmpfs of /tmp), never a hidden or a missing one", () => {
