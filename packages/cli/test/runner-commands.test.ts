@@ -1,5 +1,5 @@
 import { execFile } from "node:child_process";
-import { mkdtemp, rm } from "node:fs/promises";
+import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { createServer, type AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -347,6 +347,7 @@ describe("causeway runner without drain or activate", () => {
         capacity: "2",
         name: "build-7",
         sandbox: "auto",
+        logFlushMs: "50",
       }),
     ).toEqual([
       "--server",
@@ -365,6 +366,8 @@ describe("causeway runner without drain or activate", () => {
       "build-7",
       "--sandbox",
       "auto",
+      "--log-flush-ms",
+      "50",
     ]);
     expect(agentArgs({ server: "http://ci.example:4810" })).toEqual(["--server", "http://ci.example:4810"]);
   });
@@ -389,6 +392,50 @@ describe("causeway runner without drain or activate", () => {
       await rm(workDir, { recursive: true, force: true });
     }
   }, 30_000);
+});
+
+describe("the runner agent's refusals", () => {
+  const agent = (workDir: string, args: string[]): Promise<{ code: number; err: string }> =>
+    new Promise((resolve) => {
+      execFile(
+        process.execPath,
+        [BIN, "runner", "--server", "http://127.0.0.1:9", "--work-dir", workDir, ...args],
+        { env: { ...process.env, NO_COLOR: "1" } },
+        (error, _out, err) => resolve({ code: error === null ? 0 : Number(error.code), err }),
+      );
+    });
+
+  it("says which option is wrong: --log-flush-ms", async () => {
+    const workDir = await mkdtemp(join(tmpdir(), "causeway-runner-agent-"));
+    try {
+      const { code, err } = await agent(workDir, ["--token", "cwreg_x", "--log-flush-ms", "soon"]);
+      expect(code).toBe(2);
+      expect(err).toMatch(/^causeway runner: --log-flush-ms must be a number of milliseconds from 0 to 60000\n/);
+    } finally {
+      await rm(workDir, { recursive: true, force: true });
+    }
+  }, 30_000);
+
+  it.each([
+    ["not JSON", "{ server:"],
+    ["without its credential", JSON.stringify({ server: "http://127.0.0.1:9", name: "r" })],
+  ])(
+    "names a credential file that is %s, and how to mend it",
+    async (_what, content) => {
+      const workDir = await mkdtemp(join(tmpdir(), "causeway-runner-agent-"));
+      try {
+        await writeFile(join(workDir, "runner.json"), content, { mode: 0o600 });
+        const { code, err } = await agent(workDir, []);
+        expect(code).toBe(1);
+        expect(err).toContain(`causeway runner: cannot read the credential in ${join(workDir, "runner.json")}: `);
+        expect(err).toContain("remove the file and register again with a new token");
+        expect(err).not.toMatch(/\n\s+at /);
+      } finally {
+        await rm(workDir, { recursive: true, force: true });
+      }
+    },
+    30_000,
+  );
 });
 
 describe("the arguments of runner-token create", () => {

@@ -154,7 +154,6 @@ export class RunnersRepo {
         token_hash: tokenHash,
         log_offset: 0,
         claimed_at: at,
-        started_at: null,
       })
       .onConflict((oc) =>
         oc.column("run_id").doUpdateSet((eb) => ({
@@ -163,7 +162,6 @@ export class RunnersRepo {
           token_hash: tokenHash,
           log_offset: 0,
           claimed_at: at,
-          started_at: null,
         })),
       )
       .returning("epoch")
@@ -188,7 +186,6 @@ export class RunnersRepo {
       tokenHash: row.token_hash,
       logOffset: row.log_offset,
       claimedAt: row.claimed_at,
-      startedAt: row.started_at,
     }));
   }
 }

@@ -53,7 +53,11 @@ export interface RunnersTable {
   last_seen_at: string | null;
 }
 
-/** The leases of runs executing on remote runners (migration 0011). */
+/**
+ * The leases of runs executing on remote runners (migration 0011). Its nullable `started_at`
+ * column is left unused: a start is not stored (an adopted run counts as started at its
+ * runner's first call).
+ */
 export interface RunLeasesTable {
   run_id: number;
   runner_id: number;
@@ -61,7 +65,6 @@ export interface RunLeasesTable {
   token_hash: string;
   log_offset: number;
   claimed_at: string;
-  started_at: string | null;
 }
 
 /** The API tokens (migration 0009); `hash` is the SHA-256 of the secret, never the secret. */

@@ -16,6 +16,7 @@ interface RunnerOptions {
   readonly capacity?: string;
   readonly name?: string;
   readonly sandbox?: string;
+  readonly logFlushMs?: string;
 }
 
 /** The agent's arguments for the options given. */
@@ -32,6 +33,7 @@ export function agentArgs(opts: RunnerOptions): string[] {
   pass("--capacity", opts.capacity);
   pass("--name", opts.name);
   pass("--sandbox", opts.sandbox);
+  pass("--log-flush-ms", opts.logFlushMs);
   return args;
 }
 
@@ -53,6 +55,7 @@ export function registerRunner(program: Command, io: Io): void {
     .option("--capacity <n>", "runs executed at once (default 1)")
     .option("--name <name>", "its name (default: the host name)")
     .option("--sandbox <mode>", "auto (default: where bwrap works), off or required: each task in a bubblewrap sandbox")
+    .option("--log-flush-ms <ms>", "how long console bytes may wait in the spool before an upload (default 1000)")
     .action(async (opts: RunnerOptions) => {
       const main = resolveMain(AGENT_MAIN, "the runner agent", "@causeway/runner");
       io.exitCode(await runChild(main, agentArgs(opts), io.env, "the runner agent"));

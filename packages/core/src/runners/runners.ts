@@ -60,7 +60,6 @@ export interface RunLease {
   /** Raw console bytes received so far: the runner uploads from there after a restart. */
   readonly logOffset: number;
   readonly claimedAt: string;
-  readonly startedAt: string | null;
 }
 
 /** What registering asks for. */

@@ -12,7 +12,7 @@ import { RunnerClient, ServerRefusal } from "./client.js";
 // only module of the runner that reads argv and process.env.
 
 const USAGE = `usage: causeway runner --server URL [--token T] [--work-dir DIR] [--pool NAME] [--labels a,b]
-                       [--capacity N] [--name NAME] [--sandbox auto|off|required]
+                       [--capacity N] [--name NAME] [--sandbox auto|off|required] [--log-flush-ms MS]
 
   --server URL    the Causeway server (as printed by causeway up)
   --token T       a registration token (causeway runner-token create); needed on the first
@@ -23,6 +23,8 @@ const USAGE = `usage: causeway runner --server URL [--token T] [--work-dir DIR] 
   --capacity N    runs executed at once (default 1)
   --name NAME     its name (default: the host name)
   --sandbox M     run each task in a bubblewrap sandbox: auto (default: where bwrap works), off, required
+  --log-flush-ms MS  how long console bytes may wait in the spool before they are uploaded
+                  (default 1000; an upload starts sooner once 64 KiB are waiting)
 
 SIGTERM or Ctrl+C drains: running jobs finish and are reported, no new ones are taken; a
 second one stops the jobs at once.`;
@@ -34,6 +36,16 @@ interface Credential {
   readonly server: string;
   readonly name: string;
   readonly credential: string;
+}
+
+/** The credential file's content, checked: throws saying what is wrong with it. */
+function readCredential(text: string): Credential {
+  const value: unknown = JSON.parse(text);
+  const fields = value as Partial<Record<keyof Credential, unknown>> | null;
+  for (const key of ["server", "name", "credential"] as const) {
+    if (typeof fields?.[key] !== "string" || fields[key] === "") throw new Error(`"${key}" is missing or not a string`);
+  }
+  return value as Credential;
 }
 
 async function main(argv: readonly string[]): Promise<number> {
@@ -64,9 +76,20 @@ async function main(argv: readonly string[]): Promise<number> {
     problems.push("--capacity must be an integer from 1 to 256");
   const sandbox = values.sandbox ?? "auto";
   if (!SANDBOX_MODES_LIST.includes(sandbox)) problems.push(`--sandbox must be one of ${SANDBOX_MODES_LIST.join(", ")}`);
+  const flushMs = values["log-flush-ms"] === undefined ? undefined : Number(values["log-flush-ms"]);
+  if (flushMs !== undefined && !(Number.isFinite(flushMs) && flushMs >= 0 && flushMs <= 60_000)) {
+    problems.push("--log-flush-ms must be a number of milliseconds from 0 to 60000");
+  }
   mkdirSync(workDir, { recursive: true, mode: 0o700 });
   const file = join(workDir, CREDENTIAL_FILE);
-  let saved = existsSync(file) ? (JSON.parse(readFileSync(file, "utf8")) as Credential) : undefined;
+  let saved: Credential | undefined;
+  try {
+    saved = existsSync(file) ? readCredential(readFileSync(file, "utf8")) : undefined;
+  } catch (error) {
+    say(`cannot read the credential in ${file}: ${error instanceof Error ? error.message : String(error)}`);
+    say("remove the file and register again with a new token (causeway runner-token create)");
+    return 1;
+  }
   const server = values.server ?? saved?.server;
   if (server === undefined) problems.push("--server is required (the URL causeway up prints)");
   if (saved === undefined && values.token === undefined) {
@@ -119,7 +142,7 @@ async function main(argv: readonly string[]): Promise<number> {
     capacity,
     labels,
     spoolDir: join(workDir, "spool"),
-    ...(values["log-flush-ms"] === undefined ? {} : { logFlushMs: Number(values["log-flush-ms"]) }),
+    ...(flushMs === undefined ? {} : { logFlushMs: flushMs }),
     log: say,
   });
   let signals = 0;
