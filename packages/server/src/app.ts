@@ -11,6 +11,8 @@ import {
   type StoreTx,
 } from "@causeway/core";
 import {
+  API_PREFIX,
+  openApiDocument,
   ApplyBodySchema,
   ExternalCIBodySchema,
   NotificationStateSchema,
@@ -48,8 +50,8 @@ import { GuardedRoutes, authenticate, recordRules } from "./routes.js";
 import { mountTokenRoutes } from "./token-routes.js";
 import { HOOKS_PREFIX, listWebhooks, mountHooks } from "./webhooks.js";
 
-/** The prefix of every route. */
-export const API_PREFIX = "/api/v1";
+/** The prefix of every route (the route table's, protocol api-routes.ts). */
+export { API_PREFIX };
 
 const LIST_LIMIT = { min: 1, max: 1000, fallback: 50 } as const;
 
@@ -80,12 +82,22 @@ export function buildApp(deps: AppDeps): Hono<AppEnv> {
   );
 
   api.get("/health", (c) => c.json({ ok: true as const, version: deps.version }));
+  // The contract, readable without a token: the OpenAPI document of the route table, and the
+  // API's root pointing to it.
+  let openApi: Record<string, unknown> | undefined;
+  api.get("/openapi.json", (c) => c.json((openApi ??= openApiDocument(deps.version))));
+  // On the app: `/api/v1/` (with its slash) is not a route of `api`, whose guard would refuse it.
+  app.get(`${API_PREFIX}/`, (c) =>
+    c.json({ name: "Causeway API", version: deps.version, openapi: `${API_PREFIX}/openapi.json`, docs: "docs/api.md" }),
+  );
 
   const auth = deps.auth;
   const publicAccess = deps.publicAccess === true;
   api.use("*", authenticate(auth, publicAccess));
   const routes = new GuardedRoutes(api, API_PREFIX, publicAccess);
   routes.open("GET", `${API_PREFIX}/health`);
+  routes.open("GET", `${API_PREFIX}/openapi.json`);
+  routes.open("GET", `${API_PREFIX}/`);
   // Anonymous readers of a public server see the jobs with allowPublicAccess and their runs.
   const isPublicJob = (job: string): boolean => engine.model.job(job)?.allowPublicAccess === true;
   const anonymous = (c: Context<AppEnv>): boolean => c.get("token") === undefined;
