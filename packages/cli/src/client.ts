@@ -1,25 +1,9 @@
 import { CausewayError, isErrorCode } from "@causeway/core";
 import {
-  ApplyRecordSchema,
-  ApplyResultSchema,
-  ApprovalStateSchema,
-  AuditEventSchema,
-  RotateKeyResultSchema,
-  SecretListSchema,
-  SecretSummarySchema,
-  PlanResultSchema,
   ErrorBodySchema,
   EventSchema,
-  NotificationSchema,
-  NotificationsSchema,
-  ObjectSummarySchema,
   RunSchema,
   RunStatusSchema,
-  StateSchema,
-  TraceSchema,
-  VersionSchema,
-  WebhooksSchema,
-  WhySchema,
   type ApplyBody,
   type ApplyRecordJson,
   type ApplyResult,
@@ -40,15 +24,22 @@ import {
   type VersionJson,
   type WebhooksJson,
   type WhyJson,
-  TokenCreatedSchema,
-  TokenJsonSchema,
   type TokenCreateBody,
   type TokenCreated,
   type TokenJson,
-  RunnerSchema,
-  RunnerTokenSchema,
   type RunnerTokenJson,
   type RunnerTokenRequestSchema,
+  API_PREFIX,
+  API_ROUTES,
+  routePath,
+  routeQuery,
+  type RunnerListSchema,
+  type RunnerAnswerSchema,
+  type PutVersionResultSchema,
+  type ApiRoute,
+  type RouteInput,
+  type RouteName,
+  type RouteOutput,
 } from "@causeway/protocol";
 import { z } from "zod";
 import { readSse } from "./sse.js";
@@ -123,13 +114,8 @@ function unauthorizedHint(target: ServerTarget): string {
 }
 const REQUEST_TIMEOUT_MS = 30_000;
 
-const OkSchema = z.object({ ok: z.boolean() });
-const PutVersionResultSchema = z.object({ version: VersionSchema, runs: z.array(RunSchema) });
 const LogChunkSchema = z.object({ offset: z.number().int(), text: z.string() });
 const EVENT_TYPES = EventSchema.shape.type.options;
-const HealthSchema = z.object({}).passthrough();
-const RunnerListSchema = z.object({ runners: z.array(RunnerSchema) });
-const RunnerAnswerSchema = z.object({ runner: RunnerSchema });
 
 /** The body of `GET /runners`, as `causeway runners --json` prints it. */
 export type RunnerList = z.infer<typeof RunnerListSchema>;
@@ -139,11 +125,15 @@ export type RunnerAnswer = z.infer<typeof RunnerAnswerSchema>;
 /** The result of `put-version`: the version created and the runs it triggered. */
 export type PutVersionResult = z.infer<typeof PutVersionResultSchema>;
 
-interface RequestOptions<T> {
-  readonly query?: Record<string, string | number | undefined>;
+/** What a call passes: path parameters, query, body (typed per route by `RouteInput`). */
+interface CallInput {
+  readonly params?: Readonly<Record<string, string | number>>;
+  readonly query?: Readonly<Record<string, string | number | boolean | undefined>>;
   readonly body?: unknown;
-  readonly schema: z.ZodType<T>;
 }
+
+/** The input of route `N`, which may be left out when nothing in it is required. */
+type OptionalInput<N extends RouteName> = object extends RouteInput<N> ? [RouteInput<N>?] : [RouteInput<N>];
 
 /**
  * A typed client of the HTTP API over `fetch`. Every answer is parsed with its protocol schema;
@@ -155,197 +145,195 @@ export class ApiClient {
 
   constructor(readonly target: ServerTarget) {
     const url = target.url.replace(/\/+$/, "");
-    this.#base = url.endsWith("/api/v1") ? url : `${url}/api/v1`;
+    this.#base = url.endsWith(API_PREFIX) ? url : `${url}${API_PREFIX}`;
   }
 
   health(): Promise<Record<string, unknown>> {
-    return this.#json("GET", "/health", { schema: HealthSchema });
+    return this.#call("health");
   }
 
   apply(body: ApplyBody): Promise<ApplyResult> {
-    return this.#json("POST", "/apply", { body, schema: ApplyResultSchema });
+    return this.#call("apply", { body });
   }
 
   /** What applying `body` would do; nothing is applied. */
   plan(body: ApplyBody): Promise<PlanResult> {
-    return this.#json("POST", "/plan", { body, schema: PlanResultSchema });
+    return this.#call("plan", { body });
   }
 
   /** The apply history, newest first. */
   applies(limit?: number): Promise<ApplyRecordJson[]> {
-    return this.#json("GET", "/applies", { query: { limit }, schema: z.array(ApplyRecordSchema) });
+    return this.#call("applies", { query: { limit } });
   }
 
   /** Every webhook endpoint, and the latest `limit` refused deliveries. */
   webhooks(limit?: number): Promise<WebhooksJson> {
-    return this.#json("GET", "/webhooks", { query: { limit }, schema: WebhooksSchema });
+    return this.#call("webhooks", { query: { limit } });
   }
 
   /** Deliveries of the notification outbox, newest first; only those in `state` when given. */
   notifications(query: { state?: string; limit?: number } = {}): Promise<NotificationsJson> {
-    return this.#json("GET", "/notifications", { query, schema: NotificationsSchema });
+    return this.#call("notifications", { query });
   }
 
   /** Creates an API token; the answer holds its secret, which the server never shows again. */
   createToken(body: TokenCreateBody): Promise<TokenCreated> {
-    return this.#json("POST", "/tokens", { body, schema: TokenCreatedSchema });
+    return this.#call("createToken", { body });
   }
 
   /** Every API token, revoked and expired ones included (never a secret). */
   tokens(): Promise<TokenJson[]> {
-    return this.#json("GET", "/tokens", { schema: z.array(TokenJsonSchema) });
+    return this.#call("tokens");
   }
 
   /** Revokes the live API token of this name. */
   revokeToken(name: string): Promise<TokenJson> {
-    return this.#json("DELETE", `/tokens/${enc(name)}`, { schema: TokenJsonSchema });
+    return this.#call("revokeToken", { params: { name } });
   }
 
   /** Makes a single-use registration token for one runner (of `pool` when given); shown this once. */
   createRunnerToken(body: z.input<typeof RunnerTokenRequestSchema>): Promise<RunnerTokenJson> {
-    return this.#json("POST", "/runner-tokens", { body, schema: RunnerTokenSchema });
+    return this.#call("createRunnerToken", { body });
   }
 
   /** The registered runners, with their state and the runs they execute now. */
   runners(): Promise<RunnerList> {
-    return this.#json("GET", "/runners", { schema: RunnerListSchema });
+    return this.#call("runners");
   }
 
   /** Drains a runner: it finishes its runs and claims no more (RUNNER_NOT_FOUND when none has the name). */
   drainRunner(name: string): Promise<RunnerAnswer> {
-    return this.#json("POST", `/runners/${enc(name)}/drain`, { schema: RunnerAnswerSchema });
+    return this.#call("drainRunner", { params: { name } });
   }
 
   /** Lets a drained runner claim runs again (RUNNER_NOT_FOUND when none has the name). */
   activateRunner(name: string): Promise<RunnerAnswer> {
-    return this.#json("POST", `/runners/${enc(name)}/activate`, { schema: RunnerAnswerSchema });
+    return this.#call("activateRunner", { params: { name } });
   }
 
   /** Puts a failed delivery back in the outbox. */
   retryNotification(id: number): Promise<NotificationJson> {
-    return this.#json("POST", `/notifications/${id}/retry`, { schema: NotificationSchema });
+    return this.#call("retryNotification", { params: { id } });
   }
 
   jobs(): Promise<ObjectSummaryJson[]> {
-    return this.#json("GET", "/jobs", { schema: z.array(ObjectSummarySchema) });
+    return this.#call("jobs");
   }
 
   resources(): Promise<ObjectSummaryJson[]> {
-    return this.#json("GET", "/resources", { schema: z.array(ObjectSummarySchema) });
+    return this.#call("resources");
   }
 
   trigger(job: string, body: TriggerBody): Promise<RunJson> {
-    return this.#json("POST", `/jobs/${enc(job)}/runs`, { body, schema: RunSchema });
+    return this.#call("trigger", { params: { job }, body });
   }
 
   runs(query: RunQuery = {}): Promise<RunJson[]> {
-    return this.#json("GET", "/runs", {
+    return this.#call("runs", {
       query: {
         job: query.job,
         flow: query.flow,
         status: query.status === undefined || query.status.length === 0 ? undefined : query.status.join(","),
         limit: query.limit,
       },
-      schema: z.array(RunSchema),
     });
   }
 
   run(id: number): Promise<RunJson> {
-    return this.#json("GET", `/runs/${id}`, { schema: RunSchema });
+    return this.#call("run", { params: { id } });
   }
 
   cancel(id: number): Promise<RunJson> {
-    return this.#json("POST", `/runs/${id}/cancel`, { schema: RunSchema });
+    return this.#call("cancel", { params: { id } });
   }
 
   rerun(id: number): Promise<RunJson> {
-    return this.#json("POST", `/runs/${id}/rerun`, { schema: RunSchema });
+    return this.#call("rerun", { params: { id } });
   }
 
   pause(job: string): Promise<{ ok: boolean }> {
-    return this.#json("POST", `/jobs/${enc(job)}/pause`, { schema: OkSchema });
+    return this.#call("pause", { params: { job } });
   }
 
   resume(job: string): Promise<{ ok: boolean }> {
-    return this.#json("POST", `/jobs/${enc(job)}/resume`, { schema: OkSchema });
+    return this.#call("resume", { params: { job } });
   }
 
   pin(job: string, input: string, versionNumber: number): Promise<{ ok: boolean }> {
-    return this.#json("PUT", `/jobs/${enc(job)}/pins/${enc(input)}`, { body: { versionNumber }, schema: OkSchema });
+    return this.#call("pin", { params: { job, input }, body: { versionNumber } });
   }
 
   unpin(job: string, input: string): Promise<{ ok: boolean }> {
-    return this.#json("DELETE", `/jobs/${enc(job)}/pins/${enc(input)}`, { schema: OkSchema });
+    return this.#call("unpin", { params: { job, input } });
   }
 
   versions(name: string, limit?: number): Promise<VersionJson[]> {
-    return this.#json("GET", `/objects/${enc(name)}/versions`, { query: { limit }, schema: z.array(VersionSchema) });
+    return this.#call("versions", { params: { name }, query: { limit } });
   }
 
   putVersion(name: string, body: PutVersionBody): Promise<PutVersionResult> {
-    return this.#json("POST", `/objects/${enc(name)}/versions`, { body, schema: PutVersionResultSchema });
+    return this.#call("putVersion", { params: { name }, body });
   }
 
   trace(name: string, versionNumber?: number): Promise<TraceJson> {
-    return this.#json("GET", `/objects/${enc(name)}/trace`, { query: { versionNumber }, schema: TraceSchema });
+    return this.#call("trace", { params: { name }, query: { versionNumber } });
   }
 
   /** Approves a run waiting for approval, as the target's user. */
   approve(id: number, comment?: string): Promise<ApprovalStateJson> {
     const body = comment === undefined ? {} : { comment };
-    return this.#json("POST", `/runs/${id}/approve`, { body, schema: ApprovalStateSchema });
+    return this.#call("approve", { params: { id }, body });
   }
 
   /** Rejects a run waiting for approval, as the target's user. */
   reject(id: number, comment?: string): Promise<ApprovalStateJson> {
     const body = comment === undefined ? {} : { comment };
-    return this.#json("POST", `/runs/${id}/reject`, { body, schema: ApprovalStateSchema });
+    return this.#call("reject", { params: { id }, body });
   }
 
   /** The approval gate of a run. */
   approval(id: number): Promise<ApprovalStateJson> {
-    return this.#json("GET", `/runs/${id}/approval`, { schema: ApprovalStateSchema });
+    return this.#call("approval", { params: { id } });
   }
 
   /** The audit trail, newest first. */
   audit(query: AuditQuery = {}): Promise<AuditEventJson[]> {
-    return this.#json("GET", "/audit", {
+    return this.#call("audit", {
       query: { action: query.action, subject: query.subject, limit: query.limit, before: query.before },
-      schema: z.array(AuditEventSchema),
     });
   }
 
   /** Creates or replaces a secret of the integration store; the answer names its fields, never a value. */
   setSecret(name: string, fields: Readonly<Record<string, string>>): Promise<SecretSummaryJson> {
-    return this.#json("PUT", `/secrets/${enc(name)}`, { body: { fields }, schema: SecretSummarySchema });
+    return this.#call("setSecret", { params: { name }, body: { fields } });
   }
 
   /** The secrets' names and field names. */
   async secrets(): Promise<SecretSummaryJson[]> {
-    return (await this.#json("GET", "/secrets", { schema: SecretListSchema })).secrets;
+    return (await this.#call("secrets")).secrets;
   }
 
   /** Deletes a secret (SECRET_NOT_FOUND when there is none). */
   async deleteSecret(name: string): Promise<void> {
-    await this.#fetch("DELETE", `/secrets/${enc(name)}`, {}, undefined, timeoutSignal());
+    await this.#call("deleteSecret", { params: { name } });
   }
 
   /** Re-encrypts every secret under a new key. */
   rotateSecretKey(): Promise<RotateKeyResultJson> {
-    return this.#json("POST", "/secrets/rotate-key", { schema: RotateKeyResultSchema });
+    return this.#call("rotateSecretKey");
   }
 
   why(job: string): Promise<WhyJson> {
-    return this.#json("GET", `/jobs/${enc(job)}/why`, { schema: WhySchema });
+    return this.#call("why", { params: { job } });
   }
 
   state(job: string): Promise<StateJson> {
-    return this.#json("GET", `/jobs/${enc(job)}/state`, { schema: StateSchema });
+    return this.#call("state", { params: { job } });
   }
 
   /** A page of a run's log from byte `offset` to what has been written so far. */
   async logs(id: number, offset = 0): Promise<LogPage> {
-    const res = await this.#fetch("GET", `/runs/${id}/logs`, { offset }, undefined, timeoutSignal());
+    const res = await this.#fetch(API_ROUTES.logs, { params: { id }, query: { offset } }, timeoutSignal());
     const text = await res.text();
     const next = Number(res.headers.get("x-next-offset"));
     const status = RunStatusSchema.safeParse(res.headers.get("x-run-status"));
@@ -358,13 +346,13 @@ export class ApiClient {
 
   /** The stored bytes of a run's log from byte `offset`, exactly (`logs` decodes them as UTF-8). */
   async logBytes(id: number, offset = 0): Promise<Uint8Array> {
-    const res = await this.#fetch("GET", `/runs/${id}/logs`, { offset }, undefined, timeoutSignal());
+    const res = await this.#fetch(API_ROUTES.logs, { params: { id }, query: { offset } }, timeoutSignal());
     return new Uint8Array(await res.arrayBuffer());
   }
 
   /** Streams a run's log from byte `offset` until the server sends the final run. */
   async *streamLogs(id: number, offset: number, signal?: AbortSignal): AsyncGenerator<LogStreamMessage> {
-    const res = await this.#fetch("GET", `/runs/${id}/logs/stream`, { offset }, undefined, signal, "text/event-stream");
+    const res = await this.#fetch(API_ROUTES.logStream, { params: { id }, query: { offset } }, signal);
     for await (const m of readSse(bodyOf(res))) {
       if (m.event === "log") yield { kind: "log", ...this.#parse(LogChunkSchema, parseJson(m.data), "a log event") };
       else if (m.event === "end") {
@@ -381,7 +369,7 @@ export class ApiClient {
   async events(lastEventId: string | undefined, signal?: AbortSignal): Promise<EventStream> {
     const headers: Record<string, string> =
       lastEventId === undefined || lastEventId === "" ? {} : { "last-event-id": lastEventId };
-    const res = await this.#fetch("GET", "/events", {}, undefined, signal, "text/event-stream", headers);
+    const res = await this.#fetch(API_ROUTES.events, {}, signal, headers);
     let last = lastEventId ?? "";
     const parse = (data: string): EventJson => this.#parse(EventSchema, parseJson(data), "an engine event");
     const body = bodyOf(res);
@@ -397,10 +385,18 @@ export class ApiClient {
     };
   }
 
-  async #json<T>(method: string, path: string, options: RequestOptions<T>): Promise<T> {
-    const res = await this.#fetch(method, path, options.query ?? {}, options.body, timeoutSignal());
+  /** Calls route `name` of the table (protocol api-routes.ts) and parses its JSON answer. */
+  async #call<N extends RouteName>(name: N, ...input: OptionalInput<N>): Promise<RouteOutput<N>> {
+    const route: ApiRoute = API_ROUTES[name];
+    const call = (input[0] ?? {}) as CallInput;
+    const res = await this.#fetch(route, call, timeoutSignal());
+    if (route.answer.kind !== "json") {
+      await res.body?.cancel();
+      return undefined as RouteOutput<N>;
+    }
     const text = await res.text();
-    return this.#parse(options.schema, parseJson(text), `${method} ${path}`);
+    const what = `${route.method} ${routePath(route, call.params)}`;
+    return this.#parse(route.answer.schema, parseJson(text), what) as RouteOutput<N>;
   }
 
   #parse<T>(schema: z.ZodType<T>, value: unknown, what: string): T {
@@ -415,18 +411,16 @@ export class ApiClient {
   }
 
   async #fetch(
-    method: string,
-    path: string,
-    query: Record<string, string | number | undefined>,
-    body: unknown,
+    route: ApiRoute,
+    input: CallInput,
     signal: AbortSignal | undefined,
-    accept = "application/json",
     extraHeaders: Record<string, string> = {},
   ): Promise<Response> {
-    const params = new URLSearchParams();
-    for (const [k, v] of Object.entries(query)) if (v !== undefined) params.set(k, String(v));
-    const qs = params.toString();
-    const url = `${this.#base}${path}${qs === "" ? "" : `?${qs}`}`;
+    const { method } = route;
+    const path = routePath(route, input.params);
+    const url = `${this.#base}${path}${routeQuery(input.query)}`;
+    const body = input.body;
+    const accept = route.answer.kind === "stream" ? "text/event-stream" : "application/json";
     const headers: Record<string, string> = { accept, ...extraHeaders };
     if (this.target.user !== undefined) headers["x-causeway-user"] = this.target.user;
     if (this.target.token !== undefined) {
@@ -500,10 +494,6 @@ export function checkToken(token: string, from: string | undefined): void {
         ? `set it again without that character, or leave ${from} out to use the token of the server's server.json`
         : "start the server again: it rewrites server.json",
   });
-}
-
-function enc(segment: string): string {
-  return encodeURIComponent(segment);
 }
 
 function bodyOf(res: Response): ReadableStream<Uint8Array> {

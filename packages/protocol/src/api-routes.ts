@@ -73,7 +73,10 @@ export interface ApiRoute {
   readonly answer: RouteAnswer;
 }
 
-const json = (schema: z.ZodType): RouteAnswer => ({ kind: "json", schema });
+const json = <S extends z.ZodType>(schema: S): { readonly kind: "json"; readonly schema: S } => ({
+  kind: "json",
+  schema,
+});
 const OkSchema = z.object({ ok: z.boolean() });
 const limit = z.number().int().min(1).max(1000).optional();
 
