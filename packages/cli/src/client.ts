@@ -31,6 +31,7 @@ import {
   type RunnerTokenRequestSchema,
   API_PREFIX,
   API_ROUTES,
+  EVENT_TYPES,
   routePath,
   routeQuery,
   type RunnerListSchema,
@@ -115,7 +116,6 @@ function unauthorizedHint(target: ServerTarget): string {
 const REQUEST_TIMEOUT_MS = 30_000;
 
 const LogChunkSchema = z.object({ offset: z.number().int(), text: z.string() });
-const EVENT_TYPES = EventSchema.shape.type.options;
 
 /** The body of `GET /runners`, as `causeway runners --json` prints it. */
 export type RunnerList = z.infer<typeof RunnerListSchema>;

@@ -1,5 +1,5 @@
 import { CausewayError } from "@causeway/core";
-import { RunStatusSchema, type EventJson, type RunJson } from "@causeway/protocol";
+import { type EventJson, type RunJson } from "@causeway/protocol";
 import type { ApiClient, EventStream } from "./client.js";
 import type { Style } from "./code-frame.js";
 import { clockTime, formatDuration, isFinalStatus, statusText, visibleWidth } from "./format.js";
@@ -88,19 +88,7 @@ export class RunBoard {
 
 /** The update carried by a `run` engine event, if the event is one. */
 export function runUpdateOf(event: EventJson): RunUpdate | undefined {
-  if (event.type !== "run") return undefined;
-  const p = event.payload;
-  const status = RunStatusSchema.safeParse(p.status);
-  if (typeof p.id !== "number" || typeof p.job !== "string" || typeof p.number !== "number") return undefined;
-  if (typeof p.flow !== "string" || !status.success) return undefined;
-  return {
-    id: p.id,
-    job: p.job,
-    number: p.number,
-    flow: p.flow,
-    status: status.data,
-    statusReason: typeof p.statusReason === "string" ? p.statusReason : null,
-  };
+  return event.type === "run" ? event.payload : undefined;
 }
 
 /** Shows a flow's runs while waiting: redrawn in place on a terminal, one line per change otherwise. */

@@ -285,7 +285,7 @@ describe("the API client", () => {
       res.writeHead(200, { "content-type": "text/event-stream" });
       res.write(": connected\n\n: heartbeat\n\n");
       res.write(
-        `id: 8\ndata: ${JSON.stringify({ id: 8, at: "2030-01-01T00:00:00Z", type: "version", payload: {} })}\n\n`,
+        `id: 8\ndata: ${JSON.stringify({ id: 8, at: "2030-01-01T00:00:00Z", type: "definition", payload: { name: "a", kind: "job", change: "added" } })}\n\n`,
       );
       res.end(`event: ping\ndata: {}\n\n`);
     });
@@ -295,5 +295,19 @@ describe("the API client", () => {
     expect(ids).toEqual([8]);
     expect(stream.lastEventId()).toBe("8");
     expect(server.received.at(-1)?.headers["last-event-id"]).toBe("7");
+  });
+
+  it("refuses an event whose payload does not fit its type", async () => {
+    server.on("GET /api/v1/events", (_req, res) => {
+      res.writeHead(200, { "content-type": "text/event-stream" });
+      res.end(
+        `id: 9\ndata: ${JSON.stringify({ id: 9, at: "2030-01-01T00:00:00Z", type: "run", payload: { id: "x" } })}\n\n`,
+      );
+    });
+    const stream = await client().events(undefined);
+    const read = async (): Promise<void> => {
+      for await (const _ of stream) void _;
+    };
+    await expect(read()).rejects.toThrow(/unexpected answer from the server to an engine event: payload/);
   });
 });

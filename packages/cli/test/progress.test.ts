@@ -65,7 +65,12 @@ const HAPPY = [
   runEvent(10, "10:05:01", { id: 5, job: "a", number: 1, status: "processing" }),
   runEvent(11, "10:05:02", { id: 6, job: "c", number: 3, status: "processing" }),
   runEvent(12, "10:05:02", { id: 40, job: "zzz", number: 9, status: "failure", flow: "another-flow" }),
-  { id: 13, at: "2030-01-02T10:05:02.500Z", type: "version", payload: { name: "img", flow: FLOW } } satisfies EventJson,
+  {
+    id: 13,
+    at: "2030-01-02T10:05:02.500Z",
+    type: "version",
+    payload: { id: 3, name: "img", versionNumber: 2, versionName: null, createdBy: "run", flow: FLOW },
+  } satisfies EventJson,
   runEvent(14, "10:05:03", { id: 5, job: "a", number: 1, status: "success" }),
 ];
 

@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { AuditEventSchema } from "./people.js";
 import { RunStatusSchema } from "./run-status.js";
 
 // The public wire contract of the HTTP API (under /api/v1) and of the CLI's --json output.
@@ -284,15 +285,81 @@ export const StateSchema = z.object({
 /** A job's state. */
 export type StateJson = z.infer<typeof StateSchema>;
 
-/** An engine event on the SSE stream (`GET /api/v1/events`), `id` usable as Last-Event-ID. */
-export const EventSchema = z.object({
+/** The payload of a `run` event: a run was created or changed status. */
+export const RunEventSchema = z.object({
   id: z.number().int(),
-  at: z.string(),
-  type: z.enum(["run", "version", "definition", "explain", "approval", "audit"]),
-  payload: z.record(z.string(), z.unknown()),
+  job: z.string(),
+  number: z.number().int(),
+  status: RunStatusSchema,
+  statusReason: z.string().nullable(),
+  flow: z.string(),
 });
+
+/** The payload of a `version` event: a resource or job has a new version. */
+export const VersionEventSchema = z.object({
+  id: z.number().int(),
+  name: z.string(),
+  versionNumber: z.number().int(),
+  versionName: z.string().nullable(),
+  createdBy: z.string(),
+  flow: z.string().nullable(),
+});
+
+/**
+ * The payload of a `definition` event: a job or resource was added, changed or removed by an
+ * apply, or a job paused, resumed, pinned (`pinned <input>@<n>`) or unpinned (`unpinned <input>`).
+ */
+export const DefinitionEventSchema = z.object({
+  name: z.string(),
+  kind: z.enum(["job", "resource"]),
+  change: z.string(),
+});
+
+/** The payload of an `explain` event: a trigger decision (as `GET /jobs/:job/why` lists them). */
+export const ExplainEventSchema = ExplainSchema.omit({ runNumber: true });
+
+/** The payload of an `approval` event: a gate opened, or a decision was made on it. */
+export const ApprovalEventSchema = z.discriminatedUnion("kind", [
+  z.object({
+    kind: z.literal("requested"),
+    runId: z.number().int(),
+    job: z.string(),
+    number: z.number().int(),
+    approvers: z.array(z.string()),
+    minApprovals: z.number().int(),
+    deadline: z.string(),
+  }),
+  z.object({
+    kind: z.literal("decided"),
+    runId: z.number().int(),
+    job: z.string(),
+    number: z.number().int(),
+    by: z.string(),
+    verdict: z.enum(["approve", "reject"]),
+    comment: z.string().nullable(),
+    outcome: z.enum(["recorded", "approved", "rejected"]),
+  }),
+]);
+
+const event = <T extends string, P extends z.ZodType>(type: T, payload: P) =>
+  z.object({ id: z.number().int(), at: z.string(), type: z.literal(type), payload });
+
+/**
+ * An engine event on the SSE stream (`GET /api/v1/events`), `id` usable as Last-Event-ID: one
+ * of a union by `type`, each with its typed payload.
+ */
+export const EventSchema = z.discriminatedUnion("type", [
+  event("run", RunEventSchema),
+  event("version", VersionEventSchema),
+  event("definition", DefinitionEventSchema),
+  event("explain", ExplainEventSchema),
+  event("approval", ApprovalEventSchema),
+  event("audit", AuditEventSchema),
+]);
 /** An engine event on the wire. */
 export type EventJson = z.infer<typeof EventSchema>;
+/** The types of engine events. */
+export const EVENT_TYPES = ["run", "version", "definition", "explain", "approval", "audit"] as const;
 
 /** Every error response: a catalog code, a message, the request id; never a stack. */
 export const ErrorBodySchema = z.object({

@@ -19,6 +19,7 @@ import type {
   VersionJson,
   WhyJson,
 } from "@causeway/protocol";
+import { EventSchema } from "@causeway/protocol";
 import type { Engine, TraceEntry, WhyReport } from "@causeway/engine";
 
 // Explicit mappings from the engine's and store's objects to the wire shapes of
@@ -112,9 +113,13 @@ export function toVersionJson(version: Version, refs: RunRefs = new Map()): Vers
   };
 }
 
-/** An engine event on the wire. */
-export function toEventJson(event: EngineEvent): EventJson {
-  return { id: event.id, at: event.at, type: event.type, payload: { ...event.payload } };
+/**
+ * An engine event on the wire, checked against the protocol's event union (the engine's payloads
+ * are untyped records); undefined when it does not fit.
+ */
+export function toEventJson(event: EngineEvent): EventJson | undefined {
+  const parsed = EventSchema.safeParse({ id: event.id, at: event.at, type: event.type, payload: event.payload });
+  return parsed.success ? parsed.data : undefined;
 }
 
 function toExplainJson(explain: Explain & { readonly runNumber: number | null }): WhyJson["explains"][number] {

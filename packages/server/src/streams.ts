@@ -116,7 +116,7 @@ export function eventsRoute(c: Context<AppEnv>, deps: AppDeps, streams: StreamRe
           const page = await deps.store.eventsSince(last ?? 0, EVENT_PAGE);
           for (const event of page) {
             if (!open(stream)) return;
-            await send(stream, event);
+            await send(stream, event, deps);
             last = event.id;
           }
           if (page.length < EVENT_PAGE) break;
@@ -126,7 +126,7 @@ export function eventsRoute(c: Context<AppEnv>, deps: AppDeps, streams: StreamRe
         let event: EngineEvent | undefined;
         while ((event = queue.shift()) !== undefined && open(stream)) {
           if (last !== undefined && event.id <= last) continue;
-          await send(stream, event);
+          await send(stream, event, deps);
           last = event.id;
         }
         await wake.wait(60_000);
@@ -139,8 +139,17 @@ export function eventsRoute(c: Context<AppEnv>, deps: AppDeps, streams: StreamRe
   });
 }
 
-function send(stream: SSEStreamingApi, event: EngineEvent): Promise<void> {
-  return stream.writeSSE({ id: String(event.id), data: JSON.stringify(toEventJson(event)) });
+/**
+ * Sends an event in its protocol shape. One whose payload does not fit the protocol's event union
+ * (a bug) is logged and left out, rather than ending every client's stream on it.
+ */
+async function send(stream: SSEStreamingApi, event: EngineEvent, deps: Pick<AppDeps, "logger">): Promise<void> {
+  const json = toEventJson(event);
+  if (json === undefined) {
+    deps.logger?.error(`event ${event.id} (${event.type}) does not fit the protocol's event shape; not streamed`);
+    return;
+  }
+  await stream.writeSSE({ id: String(event.id), data: JSON.stringify(json) });
 }
 
 /**
