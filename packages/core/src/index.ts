@@ -25,6 +25,7 @@ export * from "./engine/env.js";
 export * from "./engine/secrets.js";
 export * from "./engine/integration-view.js";
 export * from "./engine/runner-port.js";
+export * from "./engine/state-manifest.js";
 export * from "./errors.js";
 export * from "./display/display.js";
 export * from "./json-limits.js";

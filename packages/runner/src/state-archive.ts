@@ -1,10 +1,14 @@
-import { CausewayError } from "@causeway/core";
+import { CausewayError, loadManifest, unsafePathReason, type ArchiveEntry, type ArchiveManifest } from "@causeway/core";
 import { constants, lstatSync, readdirSync } from "node:fs";
 import { mkdir, open } from "node:fs/promises";
 import { resolve, sep } from "node:path";
 import type { BlobStore } from "@causeway/core";
 import { FILE_CONCURRENCY, mapLimit } from "./concurrency.js";
 import { withPath } from "./file-errors.js";
+
+// The manifest's format (ArchiveManifest, loadManifest, unsafePathReason) is core's
+// (engine/state-manifest.ts): the server reads it too. This module writes and restores archives.
+export { loadManifest, unsafePathReason, type ArchiveEntry, type ArchiveManifest } from "@causeway/core";
 
 /**
  * State archives: a set of files (job state, a state resource) saved in a BlobStore. Each
@@ -13,20 +17,6 @@ import { withPath } from "./file-errors.js";
  * same sha. Only regular files are kept (no directories, symlinks or devices); modes keep the
  * permission bits (0o777).
  */
-
-/** One file of an archive. `path` is relative, `/`-separated, checked by `checkArchivePath`. */
-export interface ArchiveEntry {
-  readonly path: string;
-  readonly mode: number;
-  readonly sha: string;
-  readonly size: number;
-}
-
-/** The manifest of an archive. */
-export interface ArchiveManifest {
-  readonly version: 1;
-  readonly files: readonly ArchiveEntry[];
-}
 
 /** A file read from a directory, ready to be archived. */
 export interface TreeFile {
@@ -42,19 +32,6 @@ export interface Tree {
 }
 
 const EMPTY_MANIFEST: ArchiveManifest = { version: 1, files: [] };
-
-/** Why a relative archive path is unsafe, or undefined when it is safe. */
-export function unsafePathReason(path: string): string | undefined {
-  if (typeof path !== "string" || path === "") return "empty path";
-  if (path.includes("\0")) return "NUL in path";
-  if (path.includes("\\")) return "backslash in path";
-  if (path.startsWith("/")) return "absolute path";
-  for (const part of path.split("/")) {
-    if (part === "..") return "'..' in path";
-    if (part === "" || part === ".") return "empty or '.' path component";
-  }
-  return undefined;
-}
 
 /**
  * The absolute path of `rel` under `base`; throws `ARCHIVE_UNSAFE_PATH` when `rel` is
@@ -144,50 +121,6 @@ export async function saveArchive(
     size: f.bytes.byteLength,
   }));
   return blobs.put(encodeManifest([...entries, ...carried]));
-}
-
-/** Reads and checks the manifest of an archive (`ARCHIVE_NOT_FOUND`, `ARCHIVE_CORRUPT`, `ARCHIVE_UNSAFE_PATH`). */
-export async function loadManifest(blobs: BlobStore, sha: string): Promise<ArchiveManifest> {
-  const bytes = await blobs.get(sha);
-  if (bytes === undefined)
-    throw new CausewayError("ARCHIVE_NOT_FOUND", `state archive ${sha} is not in the blob store`);
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(new TextDecoder("utf-8", { fatal: true }).decode(bytes));
-  } catch (error) {
-    throw new CausewayError("ARCHIVE_CORRUPT", `state archive ${sha}: the manifest is not JSON`, { cause: error });
-  }
-  return checkManifest(parsed, sha);
-}
-
-function checkManifest(value: unknown, sha: string): ArchiveManifest {
-  const corrupt = (why: string): CausewayError => new CausewayError("ARCHIVE_CORRUPT", `state archive ${sha}: ${why}`);
-  const m = value as { version?: unknown; files?: unknown } | null;
-  if (m === null || typeof m !== "object" || m.version !== 1 || !Array.isArray(m.files)) {
-    throw corrupt("the manifest is not {version: 1, files: [...]}");
-  }
-  const seen = new Set<string>();
-  const files: ArchiveEntry[] = [];
-  for (const raw of m.files as unknown[]) {
-    const f = raw as Partial<Record<keyof ArchiveEntry, unknown>> | null;
-    if (f === null || typeof f !== "object" || typeof f.path !== "string") throw corrupt("a file entry has no path");
-    const unsafe = unsafePathReason(f.path);
-    if (unsafe !== undefined) {
-      throw new CausewayError(
-        "ARCHIVE_UNSAFE_PATH",
-        `state archive ${sha}: unsafe file name ${JSON.stringify(f.path)}: ${unsafe}`,
-      );
-    }
-    if (!Number.isInteger(f.mode) || (f.mode as number) < 0 || (f.mode as number) > 0o777) {
-      throw corrupt(`${f.path}: bad mode`);
-    }
-    if (typeof f.sha !== "string" || f.sha === "") throw corrupt(`${f.path}: bad sha`);
-    if (!Number.isInteger(f.size) || (f.size as number) < 0) throw corrupt(`${f.path}: bad size`);
-    if (seen.has(f.path)) throw corrupt(`${f.path} is listed twice`);
-    seen.add(f.path);
-    files.push({ path: f.path, mode: f.mode as number, sha: f.sha, size: f.size as number });
-  }
-  return { version: 1, files };
 }
 
 /**

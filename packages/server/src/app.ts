@@ -3,6 +3,7 @@ import { isAbsolute } from "node:path";
 import {
   CausewayError,
   diagnostic,
+  loadManifest,
   loadPipeline,
   RUN_STATUSES,
   type LoadResult,
@@ -23,7 +24,6 @@ import {
   type StateJson,
   type RunJson,
 } from "@causeway/protocol";
-import { loadManifest } from "@causeway/runner";
 import { Hono, type Context } from "hono";
 import { applyLoad, planLoad, toApplyRecordJson, toApplyResult } from "./apply-load.js";
 import { mountApprovalRoutes } from "./approval-routes.js";

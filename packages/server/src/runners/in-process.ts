@@ -1,6 +1,7 @@
 import {
   CausewayError,
   httpStatusOf,
+  loadManifest,
   runIntegrations,
   type BlobStore,
   type RunResult,
@@ -8,7 +9,7 @@ import {
   type RunnerRecord,
 } from "@causeway/core";
 import type { AttemptFinish, HeartbeatAnswer, RunnerClaim, RunnerJson, RunnerSession } from "@causeway/protocol";
-import { loadManifest, RunnerAgent, ServerRefusal, type EmbeddedRunner, type RunnerTransport } from "@causeway/runner";
+import { RunnerAgent, ServerRefusal, type EmbeddedRunner, type RunnerTransport } from "@causeway/runner";
 import type { Integrations } from "../integrations.js";
 import type { RunnerHub } from "./hub.js";
 
