@@ -69,6 +69,25 @@ export default tseslint.config(
     rules: { "no-restricted-imports": ["error", rule] },
   })),
   {
+    // The server reads the engine's state through `engine.view` (engine/src/view.ts), never its
+    // read model, which is the scheduler's own.
+    files: ["packages/server/src/**/*.ts"],
+    rules: {
+      "no-restricted-syntax": [
+        "error",
+        { selector: "TSEnumDeclaration", message: "use a string-literal union or an as-const object" },
+        {
+          selector: "MemberExpression[property.name='model'][object.property.name='engine']",
+          message: "read the engine through engine.view, not its read model",
+        },
+        {
+          selector: "MemberExpression[property.name='model'][object.name='engine']",
+          message: "read the engine through engine.view, not its read model",
+        },
+      ],
+    },
+  },
+  {
     files: ["**/*.test.ts", "bench/**/*.ts", "scripts/**/*.ts"],
     rules: {
       "@typescript-eslint/no-unsafe-member-access": "off",

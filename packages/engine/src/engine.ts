@@ -1,3 +1,4 @@
+import { engineView, type EngineView } from "./view.js";
 import { randomUUID } from "node:crypto";
 import {
   CausewayError,
@@ -82,7 +83,10 @@ interface UnrecordedEnd {
  * also marks the runs that may start; they start right after the commit. No polling.
  */
 export class Engine {
+  /** The scheduler's own state; readers outside the engine use `view`. */
   readonly model = new ReadModel();
+  /** What readers (the server) see of the engine's state, read-only. */
+  readonly view: EngineView = engineView(this.model);
   readonly #ctx: EngineContext;
   readonly #queue = new SerialQueue();
   readonly #listeners = new Set<(event: EngineEvent) => void>();

@@ -7,3 +7,4 @@ export type { ExternalReport } from "./external.js";
 export { enqueueNotifications, type NotifyRequest } from "./notifying.js";
 export type { GateView } from "./approvals.js";
 export type { TriggerOptions } from "./manual-runs.js";
+export type { EngineView, ObjectView } from "./view.js";

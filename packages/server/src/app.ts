@@ -99,7 +99,7 @@ export function buildApp(deps: AppDeps): Hono<AppEnv> {
   routes.open("GET", `${API_PREFIX}/openapi.json`);
   routes.open("GET", `${API_PREFIX}/`);
   // Anonymous readers of a public server see the jobs with allowPublicAccess and their runs.
-  const isPublicJob = (job: string): boolean => engine.model.job(job)?.allowPublicAccess === true;
+  const isPublicJob = (job: string): boolean => engine.view.job(job)?.allowPublicAccess === true;
   const anonymous = (c: Context<AppEnv>): boolean => c.get("token") === undefined;
   // A run that does not exist is refused as a hidden one is: anonymous readers learn nothing.
   const publicRun = async (c: Context<AppEnv>): Promise<boolean> => {
@@ -408,7 +408,7 @@ function parseStatuses(value: string | undefined): RunStatus[] | undefined {
 
 /** The name of a resource or job that is defined, or was (versions outlive a removal). */
 async function knownObject(deps: AppDeps, name: string): Promise<string> {
-  if (deps.engine.model.objects.has(name) || (await deps.store.read.getObject(name)) !== undefined) return name;
+  if (deps.engine.view.object(name) !== undefined || (await deps.store.read.getObject(name)) !== undefined) return name;
   throw deps.engine.objectNotFound(name);
 }
 

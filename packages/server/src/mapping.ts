@@ -33,7 +33,7 @@ export const REDACTED = "********";
  * exists. A run's own record (`Run.secretParams`) decides first: see `toRunJson`.
  */
 export function secretParams(engine: Engine, job: string): ReadonlySet<string> {
-  return new Set((engine.model.job(job)?.params ?? []).filter((p) => p.type === "secret").map((p) => p.name));
+  return new Set((engine.view.job(job)?.params ?? []).filter((p) => p.type === "secret").map((p) => p.name));
 }
 
 /**
@@ -181,9 +181,10 @@ export function toDiagnosticJson(d: Diagnostic): ApplyResult["diagnostics"][numb
 /** The objects of one kind the engine holds, sorted by name. */
 export function objectSummaries(engine: Engine, kind: "resource" | "job"): ObjectSummaryJson[] {
   const out: ObjectSummaryJson[] = [];
-  for (const [name, entry] of engine.model.objects) {
+  for (const entry of engine.view.objects()) {
     if (entry.kind !== kind) continue;
-    const latestRun = kind === "job" ? engine.model.latestRun.get(name) : undefined;
+    const name = entry.name;
+    const latestRun = kind === "job" ? engine.view.latestRun(name) : undefined;
     const file = originFile(entry.stored.definition);
     out.push({
       name,
@@ -191,7 +192,7 @@ export function objectSummaries(engine: Engine, kind: "resource" | "job"): Objec
       type: entry.stored.type,
       consistent: entry.stored.consistent,
       paused: entry.stored.paused,
-      latestVersion: engine.model.latest.get(name)?.versionNumber ?? null,
+      latestVersion: engine.view.latestVersion(name)?.versionNumber ?? null,
       latestRun:
         latestRun === undefined ? null : { id: latestRun.id, number: latestRun.number, status: latestRun.status },
       ...(file === undefined ? {} : { file }),

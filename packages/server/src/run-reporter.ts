@@ -14,7 +14,7 @@ import { createdLine, finishedLine, startedLine, statusLine, type RunView } from
 
 /** Options of `startRunReporter`. */
 export interface RunReporterOptions {
-  readonly engine: Pick<Engine, "subscribe" | "model">;
+  readonly engine: Pick<Engine, "subscribe" | "view">;
   /** Where the console of a failed run is read from. */
   readonly logs: LogStore;
   /** A run by id, for the label of a rerun's original that ended before this process started. */
@@ -82,7 +82,7 @@ export function startRunReporter(options: RunReporterOptions): RunReporter {
     // The read model holds the run as this transaction left it: its trigger, inputs, times. An
     // ended run has left its active set, and is its job's latest run unless the same
     // transaction created another (a retry): then the run as last seen serves.
-    const model = engine.model.active.get(payload.id) ?? latestIfSame(engine, payload) ?? before?.run;
+    const model = engine.view.activeRun(payload.id) ?? latestIfSame(engine, payload) ?? before?.run;
     const view: RunView = {
       ...payload,
       trigger: model?.trigger,
@@ -155,8 +155,8 @@ function runPayload(p: Readonly<Record<string, unknown>>): RunPayload | undefine
 }
 
 // An ended run left the active set; the read model keeps its job's latest run.
-function latestIfSame(engine: Pick<Engine, "model">, payload: RunPayload): Run | undefined {
-  const latest = engine.model.latestRun.get(payload.job);
+function latestIfSame(engine: Pick<Engine, "view">, payload: RunPayload): Run | undefined {
+  const latest = engine.view.latestRun(payload.job);
   return latest?.id === payload.id ? latest : undefined;
 }
 

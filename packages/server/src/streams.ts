@@ -15,7 +15,7 @@ const LOG_RECHECK_MS = { woken: 5000, polled: 250 } as const;
 
 /** The run, from the engine's read model while it is active, else from the store. */
 export async function currentRun(deps: AppDeps, id: number): Promise<Run> {
-  const run = deps.engine.model.active.get(id) ?? (await deps.store.read.getRun(id));
+  const run = deps.engine.view.activeRun(id) ?? (await deps.store.read.getRun(id));
   if (run === undefined) throw new CausewayError("RUN_NOT_FOUND", `no run ${id}`);
   return run;
 }

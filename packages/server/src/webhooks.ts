@@ -67,7 +67,7 @@ function keySource(def: ResourceDef): string | null {
 export function mountHooks(app: Hono<AppEnv>, deps: AppDeps, logger: Logger): void {
   app.post(`${HOOKS_PREFIX}/:name`, async (c) => {
     const name = c.req.param("name");
-    const entry = deps.engine.model.objects.get(name);
+    const entry = deps.engine.view.object(name);
     // The same answer as any unknown route: a name that has no endpoint is not revealed.
     if (entry?.kind !== "resource" || !hasEndpoint(entry.def))
       throw new CausewayError("NOT_FOUND", `no route ${c.req.method} ${c.req.path}`);
@@ -300,8 +300,9 @@ function remoteAddress(c: Context<AppEnv>): string | null {
 /** Every webhook endpoint of the line, and the latest refused deliveries (`GET /api/v1/webhooks`). */
 export async function listWebhooks(deps: AppDeps, origin: string, limit: number): Promise<WebhooksJson> {
   const endpoints: WebhookEndpointJson[] = [];
-  for (const [name, entry] of deps.engine.model.objects) {
+  for (const entry of deps.engine.view.objects()) {
     if (entry.kind !== "resource" || !hasEndpoint(entry.def)) continue;
+    const name = entry.name;
     const url = `${origin}${HOOKS_PREFIX}/${encodeURIComponent(name)}`;
     const curl =
       entry.def.type === "webhook"

@@ -95,7 +95,7 @@ describe("a line from a directory and a git repository", () => {
       build: "app/causeway.yml",
       deploy: "ops/causeway.yml",
     });
-    expect(server.engine.model.objects.get("deploy")?.stored.consistent).toBe(true);
+    expect(server.engine.view.object("deploy")?.stored.consistent).toBe(true);
     // The API says where each object comes from.
     const res = await fetch(`${server.url}/api/v1/jobs`, { headers: { authorization: `Bearer ${server.token}` } });
     const jobs = z.array(ObjectSummarySchema).parse(await res.json());
@@ -152,7 +152,7 @@ describe("a line from a directory and a git repository", () => {
       status: "refused",
       reason: { code: "PIPELINE_FILE_UNREADABLE" },
     });
-    expect(server.engine.model.objects.get("deploy")?.stored.consistent).toBe(true);
+    expect(server.engine.view.object("deploy")?.stored.consistent).toBe(true);
     await rename(`${app}.away`, app);
   });
 });
@@ -177,7 +177,7 @@ describe("a project directory", () => {
       });
       try {
         expect(server.engine.appliedFiles().get("deploy")).toBe("infra/causeway.yml");
-        expect(server.engine.model.objects.get("deploy")?.stored.consistent).toBe(true);
+        expect(server.engine.view.object("deploy")?.stored.consistent).toBe(true);
         const applies = async () => server.engine.store.read.listApplies();
         const before = (await applies()).length;
 

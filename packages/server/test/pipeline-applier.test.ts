@@ -132,7 +132,7 @@ describe("the pipeline applier", () => {
     const a = applier("b.causeway.yml");
     await a.apply();
     expect(await applies()).toHaveLength(1);
-    expect(h.engine.model.job("report")).toBeDefined();
+    expect(h.engine.view.job("report")).toBeDefined();
     expect(a.logger.lines.some((l) => l.includes("no pipeline file found; nothing applied"))).toBe(true);
   });
 });

@@ -71,7 +71,7 @@ export function startVersionSources(options: VersionSourcesOptions): VersionSour
     const entry: Running = { source, resource, key, watch: { stop: () => Promise.resolve() }, stopped: false };
     const sink: SourceSink = {
       resource,
-      latest: () => engine.model.latest.get(resource),
+      latest: () => engine.view.latestVersion(resource),
       record: async (data, deliveryKey, recordOptions) => {
         if (entry.stopped || closed) throw new Error(`the watch of ${resource} by ${source.name} is stopped`);
         return engine.putVersion(resource, { ...data }, source.createdBy, {
@@ -94,8 +94,9 @@ export function startVersionSources(options: VersionSourcesOptions): VersionSour
   const reconcile = (): void => {
     if (closed) return;
     const wanted = new Set<string>();
-    for (const [name, entry] of engine.model.objects) {
+    for (const entry of engine.view.objects()) {
       if (entry.kind !== "resource") continue;
+      const name = entry.name;
       for (const source of sources) {
         const key = source.watchKey(entry.def);
         if (key === undefined) continue;
