@@ -1,10 +1,41 @@
 import { describe, expect, it } from "vitest";
-import { integrationView, runIntegrations, secretParamValues } from "../src/index.js";
+import { gitCredentialConfig, integrationView, runIntegrations, secretParamValues } from "../src/index.js";
 
 // What a job sees of an integration (shippable.md §4.4): secret variables, raw key-value names,
 // key files and the variables naming them.
 
 describe("integrationView", () => {
+  it("a git credential: a credential store file, user and password percent-encoded", () => {
+    const fields = { host: "git.example.com", port: "8443", username: "ci bot", password: "p@ss:w/rd" };
+    const view = integrationView("gitcred", fields, "/w/integrations/gitcred");
+    expect(view.gitCredentials).toBe("/w/integrations/gitcred/gitcred_git-credentials");
+    expect(view.files.find((f) => f.name === "gitcred_git-credentials")?.content).toBe(
+      "https://ci%20bot:p%40ss%3Aw%2Frd@git.example.com:8443\n",
+    );
+    expect(view.pathEnv).toEqual({});
+  });
+
+  it.each([
+    ["no password", { host: "h.example", username: "u" }],
+    ["a host that is a URL", { host: "https://h.example/x", username: "u", password: "p" }],
+    ["a port that is not a number", { host: "h.example", port: "x", username: "u", password: "p" }],
+  ])("no git credential for %s", (_what, fields) => {
+    const view = integrationView("c", fields, "/w");
+    expect(view.gitCredentials).toBeUndefined();
+    expect(view.files.map((f) => f.name)).toEqual(["integration.json", "integration.env"]);
+  });
+
+  it("gives git each credential file as a helper, through the environment only", () => {
+    expect(gitCredentialConfig([])).toEqual({});
+    expect(gitCredentialConfig(["/a/one", "/b/two"])).toEqual({
+      GIT_CONFIG_COUNT: "2",
+      GIT_CONFIG_KEY_0: "credential.helper",
+      GIT_CONFIG_VALUE_0: "store --file=/a/one",
+      GIT_CONFIG_KEY_1: "credential.helper",
+      GIT_CONFIG_VALUE_1: "store --file=/b/two",
+    });
+  });
+
   it("an integration resource: <N>_INTEGRATION_<FIELD>, raw names, integration.json and .env", () => {
     const view = integrationView("aws-creds", { accessKey: "AK", "secret key": 'a"$b' }, "/w/IN/aws-creds");
     expect(view.secretEnv).toEqual({ AWSCREDS_INTEGRATION_ACCESSKEY: "AK", AWSCREDS_INTEGRATION_SECRETKEY: 'a"$b' });

@@ -1,4 +1,11 @@
-import { CausewayError, integrationOf, integrationView, type IntegrationFile, type RunSpec } from "@causeway/core";
+import {
+  CausewayError,
+  gitCredentialConfig,
+  integrationOf,
+  integrationView,
+  type IntegrationFile,
+  type RunSpec,
+} from "@causeway/core";
 import { mkdirSync, writeFileSync } from "node:fs";
 import { checkDirName } from "./workspace.js";
 
@@ -71,6 +78,7 @@ export function runIntegrations(root: string, resolved: readonly Resolved[]): Ru
   const raw: Record<string, string> = {};
   const paths: Record<string, string> = {};
   const files: { dir: string; file: IntegrationFile }[] = [];
+  const gitCredentials: string[] = [];
   // Job-level ones first: an IN's variables win over a job-level integration of the same prefix.
   for (const r of [...resolved].sort((a, b) => Number(a.raw) - Number(b.raw))) {
     const dir = `${root}/${r.relDir}`;
@@ -79,7 +87,10 @@ export function runIntegrations(root: string, resolved: readonly Resolved[]): Ru
     if (r.raw) Object.assign(raw, view.rawEnv);
     Object.assign(paths, view.pathEnv);
     for (const file of view.files) files.push({ dir, file });
+    if (view.gitCredentials !== undefined) gitCredentials.push(view.gitCredentials);
   }
+  // git asks every credential helper in turn: each git credential integration is one.
+  Object.assign(paths, gitCredentialConfig(gitCredentials));
   return {
     secret,
     raw,

@@ -146,6 +146,28 @@ describe("workspace", () => {
     }
   });
 
+  it("gives git the credentials of a git credential integration, in the run only", async () => {
+    const gitcred = { host: "git.example.com", username: "ci bot", password: "p@ss:w/rd" };
+    const { run } = testRunner(dir, {
+      integrations: (name) => Promise.resolve(name === "gitcred" ? gitcred : undefined),
+    });
+    const fill = (host: string): string =>
+      `printf 'protocol=https\\nhost=${host}\\n\\n' | GIT_TERMINAL_PROMPT=0 git credential fill 2>/dev/null | grep -c '^password=p@ss:w/rd$' || true`;
+    const job = scriptJob([
+      fill("git.example.com"),
+      fill("elsewhere.example.com"),
+      `printf 'protocol=https\\nhost=git.example.com\\n\\n' | git credential fill | grep '^username='`,
+      'stat -c %a "$JOB_INTEGRATIONS/gitcred/gitcred_git-credentials"',
+    ]);
+    const { result, rec } = await run(makeSpec({ ...job, integrations: ["gitcred"] }));
+    expect(result.status).toBe("success");
+    expect(rec.outputLines).toEqual(["1", "0", "username=ci bot", "600"]);
+    // Without the integration, git knows no credential (nothing was written to a git config).
+    const { run: plain } = testRunner(dir);
+    const other = await plain(makeSpec(scriptJob([fill("git.example.com")])));
+    expect(other.rec.outputLines).toEqual(["0"]);
+  });
+
   it("ends a run whose job-level integration is not stored `error` before any task, naming it", async () => {
     const { run } = testRunner(dir, { integrations: () => Promise.resolve(undefined) });
     const { result } = await run(makeSpec({ ...scriptJob(["echo never"]), integrations: ["missing_one"] }));

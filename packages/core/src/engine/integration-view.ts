@@ -22,6 +22,12 @@ export interface IntegrationView {
   /** `<N>_PRIVATE_KEY_PATH`, `<N>_PUBLIC_KEY_PATH`, `<N>_KEYPATH`: paths, not secrets. */
   readonly pathEnv: Readonly<Record<string, string>>;
   readonly files: readonly IntegrationFile[];
+  /**
+   * A git credential integration (`host`, `username`, `password` fields): the path of its
+   * credential store file (`<name>_git-credentials`, in git's `store` format), which the runner
+   * gives git as a credential helper (`gitCredentialConfig`). Undefined for other integrations.
+   */
+  readonly gitCredentials: string | undefined;
 }
 
 /** The field that makes an integration an SSH key (`<name>_key`, `<name>_key.pub`). */
@@ -30,6 +36,8 @@ export const SSH_PRIVATE_KEY_FIELD = "privateKey";
 export const SSH_PUBLIC_KEY_FIELD = "publicKey";
 /** The field that makes an integration a PEM key (`<name>_key.pem`). */
 export const PEM_KEY_FIELD = "pemKey";
+/** The fields that make an integration a git credential (Shippable's "Git Credential"); `port` is optional. */
+export const GIT_CREDENTIAL_FIELDS = ["host", "username", "password"] as const;
 
 /** `"value"` as a double-quoted shell word: `$`, backquote, `"` and `\` escaped. */
 function shellQuoted(value: string): string {
@@ -81,7 +89,40 @@ export function integrationView(
     files.push({ name: `${dependencyName}_key.pem`, content: withNewline(pem) });
     pathEnv[`${n}_KEYPATH`] = `${dir}/${dependencyName}_key.pem`;
   }
-  return { secretEnv, rawEnv, pathEnv, files };
+  const credential = gitCredentialLine(fields);
+  const gitCredentials = credential === undefined ? undefined : `${dir}/${dependencyName}_git-credentials`;
+  if (credential !== undefined) files.push({ name: `${dependencyName}_git-credentials`, content: credential });
+  return { secretEnv, rawEnv, pathEnv, files, gitCredentials };
+}
+
+/**
+ * The line of git's credential store (`git help credential-store`) for an integration with the
+ * git credential fields: `https://<username>:<password>@<host>[:<port>]`, user and password
+ * percent-encoded. Undefined when a field is missing or the host is not a bare host name.
+ */
+function gitCredentialLine(fields: Readonly<Record<string, string>>): string | undefined {
+  const [host, user, password] = GIT_CREDENTIAL_FIELDS.map((f) => fields[f]);
+  if (host === undefined || user === undefined || password === undefined) return undefined;
+  const port = fields.port;
+  if (!/^[A-Za-z0-9.-]+$/.test(host) || (port !== undefined && !/^[0-9]{1,5}$/.test(port))) return undefined;
+  const enc = (text: string): string => encodeURIComponent(text);
+  return `https://${enc(user)}:${enc(password)}@${host}${port === undefined ? "" : `:${port}`}\n`;
+}
+
+/**
+ * The environment that gives git the credential store files `paths` as credential helpers
+ * (`GIT_CONFIG_COUNT`, `GIT_CONFIG_KEY_<i>`, `GIT_CONFIG_VALUE_<i>`: configuration of this
+ * process tree only, nothing written to the user's git configuration). Paths, not secrets.
+ */
+export function gitCredentialConfig(paths: readonly string[]): Record<string, string> {
+  const env: Record<string, string> = {};
+  if (paths.length === 0) return env;
+  env.GIT_CONFIG_COUNT = String(paths.length);
+  paths.forEach((path, i) => {
+    env[`GIT_CONFIG_KEY_${i}`] = "credential.helper";
+    env[`GIT_CONFIG_VALUE_${i}`] = `store --file=${path}`;
+  });
+  return env;
 }
 
 // ssh refuses a key without its final newline.
