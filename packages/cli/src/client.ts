@@ -32,13 +32,14 @@ import {
   API_PREFIX,
   API_ROUTES,
   EVENT_TYPES,
-  routePath,
-  routeQuery,
+  parseRouteAnswer,
+  routeRequest,
   type RunnerListSchema,
   type RunnerAnswerSchema,
   type PutVersionResultSchema,
-  type ApiRoute,
-  type RouteInput,
+  type OptionalRouteInput,
+  type RouteCall,
+  type RouteRequest,
   type RouteName,
   type RouteOutput,
 } from "@causeway/protocol";
@@ -124,16 +125,6 @@ export type RunnerAnswer = z.infer<typeof RunnerAnswerSchema>;
 
 /** The result of `put-version`: the version created and the runs it triggered. */
 export type PutVersionResult = z.infer<typeof PutVersionResultSchema>;
-
-/** What a call passes: path parameters, query, body (typed per route by `RouteInput`). */
-interface CallInput {
-  readonly params?: Readonly<Record<string, string | number>>;
-  readonly query?: Readonly<Record<string, string | number | boolean | undefined>>;
-  readonly body?: unknown;
-}
-
-/** The input of route `N`, which may be left out when nothing in it is required. */
-type OptionalInput<N extends RouteName> = object extends RouteInput<N> ? [RouteInput<N>?] : [RouteInput<N>];
 
 /**
  * A typed client of the HTTP API over `fetch`. Every answer is parsed with its protocol schema;
@@ -333,7 +324,10 @@ export class ApiClient {
 
   /** A page of a run's log from byte `offset` to what has been written so far. */
   async logs(id: number, offset = 0): Promise<LogPage> {
-    const res = await this.#fetch(API_ROUTES.logs, { params: { id }, query: { offset } }, timeoutSignal());
+    const res = await this.#fetch(
+      routeRequest(API_ROUTES.logs, { params: { id }, query: { offset } }),
+      timeoutSignal(),
+    );
     const text = await res.text();
     const next = Number(res.headers.get("x-next-offset"));
     const status = RunStatusSchema.safeParse(res.headers.get("x-run-status"));
@@ -346,13 +340,16 @@ export class ApiClient {
 
   /** The stored bytes of a run's log from byte `offset`, exactly (`logs` decodes them as UTF-8). */
   async logBytes(id: number, offset = 0): Promise<Uint8Array> {
-    const res = await this.#fetch(API_ROUTES.logs, { params: { id }, query: { offset } }, timeoutSignal());
+    const res = await this.#fetch(
+      routeRequest(API_ROUTES.logs, { params: { id }, query: { offset } }),
+      timeoutSignal(),
+    );
     return new Uint8Array(await res.arrayBuffer());
   }
 
   /** Streams a run's log from byte `offset` until the server sends the final run. */
   async *streamLogs(id: number, offset: number, signal?: AbortSignal): AsyncGenerator<LogStreamMessage> {
-    const res = await this.#fetch(API_ROUTES.logStream, { params: { id }, query: { offset } }, signal);
+    const res = await this.#fetch(routeRequest(API_ROUTES.logStream, { params: { id }, query: { offset } }), signal);
     for await (const m of readSse(bodyOf(res))) {
       if (m.event === "log") yield { kind: "log", ...this.#parse(LogChunkSchema, parseJson(m.data), "a log event") };
       else if (m.event === "end") {
@@ -369,7 +366,7 @@ export class ApiClient {
   async events(lastEventId: string | undefined, signal?: AbortSignal): Promise<EventStream> {
     const headers: Record<string, string> =
       lastEventId === undefined || lastEventId === "" ? {} : { "last-event-id": lastEventId };
-    const res = await this.#fetch(API_ROUTES.events, {}, signal, headers);
+    const res = await this.#fetch(routeRequest(API_ROUTES.events), signal, headers);
     let last = lastEventId ?? "";
     const parse = (data: string): EventJson => this.#parse(EventSchema, parseJson(data), "an engine event");
     const body = bodyOf(res);
@@ -385,43 +382,34 @@ export class ApiClient {
     };
   }
 
-  /** Calls route `name` of the table (protocol api-routes.ts) and parses its JSON answer. */
-  async #call<N extends RouteName>(name: N, ...input: OptionalInput<N>): Promise<RouteOutput<N>> {
-    const route: ApiRoute = API_ROUTES[name];
-    const call = (input[0] ?? {}) as CallInput;
-    const res = await this.#fetch(route, call, timeoutSignal());
-    if (route.answer.kind !== "json") {
+  /** Calls route `name` of the table (protocol api-routes.ts) and parses its answer with it. */
+  async #call<N extends RouteName>(name: N, ...input: OptionalRouteInput<N>): Promise<RouteOutput<N>> {
+    const request = routeRequest(API_ROUTES[name], input[0] as RouteCall | undefined);
+    const res = await this.#fetch(request, timeoutSignal());
+    if (API_ROUTES[name].answer.kind !== "json") {
       await res.body?.cancel();
       return undefined as RouteOutput<N>;
     }
-    const text = await res.text();
-    const what = `${route.method} ${routePath(route, call.params)}`;
-    return this.#parse(route.answer.schema, parseJson(text), what) as RouteOutput<N>;
+    const parsed = parseRouteAnswer(name, parseJson(await res.text()));
+    if (parsed.ok) return parsed.value;
+    throw unexpected(request.what, parsed.issue);
   }
 
   #parse<T>(schema: z.ZodType<T>, value: unknown, what: string): T {
     const parsed = schema.safeParse(value);
     if (parsed.success) return parsed.data;
     const issue = parsed.error.issues[0];
-    throw new CausewayError(
-      "INTERNAL",
-      `unexpected answer from the server to ${what}: ${issue === undefined ? "invalid" : `${issue.path.join(".") || "(root)"}: ${issue.message}`}`,
-      { hint: "the CLI and the server may be of different versions" },
-    );
+    throw unexpected(what, issue === undefined ? "invalid" : `${issue.path.join(".") || "(root)"}: ${issue.message}`);
   }
 
   async #fetch(
-    route: ApiRoute,
-    input: CallInput,
+    request: RouteRequest,
     signal: AbortSignal | undefined,
     extraHeaders: Record<string, string> = {},
   ): Promise<Response> {
-    const { method } = route;
-    const path = routePath(route, input.params);
-    const url = `${this.#base}${path}${routeQuery(input.query)}`;
-    const body = input.body;
-    const accept = route.answer.kind === "stream" ? "text/event-stream" : "application/json";
-    const headers: Record<string, string> = { accept, ...extraHeaders };
+    const { method, body, what } = request;
+    const url = `${this.#base}${request.path}`;
+    const headers: Record<string, string> = { accept: request.accept, ...extraHeaders };
     if (this.target.user !== undefined) headers["x-causeway-user"] = this.target.user;
     if (this.target.token !== undefined) {
       // fetch would refuse it with a TypeError that quotes the header, token included.
@@ -434,7 +422,7 @@ export class ApiClient {
       res = await fetch(url, {
         method,
         headers,
-        ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+        ...(body === undefined ? {} : { body }),
         ...(signal === undefined ? {} : { signal }),
       });
     } catch (error) {
@@ -461,7 +449,7 @@ export class ApiClient {
     }
     throw new CausewayError(
       res.status === 401 ? "UNAUTHORIZED" : res.status === 404 ? "NOT_FOUND" : "INTERNAL",
-      `the server answered ${method} ${path} with HTTP ${res.status}${text === "" ? "" : `: ${text.slice(0, 200)}`}`,
+      `the server answered ${what} with HTTP ${res.status}${text === "" ? "" : `: ${text.slice(0, 200)}`}`,
     );
   }
 }
@@ -499,6 +487,13 @@ export function checkToken(token: string, from: string | undefined): void {
 function bodyOf(res: Response): ReadableStream<Uint8Array> {
   if (res.body === null) throw new CausewayError("INTERNAL", "the server sent an empty event stream");
   return res.body;
+}
+
+/** An answer that does not fit the protocol's schema. */
+function unexpected(what: string, issue: string): CausewayError {
+  return new CausewayError("INTERNAL", `unexpected answer from the server to ${what}: ${issue}`, {
+    hint: "the CLI and the server may be of different versions",
+  });
 }
 
 function parseJson(text: string): unknown {

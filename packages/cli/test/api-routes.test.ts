@@ -1,4 +1,12 @@
-import { API_ROUTES, routePath, routeQuery, type RouteInput, type RouteOutput } from "@causeway/protocol";
+import {
+  API_ROUTES,
+  parseRouteAnswer,
+  routePath,
+  routeQuery,
+  routeRequest,
+  type RouteInput,
+  type RouteOutput,
+} from "@causeway/protocol";
 import { describe, expect, expectTypeOf, it } from "vitest";
 
 // The route table's helpers (protocol api-routes.ts), which the CLI's client builds its requests
@@ -25,6 +33,34 @@ describe("the route table's requests", () => {
     expect(routeQuery({ job: "a&b", limit: 5, flow: undefined })).toBe("?job=a%26b&limit=5");
     expect(routeQuery({ flow: undefined })).toBe("");
     expect(routeQuery(undefined)).toBe("");
+  });
+
+  it("makes a transport-free request of a call: method, path with query, JSON body, Accept", () => {
+    expect(routeRequest(API_ROUTES.pin, { params: { job: "j", input: "i" }, body: { versionNumber: 3 } })).toEqual({
+      method: "PUT",
+      path: "/jobs/j/pins/i",
+      body: '{"versionNumber":3}',
+      accept: "application/json",
+      what: "PUT /jobs/j/pins/i",
+    });
+    expect(routeRequest(API_ROUTES.logStream, { params: { id: 4 }, query: { offset: 10 } })).toEqual({
+      method: "GET",
+      path: "/runs/4/logs/stream?offset=10",
+      body: undefined,
+      accept: "text/event-stream",
+      what: "GET /runs/4/logs/stream",
+    });
+  });
+
+  it("parses an answer with its route's schema, or says what does not fit", () => {
+    expect(parseRouteAnswer("health", { ok: true, version: "1.0.0", extra: 1 })).toEqual({
+      ok: true,
+      value: { ok: true, version: "1.0.0" },
+    });
+    const refused = parseRouteAnswer("runners", { runners: [{ name: 5 }] });
+    expect(refused.ok).toBe(false);
+    expect(refused.ok ? "" : refused.issue).toMatch(/^runners\.0\.name: /);
+    expect(parseRouteAnswer("deleteSecret", "anything")).toEqual({ ok: true, value: undefined });
   });
 
   it("types each call's input and answer from the table", () => {

@@ -495,3 +495,60 @@ export function routeQuery(
   }
   return parts.length === 0 ? "" : `?${parts.join("&")}`;
 }
+
+/** The input of route `N`, which may be left out when nothing in it is required. */
+export type OptionalRouteInput<N extends RouteName> = object extends RouteInput<N> ? [RouteInput<N>?] : [RouteInput<N>];
+
+/** What any call passes, untyped: path parameters, query, body. */
+export interface RouteCall {
+  readonly params?: Readonly<Record<string, string | number>>;
+  readonly query?: Readonly<Record<string, string | number | boolean | null | undefined>>;
+  readonly body?: unknown;
+}
+
+/**
+ * A request of the API, ready for any transport (Node's fetch in the CLI, the browser's in the
+ * web UI): what each client adds is only its base URL and its credentials.
+ */
+export interface RouteRequest {
+  readonly method: ApiRoute["method"];
+  /** Under `API_PREFIX`, parameters filled in, with the query. */
+  readonly path: string;
+  /** The JSON body, when the call has one. */
+  readonly body: string | undefined;
+  /** The `Accept` header: `text/event-stream` for a stream, else `application/json`. */
+  readonly accept: string;
+  /** `METHOD /path` without the query, for messages. */
+  readonly what: string;
+}
+
+/** The request of a call of `route`. Throws on a path parameter the call lacks. */
+export function routeRequest(route: ApiRoute, call: RouteCall = {}): RouteRequest {
+  const path = routePath(route, call.params);
+  return {
+    method: route.method,
+    path: `${path}${routeQuery(call.query)}`,
+    body: call.body === undefined ? undefined : JSON.stringify(call.body),
+    accept: route.answer.kind === "stream" ? "text/event-stream" : "application/json",
+    what: `${route.method} ${path}`,
+  };
+}
+
+/**
+ * The answer of route `N` parsed with its schema: the value, or what does not fit (the first
+ * issue, `path: message`). A route that does not answer JSON has no value (undefined).
+ */
+export function parseRouteAnswer<N extends RouteName>(
+  name: N,
+  value: unknown,
+): { readonly ok: true; readonly value: RouteOutput<N> } | { readonly ok: false; readonly issue: string } {
+  const answer: RouteAnswer = API_ROUTES[name].answer;
+  if (answer.kind !== "json") return { ok: true, value: undefined as RouteOutput<N> };
+  const parsed = answer.schema.safeParse(value);
+  if (parsed.success) return { ok: true, value: parsed.data as RouteOutput<N> };
+  const issue = parsed.error.issues[0];
+  return {
+    ok: false,
+    issue: issue === undefined ? "invalid" : `${issue.path.join(".") || "(root)"}: ${issue.message}`,
+  };
+}
