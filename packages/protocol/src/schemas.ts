@@ -358,8 +358,8 @@ export const EventSchema = z.discriminatedUnion("type", [
 ]);
 /** An engine event on the wire. */
 export type EventJson = z.infer<typeof EventSchema>;
-/** The types of engine events. */
-export const EVENT_TYPES = ["run", "version", "definition", "explain", "approval", "audit"] as const;
+/** The types of engine events: those of the union, in its order. */
+export const EVENT_TYPES: readonly EventJson["type"][] = EventSchema.options.map((o) => o.shape.type.value);
 
 /** Every error response: a catalog code, a message, the request id; never a stack. */
 export const ErrorBodySchema = z.object({
