@@ -35,6 +35,7 @@ import {
   NotificationsSchema,
 } from "./people.js";
 import { RunnerSchema, RunnerTokenRequestSchema, RunnerTokenSchema } from "./runner.js";
+import { GraphSchema, SessionSchema } from "./ui.js";
 
 // The HTTP API's one contract (docs/api.md): every route of /api/v1 with its method, path, the
 // least role it needs, its parameters, body and answer. The server mounts exactly these (a test
@@ -120,6 +121,36 @@ export const API_ROUTES = {
     answer: json(z.record(z.string(), z.unknown())),
   },
   health: { method: "GET", path: "/health", role: "none", summary: "liveness and version", answer: json(HealthSchema) },
+  session: {
+    method: "GET",
+    path: "/session",
+    role: "viewer",
+    publicRead: true,
+    summary: "who the caller is: token, role, how authenticated",
+    answer: json(SessionSchema),
+  },
+  login: {
+    method: "POST",
+    path: "/session",
+    role: "viewer",
+    summary: "a browser session for the bearer token: an HttpOnly, SameSite=Strict cookie",
+    answer: json(SessionSchema),
+  },
+  logout: {
+    method: "DELETE",
+    path: "/session",
+    role: "viewer",
+    summary: "ends the browser session (clears its cookie)",
+    answer: json(OkSchema),
+  },
+  graph: {
+    method: "GET",
+    path: "/graph",
+    role: "viewer",
+    publicRead: true,
+    summary: "the applied line as a graph: nodes with their states, edges with pins and switches",
+    answer: json(GraphSchema),
+  },
   apply: {
     method: "POST",
     path: "/apply",

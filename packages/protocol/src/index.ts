@@ -5,5 +5,6 @@ export * from "./schemas.js";
 export * from "./people.js";
 export * from "./access.js";
 export * from "./runner.js";
+export * from "./ui.js";
 export * from "./api-routes.js";
 export * from "./openapi.js";
