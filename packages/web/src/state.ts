@@ -11,6 +11,8 @@ export interface GraphState {
   readonly nodes: Readonly<Record<string, GraphNodeJson>>;
   readonly edges: readonly GraphEdgeJson[];
   readonly structure: string;
+  /** The names of each flag's objects. */
+  readonly flags: Readonly<Record<string, readonly string[]>>;
 }
 
 /** The state of the event stream. */
@@ -63,7 +65,11 @@ export function graphState(graph: GraphJson, previous: GraphState | null): Graph
   const structure = structureKey(graph);
   const edges =
     previous !== null && JSON.stringify(previous.edges) === JSON.stringify(graph.edges) ? previous.edges : graph.edges;
-  return { order: graph.nodes.map((n) => n.name), nodes, edges, structure };
+  const flagged: Record<string, string[]> = {};
+  for (const node of graph.nodes) for (const flag of node.flags) (flagged[flag] ??= []).push(node.name);
+  const flags =
+    previous !== null && JSON.stringify(previous.flags) === JSON.stringify(flagged) ? previous.flags : flagged;
+  return { order: graph.nodes.map((n) => n.name), nodes, edges, structure, flags };
 }
 
 function tick(state: AppState, ...names: string[]): AppState["ticks"] {
