@@ -27,6 +27,11 @@ export const ERROR_CODES = {
   USAGE: { kind: "user", status: 400, exit: 2, title: "A command or the server was called wrongly" },
   UNAUTHORIZED: { kind: "user", status: 401, title: "The API token is missing or wrong" },
   FORBIDDEN_ROLE: { kind: "user", status: 403, title: "The API token's role may not call this route" },
+  CSRF_REFUSED: {
+    kind: "user",
+    status: 403,
+    title: "A browser session's request that changes something lacks the X-Causeway-Request header",
+  },
   TOKEN_NOT_FOUND: { kind: "user", status: 404, title: "No API token that is not revoked has this name" },
   TOKEN_EXISTS: { kind: "user", status: 409, title: "An API token that is not revoked has this name" },
   NOT_FOUND: { kind: "user", status: 404, title: "No such route" },

@@ -24,7 +24,11 @@ export interface EngineView {
   latestRun(job: string): Run | undefined;
   /** A run that is not final yet (waiting, queued, waiting for approval, processing). */
   activeRun(id: number): Run | undefined;
+  /** A job's pinned inputs: input name to version number. */
+  pins(job: string): ReadonlyMap<string, number>;
 }
+
+const NO_PINS: ReadonlyMap<string, number> = new Map();
 
 /** The view of `model`: reads only, nothing of it can be changed through the view. */
 export function engineView(model: ReadModel): EngineView {
@@ -40,5 +44,6 @@ export function engineView(model: ReadModel): EngineView {
     latestVersion: (name) => model.latest.get(name),
     latestRun: (job) => model.latestRun.get(job),
     activeRun: (id) => model.active.get(id),
+    pins: (job) => model.pins.get(job) ?? NO_PINS,
   };
 }

@@ -47,7 +47,9 @@ import { DEFAULT_MAX_STREAMS } from "./options.js";
 import { BODY_LIMITS, intParam, readBody, runIdParam } from "./request.js";
 import { currentRun, eventsRoute, logExpected, logStreamRoute, StreamRegistry } from "./streams.js";
 import { GuardedRoutes, authenticate, recordRules } from "./routes.js";
+import { SessionCookies } from "./sessions.js";
 import { mountTokenRoutes } from "./token-routes.js";
+import { mountWebApiRoutes, mountWebUi } from "./web-routes.js";
 import { HOOKS_PREFIX, listWebhooks, mountHooks } from "./webhooks.js";
 
 /** The prefix of every route (the route table's, protocol api-routes.ts). */
@@ -93,7 +95,8 @@ export function buildApp(deps: AppDeps): Hono<AppEnv> {
 
   const auth = deps.auth;
   const publicAccess = deps.publicAccess === true;
-  api.use("*", authenticate(auth, publicAccess));
+  const sessions = new SessionCookies(deps.secretKeys);
+  api.use("*", authenticate(auth, publicAccess, sessions));
   const routes = new GuardedRoutes(api, API_PREFIX, publicAccess);
   routes.open("GET", `${API_PREFIX}/health`);
   routes.open("GET", `${API_PREFIX}/openapi.json`);
@@ -253,6 +256,7 @@ export function buildApp(deps: AppDeps): Hono<AppEnv> {
   });
   mountApprovalRoutes(routes, deps);
   mountTokenRoutes(routes, deps);
+  mountWebApiRoutes(routes, deps, sessions, publicAccess);
   mountSecretRoutes(routes, deps);
   if (deps.runners !== undefined) mountRunnerRoutes(app, routes, deps, deps.runners);
 
@@ -357,6 +361,8 @@ export function buildApp(deps: AppDeps): Hono<AppEnv> {
   mountHooks(app, deps, logger);
   routes.open("POST", `${HOOKS_PREFIX}/:name`);
   app.route(API_PREFIX, api);
+  mountWebUi(app, deps.webDir);
+  routes.open("GET", "/*");
   recordRules(app, routes.rules);
   return app;
 }

@@ -43,7 +43,14 @@ export class TokenAuth {
     if (header === undefined || header.trim() === "") return undefined;
     const secret = /^Bearer\s+(\S+)\s*$/i.exec(header)?.[1];
     if (secret === undefined) throw unauthorized("a valid API token is required: Authorization: Bearer <token>");
-    const hash = hashSecret(secret);
+    return this.byHash(hashSecret(secret));
+  }
+
+  /**
+   * The live token of this hash (a browser session's, sessions.ts): `UNAUTHORIZED` when no token
+   * has it, or it is revoked or expired.
+   */
+  async byHash(hash: string): Promise<ApiToken> {
     let token = this.#known.get(hash);
     if (token === undefined) {
       token = await this.#tokens.tokenByHash(hash);

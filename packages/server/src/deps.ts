@@ -37,6 +37,8 @@ export interface AppDeps {
   readonly integrations?: Integrations;
   /** The keys of the integration store, for `POST /secrets/rotate-key` (absent: no rotation). */
   readonly secretKeys?: SecretKeyRing;
+  /** The built web UI served at `/` (web-routes.ts); absent: no UI, `/` is not found. */
+  readonly webDir?: string;
   /** The server's version, reported by `GET /health`. */
   readonly version: string;
   readonly logger?: Logger;

@@ -2,13 +2,19 @@ import { CausewayError, httpStatusOf, type ApiToken, type ErrorCode } from "@cau
 import type { ErrorBody } from "@causeway/protocol";
 import type { Context } from "hono";
 import type { Logger } from "./logger.js";
+import type { Session } from "./sessions.js";
 
 /**
  * The hono environment of the app: every request has an id; an API request has its caller's
  * token (auth.ts), undefined for an anonymous reader of a public server.
  */
 export interface AppEnv {
-  Variables: { requestId: string; token: ApiToken | undefined };
+  Variables: {
+    requestId: string;
+    token: ApiToken | undefined;
+    /** The browser session the token came from (a cookie), if it did. */
+    session: Session | undefined;
+  };
 }
 
 const GENERIC_MESSAGE = "an unexpected error occurred; the server log has the details under this request id";

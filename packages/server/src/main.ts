@@ -19,7 +19,7 @@ import { startServer, type RunningServer } from "./server.js";
 const USAGE = `usage: causeway-server [DIR|URL…] [--port N] [--host H] [--data DIR] [--slots N] [--no-watch] [--log-format F] [--max-streams N]
                        [--remote-poll S] [--remote-poll-max S] [--public] [--new-admin-token]
                        [--sandbox M] [--notify-concurrency N] [--notify-timeout S] [--notify-attempts N]
-                       [--notify-retry S] [--notify-retry-max S] [--sandbox-share DIR] [--no-embedded-runner]
+                       [--notify-retry S] [--notify-retry-max S] [--sandbox-share DIR] [--web-dir DIR] [--no-embedded-runner]
                        [--runner-heartbeat S] [--runner-lease S] [--runner-claim-hold S] [--runner-start-timeout S]
 
   DIR|URL…        the line: pipeline directories to apply and watch, git URLs (URL#branch)
@@ -50,6 +50,8 @@ const USAGE = `usage: causeway-server [DIR|URL…] [--port N] [--host H] [--data
                   seconds before the second attempt, doubling after each (default 1; env CAUSEWAY_NOTIFY_RETRY)
   --notify-retry-max S
                   the longest wait between two attempts (default 300; env CAUSEWAY_NOTIFY_RETRY_MAX)
+  --web-dir DIR   the built web UI served at / (default: packages/web/dist beside the server;
+                  env CAUSEWAY_WEB_DIR)
   --sandbox-share DIR
                   a directory sandboxed tasks may read and write (where jobs deploy); repeatable
                   (env CAUSEWAY_SANDBOX_SHARE, colon-separated)
@@ -81,6 +83,7 @@ const FLAGS: Readonly<Record<string, string>> = {
   logFormat: "--log-format",
   secretKey: "CAUSEWAY_SECRET_KEY",
   secretKeyFile: "--secret-key-file",
+  webDir: "--web-dir",
 };
 
 // The notification outbox's settings: flag, environment variable, server option, bounds, and
@@ -207,6 +210,7 @@ function parse(argv: string[], env: NodeJS.ProcessEnv): { options: ServerOptions
         "new-admin-token": { type: "boolean" },
         "log-format": { type: "string" },
         "secret-key-file": { type: "string" },
+        "web-dir": { type: "string" },
         ...Object.fromEntries(NOTIFY_SETTINGS.map((s) => [s.flag, { type: "string" as const }])),
         ...Object.fromEntries(RUNNER_SETTINGS.map((s) => [s.flag, { type: "string" as const }])),
         "no-embedded-runner": { type: "boolean" },
@@ -245,6 +249,7 @@ function parse(argv: string[], env: NodeJS.ProcessEnv): { options: ServerOptions
   const secretKeyFile = values["secret-key-file"] ?? (env.CAUSEWAY_SECRET_KEY_FILE || undefined);
   const secretKey = env.CAUSEWAY_SECRET_KEY || undefined;
   const logFormat = values["log-format"] ?? (env.CAUSEWAY_LOG_FORMAT || undefined);
+  const webDir = values["web-dir"] ?? (env.CAUSEWAY_WEB_DIR || undefined);
   const options: ServerOptions = {
     // One directory is the line as it always was; anything else (several, a git URL, a project
     // file) names its sources.
@@ -259,6 +264,7 @@ function parse(argv: string[], env: NodeJS.ProcessEnv): { options: ServerOptions
     ...(slots === undefined ? {} : { slots }),
     ...(secretKeyFile === undefined ? {} : { secretKeyFile }),
     ...(secretKey === undefined ? {} : { secretKey }),
+    ...(webDir === undefined ? {} : { webDir }),
     // Checked by compileServerOptions (auto, off or required).
     ...((values.sandbox ?? env.CAUSEWAY_SANDBOX)
       ? { sandbox: (values.sandbox ?? env.CAUSEWAY_SANDBOX) as "auto" }
@@ -384,8 +390,11 @@ async function main(): Promise<void> {
       dataDir: server.dataDir,
     });
   } else {
+    // The token goes in the fragment, which the browser never sends: no server or proxy log
+    // holds it, and the page trades it for a session cookie at once (docs/api.md "Browser sessions").
     stdout(
       `Causeway is running at ${server.url}\n` +
+        `  web UI:   ${server.url}/#token=${server.token}\n` +
         `  pipeline: ${parsed.options.dir ?? (parsed.options.sources ?? []).join(" ")}\n` +
         `  data:     ${server.dataDir} (URL and token in ${server.dataDir}/server.json)\n` +
         `Press Ctrl+C to stop (a second Ctrl+C exits at once).\n`,

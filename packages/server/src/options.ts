@@ -1,7 +1,11 @@
 import { join, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
 import { CausewayError, isCausewayError } from "@causeway/core";
 import { z } from "zod";
 import { createLogger, LOG_FORMATS, type LogFormat, type Logger } from "./logger.js";
+
+/** The web UI that `npm run build` makes in the checkout: packages/web/dist, beside this package. */
+export const DEFAULT_WEB_DIR = fileURLToPath(new URL("../../web/dist", import.meta.url));
 
 /** How many event and log streams a server holds open at once, by default. */
 export const DEFAULT_MAX_STREAMS = 200;
@@ -46,6 +50,8 @@ const ServerOptionsSchema = z.strictObject({
    */
   secretKeyFile: z.string().min(1).optional(),
   secretKey: z.string().min(1).optional(),
+  /** The built web UI served at `/` (relative to `cwd`); default: `packages/web/dist` beside the server. */
+  webDir: z.string().min(1).optional(),
   /** Base of relative paths (default: the process's working directory). */
   cwd: z.string().min(1).optional(),
   /** Runs executed at once by the embedded runner (engine default 2). */
@@ -132,6 +138,8 @@ export interface CompiledServerOptions {
   /** Where the secret key comes from (see SqliteStoreOptions.secretKey). */
   readonly secretKey: { readonly file: string } | { readonly text: string; readonly name: string };
   readonly slots: number | undefined;
+  /** The built web UI (it may be missing: `/` then says how to build it). */
+  readonly webDir: string;
   readonly sandbox: "auto" | "off" | "required";
   readonly pollIntervalMs: number;
   readonly remotePollMs: number;
@@ -208,6 +216,7 @@ export function compileServerOptions(options: ServerOptions = {}): CompiledServe
         ? { text: o.secretKey, name: "CAUSEWAY_SECRET_KEY" }
         : { file: resolve(cwd, o.secretKeyFile ?? join(o.dataDir ?? ".causeway", "secret.key")) },
     slots: o.slots,
+    webDir: o.webDir === undefined ? DEFAULT_WEB_DIR : resolve(cwd, o.webDir),
     sandbox: o.sandbox,
     pollIntervalMs: o.pollIntervalMs,
     remotePollMs: o.remotePollMs,

@@ -1,6 +1,9 @@
-import { CausewayError, roleAllows, type Role } from "@causeway/core";
+import { CausewayError, roleAllows, type ApiToken, type Role } from "@causeway/core";
+import { CSRF_HEADER, SESSION_COOKIE } from "@causeway/protocol";
 import type { Context, Handler, Hono, MiddlewareHandler } from "hono";
+import { getCookie } from "hono/cookie";
 import type { TokenAuth } from "./auth.js";
+import { sessionCookieHeader, type Session, type SessionCookies } from "./sessions.js";
 import type { AppEnv } from "./http-errors.js";
 
 /**
@@ -43,17 +46,54 @@ export function recordRules(app: object, rules: readonly RouteRule[]): void {
 }
 
 /**
- * The middleware of every `/api/v1` route but the health check: reads the caller's token
- * (`UNAUTHORIZED` for a wrong, revoked or expired one) and refuses anonymous requests, except
- * GETs on a public server, which the route's own rule then decides.
+ * The middleware of every `/api/v1` route but the health check: reads the caller's token, from
+ * an `Authorization: Bearer` header or else a browser session's cookie (sessions.ts), with
+ * `UNAUTHORIZED` for a wrong, revoked or expired one (a session cookie that fails is cleared),
+ * and refuses anonymous requests, except GETs on a public server, which the route's own rule then
+ * decides. A cookie session's request that changes something must carry `X-Causeway-Request`
+ * (`CSRF_REFUSED`): a cross-site form cannot send that header.
  */
-export function authenticate(auth: TokenAuth, publicAccess: boolean): MiddlewareHandler<AppEnv> {
+export function authenticate(
+  auth: TokenAuth,
+  publicAccess: boolean,
+  sessions: SessionCookies,
+): MiddlewareHandler<AppEnv> {
   return async (c, next) => {
-    const token = await auth.authenticate(c.req.header("authorization"));
+    const header = c.req.header("authorization");
+    let token: ApiToken | undefined;
+    let session: Session | undefined;
+    if (header !== undefined && header.trim() !== "") token = await auth.authenticate(header);
+    else {
+      const cookie = getCookie(c, SESSION_COOKIE);
+      if (cookie !== undefined && cookie !== "") {
+        try {
+          session = sessions.open(cookie);
+          token = await auth.byHash(session.tokenHash);
+        } catch (error) {
+          c.header("Set-Cookie", sessionCookieHeader(undefined, secureRequest(c)));
+          throw error;
+        }
+        if (!SAFE_METHODS.has(c.req.method) && c.req.header(CSRF_HEADER) === undefined) {
+          throw new CausewayError(
+            "CSRF_REFUSED",
+            `${c.req.method} ${c.req.path} with a browser session needs the ${CSRF_HEADER} header`,
+            { hint: `send ${CSRF_HEADER}: 1, or an API token in Authorization: Bearer` },
+          );
+        }
+      }
+    }
     if (token === undefined && !(publicAccess && c.req.method === "GET")) throw missingToken();
     c.set("token", token);
+    c.set("session", session);
     await next();
   };
+}
+
+const SAFE_METHODS = new Set(["GET", "HEAD", "OPTIONS"]);
+
+/** Whether the request came over HTTPS (directly or through a proxy that says so): cookies get `Secure`. */
+export function secureRequest(c: Context<AppEnv>): boolean {
+  return new URL(c.req.url).protocol === "https:" || c.req.header("x-forwarded-proto") === "https";
 }
 
 /** Mounts routes on the API with the role each needs, and keeps the list of rules. */

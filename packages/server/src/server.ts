@@ -230,6 +230,7 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
       publicAccess: opts.publicAccess,
       integrations,
       secretKeys: stores.secretKeys,
+      webDir: opts.webDir,
       outbox,
       groupsFile: join(stores.dataDir, GROUPS_FILE),
       version: SERVER_VERSION,

@@ -3,7 +3,7 @@ import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { Engine } from "@causeway/engine";
 import { createEmbeddedRunner, passthroughEnv } from "@causeway/runner";
-import { openSqliteStore } from "@causeway/store";
+import { openSqliteStore, type SecretKeyRing } from "@causeway/store";
 import type { LoadResult, SourceFile, TokenStore } from "@causeway/core";
 import {
   buildApp,
@@ -82,6 +82,7 @@ export async function testApp(
     heartbeatMs?: number;
     maxStreams?: number;
     publicAccess?: boolean;
+    secretKeys?: SecretKeyRing;
   } = {},
 ) {
   const dir = await tempDir("app");

@@ -12,6 +12,7 @@ export {
   loadSecretKeys,
   newSecretKey,
   parseKeyText,
+  parseSealedText,
   writeKeyFile,
 } from "./secret-keys.js";
 export type { SecretKey, SecretKeySource, SealedValue } from "./secret-keys.js";
