@@ -105,6 +105,7 @@ export function GraphCanvas({ query, flowRuns }: { readonly query: GraphQuery; r
         nodesFocusable={false}
         edgesFocusable={false}
         elementsSelectable={false}
+        onNodeClick={(_event, node) => openNode(node.id)}
         minZoom={0.1}
         fitView
         aria-label="the line's graph"

@@ -30,7 +30,6 @@ function GraphNodeView({ id, data, selected }: NodeProps<CausewayNode>) {
       aria-label={`${node.kind} ${node.name}: ${look.label}${node.paused ? ", paused" : ""}`}
       aria-pressed={selected}
       onKeyDown={onKeyDown}
-      onClick={() => data.onOpen(id)}
     >
       <Handle type="target" position={Position.Left} isConnectable={false} className="ghandle" />
       <div className="gnode-name" title={node.name}>
