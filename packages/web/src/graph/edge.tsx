@@ -2,6 +2,7 @@ import { BaseEdge, EdgeLabelRenderer, getBezierPath, type EdgeProps } from "@xyf
 import { memo } from "react";
 import { useSlice } from "../store.js";
 import type { CausewayEdge } from "./graph-model.js";
+import { PinIcon } from "../icons.js";
 
 // An edge of the graph: dotted when its input is switched off, a pin and the version when the
 // input is pinned, a `newer` badge when a version newer than the job's last is waiting.
@@ -32,7 +33,7 @@ function EdgeView(props: EdgeProps<CausewayEdge>) {
           >
             {pinned !== null ? (
               <span className="pin" title={`pinned to version ${pinned}`}>
-                <span aria-hidden="true">📌</span> v{pinned}
+                <PinIcon /> v{pinned}
               </span>
             ) : null}
             {newer ? (

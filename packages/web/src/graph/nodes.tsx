@@ -3,6 +3,7 @@ import { memo, type KeyboardEvent } from "react";
 import { STATE_LOOK } from "../status.js";
 import { useSlice } from "../store.js";
 import type { CausewayNode } from "./graph-model.js";
+import { PauseIcon } from "../icons.js";
 
 // The graph's nodes: a job is a box, a resource a pill. Each reads its own node from the store,
 // so an event about one node repaints that node only.
@@ -47,7 +48,7 @@ function GraphNodeView({ id, data, selected }: NodeProps<CausewayNode>) {
         ) : null}
         {node.paused ? (
           <span className="paused" data-testid="paused">
-            <span aria-hidden="true">⏸</span> paused
+            <PauseIcon /> paused
           </span>
         ) : null}
       </div>

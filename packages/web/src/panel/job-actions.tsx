@@ -3,6 +3,7 @@ import { useMemo, useState, type FormEvent } from "react";
 import { call, problemOf } from "../api.js";
 import { useSlice } from "../store.js";
 import { ActionButton, Link, ProblemView } from "../ui.js";
+import { PinIcon } from "../icons.js";
 
 type Problem = ReturnType<typeof problemOf>;
 
@@ -104,7 +105,11 @@ export function InputsSection({ job, canPin }: { readonly job: string; readonly 
           <li key={e.from} data-input={e.from}>
             <strong>{e.from}</strong>
             {e.switchOff ? <span className="muted"> · switch off</span> : null}
-            {e.pinned !== null ? <span className="pin"> · 📌 pinned to v{e.pinned}</span> : null}
+            {e.pinned !== null ? (
+              <span className="pin">
+                · <PinIcon /> pinned to v{e.pinned}
+              </span>
+            ) : null}
             {e.newer ? <span className="newer"> newer</span> : null}
             {canPin ? (
               <span className="pin-actions">

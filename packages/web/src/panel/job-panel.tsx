@@ -86,7 +86,9 @@ function RunRow({ run }: { readonly run: RunJson }) {
       {run.inputs.length > 0 ? (
         <div className="muted small">
           {run.inputs
-            .map((i) => `${i.name}${i.versionNumber === null ? "" : ` v${i.versionNumber}`}${i.pinned ? " 📌" : ""}`)
+            .map(
+              (i) => `${i.name}${i.versionNumber === null ? "" : ` v${i.versionNumber}`}${i.pinned ? " (pinned)" : ""}`,
+            )
             .join(", ")}
         </div>
       ) : null}

@@ -6,6 +6,7 @@ import { isActive, span, when } from "../status.js";
 import { Link, ProblemView, StateBadge, useFetched } from "../ui.js";
 import { ConsoleView } from "./console-view.js";
 import { useLogStream } from "./log-stream.js";
+import { PinIcon } from "../icons.js";
 
 /** The page of run `id`: header, inputs, outputs, console (live while the run is active). */
 export function RunPage({ id }: { readonly id: number }) {
@@ -29,7 +30,11 @@ export function RunPage({ id }: { readonly id: number }) {
                 <Link to={`/?select=${encodeURIComponent(i.name)}`}>{i.name}</Link>{" "}
                 {i.versionNumber === null ? <span className="muted">no version</span> : <>v{i.versionNumber}</>}{" "}
                 {i.versionName === null ? null : <code>{i.versionName}</code>}{" "}
-                {i.pinned ? <span className="pin">📌 pinned</span> : null}
+                {i.pinned ? (
+                  <span className="pin">
+                    <PinIcon /> pinned
+                  </span>
+                ) : null}
               </li>
             ))}
           </ul>
