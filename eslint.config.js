@@ -69,6 +69,34 @@ export default tseslint.config(
     rules: { "no-restricted-imports": ["error", rule] },
   })),
   {
+    // The web UI runs in the browser and talks to the server only through protocol's route
+    // table; of core it reads only the pure console parser.
+    files: ["packages/web/src/**/*.{ts,tsx}"],
+    languageOptions: { globals: { ...globals.browser } },
+    rules: {
+      "no-restricted-imports": [
+        "error",
+        {
+          patterns: [
+            { group: ["node:*"], message: "the web UI runs in the browser." },
+            pkg(
+              ["server", "store", "engine", "runner", "cli"],
+              "runner, cli and web never import server or store code.",
+            ),
+          ],
+          paths: [
+            { name: "@causeway/core", message: "import @causeway/core/console (pure), not core's node-facing index." },
+          ],
+        },
+      ],
+    },
+  },
+  {
+    // import-x's cycle check cannot resolve vite's plugin types; a config file is in no cycle.
+    files: ["packages/web/vite.config.ts"],
+    rules: { "import-x/no-cycle": "off" },
+  },
+  {
     // The server reads the engine's state through `engine.view` (engine/src/view.ts), never its
     // read model, which is the scheduler's own.
     files: ["packages/server/src/**/*.ts"],

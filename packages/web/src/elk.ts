@@ -1,0 +1,8 @@
+import ELK from "elkjs/lib/elk-api.js";
+import workerUrl from "elkjs/lib/elk-worker.min.js?url";
+import type { ElkLike } from "./layout.js";
+
+/** An ELK that lays out in its web worker (a separate asset), off the page's thread. */
+export function createElk(): ElkLike {
+  return new ELK({ workerUrl });
+}

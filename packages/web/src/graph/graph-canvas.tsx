@@ -1,0 +1,149 @@
+import type { GraphEdgeJson, RunJson } from "@causeway/protocol";
+import { Background, Controls, MiniMap, ReactFlow, useReactFlow } from "@xyflow/react";
+import { useCallback, useEffect, useMemo, useState } from "react";
+import { chainOf } from "../chain.js";
+import { createElk } from "../elk.js";
+import { layoutGraph, NODE_SIZE, type Layout } from "../layout.js";
+import { useSlice, useStore } from "../store.js";
+import { graphHref, graphQuery, navigate, type GraphQuery } from "../url.js";
+import { EDGE_TYPES } from "./edge.js";
+import type { CausewayEdge, CausewayNode } from "./graph-model.js";
+import { NODE_TYPES } from "./nodes.js";
+
+// The graph drawn with xyflow. Nodes are placed by the layout, which runs only when the graph's
+// structure changes; states are read by each node from the store (nodes.tsx).
+
+/** What the flow view highlights: the nodes its runs touched. */
+function touchedBy(runs: readonly RunJson[] | null, edges: readonly GraphEdgeJson[]): Set<string> | null {
+  if (runs === null) return null;
+  const jobs = new Set(runs.map((r) => r.job));
+  const touched = new Set<string>(jobs);
+  for (const run of runs) for (const input of run.inputs) touched.add(input.name);
+  for (const e of edges) if (e.step === "OUT" && jobs.has(e.from)) touched.add(e.to);
+  return touched;
+}
+
+const openNode = (name: string): void => navigate(graphHref(graphQuery(location.search), { select: name }));
+
+/** The graph canvas for the URL's query; `flowRuns` the runs of the flow shown, if any. */
+export function GraphCanvas({ query, flowRuns }: { readonly query: GraphQuery; readonly flowRuns: RunJson[] | null }) {
+  const store = useStore();
+  const structure = useSlice((s) => s.graph?.structure);
+  const edges = useSlice((s) => s.graph?.edges);
+  const flags = useSlice((s) => s.graph?.flags);
+  const elk = useMemo(createElk, []);
+  const [laid, setLaid] = useState<{ readonly key: string; readonly layout: Layout } | null>(null);
+
+  useEffect(() => {
+    const graph = store.getState().graph;
+    if (graph === null || structure === undefined) return;
+    let gone = false;
+    const nodes = graph.order.map((name) => ({ name, kind: graph.nodes[name]?.kind ?? "job" }));
+    layoutGraph({ nodes, edges: graph.edges }, elk).then(
+      (layout) => {
+        if (!gone) setLaid({ key: structure, layout });
+      },
+      (error: unknown) => console.error("layout failed", error),
+    );
+    return () => {
+      gone = true;
+    };
+  }, [structure, store, elk]);
+
+  const visible = useMemo(() => {
+    if (query.flag === null || flags === undefined || edges === undefined) return null;
+    return chainOf(flags[query.flag] ?? [], edges);
+  }, [query.flag, flags, edges]);
+  const touched = useMemo(() => touchedBy(flowRuns, edges ?? []), [flowRuns, edges]);
+
+  const nodes = useMemo((): CausewayNode[] => {
+    const graph = store.getState().graph;
+    if (laid === null || graph === null) return [];
+    return graph.order.flatMap((name): CausewayNode[] => {
+      const box = laid.layout[name];
+      const kind = graph.nodes[name]?.kind;
+      if (box === undefined || kind === undefined) return [];
+      return [
+        {
+          id: name,
+          type: kind,
+          position: { x: box.x, y: box.y },
+          ...NODE_SIZE[kind],
+          selected: query.select === name,
+          hidden: visible !== null && !visible.has(name),
+          data: { dim: touched !== null && !touched.has(name), touched: touched?.has(name) === true, onOpen: openNode },
+        },
+      ];
+    });
+  }, [laid, store, query.select, visible, touched]);
+
+  const flowEdges = useMemo(
+    (): CausewayEdge[] =>
+      (edges ?? []).map((e) => {
+        const hit = touched !== null && touched.has(e.from) && touched.has(e.to);
+        return {
+          id: `${e.from}->${e.to}`,
+          source: e.from,
+          target: e.to,
+          type: "causeway",
+          hidden: visible !== null && !(visible.has(e.from) && visible.has(e.to)),
+          data: { dim: touched !== null && !hit, touched: hit },
+        };
+      }),
+    [edges, visible, touched],
+  );
+
+  return (
+    <div className="graph-canvas" data-testid="graph" data-layout={laid === null ? "pending" : "done"}>
+      <ReactFlow<CausewayNode, CausewayEdge>
+        nodes={nodes}
+        edges={flowEdges}
+        nodeTypes={NODE_TYPES}
+        edgeTypes={EDGE_TYPES}
+        nodesDraggable={false}
+        nodesConnectable={false}
+        nodesFocusable={false}
+        edgesFocusable={false}
+        elementsSelectable={false}
+        onNodeClick={(_event, node) => openNode(node.id)}
+        minZoom={0.1}
+        fitView
+        aria-label="the line's graph"
+      >
+        <Background gap={24} size={1} />
+        <Controls showInteractive={false} />
+        <MiniMap pannable zoomable nodeClassName={(n) => `mini-${n.type ?? ""}`} />
+        <Viewport layoutKey={laid?.key ?? null} layout={laid?.layout ?? null} select={query.select} />
+      </ReactFlow>
+    </div>
+  );
+}
+
+/** Fits the view to a new layout, and centres the selected node when the selection changes. */
+function Viewport(props: {
+  readonly layoutKey: string | null;
+  readonly layout: Layout | null;
+  readonly select: string | null;
+}) {
+  const flow = useReactFlow();
+  const { layoutKey, layout, select } = props;
+  const centre = useCallback(
+    (name: string) => {
+      const box = layout?.[name];
+      if (box !== undefined)
+        void flow.setCenter(box.x + box.width / 2, box.y + box.height / 2, { zoom: 1.1, duration: 300 });
+    },
+    [flow, layout],
+  );
+  useEffect(() => {
+    if (layoutKey === null) return;
+    // After the nodes of a new layout are measured.
+    const t = setTimeout(() => (select === null ? void flow.fitView({ padding: 0.15 }) : centre(select)), 50);
+    return () => clearTimeout(t);
+    // Only a new layout fits the view; a selection change centres below.
+  }, [layoutKey]);
+  useEffect(() => {
+    if (select !== null) centre(select);
+  }, [select, centre]);
+  return null;
+}
