@@ -5,6 +5,7 @@ import { generateLine } from "./generate-line.js";
 import { allPassed, benchSandbox, formatTable, runBenchmark, type BenchmarkResult } from "./harness.js";
 import { dagBenchmark, edgeBenchmark, fanoutBenchmark, historyBenchmark, sliceBenchmark } from "./engine-bench.js";
 import { peersBenchmark } from "./peers.js";
+import { uiBenchmark } from "./ui-bench.js";
 import { notifyBenchmark } from "./notify-bench.js";
 import { webhookBenchmark } from "./webhook-bench.js";
 import { validateCli, validateInProcess, writeLine } from "./validate10k.js";
@@ -15,6 +16,8 @@ const resultsFile = fileURLToPath(new URL("../results/latest.json", import.meta.
 const quick = process.argv.includes("--quick");
 // --peers: the same DAG run by peers fetched at run time (not part of npm test, nor of --quick).
 const peers = process.argv.includes("--peers");
+// --ui: the web UI's benchmark in a --quick run too (it is part of every full run).
+const ui = process.argv.includes("--ui");
 const runs = quick ? 3 : 7;
 // --sandbox auto|off|required: the runner's sandbox in every engine scenario (BENCH_SANDBOX,
 // which the scenarios' processes inherit); default auto, as the server's.
@@ -51,6 +54,11 @@ try {
     results.push(await runBenchmark(dagBenchmark(repoRoot, 4000), 3, false));
     results.push(await runBenchmark(sliceBenchmark(repoRoot), 3, false));
     results.push(await runBenchmark(historyBenchmark(repoRoot), 3, false));
+  }
+  if (!quick || ui) {
+    // The web UI in Chromium on a 2,000-job line: first render, panning, live status changes.
+    process.stdout.write("ui: a 2,000-job line in Chromium (first render, panning, 100 live status changes)\n");
+    results.push(await runBenchmark(uiBenchmark(repoRoot), quick ? 1 : 3, !quick));
   }
   if (peers) {
     process.stdout.write("peers: the 1,000-job DAG by a minimal Node spawner, wireit and lage (2 in parallel)\n");
