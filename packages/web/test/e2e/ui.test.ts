@@ -137,6 +137,28 @@ jobs:
     expect(cookies.map((c) => c.value).join(" ")).not.toContain(server?.token ?? "?");
   });
 
+  it("asks a visitor without a session for a token, refuses a wrong one, and shows a viewer no action", async () => {
+    const made = (await api("POST", "/tokens", { name: "visitor", role: "viewer" })) as { token: string };
+    const visitor = await browser.newContext({ viewport: { width: 1280, height: 800 } });
+    try {
+      const page = await visitor.newPage();
+      await page.goto(`${server?.url}/?select=build`);
+      await page.locator('[data-testid="login-form"]').waitFor({ timeout: STEP_MS });
+      await page.locator('[data-testid="login-token"]').fill("cw_not-a-token");
+      await page.locator('[data-testid="login-submit"]').click();
+      await page.locator('[data-testid="problem"][data-code="UNAUTHORIZED"]').waitFor({ timeout: STEP_MS });
+      await page.locator('[data-testid="login-token"]').fill(made.token);
+      await page.locator('[data-testid="login-submit"]').click();
+      await page.locator('[data-testid="graph"][data-layout="done"]').waitFor({ timeout: STEP_MS });
+      await page.locator('[data-testid="role"][data-role="viewer"]').waitFor({ timeout: STEP_MS });
+      // The panel of the deep link opens, with the job's runs but no action for a viewer.
+      await page.locator('[data-testid="panel"][data-panel="build"]').waitFor({ timeout: STEP_MS });
+      await expect(page.locator('[data-testid="run"]').count()).resolves.toBe(0);
+    } finally {
+      await visitor.close();
+    }
+  });
+
   it("draws the example line: its jobs and resources, IN and OUT edges, the switched-off edge dotted", async () => {
     await openGraph();
     for (const [name, kind] of [
@@ -223,9 +245,13 @@ jobs:
     const port = server?.port ?? 0;
     await stopUiServer(server);
     server = undefined;
+    // The page says it lost the server, and tries again by itself.
+    await page.locator('[data-testid="reconnecting"]').waitFor({ timeout: STEP_MS });
     server = await startUiServer(lines, dataDir, port);
     // gated was a success: its new run waits for approval, a state the page can only learn live.
     await trigger("gated");
     await expectState("gated", "waiting_approval");
+    await page.locator('[data-testid="reconnecting"]').waitFor({ state: "detached", timeout: STEP_MS });
+    await screenshot(page, "graph-live");
   });
 });
