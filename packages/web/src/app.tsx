@@ -1,6 +1,6 @@
 import type { SessionJson } from "@causeway/protocol";
 import { useCallback, useEffect, useState } from "react";
-import { problemOf } from "./api.js";
+import { ApiError, problemOf } from "./api.js";
 import { GraphPage } from "./graph/graph-page.js";
 import { useEventStream, useGraphFeed } from "./live.js";
 import { LoginForm } from "./login.js";
@@ -15,7 +15,7 @@ import { pageOf, useHref } from "./url.js";
 
 /** The app: the session first (login form when there is none), then the pages. */
 export function App({ initialToken }: { readonly initialToken: string | null }) {
-  const { view, login, logout } = useSessionApi(initialToken);
+  const { view, login, logout, expire } = useSessionApi(initialToken);
   const [wantsLogin, setWantsLogin] = useState(false);
   if (view.status === "loading") return <p className="loading">Loading…</p>;
   if (view.status === "out" || wantsLogin)
@@ -30,7 +30,7 @@ export function App({ initialToken }: { readonly initialToken: string | null }) 
     );
   return (
     <SessionContext.Provider value={view.session}>
-      <Shell session={view.session} logout={logout} login={() => setWantsLogin(true)} />
+      <Shell session={view.session} logout={logout} login={() => setWantsLogin(true)} expire={expire} />
     </SessionContext.Provider>
   );
 }
@@ -39,21 +39,29 @@ function Shell(props: {
   readonly session: SessionJson;
   readonly logout: () => Promise<void>;
   readonly login: () => void;
+  readonly expire: () => void;
 }) {
   const [store] = useState(() => createStore());
   return (
     <StoreContext.Provider value={store}>
-      <Live />
-      <TopNav {...props} />
+      <Live expire={props.expire} />
+      <TopNav session={props.session} logout={props.logout} login={props.login} />
       <Pages />
     </StoreContext.Provider>
   );
 }
 
-function Live() {
+function Live({ expire }: { readonly expire: () => void }) {
   const store = useStore();
   const [problem, setProblem] = useState<ReturnType<typeof problemOf> | null>(null);
-  const onError = useCallback((error: unknown) => setProblem(problemOf(error)), []);
+  const onError = useCallback(
+    (error: unknown) => {
+      // The session ended (its cookie expired, its token was revoked): log in again.
+      if (error instanceof ApiError && error.status === 401) expire();
+      else setProblem(problemOf(error));
+    },
+    [expire],
+  );
   useEventStream(store);
   useGraphFeed(store, onError);
   return problem === null ? null : <ProblemView problem={problem} />;
