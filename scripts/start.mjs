@@ -24,8 +24,8 @@ const deployRoot = `${process.env.TMPDIR || "/tmp"}/causeway-hello-line`.replace
 
 function tryThis() {
   return `
-Starting Causeway on ${LINE} (http://127.0.0.1:4810). Once it runs, try this in another
-terminal, in ${ROOT}:
+Starting Causeway on ${LINE} (http://127.0.0.1:4810). Once it runs, open the "web UI" link it
+prints (it logs your browser in), or try this in another terminal, in ${ROOT}:
   echo "Hello again" >> ${APP_REPO}/README.md && git -C ${APP_REPO} commit -qam "Say hello again"
   npx causeway runs                                # build -> deploy_staging -> smoke_test, in seconds
   npx causeway logs <run id> --follow              # a run's console

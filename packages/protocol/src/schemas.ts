@@ -141,7 +141,11 @@ export const ProblemSchema = z.object({
   line: z.number(),
   col: z.number(),
   message: z.string(),
+  /** The lines around `line` as the file read when applied (a code frame): `lines[0]` is `firstLine`. */
+  excerpt: z.object({ firstLine: z.number().int(), lines: z.array(z.string()) }).optional(),
 });
+/** A problem of an apply on the wire. */
+export type ProblemJson = z.infer<typeof ProblemSchema>;
 
 /**
  * A file of an apply: `loaded` (read as a whole), or `refused` (its YAML does not parse, it is

@@ -142,7 +142,9 @@ export function buildApp(deps: AppDeps): Hono<AppEnv> {
     const body = await readBody(c, ApplyBodySchema, BODY_LIMITS.apply);
     const result = loadBody(body);
     // Inconsistent objects are applied as such: one broken object does not take the line down.
+    const texts = new Map(body.files.map((f) => [f.path, f.text]));
     const report = await applyLoad(engine, result, {
+      textOf: (file) => texts.get(file),
       source: body.source ?? "api",
       by: actor(c, body.user),
       dir: body.baseDir ?? null,

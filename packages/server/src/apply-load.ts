@@ -4,13 +4,14 @@ import {
   applyProblem,
   sourceOfFile,
   type AppliedSource,
+  type ApplyProblem,
   type ApplyRecord,
   type ApplySource,
   type LoadResult,
   type Pipeline,
 } from "@causeway/core";
 import type { ApplyReport, Engine } from "@causeway/engine";
-import type { AppliedFileJson, ApplyRecordJson, ApplyResult, PlanResult } from "@causeway/protocol";
+import type { AppliedFileJson, ApplyRecordJson, ApplyResult, PlanResult, ProblemJson } from "@causeway/protocol";
 import { toDiagnosticJson } from "./mapping.js";
 import { resolveRelativeSources } from "./relative-sources.js";
 
@@ -26,6 +27,8 @@ export interface ApplyOrigin {
    * the `dir` of its source (a git source has none: they stay as written).
    */
   readonly sources?: readonly AppliedSource[];
+  /** The text each file of the load had (by its path in the load), for the errors' code frames. */
+  readonly textOf?: (file: string) => string | undefined;
 }
 
 /**
@@ -37,7 +40,7 @@ export function applyLoad(engine: Engine, load: LoadResult, origin: ApplyOrigin)
   return engine.apply(lineOf(load, origin), {
     refused: load.refused.map((r) => r.path),
     history: {
-      ...loadFacts(load),
+      ...loadFacts(load, origin.textOf),
       source: origin.source,
       by: origin.by,
       dir: origin.dir,
@@ -81,8 +84,15 @@ function appliedFiles(load: LoadResult): AppliedFileJson[] {
   return fileStatuses(load).map((f): AppliedFileJson =>
     f.reason === undefined
       ? { path: f.path, status: f.status }
-      : { path: f.path, status: f.status, reason: applyProblem(f.reason) },
+      : { path: f.path, status: f.status, reason: problemJson(applyProblem(f.reason)) },
   );
+}
+
+function problemJson(p: ApplyProblem): ProblemJson {
+  const { excerpt, ...rest } = p;
+  return excerpt === undefined
+    ? rest
+    : { ...rest, excerpt: { firstLine: excerpt.firstLine, lines: [...excerpt.lines] } };
 }
 
 /** The answer of `POST /apply`: what changed, what was kept, every file with its status. */
@@ -109,14 +119,18 @@ export function toApplyRecordJson(record: ApplyRecord): ApplyRecordJson {
     source: record.source,
     by: record.by,
     dir: record.dir,
-    files: record.files.map((f) => ({ ...f, ...(f.reason === undefined ? {} : { reason: { ...f.reason } }) })),
+    files: record.files.map((f) =>
+      f.reason === undefined
+        ? { path: f.path, status: f.status }
+        : { path: f.path, status: f.status, reason: problemJson(f.reason) },
+    ),
     added: [...record.added],
     changed: [...record.changed],
     removed: [...record.removed],
     kept: [...record.kept],
     errors: record.errors,
     warnings: record.warnings,
-    problems: record.problems.map((p) => ({ ...p })),
+    problems: record.problems.map(problemJson),
     ...(record.sources === undefined ? {} : { sources: record.sources.map((s) => ({ ...s })) }),
   };
 }

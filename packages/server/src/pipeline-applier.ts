@@ -63,6 +63,8 @@ const WATCHER: ApplyCause = { source: "watcher", by: "watcher" };
 interface DirectoryRead {
   readonly load: LoadResult;
   readonly snapshot: string;
+  /** The text of each file read, by the path the reader was given. */
+  readonly texts: ReadonlyMap<string, string>;
 }
 
 /**
@@ -102,7 +104,7 @@ export function pipelineApplier(engine: Engine, dir: string, options: PipelineAp
       { applied: engine.appliedFiles() },
     );
     const unread = load.refused.filter((r) => !load.files.includes(r.path)).map((r) => [r.path, r.reason.message]);
-    return { load, snapshot: JSON.stringify([texts, unread]) };
+    return { load, snapshot: JSON.stringify([texts, unread]), texts: new Map(texts) };
   };
 
   // A load that may be a file caught half written: it refuses a file or removes an object.
@@ -110,7 +112,7 @@ export function pipelineApplier(engine: Engine, dir: string, options: PipelineAp
     load.refused.length > 0 ||
     planApply(engine.appliedFiles(), load.pipeline, new Set(load.refused.map((r) => r.path))).removed.length > 0;
 
-  const settled = async (): Promise<LoadResult | undefined> => {
+  const settled = async (): Promise<DirectoryRead | undefined> => {
     let current = await read();
     for (let reads = 1; unsettling(current.load); reads++) {
       if (reads >= maxReads) {
@@ -127,13 +129,14 @@ export function pipelineApplier(engine: Engine, dir: string, options: PipelineAp
       if (next.snapshot === current.snapshot) break;
       current = next;
     }
-    return current.load;
+    return current;
   };
 
   const once = async ({ source, by, prepare }: ApplyCause): Promise<void> => {
     if (prepare !== undefined && !(await prepare())) return;
-    const load = await settled();
-    if (load === undefined || stopped) return;
+    const found = await settled();
+    if (found === undefined || stopped) return;
+    const { load, texts } = found;
     if (load.files.length === 0 && load.refused.length === 0) {
       logger.warn(`${dir}: no pipeline file found; nothing applied (name files *causeway.yml or *shippable.yml)`, {
         event: "apply",
@@ -144,6 +147,7 @@ export function pipelineApplier(engine: Engine, dir: string, options: PipelineAp
     }
     const sources = options.sources?.();
     const report = await applyLoad(engine, load, {
+      textOf: (file) => texts.get(file),
       source,
       by,
       ...(sources === undefined ? { dir } : { dir: null, sources }),

@@ -711,6 +711,8 @@ describe("POST /apply with files that do not load, and GET /applies", () => {
       [first.applyId, "api", "admin", []],
     ]);
     expect(history[1]?.problems[0]).toMatchObject({ code: "PIPELINE_YAML_SYNTAX", file: "b.causeway.yml", line: 2 });
+    // With the lines the file had around it, for a code frame.
+    expect(history[1]?.problems[0]?.excerpt).toEqual({ firstLine: 1, lines: ["jobs: [", ""] });
     expect(z.array(ApplyRecordSchema).parse((await h.json("GET", "/applies?limit=1")).body)).toHaveLength(1);
     await expectError(await h.call("GET", "/applies?limit=0"), 400, "BAD_REQUEST");
   });

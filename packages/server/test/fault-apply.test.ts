@@ -234,6 +234,8 @@ describe("a broken file in the watched directory of a running server (real proce
       (a) => a.id > since && a.files.some((f) => f.reason?.code === "PIPELINE_YAML_ALIAS_LIMIT"),
     );
     expect(bomb?.problems[0]?.message).toMatch(/aliases expand to more than 100000 nodes/);
+    // The watcher keeps the lines the file had around the problem: the UI's code frame.
+    expect(bomb?.problems[0]?.excerpt).toEqual({ firstLine: 4, lines: ALIAS_BOMB.split("\n").slice(3, 8) });
   });
 
   it("a file over the size cap: refused without being read, nothing of it changes", async () => {

@@ -1,7 +1,13 @@
 import type { Diagnostic } from "../diagnostics/diagnostic.js";
 import { fileStatuses, type LoadResult } from "../language/load.js";
 import type { Mapping, Pipeline } from "../language/model.js";
-import { APPLY_PROBLEMS_KEPT, type AppliedFile, type ApplyProblem, type ApplyRecord } from "./model.js";
+import {
+  APPLY_PROBLEMS_KEPT,
+  type AppliedFile,
+  type ApplyExcerpt,
+  type ApplyProblem,
+  type ApplyRecord,
+} from "./model.js";
 import { canonical } from "./outputs.js";
 import { resourceKind } from "../kinds/index.js";
 
@@ -117,9 +123,13 @@ export function originFile(definition: Mapping): string | undefined {
   return typeof file === "string" ? file : undefined;
 }
 
-/** What the apply history records of a load: the files with their status, and the errors in brief. */
+/**
+ * What the apply history records of a load: the files with their status, and the errors in
+ * brief, each with the lines around it when `textOf` gives the text its file had.
+ */
 export function loadFacts(
   load: Pick<LoadResult, "files" | "refused" | "diagnostics">,
+  textOf: (file: string) => string | undefined = () => undefined,
 ): Pick<ApplyRecord, "files" | "errors" | "warnings" | "problems"> {
   const files: AppliedFile[] = fileStatuses(load).map((f) =>
     f.reason === undefined
@@ -131,11 +141,33 @@ export function loadFacts(
     files,
     errors: errors.length,
     warnings: load.diagnostics.filter((d) => d.severity === "warning").length,
-    problems: errors.slice(0, APPLY_PROBLEMS_KEPT).map(applyProblem),
+    problems: errors.slice(0, APPLY_PROBLEMS_KEPT).map((d) => {
+      const text = textOf(d.file);
+      const excerpt = text === undefined ? undefined : problemExcerpt(text, d.line);
+      return excerpt === undefined ? applyProblem(d) : { ...applyProblem(d), excerpt };
+    }),
   };
 }
 
 /** A diagnostic in brief, as the apply history keeps it. */
 export function applyProblem(d: Diagnostic): ApplyProblem {
   return { code: d.code, severity: d.severity, file: d.file, line: d.line, col: d.col, message: d.message };
+}
+
+/** The longest line an excerpt keeps (longer ones are cut, with `…`). */
+export const EXCERPT_LINE_CHARS = 200;
+
+/**
+ * The lines of `text` around line `line` (1-based): `context` lines before and after, each cut
+ * at EXCERPT_LINE_CHARS. Undefined when the text has no such line.
+ */
+export function problemExcerpt(text: string, line: number, context = 2): ApplyExcerpt | undefined {
+  const all = text.split(/\r?\n/);
+  if (!Number.isInteger(line) || line < 1 || line > all.length) return undefined;
+  const first = Math.max(1, line - context);
+  const last = Math.min(all.length, line + context);
+  const lines = all
+    .slice(first - 1, last)
+    .map((l) => (l.length > EXCERPT_LINE_CHARS ? `${l.slice(0, EXCERPT_LINE_CHARS)}…` : l));
+  return { firstLine: first, lines };
 }

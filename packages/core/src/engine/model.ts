@@ -194,6 +194,14 @@ export interface ApplyProblem {
   readonly line: number;
   readonly col: number;
   readonly message: string;
+  /** The lines around `line` as the file read then, for a code frame (absent when unknown). */
+  readonly excerpt?: ApplyExcerpt;
+}
+
+/** Lines of a file, for a code frame: `lines[0]` is line `firstLine` (1-based). */
+export interface ApplyExcerpt {
+  readonly firstLine: number;
+  readonly lines: readonly string[];
 }
 
 /** One file of an apply: read as a whole, or refused with the problem that refused it. */
