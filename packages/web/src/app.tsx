@@ -44,14 +44,14 @@ function Shell(props: {
   const [store] = useState(() => createStore());
   return (
     <StoreContext.Provider value={store}>
-      <Live expire={props.expire} />
+      <Live expire={props.expire} live={can(props.session, "events")} />
       <TopNav session={props.session} logout={props.logout} login={props.login} />
       <Pages />
     </StoreContext.Provider>
   );
 }
 
-function Live({ expire }: { readonly expire: () => void }) {
+function Live({ expire, live }: { readonly expire: () => void; readonly live: boolean }) {
   const store = useStore();
   const [problem, setProblem] = useState<ReturnType<typeof problemOf> | null>(null);
   const onError = useCallback(
@@ -62,18 +62,19 @@ function Live({ expire }: { readonly expire: () => void }) {
     },
     [expire],
   );
-  useEventStream(store);
+  useEventStream(store, live);
   useGraphFeed(store, onError);
   return problem === null ? null : <ProblemView problem={problem} />;
 }
 
 const NAV = [
-  ["/", "Graph"],
-  ["/approvals", "Approvals"],
-  ["/runners", "Runners"],
-  ["/audit", "Audit"],
-  ["/notifications", "Notifications"],
-  ["/applies", "Applies"],
+  ["/", "Graph", "graph"],
+  ["/approvals", "Approvals", "approvals"],
+  ["/runners", "Runners", "runners"],
+  ["/audit", "Audit", "audit"],
+  ["/notifications", "Notifications", "notifications"],
+  ["/applies", "Applies", "applies"],
+  ["/webhooks", "Webhooks", "webhooks"],
 ] as const;
 
 function TopNav({
@@ -87,7 +88,7 @@ function TopNav({
 }) {
   const href = useHref();
   const path = href.split("?")[0] ?? "/";
-  const links = can(session, "webhooks") ? [...NAV, ["/webhooks", "Webhooks"] as const] : NAV;
+  const links = NAV.filter(([, , route]) => can(session, route));
   return (
     <header className="topnav">
       <Link to="/" className="brand">
@@ -101,7 +102,7 @@ function TopNav({
         ))}
       </nav>
       <span className="spacer" />
-      <ConnectionIndicator />
+      {can(session, "events") ? <ConnectionIndicator /> : null}
       <ThemeToggle />
       {session.via === "anonymous" ? (
         <>

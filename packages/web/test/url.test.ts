@@ -45,7 +45,11 @@ describe("can", () => {
   it("lets an anonymous reader only read", () => {
     const anonymous = { ...session(null, "anonymous"), token: null, publicAccess: true };
     expect(can(anonymous, "graph")).toBe(true);
+    expect(can(anonymous, "runs")).toBe(true);
     expect(can(anonymous, "cancel")).toBe(false);
+    // Not open to anonymous readers: the event stream, the audit trail.
+    expect(can(anonymous, "events")).toBe(false);
+    expect(can(anonymous, "audit")).toBe(false);
     expect(can(null, "pause")).toBe(false);
   });
 });
