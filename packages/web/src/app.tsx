@@ -1,6 +1,6 @@
 import type { SessionJson } from "@causeway/protocol";
 import { useCallback, useEffect, useState } from "react";
-import { problemOf } from "./api.js";
+import { ApiError, problemOf } from "./api.js";
 import { GraphPage } from "./graph/graph-page.js";
 import { useEventStream, useGraphFeed } from "./live.js";
 import { LoginForm } from "./login.js";
@@ -15,7 +15,7 @@ import { pageOf, useHref } from "./url.js";
 
 /** The app: the session first (login form when there is none), then the pages. */
 export function App({ initialToken }: { readonly initialToken: string | null }) {
-  const { view, login, logout } = useSessionApi(initialToken);
+  const { view, login, logout, expire } = useSessionApi(initialToken);
   const [wantsLogin, setWantsLogin] = useState(false);
   if (view.status === "loading") return <p className="loading">Loading…</p>;
   if (view.status === "out" || wantsLogin)
@@ -30,7 +30,7 @@ export function App({ initialToken }: { readonly initialToken: string | null }) 
     );
   return (
     <SessionContext.Provider value={view.session}>
-      <Shell session={view.session} logout={logout} login={() => setWantsLogin(true)} />
+      <Shell session={view.session} logout={logout} login={() => setWantsLogin(true)} expire={expire} />
     </SessionContext.Provider>
   );
 }
@@ -39,33 +39,42 @@ function Shell(props: {
   readonly session: SessionJson;
   readonly logout: () => Promise<void>;
   readonly login: () => void;
+  readonly expire: () => void;
 }) {
   const [store] = useState(() => createStore());
   return (
     <StoreContext.Provider value={store}>
-      <Live />
-      <TopNav {...props} />
+      <Live expire={props.expire} live={can(props.session, "events")} />
+      <TopNav session={props.session} logout={props.logout} login={props.login} />
       <Pages />
     </StoreContext.Provider>
   );
 }
 
-function Live() {
+function Live({ expire, live }: { readonly expire: () => void; readonly live: boolean }) {
   const store = useStore();
   const [problem, setProblem] = useState<ReturnType<typeof problemOf> | null>(null);
-  const onError = useCallback((error: unknown) => setProblem(problemOf(error)), []);
-  useEventStream(store);
+  const onError = useCallback(
+    (error: unknown) => {
+      // The session ended (its cookie expired, its token was revoked): log in again.
+      if (error instanceof ApiError && error.status === 401) expire();
+      else setProblem(problemOf(error));
+    },
+    [expire],
+  );
+  useEventStream(store, live);
   useGraphFeed(store, onError);
   return problem === null ? null : <ProblemView problem={problem} />;
 }
 
 const NAV = [
-  ["/", "Graph"],
-  ["/approvals", "Approvals"],
-  ["/runners", "Runners"],
-  ["/audit", "Audit"],
-  ["/notifications", "Notifications"],
-  ["/applies", "Applies"],
+  ["/", "Graph", "graph"],
+  ["/approvals", "Approvals", "approvals"],
+  ["/runners", "Runners", "runners"],
+  ["/audit", "Audit", "audit"],
+  ["/notifications", "Notifications", "notifications"],
+  ["/applies", "Applies", "applies"],
+  ["/webhooks", "Webhooks", "webhooks"],
 ] as const;
 
 function TopNav({
@@ -79,7 +88,7 @@ function TopNav({
 }) {
   const href = useHref();
   const path = href.split("?")[0] ?? "/";
-  const links = can(session, "webhooks") ? [...NAV, ["/webhooks", "Webhooks"] as const] : NAV;
+  const links = NAV.filter(([, , route]) => can(session, route));
   return (
     <header className="topnav">
       <Link to="/" className="brand">
@@ -93,7 +102,7 @@ function TopNav({
         ))}
       </nav>
       <span className="spacer" />
-      <ConnectionIndicator />
+      {can(session, "events") ? <ConnectionIndicator /> : null}
       <ThemeToggle />
       {session.via === "anonymous" ? (
         <>

@@ -8,9 +8,19 @@ import { useSlice, type Store } from "./store.js";
 
 const RETRY_MS = 3000;
 
-/** Keeps one event stream open while mounted; a closed stream (server gone) is opened again. */
-export function useEventStream(store: Store): void {
+const POLL_MS = 10_000;
+
+/**
+ * Keeps one event stream open while mounted; a closed stream (server gone) is opened again.
+ * Without it (`live` false: an anonymous reader, to whom the stream is closed), the graph is
+ * fetched again every few seconds instead.
+ */
+export function useEventStream(store: Store, live: boolean): void {
   useEffect(() => {
+    if (!live) {
+      const poll = setInterval(() => store.dispatch({ type: "graph-wanted" }), POLL_MS);
+      return () => clearInterval(poll);
+    }
     let source: EventSource | null = null;
     let retry: ReturnType<typeof setTimeout> | undefined;
     let stopped = false;
@@ -38,7 +48,7 @@ export function useEventStream(store: Store): void {
       clearTimeout(retry);
       source?.close();
     };
-  }, [store]);
+  }, [store, live]);
 }
 
 function safeJson(text: string): unknown {

@@ -18,7 +18,10 @@ export function LoginForm(props: {
     <main className="login">
       <form onSubmit={submit} aria-label="log in" data-testid="login-form">
         <h1>Causeway</h1>
-        <p>Log in with an API token (`causeway up` prints a link with one; `causeway token create` makes more).</p>
+        <p>
+          Log in with an API token (<code>causeway up</code> prints a link with one; <code>causeway token create</code>{" "}
+          makes more).
+        </p>
         <label className="field column">
           <span>API token</span>
           <input

@@ -16,6 +16,8 @@ export interface SessionApi {
   readonly view: SessionView;
   readonly login: (token: string) => Promise<void>;
   readonly logout: () => Promise<void>;
+  /** The session ended on the server's side: show the login form. */
+  readonly expire: () => void;
 }
 
 /** The session of the app. */
@@ -69,5 +71,6 @@ export function useSessionApi(initialToken: string | null): SessionApi {
     };
   }, [initialToken, login]);
 
-  return { view, login, logout };
+  const expire = useCallback(() => setView({ status: "out", problem: null }), []);
+  return { view, login, logout, expire };
 }

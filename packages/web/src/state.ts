@@ -41,7 +41,9 @@ export type EventRun = Extract<EventJson, { type: "run" }>["payload"];
 export type Action =
   | { readonly type: "graph-loaded"; readonly graph: GraphJson }
   | { readonly type: "event"; readonly event: EventJson }
-  | { readonly type: "connection"; readonly connection: Connection };
+  | { readonly type: "connection"; readonly connection: Connection }
+  /** Fetch the graph again (a reader without the event stream polls). */
+  | { readonly type: "graph-wanted" };
 
 /** The state before anything is loaded. */
 export const INITIAL_STATE: AppState = {
@@ -139,6 +141,8 @@ export function reduce(state: AppState, action: Action): AppState {
       return { ...state, graph: graphState(action.graph, state.graph) };
     case "event":
       return applyEvent(state, action.event);
+    case "graph-wanted":
+      return { ...state, graphWanted: state.graphWanted + 1 };
     case "connection": {
       if (action.connection === state.connection) return state;
       // Back after a break: events may have been missed, so the graph is fetched again.

@@ -166,6 +166,7 @@ describe("reduce", () => {
     expect(next.ticks.deploy).toBe(1);
     expect(next.connection).toBe("live");
     expect(next.graphWanted).toBe(loaded.graphWanted + 1);
+    expect(apply(loaded, { type: "graph-wanted" }).graphWanted).toBe(loaded.graphWanted + 1);
   });
 });
 

@@ -3,7 +3,7 @@ import { Background, Controls, MiniMap, ReactFlow, useReactFlow } from "@xyflow/
 import { useCallback, useEffect, useMemo, useState } from "react";
 import { chainOf } from "../chain.js";
 import { createElk } from "../elk.js";
-import { layoutGraph, NODE_SIZE, type Layout } from "../layout.js";
+import { layoutGraph, NODE_SIZE, type ElkLike, type Layout } from "../layout.js";
 import { useSlice, useStore } from "../store.js";
 import { graphHref, graphQuery, navigate, type GraphQuery } from "../url.js";
 import { EDGE_TYPES } from "./edge.js";
@@ -31,12 +31,18 @@ export function GraphCanvas({ query, flowRuns }: { readonly query: GraphQuery; r
   const structure = useSlice((s) => s.graph?.structure);
   const edges = useSlice((s) => s.graph?.edges);
   const flags = useSlice((s) => s.graph?.flags);
-  const elk = useMemo(createElk, []);
+  const [elk, setElk] = useState<ElkLike | null>(null);
+  // One worker while the canvas is shown, ended when it goes.
+  useEffect(() => {
+    const created = createElk();
+    setElk(created);
+    return () => created.dispose();
+  }, []);
   const [laid, setLaid] = useState<{ readonly key: string; readonly layout: Layout } | null>(null);
 
   useEffect(() => {
     const graph = store.getState().graph;
-    if (graph === null || structure === undefined) return;
+    if (graph === null || structure === undefined || elk === null) return;
     let gone = false;
     const nodes = graph.order.map((name) => ({ name, kind: graph.nodes[name]?.kind ?? "job" }));
     layoutGraph({ nodes, edges: graph.edges }, elk).then(

@@ -1,6 +1,8 @@
 import { ReactFlowProvider } from "@xyflow/react";
 import { useMemo } from "react";
 import { SidePanel } from "../panel/side-panel.js";
+import { can } from "../roles.js";
+import { useSession } from "../session.js";
 import { graphQuery } from "../url.js";
 import { ApplyBanner } from "../pages/applies.js";
 import { FlowPicker, FlowRuns, useFlowRuns } from "./flow.js";
@@ -11,9 +13,10 @@ import { FlagFilter, SearchBox } from "./toolbar.js";
 export function GraphPage({ search }: { readonly search: string }) {
   const query = useMemo(() => graphQuery(search), [search]);
   const flow = useFlowRuns(query.flow);
+  const session = useSession();
   return (
     <ReactFlowProvider>
-      <ApplyBanner />
+      {can(session, "applies") ? <ApplyBanner /> : null}
       <div className="graph-toolbar" role="toolbar" aria-label="graph tools">
         <SearchBox query={query} />
         <FlagFilter query={query} />

@@ -1,8 +1,9 @@
-import type { ApplyRecordJson } from "@causeway/protocol";
+import type { ApplyRecordJson, ProblemJson } from "@causeway/protocol";
 import { call } from "../api.js";
 import { useSlice } from "../store.js";
 import { when } from "../status.js";
 import { Link, ProblemView, useFetched } from "../ui.js";
+import { codeFrame } from "../code-frame.js";
 import { Table } from "./table.js";
 
 // The apply history: the latest apply's diagnostics as a banner over the graph, and a page.
@@ -11,6 +12,16 @@ function useApplies(limit: number) {
   // A definition change comes with an apply: fetch again when the graph is wanted again.
   const tick = useSlice((s) => s.graphWanted);
   return useFetched((signal) => call("applies", { query: { limit } }, { signal }), `${limit}|${tick}`);
+}
+
+/** A problem's code frame, drawn. */
+function CodeFrame({ problem }: { readonly problem: ProblemJson }) {
+  const rows = codeFrame(problem);
+  return rows.length === 0 ? null : (
+    <pre className="code-frame" data-testid="code-frame">
+      {rows.join("\n")}
+    </pre>
+  );
 }
 
 function Problems({ record }: { readonly record: ApplyRecordJson }) {
@@ -22,6 +33,7 @@ function Problems({ record }: { readonly record: ApplyRecordJson }) {
             {p.file}:{p.line}:{p.col}
           </code>{" "}
           <strong>{p.code}</strong> {p.message}
+          <CodeFrame problem={p} />
         </li>
       ))}
       {record.errors > record.problems.length ? (
