@@ -1,4 +1,5 @@
 import type { ElkNode } from "elkjs/lib/elk-api";
+import { layeredLayout } from "./layered.js";
 
 // The graph's layout, as a pure function of its structure: names, kinds and edges. States,
 // pins and versions are not read, so a status change never moves a node.
@@ -39,8 +40,16 @@ const LAYOUT_OPTIONS = {
   "elk.layered.spacing.edgeNodeBetweenLayers": "24",
   // Definition order breaks ties, so the same line always gives the same picture.
   "elk.layered.considerModelOrder.strategy": "NODES_AND_EDGES",
-  "elk.edgeRouting": "SPLINES",
+  // The graph draws its own curves between the nodes (edge.tsx): ELK's routes are not used, so
+  // it routes the cheapest way.
+  "elk.edgeRouting": "POLYLINE",
 } as const;
+
+/**
+ * From this many nodes on, a line is large: it is laid out by `layeredLayout` (layered.ts), the
+ * same layering computed directly, because ELK takes seconds on it in a fresh worker.
+ */
+export const LARGE_LINE_NODES = 400;
 
 /**
  * A key of the graph's structure: equal keys give equal layouts, so the app lays out again only
@@ -50,8 +59,12 @@ export function structureKey(graph: GraphStructure): string {
   return JSON.stringify([graph.nodes.map((n) => [n.name, n.kind]), graph.edges.map((e) => [e.from, e.to, e.step])]);
 }
 
-/** Lays `graph` out left to right (inputs left of their job) with ELK's layered algorithm. */
+/**
+ * Lays `graph` out left to right (inputs left of their job) with ELK's layered algorithm, or, for
+ * a large line, with `layeredLayout`.
+ */
 export async function layoutGraph(graph: GraphStructure, elk: ElkLike): Promise<Layout> {
+  if (graph.nodes.length >= LARGE_LINE_NODES) return layeredLayout(graph, (kind) => NODE_SIZE[kind]);
   const names = new Set(graph.nodes.map((n) => n.name));
   const seen = new Set<string>();
   const edges = graph.edges.flatMap((e, i) => {

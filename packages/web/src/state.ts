@@ -10,6 +10,8 @@ export interface GraphState {
   readonly order: readonly string[];
   readonly nodes: Readonly<Record<string, GraphNodeJson>>;
   readonly edges: readonly GraphEdgeJson[];
+  /** The edges by their id, `from->to` (an edge component reads its own in constant time). */
+  readonly edgeById: Readonly<Record<string, GraphEdgeJson>>;
   readonly structure: string;
   /** The names of each flag's objects. */
   readonly flags: Readonly<Record<string, readonly string[]>>;
@@ -71,7 +73,21 @@ export function graphState(graph: GraphJson, previous: GraphState | null): Graph
   for (const node of graph.nodes) for (const flag of node.flags) (flagged[flag] ??= []).push(node.name);
   const flags =
     previous !== null && JSON.stringify(previous.flags) === JSON.stringify(flagged) ? previous.flags : flagged;
-  return { order: graph.nodes.map((n) => n.name), nodes, edges, structure, flags };
+  const edgeById: Record<string, GraphEdgeJson> = {};
+  for (const edge of edges) edgeById[edgeId(edge)] = edge;
+  return {
+    order: graph.nodes.map((n) => n.name),
+    nodes,
+    edges,
+    edgeById: previous !== null && previous.edges === edges ? previous.edgeById : edgeById,
+    structure,
+    flags,
+  };
+}
+
+/** An edge's id: `from->to` (the graph's `data-edge`). */
+export function edgeId(edge: Pick<GraphEdgeJson, "from" | "to">): string {
+  return `${edge.from}->${edge.to}`;
 }
 
 function tick(state: AppState, ...names: string[]): AppState["ticks"] {

@@ -1,7 +1,7 @@
 import type { GraphJson, GraphNodeJson, NodeState } from "@causeway/protocol";
 import ELK from "elkjs/lib/elk.bundled.js";
 import { describe, expect, it } from "vitest";
-import { layoutGraph, structureKey, type Layout } from "../src/layout.js";
+import { LARGE_LINE_NODES, layoutGraph, structureKey, type Layout } from "../src/layout.js";
 
 const elk = new ELK();
 
@@ -87,6 +87,22 @@ describe("layoutGraph", () => {
     const after = await layoutGraph(withStates(drawn, { deploy: "failure" }), elk);
     expect(after.build).toEqual(before.build);
     expect(after.app_repo).toEqual(before.app_repo);
+  });
+
+  it("lays a large line out the fast way with the same guarantees: inputs left, no overlap", async () => {
+    // 30 chains of 15 jobs (450 nodes, over LARGE_LINE_NODES): j<c>_<k> ──IN──▶ j<c>_<k+1>.
+    const nodes = [];
+    const edges = [];
+    for (let c = 0; c < 30; c++)
+      for (let k = 0; k < 15; k++) {
+        nodes.push(node(`j${c}_${k}`, "job"));
+        if (k > 0) edges.push(edge(`j${c}_${k - 1}`, `j${c}_${k}`, "IN"));
+      }
+    expect(nodes.length).toBeGreaterThanOrEqual(LARGE_LINE_NODES);
+    const layout = await layoutGraph({ nodes, edges }, elk);
+    expect(Object.keys(layout)).toHaveLength(nodes.length);
+    for (const e of edges) expect(layout[e.from]!.x + layout[e.from]!.width).toBeLessThan(layout[e.to]!.x);
+    expect(overlaps(layout)).toEqual([]);
   });
 
   it("ignores edges to unknown nodes and self edges", async () => {

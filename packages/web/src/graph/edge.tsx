@@ -9,7 +9,7 @@ import { PinIcon } from "../icons.js";
 
 function EdgeView(props: EdgeProps<CausewayEdge>) {
   const { id, sourceX, sourceY, targetX, targetY, sourcePosition, targetPosition, data } = props;
-  const edge = useSlice((s) => s.graph?.edges.find((e) => `${e.from}->${e.to}` === id));
+  const edge = useSlice((s) => s.graph?.edgeById[id]);
   const [path, labelX, labelY] = getBezierPath({ sourceX, sourceY, targetX, targetY, sourcePosition, targetPosition });
   const switchOff = edge?.switchOff === true;
   const pinned = edge?.pinned ?? null;

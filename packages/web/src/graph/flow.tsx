@@ -10,15 +10,16 @@ import { graphHref, navigate, type GraphQuery } from "../url.js";
 
 /** The flows of the latest runs, newest first. */
 export function FlowPicker({ query }: { readonly query: GraphQuery }) {
-  // New runs may start new flows.
-  const tick = useSlice((s) => Object.keys(s.runs).length);
-  const recent = useFetched((signal) => call("runs", { query: { limit: 200 } }, { signal }), `recent-${tick}`);
+  // New runs may start new flows: the list is read again when the picker is about to open, not
+  // at each run (a burst of runs would fetch it once per run).
+  const recent = useFetched((signal) => call("runs", { query: { limit: 200 } }, { signal }), "recent");
   const flows = [...new Set((recent.value ?? []).map((r) => r.flow))];
   return (
     <label className="field">
       <span>Flow</span>
       <select
         data-testid="flow-picker"
+        onFocus={recent.reload}
         value={query.flow ?? ""}
         onChange={(e) => navigate(graphHref(query, { flow: e.target.value === "" ? null : e.target.value }))}
       >

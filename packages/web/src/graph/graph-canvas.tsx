@@ -3,7 +3,8 @@ import { Background, Controls, MiniMap, ReactFlow, useReactFlow } from "@xyflow/
 import { useCallback, useEffect, useMemo, useState } from "react";
 import { chainOf } from "../chain.js";
 import { createElk } from "../elk.js";
-import { layoutGraph, NODE_SIZE, type ElkLike, type Layout } from "../layout.js";
+import { LARGE_LINE_NODES, layoutGraph, NODE_SIZE, type ElkLike, type Layout } from "../layout.js";
+import { edgeId } from "../state.js";
 import { useSlice, useStore } from "../store.js";
 import { graphHref, graphQuery, navigate, type GraphQuery } from "../url.js";
 import { EDGE_TYPES } from "./edge.js";
@@ -31,12 +32,14 @@ export function GraphCanvas({ query, flowRuns }: { readonly query: GraphQuery; r
   const structure = useSlice((s) => s.graph?.structure);
   const edges = useSlice((s) => s.graph?.edges);
   const flags = useSlice((s) => s.graph?.flags);
+  // One worker while the canvas is shown, ended when it goes, and made only when a layout needs
+  // it: a large line is laid out without ELK (layered.ts), and loading the worker's 1.6 MB of
+  // script would only compete with the first render.
   const [elk, setElk] = useState<ElkLike | null>(null);
-  // One worker while the canvas is shown, ended when it goes.
   useEffect(() => {
-    const created = createElk();
-    setElk(created);
-    return () => created.dispose();
+    let created: ReturnType<typeof createElk> | undefined;
+    setElk({ layout: (graph) => (created ??= createElk()).layout(graph) });
+    return () => created?.dispose();
   }, []);
   const [laid, setLaid] = useState<{ readonly key: string; readonly layout: Layout } | null>(null);
 
@@ -61,6 +64,9 @@ export function GraphCanvas({ query, flowRuns }: { readonly query: GraphQuery; r
     return chainOf(flags[query.flag] ?? [], edges);
   }, [query.flag, flags, edges]);
   const touched = useMemo(() => touchedBy(flowRuns, edges ?? []), [flowRuns, edges]);
+
+  const large =
+    (structure !== undefined && laid !== null && Object.keys(laid.layout).length >= LARGE_LINE_NODES) === true;
 
   const nodes = useMemo((): CausewayNode[] => {
     const graph = store.getState().graph;
@@ -88,7 +94,7 @@ export function GraphCanvas({ query, flowRuns }: { readonly query: GraphQuery; r
       (edges ?? []).map((e) => {
         const hit = touched !== null && touched.has(e.from) && touched.has(e.to);
         return {
-          id: `${e.from}->${e.to}`,
+          id: edgeId(e),
           source: e.from,
           target: e.to,
           type: "causeway",
@@ -113,26 +119,38 @@ export function GraphCanvas({ query, flowRuns }: { readonly query: GraphQuery; r
         elementsSelectable={false}
         onNodeClick={(_event, node) => openNode(node.id)}
         minZoom={0.1}
-        fitView
+        // A large line draws only what is in view: panning then costs what the screen holds,
+        // not the whole line (its minimap, which draws every node at each move, is left out).
+        onlyRenderVisibleElements={large}
         aria-label="the line's graph"
       >
         <Background gap={24} size={1} />
         <Controls showInteractive={false} />
-        <MiniMap pannable zoomable nodeClassName={(n) => `mini-${n.type ?? ""}`} />
-        <Viewport layoutKey={laid?.key ?? null} layout={laid?.layout ?? null} select={query.select} />
+        {large ? null : <MiniMap pannable zoomable nodeClassName={(n) => `mini-${n.type ?? ""}`} />}
+        <Viewport
+          layoutKey={laid === null ? null : `${laid.key}|${query.flag ?? ""}`}
+          layout={laid?.layout ?? null}
+          whole={visible === null}
+          select={query.select}
+        />
       </ReactFlow>
     </div>
   );
 }
 
-/** Fits the view to a new layout, and centres the selected node when the selection changes. */
+/**
+ * Fits the view to a new layout or filter (a large line whole opens at its start), and centres
+ * the selected node when the selection changes.
+ */
 function Viewport(props: {
   readonly layoutKey: string | null;
   readonly layout: Layout | null;
+  /** Whether the whole line is shown (no flag filter). */
+  readonly whole: boolean;
   readonly select: string | null;
 }) {
   const flow = useReactFlow();
-  const { layoutKey, layout, select } = props;
+  const { layoutKey, layout, whole, select } = props;
   const centre = useCallback(
     (name: string) => {
       const box = layout?.[name];
@@ -144,7 +162,14 @@ function Viewport(props: {
   useEffect(() => {
     if (layoutKey === null) return;
     // After the nodes of a new layout are measured.
-    const t = setTimeout(() => (select === null ? void flow.fitView({ padding: 0.15 }) : centre(select)), 50);
+    // A large line fitted whole would be too small to read: it opens at its start instead.
+    const start = (): void => {
+      const first = whole && layout !== null ? startOf(layout) : undefined;
+      if (first !== undefined) void flow.setViewport({ x: 24 - first.x * 0.6, y: 24 - first.y * 0.6, zoom: 0.6 });
+      // Hidden nodes (outside a flag's chain) are left out of the fit.
+      else void flow.fitView({ padding: 0.15 });
+    };
+    const t = setTimeout(() => (select === null ? start() : centre(select)), 50);
     return () => clearTimeout(t);
     // Only a new layout fits the view; a selection change centres below.
   }, [layoutKey]);
@@ -152,4 +177,17 @@ function Viewport(props: {
     if (select !== null) centre(select);
   }, [select, centre]);
   return null;
+}
+
+/**
+ * Where a large line opens: its first node from the left (the topmost of those), so that the
+ * view starts where the line does. Undefined for a line small enough to be fitted whole.
+ */
+function startOf(layout: Layout): { x: number; y: number } | undefined {
+  const boxes = Object.values(layout);
+  if (boxes.length < LARGE_LINE_NODES) return undefined;
+  let first = boxes[0];
+  for (const box of boxes)
+    if (first === undefined || box.x < first.x || (box.x === first.x && box.y < first.y)) first = box;
+  return first === undefined ? undefined : { x: first.x, y: first.y };
 }
