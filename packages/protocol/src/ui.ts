@@ -13,6 +13,21 @@ export const NodeStateSchema = z.union([RunStatusSchema, z.enum(["never_run", "r
 /** A node's state. */
 export type NodeState = z.infer<typeof NodeStateSchema>;
 
+/**
+ * A typed parameter of a job's manual runs (the language's `params`): what the run form asks
+ * for. A `secret` parameter's default is never sent (null).
+ */
+export const ParamSpecSchema = z.object({
+  name: z.string(),
+  type: z.enum(["string", "number", "boolean", "choice", "secret"]),
+  default: z.union([z.string(), z.number(), z.boolean()]).nullable(),
+  choices: z.array(z.union([z.string(), z.number()])),
+  required: z.boolean(),
+  description: z.string().nullable(),
+});
+/** A parameter of a job on the wire. */
+export type ParamSpecJson = z.infer<typeof ParamSpecSchema>;
+
 /** A job or resource of the graph (`GET /api/v1/graph`). */
 export const GraphNodeSchema = z.object({
   name: z.string(),
@@ -26,6 +41,8 @@ export const GraphNodeSchema = z.object({
   latestRun: z.object({ id: z.number().int(), number: z.number().int(), status: RunStatusSchema }).nullable(),
   /** The defining file, relative to the line, when known. */
   file: z.string().optional(),
+  /** A job's typed manual-run parameters, when it declares any. */
+  params: z.array(ParamSpecSchema).optional(),
 });
 /** A graph node on the wire. */
 export type GraphNodeJson = z.infer<typeof GraphNodeSchema>;

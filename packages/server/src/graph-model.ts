@@ -1,6 +1,6 @@
 import { buildGraph, originFile, type JobDef, type ResourceDef } from "@causeway/core";
 import type { EngineView } from "@causeway/engine";
-import type { GraphEdgeJson, GraphJson, GraphNodeJson, NodeState } from "@causeway/protocol";
+import type { GraphEdgeJson, GraphJson, GraphNodeJson, NodeState, ParamSpecJson } from "@causeway/protocol";
 
 /**
  * The read model of `GET /api/v1/graph` (the web UI's picture of the line): the applied line's
@@ -40,6 +40,7 @@ export function graphJson(view: EngineView, visible?: (job: string) => boolean):
     const latestRun = node.kind === "job" ? view.latestRun(node.name) : undefined;
     const latestVersion = view.latestVersion(node.name)?.versionNumber ?? null;
     const file = files.get(node.name);
+    const params = node.kind === "job" ? paramsOf(view.job(node.name)) : [];
     nodes.push({
       name: node.name,
       kind: node.kind,
@@ -51,6 +52,7 @@ export function graphJson(view: EngineView, visible?: (job: string) => boolean):
       latestRun:
         latestRun === undefined ? null : { id: latestRun.id, number: latestRun.number, status: latestRun.status },
       ...(file === undefined ? {} : { file }),
+      ...(params.length === 0 ? {} : { params }),
     });
   }
 
@@ -87,4 +89,16 @@ function newerThanUsed(view: EngineView, input: string, job: string): boolean {
   if (latest === undefined) return false;
   const used = view.latestRun(job)?.inputs.find((i) => i.name === input)?.versionNumber ?? null;
   return used === null || latest > used;
+}
+
+/** A job's typed parameters on the wire; a secret's default never leaves the server. */
+function paramsOf(job: JobDef | undefined): ParamSpecJson[] {
+  return (job?.params ?? []).map((p) => ({
+    name: p.name,
+    type: p.type,
+    default: p.type === "secret" ? null : (p.default ?? null),
+    choices: [...p.choices],
+    required: p.required,
+    description: p.description ?? null,
+  }));
 }

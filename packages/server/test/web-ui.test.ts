@@ -34,6 +34,16 @@ const LINE = yaml`
         - OUT: image
     - name: deploy
       type: runSh
+      params:
+        TARGET:
+          type: choice
+          choices: [staging, production]
+          default: staging
+          required: true
+          description: Where to deploy
+        PASSWORD:
+          type: secret
+          default: hunter2
       steps:
         - IN: image
         - IN: config
@@ -83,6 +93,23 @@ describe("GET /graph", () => {
       "image->deploy IN",
       "src->build IN",
     ]);
+  });
+
+  it("gives a job's typed parameters for the run form, never a secret's default", async () => {
+    const g = await graph(h, { authorization: `Bearer ${TOKEN}` });
+    expect(g.nodes.find((n) => n.name === "deploy")?.params).toEqual([
+      {
+        name: "TARGET",
+        type: "choice",
+        default: "staging",
+        choices: ["staging", "production"],
+        required: true,
+        description: "Where to deploy",
+      },
+      { name: "PASSWORD", type: "secret", default: null, choices: [], required: false, description: null },
+    ]);
+    expect(g.nodes.find((n) => n.name === "build")).not.toHaveProperty("params");
+    expect(JSON.stringify(g)).not.toContain("hunter2");
   });
 
   it("follows runs, pins and newer versions of switched-off or pinned inputs", async () => {

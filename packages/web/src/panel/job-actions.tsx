@@ -4,6 +4,7 @@ import { call, problemOf } from "../api.js";
 import { useSlice } from "../store.js";
 import { ActionButton, Link, ProblemView } from "../ui.js";
 import { PinIcon } from "../icons.js";
+import { filledValues, initialValues, mustAsk, ParamFields } from "./param-fields.js";
 
 type Problem = ReturnType<typeof problemOf>;
 
@@ -26,8 +27,11 @@ function parseParams(text: string): Record<string, string> {
 /** Runs the job, with params and input pins when given. */
 export function RunForm({ job, latest }: { readonly job: string; readonly latest: RunJson | undefined }) {
   const inputs = useInputs(job);
-  const [open, setOpen] = useState(false);
+  const specs = useSlice((s) => s.graph?.nodes[job]?.params);
+  // A parameter that must be given opens the options at once.
+  const [open, setOpen] = useState(() => (specs ?? []).some(mustAsk));
   const [params, setParams] = useState("");
+  const [typed, setTyped] = useState<Record<string, string>>(() => initialValues(specs ?? []));
   const [pins, setPins] = useState<Record<string, string>>({});
   const [result, setResult] = useState<{ run: RunJson } | { problem: Problem } | null>(null);
   const [busy, setBusy] = useState(false);
@@ -39,7 +43,7 @@ export function RunForm({ job, latest }: { readonly job: string; readonly latest
         .filter(([, v]) => v.trim() !== "")
         .map(([k, v]) => [k, Number(v)]),
     );
-    const p = parseParams(params);
+    const p = specs === undefined ? parseParams(params) : filledValues(typed);
     call("trigger", {
       params: { job },
       body: {
@@ -64,10 +68,14 @@ export function RunForm({ job, latest }: { readonly job: string; readonly latest
       </button>
       {open ? (
         <div className="run-options">
-          <label className="field column">
-            <span>Params (KEY=value per line){known.length > 0 ? `; last run had ${known.join(", ")}` : ""}</span>
-            <textarea data-testid="run-params" rows={3} value={params} onChange={(e) => setParams(e.target.value)} />
-          </label>
+          {specs === undefined ? (
+            <label className="field column">
+              <span>Params (KEY=value per line){known.length > 0 ? `; last run had ${known.join(", ")}` : ""}</span>
+              <textarea data-testid="run-params" rows={3} value={params} onChange={(e) => setParams(e.target.value)} />
+            </label>
+          ) : (
+            <ParamFields specs={specs} values={typed} onChange={setTyped} />
+          )}
           {(inputs ?? []).map((e) => (
             <label key={e.from} className="field">
               <span>Pin {e.from} to version</span>

@@ -104,6 +104,20 @@ jobs:
       - TASK:
           script:
             - echo released
+  - name: deploy_to
+    type: runSh
+    params:
+      TARGET:
+        type: choice
+        choices: [staging, production]
+        required: true
+      DRY_RUN:
+        type: boolean
+        default: false
+    steps:
+      - TASK:
+          script:
+            - echo "to $TARGET (dry run $DRY_RUN)"
   - name: sleeper
     type: runSh
     steps:
@@ -194,6 +208,20 @@ jobs:
     await expectState("slow", "success");
     // A state change never moves a node.
     expect(await placed()).toBe(before);
+  });
+
+  it("runs a job with typed parameters from its form", async () => {
+    await openGraph("?select=deploy_to");
+    // TARGET is required and has no default: the form asks for it at once.
+    const target = page.locator('[data-testid="param-TARGET"]');
+    await target.waitFor({ timeout: STEP_MS });
+    await target.selectOption("production");
+    await page.locator('[data-testid="param-DRY_RUN"]').check();
+    await page.locator('[data-testid="run"]').click();
+    await page.locator('[data-testid="run-result"]').waitFor({ timeout: STEP_MS });
+    const runs = (await api("GET", "/runs?job=deploy_to")) as RunJson[];
+    expect(runs[0]?.params).toEqual({ TARGET: "production", DRY_RUN: "true" });
+    await expectState("deploy_to", "success");
   });
 
   it("turns a failing job red, and its console shows the failing command", async () => {
