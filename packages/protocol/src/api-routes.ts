@@ -432,6 +432,7 @@ export const API_ROUTES = {
     method: "GET",
     path: "/events",
     role: "viewer",
+    publicRead: true,
     summary: "the engine's events as server-sent events (Last-Event-ID resumes)",
     answer: { kind: "stream" },
   },

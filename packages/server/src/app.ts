@@ -50,6 +50,7 @@ import { GuardedRoutes, authenticate, recordRules } from "./routes.js";
 import { SessionCookies } from "./sessions.js";
 import { mountTokenRoutes } from "./token-routes.js";
 import { mountWebApiRoutes, mountWebUi } from "./web-routes.js";
+import { publicEventFilter } from "./graph-model.js";
 import { HOOKS_PREFIX, listWebhooks, mountHooks } from "./webhooks.js";
 
 /** The prefix of every route (the route table's, protocol api-routes.ts). */
@@ -309,7 +310,12 @@ export function buildApp(deps: AppDeps): Hono<AppEnv> {
     });
   });
 
-  routes.get("/events", "viewer", (c) => eventsRoute(c, deps, streams));
+  routes.get(
+    "/events",
+    "viewer",
+    (c) => eventsRoute(c, deps, streams, anonymous(c) ? publicEventFilter(engine.view, isPublicJob) : undefined),
+    publicList,
+  );
 
   routes.post("/externalCI", "operator", async (c) => {
     const body = await readBody(c, ExternalCIBodySchema, BODY_LIMITS.default);

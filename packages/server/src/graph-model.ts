@@ -1,6 +1,6 @@
 import { buildGraph, originFile, type JobDef, type ResourceDef } from "@causeway/core";
 import type { EngineView } from "@causeway/engine";
-import type { GraphEdgeJson, GraphJson, GraphNodeJson, NodeState, ParamSpecJson } from "@causeway/protocol";
+import type { EventJson, GraphEdgeJson, GraphJson, GraphNodeJson, NodeState, ParamSpecJson } from "@causeway/protocol";
 
 /**
  * The read model of `GET /api/v1/graph` (the web UI's picture of the line): the applied line's
@@ -101,4 +101,31 @@ function paramsOf(job: JobDef | undefined): ParamSpecJson[] {
     required: p.required,
     description: p.description ?? null,
   }));
+}
+
+/**
+ * What an anonymous reader of a public server may see of the event stream: the events about the
+ * public jobs and the resources they touch (the graph `graphJson` gives such a reader), never
+ * approvals or the audit trail. The names it may see are read again after each definition
+ * event, which may change them.
+ */
+export function publicEventFilter(view: EngineView, isPublic: (job: string) => boolean): (event: EventJson) => boolean {
+  let names: Set<string> | undefined;
+  const visible = (name: string): boolean =>
+    (names ??= new Set(graphJson(view, isPublic).nodes.map((n) => n.name))).has(name);
+  return (event) => {
+    switch (event.type) {
+      case "run":
+      case "explain":
+        return isPublic(event.payload.job);
+      case "version":
+        return visible(event.payload.name);
+      case "definition": {
+        names = undefined;
+        return visible(event.payload.name);
+      }
+      default:
+        return false;
+    }
+  };
 }

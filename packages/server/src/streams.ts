@@ -1,4 +1,5 @@
 import { CausewayError, isFinal, type EngineEvent, type Run } from "@causeway/core";
+import type { EventJson } from "@causeway/protocol";
 import type { Context } from "hono";
 import { streamSSE, type SSEStreamingApi } from "hono/streaming";
 import type { AppDeps } from "./deps.js";
@@ -95,7 +96,12 @@ function open(stream: SSEStreamingApi): boolean {
  * live events follow without a gap or a repeat (the subscription starts before the replay and
  * events are delivered in id order). A comment line is sent every `heartbeatMs`.
  */
-export function eventsRoute(c: Context<AppEnv>, deps: AppDeps, streams: StreamRegistry): Response {
+export function eventsRoute(
+  c: Context<AppEnv>,
+  deps: AppDeps,
+  streams: StreamRegistry,
+  shown: (event: EventJson) => boolean = () => true,
+): Response {
   const after = resumePoint(c, "after");
   streams.reserve();
   return streamSSE(c, async (stream) => {
@@ -116,7 +122,7 @@ export function eventsRoute(c: Context<AppEnv>, deps: AppDeps, streams: StreamRe
           const page = await deps.store.eventsSince(last ?? 0, EVENT_PAGE);
           for (const event of page) {
             if (!open(stream)) return;
-            await send(stream, event, deps);
+            await send(stream, event, deps, shown);
             last = event.id;
           }
           if (page.length < EVENT_PAGE) break;
@@ -126,7 +132,7 @@ export function eventsRoute(c: Context<AppEnv>, deps: AppDeps, streams: StreamRe
         let event: EngineEvent | undefined;
         while ((event = queue.shift()) !== undefined && open(stream)) {
           if (last !== undefined && event.id <= last) continue;
-          await send(stream, event, deps);
+          await send(stream, event, deps, shown);
           last = event.id;
         }
         await wake.wait(60_000);
@@ -143,12 +149,18 @@ export function eventsRoute(c: Context<AppEnv>, deps: AppDeps, streams: StreamRe
  * Sends an event in its protocol shape. One whose payload does not fit the protocol's event union
  * (a bug) is logged and left out, rather than ending every client's stream on it.
  */
-async function send(stream: SSEStreamingApi, event: EngineEvent, deps: Pick<AppDeps, "logger">): Promise<void> {
+async function send(
+  stream: SSEStreamingApi,
+  event: EngineEvent,
+  deps: Pick<AppDeps, "logger">,
+  shown: (event: EventJson) => boolean,
+): Promise<void> {
   const json = toEventJson(event);
   if (json === undefined) {
     deps.logger?.error(`event ${event.id} (${event.type}) does not fit the protocol's event shape; not streamed`);
     return;
   }
+  if (!shown(json)) return;
   await stream.writeSSE({ id: String(event.id), data: JSON.stringify(json) });
 }
 

@@ -1,10 +1,18 @@
 import { mkdir, writeFile } from "node:fs/promises";
 import { join } from "node:path";
-import { ErrorBodySchema, GraphSchema, SESSION_COOKIE, SessionSchema, type GraphJson } from "@causeway/protocol";
+import {
+  ErrorBodySchema,
+  EventSchema,
+  GraphSchema,
+  SESSION_COOKIE,
+  SessionSchema,
+  type EventJson,
+  type GraphJson,
+} from "@causeway/protocol";
 import { newSecretKey, SecretKeyRing } from "@causeway/store";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { buildApp } from "../src/index.js";
-import { testApp, TOKEN, waitFor, yaml } from "./helpers.js";
+import { readSse, testApp, TOKEN, waitFor, yaml } from "./helpers.js";
 
 type Harness = Awaited<ReturnType<typeof testApp>>;
 
@@ -130,6 +138,31 @@ describe("GET /graph", () => {
     expect(g.edges.find((e) => e.from === "image" && e.to === "deploy")).toMatchObject({ pinned: 1, newer: false });
     // An input that triggers is never "newer": a new version runs the job by itself.
     expect(g.edges.find((e) => e.from === "src")).toMatchObject({ newer: false, pinned: null });
+  });
+
+  it("streams anonymous readers of a public server only the events of what they may see", async () => {
+    // From the start of the stream: every event so far, filtered.
+    const res = await h.app.request("/api/v1/events?after=0");
+    expect(res.status).toBe(200);
+    const run = (await h.json<{ id: number }>("POST", "/jobs/build/runs")).body;
+    await finish(h, run.id);
+    const { messages } = await readSse(res, (m) =>
+      m.some((e) => (JSON.parse(e.data) as EventJson).type === "run" && e.data.includes('"success"')),
+    );
+    const events = messages.map((m) => EventSchema.parse(JSON.parse(m.data)));
+    const about = new Set(
+      events.map((e) =>
+        e.type === "run" || e.type === "explain" ? e.payload.job : "name" in e.payload ? e.payload.name : e.type,
+      ),
+    );
+    // build is public; src and image are its resources; deploy, config and the audit trail are not shown.
+    expect([...about].every((name) => ["build", "src", "image"].includes(name))).toBe(true);
+    expect(events.some((e) => e.type === "run" && e.payload.job === "build")).toBe(true);
+    expect(events.some((e) => e.type === "audit" || e.type === "approval")).toBe(false);
+    // The same stream with a token shows everything, deploy's runs included.
+    const all = await h.app.request("/api/v1/events?after=0", { headers: { authorization: `Bearer ${TOKEN}` } });
+    const { messages: every } = await readSse(all, (m) => m.some((e) => e.data.includes('"job":"deploy"')));
+    expect(every.some((e) => e.data.includes('"job":"deploy"'))).toBe(true);
   });
 
   it("shows anonymous readers of a public server only the public jobs and their resources", async () => {

@@ -12,8 +12,9 @@ const POLL_MS = 10_000;
 
 /**
  * Keeps one event stream open while mounted; a closed stream (server gone) is opened again.
- * Without it (`live` false: an anonymous reader, to whom the stream is closed), the graph is
- * fetched again every few seconds instead.
+ * Without it (`live` false: a session that may not read the stream), the graph is fetched again
+ * every few seconds instead. An anonymous reader of a public server gets the stream, filtered by
+ * the server to what it may see.
  */
 export function useEventStream(store: Store, live: boolean): void {
   useEffect(() => {

@@ -47,8 +47,8 @@ describe("can", () => {
     expect(can(anonymous, "graph")).toBe(true);
     expect(can(anonymous, "runs")).toBe(true);
     expect(can(anonymous, "cancel")).toBe(false);
-    // Not open to anonymous readers: the event stream, the audit trail.
-    expect(can(anonymous, "events")).toBe(false);
+    // The event stream is open to them (filtered by the server); the audit trail is not.
+    expect(can(anonymous, "events")).toBe(true);
     expect(can(anonymous, "audit")).toBe(false);
     expect(can(null, "pause")).toBe(false);
   });
