@@ -1,24 +1,12 @@
 import { describe, expect, it } from "vitest";
 import { LAYERED_SPACING, layeredLayout } from "../src/layered.js";
-import type { GraphStructure, Layout } from "../src/layout.js";
+import type { GraphStructure } from "../src/layout.js";
+import { overlaps } from "./boxes.js";
 
 const size = (kind: "job" | "resource") => (kind === "job" ? { width: 200, height: 64 } : { width: 180, height: 44 });
 const job = (name: string) => ({ name, kind: "job" as const });
 const res = (name: string) => ({ name, kind: "resource" as const });
 const edge = (from: string, to: string) => ({ from, to, step: "IN" as const });
-
-function overlaps(layout: Layout): string[] {
-  const names = Object.keys(layout);
-  const found: string[] = [];
-  for (const [i, a] of names.entries())
-    for (const b of names.slice(i + 1)) {
-      const p = layout[a]!;
-      const q = layout[b]!;
-      if (p.x < q.x + q.width && q.x < p.x + p.width && p.y < q.y + q.height && q.y < p.y + p.height)
-        found.push(`${a}/${b}`);
-    }
-  return found;
-}
 
 describe("layeredLayout", () => {
   //   repo ──▶ build ──▶ test ──▶ deploy

@@ -1,7 +1,8 @@
 import type { GraphJson, GraphNodeJson, NodeState } from "@causeway/protocol";
 import ELK from "elkjs/lib/elk.bundled.js";
 import { describe, expect, it } from "vitest";
-import { LARGE_LINE_NODES, layoutGraph, structureKey, type Layout } from "../src/layout.js";
+import { LARGE_LINE_NODES, layoutGraph, structureKey } from "../src/layout.js";
+import { overlaps } from "./boxes.js";
 
 const elk = new ELK();
 
@@ -44,19 +45,6 @@ const drawn: GraphJson = {
     edge("image", "deploy", "IN"),
     edge("config", "deploy", "IN"),
   ],
-};
-
-const overlaps = (layout: Layout): string[] => {
-  const names = Object.keys(layout);
-  const found: string[] = [];
-  for (const [i, a] of names.entries())
-    for (const b of names.slice(i + 1)) {
-      const p = layout[a]!;
-      const q = layout[b]!;
-      if (p.x < q.x + q.width && q.x < p.x + p.width && p.y < q.y + q.height && q.y < p.y + p.height)
-        found.push(`${a}/${b}`);
-    }
-  return found;
 };
 
 const withStates = (graph: GraphJson, states: Record<string, NodeState>): GraphJson => ({
