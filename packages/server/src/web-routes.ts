@@ -1,13 +1,12 @@
 import { readFile, stat } from "node:fs/promises";
 import { extname, join, normalize, sep } from "node:path";
-import type { SessionJson } from "@causeway/protocol";
+import { API_PREFIX, type SessionJson } from "@causeway/protocol";
 import type { Context, Hono } from "hono";
 import type { AppDeps } from "./deps.js";
 import { graphJson } from "./graph-model.js";
 import type { AppEnv } from "./http-errors.js";
 import { secureRequest, type GuardedRoutes } from "./routes.js";
 import { sessionCookieHeader, type SessionCookies } from "./sessions.js";
-import { API_PREFIX } from "@causeway/protocol";
 import { HOOKS_PREFIX } from "./webhooks.js";
 
 /**
@@ -106,7 +105,7 @@ export function mountWebUi(app: Hono<AppEnv>, webDir: string | undefined): void 
   app.get("*", async (c, next) => {
     const path = c.req.path;
     if (path === API_PREFIX || path.startsWith(`${API_PREFIX}/`) || path.startsWith("/api/")) return next();
-    if (path.startsWith(HOOKS_PREFIX)) return next();
+    if (path === HOOKS_PREFIX || path.startsWith(`${HOOKS_PREFIX}/`)) return next();
     if (webDir === undefined) return next();
     const file = await staticFile(webDir, path);
     if (file !== undefined) {
