@@ -3,6 +3,7 @@ import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { promisify } from "node:util";
+import { machineBusySeconds } from "./cpu.js";
 import { dagLine, dagMakefile, fanoutLine } from "./engine-lines.js";
 import type { Benchmark } from "./harness.js";
 
@@ -17,6 +18,8 @@ interface ScenarioResult {
   readonly load_s: number;
   readonly apply_s: number;
   readonly edges_ms?: number[];
+  readonly cpu_run_s: number;
+  readonly machine_busy_s: number | null;
 }
 
 /**
@@ -33,14 +36,20 @@ async function scenario(repoRoot: string, args: string[], history = 0, remote = 
   return JSON.parse(stdout) as ScenarioResult;
 }
 
-/** Runs a Makefile's `all` with `make -j2`; returns the wall time in seconds. */
-async function makeTime(parents: number[][]): Promise<number> {
+/**
+ * Runs a Makefile's `all` with `make -j2`: the wall time in seconds, and the machine's busy CPU
+ * seconds meanwhile (undefined where `/proc/stat` cannot be read).
+ */
+async function makeTime(parents: number[][]): Promise<{ wall: number; busy: number | undefined }> {
   const dir = await mkdtemp(join(tmpdir(), "causeway-bench-make-"));
   try {
     await writeFile(join(dir, "Makefile"), dagMakefile(parents));
+    const busy0 = machineBusySeconds();
     const t = performance.now();
     await run("make", ["-j2", "-s", "-C", dir, "all"]);
-    return (performance.now() - t) / 1000;
+    const wall = (performance.now() - t) / 1000;
+    const busy1 = machineBusySeconds();
+    return { wall, busy: busy0 === undefined || busy1 === undefined ? undefined : busy1 - busy0 };
   } finally {
     await rm(dir, { recursive: true, force: true });
   }
@@ -96,12 +105,32 @@ export function dagBenchmark(repoRoot: string, jobs = 1000, seed = 1, remote = f
         throw new Error(`dag: expected ${jobs} runs, all successful; got ${r.runs} runs, ${r.success} successful`);
       return {
         [`${name}_s`]: r.wall_s,
-        [`make_${name}_s`]: make,
-        [`${name}_ratio`]: r.wall_s / make,
+        [`make_${name}_s`]: make.wall,
+        [`${name}_ratio`]: r.wall_s / make.wall,
         [`server_rss_mb_${name}`]: r.max_rss_mb,
+        ...cpuFigures(name, jobs, r, make.busy),
       };
     },
   };
+}
+
+/**
+ * Where a scenario's time went, in CPU: the server process's milliseconds per job, and the
+ * whole machine's busy CPU seconds against make's on the same work (`*_cpu_s`). Where both
+ * cores are busy throughout, the wall ratio follows the CPU ratio.
+ */
+function cpuFigures(
+  name: string,
+  jobs: number,
+  r: ScenarioResult,
+  makeBusy: number | undefined,
+): Record<string, number> {
+  const out: Record<string, number> = { [`${name}_server_cpu_ms_per_job`]: (r.cpu_run_s / jobs) * 1000 };
+  if (r.machine_busy_s !== null && makeBusy !== undefined) {
+    out[`${name}_cpu_s`] = r.machine_busy_s;
+    out[`make_${name}_cpu_s`] = makeBusy;
+  }
+  return out;
 }
 
 /** One job, `n` parallel jobs, one strict fan-in job: Causeway against `make -j2` (`fanout500_*`). */
@@ -115,7 +144,12 @@ export function fanoutBenchmark(repoRoot: string, n = 500): Benchmark {
       const make = await makeTime(fanoutLine(n).parents);
       const r = await scenario(repoRoot, ["fanout", String(n)]);
       if (r.success !== n + 2) throw new Error(`fanout: expected ${n + 2} successful runs, got ${r.success}`);
-      return { [`${name}_s`]: r.wall_s, [`make_${name}_s`]: make, [`${name}_ratio`]: r.wall_s / make };
+      return {
+        [`${name}_s`]: r.wall_s,
+        [`make_${name}_s`]: make.wall,
+        [`${name}_ratio`]: r.wall_s / make.wall,
+        ...cpuFigures(name, n + 2, r, make.busy),
+      };
     },
   };
 }

@@ -7,6 +7,7 @@ import { createEmbeddedRunner, passthroughEnv } from "@causeway/runner";
 import { prepareWorkDir, RunnerHub, startEmbeddedAgent } from "@causeway/server";
 import { openSqliteStore } from "@causeway/store";
 import { chainLine, dagLine, fanoutLine, slicedLine, timestampLines } from "./engine-lines.js";
+import { machineBusySeconds } from "./cpu.js";
 import { benchSandbox } from "./harness.js";
 import { remoteRunner } from "./remote-runner.js";
 
@@ -71,10 +72,14 @@ try {
   const rssApplied = process.memoryUsage().rss / 1024 / 1024;
   const before = await stores.store.read.listRuns({ limit: 1 });
   const elu0 = performance.eventLoopUtilization();
+  const cpu0 = process.cpuUsage();
+  const busy0 = machineBusySeconds();
   const start = performance.now();
   await running.putVersion(trigger, { versionName: "go" });
   await running.idle();
   const wall = (performance.now() - start) / 1000;
+  const busy1 = machineBusySeconds();
+  const cpu = process.cpuUsage(cpu0);
   const runs = (await stores.store.read.listRuns({ limit: count * 4 })).filter((r) => r.id > (before[0]?.id ?? 0));
   const ok = runs.filter((r) => r.status === "success").length;
   await running.stop();
@@ -94,6 +99,9 @@ try {
     cpu_user_s: process.resourceUsage().userCPUTime / 1e6,
     cpu_sys_s: process.resourceUsage().systemCPUTime / 1e6,
     event_loop_utilization: performance.eventLoopUtilization(elu0).utilization,
+    // While the work ran: the server process's CPU, and the whole machine's (tasks included).
+    cpu_run_s: (cpu.user + cpu.system) / 1e6,
+    machine_busy_s: busy0 === undefined || busy1 === undefined ? null : busy1 - busy0,
     history,
   };
   if (kind === "chain") {

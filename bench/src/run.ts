@@ -1,6 +1,7 @@
 import { mkdir, writeFile } from "node:fs/promises";
 import { cpus, totalmem } from "node:os";
 import { fileURLToPath } from "node:url";
+import { floorBenchmark } from "./floor.js";
 import { generateLine } from "./generate-line.js";
 import { allPassed, benchSandbox, formatTable, runBenchmark, type BenchmarkResult } from "./harness.js";
 import { dagBenchmark, edgeBenchmark, fanoutBenchmark, historyBenchmark, sliceBenchmark } from "./engine-bench.js";
@@ -39,6 +40,8 @@ try {
   process.stdout.write(
     `engine: 200-job chain, webhook deliveries, notifications, 1,000-job DAG, 500-job fan-out${quick ? "" : ", 4,000-job DAG, 10,000-job line, a 100,000-run history"}; median of ${engineRuns} runs; sandbox ${process.env.BENCH_SANDBOX ?? "auto"}\n`,
   );
+  // The floor the engine scenarios compare with: a process start and a durable commit.
+  results.push(await runBenchmark(floorBenchmark(), quick ? 1 : 3, false));
   results.push(await runBenchmark(edgeBenchmark(repoRoot), quick ? 2 : engineRuns, !quick));
   // Beside the edge: from an accepted webhook delivery to the first line of the job it triggers.
   results.push(await runBenchmark(webhookBenchmark(repoRoot, quick ? 20 : 100), quick ? 1 : 3, !quick));
