@@ -4,9 +4,10 @@
 # event loop). A task is a subshell forked from this shell that sources the task script: no
 # exec of a new bash, which on a virtual machine costs more than the task itself (X requests,
 # below, are the exception).
-# The worker is started with an empty environment and leaves nothing of its own in the task's
-# shell (its variables and functions are unset there), so the task's shell holds nothing but
-# what the task is given.
+# The worker is started with an empty environment (but for __CW_LANG, below) and leaves nothing
+# of its own in the task's shell (its variables and functions are unset there, and a task's
+# script unsets LANG when the task has none), so the task's shell holds nothing but what the
+# task is given.
 #
 # Usage: task-worker.sh <grace ms> [slot <n> <dir>... <kept>...], with file descriptor 3 open on
 # the lifeline (below). With "slot" the worker runs inside a runner slot's sandbox, started once
@@ -64,6 +65,11 @@ if { : <&3; } 2>/dev/null; then
   { read -r -u 3 __cw_k; kill -TERM 0; } </dev/null >/dev/null 2>&1 &
   __cw_w=$!
 fi
+# The runner's LANG, which most tasks are given: loaded here once (a shell variable, not
+# exported), so that a task's shell setting the same LANG finds its locale loaded, forked with
+# this worker, instead of loading it again (about 0.4 ms of CPU per task).
+if [ -n "${__CW_LANG-}" ]; then LANG=$__CW_LANG; fi
+unset __CW_LANG
 set -m
 # In a sourced task, $$ is this worker's pid and $PPID its parent's (a subshell keeps them;
 # $BASHPID is the task's own); the runner sends tasks whose script text uses them as X. A task

@@ -64,6 +64,7 @@ export function createEmbeddedRunner(options: EmbeddedRunnerOptions): EmbeddedRu
   const launcher = compiled.launcher
     ? new TaskLauncher({
         graceMs: compiled.cancelGraceMs,
+        ...(compiled.env.LANG === undefined ? {} : { locale: compiled.env.LANG }),
         ...(compiled.workerRecord === undefined ? {} : { record: new WorkerRecord(compiled.workerRecord) }),
         ...(chosen === undefined ? {} : { sandbox: chosen }),
       })

@@ -19,7 +19,8 @@ import { markerText } from "./console.js";
  * The task's environment opens the script as one `export` of single-quoted literals (values are
  * never evaluated): a task worker's subshell sources the script, and this costs less than
  * reading an environment file into it (measured on the 1,000-job DAG). The values of secret
- * parameters are not in it: no file holds them (run-env.ts `splitSecrets`).
+ * parameters are not in it: no file holds them (run-env.ts `splitSecrets`). A task without
+ * LANG unsets it first: the worker holds the runner's LANG loaded (task-worker.sh).
  */
 
 /** What one task script runs. */
@@ -132,6 +133,7 @@ export function taskScript(input: TaskScriptInput): string {
   }
   return (
     `# Causeway task script (generated): task ${input.index}\n` +
+    ("LANG" in input.env ? "" : "unset LANG\n") +
     envExport(input.env) +
     PRELUDE +
     `__cw_fail() { local r=$__cw_r; __cw_p=hooks; ${fail.map((c) => `${c}; `).join("")}__cw_end "$r"; }\n` +

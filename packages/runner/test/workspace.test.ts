@@ -297,7 +297,7 @@ describe("environment", () => {
     const own = new Set(["PWD", "SHLVL", "_"]);
     expect(env.OLDPWD).toBeUndefined();
     const given = Object.keys(env).filter((name) => !own.has(name));
-    expect(given.every((name) => !name.startsWith("__cw"))).toBe(true);
+    expect(given.every((name) => !name.toLowerCase().startsWith("__cw"))).toBe(true);
     expect(env.PATH).toBe(`${SHIPCTL_DIR}:/usr/bin:/bin`);
     expect(env.LANG).toBe("C.UTF-8");
     expect(env.PWD).toBe(root);
@@ -315,6 +315,8 @@ describe("environment", () => {
       "__cw_ss",
       "__cw_sb",
       "__cw_se",
+      // The LANG the worker was given to load (task-worker.sh).
+      "__CW_LANG",
     ]) {
       expect(vars).not.toMatch(new RegExp(`^declare -\\S+ ${name}=`, "m"));
     }
