@@ -12,9 +12,9 @@ import { CausewayError } from "@causeway/core";
 // shares the network (jobs clone and download).
 //
 // One sandbox per runner slot (slots.ts): the slot's task worker is started once in it
-// (`slotWorkerCommand`) and sources its tasks there, so a task costs 1–2 ms of CPU more than outside
-// one (not a bwrap's start); the sandbox shows the slot's directory, where the run that holds the slot makes its
-// workspace, and nothing else of the work directory. Without task workers (launcher: false)
+// (`slotWorkerCommand`) and sources its tasks there, so a task costs 1–2 ms of CPU more than
+// outside one, not a bwrap's start; the sandbox shows the slot's directory, where the run that
+// holds the slot makes its workspace, and nothing else of the work directory. Without task workers (launcher: false)
 // each task runs in a bwrap of its own (`sandboxedCommand`), about 15 ms more per task:
 // test/measure-sandbox.sh, docs/performance.md "The sandbox's cost per task".
 
