@@ -171,7 +171,12 @@ export class RunExecutions {
 
 /** The observer of a run's execution: its console goes to its log. */
 function observe(log: RunLog): RunObserver {
-  return { onStarted: () => undefined, onLog: (chunk) => log.write(chunk), logged: () => log.flushed() };
+  return {
+    onStarted: () => undefined,
+    onLog: (chunk) => log.write(chunk),
+    logged: () => log.flushed(),
+    rewind: (length) => log.rewind(length),
+  };
 }
 
 /** A result with status `error`: nothing of the run is kept (outputs, state: the previous state carries on). */

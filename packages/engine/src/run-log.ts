@@ -1,4 +1,4 @@
-import { describeError, isCausewayError, type LogStore } from "@causeway/core";
+import { describeError, isCausewayError, type LogMark, type LogStore } from "@causeway/core";
 import { LogRedactor } from "./log-redactor.js";
 
 /** The most bytes a run's log keeps by default (the engine's `logLimitBytes`). */
@@ -63,8 +63,7 @@ export class RunLog {
   async reopen(): Promise<boolean> {
     try {
       await this.#logs.create(this.#runId);
-      this.#written = await this.#logs.size(this.#runId);
-      this.#accepted = this.#written;
+      this.#sized(await this.#logs.size(this.#runId));
       this.#created = true;
       return true;
     } catch (error) {
@@ -73,9 +72,38 @@ export class RunLog {
     }
   }
 
-  /** Resolves when every byte queued so far is appended (or the log has failed). */
-  flushed(): Promise<void> {
+  /**
+   * Cuts a reopened log back to `length` bytes (see RunObserver.rewind), after the appends
+   * queued so far; a failure fails the log.
+   */
+  rewind(length: number): Promise<void> {
+    this.#chain = this.#chain.then(async () => {
+      if (this.#failure !== undefined || !this.#created) return;
+      try {
+        await this.#logs.truncate(this.#runId, length);
+        this.#sized(await this.#logs.size(this.#runId));
+      } catch (error) {
+        this.#fail(error);
+      }
+    });
     return this.#chain;
+  }
+
+  /** The log holds `size` bytes (reopened or cut back): appends go on from there, against the limit. */
+  #sized(size: number): void {
+    this.#written = size;
+    this.#accepted = size;
+    this.#capped = size >= this.#limit;
+  }
+
+  /**
+   * Resolves when every byte queued so far is appended (or the log has failed), with the log's
+   * length and the console bytes the redactor holds back (none once the log is capped: the
+   * rest is dropped).
+   */
+  async flushed(): Promise<LogMark> {
+    await this.#chain;
+    return { length: this.#written, held: this.#capped ? 0 : (this.#redactor?.held ?? 0) };
   }
 
   /**

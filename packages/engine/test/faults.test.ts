@@ -60,6 +60,7 @@ function appendsFail(inner: LogStore, fault: Fault, root: string): LogStore {
     },
     read: (runId, offset, options) => inner.read(runId, offset, options),
     size: (runId) => inner.size(runId),
+    truncate: (runId, length) => inner.truncate(runId, length),
     close: (runId, written) => inner.close(runId, written),
   };
 }

@@ -26,6 +26,8 @@ export function logFeed(inner: LogStore): LogFeed {
     create: (runId) => inner.create(runId),
     read: (runId, offset, options) => inner.read(runId, offset, options),
     size: (runId) => inner.size(runId),
+    // Only on a restart, before any stream of the run is open.
+    truncate: (runId, length) => inner.truncate(runId, length),
     close: (runId, written) => inner.close(runId, written),
     watch(runId, listener) {
       let set = listeners.get(runId);

@@ -71,6 +71,7 @@ export function faultyLogs(inner: LogStore, fault: Fault, root: string): LogStor
         : inner.append(runId, chunk),
     read: (runId, offset, options) => inner.read(runId, offset, options),
     size: (runId) => inner.size(runId),
+    truncate: (runId, length) => inner.truncate(runId, length),
     close: (runId, written) => inner.close(runId, written),
   };
 }

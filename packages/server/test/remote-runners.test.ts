@@ -1,4 +1,4 @@
-import { readFile, stat } from "node:fs/promises";
+import { appendFile, readFile, stat } from "node:fs/promises";
 import { join } from "node:path";
 import { afterEach, beforeAll, describe, expect, it } from "vitest";
 import { ensureBuilt, killed } from "./built.js";
@@ -146,6 +146,33 @@ describe("remote runners", () => {
     const log = await harness.log(run.id);
     const lines = log.split("\n").filter((l) => /^line-\d+$/.test(l));
     expect(lines).toEqual(Array.from({ length: 40 }, (_, i) => `line-${i + 1}`));
+  }, 60_000);
+
+  it("keep each byte once when the server died between appending an upload and recording its offset", async () => {
+    const script = ["for i in $(seq 1 30); do echo line-$i; sleep 0.05; done"];
+    harness = await RemoteHarness.start(["jobs:", job("long", "p", script)].join("\n") + "\n", [
+      "--runner-heartbeat",
+      "0.1",
+      "--runner-lease",
+      "15",
+      "--runner-claim-hold",
+      "1",
+    ]);
+    await harness.startRunner("steady", "p");
+    const run = await harness.trigger("long");
+    await waitFor("some lines", async () => (await harness!.log(run.id)).includes("line-5"));
+    harness.server.child.kill("SIGKILL");
+    await killed(harness.server);
+    // What a kill between the append of an upload and the commit of its offset leaves: bytes in
+    // the log past the length recorded with the lease. The runner uploads them again.
+    await appendFile(join(harness.dataDir, "logs", `${run.id}.log`), "appended-but-not-recorded\n");
+    await harness.startServer();
+    expect((await harness.finished(run.id)).status).toBe("success");
+    const log = await harness.log(run.id);
+    expect(log).not.toContain("appended-but-not-recorded");
+    expect(log.split("\n").filter((l) => l.startsWith("line-"))).toEqual(
+      Array.from({ length: 30 }, (_, i) => `line-${i + 1}`),
+    );
   }, 60_000);
 
   it("cap a log flood of 100 MB with a marker, while the server keeps answering and its memory stays bounded", async () => {

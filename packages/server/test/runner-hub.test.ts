@@ -1,5 +1,5 @@
 import { join } from "node:path";
-import type { RunObserver, RunSpec, RunnerRecord } from "@causeway/core";
+import type { Run, RunObserver, RunSpec, RunnerRecord } from "@causeway/core";
 import { openSqliteStore, type SqliteStores } from "@causeway/store";
 import { afterEach, describe, expect, it } from "vitest";
 import { hashSecret, RunnerHub } from "../src/index.js";
@@ -130,5 +130,43 @@ describe("the runner hub", () => {
       ["embedded", "default", 2, "active"],
     ]);
     expect(await stores!.runners.listRunners()).toEqual([]);
+  });
+
+  it("records an upload's offset, less what the log holds back, with the log's length; the next server cuts back to it", async () => {
+    const { hub: h, register } = await setUp();
+    const one = await register("uploader", "p", 1);
+    let length = 0;
+    const rewound: number[] = [];
+    const observer: RunObserver = {
+      onStarted: () => undefined,
+      onLog: (chunk) => void (length += chunk.byteLength),
+      // The redactor holds the last 2 bytes back.
+      logged: () => Promise.resolve({ length: length - 2, held: 2 }),
+      rewind: (to) => {
+        rewound.push(to);
+        length = to;
+        return Promise.resolve();
+      },
+    };
+    h.execute(spec(5, "p"), observer);
+    const claimed = await h.claim(one, one.session as string, new AbortController().signal);
+    const attempt = h.attempt(claimed!.jobToken, 5, claimed!.epoch);
+    expect(await h.log(attempt, 0, new TextEncoder().encode("hello\n"))).toBe(6);
+    expect(await stores!.runners.listLeases()).toMatchObject([{ runId: 5, logOffset: 4, logLength: 4 }]);
+    h.stop();
+
+    // A new server process on the same store.
+    const next = new RunnerHub({ store: stores!.runners, settings: SETTINGS });
+    hub = next;
+    await next.load();
+    expect(next.adopt({ id: 5 } as Run, observer)).toBeDefined();
+    const again = next.attempt(claimed!.jobToken, 5, claimed!.epoch);
+    // The runner uploads from what it was acknowledged: a gap, to be filled from offset 4.
+    await expect(next.log(again, 6, new TextEncoder().encode("more\n"))).rejects.toMatchObject({
+      code: "LOG_OFFSET_GAP",
+    });
+    expect(rewound).toEqual([4]);
+    expect(await next.log(again, 4, new TextEncoder().encode("o\nmore\n"))).toBe(11);
+    expect(length).toBe(4 + 7);
   });
 });

@@ -101,6 +101,25 @@ export class FileLogStore implements LogStore {
     });
   }
 
+  truncate(runId: number, length: number): Promise<void> {
+    if (!Number.isSafeInteger(length) || length < 0) {
+      return Promise.reject(new CausewayError("STORE_BAD_ARGUMENT", `a log length must be a non-negative integer`));
+    }
+    const path = this.#path(runId);
+    return this.#serial(runId, async () => {
+      // Appends go through a handle opened in append mode: they land at the new end.
+      const file = await openIfExists(path, "r+");
+      if (file === undefined) return;
+      try {
+        if ((await file.stat()).size > length) await file.truncate(length);
+      } finally {
+        await file.close();
+      }
+    }).catch((error: unknown) => {
+      throw fileError(error, path);
+    });
+  }
+
   close(runId: number, written: number): Promise<void> {
     const bad = checkRunId(runId);
     if (bad !== undefined) return Promise.reject(bad);
@@ -217,9 +236,9 @@ function checkRunId(runId: number): CausewayError | undefined {
     : new CausewayError("STORE_BAD_ARGUMENT", `a run id must be a positive integer, not ${runId}`);
 }
 
-async function openIfExists(path: string) {
+async function openIfExists(path: string, flags = "r") {
   try {
-    return await open(path, "r");
+    return await open(path, flags);
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code === "ENOENT") return undefined;
     throw error;

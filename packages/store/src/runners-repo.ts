@@ -153,6 +153,7 @@ export class RunnersRepo {
         epoch: 1,
         token_hash: tokenHash,
         log_offset: 0,
+        log_length: 0,
         claimed_at: at,
       })
       .onConflict((oc) =>
@@ -161,6 +162,7 @@ export class RunnersRepo {
           epoch: eb("run_leases.epoch", "+", 1),
           token_hash: tokenHash,
           log_offset: 0,
+          log_length: 0,
           claimed_at: at,
         })),
       )
@@ -169,8 +171,12 @@ export class RunnersRepo {
     return row.epoch;
   }
 
-  async recordLogOffset(runId: number, offset: number): Promise<void> {
-    await this.#db.updateTable("run_leases").set({ log_offset: offset }).where("run_id", "=", runId).execute();
+  async recordLogOffset(runId: number, offset: number, length: number | null): Promise<void> {
+    await this.#db
+      .updateTable("run_leases")
+      .set({ log_offset: offset, log_length: length })
+      .where("run_id", "=", runId)
+      .execute();
   }
 
   async deleteLease(runId: number): Promise<void> {
@@ -185,6 +191,7 @@ export class RunnersRepo {
       epoch: row.epoch,
       tokenHash: row.token_hash,
       logOffset: row.log_offset,
+      logLength: row.log_length,
       claimedAt: row.claimed_at,
     }));
   }

@@ -64,6 +64,8 @@ export interface RunLeasesTable {
   epoch: number;
   token_hash: string;
   log_offset: number;
+  /** The run log's length when `log_offset` was stored (migration 0012; null on older leases). */
+  log_length: number | null;
   claimed_at: string;
 }
 

@@ -288,7 +288,8 @@ class SqliteStore implements Store {
       touchRunner: (runnerId, at) => q("touchRunner", () => repo.touch(runnerId, at)),
       claimLease: (runId, runnerId, tokenHash, at) =>
         q("claimLease", () => repo.claimLease(runId, runnerId, tokenHash, at)),
-      recordLogOffset: (runId, offset) => q("recordLogOffset", () => repo.recordLogOffset(runId, offset)),
+      recordLogOffset: (runId, offset, length) =>
+        q("recordLogOffset", () => repo.recordLogOffset(runId, offset, length)),
       deleteLease: (runId) => q("deleteLease", () => repo.deleteLease(runId)),
       listLeases: () => q("listLeases", () => repo.listLeases()),
     };

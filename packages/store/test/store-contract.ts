@@ -1082,6 +1082,21 @@ export function describeLogStoreContract(name: string, makeLogs: () => Promise<L
       expect(await logs.size(2)).toBe(11);
     });
 
+    it("cuts a log back to a length, and appends go on from the new end", async () => {
+      await logs.create(8);
+      await logs.append(8, bytes("kept|dropped"));
+      await logs.truncate(8, 5);
+      expect(text(await logs.read(8))).toBe("kept|");
+      await logs.append(8, bytes("again"));
+      expect(text(await logs.read(8))).toBe("kept|again");
+      // A length at or past the end leaves the log as it is; no log stays no log.
+      await logs.truncate(8, 100);
+      expect(await logs.size(8)).toBe(10);
+      await logs.truncate(98, 0);
+      expect(await logs.size(98)).toBe(0);
+      await expect(logs.truncate(8, -1)).rejects.toEqual(expect.objectContaining({ code: "STORE_BAD_ARGUMENT" }));
+    });
+
     it("keeps runs apart and sees an append made just before a read", async () => {
       void logs.append(3, bytes("three"));
       void logs.append(4, bytes("four"));

@@ -366,6 +366,11 @@ export interface LogStore {
   read(runId: number, offset?: number, options?: { readonly expected?: boolean }): Promise<Uint8Array>;
   size(runId: number): Promise<number>;
   /**
+   * Cuts a run's log back to `length` bytes when it holds more (a log reopened after a
+   * restart, see RunObserver.rewind); a log that holds no more is left as it is.
+   */
+  truncate(runId: number, length: number): Promise<void>;
+  /**
    * Ends a run's log after its last append: releases what appends held, and checks that the log
    * is still there and holds the `written` bytes appended (`LOG_NOT_FOUND` when it was deleted,
    * replaced or cut meanwhile). Called once per created log, whatever the run's outcome.

@@ -88,10 +88,28 @@ export interface RunObserver {
   onStarted(): void;
   onLog(chunk: Uint8Array): void;
   /**
-   * Resolves when every byte given to `onLog` so far is stored: a remote runner's upload is
-   * acknowledged only then, so that a server restart loses no acknowledged byte.
+   * Resolves when every byte given to `onLog` so far is stored (a remote runner's upload is
+   * acknowledged only then, so that a server restart loses no acknowledged byte), with where
+   * the log stands: see LogMark.
    */
-  logged?(): Promise<void>;
+  logged?(): Promise<LogMark>;
+  /**
+   * After a restart: cuts the log back to `length` bytes, the length recorded with the last
+   * acknowledged upload. Bytes appended after it (a crash between the append and the commit
+   * of the offset) are dropped, as the runner uploads them again.
+   */
+  rewind?(length: number): Promise<void>;
+}
+
+/** Where a run's log stands once every byte given to it is stored. */
+export interface LogMark {
+  /** The log's length in bytes. */
+  readonly length: number;
+  /**
+   * Console bytes taken but not in the log yet (held back by the secret redactor until the
+   * next chunk shows whether a secret goes on): a restart must have them uploaded again.
+   */
+  readonly held: number;
 }
 
 /** A run being executed. `cancel` is idempotent: SIGTERM to the process group, then SIGKILL. */

@@ -57,8 +57,13 @@ export interface RunLease {
   readonly epoch: number;
   /** SHA-256 of the attempt's job token. */
   readonly tokenHash: string;
-  /** Raw console bytes received so far: the runner uploads from there after a restart. */
+  /** Raw console bytes stored so far: the runner uploads from there after a restart. */
   readonly logOffset: number;
+  /**
+   * The run log's length when `logOffset` was stored (null on a lease older than migration
+   * 0012): a restart cuts the log back to it, so bytes appended after it are not there twice.
+   */
+  readonly logLength: number | null;
   readonly claimedAt: string;
 }
 
@@ -102,7 +107,8 @@ export interface RunnerStore {
   touchRunner(runnerId: number, at: string): Promise<void>;
   /** Gives the run's lease to a runner: the next epoch (1 for a first claim), returned. */
   claimLease(runId: number, runnerId: number, tokenHash: string, at: string): Promise<number>;
-  recordLogOffset(runId: number, offset: number): Promise<void>;
+  /** Records, in one commit, the console bytes stored of the run and its log's length then. */
+  recordLogOffset(runId: number, offset: number, length: number | null): Promise<void>;
   /** Ends a lease (the run is over, or its claim was undone). */
   deleteLease(runId: number): Promise<void>;
   listLeases(): Promise<RunLease[]>;

@@ -130,6 +130,9 @@ export class RunnerHub implements RunnerPort {
     attempt.epoch = lease.epoch;
     attempt.tokenHash = lease.tokenHash;
     attempt.logOffset = lease.logOffset;
+    // What was appended after the last recorded offset is uploaded again: cut it off first.
+    const rewind = lease.logLength === null ? undefined : observer.rewind?.(lease.logLength);
+    if (rewind !== undefined) attempt.chain = rewind.catch(() => undefined);
     this.#attempts.set(run.id, attempt);
     this.#byToken.set(attempt.tokenHash, attempt);
     runner.runs.add(run.id);
@@ -297,11 +300,17 @@ export class RunnerHub implements RunnerPort {
       if (fresh.byteLength === 0) return attempt.logOffset;
       attempt.observer.onLog(fresh);
       attempt.logOffset += fresh.byteLength;
-      // A remote runner's offset is stored once its bytes are: a restart resumes from there. An
-      // in-process runner's bytes are queued as the embedded runner's always were.
+      // A remote runner's offset is stored once its bytes are, with the log's length then: a
+      // restart cuts the log back to that length and resumes from that offset (less what the
+      // redactor still holds back). An in-process runner's bytes are queued as the embedded
+      // runner's always were.
       if (attempt.runnerId > 0) {
-        await attempt.observer.logged?.();
-        await this.#store.recordLogOffset(attempt.runId, attempt.logOffset);
+        const mark = await attempt.observer.logged?.();
+        await this.#store.recordLogOffset(
+          attempt.runId,
+          attempt.logOffset - (mark?.held ?? 0),
+          mark === undefined ? null : mark.length,
+        );
       }
       this.#arm(attempt, this.settings.leaseMs, () => this.#expire(attempt));
       return attempt.logOffset;

@@ -11,6 +11,7 @@ import { notificationOutbox } from "./0008-notification-outbox.js";
 import { apiTokens } from "./0009-api-tokens.js";
 import { secrets } from "./0010-secrets.js";
 import { runners } from "./0011-runners.js";
+import { leaseLogLength } from "./0012-lease-log-length.js";
 
 /**
  * Every migration, in order. To change the schema, add `NNNN-what.ts` exporting a `Migration`
@@ -28,6 +29,7 @@ export const MIGRATIONS: Readonly<Record<string, Migration>> = {
   "0009-api-tokens": apiTokens,
   "0010-secrets": secrets,
   "0011-runners": runners,
+  "0012-lease-log-length": leaseLogLength,
 };
 
 /**
