@@ -22,11 +22,13 @@ import { remoteRunner } from "./remote-runner.js";
 // BENCH_HISTORY=N first fills the store with N finished runs of the line's jobs (each with its
 // job version, its events and a log file), so the same scenario can be measured with a history.
 // BENCH_SANDBOX=auto|off|required: the runner's sandbox (default auto, as the server's).
+// BENCH_DATA_ROOT=DIR: the data directory is made in DIR and left there (the suite removes DIR).
 
 const [kind = "chain", countArg = "200", thirdArg = "1"] = process.argv.slice(2);
 const count = Number(countArg);
 const history = Number(process.env.BENCH_HISTORY ?? "0");
-const dir = await mkdtemp(join(tmpdir(), "causeway-bench-engine-"));
+const dataRoot = process.env.BENCH_DATA_ROOT;
+const dir = await mkdtemp(join(dataRoot ?? tmpdir(), "causeway-bench-engine-"));
 // The server's default work directory (a new one on tmpfs), removed at the end.
 let workDir: string | undefined;
 try {
@@ -110,7 +112,7 @@ try {
   }
   process.stdout.write(`${JSON.stringify(result)}\n`);
 } finally {
-  await rm(dir, { recursive: true, force: true });
+  if (dataRoot === undefined) await rm(dir, { recursive: true, force: true });
   if (workDir !== undefined && process.env.BENCH_WORK_DIR === undefined)
     await rm(workDir, { recursive: true, force: true });
 }

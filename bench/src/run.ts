@@ -4,7 +4,14 @@ import { fileURLToPath } from "node:url";
 import { floorBenchmark } from "./floor.js";
 import { generateLine } from "./generate-line.js";
 import { allPassed, benchSandbox, formatTable, runBenchmark, type BenchmarkResult } from "./harness.js";
-import { dagBenchmark, edgeBenchmark, fanoutBenchmark, historyBenchmark, sliceBenchmark } from "./engine-bench.js";
+import {
+  dagBenchmark,
+  edgeBenchmark,
+  fanoutBenchmark,
+  historyBenchmark,
+  removeScenarioData,
+  sliceBenchmark,
+} from "./engine-bench.js";
 import { peersBenchmark } from "./peers.js";
 import { uiBenchmark } from "./ui-bench.js";
 import { notifyBenchmark } from "./notify-bench.js";
@@ -72,6 +79,7 @@ try {
   for (const r of results) if (!r.ok) process.stdout.write(`\n${r.name}: ${r.error}\n`);
 } finally {
   await line.remove();
+  await removeScenarioData();
 }
 
 const figures: Record<string, number> = {};
