@@ -1,7 +1,19 @@
 import { CausewayError, type Clock, type SecretFields, type SecretSummary } from "@causeway/core";
-import type { Kysely } from "kysely";
+import { sql, type Kysely, type SqlBool } from "kysely";
 import type { CausewayDatabase, SecretRow } from "./schema.js";
 import { parseSealedText, type SealedValue, type SecretKeyRing } from "./secret-keys.js";
+
+/**
+ * The runs with secret parameters, with the condition written as the partial index
+ * runs_secret_params_ix is (a literal, not a parameter), so that the read walks those runs
+ * through it rather than every run ever made (it is made at every open).
+ */
+export function runsWithSecretParams(db: Kysely<CausewayDatabase>) {
+  return db
+    .selectFrom("runs")
+    .select(["id", "params", "secret_params"])
+    .where(sql<SqlBool>`secret_params != '[]'`);
+}
 
 /** A secret's name: as a resource's name, so that `integration: <name>` can name it. */
 const NAME = /^[A-Za-z0-9_][A-Za-z0-9_.-]{0,99}$/;
@@ -87,11 +99,7 @@ export class SecretsRepo {
     for (const row of await this.#db.selectFrom("secrets").selectAll().execute()) {
       for (const sealed of Object.values(parseFields(row))) ids.add(sealed.keyId);
     }
-    const runs = await this.#db
-      .selectFrom("runs")
-      .select(["params", "secret_params"])
-      .where("secret_params", "!=", "[]")
-      .execute();
+    const runs = await runsWithSecretParams(this.#db).execute();
     for (const run of runs) {
       const params = JSON.parse(run.params) as Record<string, string>;
       for (const name of JSON.parse(run.secret_params) as string[]) {
@@ -120,11 +128,7 @@ export class SecretsRepo {
         .where("name", "=", row.name)
         .execute();
     }
-    const runs = await this.#db
-      .selectFrom("runs")
-      .select(["id", "params", "secret_params"])
-      .where("secret_params", "!=", "[]")
-      .execute();
+    const runs = await runsWithSecretParams(this.#db).execute();
     for (const run of runs) {
       const params = JSON.parse(run.params) as Record<string, string>;
       let changed = false;

@@ -26,6 +26,7 @@ import { migrateToLatest } from "./migrations/index.js";
 import { createPrivateFile, makePrivate } from "./modes.js";
 import type { CausewayDatabase } from "./schema.js";
 import { SerialQueue } from "./serial-queue.js";
+import { cachingDatabase } from "./statement-cache.js";
 import { SqliteRepo } from "./sqlite-repo.js";
 import { TokensRepo } from "./tokens-repo.js";
 import { RunnersRepo } from "./runners-repo.js";
@@ -134,7 +135,7 @@ export async function openSqliteStore(options: SqliteStoreOptions = {}): Promise
     for (const file of [database, `${database}-wal`, `${database}-shm`]) makePrivate(file);
     sqlite.pragma("synchronous = FULL");
     sqlite.pragma("foreign_keys = ON");
-    const db = new Kysely<CausewayDatabase>({ dialect: new StoreSqliteDialect({ database: sqlite }) });
+    const db = new Kysely<CausewayDatabase>({ dialect: new StoreSqliteDialect({ database: cachingDatabase(sqlite) }) });
     await migrateToLatest(db as unknown as Kysely<unknown>);
     const secretKeys = loadSecretKeys(config.secretKey);
     const logs = new FileLogStore(join(config.dataDir, "logs"));

@@ -4,6 +4,8 @@ import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { isCausewayError, type NewRun } from "@causeway/core";
+import BetterSqlite3 from "better-sqlite3";
+import { Kysely, SqliteDialect } from "kysely";
 import { afterEach, describe, expect, it } from "vitest";
 import {
   loadSecretKeys,
@@ -13,6 +15,8 @@ import {
   writeKeyFile,
   type SqliteStores,
 } from "../src/index.js";
+import type { CausewayDatabase } from "../src/schema.js";
+import { runsWithSecretParams } from "../src/secrets-repo.js";
 
 // The integration store (issue 11): values sealed with AES-256-GCM under a key kept outside the
 // database, secret run parameters sealed in runs.params, key rotation that never leaves a state
@@ -138,6 +142,30 @@ describe("the integration store", () => {
     }).catch((e: unknown) => e);
     expect(isCausewayError(error, "SECRET_KEY_INVALID")).toBe(true);
     expect((error as Error).message).toContain(id);
+  });
+
+  it("finds the sealed run parameters through the runs that have them, not by reading every run", async () => {
+    const dir = await dataDir();
+    const stores = await opened(dir);
+    await stores.store.transaction(async (tx) => {
+      await tx.insertRun(run({ TOKEN: "tok-123456" }, ["TOKEN"]));
+      await tx.insertRun(run({ PLAIN: "x" }, []));
+    });
+    await stores.store.close();
+    open.splice(0);
+    const raw = new BetterSqlite3(join(dir, "causeway.db"), { readonly: true });
+    try {
+      const { sql, parameters } = runsWithSecretParams(
+        new Kysely<CausewayDatabase>({ dialect: new SqliteDialect({ database: raw }) }),
+      ).compile();
+      const plan = raw.prepare(`EXPLAIN QUERY PLAN ${sql}`).all(...parameters) as { detail: string }[];
+      expect(plan.map((p) => p.detail).join(" | ")).toContain("USING INDEX runs_secret_params_ix");
+      expect((raw.prepare(sql).all(...parameters) as { secret_params: string }[]).map((r) => r.secret_params)).toEqual([
+        '["TOKEN"]',
+      ]);
+    } finally {
+      raw.close();
+    }
   });
 
   it("rotation: with the new and the old key in the file everything decrypts; after the reseal the new key alone does", async () => {

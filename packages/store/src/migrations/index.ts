@@ -12,6 +12,7 @@ import { apiTokens } from "./0009-api-tokens.js";
 import { secrets } from "./0010-secrets.js";
 import { runners } from "./0011-runners.js";
 import { leaseLogLength } from "./0012-lease-log-length.js";
+import { runsSecretParamsIndex } from "./0013-runs-secret-params-index.js";
 
 /**
  * Every migration, in order. To change the schema, add `NNNN-what.ts` exporting a `Migration`
@@ -30,6 +31,7 @@ export const MIGRATIONS: Readonly<Record<string, Migration>> = {
   "0010-secrets": secrets,
   "0011-runners": runners,
   "0012-lease-log-length": leaseLogLength,
+  "0013-runs-secret-params-index": runsSecretParamsIndex,
 };
 
 /**
