@@ -1,6 +1,9 @@
+import { execFile } from "node:child_process";
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { promisify } from "node:util";
 import { loadPipeline, type Store, type LogStore } from "@causeway/core";
 import { Engine } from "@causeway/engine";
 import { createEmbeddedRunner, passthroughEnv } from "@causeway/runner";
@@ -21,6 +24,9 @@ import { remoteRunner } from "./remote-runner.js";
 //
 // BENCH_HISTORY=N first fills the store with N finished runs of the line's jobs (each with its
 // job version, its events and a log file), so the same scenario can be measured with a history.
+// The filling is done by a process of its own (this script with BENCH_FILL_DIR): the scenario's
+// server then starts on that store as after a restart, and its memory is its own, not what
+// writing 100,000 runs left behind.
 // BENCH_SANDBOX=auto|off|required: the runner's sandbox (default auto, as the server's).
 // BENCH_DATA_ROOT=DIR: the data directory is made in DIR and left there (the suite removes DIR).
 
@@ -28,10 +34,16 @@ const [kind = "chain", countArg = "200", thirdArg = "1"] = process.argv.slice(2)
 const count = Number(countArg);
 const history = Number(process.env.BENCH_HISTORY ?? "0");
 const dataRoot = process.env.BENCH_DATA_ROOT;
-const dir = await mkdtemp(join(dataRoot ?? tmpdir(), "causeway-bench-engine-"));
+const fillDir = process.env.BENCH_FILL_DIR;
+const dir = fillDir ?? (await mkdtemp(join(dataRoot ?? tmpdir(), "causeway-bench-engine-")));
 // The server's default work directory (a new one on tmpfs), removed at the end.
 let workDir: string | undefined;
 try {
+  if (history > 0 && fillDir === undefined) {
+    await promisify(execFile)(process.execPath, [fileURLToPath(import.meta.url), ...process.argv.slice(2)], {
+      env: { ...process.env, BENCH_FILL_DIR: dir },
+    });
+  }
   const { yaml, trigger } = scenarioLine();
   // The server's defaults: no nesting detection, workspaces on tmpfs when available.
   const stores = await openSqliteStore({ dataDir: join(dir, "data"), detectNestedCalls: false });
@@ -59,32 +71,37 @@ try {
   const applyStart = performance.now();
   await engine.apply(loaded.pipeline);
   const applied = performance.now();
-  if (history > 0) {
+  if (fillDir !== undefined) {
+    // The filling process: the history, then out (its caller runs the scenario on it).
     await fillHistory(
       stores.store,
       stores.logs,
       loaded.pipeline.jobs.map((j) => j.name),
       history,
     );
-    // As after a restart with that history: the read model is loaded from the store.
     await engine.stop();
+    await embedded?.stop();
+    runner.close();
+    await runner.idle();
+    await stores.store.close();
+    if (process.env.BENCH_WORK_DIR === undefined) await rm(workDir, { recursive: true, force: true });
+    // Not through `finally`: the data directory is the caller's.
+    process.exit(0);
   }
-  const running = history > 0 ? new Engine({ ...stores, runner: hub, options: { slots: 2 } }) : engine;
-  if (history > 0) await running.start();
   const rssApplied = process.memoryUsage().rss / 1024 / 1024;
   const before = await stores.store.read.listRuns({ limit: 1 });
   const elu0 = performance.eventLoopUtilization();
   const cpu0 = process.cpuUsage();
   const busy0 = machineBusySeconds();
   const start = performance.now();
-  await running.putVersion(trigger, { versionName: "go" });
-  await running.idle();
+  await engine.putVersion(trigger, { versionName: "go" });
+  await engine.idle();
   const wall = (performance.now() - start) / 1000;
   const busy1 = machineBusySeconds();
   const cpu = process.cpuUsage(cpu0);
   const runs = (await stores.store.read.listRuns({ limit: count * 4 })).filter((r) => r.id > (before[0]?.id ?? 0));
   const ok = runs.filter((r) => r.status === "success").length;
-  await running.stop();
+  await engine.stop();
   await embedded?.stop();
   await remote?.stop();
   runner.close();
