@@ -49,6 +49,7 @@ export {
   type SandboxMode,
 } from "./sandbox.js";
 export { endOrphanedTasks, type OrphanOptions, type OrphanReport } from "./worker-record.js";
+export { prepareWorkDir, workDirPrefix, type WorkDirOptions } from "./work-dir.js";
 export {
   filesMaterialiser,
   materialiserFor,

@@ -25,7 +25,7 @@ export {
   type ServerOptions,
 } from "./options.js";
 export { startServer, SERVER_INFO_FILE, SERVER_VERSION, type RunningServer } from "./server.js";
-export { prepareWorkDir, workDirPrefix, type WorkDirOptions } from "./work-dir.js";
+export { prepareWorkDir, workDirPrefix, type WorkDirOptions } from "@causeway/runner";
 export { TokenAuth, hashSecret, newSecret } from "./auth.js";
 export { routeRules, type RouteRule } from "./routes.js";
 export { RunnerHub, DEFAULT_RUNNER_SETTINGS, type RunnerHubOptions } from "./runners/hub.js";

@@ -11,6 +11,7 @@ import {
   DEFAULT_CANCEL_GRACE_MS,
   DEFAULT_PATH,
   endOrphanedTasks,
+  prepareWorkDir,
   sandboxNotice,
 } from "@causeway/runner";
 import { adminSecret } from "./admin-token.js";
@@ -31,7 +32,6 @@ import { localGitSource } from "./sources/local-git-source.js";
 import { remoteGitSource } from "./sources/remote-git-source.js";
 import { timeSource } from "./sources/time-source.js";
 import { startVersionSources } from "./sources/version-sources.js";
-import { prepareWorkDir } from "./work-dir.js";
 import type { Logger } from "./logger.js";
 
 /** The discovery file of a running server, inside its data directory. */

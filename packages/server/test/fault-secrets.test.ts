@@ -7,7 +7,7 @@ import { RunSchema, type RunJson, type ServerInfo } from "@causeway/protocol";
 import { passthroughEnv } from "@causeway/runner";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { startServer, type RunningServer } from "../src/index.js";
-import { workDirPrefix } from "../src/work-dir.js";
+import { workDirPrefix } from "@causeway/runner";
 import { ensureBuilt, infoOf, killAll, killed, REPO, spawnServer, type ServerProcess } from "./built.js";
 import { collectingLogger, lineAndData, tempDir, waitFor, yaml } from "./helpers.js";
 

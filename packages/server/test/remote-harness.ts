@@ -1,5 +1,5 @@
 import { spawn, type ChildProcess } from "node:child_process";
-import { mkdir, writeFile } from "node:fs/promises";
+import { mkdir, rm, writeFile } from "node:fs/promises";
 import { createServer } from "node:net";
 import { join } from "node:path";
 import type { RunJson } from "@causeway/protocol";
@@ -16,6 +16,8 @@ export interface RunnerProcess {
   readonly child: ChildProcess;
   readonly name: string;
   readonly workDir: string;
+  /** Where its runs' workspaces are (as it says at start: on tmpfs, else under its directory). */
+  workspaces: string;
   output: string;
 }
 
@@ -129,11 +131,12 @@ export class RemoteHarness {
       ],
       { cwd: this.root, stdio: ["ignore", "pipe", "pipe"] },
     );
-    const runner: RunnerProcess = { child, name, workDir, output: "" };
+    const runner: RunnerProcess = { child, name, workDir, workspaces: "", output: "" };
     child.stdout?.on("data", (d: Buffer) => (runner.output += d.toString()));
     child.stderr?.on("data", (d: Buffer) => (runner.output += d.toString()));
     this.runners.push(runner);
     await waitFor(`runner ${name} connected (output: ${runner.output})`, () => runner.output.includes("connected"));
+    runner.workspaces = /workspaces in (\S+)/.exec(runner.output)?.[1] ?? "(not said)";
     return runner;
   }
 
@@ -183,6 +186,9 @@ export class RemoteHarness {
           ),
       ),
     );
+    // A killed runner leaves its workspaces directory (on tmpfs: memory) to its next start.
+    for (const r of this.runners)
+      if (r.workspaces.startsWith("/")) await rm(r.workspaces, { recursive: true, force: true });
     await killAll(this.servers);
   }
 }

@@ -1,5 +1,7 @@
+import { accessSync, constants, existsSync } from "node:fs";
 import { appendFile, readFile, stat } from "node:fs/promises";
 import { join } from "node:path";
+import { workDirPrefix } from "@causeway/runner";
 import { afterEach, beforeAll, describe, expect, it } from "vitest";
 import { ensureBuilt, killed } from "./built.js";
 import { waitFor } from "./helpers.js";
@@ -56,8 +58,22 @@ describe("remote runners", () => {
     const rc = await harness.trigger("on-c");
     expect((await harness.finished(ra.id)).status).toBe("success");
     expect((await harness.finished(rb.id)).status).toBe("success");
-    expect(await harness.log(ra.id)).toContain(`ran in ${a.workDir}`);
-    expect(await harness.log(rb.id)).toContain(`ran in ${b.workDir}`);
+    expect(await harness.log(ra.id)).toContain(`ran in ${a.workspaces}/`);
+    expect(await harness.log(rb.id)).toContain(`ran in ${b.workspaces}/`);
+    // Workspaces on tmpfs where it can be written, as the server's; else under the runner's directory.
+    const onShm =
+      existsSync("/dev/shm") &&
+      (() => {
+        try {
+          accessSync("/dev/shm", constants.W_OK);
+          return true;
+        } catch {
+          return false;
+        }
+      })();
+    expect(a.workspaces.startsWith(onShm ? `/dev/shm/${workDirPrefix(a.workDir)}-` : join(a.workDir, "work"))).toBe(
+      true,
+    );
     const why = await harness.api<{ pending: { reason: string | null }[] }>("GET", "/api/v1/jobs/on-c/why");
     expect(why.pending.map((p) => p.reason)).toEqual(["waiting: no live runner in pool c"]);
     expect((await harness.run(rc.id)).status).toBe("queued");
@@ -90,7 +106,7 @@ describe("remote runners", () => {
     expect(lost.statusReason).toMatch(new RegExp(`runner ${victim.name} stopped reporting`));
     const retry = await waitFor("the retry", async () => (await harness!.runs("slow")).find((r) => r.id !== first.id));
     expect((await harness.finished(retry.id)).status).toBe("success");
-    expect(await harness.log(retry.id)).toContain(`started in ${other.workDir}`);
+    expect(await harness.log(retry.id)).toContain(`started in ${other.workspaces}/`);
   }, 60_000);
 
   it("fence a runner paused past its lease: its job is killed, its late reports refused, and the job completes once elsewhere", async () => {
@@ -251,6 +267,8 @@ describe("work given to remote runners", () => {
     runner.child.kill("SIGTERM");
     expect(await exited).toBe(0);
     expect(runner.output).toContain("draining");
+    // Its workspaces directory goes with it, once its runs are over.
+    expect(existsSync(runner.workspaces)).toBe(false);
     const done = await harness.run(slow.id);
     expect(done.status).toBe("success");
     expect(await harness.log(slow.id)).toContain("slowish done");
@@ -307,7 +325,7 @@ describe("work given to remote runners", () => {
     // The silent runner never starts it: another runner gets it, with the next epoch.
     const other = await h.startRunner("other", "p");
     expect((await h.finished(run.id)).status).toBe("success");
-    expect(await h.log(run.id)).toContain(`ran in ${other.workDir}`);
+    expect(await h.log(run.id)).toContain(`ran in ${other.workspaces}/`);
     const late = await post(`/attempts/${run.id}/start`, claimed.jobToken, { epoch: claimed.epoch });
     expect(late.status).toBe(409);
   }, 60_000);

@@ -4,7 +4,7 @@ import { createServer, type Server } from "node:net";
 import { join } from "node:path";
 import { RunSchema } from "@causeway/protocol";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { workDirPrefix } from "../src/work-dir.js";
+import { workDirPrefix } from "@causeway/runner";
 import { ensureBuilt, infoOf, killAll, killed, spawnServer, type ServerProcess } from "./built.js";
 import { tempDir, waitFor, yaml } from "./helpers.js";
 

@@ -1,9 +1,10 @@
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, readFileSync, rmdirSync, writeFileSync } from "node:fs";
 import { hostname } from "node:os";
 import { join, resolve } from "node:path";
 import { parseArgs } from "node:util";
 import { createEmbeddedRunner } from "../embedded-runner.js";
 import { sandboxNotice } from "../sandbox.js";
+import { prepareWorkDir } from "../work-dir.js";
 import { passthroughEnv, SANDBOX_MODES_LIST } from "./main-options.js";
 import { RunnerAgent } from "./agent.js";
 import { RunnerClient, ServerRefusal } from "./client.js";
@@ -13,11 +14,14 @@ import { RunnerClient, ServerRefusal } from "./client.js";
 
 const USAGE = `usage: causeway runner --server URL [--token T] [--work-dir DIR] [--pool NAME] [--labels a,b]
                        [--capacity N] [--name NAME] [--sandbox auto|off|required] [--log-flush-ms MS]
+                       [--workspaces DIR]
 
   --server URL    the Causeway server (as printed by causeway up)
   --token T       a registration token (causeway runner-token create); needed on the first
                   start only: the runner keeps its credential in its work directory
-  --work-dir DIR  the runner's directory: credential, workspaces, console spool (default ./causeway-runner)
+  --work-dir DIR  the runner's directory: credential, console spool (default ./causeway-runner)
+  --workspaces DIR  where runs' workspaces are made (default: a new directory on tmpfs, /dev/shm,
+                  else work/ in the runner's directory)
   --pool NAME     the pool it serves: jobs with runtime.nodePool NAME (default: the default pool)
   --labels a,b    labels it reports
   --capacity N    runs executed at once (default 1)
@@ -55,6 +59,7 @@ async function main(argv: readonly string[]): Promise<number> {
       server: { type: "string" },
       token: { type: "string" },
       "work-dir": { type: "string" },
+      workspaces: { type: "string" },
       pool: { type: "string" },
       labels: { type: "string" },
       capacity: { type: "string" },
@@ -125,8 +130,16 @@ async function main(argv: readonly string[]): Promise<number> {
     }
   }
   client.credential = saved.credential;
+  // Workspaces on tmpfs, as the server's: a workspace is a dozen inodes made and removed per run.
+  // The runner's directory identifies it (one runner per directory, as its task record assumes).
+  const workspaces = prepareWorkDir({
+    dataDir: workDir,
+    workDir: values.workspaces === undefined ? undefined : resolve(values.workspaces),
+    fallback: join(workDir, "work"),
+    onLeftAlone: (path, why) => say(`${path} was left alone: ${why}; remove it if you do not know where it came from`),
+  });
   const runner = createEmbeddedRunner({
-    workDir: join(workDir, "work"),
+    workDir: workspaces,
     blobs: {
       get: () => Promise.resolve(undefined),
       put: () => Promise.reject(new Error("no blob store outside a run")),
@@ -136,6 +149,7 @@ async function main(argv: readonly string[]): Promise<number> {
     sandbox: sandbox as "auto",
   });
   say(sandboxNotice(runner.sandbox));
+  say(`workspaces in ${workspaces}`);
   const agent = new RunnerAgent({
     client,
     runner,
@@ -164,6 +178,12 @@ async function main(argv: readonly string[]): Promise<number> {
   const code = await stopped;
   await runner.idle();
   runner.close();
+  // Empty once every run is over; left as it is otherwise (a job that still runs).
+  try {
+    rmdirSync(workspaces);
+  } catch {
+    // Not empty, or gone.
+  }
   return code;
 }
 

@@ -4,17 +4,18 @@ import { join } from "node:path";
 import { CausewayError } from "@causeway/core";
 
 /**
- * The work directory: where the embedded runner makes the workspaces of runs, which hold their
- * scripts, inputs and state. Only the server's user may read it, and nobody else may choose or
- * redirect it:
- * - by default it is a new directory on tmpfs, `/dev/shm/causeway-<hash of the data
- *   directory>-<random>`, made by mkdtemp (mode 0700; a name nobody can create first). The
- *   directories an earlier server of the same data directory left there (killed before it could
- *   remove its own) are removed at start, when they are real directories of the server's user;
- *   anything else with such a name (a symbolic link, another user's directory) is left alone
- *   and reported;
- * - when /dev/shm is not writable, `<data>/workspaces`; or the path a caller of `startServer`
- *   gives. Such a directory is created with mode 0700; one that exists must be a real directory
+ * The work directory: where a runner (the server's embedded one, or `causeway runner`) makes
+ * the workspaces of runs, which hold their scripts, inputs and state. Only the runner's user may
+ * read it, and nobody else may choose or redirect it:
+ * - by default it is a new directory on tmpfs, `/dev/shm/causeway-<hash of the data directory
+ *   (the runner's own directory)>-<random>`, made by mkdtemp (mode 0700; a name nobody can create
+ *   first): a workspace is a dozen directories and files made and removed per run, which cost
+ *   microseconds on tmpfs and far more on a disk (each a new inode). The directories an earlier
+ *   process of the same data directory left there (killed before it could remove its own) are
+ *   removed at start, when they are real directories of the user; anything else with such a
+ *   name (a symbolic link, another user's directory) is left alone and reported;
+ * - when /dev/shm is not writable, `fallback` (`<data>/workspaces` by default); or the path a
+ *   caller gives (`causeway up --work-dir`, `causeway runner --workspaces`). Such a directory is created with mode 0700; one that exists must be a real directory
  *   (not a symbolic link) of the server's user, else WORK_DIR_UNSAFE and nothing is touched; it
  *   is then made 0700 and emptied, entry by entry, without following any link.
  */
@@ -28,8 +29,10 @@ export function workDirPrefix(dataDir: string): string {
 export interface WorkDirOptions {
   /** The absolute data directory. */
   readonly dataDir: string;
-  /** A work directory chosen by the caller; default: a new one on tmpfs, else `<data>/workspaces`. */
+  /** A work directory chosen by the caller; default: a new one on tmpfs, else `fallback`. */
   readonly workDir?: string | undefined;
+  /** The work directory where tmpfs cannot be written. Default `<dataDir>/workspaces`. */
+  readonly fallback?: string;
   /** Where tmpfs is. Default `/dev/shm`. */
   readonly shm?: string;
   /** Told about each entry of tmpfs that has the name of a work directory but was left alone. */
@@ -44,7 +47,7 @@ export interface WorkDirOptions {
 export function prepareWorkDir(options: WorkDirOptions): string {
   if (options.workDir !== undefined) return ownPrivateDir(options.workDir);
   const shm = options.shm ?? "/dev/shm";
-  if (!isWritableDir(shm)) return ownPrivateDir(join(options.dataDir, "workspaces"));
+  if (!isWritableDir(shm)) return ownPrivateDir(options.fallback ?? join(options.dataDir, "workspaces"));
   const prefix = workDirPrefix(options.dataDir);
   for (const name of readdirSync(shm)) {
     if (name !== prefix && !name.startsWith(`${prefix}-`)) continue;

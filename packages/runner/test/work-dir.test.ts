@@ -10,7 +10,7 @@ let shm: string;
 let dataDir: string;
 let prefix: string;
 beforeEach(async () => {
-  root = await tempDir("work-dir");
+  root = (await tempDir("causeway-work-dir-")).path;
   shm = join(root, "shm");
   mkdirSync(shm, { mode: 0o1777 });
   dataDir = join(root, "data");
