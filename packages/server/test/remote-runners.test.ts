@@ -139,33 +139,16 @@ describe("remote runners", () => {
     expect((await harness.run(first.id)).status).toBe("lost");
   }, 60_000);
 
-  it("finish a run whose server was killed and restarted meanwhile, with its whole log", async () => {
-    const script = ["for i in $(seq 1 40); do echo line-$i; sleep 0.05; done"];
-    const line = ["jobs:", job("long", "p", script)];
-    // A lease long enough to outlast the restart.
-    harness = await RemoteHarness.start(line.join("\n") + "\n", [
-      "--runner-heartbeat",
-      "0.1",
-      "--runner-lease",
-      "15",
-      "--runner-claim-hold",
-      "1",
-    ]);
-    await harness.startRunner("steady", "p");
-    const run = await harness.trigger("long");
-    await waitFor("some lines", async () => (await harness!.log(run.id)).includes("line-5"));
-    harness.server.child.kill("SIGKILL");
-    await killed(harness.server);
-    await harness.startServer();
-    const done = await harness.finished(run.id);
-    expect(done.status).toBe("success");
-    const log = await harness.log(run.id);
-    const lines = log.split("\n").filter((l) => /^line-\d+$/.test(l));
-    expect(lines).toEqual(Array.from({ length: 40 }, (_, i) => `line-${i + 1}`));
-  }, 60_000);
-
-  it("keep each byte once when the server died between appending an upload and recording its offset", async () => {
-    const script = ["for i in $(seq 1 30); do echo line-$i; sleep 0.05; done"];
+  /**
+   * A job printing `lines` lines on a remote runner, with a lease long enough to outlast a
+   * restart; the server is SIGKILLed once the log holds line-5, `meanwhile` runs, and the server
+   * starts again. Returns the run's final status and log.
+   */
+  async function killServerMidRun(
+    lines: number,
+    meanwhile: (runId: number) => Promise<void> = () => Promise.resolve(),
+  ) {
+    const script = [`for i in $(seq 1 ${lines}); do echo line-$i; sleep 0.05; done`];
     harness = await RemoteHarness.start(["jobs:", job("long", "p", script)].join("\n") + "\n", [
       "--runner-heartbeat",
       "0.1",
@@ -179,16 +162,29 @@ describe("remote runners", () => {
     await waitFor("some lines", async () => (await harness!.log(run.id)).includes("line-5"));
     harness.server.child.kill("SIGKILL");
     await killed(harness.server);
+    await meanwhile(run.id);
+    await harness.startServer();
+    const done = await harness.finished(run.id);
+    return { status: done.status, log: await harness.log(run.id) };
+  }
+
+  const numbered = (n: number) => Array.from({ length: n }, (_, i) => `line-${i + 1}`);
+
+  it("finish a run whose server was killed and restarted meanwhile, with its whole log", async () => {
+    const { status, log } = await killServerMidRun(40);
+    expect(status).toBe("success");
+    expect(log.split("\n").filter((l) => /^line-\d+$/.test(l))).toEqual(numbered(40));
+  }, 60_000);
+
+  it("keep each byte once when the server died between appending an upload and recording its offset", async () => {
     // What a kill between the append of an upload and the commit of its offset leaves: bytes in
     // the log past the length recorded with the lease. The runner uploads them again.
-    await appendFile(join(harness.dataDir, "logs", `${run.id}.log`), "appended-but-not-recorded\n");
-    await harness.startServer();
-    expect((await harness.finished(run.id)).status).toBe("success");
-    const log = await harness.log(run.id);
-    expect(log).not.toContain("appended-but-not-recorded");
-    expect(log.split("\n").filter((l) => l.startsWith("line-"))).toEqual(
-      Array.from({ length: 30 }, (_, i) => `line-${i + 1}`),
+    const { status, log } = await killServerMidRun(30, (runId) =>
+      appendFile(join(harness!.dataDir, "logs", `${runId}.log`), "appended-but-not-recorded\n"),
     );
+    expect(status).toBe("success");
+    expect(log).not.toContain("appended-but-not-recorded");
+    expect(log.split("\n").filter((l) => l.startsWith("line-"))).toEqual(numbered(30));
   }, 60_000);
 
   it("cap a log flood of 100 MB with a marker, while the server keeps answering and its memory stays bounded", async () => {
