@@ -300,17 +300,13 @@ export class RunnerHub implements RunnerPort {
       if (fresh.byteLength === 0) return attempt.logOffset;
       attempt.observer.onLog(fresh);
       attempt.logOffset += fresh.byteLength;
-      // A remote runner's offset is stored once its bytes are, with the log's length then: a
-      // restart cuts the log back to that length and resumes from that offset (less what the
-      // redactor still holds back). An in-process runner's bytes are queued as the embedded
-      // runner's always were.
+      // A remote runner's offset (less what the redactor holds back) is stored once its bytes
+      // are, with the log's length: a restart cuts the log back to it (`adopt`). An in-process
+      // runner's bytes are queued as the embedded runner's always were.
       if (attempt.runnerId > 0) {
         const mark = await attempt.observer.logged?.();
-        await this.#store.recordLogOffset(
-          attempt.runId,
-          attempt.logOffset - (mark?.held ?? 0),
-          mark === undefined ? null : mark.length,
-        );
+        const offset = attempt.logOffset - (mark?.held ?? 0);
+        await this.#store.recordLogOffset(attempt.runId, offset, mark === undefined ? null : mark.length);
       }
       this.#arm(attempt, this.settings.leaseMs, () => this.#expire(attempt));
       return attempt.logOffset;
