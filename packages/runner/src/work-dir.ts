@@ -15,9 +15,10 @@ import { CausewayError } from "@causeway/core";
  *   removed at start, when they are real directories of the user; anything else with such a
  *   name (a symbolic link, another user's directory) is left alone and reported;
  * - when /dev/shm is not writable, `fallback` (`<data>/workspaces` by default); or the path a
- *   caller gives (`causeway up --work-dir`, `causeway runner --workspaces`). Such a directory is created with mode 0700; one that exists must be a real directory
- *   (not a symbolic link) of the server's user, else WORK_DIR_UNSAFE and nothing is touched; it
- *   is then made 0700 and emptied, entry by entry, without following any link.
+ *   caller gives (`causeway up --work-dir`, `causeway runner --workspaces`). Such a directory
+ *   is created with mode 0700; one that exists must be a real directory (not a symbolic link)
+ *   of the runner's user, else WORK_DIR_UNSAFE and nothing is touched; it is then made 0700 and
+ *   emptied, entry by entry, without following any link.
  */
 
 /** `causeway-<first 12 hex digits of sha256(dataDir)>`: the name of a data directory's work directories on tmpfs. */
