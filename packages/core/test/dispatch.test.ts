@@ -92,6 +92,35 @@ describe("selectRuns", () => {
     expect(blocked.get(a.id)).toBe("waiting: every runner slot is busy");
     expect(blocked.get(b.id)).toBe("waiting: an earlier run of down is queued (serial)");
   });
+
+  it("without reasons, stops once no slot is left and starts the same runs", () => {
+    const par = jobs(`
+jobs:
+  - name: par
+    type: runSh
+    triggerMode: parallel
+    steps:
+      - TASK: { script: [ "true" ] }
+`).get("par") as JobDef;
+    const queued = [4, 3, 2, 1].map((p) => ({ run: run("par", undefined, p), job: par }));
+    const all = selectRuns(queued, state({}, 2));
+    const some = selectRuns(queued, state({}, 2), { reasons: false });
+    expect(some.start).toEqual(all.start);
+    expect(all.start.map((r) => r.priority)).toEqual([1, 2]);
+    expect(all.blocked.size).toBe(2);
+    expect(some.blocked.size).toBe(0);
+    // A run held for another reason is said when looked at before the slots ran out.
+    const serial = { run: run("down", { kind: "version", by: "src" }, 0), job: down };
+    const held = selectRuns(
+      [...queued, serial],
+      { ...state({ down: 1 }, 1), neighbours: () => [] },
+      { reasons: false },
+    );
+    expect(held.start.map((r) => r.priority)).toEqual([1]);
+    expect([...held.blocked.keys()]).toEqual([serial.run.id]);
+    // No free slot at all: nothing is looked at.
+    expect(selectRuns(queued, state({}, 0), { reasons: false })).toEqual({ start: [], blocked: new Map() });
+  });
 });
 
 describe("runner pools", () => {

@@ -3,6 +3,8 @@ import {
   notifiesOn,
   poolOf,
   selectRuns,
+  type DispatchCandidate,
+  type DispatchState,
   type DependencySpec,
   type Run,
   type RunSpec,
@@ -16,48 +18,20 @@ import { recordRun } from "./triggering.js";
 /**
  * Marks the queued runs that may start now as processing, in the caller's transaction (so
  * finishing a run and starting the next one cost one commit). Returns them; the caller
- * launches them after the commit. Why the others wait is kept in `blocked`. A run in `over`
- * is still `processing` in the store but its execution has ended (its end could not be
- * recorded yet): it holds no slot and does not keep its job, group or neighbours waiting.
+ * launches them after the commit. A run in `over` is still `processing` in the store but its
+ * execution has ended (its end could not be recorded yet): it holds no slot and does not keep
+ * its job, group or neighbours waiting. Why the others wait is `queuedReasons`, when asked.
  */
 export async function dispatchWithin(
   ctx: EngineContext,
   tx: StoreTx,
   events: EventBuffer,
-  blocked: Map<number, string>,
   over: { has(runId: number): boolean } = new Set<number>(),
 ): Promise<Run[]> {
   const { model } = ctx;
-  const candidates = [];
-  const processingByJob = new Map<string, number>();
-  const groups = new Set<string>();
-  // A runner with pools (remote runners) counts each pool apart; the embedded runner alone is
-  // one pool of the engine's slots for every job.
-  const capacity = ctx.runner.capacity?.() ?? new Map([[DEFAULT_POOL, ctx.options.slots]]);
-  const pool = ctx.runner.capacity === undefined ? () => DEFAULT_POOL : poolOf;
-  const busy = new Map<string, number>();
-  for (const run of model.active.values()) {
-    // Waiting runs (often most of the active ones in a strict line) take no part.
-    if (run.status === "waiting" || over.has(run.id)) continue;
-    const job = model.job(run.job);
-    if (run.status === "processing") {
-      const key = job === undefined ? DEFAULT_POOL : pool(job);
-      busy.set(key, (busy.get(key) ?? 0) + 1);
-      processingByJob.set(run.job, (processingByJob.get(run.job) ?? 0) + 1);
-      if (job?.concurrencyGroup !== undefined) groups.add(job.concurrencyGroup);
-    } else if (run.status === "queued" && job !== undefined) candidates.push({ run, job });
-  }
+  const { candidates, state } = dispatchState(ctx, over);
   if (candidates.length === 0) return [];
-  const { start, blocked: why } = selectRuns(candidates, {
-    processingByJob,
-    processingGroups: groups,
-    neighbours: (j) => model.neighbours(j),
-    freeSlots: new Map([...capacity].map(([name, slots]) => [name, slots - (busy.get(name) ?? 0)])),
-    capacity,
-    poolOf: pool,
-  });
-  blocked.clear();
-  for (const [id, reason] of why) blocked.set(id, reason);
+  const { start } = selectRuns(candidates, state, { reasons: false });
   const now = ctx.clock.now().toISOString();
   const started: Run[] = [];
   for (const run of start) {
@@ -70,6 +44,53 @@ export async function dispatchWithin(
     started.push(updated);
   }
   return started;
+}
+
+/** Why each queued run waits now (what `selectRuns` says of the runs it does not start). */
+export function queuedReasons(ctx: EngineContext, over: { has(runId: number): boolean }): Map<number, string> {
+  const { candidates, state } = dispatchState(ctx, over);
+  return selectRuns(candidates, state).blocked;
+}
+
+/** The queued runs and what is running, as the dispatcher sees them (see `dispatchWithin`). */
+function dispatchState(
+  ctx: EngineContext,
+  over: { has(runId: number): boolean },
+): { candidates: DispatchCandidate[]; state: DispatchState } {
+  const { model } = ctx;
+  const candidates: DispatchCandidate[] = [];
+  const processingByJob = new Map<string, number>();
+  const groups = new Set<string>();
+  // A runner with pools (remote runners) counts each pool apart; the embedded runner alone is
+  // one pool of the engine's slots for every job.
+  const capacity = ctx.runner.capacity?.() ?? new Map([[DEFAULT_POOL, ctx.options.slots]]);
+  const pool = ctx.runner.capacity === undefined ? () => DEFAULT_POOL : poolOf;
+  const busy = new Map<string, number>();
+  // Only the processing and queued runs: the waiting ones (often most of the active ones in a
+  // strict line) take no part.
+  for (const run of model.withStatus("processing")) {
+    if (over.has(run.id)) continue;
+    const job = model.job(run.job);
+    const key = job === undefined ? DEFAULT_POOL : pool(job);
+    busy.set(key, (busy.get(key) ?? 0) + 1);
+    processingByJob.set(run.job, (processingByJob.get(run.job) ?? 0) + 1);
+    if (job?.concurrencyGroup !== undefined) groups.add(job.concurrencyGroup);
+  }
+  for (const run of model.withStatus("queued")) {
+    const job = model.job(run.job);
+    if (job !== undefined && !over.has(run.id)) candidates.push({ run, job });
+  }
+  return {
+    candidates,
+    state: {
+      processingByJob,
+      processingGroups: groups,
+      neighbours: (j) => model.neighbours(j),
+      freeSlots: new Map([...capacity].map(([name, slots]) => [name, slots - (busy.get(name) ?? 0)])),
+      capacity,
+      poolOf: pool,
+    },
+  };
 }
 
 /** Builds what the runner needs for a run: its dependencies with their frozen versions. */

@@ -31,7 +31,7 @@ import { GateTimer } from "./gate-timer.js";
 import { rerunRun, triggerRun, type TriggerOptions } from "./manual-runs.js";
 import { jobNotFound, objectNotFound } from "./names.js";
 import { compileEngineOptions, EventBuffer, type EngineContext, type EngineOptions } from "./context.js";
-import { dispatchWithin } from "./dispatching.js";
+import { dispatchWithin, queuedReasons } from "./dispatching.js";
 import { errorResult, itself, RunExecutions } from "./executing.js";
 import { reportExternal, type ExternalReport } from "./external.js";
 import { putVersion, type PutVersionOptions, type VersionData } from "./versions.js";
@@ -90,7 +90,6 @@ export class Engine {
   readonly #ctx: EngineContext;
   readonly #queue = new SerialQueue();
   readonly #listeners = new Set<(event: EngineEvent) => void>();
-  readonly #blocked = new Map<number, string>();
   readonly #unrecorded = new Map<number, UnrecordedEnd>();
   readonly #runs: RunExecutions;
   #endRetry: { timer: NodeJS.Timeout | undefined; delay: number } = { timer: undefined, delay: END_RETRY_MS.first };
@@ -346,10 +345,12 @@ export class Engine {
   async why(jobName: string, limit = 20): Promise<WhyReport> {
     const entry = this.model.objects.get(jobName);
     if (entry === undefined || entry.kind !== "job") throw jobNotFound(this.model, jobName);
+    const runs = this.model.activeRuns(jobName);
+    const queued = runs.some((r) => r.status === "queued") ? queuedReasons(this.#ctx, this.#unrecorded) : undefined;
     const pending = await Promise.all(
-      this.model.activeRuns(jobName).map(async (run) => ({
+      runs.map(async (run) => ({
         run,
-        reason: run.status === "queued" ? (this.#blocked.get(run.id) ?? null) : await gateReason(this.store.read, run),
+        reason: run.status === "queued" ? (queued?.get(run.id) ?? null) : await gateReason(this.store.read, run),
       })),
     );
     return {
@@ -400,8 +401,7 @@ export class Engine {
 
   /** Resolves when no run is queued or processing (waiting runs do not count). */
   async idle(): Promise<void> {
-    const busy = (): boolean =>
-      [...this.model.active.values()].some((r) => r.status === "queued" || r.status === "processing");
+    const busy = (): boolean => this.model.countWithStatus("queued") + this.model.countWithStatus("processing") > 0;
     if (!busy()) return;
     await new Promise<void>((resolve) => {
       const off = this.subscribe(() => {
@@ -448,7 +448,7 @@ export class Engine {
     try {
       result = await this.#ctx.store.transaction(async (tx) => {
         const r = await fn(tx, events);
-        started = this.#stopping ? [] : await dispatchWithin(this.#ctx, tx, events, this.#blocked, this.#unrecorded);
+        started = this.#stopping ? [] : await dispatchWithin(this.#ctx, tx, events, this.#unrecorded);
         return r;
       });
     } catch (error) {

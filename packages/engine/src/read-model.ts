@@ -4,6 +4,7 @@ import {
   type Pin,
   type ResourceDef,
   type Run,
+  type RunStatus,
   type Store,
   type StoredObject,
   type UpstreamState,
@@ -38,6 +39,18 @@ export class ReadModel {
   readonly latestRun = new Map<string, Run>();
   readonly active = new Map<number, Run>();
   readonly #activeByJob = new Map<string, Set<number>>();
+  /**
+   * The active runs by status: the dispatcher reads the queued and processing ones, strict
+   * release the waiting ones, each without walking the others (in a strict line most active
+   * runs wait: walking them all at every event made the cost per job grow with the line).
+   */
+  readonly #byStatus = new Map<RunStatus, Map<number, Run>>();
+  /** Waiting run -> the upstream job with an active run that held it when last looked at (`freedBy`). */
+  readonly #holders = new Map<number, string>();
+  /** Upstream job -> the waiting runs it holds. */
+  readonly #held = new Map<string, Set<number>>();
+  /** The waiting runs no job is known to hold. */
+  readonly #unheld = new Set<number>();
   /** job -> its transitive upstream jobs; computed on first use after each relink. */
   #ancestors = new Map<string, ReadonlySet<string>>();
 
@@ -73,6 +86,10 @@ export class ReadModel {
     this.latestRun.clear();
     this.active.clear();
     this.#activeByJob.clear();
+    this.#byStatus.clear();
+    this.#holders.clear();
+    this.#held.clear();
+    this.#unheld.clear();
     for (const stored of objects) this.setObject(stored);
     for (const pin of pins) this.setPin(pin);
     for (const v of latest) this.latest.set(v.objectName, v);
@@ -107,6 +124,8 @@ export class ReadModel {
     this.consumers.clear();
     this.producers.clear();
     this.#ancestors = new Map();
+    // Who holds a waiting run depends on the graph: every one is looked at again.
+    for (const job of [...this.#held.keys()]) this.#releaseHeld(job);
     for (const [name, entry] of this.objects) {
       if (entry.kind !== "job") continue;
       for (const step of entry.def.steps) {
@@ -135,14 +154,38 @@ export class ReadModel {
     const prev = this.latestRun.get(run.job);
     if (prev === undefined || prev.id <= run.id) this.latestRun.set(run.job, run);
     let set = this.#activeByJob.get(run.job);
+    const before = this.active.get(run.id);
+    if (before !== undefined) this.#byStatus.get(before.status)?.delete(run.id);
+    if (run.status === "waiting") {
+      if (before?.status !== "waiting") this.#hold(run.id, undefined);
+    } else if (before?.status === "waiting") {
+      const holder = this.#holders.get(run.id);
+      if (holder !== undefined) this.#held.get(holder)?.delete(run.id);
+      this.#holders.delete(run.id);
+      this.#unheld.delete(run.id);
+    }
     if (isFinal(run.status)) {
       this.active.delete(run.id);
       set?.delete(run.id);
+      if (set?.size === 0) this.#releaseHeld(run.job);
     } else {
       this.active.set(run.id, run);
       if (set === undefined) this.#activeByJob.set(run.job, (set = new Set<number>()));
       set.add(run.id);
+      let same = this.#byStatus.get(run.status);
+      if (same === undefined) this.#byStatus.set(run.status, (same = new Map<number, Run>()));
+      same.set(run.id, run);
     }
+  }
+
+  /** The active runs of one (non-final) status, in the order they took it. */
+  withStatus(status: RunStatus): IterableIterator<Run> {
+    return (this.#byStatus.get(status) ?? NONE).values();
+  }
+
+  /** How many active runs have `status`. */
+  countWithStatus(status: RunStatus): number {
+    return this.#byStatus.get(status)?.size ?? 0;
   }
 
   activeRuns(job: string): Run[] {
@@ -220,9 +263,57 @@ export class ReadModel {
     return [...this.#busyAncestors(jobName)].sort();
   }
 
-  /** Whether some upstream job of `job` (transitively) has an active run; stops at the first. */
-  hasBusyAncestor(jobName: string): boolean {
-    return !this.#busyAncestors(jobName).next().done;
+  /**
+   * The waiting runs that `settled` settling frees (strict release): those of jobs downstream
+   * of `settled` of which no upstream job has an active run any more, in creation order. Each
+   * waiting run is kept under an upstream job found active (its holder) and looked at again
+   * only when that job settles or goes idle: at every settle, walking every waiting run's
+   * upstream jobs cost O(waiting runs x upstream jobs), which made the cost per job grow with
+   * the line (most active runs of a strict line wait). Runs no job holds (new ones, those
+   * whose holder went idle, all of them after a relink) are looked at every time.
+   */
+  freedBy(settled: string): Run[] {
+    const look = [...(this.#held.get(settled) ?? []), ...this.#unheld];
+    const freed: Run[] = [];
+    for (const id of look) {
+      const run = this.active.get(id);
+      if (run?.status !== "waiting") continue;
+      const holder = this.#busyAncestors(run.job).next();
+      if (holder.done !== true) {
+        this.#hold(id, holder.value);
+        continue;
+      }
+      this.#hold(id, undefined);
+      if (this.job(run.job) !== undefined && this.ancestors(run.job).has(settled)) freed.push(run);
+    }
+    return freed.sort((a, b) => a.id - b.id);
+  }
+
+  /** Files the waiting run `id` under `holder`, or with the unheld ones. */
+  #hold(id: number, holder: string | undefined): void {
+    const before = this.#holders.get(id);
+    if (before !== undefined) this.#held.get(before)?.delete(id);
+    if (holder === undefined) {
+      this.#holders.delete(id);
+      this.#unheld.add(id);
+      return;
+    }
+    this.#unheld.delete(id);
+    this.#holders.set(id, holder);
+    let set = this.#held.get(holder);
+    if (set === undefined) this.#held.set(holder, (set = new Set<number>()));
+    set.add(id);
+  }
+
+  /** The waiting runs held by `job` are held no more (it went idle, or the graph changed). */
+  #releaseHeld(job: string): void {
+    const set = this.#held.get(job);
+    if (set === undefined) return;
+    this.#held.delete(job);
+    for (const id of set) {
+      this.#holders.delete(id);
+      this.#unheld.add(id);
+    }
   }
 
   // Walks the smaller of the ancestors and the jobs with active runs.
@@ -248,6 +339,8 @@ export class ReadModel {
     return [...out];
   }
 }
+
+const NONE: ReadonlyMap<number, Run> = new Map();
 
 function push(map: Map<string, string[]>, key: string, value: string): void {
   const list = map.get(key);

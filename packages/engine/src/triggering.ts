@@ -161,14 +161,9 @@ export async function releaseStrictWaiters(
   const { model } = ctx;
   // Collected first (releasing changes the active runs). A waiting run keeps its job busy, so a
   // release never changes whether another waiting run may go.
-  const ready = [];
-  for (const run of model.active.values()) {
-    if (run.status !== "waiting") continue;
+  for (const run of model.freedBy(settled)) {
     const job = model.job(run.job);
-    if (job === undefined || !model.ancestors(job.name).has(settled) || model.hasBusyAncestor(job.name)) continue;
-    ready.push({ run, job });
-  }
-  for (const { run, job } of ready) {
+    if (job === undefined) continue;
     await release(ctx, tx, events, job, run.id);
     const explain = await tx.insertExplain({
       job: job.name,

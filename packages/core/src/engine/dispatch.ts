@@ -40,11 +40,15 @@ export function compareQueued(a: Run, b: Run): number {
 /**
  * Picks the queued runs to start now (design §3): at most `freeSlots`; `serial` jobs one run at
  * a time and in order; `chrono` jobs only while no directly connected job is processing;
- * one run per concurrency group. Returns the runs to start and, for the others, why they wait.
+ * one run per concurrency group. Returns the runs to start and, for the others, why they wait;
+ * with `reasons: false` it stops once no slot is left, and `blocked` holds only the reasons of
+ * the runs it looked at (the dispatcher, at every event: the reasons are asked for rarely, and
+ * looking at every queued run each time made the cost per job grow with the queue).
  */
 export function selectRuns(
   candidates: readonly DispatchCandidate[],
   state: DispatchState,
+  options: { readonly reasons?: boolean } = {},
 ): { start: Run[]; blocked: Map<number, string> } {
   const processing = new Map(state.processingByJob);
   const groups = new Set(state.processingGroups);
@@ -52,7 +56,10 @@ export function selectRuns(
   const start: Run[] = [];
   const blocked = new Map<number, string>();
   const slots = new Map(state.freeSlots);
+  let free = 0;
+  for (const n of slots.values()) free += Math.max(0, n);
   for (const { run, job } of [...candidates].sort((a, b) => compareQueued(a.run, b.run))) {
+    if (free === 0 && options.reasons === false) break;
     // The mode that created the run: a per-input dependencyMode of its triggering input wins.
     const input = run.trigger.kind === "version" || run.trigger.kind === "upstream" ? run.trigger.by : undefined;
     const pool = state.poolOf(job);
@@ -73,6 +80,7 @@ export function selectRuns(
     }
     start.push(run);
     slots.set(pool, (slots.get(pool) ?? 0) - 1);
+    free--;
     processing.set(job.name, (processing.get(job.name) ?? 0) + 1);
     if (job.concurrencyGroup !== undefined) groups.add(job.concurrencyGroup);
   }

@@ -1,0 +1,177 @@
+import { describe, expect, it } from "vitest";
+import { loadPipeline, type Mapping, type Run, type RunStatus } from "@causeway/core";
+import { ReadModel } from "../src/read-model.js";
+
+// The read model's indexes of active runs: by status (what the dispatcher and `idle` read) and
+// the holders of waiting strict runs (`freedBy`), which must give what walking every waiting
+// run's upstream jobs at every settle gave.
+
+/** A model of the line `yaml` (jobs only), with no runs. */
+function modelOf(yaml: string): ReadModel {
+  const loaded = loadPipeline([{ path: "causeway.yml", text: yaml }]);
+  if (!loaded.ok) throw new Error(JSON.stringify(loaded.diagnostics));
+  const model = new ReadModel();
+  for (const job of loaded.pipeline.jobs) {
+    model.setObject({
+      name: job.name,
+      kind: "job",
+      type: job.type,
+      definition: job as unknown as Mapping,
+      consistent: true,
+      paused: false,
+      deletedAt: null,
+    });
+  }
+  model.relink();
+  return model;
+}
+
+function run(id: number, job: string, status: RunStatus): Run {
+  return {
+    id,
+    job,
+    number: id,
+    status,
+    statusReason: null,
+    trigger: { kind: "manual", by: "test" },
+    flow: "f",
+    inputs: [],
+    params: {},
+    secretParams: [],
+    priority: 9999,
+    attempt: 1,
+    rerunOf: null,
+    exitCode: null,
+    createdAt: "2026-01-01T00:00:00.000Z",
+    startedAt: null,
+    finishedAt: null,
+  };
+}
+
+const job = (name: string, ins: readonly string[]): string =>
+  [
+    `  - name: ${name}`,
+    "    type: runSh",
+    "    dependencyMode: strict",
+    "    steps:",
+    ...ins.map((i) => `      - IN: ${i}`),
+    "      - TASK: { script: [ 'true' ] }",
+  ].join("\n");
+
+// a ──> b ──┐
+//           ├──> join
+// c ────────┘
+const LINE = `jobs:\n${[job("a", []), job("b", ["a"]), job("c", []), job("join", ["b", "c"])].join("\n")}\n`;
+
+describe("ReadModel: active runs by status", () => {
+  it("keeps each active run under its current status only, and drops it once final", () => {
+    const model = modelOf(LINE);
+    model.trackRun(run(1, "a", "queued"));
+    model.trackRun(run(2, "c", "waiting"));
+    expect([...model.withStatus("queued")].map((r) => r.id)).toEqual([1]);
+    model.trackRun(run(1, "a", "processing"));
+    expect(model.countWithStatus("queued")).toBe(0);
+    expect([...model.withStatus("processing")].map((r) => r.id)).toEqual([1]);
+    model.trackRun(run(1, "a", "success"));
+    expect(model.countWithStatus("processing")).toBe(0);
+    expect([...model.withStatus("waiting")].map((r) => r.id)).toEqual([2]);
+    expect(model.active.has(1)).toBe(false);
+  });
+});
+
+describe("ReadModel.freedBy (strict release)", () => {
+  it("frees a waiting run once none of its upstream jobs is active, and only downstream of the settled job", () => {
+    const model = modelOf(LINE);
+    model.trackRun(run(1, "b", "processing"));
+    model.trackRun(run(2, "c", "processing"));
+    model.trackRun(run(3, "join", "waiting"));
+    // b and c hold join; c settling leaves b holding it.
+    model.trackRun(run(2, "c", "success"));
+    expect(model.freedBy("c")).toEqual([]);
+    model.trackRun(run(1, "b", "success"));
+    expect(model.freedBy("b").map((r) => r.id)).toEqual([3]);
+    // A job that is no upstream of join frees nothing, though nothing holds join.
+    const other = modelOf(`${LINE}${job("lone", [])}\n`);
+    other.trackRun(run(3, "join", "waiting"));
+    expect(other.freedBy("lone")).toEqual([]);
+    expect(other.freedBy("c").map((r) => r.id)).toEqual([3]);
+  });
+
+  it("looks again at a run whose holder went idle when another upstream job settles", () => {
+    // The first settle files join under one of its active upstream jobs (a or c); both end,
+    // and the release is asked for one of them only: join is free whichever it is.
+    for (const asked of ["a", "c"]) {
+      const model = modelOf(LINE);
+      model.trackRun(run(1, "a", "processing"));
+      model.trackRun(run(2, "c", "processing"));
+      model.trackRun(run(3, "join", "waiting"));
+      expect(model.freedBy("b")).toEqual([]);
+      model.trackRun(run(1, "a", "success"));
+      model.trackRun(run(2, "c", "success"));
+      expect(model.freedBy(asked).map((r) => r.id)).toEqual([3]);
+    }
+  });
+
+  it("keeps a run held while its holder has another active run", () => {
+    const model = modelOf(LINE);
+    model.trackRun(run(1, "c", "processing"));
+    model.trackRun(run(2, "c", "queued"));
+    model.trackRun(run(3, "join", "waiting"));
+    model.trackRun(run(1, "c", "success"));
+    expect(model.freedBy("c")).toEqual([]);
+    model.trackRun(run(2, "c", "processing"));
+    model.trackRun(run(2, "c", "failure"));
+    expect(model.freedBy("c").map((r) => r.id)).toEqual([3]);
+  });
+
+  it("looks again at every waiting run after the graph changed", () => {
+    const model = modelOf(LINE);
+    model.trackRun(run(1, "c", "processing"));
+    model.trackRun(run(3, "join", "waiting"));
+    expect(model.freedBy("b")).toEqual([]);
+    // join no longer takes c: c's active run holds it no more.
+    const changed = loadPipeline([
+      {
+        path: "causeway.yml",
+        text: `jobs:\n${[job("a", []), job("b", ["a"]), job("c", []), job("join", ["b"])].join("\n")}\n`,
+      },
+    ]);
+    if (!changed.ok) throw new Error("line");
+    const def = changed.pipeline.jobs.find((j) => j.name === "join");
+    model.setObject({
+      name: "join",
+      kind: "job",
+      type: "runSh",
+      definition: def as unknown as Mapping,
+      consistent: true,
+      paused: false,
+      deletedAt: null,
+    });
+    model.relink();
+    expect(model.freedBy("b").map((r) => r.id)).toEqual([3]);
+  });
+
+  it("frees in creation order", () => {
+    const model = modelOf(`jobs:\n${[job("c", []), job("x", ["c"]), job("y", ["c"])].join("\n")}\n`);
+    model.trackRun(run(1, "c", "processing"));
+    model.trackRun(run(7, "x", "waiting"));
+    model.trackRun(run(6, "y", "waiting"));
+    expect(model.freedBy("c")).toEqual([]);
+    model.trackRun(run(1, "c", "success"));
+    expect(model.freedBy("c").map((r) => r.id)).toEqual([6, 7]);
+  });
+
+  it("never frees a run that left the waiting status", () => {
+    const model = modelOf(LINE);
+    model.trackRun(run(1, "c", "processing"));
+    model.trackRun(run(5, "join", "waiting"));
+    model.trackRun(run(4, "b", "waiting"));
+    model.trackRun(run(1, "c", "success"));
+    // b waits on a (idle): free at a's settle; join is held by b's waiting run.
+    expect(model.freedBy("a").map((r) => r.id)).toEqual([4]);
+    model.trackRun(run(4, "b", "cancelled"));
+    expect(model.freedBy("b").map((r) => r.id)).toEqual([5]);
+    model.trackRun(run(5, "join", "queued"));
+    expect(model.freedBy("c")).toEqual([]);
+  });
+});
