@@ -1,4 +1,4 @@
-import { mkdirSync, renameSync, rmdirSync, rmSync, symlinkSync } from "node:fs";
+import { mkdirSync, renameSync, rmdirSync, rmSync, symlinkSync, unlinkSync } from "node:fs";
 import { basename } from "node:path";
 import { BUILD_LINK } from "./sandbox.js";
 
@@ -26,7 +26,8 @@ export class SlotPool {
     const k = this.#free.pop() ?? this.#count++;
     const dir = `${this.#workDir}/slot-${k}`;
     try {
-      mkdirSync(dir, { recursive: true, mode: 0o700 });
+      // Mostly there already (one call); the work directory is made with the first slot.
+      if (!madeOrThere(() => mkdirSync(dir, 0o700))) mkdirSync(dir, { recursive: true, mode: 0o700 });
     } catch (error) {
       this.release(dir);
       throw error;
@@ -65,7 +66,27 @@ export class SlotPool {
  */
 export function pointBuild(slot: string, root: string): void {
   const temp = `${slot}/${BUILD_LINK}.new`;
-  rmSync(temp, { force: true });
-  symlinkSync(basename(root), temp);
+  // A link left by a runner that died between the two calls is replaced; none, mostly (rmSync
+  // first cost a recursive removal's lstats on every run).
+  try {
+    symlinkSync(basename(root), temp);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== "EEXIST") throw error;
+    unlinkSync(temp);
+    symlinkSync(basename(root), temp);
+  }
   renameSync(temp, `${slot}/${BUILD_LINK}`);
+}
+
+/** Runs `make`: true when it made the directory or it was there, false when its parent is missing. */
+function madeOrThere(make: () => void): boolean {
+  try {
+    make();
+    return true;
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code === "EEXIST") return true;
+    if (code === "ENOENT") return false;
+    throw error;
+  }
 }
