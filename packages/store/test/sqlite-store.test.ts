@@ -15,7 +15,7 @@ import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { Kysely, Migrator, SqliteDialect } from "kysely";
 import { initial } from "../src/migrations/0001-initial.js";
 import { MIGRATIONS } from "../src/migrations/index.js";
-import { isNetworkFilesystemType } from "../src/sqlite-store.js";
+import { isNetworkFilesystemType, WAL_AUTOCHECKPOINT_PAGES } from "../src/sqlite-store.js";
 import {
   describeBlobStoreContract,
   describeLogStoreContract,
@@ -92,6 +92,22 @@ describe("the SQLite data directory", () => {
     } finally {
       peek.close();
     }
+  });
+
+  it("lets the WAL grow to WAL_AUTOCHECKPOINT_PAGES before a commit checkpoints it", async () => {
+    opened = await openSqliteStore({ dataDir });
+    const wal = join(dataDir, "causeway.db-wal");
+    // About 8 MB of pages in the WAL: past SQLite's default of 1,000 pages, which would have
+    // checkpointed (and started the WAL again) on the way.
+    const text = "x".repeat(3000);
+    for (let i = 0; i < 40; i++) {
+      await opened.store.transaction(async (tx) => {
+        for (let j = 0; j < 60; j++) await tx.appendEvent("run", { id: i * 60 + j, text });
+      });
+    }
+    const pages = statSync(wal).size / 4096;
+    expect(pages).toBeGreaterThan(1500);
+    expect(pages).toBeLessThan(WAL_AUTOCHECKPOINT_PAGES + 500);
   });
 
   it("adds the apply history to a database that has a later migration but not it, keeping its data", async () => {
