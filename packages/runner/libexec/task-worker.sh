@@ -30,6 +30,8 @@
 #                           of secret parameters come this way, so that no file holds them
 #   R <id>                  the slot's run is over: end every process of the sandbox but the
 #                           worker's own and empty its private directories (no reply)
+#   L <id>                  the next task is its run's last: once it is over (after its E
+#                           reply), do what R does, so that no R request has to follow
 # Signals: TERM, INT, HUP, QUIT to the worker are passed on to the running task's process group,
 # USR1 sends that group SIGKILL; USR2 sends SIGKILL to the groups that tasks left behind (which had
 # SIGTERM when their task ended) whose grace is over. In a slot's sandbox the runner cannot signal
@@ -79,6 +81,7 @@ __cw_p=
 __cw_v=()
 __cw_l=
 __cw_lt=0
+__cw_after=
 for __cw_k in TERM INT HUP QUIT; do
   trap "__cw_t=1; [ -z \"\$__cw_p\" ] || kill -$__cw_k -- \"-\$__cw_p\" 2>/dev/null" "$__cw_k"
 done
@@ -166,7 +169,7 @@ while IFS=$'\t' read -r __cw_k __cw_i __cw_a __cw_b; do
         # X: a fresh bash, for a script that uses $$ or PPID (the script sets the environment).
         [ "$__cw_k" = T ] || { unset SHLVL; exec "$BASH" -- "$__cw_b.sh"; }
         BASH_ARGV0=$__cw_b.sh
-        unset __cw_k __cw_i __cw_a __cw_b __cw_p __cw_s __cw_l __cw_lt __cw_e __cw_t __cw_g __cw_gm __cw_sc __cw_m __cw_w __cw_z __cw_lg
+        unset __cw_k __cw_i __cw_a __cw_b __cw_p __cw_s __cw_l __cw_lt __cw_e __cw_t __cw_g __cw_gm __cw_sc __cw_m __cw_w __cw_z __cw_lg __cw_after
         unset -f __cw_end __cw_gone __cw_scrub __cw_empty __cw_reap
         . "$0"
       ) </dev/null >>"$__cw_b.out" 2>&1 3<&- &
@@ -189,8 +192,14 @@ while IFS=$'\t' read -r __cw_k __cw_i __cw_a __cw_b; do
       fi
       __cw_p=
       printf 'E %s %s %s\n' "$__cw_i" "$__cw_s" "$__cw_e"
+      # The run's last task: its leftovers are ended while the server records the run's end.
+      if [ -n "$__cw_after" ]; then
+        __cw_after=
+        [ -z "$__cw_z" ] || __cw_scrub
+      fi
       ;;
     V) __cw_v+=("$__cw_a" "$__cw_b") ;;
+    L) __cw_after=1 ;;
     # Only in a slot's sandbox, whose PID namespace holds nothing but the slot's processes.
     R) [ -z "$__cw_z" ] || __cw_scrub ;;
     D)

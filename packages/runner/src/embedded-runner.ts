@@ -435,7 +435,14 @@ class RunExecution implements EmbeddedExecution {
         proc =
           this.#launcher === undefined
             ? new GroupProcess(file, args, { ...common, env })
-            : this.#launcher.launch({ ...common, ...slot, prefix, secretEnv, ownPid: mentionsPid(job, task, i === 0) });
+            : this.#launcher.launch({
+                ...common,
+                ...slot,
+                prefix,
+                secretEnv,
+                ownPid: mentionsPid(job, task, i === 0),
+                endsRun: i === prepared.tasks.length - 1,
+              });
       } catch (error) {
         return {
           status: "error",

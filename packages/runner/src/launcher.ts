@@ -36,6 +36,12 @@ export interface LaunchRequest {
    * task at a time per slot: the run that holds the slot.
    */
   readonly slot?: string;
+  /**
+   * The task is its run's last: in a slot's sandbox the worker ends what is left and empties its
+   * private directories once the task is over (what `endRun` asks), while the run's end is
+   * recorded, and `endRun` then sends nothing.
+   */
+  readonly endsRun?: boolean;
 }
 
 /**
@@ -117,7 +123,13 @@ export class TaskLauncher {
     const worker =
       this.#options.sandbox === undefined ? this.#take() : this.#slotWorker(request, this.#options.sandbox);
     const task = new LaunchedTask(request, worker);
-    worker.send(`${vars}${request.ownPid === true ? "X" : "T"}\t${id}\t${request.cwd}\t${request.prefix}`, id, task);
+    const last = request.endsRun === true && request.slot !== undefined ? `L\t${id}\n` : "";
+    worker.send(
+      `${vars}${last}${request.ownPid === true ? "X" : "T"}\t${id}\t${request.cwd}\t${request.prefix}`,
+      id,
+      task,
+      last !== "",
+    );
     return task;
   }
 
@@ -128,7 +140,8 @@ export class TaskLauncher {
    * POST_DELAY_MS, else alone).
    */
   endRun(slot: string): void {
-    this.#slots.get(slot)?.post("R\t0");
+    const worker = this.#slots.get(slot);
+    if (worker !== undefined && !worker.takeScrub()) worker.post("R\t0");
   }
 
   /**
@@ -237,6 +250,8 @@ class Worker implements GroupSignals {
   /** In a sandbox: the worker's process id here (bwrap's pid is the child's), once looked up. */
   #inner: number | undefined;
   #current: { id: string; pending: Pending; pid?: number } | undefined;
+  /** The last request sent held an L (see `send`). */
+  #scrubs = false;
   /** Posted requests not written yet, and the timer that writes them. */
   #posted = "";
   #postTimer: NodeJS.Timeout | undefined;
@@ -293,7 +308,12 @@ class Worker implements GroupSignals {
     child.stdin?.on("error", () => undefined);
   }
 
-  send(line: string, id: string, pending: Pending): void {
+  /**
+   * Writes a request; `scrubs`: it holds an L (the worker scrubs its sandbox after the task),
+   * which the next `takeScrub` answers.
+   */
+  send(line: string, id: string, pending: Pending, scrubs = false): void {
+    this.#scrubs = scrubs;
     this.#current = { id, pending };
     this.#refresh();
     this.#child.stdin?.write(`${this.#takePosted()}${line}\n`);
@@ -334,6 +354,13 @@ class Worker implements GroupSignals {
   post(line: string): void {
     this.#posted += `${line}\n`;
     this.#postTimer ??= setTimeout(() => this.#flushPosted(), POST_DELAY_MS).unref();
+  }
+
+  /** Whether the last request sent made the worker scrub its sandbox after it (once). */
+  takeScrub(): boolean {
+    const scrubs = this.#scrubs;
+    this.#scrubs = false;
+    return scrubs;
   }
 
   #takePosted(): string {

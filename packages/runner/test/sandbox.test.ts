@@ -167,6 +167,30 @@ describe.skipIf(SANDBOX_SKIP !== undefined)("a task in the sandbox", () => {
     expect(rec.outputLines).toEqual(["none", "clean"]);
   });
 
+  it("ends what a run left running when its last task never ran (an earlier one failed)", async () => {
+    const { run } = testRunner(dir, { sandbox: "required" });
+    const sleep = uniqueSleep();
+    // The worker scrubs the sandbox after the run's last task (an L before its request); here
+    // that task never starts, and the run's end asks for the scrub (R) itself.
+    const task = (lines: string[]): string =>
+      `      - TASK:\n          script:\n${lines.map((l) => `            - ${JSON.stringify(l)}`).join("\n")}`;
+    const job = jobOf(
+      [
+        "jobs:\n  - name: job\n    type: runSh\n    steps:",
+        task([
+          `setsid bash -c ': > /tmp/escaped; exec sleep ${sleep}' > /dev/null 2>&1 < /dev/null &`,
+          "until [ -e /tmp/escaped ]; do sleep 0.01; done",
+          "exit 3",
+        ]),
+        task(["echo never"]),
+      ].join("\n"),
+    );
+    const { result, rec } = await run(makeSpec(job));
+    expect(result.status).toBe("failure");
+    expect(rec.text).not.toContain("never\n");
+    await waitFor(() => processesWith(sleep).length === 0, 5_000, "the escaped sleep to be killed");
+  });
+
   it("reads its IN files at /build/IN/<res>/ (Shippable's path) and under $JOB_PATH, and writes its state", async () => {
     const { run } = testRunner(dir, { sandbox: "required" });
     const conf = makeDep("conf", "params", { version: { versionName: "v7", propertyBag: { params: { A: "1" } } } });
