@@ -1,7 +1,7 @@
 import { join } from "node:path";
 import type { Run, RunObserver, RunSpec, RunnerRecord } from "@causeway/core";
 import { openSqliteStore, type SqliteStores } from "@causeway/store";
-import { afterEach, describe, expect, it } from "vitest";
+import { afterEach, describe, expect, it, vi } from "vitest";
 import { hashSecret, RunnerHub } from "../src/index.js";
 import { tempDir } from "./helpers.js";
 
@@ -19,17 +19,37 @@ afterEach(async () => {
 const SETTINGS = { heartbeatMs: 50, leaseMs: 200, claimHoldMs: 100, startTimeoutMs: 150 };
 const quiet: RunObserver = { onStarted: () => undefined, onLog: () => undefined };
 
+/** A run stored as `status` (a lease outlives a server only while its run is processing). */
+async function storedRun(status: "processing" | "success"): Promise<number> {
+  const run = await stores!.store.transaction((tx) =>
+    tx.insertRun({
+      job: "j",
+      status,
+      statusReason: null,
+      trigger: { kind: "manual", by: "t" },
+      flow: "f",
+      inputs: [],
+      params: {},
+      priority: 9999,
+      attempt: 1,
+      rerunOf: null,
+      secretParams: [],
+    }),
+  );
+  return run.id;
+}
+
 function spec(runId: number, pool?: string): RunSpec {
   return { run: { id: runId }, job: { name: `j${runId}`, runtime: { nodePool: pool } } } as unknown as RunSpec;
 }
 
-async function setUp(): Promise<{
+async function setUp(settings = SETTINGS): Promise<{
   hub: RunnerHub;
   register: (name: string, pool: string, capacity: number) => Promise<RunnerRecord>;
 }> {
   stores = await openSqliteStore({ dataDir: join(await tempDir("hub"), "data") });
   const s = stores;
-  hub = new RunnerHub({ store: s.runners, settings: SETTINGS });
+  hub = new RunnerHub({ store: s.runners, settings });
   await hub.load();
   const h = hub;
   let n = 0;
@@ -148,19 +168,20 @@ describe("the runner hub", () => {
         return Promise.resolve();
       },
     };
-    h.execute(spec(5, "p"), observer);
+    const id = await storedRun("processing");
+    h.execute(spec(id, "p"), observer);
     const claimed = await h.claim(one, one.session as string, new AbortController().signal);
-    const attempt = h.attempt(claimed!.jobToken, 5, claimed!.epoch);
+    const attempt = h.attempt(claimed!.jobToken, id, claimed!.epoch);
     expect(await h.log(attempt, 0, new TextEncoder().encode("hello\n"))).toBe(6);
-    expect(await stores!.runners.listLeases()).toMatchObject([{ runId: 5, logOffset: 4, logLength: 4 }]);
+    expect(await stores!.runners.listLeases()).toMatchObject([{ runId: id, logOffset: 4, logLength: 4 }]);
     h.stop();
 
     // A new server process on the same store.
     const next = new RunnerHub({ store: stores!.runners, settings: SETTINGS });
     hub = next;
     await next.load();
-    expect(next.adopt({ id: 5 } as Run, observer)).toBeDefined();
-    const again = next.attempt(claimed!.jobToken, 5, claimed!.epoch);
+    expect(next.adopt({ id } as Run, observer)).toBeDefined();
+    const again = next.attempt(claimed!.jobToken, id, claimed!.epoch);
     // The runner uploads from what it was acknowledged: a gap, to be filled from offset 4.
     await expect(next.log(again, 6, new TextEncoder().encode("more\n"))).rejects.toMatchObject({
       code: "LOG_OFFSET_GAP",
@@ -168,5 +189,47 @@ describe("the runner hub", () => {
     expect(rewound).toEqual([4]);
     expect(await next.log(again, 4, new TextEncoder().encode("o\nmore\n"))).toBe(11);
     expect(length).toBe(4 + 7);
+  });
+
+  it("deletes the leases of ended runs in one batch, and a next server those it finds of runs no longer processing", async () => {
+    // Leases long enough that none expires while the test waits for the batch.
+    const { hub: h, register } = await setUp({ ...SETTINGS, leaseMs: 60_000 });
+    const one = await register("batcher", "p", 3);
+    const ids = [await storedRun("processing"), await storedRun("processing"), await storedRun("processing")];
+    const executions = ids.map((id) => h.execute(spec(id, "p"), quiet));
+    const attempts = [];
+    for (const id of ids) {
+      const claimed = await h.claim(one, one.session as string, new AbortController().signal);
+      expect(claimed?.runId).toBe(id);
+      const attempt = h.attempt(claimed!.jobToken, id, claimed!.epoch);
+      h.start(attempt);
+      attempts.push(attempt);
+    }
+    const leased = async (): Promise<number[]> => (await stores!.runners.listLeases()).map((l) => l.runId);
+    expect(await leased()).toEqual(ids);
+    const success = {
+      status: "success",
+      reason: null,
+      exitCode: 0,
+      stateSha: null,
+      outputs: {},
+      outStateShas: {},
+    } as const;
+    // Two end; their leases go together, a moment later.
+    for (const a of attempts.slice(0, 2)) await h.finish(a, 0, success);
+    await Promise.all(executions.slice(0, 2).map((e) => e.done));
+    expect(await leased()).toEqual(ids);
+    await vi.waitFor(async () => expect(await leased()).toEqual([ids[2]]), { timeout: 2000 });
+    // The last ends and the server stops before its lease is deleted; its run is recorded over.
+    await h.finish(attempts[2]!, 0, success);
+    await executions[2]!.done;
+    h.stop();
+    await stores!.store.transaction((tx) => tx.updateRun(ids[2]!, { status: "success" }));
+    expect(await leased()).toEqual([ids[2]]);
+    const next = new RunnerHub({ store: stores!.runners, settings: SETTINGS });
+    hub = next;
+    await next.load();
+    expect(await leased()).toEqual([]);
+    expect(next.adopt({ id: ids[2] } as Run, quiet)).toBeUndefined();
   });
 });

@@ -179,8 +179,16 @@ export class RunnersRepo {
       .execute();
   }
 
-  async deleteLease(runId: number): Promise<void> {
-    await this.#db.deleteFrom("run_leases").where("run_id", "=", runId).execute();
+  async deleteLeases(runIds: readonly number[]): Promise<void> {
+    if (runIds.length === 0) return;
+    await this.#db.deleteFrom("run_leases").where("run_id", "in", runIds).execute();
+  }
+
+  async deleteStaleLeases(): Promise<void> {
+    await this.#db
+      .deleteFrom("run_leases")
+      .where("run_id", "not in", (db) => db.selectFrom("runs").select("id").where("status", "=", "processing"))
+      .execute();
   }
 
   async listLeases(): Promise<RunLease[]> {

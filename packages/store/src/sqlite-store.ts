@@ -302,7 +302,8 @@ class SqliteStore implements Store {
         q("claimLease", () => repo.claimLease(runId, runnerId, tokenHash, at)),
       recordLogOffset: (runId, offset, length) =>
         q("recordLogOffset", () => repo.recordLogOffset(runId, offset, length)),
-      deleteLease: (runId) => q("deleteLease", () => repo.deleteLease(runId)),
+      deleteLeases: (runIds) => q("deleteLeases", () => repo.deleteLeases(runIds)),
+      deleteStaleLeases: () => q("deleteStaleLeases", () => repo.deleteStaleLeases()),
       listLeases: () => q("listLeases", () => repo.listLeases()),
     };
   }

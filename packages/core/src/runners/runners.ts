@@ -109,8 +109,13 @@ export interface RunnerStore {
   claimLease(runId: number, runnerId: number, tokenHash: string, at: string): Promise<number>;
   /** Records, in one commit, the console bytes stored of the run and its log's length then. */
   recordLogOffset(runId: number, offset: number, length: number | null): Promise<void>;
-  /** Ends a lease (the run is over, or its claim was undone). */
-  deleteLease(runId: number): Promise<void>;
+  /** Ends the leases of these runs (they are over), in one commit. */
+  deleteLeases(runIds: readonly number[]): Promise<void>;
+  /**
+   * Deletes the leases of runs that are not `processing` (what a server that stopped before it
+   * deleted them left), at load, before any is adopted.
+   */
+  deleteStaleLeases(): Promise<void>;
   listLeases(): Promise<RunLease[]>;
 }
 

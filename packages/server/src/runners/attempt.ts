@@ -57,3 +57,10 @@ export function logGap(attempt: Attempt): CausewayError {
     },
   );
 }
+
+/** A runner's call from a session that a newer process of the runner replaced. */
+export function sessionReplaced(name: string): CausewayError {
+  return new CausewayError("RUNNER_SESSION_REPLACED", `a newer process of runner ${name} took over its session`, {
+    hint: "run one process per runner work directory",
+  });
+}

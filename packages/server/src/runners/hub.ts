@@ -17,7 +17,8 @@ import {
 } from "@causeway/core";
 import type { RunnerJson, RunnerSettings } from "@causeway/protocol";
 import { hashSecret, newSecret } from "../auth.js";
-import { Attempt, ended, logGap } from "./attempt.js";
+import { Attempt, ended, logGap, sessionReplaced } from "./attempt.js";
+import { LeaseEnds } from "./lease-ends.js";
 
 /** The runner protocol's default intervals (design §5); tests set milliseconds. */
 export const DEFAULT_RUNNER_SETTINGS: RunnerSettings = {
@@ -78,11 +79,13 @@ export class RunnerHub implements RunnerPort {
   readonly #capacityListeners: (() => void)[] = [];
   /** Leases read at load, for `adopt`. */
   #leases = new Map<number, RunLease>();
+  readonly #leaseEnds: LeaseEnds;
   #stopped = false;
 
   constructor(options: RunnerHubOptions) {
     this.settings = { ...DEFAULT_RUNNER_SETTINGS, ...options.settings };
     this.#store = options.store;
+    this.#leaseEnds = new LeaseEnds(options.store);
     this.#clock = options.clock ?? { now: () => new Date() };
     this.#onLost = options.onLost;
   }
@@ -90,6 +93,7 @@ export class RunnerHub implements RunnerPort {
   /** Reads the runners and the leases of a previous process (before the engine starts). */
   async load(): Promise<void> {
     for (const record of await this.#store.listRunners()) this.#remember(record, false);
+    await this.#store.deleteStaleLeases();
     this.#leases = new Map((await this.#store.listLeases()).map((lease) => [lease.runId, lease]));
   }
 
@@ -145,6 +149,7 @@ export class RunnerHub implements RunnerPort {
   /** Ends the hub's timers; attempts are left to their runners (they report to the next server). */
   stop(): void {
     this.#stopped = true;
+    this.#leaseEnds.drop();
     for (const attempt of this.#attempts.values()) clearTimeout(attempt.timer);
     for (const runner of this.#runners.values()) clearTimeout(runner.timer);
     for (const waiters of this.#waiters.values()) waiters.splice(0);
@@ -530,9 +535,7 @@ export class RunnerHub implements RunnerPort {
     // The token stays known a while as over: a late report is answered as fenced, not unknown.
     const live = this.#runners.get(attempt.runnerId);
     live?.runs.delete(attempt.runId);
-    if (attempt.state !== "pending" && attempt.runnerId > 0 && !this.#stopped) {
-      void this.#store.deleteLease(attempt.runId).catch(() => undefined);
-    }
+    if (attempt.state !== "pending" && attempt.runnerId > 0 && !this.#stopped) this.#leaseEnds.add(attempt.runId);
     setTimeout(() => this.#byToken.delete(attempt.tokenHash), this.settings.leaseMs).unref();
     // No wake-up of the engine: it records the run's end next, and dispatches in that change.
   }
@@ -591,9 +594,3 @@ export interface Claimed {
 }
 
 export type { Attempt };
-
-function sessionReplaced(name: string): CausewayError {
-  return new CausewayError("RUNNER_SESSION_REPLACED", `a newer process of runner ${name} took over its session`, {
-    hint: "run one process per runner work directory",
-  });
-}
