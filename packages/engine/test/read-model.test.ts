@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { loadPipeline, type Mapping, type Run, type RunStatus } from "@causeway/core";
+import { loadPipeline, type JobDef, type Mapping, type Run, type RunStatus } from "@causeway/core";
 import { ReadModel } from "../src/read-model.js";
 
 // The read model's indexes of active runs: by status (what the dispatcher and `idle` read) and
@@ -11,19 +11,22 @@ function modelOf(yaml: string): ReadModel {
   const loaded = loadPipeline([{ path: "causeway.yml", text: yaml }]);
   if (!loaded.ok) throw new Error(JSON.stringify(loaded.diagnostics));
   const model = new ReadModel();
-  for (const job of loaded.pipeline.jobs) {
-    model.setObject({
-      name: job.name,
-      kind: "job",
-      type: job.type,
-      definition: job as unknown as Mapping,
-      consistent: true,
-      paused: false,
-      deletedAt: null,
-    });
-  }
+  for (const job of loaded.pipeline.jobs) setJob(model, job);
   model.relink();
   return model;
+}
+
+/** Stores `job`'s definition in `model` (relink to see its edges). */
+function setJob(model: ReadModel, job: JobDef): void {
+  model.setObject({
+    name: job.name,
+    kind: "job",
+    type: job.type,
+    definition: job as unknown as Mapping,
+    consistent: true,
+    paused: false,
+    deletedAt: null,
+  });
 }
 
 function run(id: number, job: string, status: RunStatus): Run {
@@ -48,6 +51,11 @@ function run(id: number, job: string, status: RunStatus): Run {
   };
 }
 
+/** Tracks the runs given as [id, job, status], in order. */
+function track(model: ReadModel, ...runs: (readonly [number, string, RunStatus])[]): void {
+  for (const [id, job, status] of runs) model.trackRun(run(id, job, status));
+}
+
 const job = (name: string, ins: readonly string[]): string =>
   [
     `  - name: ${name}`,
@@ -66,8 +74,7 @@ const LINE = `jobs:\n${[job("a", []), job("b", ["a"]), job("c", []), job("join",
 describe("ReadModel: active runs by status", () => {
   it("keeps each active run under its current status only, and drops it once final", () => {
     const model = modelOf(LINE);
-    model.trackRun(run(1, "a", "queued"));
-    model.trackRun(run(2, "c", "waiting"));
+    track(model, [1, "a", "queued"], [2, "c", "waiting"]);
     expect([...model.withStatus("queued")].map((r) => r.id)).toEqual([1]);
     model.trackRun(run(1, "a", "processing"));
     expect(model.countWithStatus("queued")).toBe(0);
@@ -82,9 +89,7 @@ describe("ReadModel: active runs by status", () => {
 describe("ReadModel.freedBy (strict release)", () => {
   it("frees a waiting run once none of its upstream jobs is active, and only downstream of the settled job", () => {
     const model = modelOf(LINE);
-    model.trackRun(run(1, "b", "processing"));
-    model.trackRun(run(2, "c", "processing"));
-    model.trackRun(run(3, "join", "waiting"));
+    track(model, [1, "b", "processing"], [2, "c", "processing"], [3, "join", "waiting"]);
     // b and c hold join; c settling leaves b holding it.
     model.trackRun(run(2, "c", "success"));
     expect(model.freedBy("c")).toEqual([]);
@@ -102,32 +107,24 @@ describe("ReadModel.freedBy (strict release)", () => {
     // and the release is asked for one of them only: join is free whichever it is.
     for (const asked of ["a", "c"]) {
       const model = modelOf(LINE);
-      model.trackRun(run(1, "a", "processing"));
-      model.trackRun(run(2, "c", "processing"));
-      model.trackRun(run(3, "join", "waiting"));
+      track(model, [1, "a", "processing"], [2, "c", "processing"], [3, "join", "waiting"]);
       expect(model.freedBy("b")).toEqual([]);
-      model.trackRun(run(1, "a", "success"));
-      model.trackRun(run(2, "c", "success"));
+      track(model, [1, "a", "success"], [2, "c", "success"]);
       expect(model.freedBy(asked).map((r) => r.id)).toEqual([3]);
     }
   });
 
   it("keeps a run held while its holder has another active run", () => {
     const model = modelOf(LINE);
-    model.trackRun(run(1, "c", "processing"));
-    model.trackRun(run(2, "c", "queued"));
-    model.trackRun(run(3, "join", "waiting"));
-    model.trackRun(run(1, "c", "success"));
+    track(model, [1, "c", "processing"], [2, "c", "queued"], [3, "join", "waiting"], [1, "c", "success"]);
     expect(model.freedBy("c")).toEqual([]);
-    model.trackRun(run(2, "c", "processing"));
-    model.trackRun(run(2, "c", "failure"));
+    track(model, [2, "c", "processing"], [2, "c", "failure"]);
     expect(model.freedBy("c").map((r) => r.id)).toEqual([3]);
   });
 
   it("looks again at every waiting run after the graph changed", () => {
     const model = modelOf(LINE);
-    model.trackRun(run(1, "c", "processing"));
-    model.trackRun(run(3, "join", "waiting"));
+    track(model, [1, "c", "processing"], [3, "join", "waiting"]);
     expect(model.freedBy("b")).toEqual([]);
     // join no longer takes c: c's active run holds it no more.
     const changed = loadPipeline([
@@ -138,24 +135,15 @@ describe("ReadModel.freedBy (strict release)", () => {
     ]);
     if (!changed.ok) throw new Error("line");
     const def = changed.pipeline.jobs.find((j) => j.name === "join");
-    model.setObject({
-      name: "join",
-      kind: "job",
-      type: "runSh",
-      definition: def as unknown as Mapping,
-      consistent: true,
-      paused: false,
-      deletedAt: null,
-    });
+    if (def === undefined) throw new Error("join");
+    setJob(model, def);
     model.relink();
     expect(model.freedBy("b").map((r) => r.id)).toEqual([3]);
   });
 
   it("frees in creation order", () => {
     const model = modelOf(`jobs:\n${[job("c", []), job("x", ["c"]), job("y", ["c"])].join("\n")}\n`);
-    model.trackRun(run(1, "c", "processing"));
-    model.trackRun(run(7, "x", "waiting"));
-    model.trackRun(run(6, "y", "waiting"));
+    track(model, [1, "c", "processing"], [7, "x", "waiting"], [6, "y", "waiting"]);
     expect(model.freedBy("c")).toEqual([]);
     model.trackRun(run(1, "c", "success"));
     expect(model.freedBy("c").map((r) => r.id)).toEqual([6, 7]);
@@ -163,10 +151,7 @@ describe("ReadModel.freedBy (strict release)", () => {
 
   it("never frees a run that left the waiting status", () => {
     const model = modelOf(LINE);
-    model.trackRun(run(1, "c", "processing"));
-    model.trackRun(run(5, "join", "waiting"));
-    model.trackRun(run(4, "b", "waiting"));
-    model.trackRun(run(1, "c", "success"));
+    track(model, [1, "c", "processing"], [5, "join", "waiting"], [4, "b", "waiting"], [1, "c", "success"]);
     // b waits on a (idle): free at a's settle; join is held by b's waiting run.
     expect(model.freedBy("a").map((r) => r.id)).toEqual([4]);
     model.trackRun(run(4, "b", "cancelled"));

@@ -1,7 +1,7 @@
 import { existsSync, readFileSync } from "node:fs";
 import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { CausewayError } from "@causeway/core";
+import { CausewayError, type JobDef } from "@causeway/core";
 import { chooseSandbox, sandboxArgs, SHIPCTL_DIR } from "../src/index.js";
 import { scrubExceptions } from "../src/sandbox.js";
 import {
@@ -38,6 +38,14 @@ async function dataDir(): Promise<{ data: string; work: string }> {
   await writeFile(`${data}/server.json`, '{"token":"admin-token-value"}\n', { mode: 0o600 });
   await writeFile(`${data}/causeway.db`, "SQLite format 3\0 every run's parameters\n", { mode: 0o600 });
   return { data, work: `${data}/workspaces` };
+}
+
+/** A runSh job of several TASK steps, each with its script lines. */
+function tasksJob(tasks: readonly (readonly string[])[]): JobDef {
+  const steps = tasks.map(
+    (lines) => `      - TASK:\n          script:\n${lines.map((l) => `            - ${JSON.stringify(l)}`).join("\n")}`,
+  );
+  return jobOf(["jobs:\n  - name: job\n    type: runSh\n    steps:", ...steps].join("\n"));
 }
 
 describe.skipIf(SANDBOX_SKIP !== undefined)("a task in the sandbox", () => {
@@ -172,19 +180,14 @@ describe.skipIf(SANDBOX_SKIP !== undefined)("a task in the sandbox", () => {
     const sleep = uniqueSleep();
     // The worker scrubs the sandbox after the run's last task (an L before its request); here
     // that task never starts, and the run's end asks for the scrub (R) itself.
-    const task = (lines: string[]): string =>
-      `      - TASK:\n          script:\n${lines.map((l) => `            - ${JSON.stringify(l)}`).join("\n")}`;
-    const job = jobOf(
+    const job = tasksJob([
       [
-        "jobs:\n  - name: job\n    type: runSh\n    steps:",
-        task([
-          `setsid bash -c ': > /tmp/escaped; exec sleep ${sleep}' > /dev/null 2>&1 < /dev/null &`,
-          "until [ -e /tmp/escaped ]; do sleep 0.01; done",
-          "exit 3",
-        ]),
-        task(["echo never"]),
-      ].join("\n"),
-    );
+        `setsid bash -c ': > /tmp/escaped; exec sleep ${sleep}' > /dev/null 2>&1 < /dev/null &`,
+        "until [ -e /tmp/escaped ]; do sleep 0.01; done",
+        "exit 3",
+      ],
+      ["echo never"],
+    ]);
     const { result, rec } = await run(makeSpec(job));
     expect(result.status).toBe("failure");
     expect(rec.text).not.toContain("never\n");
@@ -271,22 +274,14 @@ describe.skipIf(SANDBOX_SKIP !== undefined)("a task worker in a slot's sandbox",
     // the worker's SIGTERM may come first): only the SIGKILL after the grace ends it, and the
     // runner cannot signal its group (its id is of the sandbox's PID namespace): the worker
     // does, while the second task waits for it to be gone.
-    const task = (lines: string[]): string =>
-      `      - TASK:\n          script:\n${lines.map((l) => `            - ${JSON.stringify(l)}`).join("\n")}`;
-    const job = jobOf(
+    const job = tasksJob([
+      [`(trap '' TERM; : > /tmp/ignoring; exec sleep ${sleep}) &`, "until [ -e /tmp/ignoring ]; do sleep 0.01; done"],
       [
-        "jobs:\n  - name: job\n    type: runSh\n    steps:",
-        task([
-          `(trap '' TERM; : > /tmp/ignoring; exec sleep ${sleep}) &`,
-          "until [ -e /tmp/ignoring ]; do sleep 0.01; done",
-        ]),
-        task([
-          `pgrep -f ${sleep} > /dev/null && echo still-there`,
-          `for i in $(seq 100); do pgrep -f ${sleep} > /dev/null || break; sleep 0.05; done`,
-          `pgrep -f ${sleep} > /dev/null || echo gone`,
-        ]),
-      ].join("\n"),
-    );
+        `pgrep -f ${sleep} > /dev/null && echo still-there`,
+        `for i in $(seq 100); do pgrep -f ${sleep} > /dev/null || break; sleep 0.05; done`,
+        `pgrep -f ${sleep} > /dev/null || echo gone`,
+      ],
+    ]);
     const { result, rec } = await run(makeSpec(job));
     expect(result.status).toBe("success");
     expect(rec.outputLines).toEqual(["still-there", "gone"]);
