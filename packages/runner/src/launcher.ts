@@ -136,8 +136,9 @@ export class TaskLauncher {
   /**
    * The run that held slot directory `slot` is over (its tasks ended): the slot's worker ends
    * what is left running in its sandbox and empties its /tmp, HOME and TMPDIR, before the next
-   * run's first task (an R request, written with that task's request when it comes within
-   * POST_DELAY_MS, else alone).
+   * run's first task. It did so already when the run's last request held an L (`endsRun`);
+   * else an R request goes, with the slot's next request when one comes within POST_DELAY_MS,
+   * alone after that.
    */
   endRun(slot: string): void {
     const worker = this.#slots.get(slot);
