@@ -16,6 +16,8 @@ import { Kysely, Migrator, SqliteDialect } from "kysely";
 import { initial } from "../src/migrations/0001-initial.js";
 import { MIGRATIONS } from "../src/migrations/index.js";
 import { isNetworkFilesystemType, WAL_AUTOCHECKPOINT_PAGES } from "../src/sqlite-store.js";
+import { listRunsQuery } from "../src/sqlite-repo.js";
+import type { CausewayDatabase } from "../src/schema.js";
 import {
   describeBlobStoreContract,
   describeLogStoreContract,
@@ -201,6 +203,59 @@ describe("the SQLite data directory", () => {
     opened = await openSqliteStore({ dataDir });
     const [run] = await opened.store.read.listRuns({ job: "deploy" });
     expect(run).toMatchObject({ params: { TOKEN: "old" }, secretParams: [] });
+  });
+
+  it("0014: the status index holds only runs that did not succeed, and the queries for them use it", async () => {
+    // A database as 0001 left it, with a successful run and an active one in runs_status_ix.
+    mkdirSync(dataDir, { recursive: true });
+    const old = new Kysely<unknown>({
+      dialect: new SqliteDialect({ database: new BetterSqlite3(join(dataDir, "causeway.db")) }),
+    });
+    const migrated = await new Migrator({
+      db: old,
+      provider: { getMigrations: () => Promise.resolve({ "0001-initial": initial }) },
+    }).migrateToLatest();
+    expect(migrated.error).toBeUndefined();
+    await old.destroy();
+    const raw = new BetterSqlite3(join(dataDir, "causeway.db"));
+    const insert = raw.prepare(
+      `INSERT INTO runs (job, number, status, trigger, flow, inputs, params, priority, attempt, created_at)
+       VALUES ('deploy', ?, ?, '{"kind":"manual","by":"cli"}', 'f', '[]', '{}', 9999, 1, 'x')`,
+    );
+    insert.run(1, "success");
+    insert.run(2, "queued");
+    raw.close();
+    opened = await openSqliteStore({ dataDir });
+    await opened.store.read.updateRun(2, { status: "processing" });
+    const peek = new BetterSqlite3(join(dataDir, "causeway.db"), { readonly: true });
+    try {
+      const indexes = peek.prepare("SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = 'runs'").pluck();
+      expect(indexes.all()).toContain("runs_unsuccessful_ix");
+      expect(indexes.all()).not.toContain("runs_status_ix");
+      // Index entries: the processing run, not the successful one.
+      expect(
+        peek.prepare("SELECT id FROM runs INDEXED BY runs_unsuccessful_ix WHERE status != 'success'").pluck().all(),
+      ).toEqual([2]);
+      const plan = (query: Parameters<typeof listRunsQuery>[1]): string => {
+        const { sql, parameters } = listRunsQuery(
+          new Kysely<CausewayDatabase>({ dialect: new SqliteDialect({ database: peek }) }),
+          query,
+        ).compile();
+        return (peek.prepare(`EXPLAIN QUERY PLAN ${sql}`).all(...parameters) as { detail: string }[])
+          .map((p) => p.detail)
+          .join(" | ");
+      };
+      expect(plan({ statuses: ["waiting", "queued", "waiting_approval", "processing"] })).toContain(
+        "USING INDEX runs_unsuccessful_ix",
+      );
+      expect(plan({ statuses: ["failure"], limit: 20 })).toContain("USING INDEX runs_unsuccessful_ix");
+    } finally {
+      peek.close();
+    }
+    expect((await opened.store.read.listRuns({ statuses: ["processing", "queued"] })).map((r) => r.id)).toEqual([2]);
+    expect((await opened.store.read.listRuns({ statuses: ["success", "processing"] })).map((r) => r.id)).toEqual([
+      2, 1,
+    ]);
   });
 
   it("makes the data directory and everything in it owner-only, whatever the umask", async () => {

@@ -449,6 +449,12 @@ export function describeStoreContract(name: string, makeStore: MakeStore): void 
         expect(ids(await store.read.listRuns({ limit: 2 }))).toEqual([4, 3]);
         expect(await store.read.listRuns({ statuses: [] })).toEqual([]);
         expect(await store.read.listRuns({ job: "nobody" })).toEqual([]);
+        expect(ids(await store.read.listRuns({ statuses: ["failure"] }))).toEqual([1]);
+        expect(ids(await store.read.listRuns({ statuses: ["success", "failure"], limit: 1 }))).toEqual([1]);
+        // A run that succeeds leaves the statuses it had.
+        await store.read.updateRun(made[2]!.id, { status: "success" });
+        expect(ids(await store.read.listRuns({ statuses: ["processing", "queued"] }))).toEqual([4, 3]);
+        expect(ids(await store.read.listRuns({ statuses: ["success"] }))).toEqual([2, 0]);
       });
 
       it("finds the flows that start with a prefix, each once, in order", async () => {

@@ -13,6 +13,7 @@ import { secrets } from "./0010-secrets.js";
 import { runners } from "./0011-runners.js";
 import { leaseLogLength } from "./0012-lease-log-length.js";
 import { runsSecretParamsIndex } from "./0013-runs-secret-params-index.js";
+import { runsUnsuccessfulIndex } from "./0014-runs-unsuccessful-index.js";
 
 /**
  * Every migration, in order. To change the schema, add `NNNN-what.ts` exporting a `Migration`
@@ -32,6 +33,7 @@ export const MIGRATIONS: Readonly<Record<string, Migration>> = {
   "0011-runners": runners,
   "0012-lease-log-length": leaseLogLength,
   "0013-runs-secret-params-index": runsSecretParamsIndex,
+  "0014-runs-unsuccessful-index": runsUnsuccessfulIndex,
 };
 
 /**
