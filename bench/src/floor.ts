@@ -15,14 +15,22 @@ const run = promisify(execFile);
  *   as make starts its jobs), the median of `count`, each timed alone with `$EPOCHREALTIME`;
  * - `floor_commit_ms`: a one-row insert committed by SQLite in WAL mode with
  *   `synchronous=FULL` (Causeway's settings) in the temporary directory, where the scenarios
- *   keep their data: the median of `count`, each timed alone.
+ *   keep their data: the median of `count`, each timed alone;
+ * - `floor_cpu_ms`: how fast this machine runs JavaScript, the median of 7 runs of `cpuWork`
+ *   (what the server's thread does most: small objects made, serialized, parsed and looked
+ *   up). Machines of one kind differ by a factor of three on some days; this figure says which
+ *   one a run had, where the ratios to make say little about it.
  */
 export function floorBenchmark(count = 200): Benchmark {
   return {
     name: "floor",
     details: { count },
     async run() {
-      return { floor_spawn_ms: await spawnFloor(count), floor_commit_ms: await commitFloor(count) };
+      return {
+        floor_spawn_ms: await spawnFloor(count),
+        floor_commit_ms: await commitFloor(count),
+        floor_cpu_ms: cpuFloor(7),
+      };
     },
   };
 }
@@ -62,4 +70,32 @@ async function commitFloor(count: number): Promise<number> {
     db.close();
     await rm(dir, { recursive: true, force: true });
   }
+}
+
+function cpuFloor(runs: number): number {
+  cpuWork();
+  const times: number[] = [];
+  for (let i = 0; i < runs; i++) {
+    const t = performance.now();
+    cpuWork();
+    times.push(performance.now() - t);
+  }
+  return median(times);
+}
+
+/**
+ * A fixed piece of work of the kind the server's thread does: 20,000 run-like objects made,
+ * kept in a Map by id, written as JSON and read back. Returns a checksum (so that nothing of it
+ * can be optimized away).
+ */
+export function cpuWork(): number {
+  const byId = new Map<number, { id: number; job: string; status: string; params: Record<string, string> }>();
+  let sum = 0;
+  for (let id = 0; id < 20_000; id++) {
+    const run = { id, job: `job-${id % 997}`, status: id % 3 === 0 ? "queued" : "success", params: { N: String(id) } };
+    byId.set(id, run);
+    const back = JSON.parse(JSON.stringify(run)) as typeof run;
+    sum += back.job.length + (byId.get(id >> 1)?.id ?? 0);
+  }
+  return sum;
 }
