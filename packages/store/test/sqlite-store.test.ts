@@ -66,6 +66,21 @@ describeStoreContract("sqlite without nesting detection", sqliteHarness({ detect
 describeBlobStoreContract("files", async () => new FileBlobStore(join(await tempDir(), "blobs")));
 describeLogStoreContract("files", async () => new FileLogStore(join(await tempDir(), "logs")));
 
+/** A database as the first release left it (only migration 0001), open for the test to fill. */
+async function databaseAt0001(dataDir: string): Promise<BetterSqlite3.Database> {
+  mkdirSync(dataDir, { recursive: true });
+  const old = new Kysely<unknown>({
+    dialect: new SqliteDialect({ database: new BetterSqlite3(join(dataDir, "causeway.db")) }),
+  });
+  const migrated = await new Migrator({
+    db: old,
+    provider: { getMigrations: () => Promise.resolve({ "0001-initial": initial }) },
+  }).migrateToLatest();
+  expect(migrated.error).toBeUndefined();
+  await old.destroy();
+  return new BetterSqlite3(join(dataDir, "causeway.db"));
+}
+
 describe("the SQLite data directory", () => {
   let dataDir: string;
   let opened: SqliteStores | undefined;
@@ -182,17 +197,7 @@ describe("the SQLite data directory", () => {
 
   it("0003-run-secret-params: runs of an older database get no recorded secret, and keep their values", async () => {
     // A database as the first release left it: only 0001, with one run.
-    mkdirSync(dataDir, { recursive: true });
-    const old = new Kysely<unknown>({
-      dialect: new SqliteDialect({ database: new BetterSqlite3(join(dataDir, "causeway.db")) }),
-    });
-    const migrated = await new Migrator({
-      db: old,
-      provider: { getMigrations: () => Promise.resolve({ "0001-initial": initial }) },
-    }).migrateToLatest();
-    expect(migrated.error).toBeUndefined();
-    await old.destroy();
-    const raw = new BetterSqlite3(join(dataDir, "causeway.db"));
+    const raw = await databaseAt0001(dataDir);
     raw
       .prepare(
         `INSERT INTO runs (job, number, status, trigger, flow, inputs, params, priority, attempt, created_at)
@@ -207,17 +212,7 @@ describe("the SQLite data directory", () => {
 
   it("0014: the status index holds only runs that did not succeed, and the queries for them use it", async () => {
     // A database as 0001 left it, with a successful run and an active one in runs_status_ix.
-    mkdirSync(dataDir, { recursive: true });
-    const old = new Kysely<unknown>({
-      dialect: new SqliteDialect({ database: new BetterSqlite3(join(dataDir, "causeway.db")) }),
-    });
-    const migrated = await new Migrator({
-      db: old,
-      provider: { getMigrations: () => Promise.resolve({ "0001-initial": initial }) },
-    }).migrateToLatest();
-    expect(migrated.error).toBeUndefined();
-    await old.destroy();
-    const raw = new BetterSqlite3(join(dataDir, "causeway.db"));
+    const raw = await databaseAt0001(dataDir);
     const insert = raw.prepare(
       `INSERT INTO runs (job, number, status, trigger, flow, inputs, params, priority, attempt, created_at)
        VALUES ('deploy', ?, ?, '{"kind":"manual","by":"cli"}', 'f', '[]', '{}', 9999, 1, 'x')`,
