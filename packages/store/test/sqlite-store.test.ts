@@ -16,7 +16,7 @@ import { Kysely, Migrator, SqliteDialect } from "kysely";
 import { initial } from "../src/migrations/0001-initial.js";
 import { MIGRATIONS } from "../src/migrations/index.js";
 import { isNetworkFilesystemType, WAL_AUTOCHECKPOINT_PAGES } from "../src/sqlite-store.js";
-import { listRunsQuery } from "../src/sqlite-repo.js";
+import { listRunsQuery } from "../src/runs-query.js";
 import type { CausewayDatabase } from "../src/schema.js";
 import {
   describeBlobStoreContract,
