@@ -955,3 +955,83 @@ describe("inStep and modeFor: the IN step an event is about, and the mode that a
     expect(modeFor(job(c.line, c.job), c.input)).toBe(c.expected);
   });
 });
+
+// The engine gathers `inJobs` and `strictBusy` only when a rule reads them (a getter each): a
+// fan-in of 500 IN jobs would otherwise build 500 upstream states at each of the 500 events
+// that reach it. So each is read only by its rule: `inJobs` by chrono, `strictBusy` by strict.
+describe("evaluateTrigger reads inJobs only for chrono and strictBusy only for strict", () => {
+  /** The context of `decide`, counting the reads of inJobs and strictBusy. */
+  function counted(c: Omit<Case, "name" | "expected">): {
+    decision: TriggerDecision;
+    inJobs: number;
+    strictBusy: number;
+  } {
+    const base = context(c.line, c.job, c.given);
+    const reads = { inJobs: 0, strictBusy: 0 };
+    const ctx: JobTriggerContext = {
+      ...base,
+      get inJobs() {
+        reads.inJobs++;
+        return base.inJobs;
+      },
+      get strictBusy() {
+        reads.strictBusy++;
+        return base.strictBusy;
+      },
+    };
+    return { decision: evaluateTrigger(ctx, c.event), ...reads };
+  }
+
+  it.each(
+    named<Omit<Case, "expected"> & { readonly reads: { readonly inJobs: number; readonly strictBusy: number } }>([
+      {
+        name: "a chrono job reads the IN jobs' states once, never the busy ancestors",
+        line: CHRONO,
+        job: "test",
+        event: upstream("build"),
+        reads: { inJobs: 1, strictBusy: 0 },
+      },
+      {
+        name: "an immediate job reads neither",
+        line: CHRONO,
+        job: "nightly",
+        event: upstream("build"),
+        reads: { inJobs: 0, strictBusy: 0 },
+      },
+      {
+        name: "a strict job reads the busy ancestors once, never the IN jobs' states",
+        line: STRICT,
+        job: "d",
+        event: upstream("b"),
+        given: { strictBusy: ["c"] },
+        reads: { inJobs: 0, strictBusy: 1 },
+      },
+      {
+        name: "a strict job's chrono IN is held by the chrono rule: the IN jobs' states, not the busy ancestors",
+        line: CHRONO,
+        job: "fanin",
+        event: upstream("build"),
+        reads: { inJobs: 1, strictBusy: 0 },
+      },
+      {
+        name: "a manual run reads neither",
+        line: STRICT,
+        job: "d",
+        event: manual,
+        given: { strictBusy: ["c"] },
+        reads: { inJobs: 0, strictBusy: 0 },
+      },
+      {
+        name: "an event a rule skips before the modes (input switched off) reads neither",
+        line: CHRONO,
+        job: "test",
+        event: upstream("lint"),
+        reads: { inJobs: 0, strictBusy: 0 },
+      },
+    ]),
+  )("%s", (_name, c) => {
+    const { decision, inJobs, strictBusy } = counted(c);
+    expect(decision).toEqual(decide({ ...c, expected: decision }));
+    expect({ inJobs, strictBusy }).toEqual(c.reads);
+  });
+});

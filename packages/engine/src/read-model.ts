@@ -38,6 +38,7 @@ export class ReadModel {
   /** job -> its latest run. */
   readonly latestRun = new Map<string, Run>();
   readonly active = new Map<number, Run>();
+  /** job -> the ids of its active runs; a job without one is no key. */
   readonly #activeByJob = new Map<string, Set<number>>();
   /**
    * The active runs by status: the dispatcher reads the queued and processing ones, strict
@@ -167,7 +168,12 @@ export class ReadModel {
     if (isFinal(run.status)) {
       this.active.delete(run.id);
       set?.delete(run.id);
-      if (set?.size === 0) this.#releaseHeld(run.job);
+      if (set?.size === 0) {
+        // Only jobs with active runs stay keyed, so #busyAncestors walks those, not every job
+        // that ever ran.
+        this.#activeByJob.delete(run.job);
+        this.#releaseHeld(run.job);
+      }
     } else {
       this.active.set(run.id, run);
       if (set === undefined) this.#activeByJob.set(run.job, (set = new Set<number>()));
@@ -320,9 +326,9 @@ export class ReadModel {
   *#busyAncestors(jobName: string): Generator<string> {
     const ancestors = this.ancestors(jobName);
     if (this.#activeByJob.size < ancestors.size) {
-      for (const [job, ids] of this.#activeByJob) if (ids.size > 0 && ancestors.has(job)) yield job;
+      for (const job of this.#activeByJob.keys()) if (ancestors.has(job)) yield job;
     } else {
-      for (const job of ancestors) if ((this.#activeByJob.get(job)?.size ?? 0) > 0) yield job;
+      for (const job of ancestors) if (this.#activeByJob.has(job)) yield job;
     }
   }
 

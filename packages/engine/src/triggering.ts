@@ -53,16 +53,20 @@ export async function offer(
   if (job === undefined) return undefined;
   const pending = model.activeRuns(jobName).filter((r) => r.status === "queued" || r.status === "waiting");
   const waiting = pending.find((r) => r.status === "waiting");
+  // inJobs and strictBusy are gathered only when the chrono or the strict rule reads them: a
+  // fan-in of 500 IN jobs is offered 500 events, and building the 500 upstream states at each
+  // made the fan-in's cost grow with the square of its width.
   const tctx: JobTriggerContext = {
     job,
     paused: model.objects.get(jobName)?.stored.paused ?? false,
     deleted: false,
     pins: model.pins.get(jobName) ?? new Map(),
-    inJobs: model.inJobs(job).map((n) => model.upstreamState(n)),
-    strictBusy:
-      job.dependencyMode === "strict" || job.steps.some((st) => st.kind === "IN" && st.dependencyMode === "strict")
-        ? model.busyAncestors(jobName)
-        : [],
+    get inJobs() {
+      return model.inJobs(job).map((n) => model.upstreamState(n));
+    },
+    get strictBusy() {
+      return model.busyAncestors(jobName);
+    },
     pendingRunId: pending.length > 0 ? Math.max(...pending.map((r) => r.id)) : undefined,
     waitingRunId: waiting?.id,
   };

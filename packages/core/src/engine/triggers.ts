@@ -30,11 +30,15 @@ export interface JobTriggerContext {
   readonly deleted: boolean;
   /** Run-time pins by input name (versionNumber). */
   readonly pins: ReadonlyMap<string, number>;
-  /** Jobs that are IN of this job. */
+  /**
+   * Jobs that are IN of this job. Read once, and only by the chrono rule, so that a caller may
+   * gather it lazily (a getter).
+   */
   readonly inJobs: readonly UpstreamState[];
   /**
    * Strict mode: the upstream jobs that are still active (not final), transitively: IN jobs,
-   * producers of IN resources, and their own upstream, so a fan-in runs once per wave.
+   * producers of IN resources, and their own upstream, so a fan-in runs once per wave. Read
+   * once, and only by the strict rule (a caller may gather it lazily).
    */
   readonly strictBusy: readonly string[];
   /** A run of this job that has not started (queued or waiting), newest. */
