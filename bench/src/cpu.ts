@@ -26,3 +26,35 @@ export function busyFromProcStat(text: string): number | undefined {
   const busy = fields.reduce((sum, n, i) => (i === 3 || i === 4 || i > 7 ? sum : sum + n), 0);
   return busy / 100;
 }
+
+/** What a scenario cost in CPU, as `cpuFigures` reads it. */
+export interface ScenarioCpu {
+  /** The server process's CPU seconds (user + system) while the scenario ran. */
+  readonly serverSeconds: number;
+  /** The whole machine's busy CPU seconds meanwhile, or null where they cannot be read. */
+  readonly machineSeconds: number | null;
+}
+
+/**
+ * Where a scenario's time went, in CPU: the server process's milliseconds per job; and, where
+ * the machine's busy CPU was read for both, the machine's busy seconds against make's on the
+ * same work (`*_cpu_s`), and per job: everything but the server (the task processes and the
+ * kernel's work for them, `*_tasks_cpu_ms_per_job`) against all of make's
+ * (`make_*_cpu_ms_per_job`, make and its shells). Where both cores are busy throughout, the
+ * wall ratio follows the CPU ratio, and these say which side of it grew.
+ */
+export function cpuFigures(
+  name: string,
+  jobs: number,
+  scenario: ScenarioCpu,
+  makeBusy: number | undefined,
+): Record<string, number> {
+  const out: Record<string, number> = { [`${name}_server_cpu_ms_per_job`]: (scenario.serverSeconds / jobs) * 1000 };
+  if (scenario.machineSeconds !== null && makeBusy !== undefined) {
+    out[`${name}_cpu_s`] = scenario.machineSeconds;
+    out[`make_${name}_cpu_s`] = makeBusy;
+    out[`${name}_tasks_cpu_ms_per_job`] = ((scenario.machineSeconds - scenario.serverSeconds) / jobs) * 1000;
+    out[`make_${name}_cpu_ms_per_job`] = (makeBusy / jobs) * 1000;
+  }
+  return out;
+}

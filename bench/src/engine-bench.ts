@@ -3,7 +3,7 @@ import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { promisify } from "node:util";
-import { machineBusySeconds } from "./cpu.js";
+import { cpuFigures, machineBusySeconds, type ScenarioCpu } from "./cpu.js";
 import { dagLine, dagMakefile, fanoutLine } from "./engine-lines.js";
 import type { Benchmark } from "./harness.js";
 
@@ -79,6 +79,10 @@ async function makeTime(parents: number[][]): Promise<{ wall: number; busy: numb
   }
 }
 
+function scenarioCpu(r: ScenarioResult): ScenarioCpu {
+  return { serverSeconds: r.cpu_run_s, machineSeconds: r.machine_busy_s };
+}
+
 function percentile(values: readonly number[], p: number): number {
   const sorted = [...values].sort((a, b) => a - b);
   return sorted[Math.min(sorted.length - 1, Math.floor((sorted.length - 1) * p))] ?? Number.NaN;
@@ -132,29 +136,10 @@ export function dagBenchmark(repoRoot: string, jobs = 1000, seed = 1, remote = f
         [`make_${name}_s`]: make.wall,
         [`${name}_ratio`]: r.wall_s / make.wall,
         [`server_rss_mb_${name}`]: r.max_rss_mb,
-        ...cpuFigures(name, jobs, r, make.busy),
+        ...cpuFigures(name, jobs, scenarioCpu(r), make.busy),
       };
     },
   };
-}
-
-/**
- * Where a scenario's time went, in CPU: the server process's milliseconds per job, and the
- * whole machine's busy CPU seconds against make's on the same work (`*_cpu_s`). Where both
- * cores are busy throughout, the wall ratio follows the CPU ratio.
- */
-function cpuFigures(
-  name: string,
-  jobs: number,
-  r: ScenarioResult,
-  makeBusy: number | undefined,
-): Record<string, number> {
-  const out: Record<string, number> = { [`${name}_server_cpu_ms_per_job`]: (r.cpu_run_s / jobs) * 1000 };
-  if (r.machine_busy_s !== null && makeBusy !== undefined) {
-    out[`${name}_cpu_s`] = r.machine_busy_s;
-    out[`make_${name}_cpu_s`] = makeBusy;
-  }
-  return out;
 }
 
 /** One job, `n` parallel jobs, one strict fan-in job: Causeway against `make -j2` (`fanout500_*`). */
@@ -172,7 +157,7 @@ export function fanoutBenchmark(repoRoot: string, n = 500): Benchmark {
         [`${name}_s`]: r.wall_s,
         [`make_${name}_s`]: make.wall,
         [`${name}_ratio`]: r.wall_s / make.wall,
-        ...cpuFigures(name, n + 2, r, make.busy),
+        ...cpuFigures(name, n + 2, scenarioCpu(r), make.busy),
       };
     },
   };

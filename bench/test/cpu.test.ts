@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { busyFromProcStat, machineBusySeconds } from "../src/cpu.js";
+import { busyFromProcStat, cpuFigures, machineBusySeconds } from "../src/cpu.js";
 
 describe("busyFromProcStat", () => {
   it("adds user, nice, system, irq, softirq and steal, not idle, iowait or guest time", () => {
@@ -18,5 +18,28 @@ describe("busyFromProcStat", () => {
     const end = performance.now() + 100;
     while (performance.now() < end);
     expect(machineBusySeconds()).toBeGreaterThan(before);
+  });
+});
+
+describe("cpuFigures", () => {
+  it("splits the machine's CPU per job into the server's and the rest, beside make's", () => {
+    // 1,000 jobs: the server 5 s, the machine 15 s, make's run 7 s.
+    const figures = cpuFigures("dag1000", 1000, { serverSeconds: 5, machineSeconds: 15 }, 7);
+    expect(figures).toEqual({
+      dag1000_server_cpu_ms_per_job: 5,
+      dag1000_cpu_s: 15,
+      make_dag1000_cpu_s: 7,
+      dag1000_tasks_cpu_ms_per_job: 10,
+      make_dag1000_cpu_ms_per_job: 7,
+    });
+  });
+
+  it("gives only the server's figure where the machine's CPU could not be read", () => {
+    expect(cpuFigures("fanout500", 500, { serverSeconds: 2.5, machineSeconds: null }, 3)).toEqual({
+      fanout500_server_cpu_ms_per_job: 5,
+    });
+    expect(Object.keys(cpuFigures("fanout500", 500, { serverSeconds: 2.5, machineSeconds: 8 }, undefined))).toEqual([
+      "fanout500_server_cpu_ms_per_job",
+    ]);
   });
 });
