@@ -86,6 +86,34 @@ describe("ReadModel: active runs by status", () => {
   });
 });
 
+describe("ReadModel.busyAncestors", () => {
+  it("names the upstream jobs with an active run, as runs start and end", () => {
+    const model = modelOf(LINE);
+    expect(model.busyAncestors("join")).toEqual([]);
+    track(model, [1, "a", "processing"], [2, "c", "queued"]);
+    expect(model.busyAncestors("join")).toEqual(["a", "c"]);
+    track(model, [1, "a", "success"]);
+    expect(model.busyAncestors("join")).toEqual(["c"]);
+    expect(model.activeRuns("a")).toEqual([]);
+    // A job whose last run ended is busy again with its next one.
+    track(model, [3, "a", "queued"], [2, "c", "failure"]);
+    expect(model.busyAncestors("join")).toEqual(["a"]);
+    expect(model.activeRuns("a").map((r) => r.id)).toEqual([3]);
+    expect(model.busyAncestors("b")).toEqual(["a"]);
+  });
+
+  it("finds them whether the ancestors or the busy jobs are fewer", () => {
+    // join has 3 ancestors; 5 jobs outside its upstream are busy, then none of them.
+    const others = ["o1", "o2", "o3", "o4", "o5"];
+    const model = modelOf(`${LINE}${others.map((o) => job(o, [])).join("\n")}\n`);
+    track(model, ...others.map((o, i) => [10 + i, o, "processing"] as const), [1, "b", "processing"]);
+    expect(model.busyAncestors("join")).toEqual(["b"]);
+    track(model, ...others.map((o, i) => [10 + i, o, "success"] as const));
+    expect(model.busyAncestors("join")).toEqual(["b"]);
+    expect(model.busyAncestors("o1")).toEqual([]);
+  });
+});
+
 describe("ReadModel.freedBy (strict release)", () => {
   it("frees a waiting run once none of its upstream jobs is active, and only downstream of the settled job", () => {
     const model = modelOf(LINE);
