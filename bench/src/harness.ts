@@ -24,9 +24,13 @@ export interface FigureSummary {
 }
 
 /** The outcome of a benchmark: its figures, or the error that stopped it. */
-export type BenchmarkResult =
+export type BenchmarkResult = (
   | { readonly name: string; readonly ok: true; readonly figures: Readonly<Record<string, FigureSummary>> }
-  | { readonly name: string; readonly ok: false; readonly error: string };
+  | { readonly name: string; readonly ok: false; readonly error: string }
+) & {
+  /** The benchmark's wall time, warm-up included: what it adds to the whole run. */
+  readonly seconds: number;
+};
 
 /** The median of a non-empty list (the mean of the two middle values for an even count). */
 export function median(values: readonly number[]): number {
@@ -65,14 +69,26 @@ export function summarise(
  * returned, so one broken benchmark does not hide the others.
  */
 export async function runBenchmark(bench: Benchmark, runs: number, warmUp = true): Promise<BenchmarkResult> {
+  const start = performance.now();
+  const seconds = (): number => (performance.now() - start) / 1000;
   try {
     if (warmUp) await bench.run();
     const figures: Figures[] = [];
     for (let i = 0; i < runs; i++) figures.push(await bench.run());
-    return { name: bench.name, ok: true, figures: summarise(figures, bench.targets) };
+    return { name: bench.name, ok: true, figures: summarise(figures, bench.targets), seconds: seconds() };
   } catch (error) {
-    return { name: bench.name, ok: false, error: error instanceof Error ? error.message : String(error) };
+    return {
+      name: bench.name,
+      ok: false,
+      error: error instanceof Error ? error.message : String(error),
+      seconds: seconds(),
+    };
   }
+}
+
+/** Where the run's time went, one benchmark after another: `validate10k 5.1 s, floor 2.0 s, ...`. */
+export function formatTimes(results: readonly BenchmarkResult[]): string {
+  return results.map((r) => `${r.name} ${r.seconds.toFixed(1)} s`).join(", ");
 }
 
 /** The results as an aligned text table: figure, median, min, max, target, pass/fail. */

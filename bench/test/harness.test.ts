@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { allPassed, formatTable, median, runBenchmark, summarise } from "../src/harness.js";
+import { allPassed, formatTable, formatTimes, median, runBenchmark, summarise } from "../src/harness.js";
 
 describe("bench harness", () => {
   it.each([
@@ -29,7 +29,7 @@ describe("bench harness", () => {
     expect(calls).toBe(4);
     expect(ok).toMatchObject({ ok: true, figures: { x_s: { samples: [2, 3, 4], pass: false } } });
     const broken = await runBenchmark({ name: "broken", run: () => Promise.reject(new Error("no dist")) }, 3);
-    expect(broken).toEqual({ name: "broken", ok: false, error: "no dist" });
+    expect(broken).toMatchObject({ name: "broken", ok: false, error: "no dist" });
     expect(allPassed([ok])).toBe(false);
     expect(formatTable([ok, broken])).toMatchInlineSnapshot(`
       "figure  median    min    max   target  result
@@ -37,5 +37,24 @@ describe("bench harness", () => {
       x_s      3.000  2.000  4.000  < 1.000  FAIL
       broken       -      -      -        -  ERROR: no dist"
     `);
+  });
+
+  it("times each benchmark, its warm-up and its failure included", async () => {
+    const pause = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
+    const slow = await runBenchmark({ name: "slow", run: () => pause(40).then(() => ({ x_s: 1 })) }, 2);
+    const failing = await runBenchmark(
+      { name: "failing", run: () => pause(30).then(() => Promise.reject(new Error("x"))) },
+      2,
+    );
+    // Three runs of 40 ms (the warm-up and two), one failed run of 30 ms.
+    expect(slow.seconds).toBeGreaterThanOrEqual(0.11);
+    expect(failing.seconds).toBeGreaterThanOrEqual(0.025);
+    expect(failing.seconds).toBeLessThan(slow.seconds);
+    expect(
+      formatTimes([
+        { ...slow, seconds: 5.06 },
+        { ...failing, seconds: 0.04 },
+      ]),
+    ).toBe("slow 5.1 s, failing 0.0 s");
   });
 });
