@@ -31,7 +31,7 @@ import { SqliteRepo } from "./sqlite-repo.js";
 import { TokensRepo } from "./tokens-repo.js";
 import { RunnersRepo } from "./runners-repo.js";
 import { loadSecretKeys, SECRET_KEY_FILE, type SecretKeyRing, type SecretKeySource } from "./secret-keys.js";
-import { wrapStoreTx } from "./tx-views.js";
+import { scopedStoreTx, wrapStoreTx } from "./tx-views.js";
 
 /** Options of the embedded SQLite store. */
 export interface SqliteStoreOptions {
@@ -236,6 +236,8 @@ class SqliteStore implements Store {
   readonly #lock: DataDirLock;
   readonly #logs: FileLogStore;
   readonly #queue = new SerialQueue();
+  /** A transaction's StoreTx: the repo's methods while the transaction is open. */
+  readonly #txView: (scope: TxScope) => StoreTx;
   // Which transaction (if any) the current async flow is in: a nested call would wait for
   // itself forever, so it fails fast instead.
   readonly #scope: AsyncLocalStorage<TxScope> | undefined;
@@ -264,6 +266,9 @@ class SqliteStore implements Store {
     this.#commit = sqlite.prepare("COMMIT");
     this.#rollback = sqlite.prepare("ROLLBACK");
     this.read = wrapStoreTx(this.#repo, (call) => this.#enqueue("store.read", call));
+    this.#txView = scopedStoreTx(this.#repo, () =>
+      Promise.reject(new CausewayError("STORE_TX_FINISHED", "this transaction has ended")),
+    );
     this.tokens = this.#tokenStore(new TokensRepo(db));
     this.runners = this.#runnerStore(new RunnersRepo(db));
   }
@@ -333,9 +338,7 @@ class SqliteStore implements Store {
   transaction<T>(fn: (tx: StoreTx) => Promise<T>): Promise<T> {
     return this.#enqueue("store.transaction", async () => {
       const scope: TxScope = { open: true };
-      const tx = wrapStoreTx(this.#repo, (call) =>
-        scope.open ? call() : Promise.reject(new CausewayError("STORE_TX_FINISHED", "this transaction has ended")),
-      );
+      const tx = this.#txView(scope);
       this.#begin.run();
       try {
         const result = await (this.#scope === undefined ? fn(tx) : this.#scope.run(scope, () => fn(tx)));

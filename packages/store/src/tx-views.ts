@@ -69,3 +69,28 @@ export function wrapStoreTx(target: StoreTx, around: CallWrapper): StoreTx {
   }
   return view as StoreTx;
 }
+
+const SCOPE = Symbol("scope");
+
+/** What a transaction's view holds: whether the transaction is still open. */
+export interface ViewScope {
+  readonly open: boolean;
+}
+
+/**
+ * The views of `target` for one transaction each: a call through a view runs `target`'s method
+ * while its scope is open, `ended()` once it is not. The methods are made once, here, on a
+ * prototype; a view is one object holding its scope (a view of 49 closures made per
+ * transaction cost 0.12 ms per run of the 1,000-job DAG). Its methods must be called on the
+ * view, as the lint's unbound-method rule requires of every StoreTx.
+ */
+export function scopedStoreTx(target: StoreTx, ended: () => Promise<never>): (scope: ViewScope) => StoreTx {
+  const proto: Partial<Record<keyof StoreTx, unknown>> = {};
+  for (const method of STORE_TX_METHODS) {
+    const fn = target[method].bind(target) as (...args: unknown[]) => Promise<unknown>;
+    proto[method] = function (this: { readonly [SCOPE]?: ViewScope } | undefined, ...args: unknown[]) {
+      return this?.[SCOPE]?.open === true ? fn(...args) : ended();
+    };
+  }
+  return (scope) => Object.create(proto, { [SCOPE]: { value: scope } }) as StoreTx;
+}
