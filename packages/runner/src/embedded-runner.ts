@@ -1,4 +1,4 @@
-import { mkdirSync, renameSync, rmSync, statfsSync } from "node:fs";
+import { mkdirSync, renameSync, rmSync } from "node:fs";
 import { basename } from "node:path";
 import { performance } from "node:perf_hooks";
 import { constants as osConstants } from "node:os";
@@ -32,8 +32,10 @@ import {
   checkDirName,
   createWorkspace,
   dependencyPaths,
+  freeBytes,
   workspacePaths,
   WorkspaceRemover,
+  type FreeSpaceWatch,
   type WorkspacePaths,
 } from "./workspace.js";
 
@@ -409,6 +411,15 @@ class RunExecution implements EmbeddedExecution {
   }
 
   async #runTasks(prepared: Prepared): Promise<Outcome> {
+    const watch = this.#remover.watchFree();
+    try {
+      return await this.#runEach(prepared, watch);
+    } finally {
+      watch.end();
+    }
+  }
+
+  async #runEach(prepared: Prepared, watch: FreeSpaceWatch): Promise<Outcome> {
     const { job } = this.#spec;
     let exitCode: number | null = null;
     let ranTasks = false;
@@ -452,6 +463,7 @@ class RunExecution implements EmbeddedExecution {
         };
       }
       ranTasks = true;
+      watch.restart();
       this.#current = proc;
       const exit = await proc.done;
       this.#current = undefined;
@@ -469,7 +481,9 @@ class RunExecution implements EmbeddedExecution {
         const failed = `task ${JSON.stringify(task.name)} failed with exit code ${exitCode}`;
         // On a full work directory the task's own writes failed, and so did its console (its
         // output file is there too): the run cannot be trusted, and the reason must say why.
-        const free = freeBytes(this.#opts.workDir);
+        // What a deletion saw before it freed space counts too (WorkspaceRemover.watchFree).
+        const now = freeBytes(this.#opts.workDir);
+        const free = now === undefined || watch.lowest === undefined ? now : Math.min(now, watch.lowest);
         if (free !== undefined && free < FULL_BELOW_BYTES) {
           return {
             status: "error",
@@ -581,16 +595,6 @@ function keepOutOfSlot(workDir: string, root: string): string {
 const FULL_BELOW_BYTES = 64 * 1024;
 
 /** The bytes this process may still write on `dir`'s file system, or undefined when unknown. */
-function freeBytes(dir: string): number | undefined {
-  try {
-    const fs = statfsSync(dir);
-    // root may use the blocks reserved for it; others may not.
-    return (process.getuid?.() === 0 ? fs.bfree : fs.bavail) * fs.bsize;
-  } catch {
-    return undefined;
-  }
-}
-
 function ms(t0: number): string {
   return `${Math.round(performance.now() - t0)} ms`;
 }

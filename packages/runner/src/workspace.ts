@@ -1,5 +1,5 @@
 import { CausewayError, secretParamsOf } from "@causeway/core";
-import { mkdirSync, renameSync, rmSync, writeFileSync } from "node:fs";
+import { mkdirSync, renameSync, rmSync, statfsSync, writeFileSync } from "node:fs";
 import { rm } from "node:fs/promises";
 import { randomBytes } from "node:crypto";
 import type { DependencySpec, RunSpec } from "@causeway/core";
@@ -160,8 +160,18 @@ const BATCH_MS = 500;
  * one, Node deletes it, one batch at a time. `idle` resolves when every removal started so far
  * is over.
  */
+/** The lowest free space the remover saw while a task ran (see `WorkspaceRemover.watchFree`). */
+export interface FreeSpaceWatch {
+  /** The lowest free bytes seen right before a deletion since the last `restart`, if any. */
+  readonly lowest: number | undefined;
+  /** Forgets what was seen: a new task starts. */
+  restart(): void;
+  end(): void;
+}
+
 export class WorkspaceRemover {
   readonly #pending = new Set<Promise<void>>();
+  readonly #watches = new Set<{ lowest: number | undefined }>();
   readonly #deleter: TreeDeleter;
   readonly #trashIn: string | undefined;
   #last: Promise<void> = Promise.resolve();
@@ -206,6 +216,28 @@ export class WorkspaceRemover {
     }
   }
 
+  /**
+   * Watches the free space of the file system deletions free: right before each one while the
+   * watch lasts, its free bytes. A task that failed on a full work directory is told apart by
+   * the free space after it ended; a deletion between its failed write and that look would hide
+   * that the directory was full, unless the look also takes what the deletion saw before.
+   */
+  watchFree(): FreeSpaceWatch {
+    const watch = { lowest: undefined as number | undefined };
+    this.#watches.add(watch);
+    return {
+      get lowest() {
+        return watch.lowest;
+      },
+      restart: () => {
+        watch.lowest = undefined;
+      },
+      end: () => {
+        this.#watches.delete(watch);
+      },
+    };
+  }
+
   /** Resolves when the removals started so far are over. */
   async idle(): Promise<void> {
     this.#seal();
@@ -222,10 +254,31 @@ export class WorkspaceRemover {
 
   // One deletion at a time: deletes are background work and must not crowd the file system.
   #delete(dir: string): void {
-    const done = this.#last.then(() => this.#deleter(dir));
+    const done = this.#last.then(() => {
+      this.#seeFree(dir);
+      return this.#deleter(dir);
+    });
     this.#last = done;
     this.#pending.add(done);
     void done.then(() => this.#pending.delete(done));
+  }
+
+  #seeFree(dir: string): void {
+    if (this.#watches.size === 0) return;
+    const free = freeBytes(dir.slice(0, dir.lastIndexOf("/")) || "/");
+    if (free === undefined) return;
+    for (const watch of this.#watches) watch.lowest = Math.min(watch.lowest ?? free, free);
+  }
+}
+
+/** The bytes this process may still write on the file system of `dir`; undefined when unknown. */
+export function freeBytes(dir: string): number | undefined {
+  try {
+    const fs = statfsSync(dir);
+    // root may use the blocks reserved for it; others may not.
+    return (process.getuid?.() === 0 ? fs.bfree : fs.bavail) * fs.bsize;
+  } catch {
+    return undefined;
   }
 }
 
