@@ -594,7 +594,6 @@ function keepOutOfSlot(workDir: string, root: string): string {
 /** Below this many free bytes, a work directory is full: a task's writes and console fail. */
 const FULL_BELOW_BYTES = 64 * 1024;
 
-/** The bytes this process may still write on `dir`'s file system, or undefined when unknown. */
 function ms(t0: number): string {
   return `${Math.round(performance.now() - t0)} ms`;
 }

@@ -152,14 +152,6 @@ export type TreeDeleter = (dir: string) => Promise<void>;
 const BATCH_SIZE = 64;
 const BATCH_MS = 500;
 
-/**
- * Removes workspaces off the critical path: a workspace is renamed into the current trash
- * batch at once (one call, so a run's result never waits for a large checkout to be deleted),
- * and a batch is deleted as a whole when it holds 64 workspaces or is half a second old. With
- * a `deleter` (the task launcher's `rm -rf`), deleting costs this process nothing; without
- * one, Node deletes it, one batch at a time. `idle` resolves when every removal started so far
- * is over.
- */
 /** The lowest free space the remover saw while a task ran (see `WorkspaceRemover.watchFree`). */
 export interface FreeSpaceWatch {
   /** The lowest free bytes seen right before a deletion since the last `restart`, if any. */
@@ -169,6 +161,14 @@ export interface FreeSpaceWatch {
   end(): void;
 }
 
+/**
+ * Removes workspaces off the critical path: a workspace is renamed into the current trash
+ * batch at once (one call, so a run's result never waits for a large checkout to be deleted),
+ * and a batch is deleted as a whole when it holds 64 workspaces or is half a second old. With
+ * a `deleter` (the task launcher's `rm -rf`), deleting costs this process nothing; without
+ * one, Node deletes it, one batch at a time. `idle` resolves when every removal started so far
+ * is over.
+ */
 export class WorkspaceRemover {
   readonly #pending = new Set<Promise<void>>();
   readonly #watches = new Set<{ lowest: number | undefined }>();
@@ -265,7 +265,8 @@ export class WorkspaceRemover {
 
   #seeFree(dir: string): void {
     if (this.#watches.size === 0) return;
-    const free = freeBytes(dir.slice(0, dir.lastIndexOf("/")) || "/");
+    // The tree is still there: its own file system's free space.
+    const free = freeBytes(dir);
     if (free === undefined) return;
     for (const watch of this.#watches) watch.lowest = Math.min(watch.lowest ?? free, free);
   }
