@@ -1,8 +1,13 @@
-import { execFile } from "node:child_process";
-import { mkdtemp, rm } from "node:fs/promises";
+import { execFile, spawn } from "node:child_process";
+import { once } from "node:events";
+import { readFileSync } from "node:fs";
+import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { createInterface } from "node:readline";
+import type { Writable } from "node:stream";
 import { promisify } from "node:util";
+import { TASK_WORKER, taskScript } from "@causeway/runner";
 import Database from "better-sqlite3";
 import { median, type Benchmark } from "./harness.js";
 
@@ -16,6 +21,12 @@ const run = promisify(execFile);
  * - `floor_commit_ms`: a one-row insert committed by SQLite in WAL mode with
  *   `synchronous=FULL` (Causeway's settings) in the temporary directory, where the scenarios
  *   keep their data: the median of `count`, each timed alone;
+ * - `floor_task_ms`, `floor_task_cpu_ms`, `floor_task_faults`: one task of the DAG's kind (its
+ *   script `true`, an environment of 45 variables as a DAG job's) run by a task worker alone, as
+ *   the embedded runner runs its tasks, one after the other: the median time from the request to
+ *   the worker's reply that it is over, and per task the CPU and the page faults of the worker
+ *   and its task shells together (`/proc`). What the tasks' side of a job costs with no server
+ *   and no other task beside it, to hold against `make`'s CPU per job;
  * - `floor_cpu_ms`: how fast this machine runs JavaScript, the median of 7 runs of `cpuWork`
  *   (what the server's thread does most: small objects made, serialized, parsed and looked
  *   up). Machines of one kind differ by a factor of three on some days; this figure says which
@@ -29,6 +40,7 @@ export function floorBenchmark(count = 200): Benchmark {
       return {
         floor_spawn_ms: await spawnFloor(count),
         floor_commit_ms: await commitFloor(count),
+        ...(await taskFloor(count)),
         floor_cpu_ms: cpuFloor(7),
       };
     },
@@ -68,6 +80,82 @@ async function commitFloor(count: number): Promise<number> {
     return median(times);
   } finally {
     db.close();
+    await rm(dir, { recursive: true, force: true });
+  }
+}
+
+/** A process's CPU time and page faults, its own and its reaped children's (`/proc/<pid>/stat`). */
+export interface ProcessCost {
+  readonly cpuSeconds: number;
+  readonly faults: number;
+}
+
+/** Reads a `/proc/<pid>/stat` text (`ticks`: clock ticks per second); undefined when it is not one. */
+export function processCost(stat: string, ticks: number): ProcessCost | undefined {
+  // The command name (field 2) is in parentheses and may hold spaces or parentheses itself.
+  const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+  // Fields 10 and 11 (minflt, cminflt), 14 to 17 (utime, stime, cutime, cstime), from field 3.
+  const at = (n: number): number => Number(fields[n - 3]);
+  const numbers = [10, 11, 14, 15, 16, 17].map(at);
+  if (!stat.includes(")") || numbers.some((n) => !Number.isInteger(n) || n < 0)) return undefined;
+  const [minflt = 0, cminflt = 0, utime = 0, stime = 0, cutime = 0, cstime = 0] = numbers;
+  return { cpuSeconds: (utime + stime + cutime + cstime) / ticks, faults: minflt + cminflt };
+}
+
+async function taskFloor(
+  count: number,
+): Promise<{ floor_task_ms: number; floor_task_cpu_ms: number; floor_task_faults: number }> {
+  const ticks = Number((await run("getconf", ["CLK_TCK"])).stdout.trim());
+  const dir = await mkdtemp(join(tmpdir(), "causeway-bench-task-"));
+  const env: Record<string, string> = { PATH: process.env.PATH ?? "/usr/bin:/bin", HOME: dir, LANG: "C.UTF-8" };
+  for (let i = 0; Object.keys(env).length < 45; i++) env[`DEP_${i}_PATH`] = `${dir}/slot-0/1-1/IN/dep-${i}`;
+  const script = { index: 1, name: "Task 1", lines: ["true"], onFailure: [], always: [], onSuccess: [], env };
+  await writeFile(join(dir, "task.sh"), taskScript(script));
+  // As the runner starts a worker: an empty environment but for the runner's LANG, fd 3 the
+  // lifeline (never written; the worker's watcher ends its process group when it closes), in a
+  // process group of its own.
+  const worker = spawn("bash", [TASK_WORKER, "10000"], {
+    stdio: ["pipe", "pipe", "ignore", "pipe"],
+    env: { __CW_LANG: "C.UTF-8" },
+    detached: true,
+  });
+  const stat = (): ProcessCost => {
+    const cost = processCost(readFileSync(`/proc/${worker.pid}/stat`, "utf8"), ticks);
+    if (cost === undefined) throw new Error(`floor: /proc/${worker.pid}/stat cannot be read`);
+    return cost;
+  };
+  const replies = createInterface({ input: worker.stdout as NodeJS.ReadableStream })[Symbol.asyncIterator]();
+  const task = async (id: number): Promise<number> => {
+    const t = performance.now();
+    (worker.stdin as Writable).write(`T\t${id}\t${dir}\t${dir}/task\n`);
+    for (;;) {
+      const { value, done } = await replies.next();
+      if (done === true) throw new Error("floor: the task worker ended");
+      const [kind, , status] = value.split(" ");
+      if (kind !== "E") continue;
+      if (status !== "0") throw new Error(`floor: a task of the task worker ended with status ${status}`);
+      return performance.now() - t;
+    }
+  };
+  try {
+    const warmUp = 5;
+    for (let i = 0; i < warmUp; i++) await task(i);
+    const before = stat();
+    const times: number[] = [];
+    for (let i = 0; i < count; i++) times.push(await task(warmUp + i));
+    const after = stat();
+    const console = await readFile(join(dir, "task.out"), "utf8");
+    const ends = console.split("\n").filter((l) => l === "__SH__SCRIPT_END_SUCCESS__").length;
+    if (ends !== warmUp + count) throw new Error(`floor: ${ends} tasks of ${warmUp + count} ended as a task ends`);
+    return {
+      floor_task_ms: median(times),
+      floor_task_cpu_ms: ((after.cpuSeconds - before.cpuSeconds) * 1000) / count,
+      floor_task_faults: (after.faults - before.faults) / count,
+    };
+  } finally {
+    worker.stdin?.end();
+    if (worker.exitCode === null) await once(worker, "exit");
+    worker.stdio[3]?.destroy();
     await rm(dir, { recursive: true, force: true });
   }
 }

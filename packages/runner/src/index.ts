@@ -1,4 +1,5 @@
-export { SHIPCTL_DIR } from "./paths.js";
+export { SHIPCTL_DIR, TASK_WORKER } from "./paths.js";
+export { taskScript, type TaskScriptInput } from "./script.js";
 export { createEmbeddedRunner, type EmbeddedExecution, type EmbeddedRunner, type RunIo } from "./embedded-runner.js";
 export type { EmbeddedRunResult, JobVersionData, NotificationRequest, OutVersionBase } from "./run-results.js";
 export {
