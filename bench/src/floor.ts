@@ -144,8 +144,8 @@ async function taskFloor(
     const times: number[] = [];
     for (let i = 0; i < count; i++) times.push(await task(warmUp + i));
     const after = stat();
-    const console = await readFile(join(dir, "task.out"), "utf8");
-    const ends = console.split("\n").filter((l) => l === "__SH__SCRIPT_END_SUCCESS__").length;
+    const output = await readFile(join(dir, "task.out"), "utf8");
+    const ends = output.split("\n").filter((l) => l === "__SH__SCRIPT_END_SUCCESS__").length;
     if (ends !== warmUp + count) throw new Error(`floor: ${ends} tasks of ${warmUp + count} ended as a task ends`);
     return {
       floor_task_ms: median(times),
@@ -154,7 +154,7 @@ async function taskFloor(
     };
   } finally {
     worker.stdin?.end();
-    if (worker.exitCode === null) await once(worker, "exit");
+    if (worker.exitCode === null && worker.signalCode === null) await once(worker, "exit");
     worker.stdio[3]?.destroy();
     await rm(dir, { recursive: true, force: true });
   }
