@@ -27,6 +27,24 @@ export function busyFromProcStat(text: string): number | undefined {
   return busy / 100;
 }
 
+/** A process's CPU time and page faults, its own and its reaped children's (`/proc/<pid>/stat`). */
+export interface ProcessCost {
+  readonly cpuSeconds: number;
+  readonly faults: number;
+}
+
+/** Reads a `/proc/<pid>/stat` text (times in USER_HZ ticks, as `/proc/stat`); undefined when it is not one. */
+export function processCost(stat: string): ProcessCost | undefined {
+  // The command name (field 2) is in parentheses and may hold spaces or parentheses itself.
+  const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+  // Fields 10 and 11 (minflt, cminflt), 14 to 17 (utime, stime, cutime, cstime), from field 3.
+  const at = (n: number): number => Number(fields[n - 3]);
+  const numbers = [10, 11, 14, 15, 16, 17].map(at);
+  if (!stat.includes(")") || numbers.some((n) => !Number.isInteger(n) || n < 0)) return undefined;
+  const [minflt = 0, cminflt = 0, utime = 0, stime = 0, cutime = 0, cstime = 0] = numbers;
+  return { cpuSeconds: (utime + stime + cutime + cstime) / 100, faults: minflt + cminflt };
+}
+
 /** What a scenario cost in CPU, as `cpuFigures` reads it. */
 export interface ScenarioCpu {
   /** The server process's CPU seconds (user + system) while the scenario ran. */

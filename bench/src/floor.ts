@@ -9,6 +9,7 @@ import type { Writable } from "node:stream";
 import { promisify } from "node:util";
 import { TASK_WORKER, taskScript } from "@causeway/runner";
 import Database from "better-sqlite3";
+import { processCost, type ProcessCost } from "./cpu.js";
 import { median, type Benchmark } from "./harness.js";
 
 const run = promisify(execFile);
@@ -84,28 +85,9 @@ async function commitFloor(count: number): Promise<number> {
   }
 }
 
-/** A process's CPU time and page faults, its own and its reaped children's (`/proc/<pid>/stat`). */
-export interface ProcessCost {
-  readonly cpuSeconds: number;
-  readonly faults: number;
-}
-
-/** Reads a `/proc/<pid>/stat` text (`ticks`: clock ticks per second); undefined when it is not one. */
-export function processCost(stat: string, ticks: number): ProcessCost | undefined {
-  // The command name (field 2) is in parentheses and may hold spaces or parentheses itself.
-  const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
-  // Fields 10 and 11 (minflt, cminflt), 14 to 17 (utime, stime, cutime, cstime), from field 3.
-  const at = (n: number): number => Number(fields[n - 3]);
-  const numbers = [10, 11, 14, 15, 16, 17].map(at);
-  if (!stat.includes(")") || numbers.some((n) => !Number.isInteger(n) || n < 0)) return undefined;
-  const [minflt = 0, cminflt = 0, utime = 0, stime = 0, cutime = 0, cstime = 0] = numbers;
-  return { cpuSeconds: (utime + stime + cutime + cstime) / ticks, faults: minflt + cminflt };
-}
-
 async function taskFloor(
   count: number,
 ): Promise<{ floor_task_ms: number; floor_task_cpu_ms: number; floor_task_faults: number }> {
-  const ticks = Number((await run("getconf", ["CLK_TCK"])).stdout.trim());
   const dir = await mkdtemp(join(tmpdir(), "causeway-bench-task-"));
   const env: Record<string, string> = { PATH: process.env.PATH ?? "/usr/bin:/bin", HOME: dir, LANG: "C.UTF-8" };
   for (let i = 0; Object.keys(env).length < 45; i++) env[`DEP_${i}_PATH`] = `${dir}/slot-0/1-1/IN/dep-${i}`;
@@ -120,7 +102,7 @@ async function taskFloor(
     detached: true,
   });
   const stat = (): ProcessCost => {
-    const cost = processCost(readFileSync(`/proc/${worker.pid}/stat`, "utf8"), ticks);
+    const cost = processCost(readFileSync(`/proc/${worker.pid}/stat`, "latin1"));
     if (cost === undefined) throw new Error(`floor: /proc/${worker.pid}/stat cannot be read`);
     return cost;
   };

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { busyFromProcStat, cpuFigures, machineBusySeconds } from "../src/cpu.js";
+import { busyFromProcStat, cpuFigures, machineBusySeconds, processCost } from "../src/cpu.js";
 
 describe("busyFromProcStat", () => {
   it("adds user, nice, system, irq, softirq and steal, not idle, iowait or guest time", () => {
@@ -41,5 +41,24 @@ describe("cpuFigures", () => {
     expect(Object.keys(cpuFigures("fanout500", 500, { serverSeconds: 2.5, machineSeconds: 8 }, undefined))).toEqual([
       "fanout500_server_cpu_ms_per_job",
     ]);
+  });
+});
+
+describe("processCost", () => {
+  // pid (comm) state ppid pgrp session tty tpgid flags minflt cminflt majflt cmajflt utime stime cutime cstime ...
+  const stat = (comm: string): string =>
+    `4242 (${comm}) S 1 4242 4242 0 -1 4194560 120 3000 0 0 25 15 300 100 20 0 1 0 99 9000000 900\n`;
+
+  it("adds the process's own CPU and faults to its reaped children's", () => {
+    expect(processCost(stat("bash"))).toEqual({ cpuSeconds: (25 + 15 + 300 + 100) / 100, faults: 3120 });
+  });
+
+  it("reads past a command name holding spaces and parentheses", () => {
+    expect(processCost(stat("a) (b c"))).toEqual(processCost(stat("bash")));
+  });
+
+  it("reads nothing from a text that is not a stat line", () => {
+    expect(processCost("4242 bash S 1")).toBeUndefined();
+    expect(processCost("4242 (bash) S 1 2 3")).toBeUndefined();
   });
 });
