@@ -359,6 +359,17 @@ describe("dependencyEnv: a params resource", () => {
         user: { NAMESPACE: undefined },
       },
       {
+        // Keys as JSON gives them: __proto__ is an own key there, not an object's prototype.
+        name: "a key named like a property every object has (__proto__, constructor) is a variable like any other",
+        dep: dep("deploy-cfg", {
+          version: version("deploy-cfg", {
+            propertyBag: { params: JSON.parse(`{"__proto__": "p", "constructor": "c"}`) as Record<string, unknown> },
+          }),
+        }),
+        platform: { DEPLOYCFG_PARAMS___PROTO__: "p", DEPLOYCFG_PARAMS_CONSTRUCTOR: "c" },
+        user: { ["__proto__"]: "p", constructor: "c" },
+      },
+      {
         name: "only a params resource's keys become variables",
         dep: dep("app_img", { version: version("app_img", { propertyBag: { params: { LEAK: "1" } } }) }),
         platform: { APP_IMG_PARAMS_LEAK: undefined },

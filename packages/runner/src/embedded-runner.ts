@@ -302,7 +302,7 @@ class RunExecution implements EmbeddedExecution {
       integrations = resolved.length === 0 ? undefined : runIntegrations(at, resolved);
       if (integrations !== undefined) Object.assign(runEnv, integrations.paths);
       const split = tasks.map((task) => {
-        const env = task.step === undefined ? { ...runEnv, TASK_NAME: task.name } : taskEnvironment(runEnv, task.step);
+        const env = taskEnvironment(runEnv, task.step, task.name);
         const parts = splitSecrets(env, spec);
         if (integrations === undefined) return { task, env, ...parts };
         return { task, ...withIntegrations(env, parts, integrations, task.step?.env ?? {}) };

@@ -1,4 +1,4 @@
-import { dependencyEnv, isEnvName, jobEnv, type RunSpec, type TaskStep, CausewayError } from "@causeway/core";
+import { dependencyEnv, envVars, isEnvName, jobEnv, type RunSpec, type TaskStep, CausewayError } from "@causeway/core";
 import { dependencyPaths, specSecrets } from "./workspace.js";
 
 /**
@@ -16,7 +16,8 @@ export function runEnvironment(
   base: Readonly<Record<string, string>>,
   shipctlDir: string,
 ): Record<string, string> {
-  const env: Record<string, string> = { ...base };
+  // Without a prototype (core's envVars): the names differ from run to run.
+  const env = Object.assign(envVars(), base);
   const platform: Record<string, string>[] = [];
   const inNames = new Set(spec.dependencies.filter((d) => d.operation === "IN").map((d) => d.name));
   for (const dep of spec.dependencies) {
@@ -59,16 +60,24 @@ export function runEnvironment(
   return env;
 }
 
-/** The environment of one task: the run's, plus TASK_NAME, plus the task's `env` (last). */
-export function taskEnvironment(runEnv: Readonly<Record<string, string>>, task: TaskStep): Record<string, string> {
-  const bad = Object.keys(task.env).filter((name) => !isEnvName(name));
+/**
+ * The environment of one task: the run's, plus TASK_NAME, plus the step's `env` (last). A job
+ * with hooks and no TASK step runs them as one task named `name`, with no step.
+ */
+export function taskEnvironment(
+  runEnv: Readonly<Record<string, string>>,
+  step: TaskStep | undefined,
+  name: string,
+): Record<string, string> {
+  if (step === undefined) return Object.assign(envVars(), runEnv, { TASK_NAME: name });
+  const bad = Object.keys(step.env).filter((key) => !isEnvName(key));
   if (bad.length > 0) {
     throw new CausewayError(
       "WORKSPACE_INVALID",
-      `task ${JSON.stringify(task.name)}: invalid environment variable name ${bad.map((n) => JSON.stringify(n)).join(", ")}`,
+      `task ${JSON.stringify(step.name)}: invalid environment variable name ${bad.map((n) => JSON.stringify(n)).join(", ")}`,
     );
   }
-  return { ...runEnv, TASK_NAME: task.name, TASK_IN_CONTAINER: "false", ...task.env };
+  return Object.assign(envVars(), runEnv, { TASK_NAME: step.name, TASK_IN_CONTAINER: "false" }, step.env);
 }
 
 /** A task's environment, split by where it may be written. */
@@ -88,7 +97,7 @@ export function splitSecrets(env: Readonly<Record<string, string>>, spec: RunSpe
   const names = specSecrets(spec);
   // Most runs have no secret: no copy of the environment for them.
   if (names.size === 0) return { open: env, secret: {} };
-  const open: Record<string, string> = { ...env };
+  const open = Object.assign(envVars(), env);
   const secret: Record<string, string> = {};
   for (const name of names) {
     const value = spec.params[name];

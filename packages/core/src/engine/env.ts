@@ -1,7 +1,9 @@
 import { envPrefix } from "../language/env-prefix.js";
 import { resourceKind } from "../kinds/index.js";
-import { envKey, envValue as str } from "./env-values.js";
+import { envKey, envValue as str, envVars } from "./env-values.js";
 import type { Mapping } from "../language/model.js";
+
+export { envVars } from "./env-values.js";
 
 /** A dependency (IN or OUT) of a run as the job sees it. */
 export interface DependencyView {
@@ -53,24 +55,23 @@ export function flattenEnv(prefix: string, value: unknown, out: Record<string, s
 export function dependencyEnv(dep: DependencyView): { platform: Record<string, string>; user: Record<string, string> } {
   const n = envPrefix(dep.name);
   const bag = dep.version?.propertyBag ?? {};
-  const platform: Record<string, string> = {
-    [`${n}_NAME`]: dep.name,
-    [`${n}_TYPE`]: dep.type,
-    [`${n}_ID`]: dep.objectId,
-    [`${n}_OPERATION`]: dep.operation,
-    [`${n}_PATH`]: dep.path,
-    [`${n}_META`]: dep.path,
-    [`${n}_STATE`]: dep.stateDir,
-    [`${n}_VERSIONNAME`]: dep.version?.versionName ?? "",
-    [`${n}_VERSIONNUMBER`]: dep.version === undefined ? "" : String(dep.version.versionNumber),
-    [`${n}_VERSIONID`]: dep.version === undefined ? "" : String(dep.version.id),
-  };
+  const platform = envVars();
+  platform[`${n}_NAME`] = dep.name;
+  platform[`${n}_TYPE`] = dep.type;
+  platform[`${n}_ID`] = dep.objectId;
+  platform[`${n}_OPERATION`] = dep.operation;
+  platform[`${n}_PATH`] = dep.path;
+  platform[`${n}_META`] = dep.path;
+  platform[`${n}_STATE`] = dep.stateDir;
+  platform[`${n}_VERSIONNAME`] = dep.version?.versionName ?? "";
+  platform[`${n}_VERSIONNUMBER`] = dep.version === undefined ? "" : String(dep.version.versionNumber);
+  platform[`${n}_VERSIONID`] = dep.version === undefined ? "" : String(dep.version.id);
   const sourceName = bag.sourceName ?? dep.pointer.sourceName;
   if (sourceName !== undefined) platform[`${n}_SOURCENAME`] = str(sourceName);
   flattenEnv(`${n}_POINTER`, dep.pointer, platform);
   flattenEnv(`${n}_SEED`, dep.seed, platform);
   const kind = resourceKind(dep.type).env(n, dep, bag);
-  return { platform: { ...platform, ...kind.platform }, user: { ...kind.user } };
+  return { platform: Object.assign(platform, kind.platform), user: Object.assign(envVars(), kind.user) };
 }
 
 /** The job-level part of a run's environment (shippable.md §8.3). */
@@ -91,7 +92,7 @@ export function jobEnv(j: JobEnvInput): Record<string, string> {
   const state = `${j.jobPath}/state`;
   const previous = `${j.jobPath}/previousState`;
   const p = envPrefix(j.jobName);
-  return {
+  const env = Object.assign(envVars(), {
     JOB_NAME: j.jobName,
     JOB_TYPE: j.jobType,
     BUILD_ID: String(j.runId),
@@ -109,12 +110,13 @@ export function jobEnv(j: JobEnvInput): Record<string, string> {
     JOB_TRIGGERED_BY_ID: j.triggeredById,
     JOB_TRIGGERED_BY_USER: j.triggeredByUser,
     BUILD_URL: j.buildUrl,
-    [`${p}_NAME`]: j.jobName,
-    [`${p}_TYPE`]: j.jobType,
-    [`${p}_PATH`]: j.jobPath,
-    [`${p}_META`]: j.jobPath,
-    [`${p}_STATE`]: state,
-    [`${p}_PREVIOUS_STATE`]: previous,
-    [`${p}_OPERATION`]: "OUT",
-  };
+  });
+  env[`${p}_NAME`] = j.jobName;
+  env[`${p}_TYPE`] = j.jobType;
+  env[`${p}_PATH`] = j.jobPath;
+  env[`${p}_META`] = j.jobPath;
+  env[`${p}_STATE`] = state;
+  env[`${p}_PREVIOUS_STATE`] = previous;
+  env[`${p}_OPERATION`] = "OUT";
+  return env;
 }

@@ -1,4 +1,4 @@
-import { envValue as str } from "../engine/env-values.js";
+import { envValue as str, envVars } from "../engine/env-values.js";
 import { defineKind } from "./kind.js";
 
 /** The bag keys of a repository version that say where it came from (shippable.md §4.1). */
@@ -17,23 +17,20 @@ export const gitRepoKind = defineKind({
   env(n, dep, bag) {
     const sha = (bag.shaData ?? {}) as Record<string, unknown>;
     const branch = sha.branchName ?? dep.pointer.branch ?? "";
-    return {
-      user: {},
-      platform: {
-        [`${n}_BRANCH`]: str(branch),
-        [`${n}_BASE_BRANCH`]: str(sha.baseCommitRef ?? branch),
-        [`${n}_HEAD_BRANCH`]: str(sha.headCommitRef ?? branch),
-        [`${n}_COMMIT`]: str(sha.commitSha ?? dep.version?.versionName ?? ""),
-        [`${n}_COMMIT_MESSAGE`]: str(sha.commitMessage),
-        [`${n}_COMMITTER`]: str(sha.committer),
-        [`${n}_PULL_REQUEST`]: sha.isPullRequest === true ? str(sha.pullRequestNumber) : "false",
-        [`${n}_IS_PULL_REQUEST`]: sha.isPullRequest === true ? "true" : "false",
-        [`${n}_IS_GIT_TAG`]: sha.isGitTag === true ? "true" : "false",
-        [`${n}_GIT_TAG_NAME`]: str(sha.gitTagName),
-        [`${n}_IS_RELEASE`]: sha.isRelease === true ? "true" : "false",
-        [`${n}_HTTPS_URL`]: str(dep.pointer.sourceName),
-        [`${n}_REPO_FULL_NAME`]: str(dep.pointer.sourceName),
-      },
-    };
+    const platform = envVars();
+    platform[`${n}_BRANCH`] = str(branch);
+    platform[`${n}_BASE_BRANCH`] = str(sha.baseCommitRef ?? branch);
+    platform[`${n}_HEAD_BRANCH`] = str(sha.headCommitRef ?? branch);
+    platform[`${n}_COMMIT`] = str(sha.commitSha ?? dep.version?.versionName ?? "");
+    platform[`${n}_COMMIT_MESSAGE`] = str(sha.commitMessage);
+    platform[`${n}_COMMITTER`] = str(sha.committer);
+    platform[`${n}_PULL_REQUEST`] = sha.isPullRequest === true ? str(sha.pullRequestNumber) : "false";
+    platform[`${n}_IS_PULL_REQUEST`] = sha.isPullRequest === true ? "true" : "false";
+    platform[`${n}_IS_GIT_TAG`] = sha.isGitTag === true ? "true" : "false";
+    platform[`${n}_GIT_TAG_NAME`] = str(sha.gitTagName);
+    platform[`${n}_IS_RELEASE`] = sha.isRelease === true ? "true" : "false";
+    platform[`${n}_HTTPS_URL`] = str(dep.pointer.sourceName);
+    platform[`${n}_REPO_FULL_NAME`] = str(dep.pointer.sourceName);
+    return { user: envVars(), platform };
   },
 });

@@ -1,4 +1,4 @@
-import { envKey, envValue as str } from "../engine/env-values.js";
+import { envKey, envValue as str, envVars } from "../engine/env-values.js";
 import { defineKind } from "./kind.js";
 
 /** `params`: key/value settings, under `propertyBag.params` (shippable.md §4.3). */
@@ -10,8 +10,8 @@ export const paramsKind = defineKind({
     "each key as `<N>_PARAMS_<KEY>` and as a plain `$KEY` (a platform variable of the same name wins); `secure` is never exported",
   valuesKey: "params",
   env(n, _dep, bag) {
-    const platform: Record<string, string> = {};
-    const user: Record<string, string> = {};
+    const platform = envVars();
+    const user = envVars();
     const params = bag.params;
     if (params !== null && typeof params === "object" && !Array.isArray(params)) {
       for (const [k, v] of Object.entries(params)) {
