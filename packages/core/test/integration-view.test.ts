@@ -46,6 +46,19 @@ describe("integrationView", () => {
     expect(JSON.parse(view.files[0]!.content)).toEqual({ accessKey: "AK", "secret key": 'a"$b' });
   });
 
+  it("a field named like a property every object has (__proto__) is a variable like any other", () => {
+    const fields = JSON.parse(`{"__proto__": "P", "constructor": "C"}`) as Record<string, string>;
+    const view = integrationView("odd", fields, "/w");
+    expect(Object.entries(view.rawEnv)).toEqual([
+      ["__proto__", "P"],
+      ["constructor", "C"],
+    ]);
+    expect(Object.entries(view.secretEnv)).toEqual([
+      ["ODD_INTEGRATION___PROTO__", "P"],
+      ["ODD_INTEGRATION_CONSTRUCTOR", "C"],
+    ]);
+  });
+
   it.each([
     [
       "an SSH key",

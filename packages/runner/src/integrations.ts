@@ -1,5 +1,6 @@
 import {
   CausewayError,
+  envVars,
   gitCredentialConfig,
   integrationOf,
   integrationView,
@@ -74,9 +75,9 @@ export async function resolveIntegrations(spec: RunSpec, read: IntegrationReader
 
 /** The variables and files of the resolved integrations, in the workspace at `root`. */
 export function runIntegrations(root: string, resolved: readonly Resolved[]): RunIntegrations {
-  const secret: Record<string, string> = {};
-  const raw: Record<string, string> = {};
-  const paths: Record<string, string> = {};
+  const secret = envVars();
+  const raw = envVars();
+  const paths = envVars();
   const files: { dir: string; file: IntegrationFile }[] = [];
   const gitCredentials: string[] = [];
   // Job-level ones first: an IN's variables win over a job-level integration of the same prefix.

@@ -98,7 +98,7 @@ export function splitSecrets(env: Readonly<Record<string, string>>, spec: RunSpe
   // Most runs have no secret: no copy of the environment for them.
   if (names.size === 0) return { open: env, secret: {} };
   const open = Object.assign(envVars(), env);
-  const secret: Record<string, string> = {};
+  const secret = envVars();
   for (const name of names) {
     const value = spec.params[name];
     if (value !== undefined && open[name] === value) {
@@ -120,12 +120,12 @@ export function withIntegrations(
   integrations: { readonly secret: Readonly<Record<string, string>>; readonly raw: Readonly<Record<string, string>> },
   taskEnv: Readonly<Record<string, string>>,
 ): { env: Record<string, string>; open: Readonly<Record<string, string>>; secret: Record<string, string> } {
-  const secret: Record<string, string> = { ...parts.secret };
+  const secret = Object.assign(envVars(), parts.secret);
   for (const [name, value] of Object.entries(integrations.raw)) {
     if (!Object.hasOwn(env, name)) secret[name] = value;
   }
   for (const [name, value] of Object.entries(integrations.secret)) {
     if (!Object.hasOwn(taskEnv, name)) secret[name] = value;
   }
-  return { env: { ...env, ...secret }, open: parts.open, secret };
+  return { env: Object.assign(envVars(), env, secret), open: parts.open, secret };
 }

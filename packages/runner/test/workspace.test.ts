@@ -17,7 +17,8 @@ const DUMP_ENV = 'env -0 > "$JOB_PATH/env.bin"';
 
 async function envOf(root: string): Promise<Record<string, string>> {
   const raw = await readFile(`${root}/env.bin`, "utf8");
-  const env: Record<string, string> = {};
+  // No prototype: a variable may be named __proto__.
+  const env = Object.create(null) as Record<string, string>;
   for (const entry of raw.split("\0")) {
     const at = entry.indexOf("=");
     if (at > 0) env[entry.slice(0, at)] = entry.slice(at + 1);
@@ -369,6 +370,18 @@ describe("environment", () => {
     expect(script).toContain(`  TRICKY=${shellQuote(tricky)} \\\n`);
     expect(script.split("touch pwned")).toHaveLength(2);
     expect((await stat(`${root}/scripts/task-1.sh`)).mode & 0o777).toBe(0o600);
+  });
+
+  it("exports a manual parameter named like a property every object has (__proto__, constructor)", async () => {
+    const { run } = testRunner(dir, { keepWorkspaces: true });
+    // As a run's stored parameters are read back: JSON, where __proto__ is an own key.
+    const params = JSON.parse(`{"__proto__": "p", "constructor": "c"}`) as Record<string, string>;
+    const spec = makeSpec(scriptJob([DUMP_ENV], ""), { params });
+    const { result } = await run(spec);
+    expect(result.status).toBe("success");
+    const env = await envOf(`${dir}/${spec.run.id}-1`);
+    expect(env["__proto__"]).toBe("p");
+    expect(env["constructor"]).toBe("c");
   });
 
   // Every byte that could upset a quoting, an escape or a line-based protocol.

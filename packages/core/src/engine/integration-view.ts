@@ -1,6 +1,6 @@
 import { envPrefix } from "../language/env-prefix.js";
 import { isEnvName } from "./env.js";
-import { envKey } from "./env-values.js";
+import { envKey, envVars } from "./env-values.js";
 
 /** A file an integration puts in a run's workspace: always owner-only (0600). */
 export interface IntegrationFile {
@@ -58,9 +58,9 @@ export function integrationView(
   dir: string,
 ): IntegrationView {
   const n = envPrefix(dependencyName);
-  const secretEnv: Record<string, string> = {};
-  const rawEnv: Record<string, string> = {};
-  const pathEnv: Record<string, string> = {};
+  const secretEnv = envVars();
+  const rawEnv = envVars();
+  const pathEnv = envVars();
   const envLines: string[] = [];
   for (const [field, value] of Object.entries(fields)) {
     const key = envKey(field);
