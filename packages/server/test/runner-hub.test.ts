@@ -1,4 +1,6 @@
 import { join } from "node:path";
+import { setFlagsFromString } from "node:v8";
+import { runInNewContext } from "node:vm";
 import type { Run, RunObserver, RunSpec, RunnerRecord } from "@causeway/core";
 import { openSqliteStore, type SqliteStores } from "@causeway/store";
 import { afterEach, describe, expect, it, vi } from "vitest";
@@ -15,6 +17,10 @@ afterEach(async () => {
   stores = undefined;
   hub = undefined;
 });
+
+// The garbage collector on call, to see what a hub still holds.
+setFlagsFromString("--expose-gc");
+const gc = runInNewContext("gc") as () => void;
 
 const SETTINGS = { heartbeatMs: 50, leaseMs: 200, claimHoldMs: 100, startTimeoutMs: 150 };
 const quiet: RunObserver = { onStarted: () => undefined, onLog: () => undefined };
@@ -140,6 +146,40 @@ describe("the runner hub", () => {
     const result = await execution.done;
     expect(result.status).toBe("lost");
     expect(result.reason).toMatch(/runner silent stopped reporting: no heartbeat for 0.2 s/);
+  });
+
+  it("lets go of a finished run's observer and cancel listener, and still answers its late reports for a lease", async () => {
+    const { hub: h, register } = await setUp({ ...SETTINGS, leaseMs: 60_000 });
+    const one = await register("finisher", "p", 1);
+    let observer: RunObserver | undefined = { onStarted: () => undefined, onLog: () => undefined };
+    let listener: ((reason: string) => void) | undefined = () => undefined;
+    const observed = new WeakRef(observer);
+    const listening = new WeakRef(listener);
+    const execution = h.execute(spec(5, "p"), observer);
+    const claimed = await h.claim(one, one.session as string, new AbortController().signal);
+    h.onCancel(claimed!.jobToken, listener);
+    observer = undefined;
+    listener = undefined;
+    const attempt = h.attempt(claimed!.jobToken, 5, claimed!.epoch);
+    h.start(attempt);
+    const success = {
+      status: "success",
+      reason: null,
+      exitCode: 0,
+      stateSha: null,
+      outputs: {},
+      outStateShas: {},
+    } as const;
+    await h.finish(attempt, 0, success);
+    expect(await execution.done).toMatchObject({ status: "success" });
+    // The hub forgets the run once its end has been taken (a turn later).
+    await new Promise((resolve) => setImmediate(resolve));
+    gc();
+    expect(observed.deref()).toBeUndefined();
+    expect(listening.deref()).toBeUndefined();
+    // Within the lease: a repeated finish (its answer lost) is answered again, any other report fenced.
+    await expect(h.finish(h.attempt(claimed!.jobToken, 5, claimed!.epoch, true), 0, success)).resolves.toBeUndefined();
+    expect(() => h.attempt(claimed!.jobToken, 5, claimed!.epoch)).toThrow(/lease is over/);
   });
 
   it("lists an in-process runner (the embedded one) as a live runner of the default pool, never stored", async () => {

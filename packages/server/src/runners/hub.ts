@@ -530,6 +530,7 @@ export class RunnerHub implements RunnerPort {
   }
 
   #forget(attempt: Attempt): void {
+    attempt.release();
     this.#attempts.delete(attempt.runId);
     this.#unqueue(attempt);
     // The token stays known a while as over: a late report is answered as fenced, not unknown.
