@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { DEFAULT_POOL, loadPipeline, poolOf, selectRuns, type JobDef, type Run } from "../src/index.js";
+import { DEFAULT_POOL, DispatchQueue, loadPipeline, poolOf, selectRuns, type JobDef, type Run } from "../src/index.js";
 
 // The dispatcher's pure rule (design §3): slots, serial, concurrency groups, chrono neighbours.
 
@@ -185,5 +185,61 @@ jobs:
     expect(start).toEqual([]);
     expect(blocked.get(m.id)).toBe("waiting: no live runner in pool macs");
     expect(blocked.get(p.id)).toBe("waiting: no live runner serves jobs without a nodePool");
+  });
+});
+
+describe("DispatchQueue", () => {
+  const ids = (queue: DispatchQueue): number[] => [...queue].map((r) => r.id);
+
+  it("keeps runs in dispatch order: priority (0 first), then creation, whatever order they come in", () => {
+    const queue = new DispatchQueue();
+    const [a, b, c, d] = [run("a"), run("b", undefined, 5), run("c"), run("d", undefined, 0)];
+    for (const r of [c, a, d, b]) queue.add(r);
+    expect(ids(queue)).toEqual([d.id, b.id, a.id, c.id]);
+    expect(queue.size).toBe(4);
+  });
+
+  it("removes a run as it was added, also when its new state has another priority; an absent run changes nothing", () => {
+    const queue = new DispatchQueue();
+    const [a, b, c] = [run("a", undefined, 7), run("b", undefined, 7), run("c", undefined, 7)];
+    for (const r of [a, b, c]) queue.add(r);
+    queue.remove(b);
+    expect(ids(queue)).toEqual([a.id, c.id]);
+    // Moved to the front: the old state leaves, the new one enters.
+    const moved = { ...c, priority: 0 };
+    queue.remove(c);
+    queue.add(moved);
+    expect(ids(queue)).toEqual([c.id, a.id]);
+    queue.remove(run("x", undefined, 7));
+    queue.remove(b);
+    expect(ids(queue)).toEqual([c.id, a.id]);
+    queue.clear();
+    expect(ids(queue)).toEqual([]);
+  });
+
+  it("gives selectRuns its runs in order, which looks no further than the free slots", () => {
+    const defs = jobs(LINE);
+    const queue = new DispatchQueue();
+    const [late, early] = [run("up"), run("up", undefined, 1)];
+    queue.add(late);
+    queue.add(early);
+    let looked = 0;
+    const candidates = (function* () {
+      for (const r of queue) {
+        looked++;
+        yield { run: r, job: defs.get(r.job)! };
+      }
+    })();
+    const state = {
+      processingByJob: new Map(),
+      processingGroups: new Set<string>(),
+      neighbours: () => [],
+      freeSlots: new Map([[DEFAULT_POOL, 1]]),
+      capacity: new Map([[DEFAULT_POOL, 1]]),
+      poolOf,
+    };
+    const { start } = selectRuns(candidates, state, { reasons: false, ordered: true });
+    expect(start.map((r) => r.id)).toEqual([early.id]);
+    expect(looked).toBe(1);
   });
 });

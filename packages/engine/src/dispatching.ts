@@ -29,9 +29,9 @@ export async function dispatchWithin(
   over: { has(runId: number): boolean } = new Set<number>(),
 ): Promise<Run[]> {
   const { model } = ctx;
+  if (model.countWithStatus("queued") === 0) return [];
   const { candidates, state } = dispatchState(ctx, over);
-  if (candidates.length === 0) return [];
-  const { start } = selectRuns(candidates, state, { reasons: false });
+  const { start } = selectRuns(candidates, state, { reasons: false, ordered: true });
   const now = ctx.clock.now().toISOString();
   const started: Run[] = [];
   for (const run of start) {
@@ -49,16 +49,18 @@ export async function dispatchWithin(
 /** Why each queued run waits now (what `selectRuns` says of the runs it does not start). */
 export function queuedReasons(ctx: EngineContext, over: { has(runId: number): boolean }): Map<number, string> {
   const { candidates, state } = dispatchState(ctx, over);
-  return selectRuns(candidates, state).blocked;
+  return selectRuns(candidates, state, { ordered: true }).blocked;
 }
 
-/** The queued runs and what is running, as the dispatcher sees them (see `dispatchWithin`). */
+/**
+ * The queued runs, in dispatch order and looked at only as far as the dispatcher goes, and what
+ * is running, as the dispatcher sees them (see `dispatchWithin`).
+ */
 function dispatchState(
   ctx: EngineContext,
   over: { has(runId: number): boolean },
-): { candidates: DispatchCandidate[]; state: DispatchState } {
+): { candidates: Iterable<DispatchCandidate>; state: DispatchState } {
   const { model } = ctx;
-  const candidates: DispatchCandidate[] = [];
   const processingByJob = new Map<string, number>();
   const groups = new Set<string>();
   // A runner with pools (remote runners) counts each pool apart; the embedded runner alone is
@@ -76,12 +78,8 @@ function dispatchState(
     processingByJob.set(run.job, (processingByJob.get(run.job) ?? 0) + 1);
     if (job?.concurrencyGroup !== undefined) groups.add(job.concurrencyGroup);
   }
-  for (const run of model.withStatus("queued")) {
-    const job = model.job(run.job);
-    if (job !== undefined && !over.has(run.id)) candidates.push({ run, job });
-  }
   return {
-    candidates,
+    candidates: queuedCandidates(ctx, over),
     state: {
       processingByJob,
       processingGroups: groups,
@@ -91,6 +89,13 @@ function dispatchState(
       poolOf: pool,
     },
   };
+}
+
+function* queuedCandidates(ctx: EngineContext, over: { has(runId: number): boolean }): Generator<DispatchCandidate> {
+  for (const run of ctx.model.queued()) {
+    const job = ctx.model.job(run.job);
+    if (job !== undefined && !over.has(run.id)) yield { run, job };
+  }
 }
 
 /** Builds what the runner needs for a run: its dependencies with their frozen versions. */

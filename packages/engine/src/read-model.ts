@@ -1,4 +1,5 @@
 import {
+  DispatchQueue,
   isFinal,
   type JobDef,
   type Pin,
@@ -46,6 +47,8 @@ export class ReadModel {
    * runs wait: walking them all at every event made the cost per job grow with the line).
    */
   readonly #byStatus = new Map<RunStatus, Map<number, Run>>();
+  /** The queued runs in dispatch order. */
+  readonly #queue = new DispatchQueue();
   /** Waiting run -> the upstream job with an active run that held it when last looked at (`freedBy`). */
   readonly #holders = new Map<number, string>();
   /** Upstream job -> the waiting runs it holds. */
@@ -88,6 +91,7 @@ export class ReadModel {
     this.active.clear();
     this.#activeByJob.clear();
     this.#byStatus.clear();
+    this.#queue.clear();
     this.#holders.clear();
     this.#held.clear();
     this.#unheld.clear();
@@ -157,6 +161,7 @@ export class ReadModel {
     let set = this.#activeByJob.get(run.job);
     const before = this.active.get(run.id);
     if (before !== undefined) this.#byStatus.get(before.status)?.delete(run.id);
+    if (before?.status === "queued") this.#queue.remove(before);
     if (run.status === "waiting") {
       if (before?.status !== "waiting") this.#hold(run.id, undefined);
     } else if (before?.status === "waiting") {
@@ -181,7 +186,13 @@ export class ReadModel {
       let same = this.#byStatus.get(run.status);
       if (same === undefined) this.#byStatus.set(run.status, (same = new Map<number, Run>()));
       same.set(run.id, run);
+      if (run.status === "queued") this.#queue.add(run);
     }
+  }
+
+  /** The queued runs in the order they are dispatched (`compareQueued`). */
+  queued(): Iterable<Run> {
+    return this.#queue;
   }
 
   /** The active runs of one (non-final) status, in the order they took it. */

@@ -84,6 +84,20 @@ describe("ReadModel: active runs by status", () => {
     expect([...model.withStatus("waiting")].map((r) => r.id)).toEqual([2]);
     expect(model.active.has(1)).toBe(false);
   });
+
+  it("gives the queued runs in dispatch order (priority, then creation), however they became queued", () => {
+    const model = modelOf(LINE);
+    // Run 2 waited and is queued after run 3; run 4 has the first priority.
+    track(model, [2, "b", "waiting"], [3, "c", "queued"], [1, "a", "processing"]);
+    model.trackRun({ ...run(4, "join", "queued"), priority: 0 });
+    model.trackRun(run(2, "b", "queued"));
+    expect([...model.queued()].map((r) => r.id)).toEqual([4, 2, 3]);
+    // A queued run whose state changes stays once; one that starts or ends leaves.
+    model.trackRun({ ...run(2, "b", "queued"), statusReason: "waiting: every runner slot is busy" });
+    model.trackRun(run(4, "join", "processing"));
+    model.trackRun(run(3, "c", "cancelled"));
+    expect([...model.queued()].map((r) => r.id)).toEqual([2]);
+  });
 });
 
 describe("ReadModel.busyAncestors", () => {
