@@ -24,6 +24,14 @@ const gc = runInNewContext("gc") as () => void;
 
 const SETTINGS = { heartbeatMs: 50, leaseMs: 200, claimHoldMs: 100, startTimeoutMs: 150 };
 const quiet: RunObserver = { onStarted: () => undefined, onLog: () => undefined };
+const SUCCESS = {
+  status: "success",
+  reason: null,
+  exitCode: 0,
+  stateSha: null,
+  outputs: {},
+  outStateShas: {},
+} as const;
 
 /** A run stored as `status` (a lease outlives a server only while its run is processing). */
 async function storedRun(status: "processing" | "success"): Promise<number> {
@@ -162,15 +170,7 @@ describe("the runner hub", () => {
     listener = undefined;
     const attempt = h.attempt(claimed!.jobToken, 5, claimed!.epoch);
     h.start(attempt);
-    const success = {
-      status: "success",
-      reason: null,
-      exitCode: 0,
-      stateSha: null,
-      outputs: {},
-      outStateShas: {},
-    } as const;
-    await h.finish(attempt, 0, success);
+    await h.finish(attempt, 0, SUCCESS);
     expect(await execution.done).toMatchObject({ status: "success" });
     // The hub forgets the run once its end has been taken (a turn later).
     await new Promise((resolve) => setImmediate(resolve));
@@ -178,7 +178,7 @@ describe("the runner hub", () => {
     expect(observed.deref()).toBeUndefined();
     expect(listening.deref()).toBeUndefined();
     // Within the lease: a repeated finish (its answer lost) is answered again, any other report fenced.
-    await expect(h.finish(h.attempt(claimed!.jobToken, 5, claimed!.epoch, true), 0, success)).resolves.toBeUndefined();
+    await expect(h.finish(h.attempt(claimed!.jobToken, 5, claimed!.epoch, true), 0, SUCCESS)).resolves.toBeUndefined();
     expect(() => h.attempt(claimed!.jobToken, 5, claimed!.epoch)).toThrow(/lease is over/);
   });
 
@@ -247,21 +247,13 @@ describe("the runner hub", () => {
     }
     const leased = async (): Promise<number[]> => (await stores!.runners.listLeases()).map((l) => l.runId);
     expect(await leased()).toEqual(ids);
-    const success = {
-      status: "success",
-      reason: null,
-      exitCode: 0,
-      stateSha: null,
-      outputs: {},
-      outStateShas: {},
-    } as const;
     // Two end; their leases go together, a moment later.
-    for (const a of attempts.slice(0, 2)) await h.finish(a, 0, success);
+    for (const a of attempts.slice(0, 2)) await h.finish(a, 0, SUCCESS);
     await Promise.all(executions.slice(0, 2).map((e) => e.done));
     expect(await leased()).toEqual(ids);
     await vi.waitFor(async () => expect(await leased()).toEqual([ids[2]]), { timeout: 2000 });
     // The last ends and the server stops before its lease is deleted; its run is recorded over.
-    await h.finish(attempts[2]!, 0, success);
+    await h.finish(attempts[2]!, 0, SUCCESS);
     await executions[2]!.done;
     h.stop();
     await stores!.store.transaction((tx) => tx.updateRun(ids[2]!, { status: "success" }));
