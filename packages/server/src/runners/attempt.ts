@@ -45,8 +45,8 @@ export class Attempt {
    * Lets go of what only a running attempt needs: its spec, the engine's observer of the run
    * and an in-process runner's cancel listener (which holds that runner's whole execution). An
    * attempt that is over stays known for a lease, to answer a late report as fenced; holding
-   * these kept every run of that lease alive (the 1,000-job DAG: about 5 MB of objects, which
-   * the garbage collector copied out of the young generation instead of dropping).
+   * these kept every run of that lease alive (a heap snapshot after the 1,000-job DAG: 7.9 MB
+   * of objects with them, 5.1 MB without).
    */
   release(): void {
     this.spec = undefined;
