@@ -183,9 +183,11 @@ export function pipelineApplier(engine: Engine, dir: string, options: PipelineAp
             logger.error(`cannot apply ${dir}`, error);
           }
         } while (again && !stopped);
-      })().finally(() => {
+        // In the same step as the last test of `again`: a call from now on starts a new loop
+        // (cleared in a `finally`, a call between the two would be merged into a pass that is
+        // over, and lost). The loop awaits at least once, so `running` is set by then.
         running = undefined;
-      });
+      })();
       return running;
     },
     async stop() {

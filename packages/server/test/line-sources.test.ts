@@ -142,12 +142,18 @@ describe("a line from a directory and a git repository", () => {
 
   it("a source that cannot be read keeps its objects as they were", async () => {
     await rename(app, `${app}.away`);
+    const logged = logger.lines.length;
     const third = await commit(repo, "causeway.yml", OPS("echo v3"), "deploy v3");
     // The commit's apply, among the last few: the watcher of the renamed directory may record
     // its own apply after it.
-    const entry = await waitFor("the apply of the third commit", async () => {
-      const recent = await server.engine.store.read.listApplies(5);
-      return recent.find((a) => a.by === `ops@${third.slice(0, 7)}`);
+    const applyOf = async () =>
+      (await server.engine.store.read.listApplies(5)).find((a) => a.by === `ops@${third.slice(0, 7)}`);
+    const entry = await waitFor("the apply of the third commit", applyOf).catch(async (error: unknown) => {
+      // This wait timed out a few times in full runs and never alone: say what the server did.
+      const recent = (await server.engine.store.read.listApplies(5)).map((a) => `${a.id} ${a.source} ${a.by}`);
+      throw new Error(
+        `${String(error)}; last applies: ${recent.join(", ")}; logged since: ${logger.lines.slice(logged).join(" | ")}`,
+      );
     });
     expect(entry).toMatchObject({ changed: ["deploy"], removed: [], kept: ["build", "cfg"] });
     expect(entry.files.find((f) => f.path === "app/causeway.yml")).toMatchObject({

@@ -136,3 +136,36 @@ describe("the pipeline applier", () => {
     expect(a.logger.lines.some((l) => l.includes("no pipeline file found; nothing applied"))).toBe(true);
   });
 });
+
+describe("the pipeline applier's one-at-a-time loop", () => {
+  // An apply asked while the loop ends (its last pass over, its promise not settled yet) is an
+  // apply more, never merged into a pass that already read the line: a git source's poller
+  // awaits it and then takes the commit as applied.
+  it.each([0, 1, 2, 3, 4, 5])("applies a cause asked %i microtasks after the last pass logged", async (depth) => {
+    await writeFile(join(dir, "a.causeway.yml"), A);
+    let asked = false;
+    let late!: (done: Promise<void>) => void;
+    const lateDone = new Promise<void>((resolve) => (late = resolve));
+    const logger = collectingLogger();
+    const it = pipelineApplier(h.engine, dir, {
+      settleMs: 1,
+      logger: {
+        ...logger,
+        info: (msg, fields) => {
+          logger.info(msg, fields);
+          if (asked) return;
+          asked = true;
+          let ask = (): void => late(it.apply({ source: "git", by: "late" }));
+          for (let i = 0; i < depth; i++) {
+            const next = ask;
+            ask = () => queueMicrotask(next);
+          }
+          queueMicrotask(ask);
+        },
+      },
+    });
+    await it.apply();
+    await lateDone;
+    expect((await applies()).map((a) => a.by)).toEqual(["late", "watcher"]);
+  });
+});
