@@ -27,6 +27,9 @@ import { remoteRunner } from "./remote-runner.js";
 // The filling is done by a process of its own (this script with BENCH_FILL_DIR): the scenario's
 // server then starts on that store as after a restart, and its memory is its own, not what
 // writing 100,000 runs left behind.
+// BENCH_WARM=1 (not for chain): the scenario's work is run once before the measured run, in
+// the same process, so that the measured run is of a server whose hot path V8 has compiled (a
+// server that has run before), not of a fresh one.
 // BENCH_SANDBOX=auto|off|required: the runner's sandbox (default auto, as the server's).
 // BENCH_DATA_ROOT=DIR: the data directory is made in DIR and left there (the suite removes DIR).
 
@@ -35,6 +38,9 @@ const count = Number(countArg);
 const history = Number(process.env.BENCH_HISTORY ?? "0");
 const dataRoot = process.env.BENCH_DATA_ROOT;
 const fillDir = process.env.BENCH_FILL_DIR;
+const warm = process.env.BENCH_WARM === "1";
+if (warm && kind === "chain")
+  throw new Error("BENCH_WARM=1: the chain's edges are read from every log, so it has no warm run");
 const dir = fillDir ?? (await mkdtemp(join(dataRoot ?? tmpdir(), "causeway-bench-engine-")));
 // The server's default work directory (a new one on tmpfs), removed at the end.
 let workDir: string | undefined;
@@ -88,6 +94,10 @@ try {
     // Not through `finally`: the data directory is the caller's.
     process.exit(0);
   }
+  if (warm) {
+    await engine.putVersion(trigger, { versionName: "warm-up" });
+    await engine.idle();
+  }
   const rssApplied = process.memoryUsage().rss / 1024 / 1024;
   const before = await stores.store.read.listRuns({ limit: 1 });
   const elu0 = performance.eventLoopUtilization();
@@ -122,6 +132,7 @@ try {
     cpu_run_s: (cpu.user + cpu.system) / 1e6,
     machine_busy_s: busy0 === undefined || busy1 === undefined ? null : busy1 - busy0,
     history,
+    warm,
   };
   if (kind === "chain") {
     const lines = await timestampLines(join(dir, "data", "logs"), /^[se] \d+ \d+[.,]\d+$/);
