@@ -131,9 +131,28 @@ export class TokenAuth {
   }
 }
 
-/** A new token secret: `cw_` and 32 random bytes in base64url. */
+const SECRET_BYTES = 32;
+/**
+ * Secrets drawn from the CSPRNG at once, as Node draws its `randomUUID`s: a job token is made
+ * for every run, and one `randomBytes` call cost 40 µs of the server's thread per run in the
+ * 1,000-job DAG (7 µs alone; one call of 64 secrets' bytes costs 10).
+ */
+const POOLED_SECRETS = 64;
+let pool = Buffer.alloc(0);
+let drawn = 0;
+
+/** A new token secret: `cw_` (or `prefix`) and 32 random bytes in base64url. */
 export function newSecret(prefix: string = TOKEN_PREFIX): string {
-  return `${prefix}${randomBytes(32).toString("base64url")}`;
+  if (drawn + SECRET_BYTES > pool.length) {
+    pool = randomBytes(SECRET_BYTES * POOLED_SECRETS);
+    drawn = 0;
+  }
+  const bytes = pool.subarray(drawn, drawn + SECRET_BYTES);
+  drawn += SECRET_BYTES;
+  const secret = `${prefix}${bytes.toString("base64url")}`;
+  // Given out once: the pool keeps only the bytes of secrets not made yet.
+  bytes.fill(0);
+  return secret;
 }
 
 /** The stored form of a secret: its SHA-256 in lowercase hex. */
