@@ -21,6 +21,17 @@ describe("SlotPool", () => {
     expect(pool.take()).toBe(first);
     expect(statSync(first).isDirectory()).toBe(true);
   });
+
+  it("makes a slot's directory again once removeFree removed it", () => {
+    dir = mkdtempSync(join(tmpdir(), "causeway-slots-"));
+    const pool = new SlotPool(join(dir, "work"));
+    const slot = pool.take();
+    pool.release(slot);
+    pool.removeFree();
+    expect(() => statSync(slot)).toThrow(/ENOENT/);
+    expect(pool.take()).toBe(slot);
+    expect(statSync(slot).mode & 0o777).toBe(0o700);
+  });
 });
 
 describe("pointBuild", () => {
