@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { newSecret } from "../src/index.js";
+import { createHash } from "node:crypto";
+import { hashSecret, newSecret } from "../src/index.js";
 
 // Secrets are cut from a pool of random bytes drawn 64 secrets at a time: each is whole, and
 // none repeats within a pool or across pools.
@@ -16,5 +17,13 @@ describe("newSecret", () => {
     expect(bytes.size).toBe(made.length * 2);
     // The default prefix is the API token's.
     expect(newSecret()).toMatch(/^cw_[A-Za-z0-9_-]{43}$/);
+  });
+});
+
+describe("hashSecret", () => {
+  it("is the SHA-256 of the secret's UTF-8 in lowercase hex, as stored tokens were hashed", () => {
+    expect(hashSecret("abc")).toBe("ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
+    const secret = "cw_é€😀";
+    expect(hashSecret(secret)).toBe(createHash("sha256").update(Buffer.from(secret, "utf8")).digest("hex"));
   });
 });

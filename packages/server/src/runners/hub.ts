@@ -2,7 +2,6 @@ import { randomUUID } from "node:crypto";
 import {
   CausewayError,
   DEFAULT_POOL,
-  JOB_TOKEN_PREFIX,
   poolOf,
   type Clock,
   type Execution,
@@ -16,8 +15,9 @@ import {
   type RunnerStore,
 } from "@causeway/core";
 import type { RunnerJson, RunnerSettings } from "@causeway/protocol";
-import { hashSecret, newSecret } from "../auth.js";
+import { hashSecret } from "../auth.js";
 import { Attempt, ended, logGap, sessionReplaced } from "./attempt.js";
+import { AttemptTokens } from "./attempt-tokens.js";
 import { LeaseEnds } from "./lease-ends.js";
 
 /** The runner protocol's default intervals (design §5); tests set milliseconds. */
@@ -71,7 +71,7 @@ export class RunnerHub implements RunnerPort {
   /** Epochs of in-process runners' claims (nothing of theirs is stored: they die with the server). */
   #localEpoch = 0;
   readonly #attempts = new Map<number, Attempt>();
-  readonly #byToken = new Map<string, Attempt>();
+  readonly #byToken = new AttemptTokens();
   readonly #pending = new Map<string, Attempt[]>();
   readonly #waiters = new Map<string, Waiter[]>();
   readonly #runners = new Map<number, LiveRunner>();
@@ -183,7 +183,7 @@ export class RunnerHub implements RunnerPort {
 
   /** An in-process runner's cancel listener for the attempt of `jobToken`. */
   onCancel(jobToken: string, listener: (reason: string) => void): void {
-    const attempt = this.#byToken.get(hashSecret(jobToken));
+    const attempt = this.#byToken.get(jobToken);
     if (attempt === undefined) return;
     attempt.onCancel = listener;
     if (attempt.cancelReason !== undefined) listener(attempt.cancelReason);
@@ -253,7 +253,7 @@ export class RunnerHub implements RunnerPort {
 
   /** The attempt a job token is for, checked against the run and epoch the call names. */
   attempt(jobToken: string, runId: number, epoch: number, finishing = false): Attempt {
-    const attempt = this.#byToken.get(hashSecret(jobToken));
+    const attempt = this.#byToken.get(jobToken);
     if (attempt === undefined || (attempt.over && !(finishing && attempt.finished))) {
       throw new CausewayError("RUNNER_FENCED", `run ${runId}: this attempt's lease is over`, {
         hint: "the runner stops the job: the run was lost, given to another runner, or ended",
@@ -473,8 +473,7 @@ export class RunnerHub implements RunnerPort {
 
   async #claimed(live: LiveRunner, attempt: Attempt): Promise<Claimed | undefined> {
     if (attempt.over) return undefined;
-    const jobToken = newSecret(JOB_TOKEN_PREFIX);
-    const tokenHash = hashSecret(jobToken);
+    const { token: jobToken, hash: tokenHash } = this.#byToken.issue();
     let epoch: number;
     try {
       epoch =
@@ -492,7 +491,7 @@ export class RunnerHub implements RunnerPort {
     attempt.epoch = epoch;
     attempt.tokenHash = tokenHash;
     attempt.logOffset = 0;
-    this.#byToken.set(tokenHash, attempt);
+    this.#byToken.set(tokenHash, attempt, jobToken);
     live.runs.add(attempt.runId);
     // Two-phase: a claim not started in time is undone (nothing ran yet) and offered again.
     this.#arm(attempt, this.settings.startTimeoutMs, () => this.#undoClaim(attempt));
