@@ -1,5 +1,8 @@
 import { describe, expect, it } from "vitest";
 import {
+  BUSY_NAMES_SHOWN,
+  busyNames,
+  busyUpstreamOf,
   evaluateTrigger,
   inStep,
   modeFor,
@@ -51,7 +54,7 @@ function context(line: LoadResult, jobName: string, given: Given = {}): JobTrigg
     deleted: given.deleted ?? false,
     pins: new Map(Object.entries(given.pins ?? {})),
     inJobs,
-    strictBusy: given.strictBusy ?? [],
+    strictBusy: busyUpstreamOf(given.strictBusy ?? []),
     pendingRunId: given.pendingRunId,
     waitingRunId: given.waitingRunId,
   };
@@ -579,12 +582,36 @@ describe("evaluateTrigger: strict waits until every upstream job has settled", (
         expected: { action: "create", status: "waiting", message: "upstream c is running (strict)" },
       },
       {
-        name: "every busy upstream job is named, transitively: upstream a, c is running (strict)",
+        name: "every busy upstream job is named, transitively: upstream a, c are running (strict)",
         line: STRICT,
         job: "d",
         event: upstream("b"),
-        given: { strictBusy: ["a", "c"] },
-        expected: { action: "create", status: "waiting", message: "upstream a, c is running (strict)" },
+        given: { strictBusy: ["c", "a"] },
+        expected: { action: "create", status: "waiting", message: "upstream a, c are running (strict)" },
+      },
+      {
+        name: "past five busy upstream jobs, the first five by name are named and the others counted",
+        line: STRICT,
+        job: "d",
+        event: upstream("b"),
+        given: { strictBusy: ["j9", "j3", "j12", "j1", "j7", "j10", "j5", "j2"] },
+        expected: {
+          action: "create",
+          status: "waiting",
+          message: "upstream j1, j10, j12, j2, j3 and 3 more are running (strict)",
+        },
+      },
+      {
+        name: "a run already waiting for many upstream jobs is joined with the same short list",
+        line: STRICT,
+        job: "d",
+        event: upstream("c"),
+        given: { strictBusy: ["f", "e", "d", "c", "b", "a"], waitingRunId: 12, pendingRunId: 12 },
+        expected: {
+          action: "join",
+          runId: 12,
+          message: "the waiting run already waits for a, b, c, d, e and 1 more (strict)",
+        },
       },
       {
         name: "an event that finds a run already waiting joins it instead of creating another",
@@ -1033,5 +1060,18 @@ describe("evaluateTrigger reads inJobs only for chrono and strictBusy only for s
     const { decision, inJobs, strictBusy } = counted(c);
     expect(decision).toEqual(decide({ ...c, expected: decision }));
     expect({ inJobs, strictBusy }).toEqual(c.reads);
+  });
+});
+
+describe("busyUpstreamOf and busyNames: the busy upstream jobs a strict message names", () => {
+  it("counts every name and keeps the first few in name order, whatever order they come in", () => {
+    const names = Array.from({ length: 500 }, (_, i) => `j${(i * 7919) % 500}`);
+    const busy = busyUpstreamOf(names);
+    expect(busy.count).toBe(500);
+    expect(busy.first).toEqual([...names].sort().slice(0, BUSY_NAMES_SHOWN));
+    expect(busyNames(busy)).toBe("j0, j1, j10, j100, j101 and 495 more");
+    expect(busyUpstreamOf(new Set(["b", "a"]))).toEqual({ count: 2, first: ["a", "b"] });
+    expect(busyNames(busyUpstreamOf([]))).toBe("");
+    expect(busyNames(busyUpstreamOf(["a", "b", "c", "d", "e"]))).toBe("a, b, c, d, e");
   });
 });

@@ -1,4 +1,6 @@
 import {
+  busyUpstreamOf,
+  type BusyUpstream,
   DispatchQueue,
   isFinal,
   type JobDef,
@@ -275,9 +277,12 @@ export class ReadModel {
     return out;
   }
 
-  /** Upstream jobs of `job` (transitively) that have an active run: what a strict job waits for. */
-  busyAncestors(jobName: string): string[] {
-    return [...this.#busyAncestors(jobName)].sort();
+  /**
+   * Upstream jobs of `job` (transitively) that have an active run, what a strict job waits for:
+   * how many, and the first few by name.
+   */
+  busyUpstream(jobName: string): BusyUpstream {
+    return busyUpstreamOf(this.#busyAncestors(jobName));
   }
 
   /**

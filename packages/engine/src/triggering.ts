@@ -65,7 +65,7 @@ export async function offer(
       return model.inJobs(job).map((n) => model.upstreamState(n));
     },
     get strictBusy() {
-      return model.busyAncestors(jobName);
+      return model.busyUpstream(jobName);
     },
     pendingRunId: pending.length > 0 ? Math.max(...pending.map((r) => r.id)) : undefined,
     waitingRunId: waiting?.id,

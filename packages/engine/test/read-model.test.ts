@@ -100,20 +100,20 @@ describe("ReadModel: active runs by status", () => {
   });
 });
 
-describe("ReadModel.busyAncestors", () => {
+describe("ReadModel.busyUpstream", () => {
   it("names the upstream jobs with an active run, as runs start and end", () => {
     const model = modelOf(LINE);
-    expect(model.busyAncestors("join")).toEqual([]);
+    expect(model.busyUpstream("join")).toEqual({ count: 0, first: [] });
     track(model, [1, "a", "processing"], [2, "c", "queued"]);
-    expect(model.busyAncestors("join")).toEqual(["a", "c"]);
+    expect(model.busyUpstream("join")).toEqual({ count: 2, first: ["a", "c"] });
     track(model, [1, "a", "success"]);
-    expect(model.busyAncestors("join")).toEqual(["c"]);
+    expect(model.busyUpstream("join")).toEqual({ count: 1, first: ["c"] });
     expect(model.activeRuns("a")).toEqual([]);
     // A job whose last run ended is busy again with its next one.
     track(model, [3, "a", "queued"], [2, "c", "failure"]);
-    expect(model.busyAncestors("join")).toEqual(["a"]);
+    expect(model.busyUpstream("join")).toEqual({ count: 1, first: ["a"] });
     expect(model.activeRuns("a").map((r) => r.id)).toEqual([3]);
-    expect(model.busyAncestors("b")).toEqual(["a"]);
+    expect(model.busyUpstream("b")).toEqual({ count: 1, first: ["a"] });
   });
 
   it("finds them whether the ancestors or the busy jobs are fewer", () => {
@@ -121,10 +121,10 @@ describe("ReadModel.busyAncestors", () => {
     const others = ["o1", "o2", "o3", "o4", "o5"];
     const model = modelOf(`${LINE}${others.map((o) => job(o, [])).join("\n")}\n`);
     track(model, ...others.map((o, i) => [10 + i, o, "processing"] as const), [1, "b", "processing"]);
-    expect(model.busyAncestors("join")).toEqual(["b"]);
+    expect(model.busyUpstream("join")).toEqual({ count: 1, first: ["b"] });
     track(model, ...others.map((o, i) => [10 + i, o, "success"] as const));
-    expect(model.busyAncestors("join")).toEqual(["b"]);
-    expect(model.busyAncestors("o1")).toEqual([]);
+    expect(model.busyUpstream("join")).toEqual({ count: 1, first: ["b"] });
+    expect(model.busyUpstream("o1")).toEqual({ count: 0, first: [] });
   });
 });
 

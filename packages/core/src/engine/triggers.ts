@@ -40,11 +40,46 @@ export interface JobTriggerContext {
    * producers of IN resources, and their own upstream, so a fan-in runs once per wave. Read
    * once, and only by the strict rule (a caller may gather it lazily).
    */
-  readonly strictBusy: readonly string[];
+  readonly strictBusy: BusyUpstream;
   /** A run of this job that has not started (queued or waiting), newest. */
   readonly pendingRunId: number | undefined;
   /** A waiting (strict) run of this job. */
   readonly waitingRunId: number | undefined;
+}
+
+/** The active upstream jobs of a strict job: how many, and the first few by name. */
+export interface BusyUpstream {
+  readonly count: number;
+  /** The first `BUSY_NAMES_SHOWN` of them in name order: those its messages name. */
+  readonly first: readonly string[];
+}
+
+/**
+ * How many busy upstream jobs a message names; the others are counted (`and 495 more`): a
+ * fan-in of 500 jobs is offered 500 events, and naming every busy job at each made 500 explain
+ * records of up to 500 names each, stored and shown.
+ */
+export const BUSY_NAMES_SHOWN = 5;
+
+/** The count and the first `BUSY_NAMES_SHOWN` names (in name order) of `names`, in one pass. */
+export function busyUpstreamOf(names: Iterable<string>): BusyUpstream {
+  const first: string[] = [];
+  let count = 0;
+  for (const name of names) {
+    count++;
+    if (first.length === BUSY_NAMES_SHOWN && name >= (first[BUSY_NAMES_SHOWN - 1] as string)) continue;
+    let at = first.length;
+    while (at > 0 && (first[at - 1] as string) > name) at--;
+    first.splice(at, 0, name);
+    if (first.length > BUSY_NAMES_SHOWN) first.pop();
+  }
+  return { count, first };
+}
+
+/** `a, b` or, past `BUSY_NAMES_SHOWN`, `a, b, c, d, e and 495 more`. */
+export function busyNames(busy: BusyUpstream): string {
+  const more = busy.count - busy.first.length;
+  return `${busy.first.join(", ")}${more > 0 ? ` and ${more} more` : ""}`;
 }
 
 /**
@@ -128,18 +163,18 @@ export function evaluateTrigger(ctx: JobTriggerContext, event: TriggerEvent): Tr
   }
   if (mode === "strict") {
     const busy = ctx.strictBusy;
-    if (busy.length > 0) {
+    if (busy.count > 0) {
       if (ctx.waitingRunId !== undefined) {
         return {
           action: "join",
           runId: ctx.waitingRunId,
-          message: `the waiting run already waits for ${busy.join(", ")} (strict)`,
+          message: `the waiting run already waits for ${busyNames(busy)} (strict)`,
         };
       }
       return {
         action: "create",
         status: "waiting",
-        message: `upstream ${busy.join(", ")} is running (strict)`,
+        message: `upstream ${busyNames(busy)} ${busy.count > 1 ? "are" : "is"} running (strict)`,
       };
     }
     if (ctx.waitingRunId !== undefined) {
