@@ -128,6 +128,54 @@ describe("ReadModel.busyUpstream", () => {
   });
 });
 
+describe("ReadModel.busyUpstream, kept as jobs become busy and idle", () => {
+  /** What walking the ancestors gives: every upstream job with an active run, in name order. */
+  const walked = (model: ReadModel, name: string): string[] =>
+    [...model.ancestors(name)].filter((j) => model.activeRuns(j).length > 0).sort();
+
+  it("gives what walking the ancestors gives, through any sequence of run changes", () => {
+    // 40 jobs, each with up to 3 parents among the earlier ones (a fixed pseudo-random line).
+    let seed = 7;
+    const next = (n: number): number => {
+      seed = (seed * 1103515245 + 12345) % 2 ** 31;
+      return seed % n;
+    };
+    const names = Array.from({ length: 40 }, (_, i) => `j${i}`);
+    const ins = names.map((_, i) => (i === 0 ? [] : [...new Set([next(i), next(i), next(i)])].map((p) => `j${p}`)));
+    const model = modelOf(`jobs:\n${names.map((n, i) => job(n, ins[i] ?? [])).join("\n")}\n`);
+    const statuses: RunStatus[] = ["waiting", "queued", "processing", "success", "failure", "cancelled"];
+    const asked = ["j39", "j30", "j20", "j10"];
+    for (const a of asked) expect(model.busyUpstream(a)).toEqual({ count: 0, first: [] });
+    for (let step = 0; step < 2000; step++) {
+      // Runs 1..80, two per job: a job is busy while either of its runs is not final.
+      const id = 1 + next(80);
+      model.trackRun(run(id, names[(id - 1) % 40] as string, statuses[next(statuses.length)] as RunStatus));
+      const a = asked[step % asked.length] as string;
+      const busy = walked(model, a);
+      expect(model.busyUpstream(a)).toEqual({ count: busy.length, first: busy.slice(0, 5) });
+    }
+  });
+
+  it("follows a change of the graph: a job's new upstream job counts once the line is relinked", () => {
+    const model = modelOf(LINE);
+    track(model, [1, "c", "processing"], [2, "x", "processing"]);
+    expect(model.busyUpstream("join")).toEqual({ count: 1, first: ["c"] });
+    // join now also takes x.
+    const more = loadPipeline([
+      {
+        path: "causeway.yml",
+        text: `jobs:\n${job("x", [])}\n${job("join", ["b", "c", "x"])}\n${job("a", [])}\n${job("b", ["a"])}\n${job("c", [])}\n`,
+      },
+    ]);
+    if (!more.ok) throw new Error(JSON.stringify(more.diagnostics));
+    for (const j of more.pipeline.jobs) setJob(model, j);
+    model.relink();
+    expect(model.busyUpstream("join")).toEqual({ count: 2, first: ["c", "x"] });
+    track(model, [2, "x", "success"]);
+    expect(model.busyUpstream("join")).toEqual({ count: 1, first: ["c"] });
+  });
+});
+
 describe("ReadModel.freedBy (strict release)", () => {
   it("frees a waiting run once none of its upstream jobs is active, and only downstream of the settled job", () => {
     const model = modelOf(LINE);

@@ -61,21 +61,6 @@ export interface BusyUpstream {
  */
 export const BUSY_NAMES_SHOWN = 5;
 
-/** The count and the first `BUSY_NAMES_SHOWN` names (in name order) of `names`, in one pass. */
-export function busyUpstreamOf(names: Iterable<string>): BusyUpstream {
-  const first: string[] = [];
-  let count = 0;
-  for (const name of names) {
-    count++;
-    if (first.length === BUSY_NAMES_SHOWN && name >= (first[BUSY_NAMES_SHOWN - 1] as string)) continue;
-    let at = first.length;
-    while (at > 0 && (first[at - 1] as string) > name) at--;
-    first.splice(at, 0, name);
-    if (first.length > BUSY_NAMES_SHOWN) first.pop();
-  }
-  return { count, first };
-}
-
 /** `a, b` or, past `BUSY_NAMES_SHOWN`, `a, b, c, d, e and 495 more`. */
 export function busyNames(busy: BusyUpstream): string {
   const more = busy.count - busy.first.length;
