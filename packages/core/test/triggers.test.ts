@@ -946,6 +946,26 @@ describe("inStep and modeFor: the IN step an event is about, and the mode that a
     expect(inStep(job(c.line, c.job), c.input)?.name).toBe(c.expected);
   });
 
+  it("inStep finds each IN of a wide fan-in by its name, the same step each time", () => {
+    const ins = Array.from({ length: 300 }, (_, i) => `      - IN: r${i}`);
+    const line = loadOne(
+      yaml`
+        resources:
+${Array.from({ length: 300 }, (_, i) => `          - { name: r${i}, type: params, versionTemplate: { params: { N: "${i}" } } }`).join("\n")}
+        jobs:
+          - name: fan_in
+            type: runSh
+            steps:
+${ins.map((l) => `        ${l}`).join("\n")}
+              - TASK: { script: [ "true" ] }
+      `,
+    );
+    const fanIn = job(line, "fan_in");
+    for (const i of [0, 150, 299]) expect(inStep(fanIn, `r${i}`)).toBe(fanIn.steps[i]);
+    expect(inStep(fanIn, "r300")).toBeUndefined();
+    expect(inStep(fanIn, "r7")).toBe(inStep(fanIn, "r7"));
+  });
+
   it.each(
     named<{ name: string; line: LoadResult; job: string; input: string | undefined; expected: DependencyMode }>([
       {

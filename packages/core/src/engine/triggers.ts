@@ -81,10 +81,22 @@ export type TriggerDecision =
   | { readonly action: "release"; readonly runId: number; readonly message: string }
   | { readonly action: "coalesce"; readonly runId: number; readonly message: string };
 
+/**
+ * The IN steps of each job definition seen, by input name (the first of a name): a fan-in of
+ * 4,000 INs is offered 4,000 events, and finding the event's IN among its steps at each was
+ * quadratic in its width. Definitions are never changed (an apply makes new ones).
+ */
+const IN_STEPS = new WeakMap<JobDef, ReadonlyMap<string, InStep>>();
+
 /** The IN step of a job for an input name. */
 export function inStep(job: JobDef, input: string): InStep | undefined {
-  for (const s of job.steps) if (s.kind === "IN" && s.name === input) return s;
-  return undefined;
+  let byName = IN_STEPS.get(job);
+  if (byName === undefined) {
+    const made = new Map<string, InStep>();
+    for (const s of job.steps) if (s.kind === "IN" && !made.has(s.name)) made.set(s.name, s);
+    IN_STEPS.set(job, (byName = made));
+  }
+  return byName.get(input);
 }
 
 /** The dependency mode that applies when `input` triggers `job` (per-input override first). */
