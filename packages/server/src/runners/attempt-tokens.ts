@@ -12,10 +12,10 @@ import type { Attempt } from "./attempt.js";
  * is hashed and found nowhere.
  */
 export class AttemptTokens {
-  readonly #byHash = new Map<string, Attempt>();
-  /** The hash of each token issued, and the token of each hash (to forget it). */
+  /** Each attempt by its token's hash, with the token when this hub issued it. */
+  readonly #byHash = new Map<string, { readonly attempt: Attempt; readonly token: string | undefined }>();
+  /** The hash of each token issued whose attempt is known. */
   readonly #hashes = new Map<string, string>();
-  readonly #tokens = new Map<string, string>();
 
   /** How many issued tokens have their hash kept: as many as the attempts that hold one. */
   get kept(): number {
@@ -30,7 +30,7 @@ export class AttemptTokens {
 
   /** The attempt of the job token `token`, if any. */
   get(token: string): Attempt | undefined {
-    return this.#byHash.get(this.#hashes.get(token) ?? hashSecret(token));
+    return this.#byHash.get(this.#hashes.get(token) ?? hashSecret(token))?.attempt;
   }
 
   /**
@@ -38,18 +38,14 @@ export class AttemptTokens {
    * a lease read after a restart (its token known to its runner only).
    */
   set(hash: string, attempt: Attempt, token?: string): void {
-    this.#byHash.set(hash, attempt);
-    if (token === undefined) return;
-    this.#hashes.set(token, hash);
-    this.#tokens.set(hash, token);
+    this.#byHash.set(hash, { attempt, token });
+    if (token !== undefined) this.#hashes.set(token, hash);
   }
 
   /** Forgets the token of `hash`: its calls are refused as unknown from now on. */
   delete(hash: string): void {
+    const token = this.#byHash.get(hash)?.token;
     this.#byHash.delete(hash);
-    const token = this.#tokens.get(hash);
-    if (token === undefined) return;
-    this.#tokens.delete(hash);
-    this.#hashes.delete(token);
+    if (token !== undefined) this.#hashes.delete(token);
   }
 }
